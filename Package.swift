@@ -1,0 +1,35 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "Reprise",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "reprise", targets: ["reprise"]),
+    .library(name: "TraceModel", targets: ["TraceModel"]),
+    .library(name: "TraceImport", targets: ["TraceImport"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    .systemLibrary(name: "CJansson", pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
+    .systemLibrary(name: "CGraphviz", pkgConfig: "libgvc", providers: [.apt(["libgraphviz-dev"])]),
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    .target(name: "TraceModel"),
+    .target(name: "TraceImport", dependencies: ["TraceModel", "CZlib", "CJansson"]),
+    .target(name: "Rendering", dependencies: ["TraceModel", "CJansson"]),
+    .executableTarget(
+      name: "reprise",
+      dependencies: [
+        "TraceModel", "TraceImport", "Rendering",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .target(name: "TestSupport", dependencies: ["TraceModel", "CJansson"]),
+    .testTarget(name: "TraceModelTests", dependencies: ["TraceModel", "TestSupport"]),
+    .testTarget(
+      name: "TraceImportTests", dependencies: ["TraceImport", "TraceModel", "TestSupport", "CJansson"]),
+    .testTarget(name: "RenderingTests", dependencies: ["Rendering"]),
+    .testTarget(name: "RepriseCLITests", dependencies: ["TestSupport"]),
+  ]
+)

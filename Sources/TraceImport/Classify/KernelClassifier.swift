@@ -1,0 +1,87 @@
+import TraceModel
+
+/// Decides the compute class of a device kernel from its name, table-driven.
+///
+/// Rules are checked in order; the first whose pattern occurs in the lowercased name wins.
+/// Names that match nothing are `other`, and the importer reports them (folded, with
+/// examples) so that the table can grow instead of guesses spreading through the code.
+public enum KernelClassifier {
+  /// (substring of the lowercased kernel name, class). Order matters: attention before GEMM
+  /// (flash-attention kernels contain "gemm" in template names), reductions before elementwise.
+  public static let rules: [(String, ComputeClass)] = [
+    ("flash", .attention), ("fmha", .attention), ("attention", .attention), ("attn", .attention),
+    ("sdpa", .attention), ("mha_", .attention), ("paged_", .attention), ("decode_kernel", .attention),
+    ("gemm", .gemm), ("cutlass", .gemm), ("cublas", .gemm), ("matmul", .gemm), ("cijk_", .gemm),
+    ("nvjet", .gemm), ("xmma", .gemm), ("wgmma", .gemm), ("hmma", .gemm), ("mfma", .gemm),
+    ("gemv", .gemm), ("_mm_", .gemm), ("bmm", .gemm), ("dot_", .gemm), ("convert", .elementwise),
+    ("conv", .gemm),
+    ("cudnn", .gemm), ("miopen", .gemm), ("implicit_", .gemm), ("wgrad", .gemm), ("dgrad", .gemm),
+    ("volta_", .gemm), ("turing_", .gemm), ("ampere_", .gemm), ("sm80_", .gemm), ("sm90_", .gemm),
+    ("sm100_", .gemm), ("tensorop", .gemm), ("winograd", .gemm), ("ck::", .gemm), ("triton_tem", .gemm),
+    ("softmax", .reduction), ("norm", .reduction), ("reduce", .reduction), ("reduction", .reduction),
+    ("argmax", .reduction), ("argmin", .reduction), ("topk", .reduction), ("sort", .reduction),
+    ("scan", .reduction), ("cub::", .reduction), ("triton_red", .reduction), ("triton_per", .reduction),
+    ("_sum", .reduction), ("sum_", .reduction), ("mean", .reduction), ("welford", .reduction),
+    ("histogram", .reduction), ("cross_entropy", .reduction), ("nll_loss", .reduction),
+    ("embedding_bag", .reduction), ("segment_", .reduction), ("max_pool", .reduction),
+    ("avg_pool", .reduction), ("adaptive", .reduction), ("pooling", .reduction),
+    ("elementwise", .elementwise), ("vectorized", .elementwise), ("triton_poi", .elementwise),
+    ("copy", .elementwise), ("fill", .elementwise), ("memset", .elementwise), ("index", .elementwise),
+    ("gather", .elementwise), ("scatter", .elementwise), ("cat_", .elementwise), ("catarray", .elementwise),
+    ("transpose", .elementwise), ("permute", .elementwise), ("relu", .elementwise), ("gelu", .elementwise),
+    ("silu", .elementwise), ("sigmoid", .elementwise), ("tanh", .elementwise), ("dropout", .elementwise),
+    ("add", .elementwise), ("mul", .elementwise), ("div", .elementwise), ("where", .elementwise),
+    ("embedding", .elementwise), ("rotary", .elementwise), ("rope", .elementwise), ("cast", .elementwise),
+    ("convert", .elementwise), ("clamp", .elementwise), ("pow", .elementwise), ("exp", .elementwise),
+    ("unroll", .elementwise), ("kernel_pointwise", .elementwise), ("optimizer", .elementwise),
+    ("adam", .elementwise), ("sgd", .elementwise), ("adagrad", .elementwise), ("multi_tensor", .elementwise),
+    ("foreach", .elementwise), ("random", .elementwise), ("philox", .elementwise), ("bernoulli", .elementwise),
+    ("upsample", .elementwise), ("pad", .elementwise), ("threshold", .elementwise), ("act_", .elementwise),
+  ]
+
+  /// The class for a kernel name, and whether a rule matched.
+  public static func classify(_ name: String) -> (ComputeClass, matched: Bool) {
+    let lower = name.lowercased()
+    for (pattern, cls) in rules where lower.contains(pattern) { return (cls, true) }
+    return (.other, false)
+  }
+}
+
+/// Decides the direction of a memory copy from its name (`Memcpy HtoD (Pageable -> Device)`,
+/// `Memcpy DtoD (Device -> Device)`, HIP `hipMemcpyWithStream`, MTIA `HOST_TO_DEVICE`).
+public enum MemcpyClassifier {
+  static let rules: [(String, MemcpyDirection)] = [
+    ("htod", .hostToDevice), ("host_to_device", .hostToDevice), ("hosttodevice", .hostToDevice),
+    ("dtoh", .deviceToHost), ("device_to_host", .deviceToHost), ("devicetohost", .deviceToHost),
+    ("dtod", .deviceToDevice), ("device_to_device", .deviceToDevice), ("devicetodevice", .deviceToDevice),
+    ("ptop", .peerToPeer), ("peer", .peerToPeer), ("htoh", .hostToHost), ("host_to_host", .hostToHost),
+  ]
+  public static func direction(_ name: String) -> MemcpyDirection {
+    let lower = name.lowercased()
+    return rules.first { lower.contains($0.0) }?.1 ?? .unknown
+  }
+}
+
+/// Host runtime calls that wait for device work (CUDA and their HIP twins).
+public enum SyncClassifier {
+  public static let names: Set<String> = [
+    "cudaDeviceSynchronize", "cudaStreamSynchronize", "cudaEventSynchronize", "cudaStreamWaitEvent",
+    "hipDeviceSynchronize", "hipStreamSynchronize", "hipEventSynchronize", "hipStreamWaitEvent",
+    "cuStreamSynchronize", "cuCtxSynchronize", "cuEventSynchronize", "cuStreamWaitEvent",
+  ]
+  public static func isSync(_ name: String) -> Bool { names.contains(name) }
+}
+
+/// Element size of a dtype as it appears in `dtype` args (`Float`, `BFloat16`) or
+/// `Input type` lists (`float`, `c10::BFloat16`, `long int`).
+public enum DTypeSize {
+  static let table: [String: Int] = [
+    "float": 4, "float32": 4, "double": 8, "float64": 8, "half": 2, "float16": 2, "c10::half": 2,
+    "bfloat16": 2, "c10::bfloat16": 2, "long": 8, "long int": 8, "int64": 8, "int": 4, "int32": 4,
+    "short": 2, "short int": 2, "int16": 2, "char": 1, "signed char": 1, "int8": 1, "byte": 1,
+    "unsigned char": 1, "uint8": 1, "bool": 1, "float8_e4m3fn": 1, "float8_e5m2": 1,
+    "c10::float8_e4m3fn": 1, "c10::float8_e5m2": 1, "float8_e4m3fnuz": 1, "float8_e5m2fnuz": 1,
+    "complexfloat": 8, "c10::complex<float>": 8, "complexdouble": 16,
+  ]
+  public static func bytes(_ dtype: String) -> Int? { table[dtype.lowercased()] }
+}

@@ -1,0 +1,212 @@
+import Dispatch
+import Foundation
+import TraceModel
+
+/// One input file as ingested.
+public struct IngestedFile: Sendable, Equatable {
+  public var path: String
+  public var rank: RankID
+  /// Size on disk.
+  public var bytesOnDisk: Int64
+  /// Decompressed size (equal to `bytesOnDisk` for plain files).
+  public var decompressedBytes: Int64
+  public var isGzip: Bool
+  public var format: String
+  public var stats: KinetoStats
+  public var events: Int
+}
+
+/// The result of ingesting one run: the linked graph and what was found on the way.
+public struct IngestResult: Sendable {
+  public var graph: EventGraph
+  public var files: [IngestedFile]
+  public var diagnostics: Diagnostics
+  public var link: LinkSummary
+  /// Total bytes read from disk.
+  public var inputBytes: Int64 { files.reduce(0) { $0 + $1.bytesOnDisk } }
+}
+
+/// Options for `Ingest.run`.
+public struct IngestOptions: Sendable {
+  /// Called now and then while a large file is read: (file, bytes read so far, file size on disk).
+  public var progress: (@Sendable (String, Int64, Int64) -> Void)?
+  /// Whether to check the graph's invariants (`EventGraph.validate`) after linking.
+  public var validate = true
+  public var linker = MultiRankLinker()
+  public init() {}
+}
+
+/// Ingestion: files or directories → one linked `EventGraph` across ranks.
+public enum Ingest {
+  /// Expands directories into the trace files they hold (not recursive), sorted by name.
+  ///
+  /// - Throws: `TraceImportError.noTraces` for a directory without traces, `.unreadable` for a
+  ///   path that does not exist.
+  public static func expand(_ paths: [String]) throws -> [String] {
+    var out: [String] = []
+    let fm = FileManager.default
+    for p in paths {
+      var isDir: ObjCBool = false
+      guard fm.fileExists(atPath: p, isDirectory: &isDir) else {
+        throw TraceImportError.unreadable(file: p, reason: "no such file or directory")
+      }
+      if isDir.boolValue {
+        let names = ((try? fm.contentsOfDirectory(atPath: p)) ?? []).filter(isTraceFileName).sorted()
+        if names.isEmpty { throw TraceImportError.noTraces(directory: p) }
+        out.append(contentsOf: names.map { p.hasSuffix("/") ? p + $0 : p + "/" + $0 })
+      } else {
+        out.append(p)
+      }
+    }
+    return out
+  }
+
+  static func isTraceFileName(_ name: String) -> Bool {
+    if name.hasPrefix(".") || name.hasPrefix("._") { return false }
+    return name.hasSuffix(".json") || name.hasSuffix(".json.gz") || name.hasSuffix(".trace.gz")
+  }
+
+  /// The rank a file name states: `rank-3`, `rank3`, `rank_3`, `worker3`, `…_3.json`.
+  public static func rankFromFileName(_ path: String) -> Int? {
+    let base = String(path.split(separator: "/").last ?? Substring(path)).lowercased()
+    let bytes = Array(base.utf8)
+    func digits(from i: Int) -> Int? {
+      var j = i
+      var v = 0
+      while j < bytes.count, bytes[j] >= 48, bytes[j] <= 57, j - i < 7 { v = v * 10 + Int(bytes[j] - 48); j += 1 }
+      return j > i ? v : nil
+    }
+    for word in ["rank", "worker"] {
+      var search = base.startIndex
+      while let r = base.range(of: word, range: search..<base.endIndex) {
+        var i = base.utf8.distance(from: base.startIndex, to: r.upperBound)
+        if i < bytes.count && (bytes[i] == UInt8(ascii: "-") || bytes[i] == UInt8(ascii: "_")) { i += 1 }
+        if let v = digits(from: i) { return v }
+        search = r.upperBound
+      }
+    }
+    // "…_3.json", "…-3.json.gz", "…_3.pt.trace.json"
+    var stem = base
+    for ext in [".json.gz", ".json", ".pt.trace", ".trace"] where stem.hasSuffix(ext) { stem.removeLast(ext.count) }
+    if stem.hasSuffix(".pt.trace") { stem.removeLast(".pt.trace".count) }
+    let sb = Array(stem.utf8)
+    var j = sb.count
+    while j > 0, sb[j - 1] >= 48, sb[j - 1] <= 57 { j -= 1 }
+    if j < sb.count, j > 0, sb[j - 1] == UInt8(ascii: "_") || sb[j - 1] == UInt8(ascii: "-"), sb.count - j <= 6 {
+      return Int(String(decoding: sb[j...], as: UTF8.self))
+    }
+    return nil
+  }
+
+  /// Reads one Kineto file into its tokenized form (no linking).
+  static func readKineto(_ path: String, progress: (@Sendable (String, Int64, Int64) -> Void)?) throws -> (KinetoTrace, isGzip: Bool) {
+    let source = try ByteSource(path: path)
+    let prefixCount = min(source.count, TraceFormatDescriptor.sniffLength)
+    if prefixCount == 0 {
+      throw TraceImportError.malformed(TraceLocation(file: path, byteOffset: 0), expected: "a Kineto/Chrome trace", found: "an empty file")
+    }
+    let format = TraceFormats.detect(UnsafeBufferPointer(start: source.buffer, count: prefixCount))
+    guard let format else {
+      let b = source.buffer[0]
+      let found = source.isGzip ? "gzip data that is not JSON (first byte 0x\(String(b, radix: 16)))" : "binary data (first byte 0x\(String(b, radix: 16)))"
+      throw TraceImportError.unrecognizedFormat(file: path, found: found)
+    }
+    guard format.descriptor.isSupported else {
+      throw TraceImportError.unsupportedFormat(file: path, format: format.descriptor.name,
+                                               hint: "this build reads Kineto/Chrome trace JSON (.json, .json.gz)")
+    }
+    let size = source.fileSize
+    let file = path
+    var parser = KinetoParser(source: source, progress: progress.map { p in { p(file, $0, size) } })
+    return (try parser.parse(), source.isGzip)
+  }
+
+  /// Exact tokenizer counts of one Kineto file (for differential tests and `--stats`).
+  public static func kinetoStats(_ path: String) throws -> KinetoStats {
+    try readKineto(path, progress: nil).0.stats
+  }
+
+  /// Tokenizes an in-memory document (tests, fuzzing); returns its stats.
+  public static func kinetoStats(bytes: [UInt8], file: String = "<memory>") throws -> KinetoStats {
+    var parser = KinetoParser(source: ByteSource(bytes: bytes, file: file))
+    return try parser.parse().stats
+  }
+
+  /// Ingests an in-memory Kineto document as one rank (tests).
+  public static func graph(bytes: [UInt8], file: String = "<memory>", rank: Int = 0) throws -> (EventGraph, Diagnostics) {
+    var parser = KinetoParser(source: ByteSource(bytes: bytes, file: file))
+    let trace = try parser.parse()
+    var builder = KinetoGraphBuilder(trace: trace, rank: RankID(trace.declaredRank ?? rank))
+    let g = builder.build()
+    var d = trace.diagnostics
+    d.append(contentsOf: builder.diagnostics)
+    return (g, d)
+  }
+
+  private final class Results: @unchecked Sendable {
+    var items: [Result<(IngestedFile, EventGraph, Diagnostics), any Error>?]
+    init(_ n: Int) { items = Array(repeating: nil, count: n) }
+  }
+
+  /// Ingests files and directories of one run into one linked graph.
+  ///
+  /// Files parse in parallel (one task per file). Each file's rank comes from
+  /// `distributedInfo.rank`, else its name; a lone file without either is rank 0.
+  /// - Throws: `TraceImportError` for unreadable, malformed or unsupported input, unknown or
+  ///   duplicate ranks. Recoverable problems are in `diagnostics`.
+  public static func run(paths: [String], options: IngestOptions = IngestOptions()) throws -> IngestResult {
+    let files = try expand(paths)
+    let results = Results(files.count)
+    let single = files.count == 1
+    let progress = options.progress
+    DispatchQueue.concurrentPerform(iterations: files.count) { i in
+      let path = files[i]
+      results.items[i] = Result {
+        let (trace, isGzip) = try readKineto(path, progress: progress)
+        var diags = trace.diagnostics
+        let rank: Int
+        if let r = trace.declaredRank {
+          rank = r
+        } else if let r = rankFromFileName(path) {
+          rank = r
+          diags.note("ingest.rankFromName", "no distributedInfo.rank; rank \(r) taken from the file name", at: TraceLocation(file: path))
+        } else if single {
+          rank = 0
+          diags.note("ingest.rankDefault", "no distributedInfo.rank and no rank in the file name; treated as rank 0", at: TraceLocation(file: path))
+        } else {
+          throw TraceImportError.unknownRank(file: path)
+        }
+        var builder = KinetoGraphBuilder(trace: trace, rank: RankID(rank))
+        let graph = builder.build()
+        diags.append(contentsOf: builder.diagnostics)
+        let file = IngestedFile(path: path, rank: RankID(rank), bytesOnDisk: trace.inputBytes,
+                                decompressedBytes: 0, isGzip: isGzip, format: KinetoImporter.descriptor.name,
+                                stats: trace.stats, events: graph.eventCount)
+        return (file, graph, diags)
+      }
+    }
+    var ingested: [(IngestedFile, EventGraph, Diagnostics)] = []
+    for r in results.items {
+      switch r! {
+      case .success(let v): ingested.append(v)
+      case .failure(let e): throw e
+      }
+    }
+    var byRank: [RankID: [String]] = [:]
+    for (f, _, _) in ingested { byRank[f.rank, default: []].append(f.path) }
+    if let dup = byRank.sorted(by: { $0.key < $1.key }).first(where: { $0.value.count > 1 }) {
+      throw TraceImportError.duplicateRank(Int(dup.key.rawValue), files: dup.value)
+    }
+    ingested.sort { $0.0.rank < $1.0.rank }
+    var diagnostics = Diagnostics()
+    for (_, _, d) in ingested { diagnostics.append(contentsOf: d) }
+    let merged = EventGraph.merging(ingested.map(\.1))
+    let (graph, link) = options.linker.link(merged, diagnostics: &diagnostics)
+    if options.validate {
+      for issue in graph.validate().prefix(10) {
+        diagnostics.error("graph.invalid", "event graph invariant broken: \(issue)")
+      }
+    }
+    return IngestResult(graph: graph, files: ingested.map(\.0), diagnostics: diagnostics, link: link)
+  }
+}

@@ -1,0 +1,173 @@
+import CZlib
+import TraceModel
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// The bytes of one input file, seen through a window that a scanner can refill.
+///
+/// Plain files are memory-mapped whole (no copying; pages already scanned are released
+/// with `madvise` so resident memory stays bounded); gzip files are inflated with zlib's
+/// `gzread` in chunks into a growable buffer; in-memory inputs are used as they are.
+final class ByteSource {
+  enum Backing {
+    case mapped(UnsafeMutableRawPointer, Int)
+    case gzip(gzFile)
+    case memory
+  }
+
+  let file: String
+  private(set) var backing: Backing
+  /// The window: `buffer[0..<count]` holds stream bytes `base ..< base + count`.
+  private(set) var buffer: UnsafeMutablePointer<UInt8>
+  private(set) var count: Int
+  private(set) var base: Int64 = 0
+  private var capacity: Int
+  private var ownsBuffer: Bool
+  private(set) var isExhausted: Bool
+  /// Bytes of input read so far (compressed bytes are not tracked; this is decompressed size).
+  var totalRead: Int64 { base + Int64(count) }
+  /// Size of the file on disk.
+  let fileSize: Int64
+  private var releasedUpTo: Int = 0
+
+  /// Opens `path`, memory-mapping plain files and streaming gzip files.
+  init(path: String, chunkSize: Int = 1 << 22) throws {
+    file = path
+    let fd = open(path, O_RDONLY)
+    if fd < 0 { throw TraceImportError.unreadable(file: path, reason: String(cString: strerror(errno))) }
+    var st = stat()
+    if fstat(fd, &st) != 0 {
+      close(fd)
+      throw TraceImportError.unreadable(file: path, reason: String(cString: strerror(errno)))
+    }
+    if (st.st_mode & S_IFMT) == S_IFDIR {
+      close(fd)
+      throw TraceImportError.unreadable(file: path, reason: "is a directory")
+    }
+    fileSize = Int64(st.st_size)
+    var magic: (UInt8, UInt8) = (0, 0)
+    let got = withUnsafeMutableBytes(of: &magic) { read(fd, $0.baseAddress, 2) }
+    if got == 2 && magic.0 == 0x1f && magic.1 == 0x8b {
+      lseek(fd, 0, SEEK_SET)
+      guard let gz = gzdopen(fd, "rb") else {
+        close(fd)
+        throw TraceImportError.unreadable(file: path, reason: "gzdopen failed")
+      }
+      gzbuffer(gz, 1 << 18)
+      backing = .gzip(gz)
+      capacity = chunkSize
+      buffer = .allocate(capacity: capacity)
+      ownsBuffer = true
+      count = 0
+      isExhausted = false
+      try fill()
+    } else if st.st_size == 0 {
+      close(fd)
+      backing = .memory
+      capacity = 1
+      buffer = .allocate(capacity: 1)
+      ownsBuffer = true
+      count = 0
+      isExhausted = true
+    } else {
+      let size = Int(st.st_size)
+      let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
+      close(fd)
+      guard let p, p != MAP_FAILED else {
+        throw TraceImportError.unreadable(file: path, reason: "mmap failed: \(String(cString: strerror(errno)))")
+      }
+      _ = madvise(p, size, MADV_SEQUENTIAL)
+      backing = .mapped(p, size)
+      buffer = p.assumingMemoryBound(to: UInt8.self)
+      capacity = size
+      ownsBuffer = false
+      count = size
+      isExhausted = true
+    }
+  }
+
+  /// Wraps bytes already in memory (tests, fuzzing).
+  init(bytes: [UInt8], file: String) {
+    self.file = file
+    backing = .memory
+    capacity = max(bytes.count, 1)
+    let buf = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+    bytes.withUnsafeBufferPointer { src in
+      if let b = src.baseAddress { buf.update(from: b, count: bytes.count) }
+    }
+    buffer = buf
+    ownsBuffer = true
+    count = bytes.count
+    fileSize = Int64(bytes.count)
+    isExhausted = true
+  }
+
+  deinit {
+    switch backing {
+    case .mapped(let p, let size): munmap(p, size)
+    case .gzip(let gz): gzclose(gz)
+    case .memory: break
+    }
+    if ownsBuffer { buffer.deallocate() }
+  }
+
+  var isGzip: Bool { if case .gzip = backing { return true } else { return false } }
+
+  /// Discards window bytes before `keepFrom` and reads more input into the window.
+  ///
+  /// Returns the shift applied to window positions (positions ≥ `keepFrom` move down by it).
+  /// When nothing more can be read, `count` is unchanged.
+  func refill(keepFrom: Int) throws -> Int {
+    guard !isExhausted, case .gzip = backing else { return 0 }
+    let keep = count - keepFrom
+    if keepFrom > 0 {
+      if keep > 0 { memmove(buffer, buffer + keepFrom, keep) }
+      base += Int64(keepFrom)
+      count = keep
+    }
+    if count == capacity {
+      // One value is larger than the window: grow it.
+      let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity * 2)
+      bigger.update(from: buffer, count: count)
+      buffer.deallocate()
+      buffer = bigger
+      capacity *= 2
+    }
+    try fill()
+    return keepFrom
+  }
+
+  private func fill() throws {
+    guard case .gzip(let gz) = backing else { return }
+    while count < capacity {
+      let want = UInt32(min(capacity - count, 1 << 30))
+      let n = gzread(gz, buffer + count, want)
+      if n < 0 {
+        var errnum: Int32 = 0
+        let msg = gzerror(gz, &errnum).map { String(cString: $0) } ?? "unknown zlib error"
+        throw TraceImportError.malformed(
+          TraceLocation(file: file, byteOffset: base + Int64(count)), expected: "valid gzip data", found: "zlib error: \(msg)")
+      }
+      if n == 0 {
+        isExhausted = true
+        return
+      }
+      count += Int(n)
+    }
+  }
+
+  /// Tells the kernel that mapped bytes before window position `position` will not be read again.
+  func release(before position: Int) {
+    guard case .mapped(let p, _) = backing else { return }
+    let page = 1 << 16
+    let upTo = (position / page) * page
+    if upTo - releasedUpTo >= 1 << 24 {
+      _ = madvise(p + releasedUpTo, upTo - releasedUpTo, MADV_DONTNEED)
+      releasedUpTo = upTo
+    }
+  }
+}

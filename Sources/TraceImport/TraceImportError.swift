@@ -1,0 +1,41 @@
+import TraceModel
+
+/// Errors that stop a trace from being imported at all. Recoverable problems go to
+/// `Diagnostics` instead.
+public enum TraceImportError: Error, Hashable, Sendable, CustomStringConvertible {
+  /// The file could not be opened or read.
+  case unreadable(file: String, reason: String)
+  /// The bytes are not any format Reprise reads.
+  case unrecognizedFormat(file: String, found: String)
+  /// The format is recognized but not supported yet.
+  case unsupportedFormat(file: String, format: String, hint: String)
+  /// Syntax or structure error: what was expected, what was found.
+  case malformed(TraceLocation, expected: String, found: String)
+  /// A required field is absent.
+  case missingField(String, at: TraceLocation)
+  /// A field has the wrong JSON type.
+  case wrongType(field: String, expected: String, found: String, at: TraceLocation)
+  /// A directory held no trace files.
+  case noTraces(directory: String)
+  /// Several files were given and the rank of one cannot be determined.
+  case unknownRank(file: String)
+  /// Two files claim the same rank.
+  case duplicateRank(Int, files: [String])
+
+  public var description: String {
+    switch self {
+    case .unreadable(let file, let reason): return "\(file): cannot read: \(reason)"
+    case .unrecognizedFormat(let file, let found):
+      return "\(file):@0: expected a Kineto/Chrome trace (JSON object or array, optionally gzip), found \(found)"
+    case .unsupportedFormat(let file, let format, let hint): return "\(file): \(format) is not supported yet; \(hint)"
+    case .malformed(let loc, let expected, let found): return "\(loc): expected \(expected), found \(found)"
+    case .missingField(let field, let loc): return "\(loc): missing required field '\(field)'"
+    case .wrongType(let field, let expected, let found, let loc):
+      return "\(loc): field '\(field)' should be \(expected), found \(found)"
+    case .noTraces(let dir): return "\(dir): directory holds no trace files (*.json, *.json.gz, *.pt.trace.json)"
+    case .unknownRank(let file):
+      return "\(file): cannot tell which rank this file is: no distributedInfo.rank and no rank in the file name (rank-3, rank3, worker3, _3.json)"
+    case .duplicateRank(let rank, let files): return "rank \(rank) appears in several files: \(files.joined(separator: ", "))"
+    }
+  }
+}

@@ -1,0 +1,141 @@
+extension EventGraph {
+  /// The mutable side of an `EventGraph`: importers append lanes, events and edges, then
+  /// call `build()` once to get the immutable value (edges laid out in CSR form).
+  public struct Builder: Sendable {
+    public var strings = StringTable()
+    public var lanes: [Lane] = []
+    public var ranks: [RankInfo] = []
+    public var lane: [LaneID] = []
+    public var name: [NameID] = []
+    public var kind: [EventKind] = []
+    public var detail: [UInt8] = []
+    public var start: [Int64] = []
+    public var duration: [Int64] = []
+    public var bytes: [Int64] = []
+    public var correlation: [Int64] = []
+    public var parent: [EventID] = []
+    public var sourceIndex: [UInt32] = []
+    public var steps: [Step] = []
+    public var collectives: [CollectiveRecord] = []
+    public var instances: [CollectiveInstance] = []
+    public var p2p: [P2PRecord] = []
+    public var memory: [MemoryRecord] = []
+    private var edgeFrom: [UInt32] = []
+    private var edgeTo: [UInt32] = []
+    private var edgeKind: [EdgeKind] = []
+
+    public init() {}
+
+    public var eventCount: Int { kind.count }
+
+    /// Reserves room for `n` more events.
+    public mutating func reserveEvents(_ n: Int) {
+      let c = kind.count + n
+      lane.reserveCapacity(c); name.reserveCapacity(c); kind.reserveCapacity(c); detail.reserveCapacity(c)
+      start.reserveCapacity(c); duration.reserveCapacity(c); bytes.reserveCapacity(c)
+      correlation.reserveCapacity(c); parent.reserveCapacity(c); sourceIndex.reserveCapacity(c)
+    }
+
+    /// Appends one event and returns its id.
+    @discardableResult
+    public mutating func addEvent(
+      lane l: LaneID, name n: NameID, kind k: EventKind, detail d: UInt8 = 0,
+      start s: Int64, duration du: Int64, bytes b: Int64 = 0, correlation c: Int64 = 0,
+      parent p: EventID = .none, sourceIndex si: UInt32 = 0
+    ) -> EventID {
+      let id = EventID(kind.count)
+      lane.append(l); name.append(n); kind.append(k); detail.append(d)
+      start.append(s); duration.append(du); bytes.append(b); correlation.append(c)
+      parent.append(p); sourceIndex.append(si)
+      return id
+    }
+
+    /// Adds a typed edge `from → to`.
+    public mutating func addEdge(from: EventID, to: EventID, kind k: EdgeKind) {
+      edgeFrom.append(from.rawValue); edgeTo.append(to.rawValue); edgeKind.append(k)
+    }
+
+    public var pendingEdgeCount: Int { edgeFrom.count }
+
+    /// Freezes the builder into an `EventGraph`.
+    ///
+    /// - Complexity: O(events + edges) (counting sort of edges by source).
+    public func build() -> EventGraph {
+      let n = kind.count
+      var offsets = [UInt32](repeating: 0, count: n + 1)
+      for f in edgeFrom { offsets[Int(f) + 1] += 1 }
+      for i in 0..<n { offsets[i + 1] += offsets[i] }
+      var cursor = offsets
+      var targets = [EventID](repeating: .none, count: edgeFrom.count)
+      var kinds = [EdgeKind](repeating: .programOrder, count: edgeFrom.count)
+      for i in 0..<edgeFrom.count {
+        let f = Int(edgeFrom[i])
+        let slot = Int(cursor[f])
+        cursor[f] += 1
+        targets[slot] = EventID(rawValue: edgeTo[i])
+        kinds[slot] = edgeKind[i]
+      }
+      return EventGraph(
+        strings: strings, lanes: lanes, ranks: ranks, lane: lane, name: name, kind: kind, detail: detail,
+        start: start, duration: duration, bytes: bytes, correlation: correlation, parent: parent,
+        sourceIndex: sourceIndex, edgeOffsets: offsets, edgeTargets: targets, edgeKinds: kinds,
+        steps: steps, collectives: collectives, instances: instances, p2p: p2p, memory: memory)
+    }
+  }
+
+  /// A builder holding a copy of this graph's contents, to extend it (new edges, tables).
+  public func toBuilder() -> Builder {
+    var b = Builder()
+    b.strings = strings; b.lanes = lanes; b.ranks = ranks
+    b.lane = lane; b.name = name; b.kind = kind; b.detail = detail; b.start = start
+    b.duration = duration; b.bytes = bytes; b.correlation = correlation; b.parent = parent
+    b.sourceIndex = sourceIndex; b.steps = steps; b.collectives = collectives
+    b.instances = instances; b.p2p = p2p; b.memory = memory
+    for e in 0..<eventCount {
+      for (t, k) in edges(from: EventID(e)) { b.addEdge(from: EventID(e), to: t, kind: k) }
+    }
+    return b
+  }
+
+  /// Concatenates graphs (typically one per rank) into one, re-interning names.
+  ///
+  /// Events, lanes, edges and tables keep their order, part after part.
+  /// - Complexity: O(total events + edges + distinct names).
+  public static func merging(_ parts: [EventGraph]) -> EventGraph {
+    if parts.count == 1 { return parts[0] }
+    var b = Builder()
+    b.reserveEvents(parts.reduce(0) { $0 + $1.eventCount })
+    for part in parts {
+      let nameMap = part.strings.strings.map { b.strings.intern($0) }
+      func mapName(_ id: NameID) -> NameID { nameMap[id.index] }
+      let laneBase = UInt32(b.lanes.count)
+      let eventBase = UInt32(b.eventCount)
+      func mapEvent(_ e: EventID) -> EventID { e == .none ? .none : EventID(rawValue: e.rawValue + eventBase) }
+      b.ranks.append(contentsOf: part.ranks)
+      for var l in part.lanes { l.name = mapName(l.name); b.lanes.append(l) }
+      for i in 0..<part.eventCount {
+        b.addEvent(
+          lane: LaneID(rawValue: part.lane[i].rawValue + laneBase), name: mapName(part.name[i]),
+          kind: part.kind[i], detail: part.detail[i], start: part.start[i], duration: part.duration[i],
+          bytes: part.bytes[i], correlation: part.correlation[i], parent: mapEvent(part.parent[i]),
+          sourceIndex: part.sourceIndex[i])
+      }
+      for i in 0..<part.eventCount {
+        for (t, k) in part.edges(from: EventID(i)) { b.addEdge(from: mapEvent(EventID(i)), to: mapEvent(t), kind: k) }
+      }
+      for var s in part.steps { s.event = mapEvent(s.event); b.steps.append(s) }
+      let instanceBase = UInt32(b.instances.count)
+      for var c in part.collectives {
+        c.event = mapEvent(c.event); c.group = mapName(c.group); c.dtype = mapName(c.dtype)
+        c.instance = c.instance.map { CollectiveInstanceID(rawValue: $0.rawValue + instanceBase) }
+        b.collectives.append(c)
+      }
+      for var inst in part.instances {
+        inst.group = mapName(inst.group); inst.members = inst.members.map(mapEvent); b.instances.append(inst)
+      }
+      for var p in part.p2p { p.event = mapEvent(p.event); p.match = p.match.map(mapEvent); b.p2p.append(p) }
+      for var m in part.memory { m.event = mapEvent(m.event); b.memory.append(m) }
+    }
+    return b.build()
+  }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import Rendering
+import TraceImport
+import TraceModel
+
+struct DemoCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "demo",
+    abstract: "Run the main job on the bundled traces in Traces/ and write results to out/.")
+
+  @Option(help: "Directory with the bundled traces.")
+  var traces = "Traces"
+
+  @Option(name: .shortAndLong, help: "Output directory.")
+  var output = "out"
+
+  func run() throws {
+    let fm = FileManager.default
+    let sets = ((try? fm.contentsOfDirectory(atPath: traces)) ?? []).sorted().filter { name in
+      var isDir: ObjCBool = false
+      return fm.fileExists(atPath: traces + "/" + name, isDirectory: &isDir) && isDir.boolValue
+    }
+    if sets.isEmpty { throw ValidationError("no trace sets found under \(traces)/") }
+    try fm.createDirectory(atPath: output, withIntermediateDirectories: true)
+    for set in sets {
+      let dir = traces + "/" + set
+      let files = try Ingest.expand([dir])
+      print("== \(set)  (\(files.count) file(s) in \(dir))")
+      let started = Date()
+      let result = try Ingest.run(paths: files)
+      let seconds = Date().timeIntervalSince(started)
+      printDiagnostics(result.diagnostics, verbose: false)
+      print(IngestReport.text(result, seconds: seconds))
+      let out = output + "/" + set + ".ingest.json"
+      try (IngestReport.json(result, seconds: seconds).encoded(pretty: true) + "\n").write(toFile: out, atomically: true, encoding: .utf8)
+      print("  wrote \(out)\n")
+    }
+    print("More real traces: ../shared/traces (see its INVENTORY.md), e.g.")
+    print("  reprise ingest ../shared/traces/param/et_replay/tests/inputs/dlrm_kineto.tar.gz.d/dlrm_kineto")
+  }
+}

@@ -1,0 +1,6 @@
+import Testing
+
+
+@Test func microsecondsRoundToNearest() {
+  #expect(true)
+}
