@@ -1,1 +1,99 @@
+import Foundation
 import TraceModel
+
+/// Paths of the package and the shared real traces, found from this file's location.
+public enum TestPaths {
+  /// The package root (the directory holding Package.swift).
+  public static let packageRoot: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.path
+  }()
+
+  /// `../shared/traces` next to the package, if present.
+  public static var sharedTraces: String? {
+    let p = URL(fileURLWithPath: packageRoot).deletingLastPathComponent().appendingPathComponent("shared/traces").path
+    return FileManager.default.fileExists(atPath: p) ? p : nil
+  }
+
+  /// The bundled samples.
+  public static var bundledTraces: String { packageRoot + "/Traces/kineto" }
+
+  /// The debug `reprise` binary built by `swift build`.
+  public static var reprise: String { packageRoot + "/.build/debug/reprise" }
+
+  /// Every `.json` / `.json.gz` file under `dir`, sorted.
+  public static func jsonFiles(under dir: String) -> [String] {
+    guard let e = FileManager.default.enumerator(atPath: dir) else { return [] }
+    var out: [String] = []
+    while let rel = e.nextObject() as? String {
+      if rel.hasSuffix(".json") || rel.hasSuffix(".json.gz") { out.append(dir + "/" + rel) }
+    }
+    return out.sorted()
+  }
+}
+
+/// A small, fast, seedable random number generator (SplitMix64) for reproducible tests.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+  private var state: UInt64
+  public init(seed: UInt64) { state = seed }
+  public mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+}
+
+/// Runs a command and returns its exit status, standard output and standard error.
+public func runProcess(_ executable: String, _ arguments: [String], cwd: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+  let p = Process()
+  p.executableURL = URL(fileURLWithPath: executable)
+  p.arguments = arguments
+  if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+  // Files, not pipes: a chatty child can never block on a full pipe.
+  let dir = FileManager.default.temporaryDirectory
+  let outURL = dir.appendingPathComponent("reprise-test-\(UUID().uuidString).out")
+  let errURL = dir.appendingPathComponent("reprise-test-\(UUID().uuidString).err")
+  FileManager.default.createFile(atPath: outURL.path, contents: nil)
+  FileManager.default.createFile(atPath: errURL.path, contents: nil)
+  defer {
+    try? FileManager.default.removeItem(at: outURL)
+    try? FileManager.default.removeItem(at: errURL)
+  }
+  p.standardOutput = try FileHandle(forWritingTo: outURL)
+  p.standardError = try FileHandle(forWritingTo: errURL)
+  try p.run()
+  p.waitUntilExit()
+  let outData = (try? Data(contentsOf: outURL)) ?? Data()
+  let errData = (try? Data(contentsOf: errURL)) ?? Data()
+  return (p.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}
+
+extension EventGraph {
+  /// A random valid graph for property tests: `events` events on `lanes` lanes of one rank,
+  /// program order per lane plus random forward edges.
+  public static func random(events: Int, lanes laneCount: Int, using rng: inout SplitMix64) -> EventGraph {
+    var b = Builder()
+    let name = b.strings.intern("op")
+    for l in 0..<laneCount {
+      b.lanes.append(Lane(rank: RankID(0), kind: l == 0 ? .hostThread : .deviceStream, device: l == 0 ? -1 : 0,
+                          pid: 1, tid: Int64(l), name: b.strings.intern("lane \(l)")))
+    }
+    var lastOnLane = [Int](repeating: -1, count: laneCount)
+    var t: Int64 = 0
+    for e in 0..<events {
+      let l = Int(rng.next() % UInt64(laneCount))
+      t += Int64(rng.next() % 1000)
+      b.addEvent(lane: LaneID(l), name: name, kind: l == 0 ? .hostOp : .kernel, start: t, duration: Int64(rng.next() % 5000))
+      if lastOnLane[l] >= 0 { b.addEdge(from: EventID(lastOnLane[l]), to: EventID(e), kind: .programOrder) }
+      lastOnLane[l] = e
+      if e > 0 && rng.next() % 3 == 0 {
+        let from = Int(rng.next() % UInt64(e))
+        b.addEdge(from: EventID(from), to: EventID(e), kind: .launch)
+      }
+    }
+    return b.build()
+  }
+}

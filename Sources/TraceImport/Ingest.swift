@@ -156,6 +156,7 @@ public enum Ingest {
   ///   duplicate ranks. Recoverable problems are in `diagnostics`.
   public static func run(paths: [String], options: IngestOptions = IngestOptions()) throws -> IngestResult {
     let files = try expand(paths)
+    let clock = PhaseClock()
     let results = Results(files.count)
     let single = files.count == 1
     let progress = options.progress
@@ -163,6 +164,7 @@ public enum Ingest {
       let path = files[i]
       results.items[i] = Result {
         let (trace, isGzip) = try readKineto(path, progress: progress)
+        clock.lap("parse \(path)")
         var diags = trace.diagnostics
         let rank: Int
         if let r = trace.declaredRank {
@@ -179,6 +181,7 @@ public enum Ingest {
         var builder = KinetoGraphBuilder(trace: trace, rank: RankID(rank))
         let graph = builder.build()
         diags.append(contentsOf: builder.diagnostics)
+        clock.lap("build \(path)")
         let file = IngestedFile(path: path, rank: RankID(rank), bytesOnDisk: trace.inputBytes,
                                 decompressedBytes: 0, isGzip: isGzip, format: KinetoImporter.descriptor.name,
                                 stats: trace.stats, events: graph.eventCount)
@@ -201,12 +204,30 @@ public enum Ingest {
     var diagnostics = Diagnostics()
     for (_, _, d) in ingested { diagnostics.append(contentsOf: d) }
     let merged = EventGraph.merging(ingested.map(\.1))
+    clock.lap("merge")
     let (graph, link) = options.linker.link(merged, diagnostics: &diagnostics)
+    clock.lap("link")
     if options.validate {
       for issue in graph.validate().prefix(10) {
         diagnostics.error("graph.invalid", "event graph invariant broken: \(issue)")
       }
+      clock.lap("validate")
     }
     return IngestResult(graph: graph, files: ingested.map(\.0), diagnostics: diagnostics, link: link)
+  }
+}
+
+/// Prints phase times to stderr when `REPRISE_TIMING` is set (for benchmarks).
+final class PhaseClock: @unchecked Sendable {
+  private let enabled = ProcessInfo.processInfo.environment["REPRISE_TIMING"] != nil
+  private var last = DispatchTime.now().uptimeNanoseconds
+  private let lock = NSLock()
+  func lap(_ what: String) {
+    guard enabled else { return }
+    lock.lock()
+    defer { lock.unlock() }
+    let now = DispatchTime.now().uptimeNanoseconds
+    FileHandle.standardError.write(Data("[timing] \(what): \(Double(now - last) / 1e6) ms\n".utf8))
+    last = now
   }
 }

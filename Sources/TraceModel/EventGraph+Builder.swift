@@ -57,6 +57,23 @@ extension EventGraph {
 
     public var pendingEdgeCount: Int { edgeFrom.count }
 
+    /// Appends all edges of `graph`, shifting event ids by `eventBase`.
+    mutating func appendEdges(of graph: EventGraph, eventBase: UInt32) {
+      edgeFrom.reserveCapacity(edgeFrom.count + graph.edgeCount)
+      edgeTo.reserveCapacity(edgeTo.count + graph.edgeCount)
+      edgeKind.reserveCapacity(edgeKind.count + graph.edgeCount)
+      let offsets = graph.edgeOffsets
+      for e in 0..<graph.eventCount {
+        let lo = Int(offsets[e]), hi = Int(offsets[e + 1])
+        if lo == hi { continue }
+        for i in lo..<hi {
+          edgeFrom.append(UInt32(e) + eventBase)
+          edgeTo.append(graph.edgeTargets[i].rawValue + eventBase)
+        }
+      }
+      edgeKind.append(contentsOf: graph.edgeKinds)
+    }
+
     /// Freezes the builder into an `EventGraph`.
     ///
     /// - Complexity: O(events + edges) (counting sort of edges by source).
@@ -91,9 +108,7 @@ extension EventGraph {
     b.duration = duration; b.bytes = bytes; b.correlation = correlation; b.parent = parent
     b.sourceIndex = sourceIndex; b.steps = steps; b.collectives = collectives
     b.instances = instances; b.p2p = p2p; b.memory = memory
-    for e in 0..<eventCount {
-      for (t, k) in edges(from: EventID(e)) { b.addEdge(from: EventID(e), to: t, kind: k) }
-    }
+    b.appendEdges(of: self, eventBase: 0)
     return b
   }
 
@@ -120,9 +135,7 @@ extension EventGraph {
           bytes: part.bytes[i], correlation: part.correlation[i], parent: mapEvent(part.parent[i]),
           sourceIndex: part.sourceIndex[i])
       }
-      for i in 0..<part.eventCount {
-        for (t, k) in part.edges(from: EventID(i)) { b.addEdge(from: mapEvent(EventID(i)), to: mapEvent(t), kind: k) }
-      }
+      b.appendEdges(of: part, eventBase: eventBase)
       for var s in part.steps { s.event = mapEvent(s.event); b.steps.append(s) }
       let instanceBase = UInt32(b.instances.count)
       for var c in part.collectives {

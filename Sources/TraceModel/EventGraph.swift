@@ -53,7 +53,8 @@ public struct EventGraph: Sendable, Equatable {
   /// Outgoing edges of `event`.
   public func edges(from event: EventID) -> some Sequence<(target: EventID, kind: EdgeKind)> {
     let lo = Int(edgeOffsets[event.index]), hi = Int(edgeOffsets[event.index + 1])
-    return (lo..<hi).lazy.map { (self.edgeTargets[$0], self.edgeKinds[$0]) }
+    let targets = edgeTargets, kinds = edgeKinds
+    return (lo..<hi).lazy.map { (targets[$0], kinds[$0]) }
   }
 
   /// The end time of an event, ns.

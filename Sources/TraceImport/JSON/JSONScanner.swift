@@ -52,6 +52,10 @@ struct JSONScanner {
   var ptr: UnsafeMutablePointer<UInt8>
   var end: Int
   var pos: Int = 0
+  /// Absolute offset of `ptr[0]` (cached from the source).
+  private(set) var base: Int64 = 0
+  /// Whether the source has no more bytes beyond the window (cached from the source).
+  private(set) var isExhausted: Bool
   /// Earliest window position the caller still needs.
   var mark: Int = 0
   /// Maximum nesting depth accepted in skipped values.
@@ -61,23 +65,26 @@ struct JSONScanner {
     self.source = source
     ptr = source.buffer
     end = source.count
+    base = source.base
+    isExhausted = source.isExhausted
   }
 
   var file: String { source.file }
-  var base: Int64 { source.base }
-  @inline(__always) var offset: Int64 { source.base + Int64(pos) }
+  @inline(__always) var offset: Int64 { base + Int64(pos) }
 
   // MARK: Window management
 
   /// Makes at least one more byte available at `pos`; false at end of input.
   @inline(never)
   mutating func refill() throws -> Bool {
-    if source.isExhausted { return pos < end }
+    if isExhausted { return pos < end }
     let shift = try source.refill(keepFrom: min(mark, pos))
     pos -= shift
     mark -= shift
     ptr = source.buffer
     end = source.count
+    base = source.base
+    isExhausted = source.isExhausted
     return pos < end
   }
 
@@ -85,10 +92,10 @@ struct JSONScanner {
   @inline(__always)
   mutating func ensure(_ n: Int) throws -> Bool {
     while end - pos < n {
-      if source.isExhausted { return false }
+      if isExhausted { return false }
       let before = end - pos
       _ = try refill()
-      if end - pos == before && source.isExhausted { return false }
+      if end - pos == before && isExhausted { return false }
     }
     return true
   }
@@ -158,8 +165,12 @@ struct JSONScanner {
       while end - pos >= 8 {
         let w = UnsafeRawPointer(ptr + pos).loadUnaligned(as: UInt64.self)
         let q = w ^ quoteMask, s = w ^ slashMask
-        let special = ((q &- ones) & ~q) | ((s &- ones) & ~s) | ((w &- (ones &* 0x20)) & ~w) | w
-        if special & highs != 0 { break }
+        let special = (((q &- ones) & ~q) | ((s &- ones) & ~s) | ((w &- (ones &* 0x20)) & ~w) | w) & highs
+        if special != 0 {
+          // The lowest flagged byte is exact (borrows only propagate upwards).
+          pos += special.trailingZeroBitCount >> 3
+          break
+        }
         pos += 8
       }
       if pos >= end {
@@ -340,7 +351,7 @@ struct JSONScanner {
       guard p < end, isDigit(ptr[p]) else { pos = p; throw fail(expected: "a digit in exponent") }
       while p < end && isDigit(ptr[p]) { p += 1 }
     }
-    if p == end && !source.isExhausted { pos = p; throw fail(expected: "a number of at most 64 characters") }
+    if p == end && !isExhausted { pos = p; throw fail(expected: "a number of at most 64 characters") }
     n.length = p - startPos
     pos = p
     return n

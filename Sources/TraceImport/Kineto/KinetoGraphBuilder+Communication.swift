@@ -97,7 +97,11 @@ extension KinetoGraphBuilder {
         b.kind[e] = isSend ? .send : .recv
         b.detail[e] = 0
         b.bytes[e] = inBytes
-        let peer = (own?.peer ?? ctxArgs?.peer).map { RankID(Int($0)) }
+        var peer = (own?.peer ?? ctxArgs?.peer).map { RankID(Int($0)) }
+        // A two-rank group (pipeline p2p groups) names the peer: the other rank.
+        if peer == nil && groupRanks.count == 2 && groupRanks.contains(rank.rawValue) {
+          peer = RankID(rawValue: groupRanks[0] == rank.rawValue ? groupRanks[1] : groupRanks[0])
+        }
         b.p2p.append(P2PRecord(event: EventID(e), isSend: isSend, peer: peer, bytes: inBytes))
       case .collective(let kind):
         b.kind[e] = .collective

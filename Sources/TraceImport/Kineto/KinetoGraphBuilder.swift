@@ -131,7 +131,15 @@ struct KinetoGraphBuilder {
     var infoCache: [Int64: NameInfo] = [:]
     var unknownKernels: [String: Int] = [:]
     var unknownCategories: [String: Int] = [:]
+    // Fast path: most names appear under one category; cache by name, check the category.
+    var byName = [Int32](repeating: -1, count: t.strings.count)
+    var byNameCategory = [KinetoCategory](repeating: .unknown, count: t.strings.count)
+    var infos: [NameInfo] = []
     func info(_ cat: KinetoCategory, _ nameIndex: Int32, extraIndex: Int32) -> NameInfo {
+      if nameIndex >= 0 {
+        let slot = byName[Int(nameIndex)]
+        if slot >= 0 && byNameCategory[Int(nameIndex)] == cat { return infos[Int(slot)] }
+      }
       let key = Int64(cat.rawValue) << 32 | Int64(nameIndex)
       if let hit = infoCache[key] { return hit }
       let name = nameIndex < 0 ? "" : t.strings[Int(nameIndex)]
@@ -168,6 +176,11 @@ struct KinetoGraphBuilder {
         result = NameInfo(kind: .other, detail: 0, comm: nil)
       }
       infoCache[key] = result
+      if nameIndex >= 0 && byName[Int(nameIndex)] < 0 {
+        byName[Int(nameIndex)] = Int32(infos.count)
+        byNameCategory[Int(nameIndex)] = cat
+        infos.append(result)
+      }
       return result
     }
 
@@ -236,7 +249,8 @@ struct KinetoGraphBuilder {
           : (k != .memory && k != .other)
         if isWork {
           if prevWork >= 0 { b.addEdge(from: EventID(prevWork), to: EventID(e), kind: .programOrder) }
-          if isDevice && s < prevWorkEnd {
+          // 1 ns tolerance: µs timestamps and durations are rounded separately by the profiler.
+          if isDevice && s + 1 < prevWorkEnd {
             overlaps += 1
             if overlapExample == nil { overlapExample = e }
           }
@@ -350,7 +364,7 @@ struct KinetoGraphBuilder {
     // Diagnostics.
     let fileLoc = TraceLocation(file: t.file)
     if overlaps > 0 {
-      let ex = overlapExample.map { " (first: '\(b.strings[b.name[$0]])', event #\(b.sourceIndex[$0]))" } ?? ""
+      let ex = overlapExample.map { " (first: '\(b.strings[b.name[$0]].prefix(80))', event #\(b.sourceIndex[$0]))" } ?? ""
       diagnostics.warning("kineto.overlap", "device work overlaps earlier work on the same stream; kept as measured\(ex)",
                           at: fileLoc, count: overlaps)
     }

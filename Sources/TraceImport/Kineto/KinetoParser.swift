@@ -37,6 +37,12 @@ struct KinetoParser {
     out.inputBytes = source.fileSize
     emptyString = interner.intern("")
     self.progress = progress
+    // About one record per 300 bytes of JSON in real traces; grow from there.
+    let expected = Int(min(source.isGzip ? source.fileSize * 8 : source.fileSize, 1 << 36) / 300)
+    out.phase.reserveCapacity(expected); out.category.reserveCapacity(expected); out.name.reserveCapacity(expected)
+    out.thread.reserveCapacity(expected); out.ts.reserveCapacity(expected); out.dur.reserveCapacity(expected)
+    out.correlation.reserveCapacity(expected); out.externalID.reserveCapacity(expected)
+    out.extra.reserveCapacity(expected); out.index.reserveCapacity(expected); out.offset.reserveCapacity(expected)
   }
 
   /// Parses the whole document.

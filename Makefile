@@ -1,0 +1,35 @@
+# Reprise — see README.md. `make demo` and `make test` work on a fresh machine with Swift.
+SWIFT ?= swift
+BENCH_MB ?= 200
+
+.PHONY: all bootstrap build release demo test bench samples clean
+
+all: build
+
+bootstrap:
+	@tools/bootstrap
+
+build: bootstrap
+	$(SWIFT) build
+
+release: bootstrap
+	$(SWIFT) build -c release --product reprise
+
+# The main job on the bundled traces in Traces/: ingest each set, write out/*.json.
+demo: build
+	.build/debug/reprise demo --traces Traces/kineto --output out
+
+# Unit, importer, differential, fuzz and CLI tests (the CLI tests run the debug binary).
+test: build
+	$(SWIFT) test
+
+# Release-build benchmark of ingestion on a generated ≥200 MB trace (plain and gzip).
+bench: release
+	tools/bench.sh $(BENCH_MB)
+
+# Regenerate the bundled sample traces (deterministic).
+samples:
+	python3 tools/make_sample_traces.py Traces/kineto
+
+clean:
+	rm -rf .build out bench-data

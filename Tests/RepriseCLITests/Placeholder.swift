@@ -1,6 +1,0 @@
-import Testing
-
-
-@Test func microsecondsRoundToNearest() {
-  #expect(true)
-}
