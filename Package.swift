@@ -28,7 +28,7 @@ let package = Package(
     .target(name: "TestSupport", dependencies: ["TraceModel", "CJansson"]),
     .testTarget(name: "TraceModelTests", dependencies: ["TraceModel", "TestSupport"]),
     .testTarget(
-      name: "TraceImportTests", dependencies: ["TraceImport", "TraceModel", "TestSupport", "CJansson"]),
+      name: "TraceImportTests", dependencies: ["TraceImport", "TraceModel", "TestSupport", "CJansson", "CZlib"]),
     .testTarget(name: "RenderingTests", dependencies: ["Rendering"]),
     .testTarget(name: "RepriseCLITests", dependencies: ["TestSupport"]),
   ]

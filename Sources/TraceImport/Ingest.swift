@@ -121,6 +121,19 @@ public enum Ingest {
     return (try parser.parse(), source.isGzip)
   }
 
+  /// The format of a file, decided by sniffing its first (decompressed) bytes, not its name.
+  ///
+  /// - Throws: `TraceImportError` when the file cannot be read or matches no known format.
+  public static func detectFormat(_ path: String) throws -> TraceFormatDescriptor {
+    let source = try ByteSource(path: path, chunkSize: TraceFormatDescriptor.sniffLength)
+    let n = min(source.count, TraceFormatDescriptor.sniffLength)
+    if n == 0 { throw TraceImportError.malformed(TraceLocation(file: path, byteOffset: 0), expected: "a trace", found: "an empty file") }
+    guard let f = TraceFormats.detect(UnsafeBufferPointer(start: source.buffer, count: n)) else {
+      throw TraceImportError.unrecognizedFormat(file: path, found: "binary data (first byte 0x\(String(source.buffer[0], radix: 16)))")
+    }
+    return f.descriptor
+  }
+
   /// Exact tokenizer counts of one Kineto file (for differential tests and `--stats`).
   public static func kinetoStats(_ path: String) throws -> KinetoStats {
     try readKineto(path, progress: nil).0.stats
