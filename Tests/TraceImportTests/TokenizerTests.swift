@@ -52,7 +52,7 @@ func microsecondsBecomeExactNanoseconds(text: String, ns: Int64) throws {
 @Test(arguments: [
   (#"{"traceEvents": [{"ph": "X", "ts": 1, "dur": 2"#, "t.json:@", "expected ',' or '}' in event, found end of input"),
   ("", "t.json:@0", "an empty file"),
-  ("{\"traceEvents\": [{\"ph\": \"X\", \"name\": \"a\u{01}b\", \"ts\": 1, \"dur\": 1}]}", "t.json:@38", "control characters must be escaped"),
+  ("{\"traceEvents\": [{\"ph\": \"X\", \"name\": \"a\u{01}b\", \"ts\": 1, \"dur\": 1}]}", "t.json:@39", "control characters must be escaped"),
   (#"{"traceEvents": [{"ts": 1, "dur": 1}]}"#, "t.json:@17 (event #0)", "missing required field 'ph'"),
   (#"{"traceEvents": [{"ph": "X", "dur": 1}]}"#, "t.json:@17 (event #0)", "missing required field 'ts'"),
   (#"{"traceEvents": [{"ph": "X", "ts": "12", "dur": 1}]}"#, "(event #0)", "field 'ts' should be a number (microseconds), found a string"),
