@@ -74,10 +74,21 @@ struct KinetoGraphBuilder {
       let key = t.threads[Int(k.thread)]
       let pid: Int64, tid: Int64
       if case .int(let p) = key.pid { pid = p } else { pid = -1 }
-      if case .int(let q) = key.tid { tid = q } else { tid = -1 }
+      switch key.tid {
+      case .int(let q): tid = q
+      case .string(let sid):
+        // Legacy traces name streams "stream 7": keep the number.
+        tid = Int64(String(t.strings[Int(sid)].reversed().prefix { $0.isNumber }.reversed())) ?? -1
+      }
       let label: String
       if k.device {
-        label = t.threadNames[key].map { String($0.drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed()) } ?? "stream \(tid)"
+        if let name = t.threadNames[key] {
+          label = String(name.drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+        } else if case .string(let sid) = key.tid {
+          label = t.strings[Int(sid)]
+        } else {
+          label = "stream \(tid)"
+        }
       } else if let name = t.threadNames[key] {
         label = name
       } else if case .string(let s) = key.tid {
