@@ -384,10 +384,16 @@ struct JSONScanner {
   // MARK: Skipping
 
   /// Skips one complete value of any type, validating it.
+  ///
+  /// Open containers are tracked in a bit stack (1 = object) without allocating for the
+  /// first 64 levels.
   mutating func skipValue() throws {
     var depth = 0
-    // Stack of open containers: true = object, false = array (bit-packed for depth ≤ 512).
-    var stack = [Bool]()
+    var bits: UInt64 = 0
+    var deep: [Bool] = []
+    @inline(__always) func isObject(_ depth: Int, _ bits: UInt64, _ deep: [Bool]) -> Bool {
+      depth <= 64 ? (bits >> UInt64(depth - 1)) & 1 == 1 : deep[depth - 65]
+    }
     while true {
       guard let b = try peek() else { throw fail(expected: "a value") }
       switch b {
@@ -398,7 +404,7 @@ struct JSONScanner {
         } else {
           depth += 1
           if depth > Self.maxDepth { throw fail(expected: "nesting depth at most \(Self.maxDepth)") }
-          stack.append(true)
+          if depth <= 64 { bits |= 1 << UInt64(depth - 1) } else { deep.append(true) }
           _ = try parseString()
           try expect(UInt8(ascii: ":"), "':' after object key")
           continue
@@ -410,7 +416,7 @@ struct JSONScanner {
         } else {
           depth += 1
           if depth > Self.maxDepth { throw fail(expected: "nesting depth at most \(Self.maxDepth)") }
-          stack.append(false)
+          if depth <= 64 { bits &= ~(1 << UInt64(depth - 1)) } else { deep.append(false) }
           continue
         }
       case UInt8(ascii: "\""): _ = try parseString()
@@ -422,16 +428,17 @@ struct JSONScanner {
       }
       // After a complete value: close containers or move to the next element.
       while true {
-        guard let isObject = stack.last else { return }
-        let close = isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
-        if try commaOr(close, isObject ? "',' or '}'" : "',' or ']'") {
-          if isObject {
+        if depth == 0 { return }
+        let object = isObject(depth, bits, deep)
+        let close = object ? UInt8(ascii: "}") : UInt8(ascii: "]")
+        if try commaOr(close, object ? "',' or '}'" : "',' or ']'") {
+          if object {
             _ = try parseString()
             try expect(UInt8(ascii: ":"), "':' after object key")
           }
           break
         }
-        stack.removeLast()
+        if depth > 64 { deep.removeLast() }
         depth -= 1
       }
     }

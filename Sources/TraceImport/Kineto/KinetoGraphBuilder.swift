@@ -127,12 +127,12 @@ struct KinetoGraphBuilder {
         k += 1
       }
       if !sorted {
-        order[lo..<hi].sort { x, y in
-          let a = Int(x), c = Int(y)
-          if t.ts[a] != t.ts[c] { return t.ts[a] < t.ts[c] }
-          if t.dur[a] != t.dur[c] { return t.dur[a] > t.dur[c] }
-          return a < c
+        var keys = (lo..<hi).map { k -> (Int64, Int64, Int32) in
+          let r = Int(order[k])
+          return (t.ts[r], -t.dur[r], order[k])
         }
+        keys.sort { $0 < $1 }
+        for (k, key) in keys.enumerated() { order[lo + k] = key.2 }
       }
     }
     var eventOf = [Int32](repeating: 0, count: n)
@@ -295,19 +295,22 @@ struct KinetoGraphBuilder {
     }
     var orphanFlows = 0
     if !t.flows.isEmpty {
-      // Flow hints: s at (thread, ts) → f at (thread, ts). Used for device events without correlation.
-      var starts: [UInt64: FlowRecord] = [:]
-      var finishes: [UInt64: FlowRecord] = [:]
-      for f in t.flows {
-        if f.phase == UInt8(ascii: "s") { starts[f.id] = f } else if f.phase == UInt8(ascii: "f") { finishes[f.id] = f }
-      }
-      for (id, _) in finishes where starts[id] == nil { orphanFlows += 1 }
+      var startIDs = Set<UInt64>(minimumCapacity: t.flows.count / 2)
+      for f in t.flows where f.phase == UInt8(ascii: "s") { startIDs.insert(f.id) }
+      for f in t.flows where f.phase == UInt8(ascii: "f") && !startIDs.contains(f.id) { orphanFlows += 1 }
       if !needFlowFallback.isEmpty {
+        // Flow hints: s at (thread, ts) → f at (thread, ts). Used for device events without correlation.
+        var starts: [UInt64: FlowRecord] = [:]
+        var finishes: [UInt64: FlowRecord] = [:]
+        for f in t.flows {
+          if f.phase == UInt8(ascii: "s") { starts[f.id] = f } else if f.phase == UInt8(ascii: "f") { finishes[f.id] = f }
+        }
         struct At: Hashable { var thread: Int32; var ts: Int64 }
         var byPosition: [At: Int] = [:]
         for e in 0..<n {
           let r = Int(order[e])
-          byPosition[At(thread: t.thread[r], ts: t.ts[r])] = byPosition[At(thread: t.thread[r], ts: t.ts[r])] ?? e
+          let at = At(thread: t.thread[r], ts: t.ts[r])
+          if byPosition[at] == nil { byPosition[at] = e }
         }
         var flowTarget: [At: UInt64] = [:]
         for (id, f) in finishes { flowTarget[At(thread: f.thread, ts: f.ts)] = id }
