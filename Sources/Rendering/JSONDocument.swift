@@ -25,7 +25,8 @@ public indirect enum JSONDocument: Sendable, Equatable {
     let root = toJansson()
     defer { cj_decref(root) }
     // JSON_SORT_KEYS 0x80, JSON_INDENT(n) n, JSON_COMPACT 0x20, JSON_REAL_PRECISION(n) (n & 0x1F) << 11.
-    let flags = 0x80 | (12 << 11) | (pretty ? 2 : 0x20)
+    // JSON_ENCODE_ANY 0x200: scalars at the root too.
+    let flags = 0x80 | 0x200 | (12 << 11) | (pretty ? 2 : 0x20)
     guard let cstr = json_dumps(root, flags) else { return "null" }
     defer { free(cstr) }
     return String(cString: cstr)
