@@ -47,8 +47,13 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 }
 
 /// Runs a command and returns its exit status, standard output and standard error.
-public func runProcess(_ executable: String, _ arguments: [String], cwd: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+public func runProcess(
+  _ executable: String, _ arguments: [String], cwd: String? = nil, environment: [String: String] = [:]
+) throws -> (status: Int32, stdout: String, stderr: String) {
   let p = Process()
+  if !environment.isEmpty {
+    p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+  }
   p.executableURL = URL(fileURLWithPath: executable)
   p.arguments = arguments
   if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }

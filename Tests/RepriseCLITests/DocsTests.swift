@@ -6,7 +6,7 @@ import Testing
 @Test func cliReferenceIsUpToDate() throws {
   let doc = try String(contentsOfFile: TestPaths.packageRoot + "/docs/cli.md", encoding: .utf8)
   for cmd in [[], ["ingest"], ["demo"]] {
-    let r = try runProcess(TestPaths.reprise, cmd + ["--help"], cwd: TestPaths.packageRoot)
+    let r = try runProcess(TestPaths.reprise, cmd + ["--help"], cwd: TestPaths.packageRoot, environment: ["COLUMNS": "100"])
     #expect(doc.contains(r.stdout), "docs/cli.md is stale for '\(cmd.joined())': run tools/gen-cli-docs.sh")
   }
 }
