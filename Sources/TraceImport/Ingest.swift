@@ -196,7 +196,7 @@ public enum Ingest {
         diags.append(contentsOf: builder.diagnostics)
         clock.lap("build \(path)")
         let file = IngestedFile(path: path, rank: RankID(rank), bytesOnDisk: trace.inputBytes,
-                                decompressedBytes: 0, isGzip: isGzip, format: KinetoImporter.descriptor.name,
+                                decompressedBytes: trace.decompressedBytes, isGzip: isGzip, format: KinetoImporter.descriptor.name,
                                 stats: trace.stats, events: graph.eventCount)
         return (file, graph, diags)
       }

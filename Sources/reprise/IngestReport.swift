@@ -18,6 +18,7 @@ enum IngestReport {
     let files: [JSONDocument] = r.files.map { f in
       .object([
         "path": .string(f.path), "rank": .int(Int64(f.rank.rawValue)), "bytes": .int(f.bytesOnDisk),
+        "decompressedBytes": .int(f.decompressedBytes),
         "gzip": .bool(f.isGzip), "events": .int(f.events), "format": .string(f.format),
       ])
     }

@@ -10,12 +10,15 @@ import TraceModel
 /// The bytes of one input file, seen through a window that a scanner can refill.
 ///
 /// Plain files are memory-mapped whole (no copying; pages already scanned are released
-/// with `madvise` so resident memory stays bounded); gzip files are inflated with zlib's
-/// `gzread` in chunks into a growable buffer; in-memory inputs are used as they are.
+/// with `madvise` so resident memory stays bounded); pipes are read with read(2) into a
+/// growable window; gzip files are inflated with zlib's `gzread` in chunks into that window;
+/// in-memory inputs are used as they are.
 final class ByteSource {
   enum Backing {
     case mapped(UnsafeMutableRawPointer, Int)
     case gzip(gzFile)
+    /// A plain file read with read(2) into the window.
+    case file(Int32)
     case memory
   }
 
@@ -49,16 +52,29 @@ final class ByteSource {
       throw TraceImportError.unreadable(file: path, reason: "is a directory")
     }
     fileSize = Int64(st.st_size)
+    // Regular files are mapped (gzip ones streamed); pipes and other streams go through
+    // zlib's gzread, which inflates gzip and passes plain bytes through unchanged.
+    // REPRISE_NO_MMAP=1 reads regular plain files with read(2) instead (benchmark comparison).
+    let isRegular = (st.st_mode & S_IFMT) == S_IFREG
     var magic: (UInt8, UInt8) = (0, 0)
-    let got = withUnsafeMutableBytes(of: &magic) { read(fd, $0.baseAddress, 2) }
-    if got == 2 && magic.0 == 0x1f && magic.1 == 0x8b {
-      lseek(fd, 0, SEEK_SET)
+    let got = isRegular ? withUnsafeMutableBytes(of: &magic) { pread(fd, $0.baseAddress, 2, 0) } : 0
+    let isGzipFile = got == 2 && magic.0 == 0x1f && magic.1 == 0x8b
+    if isGzipFile || !isRegular {
       guard let gz = gzdopen(fd, "rb") else {
         close(fd)
         throw TraceImportError.unreadable(file: path, reason: "gzdopen failed")
       }
       gzbuffer(gz, 1 << 18)
       backing = .gzip(gz)
+      capacity = chunkSize
+      buffer = .allocate(capacity: capacity)
+      ownsBuffer = true
+      count = 0
+      isExhausted = false
+      try fill()
+    } else if getenv("REPRISE_NO_MMAP") != nil && st.st_size > 0 {
+      _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+      backing = .file(fd)
       capacity = chunkSize
       buffer = .allocate(capacity: capacity)
       ownsBuffer = true
@@ -110,19 +126,26 @@ final class ByteSource {
     switch backing {
     case .mapped(let p, let size): munmap(p, size)
     case .gzip(let gz): gzclose(gz)
+    case .file(let fd): close(fd)
     case .memory: break
     }
     if ownsBuffer { buffer.deallocate() }
   }
 
   var isGzip: Bool { if case .gzip = backing { return true } else { return false } }
+  var isStreamed: Bool {
+    switch backing {
+    case .gzip, .file: return true
+    default: return false
+    }
+  }
 
   /// Discards window bytes before `keepFrom` and reads more input into the window.
   ///
   /// Returns the shift applied to window positions (positions ≥ `keepFrom` move down by it).
   /// When nothing more can be read, `count` is unchanged.
   func refill(keepFrom: Int) throws -> Int {
-    guard !isExhausted, case .gzip = backing else { return 0 }
+    guard !isExhausted, isStreamed else { return 0 }
     let keep = count - keepFrom
     if keepFrom > 0 {
       if keep > 0 { memmove(buffer, buffer + keepFrom, keep) }
@@ -142,6 +165,21 @@ final class ByteSource {
   }
 
   private func fill() throws {
+    if case .file(let fd) = backing {
+      while count < capacity {
+        let n = read(fd, buffer + count, capacity - count)
+        if n < 0 {
+          if errno == EINTR { continue }
+          throw TraceImportError.unreadable(file: file, reason: String(cString: strerror(errno)))
+        }
+        if n == 0 {
+          isExhausted = true
+          return
+        }
+        count += n
+      }
+      return
+    }
     guard case .gzip(let gz) = backing else { return }
     while count < capacity {
       let want = UInt32(min(capacity - count, 1 << 30))

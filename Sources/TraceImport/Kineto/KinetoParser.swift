@@ -91,6 +91,7 @@ struct KinetoParser {
       throw s.fail(expected: "'{' or '[' at the start of a Chrome trace")
     }
     if try s.peek() != nil { throw s.fail(expected: "end of input after the top-level value") }
+    out.decompressedBytes = s.offset
     finish()
     return out
   }

@@ -107,6 +107,8 @@ struct KinetoTrace: Sendable {
   var stats = KinetoStats()
   var diagnostics = Diagnostics()
   var inputBytes: Int64 = 0
+  /// Bytes of JSON read (decompressed size for gzip).
+  var decompressedBytes: Int64 = 0
 
   var recordCount: Int { phase.count }
 
