@@ -62,6 +62,15 @@ public struct EventGraph: Sendable, Equatable {
   /// The rank an event belongs to.
   @inline(__always) public func rank(of e: Int) -> RankID { lanes[lane[e].index].rank }
 
+  /// Bytes held by the per-event columns and edges (strings and side tables excluded).
+  public var columnBytes: Int {
+    eventCount * (MemoryLayout<LaneID>.stride + MemoryLayout<NameID>.stride + MemoryLayout<EventKind>.stride
+      + MemoryLayout<UInt8>.stride + 4 * MemoryLayout<Int64>.stride + MemoryLayout<EventID>.stride
+      + MemoryLayout<UInt32>.stride)
+      + edgeOffsets.count * MemoryLayout<UInt32>.stride
+      + edgeCount * (MemoryLayout<EventID>.stride + MemoryLayout<EdgeKind>.stride)
+  }
+
   /// Events counted per kind.
   public func countByKind() -> [EventKind: Int] {
     var counts = [Int](repeating: 0, count: EventKind.allCases.count)
@@ -130,8 +139,11 @@ public struct CollectiveRecord: Hashable, Sendable, Codable {
   public var groupSize: Int32
   /// Global ranks of the group when the trace lists them (`Process Group Ranks`), else empty.
   public var groupRanks: [Int32]
-  /// Position of this call among the rank's calls on `group` (0-based).
+  /// Position of this call among the rank's calls on `group` (0-based), or the trace's own
+  /// sequence number when `hasTraceSequence`.
   public var sequence: Int32
+  /// Whether `sequence` came from the trace (`Seq` arg) rather than from per-group order.
+  public var hasTraceSequence: Bool = false
   public var dtype: NameID
   /// Input message size in bytes, when known.
   public var inputBytes: Int64

@@ -1,3 +1,5 @@
+import Foundation
+import TestSupport
 import Testing
 import TraceModel
 
@@ -121,4 +123,28 @@ private func names(_ g: EventGraph) -> [String] { (0..<g.eventCount).map { g.str
   let (b, _) = try graph(#"{"ph": "X", "name": "x", "pid": 1, "tid": 1, "ts": 1, "dur": 1}"#,
                          extra: #", "traceName": "t", "baseTimeNanoseconds": 1700000000000000123, "distributedInfo": {"rank": 5}"#)
   #expect(b.ranks[0].rank == RankID(5) && b.ranks[0].baseTimeNanoseconds == 1_700_000_000_000_000_123)
+}
+
+@Test func sequenceNumbersFromTheTraceDecideInstances() throws {
+  // Rank 1 traced its calls in a different order; the Seq args still pair them correctly.
+  func rank(_ r: Int, _ seqs: [Int]) -> String {
+    let kernels = seqs.enumerated().map { i, seq in
+      #"{"ph": "X", "cat": "kernel", "name": "ncclDevKernel_AllReduce_Sum_f32_RING_LL", "pid": 0, "tid": 20, "ts": \#(10 + i * 10), "dur": 5, "args": {"Seq": \#(seq), "Collective name": "allreduce", "dtype": "Float", "In msg nelems": \#(seq * 100 + 100), "Group size": 2}}"#
+    }
+    return #"{"distributedInfo": {"rank": \#(r), "world_size": 2}, "traceEvents": [\#(kernels.joined(separator: ","))]}"#
+  }
+  let (g0, _) = try Ingest.graph(bytes: Array(rank(0, [0, 1, 2]).utf8))
+  let (g1, _) = try Ingest.graph(bytes: Array(rank(1, [1, 0, 2]).utf8))
+  var d = Diagnostics()
+  let (g, summary) = MultiRankLinker().link(EventGraph.merging([g0, g1]), diagnostics: &d)
+  #expect(summary.matchedInstances == 3)
+  for inst in g.instances {
+    let sizes = Set(inst.members.map { m in g.collectives.first { $0.event == m }!.inputBytes })
+    #expect(sizes.count == 1, "instance \(inst.sequence) pairs calls of different sizes")
+  }
+}
+
+@Test func eventColumnsStayUnder64BytesPerEvent() throws {
+  let (g, _) = try Ingest.graph(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: TestPaths.bundledTraces + "/ddp-4rank/rank0.pt.trace.json"))))
+  #expect(Double(g.columnBytes) / Double(g.eventCount) <= 64, "\(Double(g.columnBytes) / Double(g.eventCount)) bytes/event")
 }

@@ -1,3 +1,4 @@
+import CZlib
 import Foundation
 import TestSupport
 import Testing
@@ -99,6 +100,17 @@ func badInputGetsOneClearLine(text: String, location: String, message: String) {
   let fakeGz = dir.appendingPathComponent("fake.json.gz").path
   FileManager.default.createFile(atPath: fakeGz, contents: Data([0x1f, 0x8b, 0x08, 0x00, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3]))
   #expect { try Ingest.run(paths: [fakeGz]) } throws: { "\($0)".contains("fake.json.gz") }
+  // A real gzip stream cut short.
+  let whole = dir.appendingPathComponent("whole.json.gz").path
+  let doc = try Data(contentsOf: URL(fileURLWithPath: TestPaths.bundledTraces + "/pipeline-2rank/rank0.pt.trace.json"))
+  let gz = try #require(gzopen(whole, "wb"))
+  _ = doc.withUnsafeBytes { gzwrite(gz, $0.baseAddress, UInt32($0.count)) }
+  gzclose(gz)
+  let compressed = try Data(contentsOf: URL(fileURLWithPath: whole))
+  #expect(try Ingest.run(paths: [whole]).graph.eventCount == 57)
+  let cut = dir.appendingPathComponent("cut.json.gz").path
+  FileManager.default.createFile(atPath: cut, contents: compressed.prefix(compressed.count / 2))
+  #expect { try Ingest.run(paths: [cut]) } throws: { "\($0)".contains("cut.json.gz:@") && "\($0)".contains("truncated gzip") }
   // Binary garbage.
   let bin = dir.appendingPathComponent("garbage.json").path
   var rng = SplitMix64(seed: 3)

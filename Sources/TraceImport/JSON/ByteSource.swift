@@ -191,6 +191,14 @@ final class ByteSource {
           TraceLocation(file: file, byteOffset: base + Int64(count)), expected: "valid gzip data", found: "zlib error: \(msg)")
       }
       if n == 0 {
+        // End of input: zlib reports a stream cut short (missing data or trailer) only here.
+        var errnum: Int32 = 0
+        _ = gzerror(gz, &errnum)
+        if errnum != Z_OK {
+          throw TraceImportError.malformed(
+            TraceLocation(file: file, byteOffset: base + Int64(count)), expected: "the rest of the gzip stream",
+            found: "truncated gzip data (unexpected end of file)")
+        }
         isExhausted = true
         return
       }

@@ -107,9 +107,14 @@ extension KinetoGraphBuilder {
         b.kind[e] = .collective
         b.detail[e] = kind.rawValue
         b.bytes[e] = max(inBytes, outBytes)
-        b.collectives.append(CollectiveRecord(event: EventID(e), kind: kind, group: group, groupSize: groupSize,
-                                              groupRanks: groupRanks, sequence: -1, dtype: dtype,
-                                              inputBytes: inBytes, outputBytes: outBytes))
+        var record = CollectiveRecord(event: EventID(e), kind: kind, group: group, groupSize: groupSize,
+                                      groupRanks: groupRanks, sequence: -1, dtype: dtype,
+                                      inputBytes: inBytes, outputBytes: outBytes)
+        if let seq = own?.sequence ?? args?.sequence, let s32 = Int32(exactly: seq) {
+          record.sequence = s32
+          record.hasTraceSequence = true
+        }
+        b.collectives.append(record)
       case .sendRecv, .generic:
         b.kind[e] = .collective
         b.detail[e] = CollectiveKind.unknown.rawValue

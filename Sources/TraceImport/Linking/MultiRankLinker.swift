@@ -21,9 +21,9 @@ public struct LinkSummary: Sendable, Equatable {
 
 /// Links the ranks of a multi-rank graph: collective instances, send/recv pairs, clocks.
 ///
-/// Collectives are matched per process group by sequence: the k-th call of a group on each
-/// rank forms instance k (no staged trace carries a sequence number, so per-group order is
-/// the key, as in HTA and Chakra's trace linker). An instance is complete when every rank of
+/// Collectives are matched per process group by sequence: the trace's `Seq` numbers when every
+/// call of the group on a rank has one, else per-group order — the k-th call of a group on
+/// each rank forms instance k (as HTA and Chakra's trace linker do). An instance is complete when every rank of
 /// the group is present; partial worlds (sampled ranks) leave instances incomplete, counted
 /// and reported. Sends match receives in order per (source, destination) pair when the peer
 /// is known. Clock offsets are the median, over complete instances, of each rank's collective
@@ -53,7 +53,14 @@ public struct MultiRankLinker: Sendable {
         let a = b.collectives[$0].event.index, c = b.collectives[$1].event.index
         return (b.start[a], a) < (b.start[c], c)
       }
-      for (seq, i) in list.enumerated() { b.collectives[i].sequence = Int32(seq) }
+      // Sequence metadata from the trace wins when every call of the group on this rank has it.
+      let traced = list.allSatisfy { b.collectives[$0].hasTraceSequence }
+      if !traced {
+        for (seq, i) in list.enumerated() {
+          b.collectives[i].sequence = Int32(seq)
+          b.collectives[i].hasTraceSequence = false
+        }
+      }
       perGroupRank[key] = list
     }
     // Instances keyed by (group, sequence), members ordered by rank.
