@@ -148,3 +148,13 @@ private func names(_ g: EventGraph) -> [String] { (0..<g.eventCount).map { g.str
   let (g, _) = try Ingest.graph(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: TestPaths.bundledTraces + "/ddp-4rank/rank0.pt.trace.json"))))
   #expect(Double(g.columnBytes) / Double(g.eventCount) <= 64, "\(Double(g.columnBytes) / Double(g.eventCount)) bytes/event")
 }
+
+@Test func externalIdLinksDeviceWorkWithoutCorrelation() throws {
+  let (g, _) = try Ingest.graph(bytes: Array(#"""
+    {"traceEvents": [
+    {"ph": "X", "cat": "cpu_op", "name": "aten::add", "pid": 1, "tid": 1, "ts": 0, "dur": 10, "args": {"External id": 42}},
+    {"ph": "X", "cat": "kernel", "name": "vectorized_elementwise_kernel", "pid": 0, "tid": 7, "ts": 12, "dur": 3, "args": {"External id": 42}}
+    ]}
+    """#.utf8))
+  #expect(Array(g.edges(from: EventID(0))).contains { $0.target == EventID(1) && $0.kind == .launch })
+}

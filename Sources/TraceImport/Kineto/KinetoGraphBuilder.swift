@@ -282,9 +282,20 @@ struct KinetoGraphBuilder {
     }
     var withoutLaunch = 0
     var needFlowFallback: [Int] = []
+    // Second choice when a device event has no correlation id: its `External id` names the
+    // host op that launched it (the op, not the runtime call, since one op may launch several).
+    var externalOwner: [Int64: Int32] = [:]
+    for e in 0..<n where !laneKeys[Int(b.lane[e].rawValue)].device {
+      let x = t.externalID[Int(order[e])]
+      if x != 0 && catKind[Int(t.category[Int(order[e])])] == .cpuOp && externalOwner[x] == nil { externalOwner[x] = Int32(e) }
+    }
     for e in 0..<n where laneKeys[Int(b.lane[e].rawValue)].device && b.kind[e] != .annotation && b.kind[e] != .sync {
       let c = b.correlation[e]
+      let x = t.externalID[Int(order[e])]
       if c != 0, let h = launcher[c] {
+        b.addEdge(from: EventID(Int(h)), to: EventID(e), kind: .launch)
+        launchedBy[e] = h
+      } else if c == 0 && x != 0, let h = externalOwner[x] {
         b.addEdge(from: EventID(Int(h)), to: EventID(e), kind: .launch)
         launchedBy[e] = h
       } else if c == 0 {
