@@ -61,8 +61,8 @@ public func runProcess(
   let dir = FileManager.default.temporaryDirectory
   let outURL = dir.appendingPathComponent("reprise-test-\(UUID().uuidString).out")
   let errURL = dir.appendingPathComponent("reprise-test-\(UUID().uuidString).err")
-  FileManager.default.createFile(atPath: outURL.path, contents: nil)
-  FileManager.default.createFile(atPath: errURL.path, contents: nil)
+  _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+  _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
   defer {
     try? FileManager.default.removeItem(at: outURL)
     try? FileManager.default.removeItem(at: errURL)

@@ -32,7 +32,6 @@ struct KinetoGraphBuilder {
 
     // Strings: file ids map to NameID id+1 (StringTable reserves 0 for "").
     for s in t.strings { _ = b.strings.intern(s) }
-    @inline(__always) func nameID(_ i: Int32) -> NameID { i < 0 ? .empty : b.strings.lookup(t.strings[Int(i)])! }
     var nameMap = [NameID](repeating: .empty, count: t.strings.count)
     for (i, s) in t.strings.enumerated() { nameMap[i] = b.strings.lookup(s)! }
 
@@ -146,7 +145,7 @@ struct KinetoGraphBuilder {
     var byName = [Int32](repeating: -1, count: t.strings.count)
     var byNameCategory = [KinetoCategory](repeating: .unknown, count: t.strings.count)
     var infos: [NameInfo] = []
-    func info(_ cat: KinetoCategory, _ nameIndex: Int32, extraIndex: Int32) -> NameInfo {
+    func info(_ cat: KinetoCategory, _ nameIndex: Int32) -> NameInfo {
       if nameIndex >= 0 {
         let slot = byName[Int(nameIndex)]
         if slot >= 0 && byNameCategory[Int(nameIndex)] == cat { return infos[Int(slot)] }
@@ -202,7 +201,7 @@ struct KinetoGraphBuilder {
       let r = Int(order[e])
       let cat = catKind[Int(t.category[r])]
       if cat == .unknown || cat == .flow { unknownCategories[t.strings[Int(t.category[r])], default: 0] += 1 }
-      var inf = info(cat, t.name[r], extraIndex: t.extra[r])
+      var inf = info(cat, t.name[r])
       var bytes: Int64 = 0
       if t.extra[r] >= 0 {
         let x = t.extras[Int(t.extra[r])]
