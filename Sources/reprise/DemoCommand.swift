@@ -27,6 +27,7 @@ struct DemoCommand: ParsableCommand {
       let dir = traces + "/" + set
       let files = try Ingest.expand([dir])
       print("== \(set)  (\(files.count) file(s) in \(dir))")
+      fflush(nil)
       let started = Date()
       let result = try Ingest.run(paths: files)
       let seconds = Date().timeIntervalSince(started)

@@ -61,7 +61,9 @@ func ingestWithProgress(_ paths: [String]) throws -> IngestResult {
 }
 
 /// Prints diagnostics to stderr: warnings and worse always, notes when verbose.
+/// Standard output is flushed first so that the two streams interleave in order on a terminal.
 func printDiagnostics(_ diagnostics: Diagnostics, verbose: Bool) {
+  fflush(nil)
   for d in diagnostics.items where verbose || d.severity >= .warning {
     printError(d.description)
   }
