@@ -56,7 +56,7 @@ private func reprise(_ args: String...) throws -> (status: Int32, stdout: String
   try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
   defer { try? FileManager.default.removeItem(at: dir) }
   let truncated = dir.appendingPathComponent("rank0.json").path
-  FileManager.default.createFile(atPath: truncated, contents: Data(#"{"traceEvents": [{"ph": "X", "ts": 1, "du"#.utf8))
+  _ = FileManager.default.createFile(atPath: truncated, contents: Data(#"{"traceEvents": [{"ph": "X", "ts": 1, "du"#.utf8))
   let r = try reprise("ingest", truncated)
   #expect(r.status == 65)
   #expect(r.stdout.isEmpty)

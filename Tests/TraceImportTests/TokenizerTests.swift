@@ -98,7 +98,7 @@ func badInputGetsOneClearLine(text: String, location: String, message: String) {
   defer { try? FileManager.default.removeItem(at: dir) }
   // gzip magic, then garbage.
   let fakeGz = dir.appendingPathComponent("fake.json.gz").path
-  FileManager.default.createFile(atPath: fakeGz, contents: Data([0x1f, 0x8b, 0x08, 0x00, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3]))
+  _ = FileManager.default.createFile(atPath: fakeGz, contents: Data([0x1f, 0x8b, 0x08, 0x00, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3]))
   #expect { try Ingest.run(paths: [fakeGz]) } throws: { "\($0)".contains("fake.json.gz") }
   // A real gzip stream cut short.
   let whole = dir.appendingPathComponent("whole.json.gz").path
@@ -109,16 +109,16 @@ func badInputGetsOneClearLine(text: String, location: String, message: String) {
   let compressed = try Data(contentsOf: URL(fileURLWithPath: whole))
   #expect(try Ingest.run(paths: [whole]).graph.eventCount == 57)
   let cut = dir.appendingPathComponent("cut.json.gz").path
-  FileManager.default.createFile(atPath: cut, contents: compressed.prefix(compressed.count / 2))
+  _ = FileManager.default.createFile(atPath: cut, contents: compressed.prefix(compressed.count / 2))
   #expect { try Ingest.run(paths: [cut]) } throws: { "\($0)".contains("cut.json.gz:@") && "\($0)".contains("truncated gzip") }
   // Binary garbage.
   let bin = dir.appendingPathComponent("garbage.json").path
   var rng = SplitMix64(seed: 3)
-  FileManager.default.createFile(atPath: bin, contents: Data((0..<4096).map { _ in UInt8(truncatingIfNeeded: rng.next() | 0x80) }))
+  _ = FileManager.default.createFile(atPath: bin, contents: Data((0..<4096).map { _ in UInt8(truncatingIfNeeded: rng.next() | 0x80) }))
   #expect { try Ingest.run(paths: [bin]) } throws: { "\($0)".contains("garbage.json:@0") }
   // Empty file and empty directory.
   let empty = dir.appendingPathComponent("empty.json").path
-  FileManager.default.createFile(atPath: empty, contents: Data())
+  _ = FileManager.default.createFile(atPath: empty, contents: Data())
   #expect { try Ingest.run(paths: [empty]) } throws: { "\($0)".contains("empty.json:@0") && "\($0)".contains("empty file") }
   let emptyDir = dir.appendingPathComponent("none").path
   try FileManager.default.createDirectory(atPath: emptyDir, withIntermediateDirectories: true)
@@ -142,9 +142,9 @@ func badInputGetsOneClearLine(text: String, location: String, message: String) {
   try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
   defer { try? FileManager.default.removeItem(at: dir) }
   let doc = Data(#"{"traceEvents": [{"ph": "X", "cat": "cpu_op", "name": "a", "pid": 1, "tid": 1, "ts": 1, "dur": 1}]}"#.utf8)
-  for name in ["alpha.json", "beta.json"] { FileManager.default.createFile(atPath: dir.appendingPathComponent(name).path, contents: doc) }
+  for name in ["alpha.json", "beta.json"] { _ = FileManager.default.createFile(atPath: dir.appendingPathComponent(name).path, contents: doc) }
   #expect { try Ingest.run(paths: [dir.path]) } throws: { "\($0)".contains("cannot tell which rank") }
-  for name in ["x_rank1.json", "y_rank1.json"] { FileManager.default.createFile(atPath: dir.appendingPathComponent(name).path, contents: doc) }
+  for name in ["x_rank1.json", "y_rank1.json"] { _ = FileManager.default.createFile(atPath: dir.appendingPathComponent(name).path, contents: doc) }
   #expect { try Ingest.run(paths: [dir.appendingPathComponent("x_rank1.json").path, dir.appendingPathComponent("y_rank1.json").path]) } throws: {
     "\($0)".contains("rank 1 appears in several files")
   }
