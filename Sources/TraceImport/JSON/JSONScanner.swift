@@ -357,6 +357,29 @@ struct JSONScanner {
     return n
   }
 
+  /// Skips a number, checking the JSON grammar but computing no value.
+  mutating func skipNumber() throws {
+    @inline(__always) func isDigit(_ b: UInt8) -> Bool { b &- UInt8(ascii: "0") < 10 }
+    _ = try ensure(64)
+    var p = pos
+    if p < end && ptr[p] == UInt8(ascii: "-") { p += 1 }
+    guard p < end, isDigit(ptr[p]) else { pos = p; throw fail(expected: "a digit") }
+    if ptr[p] == UInt8(ascii: "0") { p += 1 } else { while p < end && isDigit(ptr[p]) { p += 1 } }
+    if p < end && ptr[p] == UInt8(ascii: ".") {
+      p += 1
+      guard p < end, isDigit(ptr[p]) else { pos = p; throw fail(expected: "a digit after '.'") }
+      while p < end && isDigit(ptr[p]) { p += 1 }
+    }
+    if p < end && (ptr[p] == UInt8(ascii: "e") || ptr[p] == UInt8(ascii: "E")) {
+      p += 1
+      if p < end && (ptr[p] == UInt8(ascii: "+") || ptr[p] == UInt8(ascii: "-")) { p += 1 }
+      guard p < end, isDigit(ptr[p]) else { pos = p; throw fail(expected: "a digit in exponent") }
+      while p < end && isDigit(ptr[p]) { p += 1 }
+    }
+    if p == end && !isExhausted { pos = p; throw fail(expected: "a number of at most 64 characters") }
+    pos = p
+  }
+
   /// The number's value as Double (exact text through strtod). The number must still be in the window.
   func double(_ n: JSONNumber) -> Double {
     var buf = [CChar](repeating: 0, count: n.length + 1)
@@ -423,7 +446,7 @@ struct JSONScanner {
       case UInt8(ascii: "t"): try literal("true")
       case UInt8(ascii: "f"): try literal("false")
       case UInt8(ascii: "n"): try literal("null")
-      case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try parseNumber()
+      case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try skipNumber()
       default: throw fail(expected: "a value")
       }
       // After a complete value: close containers or move to the next element.
