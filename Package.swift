@@ -18,11 +18,13 @@ let package = Package(
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
     .target(name: "TraceModel"),
     .target(name: "TraceImport", dependencies: ["TraceModel", "CZlib", "CJansson"]),
+    .target(name: "CostModels", dependencies: ["TraceModel"]),
+    .target(name: "Replay", dependencies: ["TraceModel", "CostModels"]),
     .target(name: "Rendering", dependencies: ["TraceModel", "CJansson"]),
     .executableTarget(
       name: "reprise",
       dependencies: [
-        "TraceModel", "TraceImport", "Rendering",
+        "TraceModel", "TraceImport", "CostModels", "Replay", "Rendering",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .target(name: "TestSupport", dependencies: ["TraceModel", "CJansson"]),
@@ -30,6 +32,7 @@ let package = Package(
     .testTarget(
       name: "TraceImportTests", dependencies: ["TraceImport", "TraceModel", "TestSupport", "CJansson", "CZlib"]),
     .testTarget(name: "RenderingTests", dependencies: ["Rendering"]),
+    .testTarget(name: "ReplayTests", dependencies: ["Replay", "TraceModel", "TraceImport", "TestSupport"]),
     .testTarget(name: "RepriseCLITests", dependencies: ["TestSupport"]),
   ]
 )

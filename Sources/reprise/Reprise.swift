@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Replay
 import TraceImport
 import TraceModel
 
@@ -13,7 +14,7 @@ struct Reprise: ParsableCommand {
       Reads PyTorch profiler (Kineto) traces of one or many ranks into one event graph.
       Exit codes: 0 ok, 64 bad flags, 65 bad input data, 1 other failure.
       """,
-    subcommands: [IngestCommand.self, DemoCommand.self])
+    subcommands: [IngestCommand.self, ReplayCommand.self, WhatIfCommand.self, DemoCommand.self])
 
   /// Runs the CLI and maps errors to exit codes in one place.
   static func main() {
@@ -21,6 +22,9 @@ struct Reprise: ParsableCommand {
       var command = try parseAsRoot()
       try command.run()
     } catch let error as TraceImportError {
+      FileHandle.standardError.write(Data("reprise: \(error)\n".utf8))
+      Foundation.exit(65)
+    } catch let error as ReplayError {
       FileHandle.standardError.write(Data("reprise: \(error)\n".utf8))
       Foundation.exit(65)
     } catch let error as DataError {

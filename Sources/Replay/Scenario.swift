@@ -1,0 +1,219 @@
+import CostModels
+import Foundation
+import TraceModel
+
+/// A bad `--set` knob: the CLI exits 64 with this message and the list of valid keys.
+public struct ScenarioError: Error, CustomStringConvertible, Sendable {
+  public var message: String
+  public var description: String { "\(message)\n\(Scenario.validKeysHelp)" }
+}
+
+/// A what-if: knobs (`--set KEY=VALUE`) that rewrite durations before a replay. Knobs compose.
+///
+/// Compute knobs scale device kernels; communication knobs re-derive the transfer time of
+/// collectives and send/recv pairs; host knobs change host calls; `rank.N.slowdown` makes one
+/// rank a straggler. Link knobs use the alpha-beta model calibrated on the measurement: a
+/// measured transfer `T = α + S·f/B_eff` keeps its efficiency, so with link bandwidth `B`
+/// changed to `B'`, `T' = α' + (T − α)·B/B'` (Hockney's model; bus factor f from nccl-tests).
+/// Without `--cluster`, B is the measured bus bandwidth itself (the link is assumed saturated).
+public struct Scenario: Sendable, CustomStringConvertible {
+  /// The knobs as given, in order.
+  public private(set) var settings: [(key: String, value: String)] = []
+  var computeScale = 1.0
+  var classScale: [ComputeClass: Double] = [:]
+  var kernelRules: [(pattern: String, scale: Double)] = []
+  var commScale = 1.0
+  var intraBandwidth: Double? = nil  // B/s
+  var interBandwidth: Double? = nil
+  var latency: Int64? = nil  // ns
+  var rankSlowdown: [RankID: Double] = [:]
+  var hostLaunch: Int64? = nil
+  var dpDegree: Int? = nil
+  public var cluster: ClusterSpec?
+
+  /// The keys `--set` accepts.
+  public static let validKeys = [
+    "compute.scale=X", "compute.gemm.scale=X", "compute.attention.scale=X", "compute.elementwise.scale=X",
+    "compute.reduction.scale=X", "compute.other.scale=X", "kernel.match=REGEX,scale=X", "comm.scale=X",
+    "link.intra.bandwidth=300GB/s", "link.inter.bandwidth=25GB/s", "link.latency=5us", "rank.N.slowdown=X",
+    "host.launch=4us", "dp.degree=N",
+  ]
+  static var validKeysHelp: String { "valid keys: " + validKeys.joined(separator: ", ") }
+
+  public init(cluster: ClusterSpec? = nil) { self.cluster = cluster }
+
+  /// Parses `KEY=VALUE` settings.
+  /// - Throws: `ScenarioError` for an unknown key or a bad value.
+  public static func parse(_ items: [String], cluster: ClusterSpec? = nil) throws -> Scenario {
+    var s = Scenario(cluster: cluster)
+    for item in items {
+      guard let eq = item.firstIndex(of: "=") else { throw ScenarioError(message: "--set \(item): expected KEY=VALUE") }
+      try s.set(String(item[..<eq]), String(item[item.index(after: eq)...]))
+    }
+    return s
+  }
+
+  mutating func set(_ key: String, _ value: String) throws {
+    func scale() throws -> Double {
+      guard let v = Double(value), v >= 0, v.isFinite else {
+        throw ScenarioError(message: "--set \(key)=\(value): expected a non-negative number")
+      }
+      return v
+    }
+    settings.append((key, value))
+    switch key {
+    case "compute.scale": computeScale *= try scale()
+    case "compute.gemm.scale": classScale[.gemm, default: 1] *= try scale()
+    case "compute.attention.scale": classScale[.attention, default: 1] *= try scale()
+    case "compute.elementwise.scale": classScale[.elementwise, default: 1] *= try scale()
+    case "compute.reduction.scale": classScale[.reduction, default: 1] *= try scale()
+    case "compute.other.scale": classScale[.other, default: 1] *= try scale()
+    case "kernel.match":
+      guard let comma = value.range(of: ",scale=", options: .backwards),
+            let f = Double(value[comma.upperBound...]), f >= 0 else {
+        throw ScenarioError(message: "--set kernel.match=\(value): expected REGEX,scale=X")
+      }
+      let pattern = String(value[..<comma.lowerBound])
+      guard (try? NSRegularExpression(pattern: pattern)) != nil else {
+        throw ScenarioError(message: "--set kernel.match=\(value): '\(pattern)' is not a valid regular expression")
+      }
+      kernelRules.append((pattern, f))
+    case "comm.scale": commScale *= try scale()
+    case "link.intra.bandwidth": intraBandwidth = try Self.bandwidth(key, value)
+    case "link.inter.bandwidth": interBandwidth = try Self.bandwidth(key, value)
+    case "link.latency": latency = try Self.duration(key, value)
+    case "host.launch": hostLaunch = try Self.duration(key, value)
+    case "dp.degree":
+      guard let n = Int(value), n >= 1 else { throw ScenarioError(message: "--set dp.degree=\(value): expected an integer ≥ 1") }
+      dpDegree = n
+    default:
+      let parts = key.split(separator: ".")
+      if parts.count == 3, parts[0] == "rank", parts[2] == "slowdown", let r = Int32(parts[1]), r >= 0 {
+        let f = try scale()
+        guard f > 0 else { throw ScenarioError(message: "--set \(key)=\(value): slowdown must be > 0") }
+        rankSlowdown[RankID(rawValue: r)] = f
+      } else {
+        settings.removeLast()
+        throw ScenarioError(message: "--set \(key)=\(value): unknown key '\(key)'")
+      }
+    }
+  }
+
+  /// Parses `300GB/s`, `25GiB/s`, `400Gb/s` into bytes per second.
+  static func bandwidth(_ key: String, _ value: String) throws -> Double {
+    let units: [(String, Double)] = [("GiB/s", 1_073_741_824), ("MiB/s", 1_048_576), ("GB/s", 1e9), ("MB/s", 1e6), ("Gb/s", 1e9 / 8), ("Gbps", 1e9 / 8), ("TB/s", 1e12)]
+    for (u, f) in units where value.hasSuffix(u) {
+      if let v = Double(value.dropLast(u.count)), v > 0 { return v * f }
+    }
+    throw ScenarioError(message: "--set \(key)=\(value): expected a bandwidth such as 300GB/s, 25GiB/s or 400Gb/s")
+  }
+
+  /// Parses `5us`, `1.5ms`, `2s`, `1500ns` into nanoseconds.
+  public static func duration(_ key: String, _ value: String) throws -> Int64 {
+    let units: [(String, Double)] = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9)]
+    for (u, f) in units where value.hasSuffix(u) {
+      if let v = Double(value.dropLast(u.count)), v >= 0 { return Int64((v * f).rounded()) }
+    }
+    throw ScenarioError(message: "--set \(key)=\(value): expected a duration such as 5us, 1.5ms or 1500ns")
+  }
+
+  public var description: String { settings.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
+
+  /// Knob values for reports.
+  public var knobs: [(String, String)] { settings }
+
+  static let launchCalls: Set<String> = [
+    "cudaLaunchKernel", "cudaLaunchKernelExC", "cuLaunchKernel", "cuLaunchKernelEx", "cudaLaunchCooperativeKernel",
+    "hipLaunchKernel", "hipExtLaunchKernel", "hipModuleLaunchKernel", "hipExtModuleLaunchKernel", "cudaGraphLaunch",
+    "hipGraphLaunch", "cudaMemcpyAsync", "cudaMemsetAsync", "hipMemcpyAsync", "hipMemsetAsync",
+  ]
+
+  /// New per-event durations and per-instance transfer times for `plan`.
+  public func apply(to plan: ReplayPlan) -> (durations: [Int64], transfers: [Int64]) {
+    let g = plan.graph
+    var durations = g.duration
+    // Per-name kernel factor, computed once per distinct name.
+    var nameFactor: [NameID: Double] = [:]
+    let regexes = kernelRules.compactMap { r in (try? NSRegularExpression(pattern: r.pattern)).map { ($0, r.scale) } }
+    func kernelFactor(_ e: Int) -> Double {
+      let name = g.name[e]
+      let cls = ComputeClass(rawValue: g.detail[e]) ?? .other
+      let base = computeScale * (classScale[cls] ?? 1)
+      if regexes.isEmpty { return base }
+      if let f = nameFactor[name] { return base * f }
+      let text = g.strings[name]
+      var f = 1.0
+      for (re, scale) in regexes where re.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil { f *= scale }
+      nameFactor[name] = f
+      return base * f
+    }
+    let launchNames = Set(Self.launchCalls.compactMap { g.strings.lookup($0) })
+    for e in 0..<g.eventCount {
+      let rankFactor = rankSlowdown.isEmpty ? 1 : (rankSlowdown[g.rank(of: e)] ?? 1)
+      switch g.kind[e] {
+      case .kernel:
+        durations[e] = Int64((Double(durations[e]) * kernelFactor(e) * rankFactor).rounded())
+      case .collective, .send, .recv:
+        if plan.instance[e] < 0 { durations[e] = Int64((Double(durations[e]) * commScale).rounded()) }
+      case .hostOp:
+        if let launch = hostLaunch, launchNames.contains(g.name[e]) {
+          durations[e] = launch
+        } else if rankFactor != 1 {
+          durations[e] = Int64((Double(durations[e]) * rankFactor).rounded())
+        }
+      default:
+        break
+      }
+    }
+    var transfers = plan.instanceTransfer
+    for i in 0..<plan.instanceCount {
+      transfers[i] = transfer(plan, instance: i)
+    }
+    return (durations, transfers)
+  }
+
+  /// Transfer time of barrier instance `i` under the knobs.
+  func transfer(_ plan: ReplayPlan, instance i: Int) -> Int64 {
+    let g = plan.graph
+    let measured = plan.instanceTransfer[i]
+    let members = plan.members(of: i).map { Int($0) }
+    let ranks = members.map { g.rank(of: $0) }
+    let kind: CollectiveKind? = { if case .collective(let k) = plan.instanceKind[i] { return k } else { return nil } }()
+    var t = Double(measured)
+    // The measured α is not separable from one measurement: taken as 0; link.latency adds α'.
+    let alphaOld = 0.0
+    // Link bandwidth change: T' = α' + (T − α)·B/B'.
+    let crosses: Bool
+    let baseBandwidth: Double?
+    if let cluster {
+      let b = cluster.bottleneck(for: ranks)
+      crosses = b.crossesNodes
+      baseBandwidth = b.bandwidth.rawValue
+    } else {
+      let nodes = Set(ranks.map { Int($0.rawValue) / 8 })
+      crosses = nodes.count > 1
+      let bytes = Double(plan.instanceBytes[i])
+      let f = BusFactor.factor(kind, ranks: members.count)
+      baseBandwidth = (bytes > 0 && measured > 0) ? bytes * f / (Double(measured) / 1e9) : nil
+    }
+    if let newB = crosses ? interBandwidth : intraBandwidth, let oldB = baseBandwidth, oldB > 0 {
+      t = alphaOld + (t - alphaOld) * oldB / newB
+    }
+    if let latency { t += Double(latency) }
+    // Data-parallel degree: rescale by the bus factor of the new group size.
+    if let n = dpDegree, let k = kind, members.count >= 2 {
+      let fOld = BusFactor.factor(k, ranks: members.count)
+      let fNew = BusFactor.factor(k, ranks: n)
+      if fOld > 0 { t *= fNew / fOld }
+    }
+    t *= commScale
+    return Int64(max(0, t).rounded())
+  }
+
+  /// The knobs as a JSON-ready dictionary.
+  public func knobDictionary() -> [String: String] {
+    var d: [String: String] = [:]
+    for (k, v) in settings { d[k] = v }
+    return d
+  }
+}
