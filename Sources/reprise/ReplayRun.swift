@@ -13,6 +13,9 @@ struct ReplayRun {
   let steps: [StepTime]
   let replaySeconds: Double
   let scenario: Scenario?
+  /// Per rank: time its collective/send-recv members spent waiting for late peers (ns), baseline and predicted.
+  let baselineWait: [RankID: Int64]
+  let predictedWait: [RankID: Int64]
 
   init(graph: EventGraph, scenario: Scenario?) throws {
     plan = ReplayPlan(graph)
@@ -23,14 +26,32 @@ struct ReplayRun {
     let t1 = DispatchTime.now().uptimeNanoseconds
     replaySeconds = Double(t1 - t0) / 1e9
     self.scenario = scenario
+    baselineWait = Self.waits(plan, baseline, plan.instanceTransfer)
     if let scenario {
       let (durations, transfers) = scenario.apply(to: plan)
       predicted = try replayer.replay(plan, durations: durations, transfers: transfers)
+      predictedWait = Self.waits(plan, predicted, transfers)
     } else {
       predicted = baseline
+      predictedWait = baselineWait
     }
     baselineSteps = StepMetrics.stepTimes(plan, measured: measured, predicted: baseline)
     steps = StepMetrics.stepTimes(plan, measured: measured, predicted: predicted)
+  }
+
+  /// Waiting inside barriers: a member arrives at its start and transfers during the last
+  /// `transfer` ns before the common end; the rest is waiting for peers.
+  static func waits(_ plan: ReplayPlan, _ t: Timeline, _ transfers: [Int64]) -> [RankID: Int64] {
+    var out: [RankID: Int64] = [:]
+    for r in plan.graph.ranks { out[r.rank] = 0 }
+    for i in 0..<plan.instanceCount {
+      for m in plan.members(of: i) {
+        let e = Int(m)
+        let wait = max(0, t.end[e] - transfers[i] - t.start[e])
+        out[plan.graph.rank(of: e), default: 0] += wait
+      }
+    }
+    return out
   }
 
   /// Job step time: per step number, the slowest rank; averaged over steps.
@@ -51,6 +72,7 @@ struct ReplayRun {
         "predictedStepNs": .int(s.predicted.rawValue), "errorPct": .double((s.errorPct * 1000).rounded() / 1000),
       ]
       if let n = s.step { o["step"] = .int(n) }
+      o["collectiveWaitNs"] = .int(predictedWait[s.rank] ?? 0)
       return .object(o)
     }
     let events = plan.graph.eventCount
@@ -77,14 +99,16 @@ struct ReplayRun {
     let rate = replaySeconds > 0 ? Double(events) / replaySeconds / 1e6 : 0
     lines.append("replayed \(events) events on \(plan.graph.lanes.count) lanes of \(plan.graph.ranks.count) rank(s) in \(IngestReport.format(replaySeconds * 1000)) ms (\(IngestReport.format(rate)) M events/s)")
     if let scenario { lines.append("what-if: \(scenario.description)") }
-    lines.append("  rank  step      measured ms   \(scenario == nil ? "predicted ms" : "baseline ms   predicted ms")   error")
+    lines.append("  rank  step      measured ms   \(scenario == nil ? "predicted ms" : "baseline ms   predicted ms")   error  \(scenario == nil ? "coll. wait ms" : "coll. wait ms (baseline → predicted)")")
     for (i, s) in steps.enumerated() {
       let step = s.step.map { "#\($0)" } ?? "all"
       let m = String(format: "%13.3f", Double(s.measured.rawValue) / 1e6)
       let p = String(format: "%13.3f", Double(s.predicted.rawValue) / 1e6)
       let b = String(format: "%13.3f", Double(baselineSteps[i].predicted.rawValue) / 1e6)
       let err = String(format: "%+7.2f%%", scenario == nil ? s.errorPct : baselineSteps[i].errorPct)
-      lines.append(String(format: "  %4d  %-6@", Int(s.rank.rawValue), step) + m + "  " + (scenario == nil ? p : b + "  " + p) + "  " + err)
+      let wb = Double(baselineWait[s.rank] ?? 0) / 1e6, wp = Double(predictedWait[s.rank] ?? 0) / 1e6
+      let wait = scenario == nil ? String(format: "%10.3f", wp) : String(format: "%10.3f → %.3f", wb, wp)
+      lines.append(String(format: "  %4d  %-6@", Int(s.rank.rawValue), step) + m + "  " + (scenario == nil ? p : b + "  " + p) + "  " + err + "  " + wait)
     }
     let jm = Double(Self.jobStep(steps, predicted: false)) / 1e6
     let jp = Double(Self.jobStep(steps, predicted: true)) / 1e6
