@@ -31,6 +31,10 @@ public struct ReplayPlan: Sendable {
   var streamLag: [Int64]
   var launchFrom: [Int32]
   var launchLag: [Int64]
+  /// Device work that waited for another stream (inferred cross-stream event wait): the work
+  /// it waited for, and the lag after that work's end.
+  var waitFrom: [Int32]
+  var waitLag: [Int64]
   /// Host synchronize calls: the device event waited for, time spent not waiting, and the
   /// return latency after the device work ended.
   var syncFrom: [Int32]
@@ -58,6 +62,8 @@ public struct ReplayPlan: Sendable {
 
   /// Gap below which a device event counts as queued behind the previous one (ns).
   static let queuedGap: Int64 = 5_000
+  /// How soon after another stream's work ends an unexplained start counts as waiting for it (ns).
+  static let crossStreamWindow: Int64 = 10_000
 
   public var instanceCount: Int { instanceTransfer.count }
 
@@ -126,16 +132,6 @@ public struct ReplayPlan: Sendable {
         }
       }
     }
-    for i in 0..<n { depCount[i + 1] += depCount[i] }
-    var deps = [Int32](repeating: 0, count: depCount[n])
-    var fill = depCount
-    for v in 0..<n {
-      if launchFrom[v] >= 0 { let u = Int(launchFrom[v]); deps[fill[u]] = Int32(v); fill[u] += 1 }
-      if syncFrom[v] >= 0 { let u = Int(syncFrom[v]); deps[fill[u]] = Int32(v); fill[u] += 1 }
-    }
-    dependentOffsets = depCount
-    dependents = deps
-
     // Barrier instances: complete collective instances and matched send/recv pairs.
     var instanceOf = [Int32](repeating: -1, count: n)
     var instOffsets: [Int] = [0]
@@ -174,6 +170,7 @@ public struct ReplayPlan: Sendable {
     launchLag = [Int64](repeating: 0, count: n)
     syncOwn = [Int64](repeating: 0, count: n)
     syncTail = [Int64](repeating: 0, count: n)
+    var measuredGap = [Int64](repeating: Int64.min, count: n)
     var hasChild = [Bool](repeating: false, count: n)
     for e in 0..<n where graph.parent[e] != .none { hasChild[graph.parent[e].index] = true }
     for l in 0..<laneCount {
@@ -200,6 +197,7 @@ public struct ReplayPlan: Sendable {
           let launched = launchFrom[e] >= 0
           if let pe = prevEnd {
             let q = graph.start[e] - pe
+            measuredGap[e] = q
             streamLag[e] = (launched && q > Self.queuedGap) ? Self.queuedGap : q
             if launched {
               let lag = graph.start[e] - graph.start[Int(launchFrom[e])]
@@ -228,6 +226,55 @@ public struct ReplayPlan: Sendable {
         }
       }
     }
+
+    // Cross-stream waits (cudaStreamWaitEvent): device work whose start neither its stream nor
+    // its launch explains, and which began right after work on another stream of the same
+    // device ended, waited for that work.
+    waitFrom = [Int32](repeating: -1, count: n)
+    waitLag = [Int64](repeating: 0, count: n)
+    struct DeviceKey: Hashable { var rank: RankID; var device: Int32 }
+    var byDevice: [DeviceKey: [Int]] = [:]
+    for e in 0..<n where role[e] == .deviceWork {
+      let lane = graph.lanes[graph.lane[e].index]
+      byDevice[DeviceKey(rank: lane.rank, device: lane.device), default: []].append(e)
+    }
+    for key in byDevice.keys.sorted(by: { ($0.rank, $0.device) < ($1.rank, $1.device) }) {
+      let events = byDevice[key]!.sorted { (graph.end($0), $0) < (graph.end($1), $1) }
+      guard Set(events.map { graph.lane[$0] }).count > 1 else { continue }
+      let ends = events.map { graph.end($0) }
+      for e in events {
+        let s = graph.start[e]
+        // Unexplained start: the stream was free and the launch long done well before it.
+        let prevFree = measuredGap[e] == Int64.min ? Int64.min : s - measuredGap[e]
+        let launchReady = launchFrom[e] >= 0 ? graph.start[Int(launchFrom[e])] + min(launchLag[e], Self.queuedGap) : Int64.min
+        guard max(prevFree, launchReady) < s - Self.queuedGap else { continue }
+        var lo = 0, hi = ends.count
+        while lo < hi { let mid = (lo + hi) / 2; if ends[mid] <= s { lo = mid + 1 } else { hi = mid } }
+        var k = lo - 1
+        while k >= 0 && ends[k] >= s - Self.crossStreamWindow {
+          let d = events[k]
+          if graph.lane[d] != graph.lane[e] {
+            waitFrom[e] = Int32(d)
+            waitLag[e] = s - ends[k]
+            depCount[d + 1] += 1
+            if launchFrom[e] >= 0 { launchLag[e] = min(launchLag[e], Self.queuedGap) }
+            break
+          }
+          k -= 1
+        }
+      }
+    }
+    for i in 0..<n { depCount[i + 1] += depCount[i] }
+    var deps = [Int32](repeating: 0, count: depCount[n])
+    var fill = depCount
+    for v in 0..<n {
+      if launchFrom[v] >= 0 { let u = Int(launchFrom[v]); deps[fill[u]] = Int32(v); fill[u] += 1 }
+      if syncFrom[v] >= 0 { let u = Int(syncFrom[v]); deps[fill[u]] = Int32(v); fill[u] += 1 }
+      if waitFrom[v] >= 0 { let u = Int(waitFrom[v]); deps[fill[u]] = Int32(v); fill[u] += 1 }
+    }
+    dependentOffsets = depCount
+    dependents = deps
+
   }
 
   static func isDeviceWork(_ k: EventKind) -> Bool {

@@ -168,6 +168,11 @@ private struct Engine {
             if !done[launch] { return }
             ready = max(ready, start[launch] + plan.launchLag[e])
           }
+          let wait = Int(plan.waitFrom[e])
+          if wait >= 0 {
+            if !done[wait] { return }
+            ready = max(ready, end[wait] + plan.waitLag[e])
+          }
           if ready == Int64.min { ready = s }
           let inst = Int(plan.instance[e])
           if inst >= 0 {

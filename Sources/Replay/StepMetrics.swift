@@ -16,8 +16,9 @@ public struct StepTime: Hashable, Sendable {
 /// Step times of every rank under a measured and a predicted timeline.
 ///
 /// A step is the window of a `ProfilerStep#N` annotation; its work is every event of the rank
-/// that starts inside the window, plus the device work launched from inside it. Its time runs
-/// from the annotation's start to the last end of that work. Ranks without steps count the
+/// that starts inside the window (annotations and memory markers excluded), plus the device
+/// work launched from inside it. Its time runs from the annotation's start to the last end of
+/// that work — so idle host time at the end of the annotation does not count. Ranks without steps count the
 /// whole trace (first start to last end of all non-annotation events).
 public enum StepMetrics {
   public static func stepTimes(_ plan: ReplayPlan, measured: Timeline, predicted: Timeline) -> [StepTime] {
@@ -32,10 +33,10 @@ public enum StepMetrics {
       let r = info.rank
       let events = eventsOfRank[r] ?? []
       if let steps = byRank[r]?.sorted(by: { $0.start < $1.start }), !steps.isEmpty {
-        var mEnd = steps.map { measured.end[$0.event.index] }
-        var pEnd = steps.map { predicted.end[$0.event.index] }
+        var mEnd = steps.map { measured.start[$0.event.index] }
+        var pEnd = steps.map { predicted.start[$0.event.index] }
         let starts = steps.map { measured.start[$0.event.index] }
-        for e in events {
+        for e in events where g.kind[e] != .annotation && g.kind[e] != .memory {
           let launch = Int(plan.launchFrom[e])
           let key = launch >= 0 ? measured.start[launch] : measured.start[e]
           // The last step starting at or before `key`.

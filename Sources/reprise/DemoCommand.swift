@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Rendering
+import Replay
 import TraceImport
 import TraceModel
 
@@ -10,7 +11,7 @@ struct DemoCommand: ParsableCommand {
     abstract: "Run the main job on the bundled traces in Traces/ and write results to out/.")
 
   @Option(help: "Directory with the bundled traces.")
-  var traces = "Traces"
+  var traces = "Traces/kineto"
 
   @Option(name: .shortAndLong, help: "Output directory.")
   var output = "out"
@@ -36,6 +37,19 @@ struct DemoCommand: ParsableCommand {
       let out = output + "/" + set + ".ingest.json"
       try (IngestReport.json(result, seconds: seconds).encoded(pretty: true) + "\n").write(toFile: out, atomically: true, encoding: .utf8)
       print("  wrote \(out)\n")
+
+      // Identity replay, then what-ifs: the straggler rank fixed, and half-speed links.
+      let replay = try ReplayRun(graph: result.graph, scenario: nil)
+      print(replay.text())
+      let replayOut = output + "/" + set + ".replay.json"
+      try (replay.json().encoded(pretty: true) + "\n").write(toFile: replayOut, atomically: true, encoding: .utf8)
+      for knobs in [["compute.scale=0.5"], ["comm.scale=2"]] {
+        let run = try ReplayRun(graph: result.graph, scenario: try Scenario.parse(knobs))
+        print(run.text().split(separator: "\n").filter { $0.hasPrefix("what-if") || $0.contains("step (slowest rank)") }.joined(separator: "\n"))
+      }
+      let timelineOut = output + "/" + set + ".timeline.json"
+      try replay.writeTimeline(to: timelineOut)
+      print("  wrote \(replayOut), \(timelineOut) (open in https://ui.perfetto.dev)\n")
     }
     print("More real traces: ../shared/traces (see its INVENTORY.md), e.g.")
     print("  reprise ingest ../shared/traces/param/et_replay/tests/inputs/dlrm_kineto.tar.gz.d/dlrm_kineto")

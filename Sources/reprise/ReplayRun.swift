@@ -37,6 +37,10 @@ struct ReplayRun {
     }
     baselineSteps = StepMetrics.stepTimes(plan, measured: measured, predicted: baseline)
     steps = StepMetrics.stepTimes(plan, measured: measured, predicted: predicted)
+    if steps.isEmpty {
+      let files = graph.ranks.map(\.file).joined(separator: ", ")
+      throw DataError(message: "\(files): no complete ProfilerStep and no host or device work to time; nothing to replay")
+    }
   }
 
   /// Waiting inside barriers: a member arrives at its start and transfers during the last
@@ -99,6 +103,9 @@ struct ReplayRun {
     let rate = replaySeconds > 0 ? Double(events) / replaySeconds / 1e6 : 0
     lines.append("replayed \(events) events on \(plan.graph.lanes.count) lanes of \(plan.graph.ranks.count) rank(s) in \(IngestReport.format(replaySeconds * 1000)) ms (\(IngestReport.format(rate)) M events/s)")
     if let scenario { lines.append("what-if: \(scenario.description)") }
+    if steps.contains(where: { $0.step == nil }) {
+      lines.append("  (ranks without ProfilerStep annotations are timed over the whole trace: step 'all')")
+    }
     lines.append("  rank  step      measured ms   \(scenario == nil ? "predicted ms" : "baseline ms   predicted ms")   error  \(scenario == nil ? "coll. wait ms" : "coll. wait ms (baseline → predicted)")")
     for (i, s) in steps.enumerated() {
       let step = s.step.map { "#\($0)" } ?? "all"
