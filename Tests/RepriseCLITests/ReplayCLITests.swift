@@ -1,0 +1,86 @@
+import Foundation
+import TestSupport
+import Testing
+
+private func reprise(_ args: String...) throws -> (status: Int32, stdout: String, stderr: String) {
+  try #require(FileManager.default.isExecutableFile(atPath: TestPaths.reprise), "build first: swift build")
+  return try runProcess(TestPaths.reprise, args, cwd: TestPaths.packageRoot)
+}
+
+@Test func replayJSONFollowsTheContract() throws {
+  let r = try reprise("replay", "Traces/kineto/ddp-4rank", "--json")
+  #expect(r.status == 0, "\(r.stderr)")
+  let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+  #expect(obj["schema"] as? String == "reprise.replay/v1")
+  let ranks = try #require(obj["ranks"] as? [[String: Any]])
+  #expect(ranks.count == 8)  // 4 ranks × 2 steps
+  for rank in ranks {
+    for key in ["rank", "measuredStepNs", "predictedStepNs", "errorPct", "step"] { #expect(rank[key] != nil, "missing \(key)") }
+    #expect(abs(rank["errorPct"] as? Double ?? 99) <= 0.5)
+  }
+  let step = try #require(obj["stepNs"] as? [String: Int])
+  #expect(step["measured"] == step["predicted"])
+  #expect((obj["events"] as? Int ?? 0) > 0 && (obj["replayEventsPerSecond"] as? Double ?? 0) > 0)
+}
+
+@Test func whatIfJSONAddsBaselineKnobsAndSpeedup() throws {
+  let r = try reprise("whatif", "Traces/kineto/ddp-4rank", "--set", "compute.scale=0.5", "--set", "rank.2.slowdown=1.2", "--json")
+  #expect(r.status == 0, "\(r.stderr)")
+  let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+  let knobs = try #require(obj["whatIf"] as? [String: String])
+  #expect(knobs == ["compute.scale": "0.5", "rank.2.slowdown": "1.2"])
+  let base = try #require(obj["baselineStepNs"] as? Int)
+  let pred = try #require((obj["stepNs"] as? [String: Int])?["predicted"])
+  let speedup = try #require(obj["speedup"] as? Double)
+  #expect(pred < base && speedup > 1)
+  #expect(abs(speedup - Double(base) / Double(pred)) < 1e-3)
+}
+
+@Test func badKnobsExit64WithTheValidKeys() throws {
+  let r = try reprise("whatif", "Traces/kineto/ddp-4rank", "--set", "compute.speed=2")
+  #expect(r.status == 64)
+  #expect(r.stderr.contains("unknown key 'compute.speed'") && r.stderr.contains("valid keys:") && r.stderr.contains("link.inter.bandwidth"))
+  let bad = try reprise("whatif", "Traces/kineto/ddp-4rank", "--set", "link.inter.bandwidth=fast")
+  #expect(bad.status == 64 && bad.stderr.contains("expected a bandwidth"))
+  let noEq = try reprise("whatif", "Traces/kineto/ddp-4rank", "--set", "comm.scale")
+  #expect(noEq.status == 64 && noEq.stderr.contains("expected KEY=VALUE"))
+  let neg = try reprise("whatif", "Traces/kineto/ddp-4rank", "--set", "comm.scale=-1")
+  #expect(neg.status == 64)
+}
+
+@Test func badClusterSpecExit65NamingThePath() throws {
+  let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-cluster-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+  defer { try? FileManager.default.removeItem(at: dir) }
+  let spec = dir.appendingPathComponent("bad.json").path
+  _ = FileManager.default.createFile(atPath: spec, contents: Data(#"{"name": "x", "gpusPerNode": 8, "nodes": [{"intraNodeGBps": "fast", "nicGBps": 50}]}"#.utf8))
+  let r = try reprise("whatif", "Traces/kineto/ddp-4rank", "--cluster", spec, "--set", "link.inter.bandwidth=25GB/s")
+  #expect(r.status == 65)
+  #expect(r.stderr.contains("bad.json") && r.stderr.contains("nodes[0].intraNodeGBps"), "\(r.stderr)")
+  let ok = try reprise("whatif", "Traces/kineto/ddp-4rank", "--cluster", "Models/clusters/mixed-nic-4node.json", "--set", "link.intra.bandwidth=225GB/s")
+  #expect(ok.status == 0, "\(ok.stderr)")
+}
+
+@Test func timelineIsAChromeTraceWithMeasuredAndPredictedGroups() throws {
+  let out = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-tl-\(UUID().uuidString).json").path
+  defer { try? FileManager.default.removeItem(atPath: out) }
+  let r = try reprise("whatif", "Traces/kineto/pipeline-2rank", "--set", "comm.scale=2", "--timeline", out)
+  #expect(r.status == 0, "\(r.stderr)")
+  let obj = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
+  let events = try #require(obj["traceEvents"] as? [[String: Any]])
+  let processNames = Set(events.filter { $0["name"] as? String == "process_name" }.compactMap { ($0["args"] as? [String: Any])?["name"] as? String })
+  #expect(processNames == ["measured rank 0", "measured rank 1", "predicted rank 0", "predicted rank 1"])
+  let slices = events.filter { $0["ph"] as? String == "X" }
+  #expect(slices.count == 2 * 114)
+}
+
+@Test func replayOfAnEmptyRunIsAClearError() throws {
+  let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-empty-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+  defer { try? FileManager.default.removeItem(at: dir) }
+  let f = dir.appendingPathComponent("rank0.json").path
+  _ = FileManager.default.createFile(atPath: f, contents: Data(#"{"traceEvents": [{"ph": "i", "name": "marker", "pid": 1, "tid": 1, "ts": 5, "s": "g"}]}"#.utf8))
+  let r = try reprise("replay", f)
+  #expect(r.status == 65)
+  #expect(r.stderr.contains("nothing to replay") && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+}
