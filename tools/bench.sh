@@ -28,3 +28,9 @@ print('%-34s best %.2f s = %.0f MB/s, median %.2f s = %.0f MB/s, %.2f M events/s
   '$input'.split('/')[-1], best, size/1e6/best, med, size/1e6/med, ev/best/1e6, rss, rss*1048576/size))
 "
 done
+
+echo
+echo "replay engine (one core): generated 8-rank data-parallel step, 8.1M events"
+"$BIN" bench-replay --ranks 8 --kernels 500000 --repeats 5
+echo "replay engine, 1024 ranks, 8.3M events"
+"$BIN" bench-replay --ranks 1024 --kernels 4000 --repeats 3

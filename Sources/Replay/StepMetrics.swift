@@ -65,4 +65,19 @@ public enum StepMetrics {
     }
     return out
   }
+
+  /// Per rank, time spent waiting for late peers inside barriers (collectives, send/recv):
+  /// a member arrives at its start and transfers during the last `transfer` ns before the
+  /// common end; the rest is waiting.
+  public static func barrierWait(_ plan: ReplayPlan, timeline t: Timeline, transfers: [Int64]) -> [RankID: Int64] {
+    var out: [RankID: Int64] = [:]
+    for r in plan.graph.ranks { out[r.rank] = 0 }
+    for i in 0..<plan.instanceCount {
+      for m in plan.members(of: i) {
+        let e = Int(m)
+        out[plan.graph.rank(of: e), default: 0] += max(0, t.end[e] - transfers[i] - t.start[e])
+      }
+    }
+    return out
+  }
 }

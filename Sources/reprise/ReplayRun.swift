@@ -43,19 +43,8 @@ struct ReplayRun {
     }
   }
 
-  /// Waiting inside barriers: a member arrives at its start and transfers during the last
-  /// `transfer` ns before the common end; the rest is waiting for peers.
   static func waits(_ plan: ReplayPlan, _ t: Timeline, _ transfers: [Int64]) -> [RankID: Int64] {
-    var out: [RankID: Int64] = [:]
-    for r in plan.graph.ranks { out[r.rank] = 0 }
-    for i in 0..<plan.instanceCount {
-      for m in plan.members(of: i) {
-        let e = Int(m)
-        let wait = max(0, t.end[e] - transfers[i] - t.start[e])
-        out[plan.graph.rank(of: e), default: 0] += wait
-      }
-    }
-    return out
+    StepMetrics.barrierWait(plan, timeline: t, transfers: transfers)
   }
 
   /// Job step time: per step number, the slowest rank; averaged over steps.
