@@ -12,6 +12,10 @@ public struct ClusterSpec: Codable, Sendable, Equatable {
   public var gpusPerNode: Int
   public var nodes: [Node]
 
+  public init(name: String, source: String? = nil, gpusPerNode: Int, nodes: [Node]) {
+    self.name = name; self.source = source; self.gpusPerNode = gpusPerNode; self.nodes = nodes
+  }
+
   public struct Node: Codable, Sendable, Equatable {
     /// Node name (free text).
     public var name: String?
@@ -21,6 +25,10 @@ public struct ClusterSpec: Codable, Sendable, Equatable {
     public var intraNodeGBps: Double
     /// Network bandwidth per GPU per direction, GB/s (a 400 Gb/s NIC per GPU = 50 GB/s).
     public var nicGBps: Double
+
+    public init(name: String? = nil, count: Int? = nil, intraNodeGBps: Double, nicGBps: Double) {
+      self.name = name; self.count = count; self.intraNodeGBps = intraNodeGBps; self.nicGBps = nicGBps
+    }
   }
 
   /// Node entries expanded (`count` repeated).

@@ -1,3 +1,4 @@
+import CostModels
 import TestSupport
 import Testing
 import TraceImport
@@ -84,4 +85,16 @@ func identityReplayMatchesMeasuredSteps(path: String) throws {
   // dp.degree: all-reduce of 4 ranks → 16 ranks: factor (2·15/16)/(2·3/4) = 1.25.
   let (_, dp) = try Scenario.parse(["dp.degree=16"]).apply(to: plan)
   #expect(zip(dp, plan.instanceTransfer).allSatisfy { abs(Double($0) - 1.25 * Double($1)) <= 1 })
+}
+
+@Test func clusterSpecsBoundByTheSlowestNIC() throws {
+  let c = try ClusterSpec.load(TestPaths.packageRoot + "/Models/clusters/mixed-nic-4node.json")
+  #expect(c.expandedNodes.count == 4)
+  let intra = c.bottleneck(for: [RankID(0), RankID(7)])
+  #expect(!intra.crossesNodes && intra.bandwidth.rawValue == 450e9)
+  #expect(c.bottleneck(for: [RankID(0), RankID(8)]).bandwidth.rawValue == 50e9)
+  #expect(c.bottleneck(for: [RankID(0), RankID(8), RankID(31)]).bandwidth.rawValue == 25e9)
+  for name in ["dgx-h100-4node", "v100-dgx1"] {
+    #expect(throws: Never.self) { try ClusterSpec.load(TestPaths.packageRoot + "/Models/clusters/\(name).json") }
+  }
 }

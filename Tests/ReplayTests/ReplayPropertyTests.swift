@@ -1,3 +1,4 @@
+import CostModels
 import TestSupport
 import Testing
 import TraceModel
@@ -117,6 +118,14 @@ private func replayIsMonotone(c: Case) throws {
   let tFast = makespan(try Replayer().replay(plan, durations: fast.durations, transfers: fast.transfers))
   let tSlow = makespan(try Replayer().replay(plan, durations: slow.durations, transfers: slow.transfers))
   #expect(tSlow >= tFast, "\(c.testDescription): halving link bandwidth shortened the run")
+  // Across nodes: two GPUs per node, so most instances cross; halve the NIC bandwidth.
+  let cluster = ClusterSpec(name: "two-per-node", source: nil, gpusPerNode: 2,
+                            nodes: [ClusterSpec.Node(name: nil, count: 4, intraNodeGBps: 300, nicGBps: 50)])
+  let fastX = try Scenario.parse(["link.inter.bandwidth=50GB/s"], cluster: cluster).apply(to: plan)
+  let slowX = try Scenario.parse(["link.inter.bandwidth=25GB/s"], cluster: cluster).apply(to: plan)
+  let tFastX = makespan(try Replayer().replay(plan, durations: fastX.durations, transfers: fastX.transfers))
+  let tSlowX = makespan(try Replayer().replay(plan, durations: slowX.durations, transfers: slowX.transfers))
+  #expect(tSlowX >= tFastX, "\(c.testDescription): halving inter-node bandwidth shortened the run")
 }
 
 @Test func cyclesAreReportedNotHung() throws {
