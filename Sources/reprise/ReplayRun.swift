@@ -28,7 +28,7 @@ struct ReplayRun {
     self.scenario = scenario
     baselineWait = Self.waits(plan, baseline, plan.instanceTransfer)
     if let scenario {
-      let (durations, transfers) = scenario.apply(to: plan)
+      let (durations, transfers) = scenario.durations(for: plan)
       predicted = try replayer.replay(plan, durations: durations, transfers: transfers)
       predictedWait = Self.waits(plan, predicted, transfers)
     } else {

@@ -84,3 +84,21 @@ private func reprise(_ args: String...) throws -> (status: Int32, stdout: String
   #expect(r.status == 65)
   #expect(r.stderr.contains("nothing to replay") && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
 }
+
+@Test func inconsistentCollectiveOrderIsACycleNotAHang() throws {
+  // Rank 1 numbers its two all-reduces in the opposite order of rank 0 on the same stream:
+  // each rank's first collective waits for a peer call queued behind the other instance.
+  let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-cycle-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+  defer { try? FileManager.default.removeItem(at: dir) }
+  for (rank, seqs) in [(0, [0, 1]), (1, [1, 0])] {
+    let kernels = seqs.enumerated().map { i, seq in
+      #"{"ph": "X", "cat": "kernel", "name": "ncclDevKernel_AllReduce_Sum_f32_RING_LL", "pid": 0, "tid": 20, "ts": \#(100 + i * 50), "dur": 40, "args": {"Seq": \#(seq), "Collective name": "allreduce", "dtype": "Float", "In msg nelems": 1024, "Group size": 2}}"#
+    }
+    let doc = #"{"distributedInfo": {"rank": \#(rank), "world_size": 2}, "traceEvents": [\#(kernels.joined(separator: ","))]}"#
+    _ = FileManager.default.createFile(atPath: dir.appendingPathComponent("rank\(rank).json").path, contents: Data(doc.utf8))
+  }
+  let r = try reprise("replay", dir.path)
+  #expect(r.status == 65)
+  #expect(r.stderr.contains("replay cannot proceed") && r.stderr.contains("wait on each other"), "\(r.stderr)")
+}

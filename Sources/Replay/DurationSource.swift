@@ -1,0 +1,30 @@
+import TraceModel
+
+/// Where a replay's durations come from: the measurement, knobs (`Scenario`), or — in a later
+/// stage — a cost model predicting each kernel and transfer.
+///
+/// A source gives the duration of every event (used for device work and host leaves) and the
+/// transfer time of every barrier instance of the plan (collectives, send/recv pairs).
+public protocol DurationSource: Sendable {
+  func durations(for plan: ReplayPlan) -> (durations: [Int64], transfers: [Int64])
+}
+
+/// The recorded durations and transfer times (identity replay).
+public struct MeasuredDurations: DurationSource {
+  public init() {}
+  public func durations(for plan: ReplayPlan) -> (durations: [Int64], transfers: [Int64]) {
+    (plan.graph.duration, plan.instanceTransfer)
+  }
+}
+
+extension Scenario: DurationSource {
+  public func durations(for plan: ReplayPlan) -> (durations: [Int64], transfers: [Int64]) { apply(to: plan) }
+}
+
+extension Replayer {
+  /// Replays `plan` with the durations `source` gives.
+  public func replay(_ plan: ReplayPlan, with source: some DurationSource) throws -> Timeline {
+    let (d, t) = source.durations(for: plan)
+    return try replay(plan, durations: d, transfers: t)
+  }
+}
