@@ -31,6 +31,9 @@ public struct ReplayPlan: Sendable {
   var streamLag: [Int64]
   var launchFrom: [Int32]
   var launchLag: [Int64]
+  /// Whether the launch lag counts from the launching call's end (a host leaf such as
+  /// `cudaLaunchKernel`) rather than its start (an enclosing op, whose end is not known early).
+  var launchFromEnd: [Bool]
   /// Device work that waited for another stream (inferred cross-stream event wait): the work
   /// it waited for, and the lag after that work's end.
   var waitFrom: [Int32]
@@ -173,6 +176,16 @@ public struct ReplayPlan: Sendable {
     var measuredGap = [Int64](repeating: Int64.min, count: n)
     var hasChild = [Bool](repeating: false, count: n)
     for e in 0..<n where graph.parent[e] != .none { hasChild[graph.parent[e].index] = true }
+    // The launch anchor: the end of a leaf launch call (the work is enqueued as it returns),
+    // the start of an enclosing op.
+    var fromEnd = [Bool](repeating: false, count: n)
+    var anchorTime = [Int64](repeating: 0, count: n)
+    for e in 0..<n where launchFrom[e] >= 0 {
+      let l = Int(launchFrom[e])
+      fromEnd[e] = !hasChild[l]
+      anchorTime[e] = fromEnd[e] ? graph.end(l) : graph.start[l]
+    }
+    launchFromEnd = fromEnd
     for l in 0..<laneCount {
       let lo = offsets[l], hi = offsets[l + 1]
       if isDeviceLane[l] {
@@ -183,7 +196,7 @@ public struct ReplayPlan: Sendable {
           let e = Int(order[k])
           guard Self.isDeviceWork(graph.kind[e]) else { continue }
           if launchFrom[e] >= 0, prevEnd.map({ graph.start[e] - $0 > Self.queuedGap }) ?? true {
-            lags.append(graph.start[e] - graph.start[Int(launchFrom[e])])
+            lags.append(graph.start[e] - anchorTime[e])
           }
           prevEnd = max(prevEnd ?? Int64.min, graph.end(e))
         }
@@ -200,11 +213,11 @@ public struct ReplayPlan: Sendable {
             measuredGap[e] = q
             streamLag[e] = (launched && q > Self.queuedGap) ? Self.queuedGap : q
             if launched {
-              let lag = graph.start[e] - graph.start[Int(launchFrom[e])]
+              let lag = graph.start[e] - anchorTime[e]
               launchLag[e] = q > Self.queuedGap ? lag : min(lag, max(intrinsic, 0))
             }
           } else if launched {
-            launchLag[e] = graph.start[e] - graph.start[Int(launchFrom[e])]
+            launchLag[e] = graph.start[e] - anchorTime[e]
           }
           prevEnd = max(prevEnd ?? Int64.min, graph.end(e))
         }
@@ -246,7 +259,7 @@ public struct ReplayPlan: Sendable {
         let s = graph.start[e]
         // Unexplained start: the stream was free and the launch long done well before it.
         let prevFree = measuredGap[e] == Int64.min ? Int64.min : s - measuredGap[e]
-        let launchReady = launchFrom[e] >= 0 ? graph.start[Int(launchFrom[e])] + min(launchLag[e], Self.queuedGap) : Int64.min
+        let launchReady = launchFrom[e] >= 0 ? anchorTime[e] + min(launchLag[e], Self.queuedGap) : Int64.min
         guard max(prevFree, launchReady) < s - Self.queuedGap else { continue }
         var lo = 0, hi = ends.count
         while lo < hi { let mid = (lo + hi) / 2; if ends[mid] <= s { lo = mid + 1 } else { hi = mid } }

@@ -166,7 +166,7 @@ private struct Engine {
           let launch = Int(plan.launchFrom[e])
           if launch >= 0 {
             if !done[launch] { return }
-            ready = max(ready, start[launch] + plan.launchLag[e])
+            ready = max(ready, (plan.launchFromEnd[e] ? end[launch] : start[launch]) + plan.launchLag[e])
           }
           let wait = Int(plan.waitFrom[e])
           if wait >= 0 {

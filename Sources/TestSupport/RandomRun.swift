@@ -45,7 +45,8 @@ extension EventGraph {
     /// A launch on the host and the device work it starts; returns (launch, kernel start).
     func launch(_ rank: Int, _ s: Int) -> (EventID, Int64) {
       let l = add(rank, lane: hostLane[rank], names[1], .hostOp, hostT[rank], r(2, 6))
-      let start = max(streamFree[rank][s], hostT[rank] + r(3, 8))
+      // Device work is enqueued as the launch call returns, then starts after a short latency.
+      let start = max(streamFree[rank][s], hostT[rank] + b.duration[l.index] + r(1, 5))
       hostT[rank] += b.duration[l.index] + gap(5)
       return (l, start)
     }

@@ -43,7 +43,7 @@ private func replaysRespectDependenciesAndLanes(c: Case) throws {
       let v = v.index
       switch kind {
       case .programOrder: #expect(t.start[v] >= t.end[u], "\(c.testDescription): program order \(u)→\(v)")
-      case .launch: #expect(t.start[v] >= t.start[u], "\(c.testDescription): launch \(u)→\(v)")
+      case .launch: #expect(t.start[v] >= t.end[u], "\(c.testDescription): launch \(u)→\(v)")
       case .sync: #expect(t.end[v] >= t.end[u], "\(c.testDescription): sync \(u)→\(v)")
       case .p2p: #expect(t.end[v] >= t.start[u] && t.end[v] == t.end[u], "\(c.testDescription): p2p \(u)→\(v)")
       default: break
@@ -72,24 +72,21 @@ private func criticalPathBoundsMakespan(c: Case) throws {
   let plan = ReplayPlan(g)
   let t = try Replayer().replay(plan)
   let dur = (0..<g.eventCount).map { t.end[$0] - t.start[$0] }
-  // Longest chain: program order and sync are end→start/end; launch is start→start.
+  // Longest chain: program order and launch are end→start; sync is end→end.
   var order = Array(0..<g.eventCount)
   order.sort { (g.start[$0], $0) < (g.start[$1], $1) }
   var cpEnd = [Int64](repeating: 0, count: g.eventCount)
-  var cpStart = [Int64](repeating: 0, count: g.eventCount)
   var incoming = [[(Int, EdgeKind)]](repeating: [], count: g.eventCount)
   for u in 0..<g.eventCount { for (v, k) in g.edges(from: EventID(u)) { incoming[v.index].append((u, k)) } }
   for e in order {
     var s: Int64 = 0, en: Int64 = 0
     for (p, k) in incoming[e] {
       switch k {
-      case .programOrder: s = max(s, cpEnd[p])
-      case .launch: s = max(s, cpStart[p])
+      case .programOrder, .launch: s = max(s, cpEnd[p])
       case .sync: en = max(en, cpEnd[p])
       default: break
       }
     }
-    cpStart[e] = s
     cpEnd[e] = max(s + dur[e], en)
   }
   let cp = cpEnd.max() ?? 0
