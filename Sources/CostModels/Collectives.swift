@@ -1,0 +1,77 @@
+import Foundation
+import TraceModel
+
+/// Alpha-beta costs of collectives, and nccl-tests bandwidth conventions.
+///
+/// Costs (Thakur, Rabenseifner & Gropp, "Optimization of Collective Communication Operations in
+/// MPICH", IJHPCA 19(1), 2005; Hockney's α-β model) for n bytes on p ranks, latency α and
+/// per-byte time β = 1/B: ring all-gather and reduce-scatter (p−1)α + ((p−1)/p)nβ; ring
+/// all-reduce 2(p−1)α + 2((p−1)/p)nβ; tree (binary, pipelined) all-reduce 2⌈log₂p⌉α + 2nβ;
+/// binomial broadcast ⌈log₂p⌉(α + nβ); pairwise all-to-all (p−1)α + ((p−1)/p)nβ;
+/// point-to-point α + nβ. Reduction compute (γ) is neglected (GPUs reduce far faster than links).
+/// The β terms equal nccl-tests' bus-bandwidth factors (`BusFactor`), so a model with α = 0
+/// calibrated on busbw reproduces nccl-tests timings.
+public enum CollectiveModel {
+  public enum Algorithm: String, Sendable, CaseIterable { case ring, tree }
+
+  public static func time(_ kind: CollectiveKind?, bytes n: Double, ranks p: Int, bandwidth: BytesPerSecond,
+                          latency alpha: Nanoseconds = .zero, algorithm: Algorithm = .ring) -> Nanoseconds {
+    let P = Double(max(p, 1))
+    let beta = 1 / bandwidth.rawValue
+    let a = Double(alpha.rawValue) / 1e9
+    let lg = ceil(log2(P))
+    var t: Double
+    switch kind {
+    case .allReduce?:
+      t = algorithm == .tree ? 2 * lg * a + 2 * n * beta : 2 * (P - 1) * a + 2 * (P - 1) / P * n * beta
+    case .allGather?, .reduceScatter?, .allToAll?, .gather?, .scatter?:
+      t = (P - 1) * a + (P - 1) / P * n * beta
+    case .broadcast?, .reduce?:
+      t = algorithm == .tree ? lg * (a + n * beta) : (P - 1) * a + n * beta
+    case .barrier?:
+      t = 2 * lg * a
+    default:
+      t = a + n * beta
+    }
+    if p <= 1 { t = 0 }
+    return Nanoseconds(Int64((t * 1e9).rounded()))
+  }
+
+  /// Two-level (hierarchical) all-reduce: reduce-scatter inside each node over NVLink, all-reduce
+  /// of the 1/g shard across nodes over the NICs (the slowest NIC bounds the inter-node ring, as
+  /// in Holmes, arXiv 2312.03549), all-gather inside the node.
+  public static func hierarchicalAllReduce(bytes n: Double, gpusPerNode g: Int, nodes: Int, intra: BytesPerSecond,
+                                           inter: BytesPerSecond, latency: Nanoseconds = .zero) -> Nanoseconds {
+    let rs = time(.reduceScatter, bytes: n, ranks: g, bandwidth: intra, latency: latency)
+    let ar = time(.allReduce, bytes: n / Double(max(g, 1)), ranks: nodes, bandwidth: inter, latency: latency)
+    let ag = time(.allGather, bytes: n, ranks: g, bandwidth: intra, latency: latency)
+    return rs + ar + ag
+  }
+
+  /// nccl-tests algorithm bandwidth: S / t (S as nccl-tests counts it), in GB/s (1e9).
+  public static func algbwGBps(bytes: Double, seconds: Double) -> Double { bytes / seconds / 1e9 }
+
+  /// nccl-tests bus bandwidth: algbw × factor (`BusFactor`).
+  public static func busbwGBps(_ kind: CollectiveKind?, bytes: Double, seconds: Double, ranks: Int) -> Double {
+    algbwGBps(bytes: bytes, seconds: seconds) * BusFactor.factor(kind, ranks: ranks)
+  }
+
+  /// Context-parallel ring attention, one step: compute on the current KV block overlaps passing
+  /// the next block around the ring, so a step takes max(compute, transfer) (Liu et al., Ring
+  /// Attention, arXiv 2310.01889). A bidirectional ring (TokenRing, arXiv 2412.20501) sends half
+  /// the block each way, halving the transfer time per step.
+  public static func ringAttentionStep(compute: Nanoseconds, blockBytes: Double, link: BytesPerSecond,
+                                       latency: Nanoseconds = .zero, bidirectional: Bool = false) -> Nanoseconds {
+    let transfer = Nanoseconds(Int64(((bidirectional ? blockBytes / 2 : blockBytes) / link.rawValue * 1e9).rounded())) + latency
+    return max(compute, transfer)
+  }
+
+  /// MoE expert parallelism: dispatch and combine are two all-to-alls of the routed tokens'
+  /// activations (tokens × topK × hidden × bytes) over the expert-parallel group.
+  public static func moeAllToAll(tokens: Double, topK: Int, hidden: Int, bytesPerElement: Double, ranks: Int,
+                                 bandwidth: BytesPerSecond, latency: Nanoseconds = .zero) -> Nanoseconds {
+    let bytes = tokens * Double(topK) * Double(hidden) * bytesPerElement
+    let one = time(.allToAll, bytes: bytes, ranks: ranks, bandwidth: bandwidth, latency: latency)
+    return one + one
+  }
+}

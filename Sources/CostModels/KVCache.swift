@@ -1,0 +1,91 @@
+import Foundation
+import TraceModel
+
+/// KV-cache cost framework: bytes per token by attention type, sharing, paging, capacity,
+/// swapping and prefill reuse. Each formula's source is on its property.
+public struct KVCacheAnalysis: Sendable, Equatable {
+  /// Bytes per token of this model (its own attention type) at the KV dtype.
+  public var bytesPerToken: Double
+  /// The same model if it used MHA (2·L·heads·d_h·b), GQA (2·L·kvHeads·d_h·b), MQA (2·L·d_h·b)
+  /// or MLA ((d_c + d_h^R)·L·b; d_c = 4·d_h, d_h^R = d_h/2 unless the model defines them) —
+  /// DeepSeek-V2 (arXiv 2405.04434) §2.1, Table 1.
+  public var byAttention: [String: Double]
+  public var contextTokens: Int
+  public var requests: Int
+  public var sharedPrefixTokens: Int
+  /// Σ(P + uᵢ)·B: every request stores its own prefix.
+  public var bytesWithoutSharing: Double
+  /// (P + Σuᵢ)·B: the prefix stored once (vLLM, Kwon et al. SOSP'23 §4.4; BatchLLM arXiv 2412.03594).
+  public var bytesWithSharing: Double
+  public var blockSize: Int
+  /// Paged allocation (vLLM): ⌈tokens/block⌉ blocks per request; the unused tail slots.
+  public var blocksPerRequest: Int
+  public var wastedTokensPerRequest: Int
+  public var fragmentation: Double
+  /// Capacity in spare HBM (HBM − weights) when hardware is given.
+  public var spareBytes: Int64?
+  public var tokensThatFit: Int64?
+  public var requestsThatFit: Double?
+  /// Swapping one request's KV over PCIe at block granularity (FastSwitch, arXiv 2411.18424):
+  /// blocks × block bytes / PCIe bandwidth, one direction.
+  public var swapSecondsPerRequest: Double?
+  /// APE (Yang et al., ICLR 2025, arXiv 2502.05431): attention FLOPs of K contexts encoded
+  /// sequentially as one sequence (2·L·d·(Kc)²) vs. in parallel (K·2·L·d·c²); cached: 0.
+  public var sequentialPrefillAttentionFLOPs: Double
+  public var parallelPrefillAttentionFLOPs: Double
+  /// Multi-turn reuse of a shared context over `turns` turns (SCBench, arXiv 2412.10319):
+  /// recompute the context each turn vs. prefill once and keep the KV cache.
+  public var multiTurnRecomputeFLOPs: Double
+  public var multiTurnCachedFLOPs: Double
+
+  public static func analyze(model m: ModelSpec, kvBytesPerElement b: Double, context: Int, requests: Int = 1,
+                             sharedPrefix: Int = 0, blockSize: Int = 16, hardware: HardwareSpec? = nil,
+                             tensorParallel tp: Int = 1, weightBytesPerParameter wb: Double = 2,
+                             contexts k: Int = 1, turns: Int = 1) -> KVCacheAnalysis {
+    let L = Double(m.layers), dh = Double(m.headDim)
+    var by: [String: Double] = [
+      "MHA": 2 * L * Double(m.heads) * dh * b,
+      "GQA": 2 * L * Double(m.kvHeads) * dh * b,
+      "MQA": 2 * L * dh * b,
+    ]
+    if let mla = m.mla {
+      by["MLA"] = Double(mla.kvLoraRank + mla.qkRopeHeadDim) * L * b
+    } else {
+      by["MLA"] = (4 * dh + dh / 2) * L * b
+    }
+    let B = Transformer.kvBytesPerToken(m, bytesPerElement: b)
+    let P = min(sharedPrefix, context)
+    let unique = context - P
+    let without = Double(requests) * Double(context) * B
+    let with = (Double(P) + Double(requests * unique)) * B
+    let blocks = (context + blockSize - 1) / blockSize
+    let wasted = blocks * blockSize - context
+    var spare: Int64? = nil, tokens: Int64? = nil, fit: Double? = nil, swap: Double? = nil
+    if let hw = hardware {
+      let hbm = Double(hw.hbmBytes.rawValue) * Double(max(tp, 1))
+      let s = Int64(hbm - Double(Transformer.parameters(m)) * wb)
+      spare = s
+      tokens = max(0, Int64(Double(s) / B))
+      fit = Double(tokens!) / Double(context)
+      swap = Double(blocks * blockSize) * B / hw.pcieBandwidth.rawValue
+    }
+    let d = Double(m.heads * m.headDim)
+    let c = Double(context)
+    let seq = 2 * L * d * (Double(k) * c) * (Double(k) * c)
+    let par = Double(k) * 2 * L * d * c * c
+    let (lin, att) = Transformer.prefillFLOPs(m, context: context)
+    let prefill = lin.rawValue + att.rawValue
+    return KVCacheAnalysis(
+      bytesPerToken: B, byAttention: by, contextTokens: context, requests: requests, sharedPrefixTokens: P,
+      bytesWithoutSharing: without, bytesWithSharing: with, blockSize: blockSize, blocksPerRequest: blocks,
+      wastedTokensPerRequest: wasted, fragmentation: blocks > 0 ? Double(wasted) / Double(blocks * blockSize) : 0,
+      spareBytes: spare, tokensThatFit: tokens, requestsThatFit: fit, swapSecondsPerRequest: swap,
+      sequentialPrefillAttentionFLOPs: seq, parallelPrefillAttentionFLOPs: par,
+      multiTurnRecomputeFLOPs: Double(turns) * prefill, multiTurnCachedFLOPs: prefill)
+  }
+}
+
+/// Bytes per KV element for a dtype name.
+public func kvElementBytes(_ dtype: String) -> Double? {
+  ["fp32": 4, "bf16": 2, "fp16": 2, "fp8": 1, "int8": 1, "int4": 0.5, "fp4": 0.5][dtype.lowercased()]
+}
