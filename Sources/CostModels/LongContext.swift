@@ -27,6 +27,9 @@ public struct LongContextAnalysis: Sendable, Equatable {
   public var contextSwitchSeconds: Double
   public var hbmBytes: Int64
   public var pcieBytesPerSecond: Double
+  /// Aggregate HBM bandwidth and compute peak used (× TP degree × efficiency).
+  public var hbmBytesPerSecond: Double
+  public var peakFLOPsPerSecond: Double
 
   public static func analyze(model m: ModelSpec, hardware hw: HardwareSpec, context: Int, outputTokens: Int = 0,
                              tensorParallel tp: Int = 1, weightDtype: String = "bf16", kvBytesPerElement: Double = 2,
@@ -53,6 +56,6 @@ public struct LongContextAnalysis: Sendable, Equatable {
       decodeSecondsPerToken: perToken, decodeSeconds: perToken * Double(outputTokens),
       maxConcurrentRequests: kvBytes > 0 ? max(0, free / kvBytes) : 0,
       contextSwitchSeconds: 2 * Double(kvBytes) / hw.pcieBandwidth.rawValue,
-      hbmBytes: hbm, pcieBytesPerSecond: hw.pcieBandwidth.rawValue)
+      hbmBytes: hbm, pcieBytesPerSecond: hw.pcieBandwidth.rawValue, hbmBytesPerSecond: bw, peakFLOPsPerSecond: flops)
   }
 }

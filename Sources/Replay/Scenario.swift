@@ -100,7 +100,7 @@ public struct Scenario: Sendable, CustomStringConvertible {
   }
 
   /// Parses `300GB/s`, `25GiB/s`, `400Gb/s` into bytes per second.
-  static func bandwidth(_ key: String, _ value: String) throws -> Double {
+  public static func bandwidth(_ key: String, _ value: String) throws -> Double {
     let units: [(String, Double)] = [("GiB/s", 1_073_741_824), ("MiB/s", 1_048_576), ("GB/s", 1e9), ("MB/s", 1e6), ("Gb/s", 1e9 / 8), ("Gbps", 1e9 / 8), ("TB/s", 1e12)]
     for (u, f) in units where value.hasSuffix(u) {
       if let v = Double(value.dropLast(u.count)), v > 0 { return v * f }
