@@ -208,3 +208,22 @@ public struct SpecLibrary: Sendable {
     }
   }
 }
+
+extension SpecLibrary {
+  /// The hardware spec name for a `deviceProperties` name (`NVIDIA H100 80GB HBM3`,
+  /// `Tesla V100-SXM2-32GB`, `AMD Instinct MI300X`), or nil when none matches.
+  public static func hardwareName(forDevice device: String) -> String? {
+    let d = device.uppercased()
+    if d.contains("MI300X") { return "mi300x" }
+    if d.contains("B200") { return "b200" }
+    if d.contains("H200") { return "h200-sxm-141gb" }
+    if d.contains("H100") { return d.contains("PCIE") ? "h100-pcie-80gb" : "h100-sxm5-80gb" }
+    if d.contains("A100") {
+      if d.contains("PCIE") { return "a100-pcie-80gb" }
+      return d.contains("40GB") ? "a100-sxm4-40gb" : "a100-sxm4-80gb"
+    }
+    if d.contains("V100") { return "v100-sxm2-32gb" }
+    if d.contains("L40S") { return "l40s" }
+    return nil
+  }
+}

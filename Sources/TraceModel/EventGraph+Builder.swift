@@ -20,6 +20,7 @@ extension EventGraph {
     public var instances: [CollectiveInstance] = []
     public var p2p: [P2PRecord] = []
     public var memory: [MemoryRecord] = []
+    public var opShapes: [OpShape] = []
     private var edgeFrom: [UInt32] = []
     private var edgeTo: [UInt32] = []
     private var edgeKind: [EdgeKind] = []
@@ -96,7 +97,7 @@ extension EventGraph {
         strings: strings, lanes: lanes, ranks: ranks, lane: lane, name: name, kind: kind, detail: detail,
         start: start, duration: duration, bytes: bytes, correlation: correlation, parent: parent,
         sourceIndex: sourceIndex, edgeOffsets: offsets, edgeTargets: targets, edgeKinds: kinds,
-        steps: steps, collectives: collectives, instances: instances, p2p: p2p, memory: memory)
+        steps: steps, collectives: collectives, instances: instances, p2p: p2p, memory: memory, opShapes: opShapes)
     }
   }
 
@@ -107,7 +108,7 @@ extension EventGraph {
     b.lane = lane; b.name = name; b.kind = kind; b.detail = detail; b.start = start
     b.duration = duration; b.bytes = bytes; b.correlation = correlation; b.parent = parent
     b.sourceIndex = sourceIndex; b.steps = steps; b.collectives = collectives
-    b.instances = instances; b.p2p = p2p; b.memory = memory
+    b.instances = instances; b.p2p = p2p; b.memory = memory; b.opShapes = opShapes
     b.appendEdges(of: self, eventBase: 0)
     return b
   }
@@ -148,6 +149,9 @@ extension EventGraph {
       }
       for var p in part.p2p { p.event = mapEvent(p.event); p.match = p.match.map(mapEvent); b.p2p.append(p) }
       for var m in part.memory { m.event = mapEvent(m.event); b.memory.append(m) }
+      for var o in part.opShapes {
+        o.event = mapEvent(o.event); o.dims = mapName(o.dims); o.types = mapName(o.types); b.opShapes.append(o)
+      }
     }
     return b.build()
   }

@@ -46,6 +46,9 @@ public struct EventGraph: Sendable, Equatable {
   public var instances: [CollectiveInstance]
   public var p2p: [P2PRecord]
   public var memory: [MemoryRecord]
+  /// Input shapes of host ops that have them (`Input Dims`, `Input type` as JSON text), for
+  /// deriving FLOPs and bytes.
+  public var opShapes: [OpShape] = []
 
   public var eventCount: Int { kind.count }
   public var edgeCount: Int { edgeTargets.count }
@@ -202,4 +205,14 @@ public struct MemoryRecord: Hashable, Sendable, Codable {
     self.event = event; self.device = device; self.delta = delta
     self.totalAllocated = totalAllocated; self.totalReserved = totalReserved
   }
+}
+
+/// The recorded input shapes and dtypes of one host op.
+public struct OpShape: Hashable, Sendable, Codable {
+  public var event: EventID
+  /// `Input Dims` as written (`[[8, 2048, 4096], [4096, 4096], []]`).
+  public var dims: NameID
+  /// `Input type` as written (`["c10::BFloat16", "c10::BFloat16", ""]`).
+  public var types: NameID
+  public init(event: EventID, dims: NameID, types: NameID) { self.event = event; self.dims = dims; self.types = types }
 }

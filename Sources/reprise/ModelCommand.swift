@@ -10,7 +10,7 @@ struct ModelCommand: ParsableCommand {
     commandName: "model",
     abstract: "Analytical models: roofline, collectives, memory, long-context serving, KV cache.",
     discussion: "Specs come from Models/ (hardware, models, clusters); formulas and sources: docs/models/.",
-    subcommands: [LongContextCommand.self, KVCacheCommand.self, CommCommand.self, MemoryCommand.self])
+    subcommands: [RooflineCommand.self, CommCommand.self, MemoryCommand.self, LongContextCommand.self, KVCacheCommand.self])
 }
 
 /// Options shared by the model subcommands.

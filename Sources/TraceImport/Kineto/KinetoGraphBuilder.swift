@@ -216,6 +216,13 @@ struct KinetoGraphBuilder {
       b.addEvent(lane: LaneID(rawValue: UInt32(recordLane[r])), name: nameMap[Int(max(t.name[r], 0))],
                  kind: inf.kind, detail: inf.detail, start: ts, duration: t.dur[r], bytes: bytes,
                  correlation: t.correlation[r], parent: .none, sourceIndex: t.index[r])
+      if inf.kind == .hostOp && inf.comm == nil, t.extra[r] >= 0 {
+        let x = t.extras[Int(t.extra[r])]
+        if x.inputDims >= 0 {
+          b.opShapes.append(OpShape(event: EventID(e), dims: nameMap[Int(x.inputDims)],
+                                    types: x.inputType >= 0 ? nameMap[Int(x.inputType)] : .empty))
+        }
+      }
       if inf.kind == .memory, t.extra[r] >= 0 {
         let x = t.extras[Int(t.extra[r])]
         b.memory.append(MemoryRecord(event: EventID(e), device: Int32(truncatingIfNeeded: x.deviceID ?? -1),

@@ -19,6 +19,8 @@ struct KinetoParser {
   var out: KinetoTrace
   private var interner = ByteInterner()
   private var emptyString: Int32 = 0
+  /// Per interned name: whether its `Input Dims` are kept (1), dropped (0), or not decided yet (-1).
+  private var keepsShapes: [Int8] = []
   private var lastThreadKey = ThreadKey(pid: .missing, tid: .missing)
   private var lastThreadIndex: Int32 = -1
   private var threadIndex: [ThreadKey: Int32] = [:]
@@ -471,8 +473,20 @@ struct KinetoParser {
     }
   }
 
+  /// Shapes are kept for communication ops (message sizes) and for the aten ops whose FLOPs and
+  /// bytes the roofline can derive (`OpShapes.isSizable`), decided once per distinct name.
+  private mutating func keepShapes(_ name: Int32, _ slice: ByteSlice?) -> Bool {
+    let i = Int(name)
+    if i >= keepsShapes.count { keepsShapes.append(contentsOf: repeatElement(-1, count: i + 1 - keepsShapes.count)) }
+    if keepsShapes[i] < 0 {
+      let text = slice.map { s.string($0) } ?? ""
+      keepsShapes[i] = (isCommName(slice) || OpShapes.isSizable(text)) ? 1 : 0
+    }
+    return keepsShapes[i] == 1
+  }
+
   private mutating func storeExtras(_ r: inout Raw, name: Int32) -> Int32 {
-    if r.inputDims != nil && !isCommName(r.name) {
+    if r.inputDims != nil && !keepShapes(name, r.name) {
       r.inputDims = nil
       r.inputType = nil
     }
