@@ -32,7 +32,7 @@ let package = Package(
     .testTarget(
       name: "TraceImportTests", dependencies: ["TraceImport", "TraceModel", "TestSupport", "CJansson", "CZlib"]),
     .testTarget(name: "RenderingTests", dependencies: ["Rendering"]),
-    .testTarget(name: "CostModelsTests", dependencies: ["CostModels", "TraceModel", "TestSupport"]),
+    .testTarget(name: "CostModelsTests", dependencies: ["CostModels", "TraceModel", "TraceImport", "TestSupport"]),
     .testTarget(name: "ReplayTests", dependencies: ["Replay", "CostModels", "TraceModel", "TraceImport", "TestSupport"]),
     .testTarget(name: "RepriseCLITests", dependencies: ["TestSupport"]),
   ]
