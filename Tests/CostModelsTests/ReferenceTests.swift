@@ -187,3 +187,16 @@ func narayananTrainingDays(l: Double, h: Double, gpus: Double, tflops: Double, d
   #expect(abs(Double(Transformer.parameters(ds)) / 671e9 - 1) < 0.002)
   #expect(abs(Double(Transformer.activeParameters(ds)) / 37e9 - 1) < 0.03)
 }
+
+@Test func korthikantiPaperChecks() {
+  // GPT-3: 5as/h = 80 (EXACT); selective recompute saves 1 − 34/114 = 70.2 % (PRINTED 70 %);
+  // MT-NLG (a = 128, h = 20480): 1 − 34/98 = 65.3 % (PRINTED 65 %), overhead s/(6h) = 1.67 %.
+  #expect(5 * 96 * 2048 / 12288.0 == 80)
+  let gpt3 = Transformer.activationBytesPerLayer(sequence: 2048, microBatch: 1, hidden: 12288, heads: 96, tensorParallel: 1, config: .none)
+  let gpt3Selective = Transformer.activationBytesPerLayer(sequence: 2048, microBatch: 1, hidden: 12288, heads: 96, tensorParallel: 1, config: .tensorSequenceSelective)
+  #expect(printed((1 - gpt3Selective / gpt3) * 100, 70, digits: 0))
+  let mtnlg = Transformer.activationBytesPerLayer(sequence: 2048, microBatch: 1, hidden: 20480, heads: 128, tensorParallel: 1, config: .none)
+  let mtnlgSelective = Transformer.activationBytesPerLayer(sequence: 2048, microBatch: 1, hidden: 20480, heads: 128, tensorParallel: 1, config: .tensorSequenceSelective)
+  #expect(printed((1 - mtnlgSelective / mtnlg) * 100, 65, digits: 0))
+  #expect(printed(2048 / (6 * 20480.0) * 100, 1.67, digits: 2))
+}

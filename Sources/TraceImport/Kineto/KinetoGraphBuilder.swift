@@ -231,6 +231,14 @@ struct KinetoGraphBuilder {
       }
     }
 
+    for sh in t.shapes {
+      let e = Int(eventOf[Int(sh.record)])
+      if b.kind[e] == .hostOp {
+        b.opShapes.append(OpShape(event: EventID(e), dims: nameMap[Int(sh.dims)], types: sh.types >= 0 ? nameMap[Int(sh.types)] : .empty))
+      }
+    }
+    b.opShapes.sort { $0.event < $1.event }
+
     // Nesting on host lanes, program order, overlap diagnostics on device lanes.
     var nonNesting = 0
     var overlaps = 0

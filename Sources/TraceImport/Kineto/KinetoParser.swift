@@ -485,27 +485,34 @@ struct KinetoParser {
     return keepsShapes[i] == 1
   }
 
-  private mutating func storeExtras(_ r: inout Raw, name: Int32) -> Int32 {
+  /// Stores the event's extras; returns their index or -1. Events whose only extras are
+  /// shapes (most sized aten ops) go to the compact `shapes` table instead, keyed by
+  /// `recordIndex` (the index the record will get), when that is known.
+  private mutating func storeExtras(_ r: inout Raw, name: Int32, recordIndex: Int? = nil) -> Int32 {
     if r.inputDims != nil && !keepShapes(name, r.name) {
       r.inputDims = nil
       r.inputType = nil
     }
-    if let (start, len) = r.inputDims {
-      r.extras.inputDims = interner.intern(s.ptr + Int(start - s.base), len); r.hasExtras = true
+    var dims: Int32 = -1, types: Int32 = -1
+    if let (start, len) = r.inputDims { dims = interner.intern(s.ptr + Int(start - s.base), len) }
+    if let (start, len) = r.inputType { types = interner.intern(s.ptr + Int(start - s.base), len) }
+    if !r.hasExtras, dims >= 0, let recordIndex {
+      out.shapes.append(ShapeRecord(record: UInt32(recordIndex), dims: dims, types: types))
+      return -1
     }
-    if let (start, len) = r.inputType {
-      r.extras.inputType = interner.intern(s.ptr + Int(start - s.base), len); r.hasExtras = true
-    }
+    if dims >= 0 { r.extras.inputDims = dims; r.hasExtras = true }
+    if types >= 0 { r.extras.inputType = types; r.hasExtras = true }
     guard r.hasExtras else { return -1 }
     out.extras.append(r.extras)
     return Int32(out.extras.count - 1)
   }
 
+
   private mutating func appendRecord(
     _ ph: UInt8, _ cat: Int32, _ name: Int32, _ thread: Int32, _ ts: Int64, _ dur: Int64,
     _ r: inout Raw, _ index: UInt32, _ offset: Int64
   ) {
-    let extra = storeExtras(&r, name: name)
+    let extra = storeExtras(&r, name: name, recordIndex: out.phase.count)
     appendRaw(ph, cat, name, thread, ts, dur, r.correlation, r.externalID, extra, index, offset)
   }
 

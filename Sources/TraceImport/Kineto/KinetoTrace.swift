@@ -44,6 +44,13 @@ struct EventExtras: Sendable {
   var peer: Int64?
 }
 
+/// The interned `Input Dims` / `Input type` of one record.
+struct ShapeRecord: Sendable {
+  var record: UInt32
+  var dims: Int32
+  var types: Int32
+}
+
 /// A flow event (`ph` s/t/f): a hint linking two slices.
 struct FlowRecord: Sendable {
   var phase: UInt8
@@ -93,6 +100,8 @@ struct KinetoTrace: Sendable {
   var offset: [Int64] = []
 
   var extras: [EventExtras] = []
+  /// Shapes of records whose only extras are shapes (compact side table).
+  var shapes: [ShapeRecord] = []
   var flows: [FlowRecord] = []
 
   var processNames: [TraceID: String] = [:]
