@@ -496,7 +496,7 @@ struct KinetoParser {
     var dims: Int32 = -1, types: Int32 = -1
     if let (start, len) = r.inputDims { dims = interner.intern(s.ptr + Int(start - s.base), len) }
     if let (start, len) = r.inputType { types = interner.intern(s.ptr + Int(start - s.base), len) }
-    if !r.hasExtras, dims >= 0, let recordIndex {
+    if !r.hasExtras, dims >= 0, let recordIndex, !isCommName(r.name) {
       out.shapes.append(ShapeRecord(record: UInt32(recordIndex), dims: dims, types: types))
       return -1
     }
