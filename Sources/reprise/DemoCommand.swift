@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import CostModels
 import Rendering
 import Replay
 import TraceImport
@@ -46,6 +47,16 @@ struct DemoCommand: ParsableCommand {
       for knobs in [["compute.scale=0.5"], ["comm.scale=2"]] {
         let run = try ReplayRun(graph: result.graph, scenario: try Scenario.parse(knobs))
         print(run.text().split(separator: "\n").filter { $0.hasPrefix("what-if") || $0.contains("step (slowest rank)") }.joined(separator: "\n"))
+      }
+      // Roofline of the kernels whose launching ops recorded shapes.
+      let lib = SpecLibrary.locate()
+      if let device = result.graph.ranks.flatMap(\.deviceNames).first, let name = SpecLibrary.hardwareName(forDevice: device),
+         let hw = try? lib.hardware(name) {
+        let report = KernelRooflineReport.analyze(result.graph, hardware: hw)
+        for line in RooflineCommand.summary(report, hardware: hw) { print(line) }
+        let rooflineOut = output + "/" + set + ".roofline.json"
+        try (RooflineCommand.json(report, hardware: hw).encoded(pretty: true) + "\n").write(toFile: rooflineOut, atomically: true, encoding: .utf8)
+        print("  wrote \(rooflineOut)")
       }
       let timelineOut = output + "/" + set + ".timeline.json"
       try replay.writeTimeline(to: timelineOut)

@@ -95,7 +95,7 @@ struct ReplayRun {
     if steps.contains(where: { $0.step == nil }) {
       lines.append("  (ranks without ProfilerStep annotations are timed over the whole trace: step 'all')")
     }
-    lines.append("  rank  step      measured ms   \(scenario == nil ? "predicted ms" : "baseline ms   predicted ms")   error  \(scenario == nil ? "coll. wait ms" : "coll. wait ms (baseline → predicted)")")
+    lines.append("  rank  step      measured ms   \(scenario == nil ? "predicted ms" : "baseline ms   predicted ms")   error  \(scenario == nil ? "coll. wait ms, all steps" : "coll. wait ms, all steps (baseline → predicted)")")
     for (i, s) in steps.enumerated() {
       let step = s.step.map { "#\($0)" } ?? "all"
       let m = String(format: "%13.3f", Double(s.measured.rawValue) / 1e6)

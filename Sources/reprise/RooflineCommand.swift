@@ -58,6 +58,19 @@ struct RooflineCommand: ParsableCommand {
     let r = KernelRooflineReport.analyze(g, hardware: hw)
     let rows = r.rows.sorted { ($0.flops, $0.op) > ($1.flops, $1.op) }
     if json {
+      print(Self.json(r, hardware: hw).encoded(pretty: true))
+      return
+    }
+    for line in Self.summary(r, hardware: hw) { print(line) }
+    print("  top ops by FLOPs:  achieved TFLOP/s  % of peak  % of roofline  bound    op → kernel")
+    for row in rows.prefix(top) {
+      print(String(format: "  %17.2f  %9.1f  %13.1f  %-7@  %@ → %@", row.achievedFLOPs / 1e12, row.percentOfPeak, row.percentOfRoofline,
+                   row.bound.rawValue, row.opName, String(row.kernelName.prefix(50))))
+    }
+  }
+
+  static func json(_ r: KernelRooflineReport, hardware hw: HardwareSpec) -> JSONDocument {
+    let rows = r.rows.sorted { ($0.flops, $0.op) > ($1.flops, $1.op) }
       let rowDocs: [JSONDocument] = rows.map { row in
         .object(["op": .string(row.opName), "kernel": .string(row.kernelName), "family": .string(row.family.rawValue),
                  "flops": .double(row.flops), "bytes": .double(row.bytes), "durationNs": .int(row.durationNs), "dtype": .string(row.dtype),
@@ -71,19 +84,17 @@ struct RooflineCommand: ParsableCommand {
         fam[f.rawValue] = .object(["kernels": .int(s.kernels), "flops": .double(s.flops), "bytes": .double(s.bytes),
                                    "durationNs": .int(s.durationNs), "achievedTFLOPs": .double(s.achievedFLOPs / 1e12)])
       }
-      print(JSONDocument.object(["schema": .string("reprise.roofline/v1"), "hardware": .string(hw.name), "kernels": .int(r.kernels),
-                                 "sizedKernels": .int(r.sizedKernels), "unsizedKernels": .int(r.unsizedKernels),
-                                 "byClass": .object(fam), "ops": .array(rowDocs)]).encoded(pretty: true))
-      return
-    }
-    print("\(hw.displayName): \(r.kernels) kernels, \(r.sizedKernels) sized from their ops' shapes, \(r.unsizedKernels) unsized")
+      return JSONDocument.object(["schema": .string("reprise.roofline/v1"), "hardware": .string(hw.name), "kernels": .int(r.kernels),
+                                  "sizedKernels": .int(r.sizedKernels), "unsizedKernels": .int(r.unsizedKernels),
+                                  "byClass": .object(fam), "ops": .array(rowDocs)])
+  }
+
+  /// Per-class summary lines.
+  static func summary(_ r: KernelRooflineReport, hardware hw: HardwareSpec) -> [String] {
+    var lines = ["\(hw.displayName): \(r.kernels) kernels, \(r.sizedKernels) sized from their ops' shapes, \(r.unsizedKernels) unsized"]
     for (f, s) in r.byFamily.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-      print("  \(f.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)) \(s.kernels) kernels, \(fmt(s.flops / 1e12, 3)) TFLOP in \(fmt(Double(s.durationNs) / 1e6, 3)) ms = \(fmt(s.achievedFLOPs / 1e12, 2)) TFLOP/s")
+      lines.append("  \(f.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)) \(s.kernels) kernels, \(fmt(s.flops / 1e12, 3)) TFLOP in \(fmt(Double(s.durationNs) / 1e6, 3)) ms = \(fmt(s.achievedFLOPs / 1e12, 2)) TFLOP/s")
     }
-    print("  top ops by FLOPs:  achieved TFLOP/s  % of peak  % of roofline  bound    op → kernel")
-    for row in rows.prefix(top) {
-      print(String(format: "  %17.2f  %9.1f  %13.1f  %-7@  %@ → %@", row.achievedFLOPs / 1e12, row.percentOfPeak, row.percentOfRoofline,
-                   row.bound.rawValue, row.opName, String(row.kernelName.prefix(50))))
-    }
+    return lines
   }
 }
