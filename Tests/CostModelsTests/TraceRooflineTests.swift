@@ -92,3 +92,33 @@ func rooflineOnRealGEMMTraces(path: String, hardware: String) throws {
   for n in shipped.names("hardware") { _ = try shipped.hardware(n) }
   for n in shipped.names("models") { _ = try shipped.model(n) }
 }
+
+@Test func ringAttentionMoEAndHierarchicalCollectives() {
+  let link = BytesPerSecond(rawValue: 100e9)
+  // 1 GB block at 100 GB/s = 10 ms; compute 4 ms → transfer bound; bidirectional halves it.
+  #expect(CollectiveModel.ringAttentionStep(compute: Nanoseconds(4_000_000), blockBytes: 1e9, link: link).rawValue == 10_000_000)
+  #expect(CollectiveModel.ringAttentionStep(compute: Nanoseconds(4_000_000), blockBytes: 1e9, link: link, bidirectional: true).rawValue == 5_000_000)
+  #expect(CollectiveModel.ringAttentionStep(compute: Nanoseconds(12_000_000), blockBytes: 1e9, link: link).rawValue == 12_000_000)
+  // MoE: dispatch + combine = 2 all-to-alls of tokens·topK·hidden·bytes.
+  let a2a = CollectiveModel.time(.allToAll, bytes: 4096 * 2 * 4096 * 2, ranks: 8, bandwidth: link)
+  #expect(CollectiveModel.moeAllToAll(tokens: 4096, topK: 2, hidden: 4096, bytesPerElement: 2, ranks: 8, bandwidth: link) == a2a + a2a)
+  // Hierarchical all-reduce on one node equals its intra-node parts; slower NICs make it slower.
+  let fast = CollectiveModel.hierarchicalAllReduce(bytes: 1e9, gpusPerNode: 8, nodes: 4, intra: BytesPerSecond(rawValue: 450e9), inter: BytesPerSecond(rawValue: 50e9))
+  let slow = CollectiveModel.hierarchicalAllReduce(bytes: 1e9, gpusPerNode: 8, nodes: 4, intra: BytesPerSecond(rawValue: 450e9), inter: BytesPerSecond(rawValue: 25e9))
+  #expect(slow > fast)
+  // Tree all-reduce latency grows with log p, ring with p.
+  let alpha = Nanoseconds(10_000)
+  let ring = CollectiveModel.time(.allReduce, bytes: 0, ranks: 64, bandwidth: link, latency: alpha)
+  let tree = CollectiveModel.time(.allReduce, bytes: 0, ranks: 64, bandwidth: link, latency: alpha, algorithm: .tree)
+  #expect(ring.rawValue == 2 * 63 * 10_000 && tree.rawValue == 2 * 6 * 10_000)
+}
+
+@Test func kvCacheCapacitySwapAndReuse() throws {
+  let m = try library.model("qwen3-8b"), hw = try library.hardware("h100-sxm5-80gb")
+  let a = KVCacheAnalysis.analyze(model: m, kvBytesPerElement: 2, context: 40_960, hardware: hw, contexts: 4, turns: 5)
+  let spare = Double(hw.hbmBytes.rawValue) - Double(Transformer.parameters(m)) * 2
+  #expect(a.tokensThatFit == Int64(spare / 147_456))
+  #expect(a.swapSecondsPerRequest == Double(2560 * 16) * 147_456 / 64e9)
+  #expect(a.sequentialPrefillAttentionFLOPs == 4 * a.parallelPrefillAttentionFLOPs)  // (4c)² vs 4·c²
+  #expect(a.multiTurnRecomputeFLOPs == 5 * a.multiTurnCachedFLOPs)
+}
