@@ -19,12 +19,13 @@ let package = Package(
     .target(name: "TraceModel"),
     .target(name: "TraceImport", dependencies: ["TraceModel", "CZlib", "CJansson"]),
     .target(name: "CostModels", dependencies: ["TraceModel"]),
+    .target(name: "Schedules", dependencies: ["TraceModel", "CostModels"]),
     .target(name: "Replay", dependencies: ["TraceModel", "CostModels"]),
     .target(name: "Rendering", dependencies: ["TraceModel", "CJansson"]),
     .executableTarget(
       name: "reprise",
       dependencies: [
-        "TraceModel", "TraceImport", "CostModels", "Replay", "Rendering",
+        "TraceModel", "TraceImport", "CostModels", "Replay", "Schedules", "Rendering",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .target(name: "TestSupport", dependencies: ["TraceModel", "CJansson"]),
@@ -32,6 +33,7 @@ let package = Package(
     .testTarget(
       name: "TraceImportTests", dependencies: ["TraceImport", "TraceModel", "TestSupport", "CJansson", "CZlib"]),
     .testTarget(name: "RenderingTests", dependencies: ["Rendering"]),
+    .testTarget(name: "SchedulesTests", dependencies: ["Schedules", "TraceModel", "TestSupport"]),
     .testTarget(name: "CostModelsTests", dependencies: ["CostModels", "TraceModel", "TraceImport", "TestSupport"]),
     .testTarget(name: "ReplayTests", dependencies: ["Replay", "CostModels", "TraceModel", "TraceImport", "TestSupport"]),
     .testTarget(name: "RepriseCLITests", dependencies: ["TestSupport"]),

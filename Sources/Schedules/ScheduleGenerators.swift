@@ -1,0 +1,91 @@
+/// Op orders per stage for each pipeline schedule (stage i is 0-based).
+///
+/// - `gpipe` (Huang et al., NeurIPS'19): all F, then all fused backward passes.
+/// - `1f1b` (Narayanan et al., PipeDream-Flush / Megatron): p−1−i warm-up F, then F/BW alternation,
+///   then the remaining BW.
+/// - `interleaved-1f1b` (Narayanan et al., SC'21 §2.2.2): v model chunks per stage, Megatron's
+///   warm-up (p−i−1)·2 + (v−1)·p, chunk of the k-th forward (k / p) mod v, of the k-th backward
+///   v−1−(k / p) mod v.
+/// - `zb-h1` and `zb-h2` (Qi et al., "Zero Bubble Pipeline Parallelism", ICLR'24 §2–3, as stated in
+///   ../shared/reference §3.2): B and W split; H1 keeps 1F1B's memory, H2 warms up with
+///   min(2(p−i)−1, m) F and delays W to fill the bubbles.
+public enum ScheduleGenerators {
+  public static let names = ["gpipe", "1f1b", "interleaved-1f1b", "zb-h1", "zb-h2"]
+
+  public static func orders(_ name: String, stages p: Int, microbatches m: Int, chunks v: Int) throws -> [[PipelineOp]] {
+    guard p >= 1, m >= 1, v >= 1 else { throw ScheduleError.invalid("stages, microbatches and chunks must be ≥ 1") }
+    switch name {
+    case "gpipe": return (0..<p).map { i in (0..<m).map { op(.F, i, $0) } + (0..<m).map { op(.BW, i, $0) } }
+    case "1f1b": return (0..<p).map { oneF1B(stage: $0, p: p, m: m) }
+    case "interleaved-1f1b":
+      guard m % p == 0 else { throw ScheduleError.invalid("interleaved-1f1b needs microbatches divisible by stages (Megatron's rule); got m=\(m), p=\(p)") }
+      return (0..<p).map { interleaved(stage: $0, p: p, m: m, v: v) }
+    case "zb-h1": return (0..<p).map { zbH1(stage: $0, p: p, m: m) }
+    case "zb-h2": return (0..<p).map { zbH2(stage: $0, p: p, m: m) }
+    default: throw ScheduleError.unknown(name, known: names)
+    }
+  }
+
+  static func op(_ k: PipelineOp.Kind, _ stage: Int, _ mb: Int, chunk: Int = 0) -> PipelineOp {
+    PipelineOp(kind: k, stage: stage, chunk: chunk, microbatch: mb)
+  }
+
+  static func oneF1B(stage i: Int, p: Int, m: Int) -> [PipelineOp] {
+    var ops: [PipelineOp] = []
+    let warm = min(p - 1 - i, m)
+    var f = 0, b = 0
+    for _ in 0..<warm { ops.append(op(.F, i, f)); f += 1 }
+    while f < m { ops.append(op(.F, i, f)); f += 1; ops.append(op(.BW, i, b)); b += 1 }
+    while b < m { ops.append(op(.BW, i, b)); b += 1 }
+    return ops
+  }
+
+  static func interleaved(stage i: Int, p: Int, m: Int, v: Int) -> [PipelineOp] {
+    let total = m * v
+    let warm = min((p - i - 1) * 2 + (v - 1) * p, total)
+    func forwardOp(_ k: Int) -> PipelineOp {
+      let chunk = (k / p) % v
+      let mb = (k / (p * v)) * p + k % p
+      return op(.F, i, mb, chunk: chunk)
+    }
+    func backwardOp(_ k: Int) -> PipelineOp {
+      let chunk = v - 1 - (k / p) % v
+      let mb = (k / (p * v)) * p + k % p
+      return op(.BW, i, mb, chunk: chunk)
+    }
+    var ops: [PipelineOp] = []
+    var f = 0, b = 0
+    for _ in 0..<warm { ops.append(forwardOp(f)); f += 1 }
+    while f < total { ops.append(forwardOp(f)); f += 1; ops.append(backwardOp(b)); b += 1 }
+    while b < total { ops.append(backwardOp(b)); b += 1 }
+    return ops
+  }
+
+  static func zbH1(stage i: Int, p: Int, m: Int) -> [PipelineOp] {
+    var ops: [PipelineOp] = []
+    var f = 0, b = 0, w = 0
+    for _ in 0..<min(p - 1 - i, m) { ops.append(op(.F, i, f)); f += 1 }
+    for _ in 0..<i where f < m { ops.append(op(.F, i, f)); f += 1; ops.append(op(.B, i, b)); b += 1 }
+    while f < m { ops.append(op(.F, i, f)); f += 1; ops.append(op(.B, i, b)); b += 1; ops.append(op(.W, i, w)); w += 1 }
+    while b < m { ops.append(op(.B, i, b)); b += 1; ops.append(op(.W, i, w)); w += 1 }
+    while w < m { ops.append(op(.W, i, w)); w += 1 }
+    return ops
+  }
+
+  static func zbH2(stage i: Int, p: Int, m: Int) -> [PipelineOp] {
+    var ops: [PipelineOp] = []
+    var f = 0, b = 0, w = 0
+    for _ in 0..<min(2 * (p - i) - 1, m) { ops.append(op(.F, i, f)); f += 1 }
+    while f < m {
+      ops.append(op(.B, i, b)); b += 1
+      if b - w > 2 * i { ops.append(op(.W, i, w)); w += 1 }
+      ops.append(op(.F, i, f)); f += 1
+    }
+    while b < m {
+      ops.append(op(.B, i, b)); b += 1
+      if b - w > 2 * i { ops.append(op(.W, i, w)); w += 1 }
+    }
+    while w < m { ops.append(op(.W, i, w)); w += 1 }
+    return ops
+  }
+}
