@@ -21,7 +21,7 @@ let package = Package(
     .target(name: "CostModels", dependencies: ["TraceModel"]),
     .target(name: "Schedules", dependencies: ["TraceModel", "CostModels"]),
     .target(name: "Replay", dependencies: ["TraceModel", "CostModels"]),
-    .target(name: "Rendering", dependencies: ["TraceModel", "CJansson"]),
+    .target(name: "Rendering", dependencies: ["TraceModel", "Schedules", "CJansson", "CGraphviz"]),
     .executableTarget(
       name: "reprise",
       dependencies: [
@@ -32,7 +32,7 @@ let package = Package(
     .testTarget(name: "TraceModelTests", dependencies: ["TraceModel", "TestSupport"]),
     .testTarget(
       name: "TraceImportTests", dependencies: ["TraceImport", "TraceModel", "TestSupport", "CJansson", "CZlib"]),
-    .testTarget(name: "RenderingTests", dependencies: ["Rendering"]),
+    .testTarget(name: "RenderingTests", dependencies: ["Rendering", "Schedules", "TraceModel", "TestSupport"]),
     .testTarget(name: "SchedulesTests", dependencies: ["Schedules", "TraceModel", "TestSupport"]),
     .testTarget(name: "CostModelsTests", dependencies: ["CostModels", "TraceModel", "TraceImport", "TestSupport"]),
     .testTarget(name: "ReplayTests", dependencies: ["Replay", "CostModels", "TraceModel", "TraceImport", "TestSupport"]),
