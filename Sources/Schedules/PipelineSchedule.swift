@@ -75,3 +75,34 @@ public enum ScheduleError: Error, CustomStringConvertible, Sendable {
     }
   }
 }
+
+/// Where the virtual stages (model chunks) of a micro-batch live.
+///
+/// Virtual stage k = chunk·p + position. `interleaved` (Megatron): chunk c, position q on stage q.
+/// `wave` (Hanayo, Liu et al. SC'23): chunks alternate direction — even chunks run down the stages,
+/// odd chunks back up (a V for two chunks, as ZB-V). `bidirectional` (BitPipe, arXiv 2410.19367):
+/// even micro-batches follow the V down-then-up, odd ones the mirrored V up-then-down.
+public enum Placement: Sendable {
+  case interleaved, wave, bidirectional
+
+  public func stage(of k: Int, microbatch j: Int, stages p: Int) -> Int {
+    let c = k / p, q = k % p
+    switch self {
+    case .interleaved: return q
+    case .wave: return c % 2 == 0 ? q : p - 1 - q
+    case .bidirectional:
+      let down = c % 2 == 0 ? q : p - 1 - q
+      return j % 2 == 0 ? down : p - 1 - down
+    }
+  }
+
+  public func virtualStage(stage s: Int, chunk c: Int, microbatch j: Int, stages p: Int) -> Int {
+    switch self {
+    case .interleaved: return c * p + s
+    case .wave: return c * p + (c % 2 == 0 ? s : p - 1 - s)
+    case .bidirectional:
+      let down = j % 2 == 0 ? s : p - 1 - s
+      return c * p + (c % 2 == 0 ? down : p - 1 - down)
+    }
+  }
+}

@@ -10,7 +10,24 @@
 ///   ../shared/reference §3.2): B and W split; H1 keeps 1F1B's memory, H2 warms up with
 ///   min(2(p−i)−1, m) F and delays W to fill the bubbles.
 public enum ScheduleGenerators {
-  public static let names = ["gpipe", "1f1b", "interleaved-1f1b", "zb-h1", "zb-h2"]
+  public static let names = ["gpipe", "1f1b", "interleaved-1f1b", "zb-h1", "zb-h2", "zb-v", "hanayo", "bitpipe"]
+
+  /// Chunks each schedule uses (`nil`: as given with --chunks).
+  public static func chunks(_ name: String, requested v: Int) -> Int {
+    switch name {
+    case "zb-v", "bitpipe": return 2
+    case "gpipe", "1f1b", "zb-h1", "zb-h2": return 1
+    default: return v
+    }
+  }
+
+  public static func placement(_ name: String) -> Placement {
+    switch name {
+    case "zb-v", "hanayo": return .wave
+    case "bitpipe": return .bidirectional
+    default: return .interleaved
+    }
+  }
 
   public static func orders(_ name: String, stages p: Int, microbatches m: Int, chunks v: Int) throws -> [[PipelineOp]] {
     guard p >= 1, m >= 1, v >= 1 else { throw ScheduleError.invalid("stages, microbatches and chunks must be ≥ 1") }
@@ -22,6 +39,19 @@ public enum ScheduleGenerators {
       return (0..<p).map { interleaved(stage: $0, p: p, m: m, v: v) }
     case "zb-h1": return (0..<p).map { zbH1(stage: $0, p: p, m: m) }
     case "zb-h2": return (0..<p).map { zbH2(stage: $0, p: p, m: m) }
+    case "zb-v":
+      // V-shape, B/W split; at most p micro-batches in flight (p·M_B per stage, ZB §6).
+      return try Greedy.orders(stages: p, microbatches: m, chunks: 2, placement: .wave, splitBackward: true, admit: p) { _ in Int.max }
+    case "hanayo":
+      // v chunks in waves. One wave keeps 1F1B's p − i activations per stage (and then is exactly
+      // 1F1B); more waves admit at most p micro-batches into the pipeline at a time.
+      if v == 1 { return try Greedy.orders(stages: p, microbatches: m, chunks: 1, placement: .wave, splitBackward: false) { i in p - i } }
+      return try Greedy.orders(stages: p, microbatches: m, chunks: v, placement: .wave, splitBackward: false, admit: v * p) { _ in Int.max }
+    case "bitpipe":
+      // The two V-shaped pipelines meet in the middle; like Chimera, it needs an even stage count.
+      guard p % 2 == 0 else { throw ScheduleError.invalid("bitpipe needs an even number of stages; got \(p)") }
+      // Two V-shaped pipelines in opposite directions; fused backward; 2p chunk activations.
+      return try Greedy.orders(stages: p, microbatches: m, chunks: 2, placement: .bidirectional, splitBackward: false, admit: 2 * p) { _ in Int.max }
     default: throw ScheduleError.unknown(name, known: names)
     }
   }

@@ -9,11 +9,13 @@ import TraceModel
 /// B on its stage. Virtual stage k = chunk·p + stage, so chunk c of stage p−1 feeds chunk c+1 of
 /// stage 0 (Megatron's interleaving).
 public enum ScheduleSimulator {
-  public static func simulate(_ name: String, stages p: Int, microbatches m: Int, chunks v: Int = 1, costs: PipelineCosts) throws -> ScheduleResult {
+  public static func simulate(_ name: String, stages p: Int, microbatches m: Int, chunks requested: Int = 1, costs: PipelineCosts) throws -> ScheduleResult {
+    let v = ScheduleGenerators.chunks(name, requested: requested)
     guard costs.forward.count == p, costs.backward.count == p, costs.weight.count == p else {
       throw ScheduleError.invalid("per-stage costs must list \(p) values")
     }
     let orders = try ScheduleGenerators.orders(name, stages: p, microbatches: m, chunks: v)
+    let placement = ScheduleGenerators.placement(name)
     let V = p * v
     var fEnd = [[Int64]](repeating: [Int64](repeating: Int64.min, count: m), count: V)
     var bEnd = fEnd
@@ -38,15 +40,15 @@ public enum ScheduleSimulator {
       for s in 0..<p {
         stageLoop: while cursor[s] < orders[s].count {
           let op = orders[s][cursor[s]]
-          let k = op.chunk * p + s
           let j = op.microbatch
+          let k = placement.virtualStage(stage: s, chunk: op.chunk, microbatch: j, stages: p)
           var ready: Int64
           switch op.kind {
           case .F:
             if k == 0 { ready = 0 } else {
               let e = fEnd[k - 1][j]
               if e == Int64.min { break stageLoop }
-              ready = e + ((k - 1) % p == s ? 0 : comm)
+              ready = e + (placement.stage(of: k - 1, microbatch: j, stages: p) == s ? 0 : comm)
             }
           case .B, .BW:
             if k == V - 1 {
@@ -56,7 +58,7 @@ public enum ScheduleSimulator {
             } else {
               let e = bEnd[k + 1][j]
               if e == Int64.min { break stageLoop }
-              ready = e + ((k + 1) % p == s ? 0 : comm)
+              ready = e + (placement.stage(of: k + 1, microbatch: j, stages: p) == s ? 0 : comm)
             }
           case .W:
             let e = bEnd[k][j]

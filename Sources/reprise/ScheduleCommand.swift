@@ -103,8 +103,9 @@ struct ScheduleCompare: ParsableCommand {
     let costs = try options.costs()
     var results: [ScheduleResult] = []
     for name in ScheduleGenerators.names {
-      let v = name == "interleaved-1f1b" ? max(options.chunks, 2) : 1
+      let v = (name == "interleaved-1f1b" || name == "hanayo") ? max(options.chunks, 2) : 1
       if name == "interleaved-1f1b" && options.microbatches % options.stages != 0 { continue }
+      if name == "bitpipe" && options.stages % 2 != 0 { continue }
       results.append(try ScheduleSimulator.simulate(name, stages: options.stages, microbatches: options.microbatches, chunks: v, costs: costs))
     }
     if json {
