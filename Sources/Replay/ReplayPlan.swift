@@ -157,8 +157,14 @@ public struct ReplayPlan: Sendable {
     for inst in graph.instances where inst.members.count >= 2 && inst.members.count >= inst.expectedSize {
       addInstance(inst.members.map(\.index), .collective(inst.kind))
     }
+    // Send/recv pairs on device streams (NCCL) are barriers. Host pairs (gloo) are not: their
+    // spans are asynchronous and overlap later work on the same thread (../shared/NOTES-cpu-traces.md),
+    // so blocking the thread on them would distort the replay; they replay as measured.
+    let deviceLane = isDeviceLane
     for p in graph.p2p where p.isSend {
-      if let m = p.match { addInstance([p.event.index, m.index], .pointToPoint) }
+      if let m = p.match, deviceLane[graph.lane[p.event.index].index], deviceLane[graph.lane[m.index].index] {
+        addInstance([p.event.index, m.index], .pointToPoint)
+      }
     }
     instance = instanceOf
     instanceOffsets = instOffsets

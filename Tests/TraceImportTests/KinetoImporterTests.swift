@@ -158,3 +158,24 @@ private func names(_ g: EventGraph) -> [String] { (0..<g.eventCount).map { g.str
     """#.utf8))
   #expect(Array(g.edges(from: EventID(0))).contains { $0.target == EventID(1) && $0.kind == .launch })
 }
+
+@Test func glooSendRecvPeersComeFromTheC10dOps() throws {
+  // torch.distributed.pipelining on gloo: c10d::send / c10d::recv_ carry the peer as the third
+  // concrete input; the gloo:send / gloo:recv spans right after them are the transfers.
+  func rank(_ r: Int, _ op: String, _ gloo: String, peer: Int) -> [UInt8] {
+    Array(#"""
+    {"distributedInfo": {"backend": "gloo", "rank": \#(r), "world_size": 2}, "traceEvents": [
+    {"ph": "X", "cat": "cpu_op", "name": "\#(op)", "pid": 1, "tid": 1, "ts": 100, "dur": 10, "args": {"Concrete Inputs": ["", "", "\#(peer)", "0"], "Input Dims": [[[16, 512]], [], [], []]}},
+    {"ph": "X", "cat": "user_annotation", "name": "\#(gloo)", "pid": 1, "tid": 1, "ts": 111, "dur": 40, "args": {"Input Dims": [[16, 512]], "Input type": ["float"]}}
+    ]}
+    """#.utf8)
+  }
+  let (g0, _) = try Ingest.graph(bytes: rank(0, "c10d::send", "gloo:send", peer: 1))
+  let (g1, _) = try Ingest.graph(bytes: rank(1, "c10d::recv_", "gloo:recv", peer: 0))
+  #expect(g0.p2p.count == 1 && g0.p2p[0].isSend && g0.p2p[0].peer == RankID(1) && g0.p2p[0].bytes == 16 * 512 * 4)
+  #expect(g1.p2p.count == 1 && !g1.p2p[0].isSend && g1.p2p[0].peer == RankID(0))
+  var d = Diagnostics()
+  let (g, summary) = MultiRankLinker().link(EventGraph.merging([g0, g1]), diagnostics: &d)
+  #expect(summary.p2pPairs == 1 && summary.p2pUnmatched == 0)
+  #expect(g.edgeKinds.contains(.p2p))
+}

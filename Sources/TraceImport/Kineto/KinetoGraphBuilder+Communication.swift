@@ -98,6 +98,20 @@ extension KinetoGraphBuilder {
         b.detail[e] = 0
         b.bytes[e] = inBytes
         var peer = (own?.peer ?? ctxArgs?.peer).map { RankID(Int($0)) }
+        // gloo: the peer is the third concrete input of the c10d::send / c10d::recv_ op issued
+        // just before the gloo span on the same thread.
+        if peer == nil {
+          var q = e - 1
+          while q >= 0 && e - q <= 4 && b.lane[q] == b.lane[e] {
+            let qName = b.strings[b.name[q]]
+            if qName == (isSend ? "c10d::send" : "c10d::recv_"), let x = extras(q), x.concreteInputs >= 0 {
+              let values = OpCostText.strings(t.strings[Int(x.concreteInputs)])
+              if values.count > 2, let r = Int(values[2]) { peer = RankID(r) }
+              break
+            }
+            q -= 1
+          }
+        }
         // A two-rank group (pipeline p2p groups) names the peer: the other rank.
         if peer == nil && groupRanks.count == 2 && groupRanks.contains(rank.rawValue) {
           peer = RankID(rawValue: groupRanks[0] == rank.rawValue ? groupRanks[1] : groupRanks[0])
@@ -168,5 +182,23 @@ extension KinetoGraphBuilder {
   /// Parses `"[0, 1, 2]"` into ranks.
   static func parseRankList(_ text: String) -> [Int32] {
     text.split(whereSeparator: { !$0.isNumber && $0 != "-" }).compactMap { Int32($0) }
+  }
+}
+
+/// Parses JSON string arrays such as `["", "", "1", "0"]` (no escapes needed for these values).
+enum OpCostText {
+  static func strings(_ text: String) -> [String] {
+    var out: [String] = []
+    var inString = false
+    var current = ""
+    for ch in text {
+      if ch == "\"" {
+        if inString { out.append(current); current = "" }
+        inString.toggle()
+      } else if inString {
+        current.append(ch)
+      }
+    }
+    return out
   }
 }

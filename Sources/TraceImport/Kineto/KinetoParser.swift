@@ -156,6 +156,8 @@ struct KinetoParser {
     /// Absolute offset and length of the raw `Input Dims` / `Input type` values.
     var inputDims: (Int64, Int)? = nil
     var inputType: (Int64, Int)? = nil
+    /// `Concrete Inputs` raw value (scalar arguments as strings: c10d send/recv peer and tag).
+    var concreteInputs: (Int64, Int)? = nil
   }
 
   private mutating func parseEvent(index: UInt32) throws {
@@ -374,6 +376,11 @@ struct KinetoParser {
         let start = s.offset
         try s.skipValue()
         r.inputDims = (start, Int(s.offset - start))
+      case 15 where isKey("Concrete Inputs"):
+        _ = try s.peek()
+        let start = s.offset
+        try s.skipValue()
+        r.concreteInputs = (start, Int(s.offset - start))
       case 10 where isKey("Input type"):
         _ = try s.peek()
         let start = s.offset
@@ -494,6 +501,10 @@ struct KinetoParser {
       r.inputType = nil
     }
     var dims: Int32 = -1, types: Int32 = -1
+    if let (start, len) = r.concreteInputs, isCommName(r.name) {
+      r.extras.concreteInputs = interner.intern(s.ptr + Int(start - s.base), len)
+      r.hasExtras = true
+    }
     if let (start, len) = r.inputDims { dims = interner.intern(s.ptr + Int(start - s.base), len) }
     if let (start, len) = r.inputType { types = interner.intern(s.ptr + Int(start - s.base), len) }
     if !r.hasExtras, dims >= 0, let recordIndex, !isCommName(r.name) {

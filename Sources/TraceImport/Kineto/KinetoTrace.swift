@@ -40,6 +40,8 @@ struct EventExtras: Sendable {
   var direction: Int32 = -1
   /// Sequence number of a collective (`Seq`), when present.
   var sequence: Int64?
+  /// Raw `Concrete Inputs` of communication ops (c10d send/recv: `["", "", "<peer>", "<tag>"]`).
+  var concreteInputs: Int32 = -1
   /// Peer rank of a send/recv when the trace gives one.
   var peer: Int64?
 }
