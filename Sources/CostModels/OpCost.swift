@@ -21,46 +21,11 @@ public enum OpCost {
     public var dtype: String
   }
 
-  /// Parses an `Input Dims` value into shapes: `[[8, 16], [], [3]]` → [[8, 16], [], [3]].
-  public static func parseDims(_ text: String) -> [[Int64]] {
-    var out: [[Int64]] = []
-    var current: [Int64] = []
-    var number: Int64? = nil
-    var depth = 0
-    for ch in text.utf8 {
-      switch ch {
-      case UInt8(ascii: "["):
-        depth += 1
-        if depth == 2 { current = [] }
-      case UInt8(ascii: "]"):
-        if let n = number { current.append(n); number = nil }
-        if depth == 2 { out.append(current) }
-        depth -= 1
-      case UInt8(ascii: "0")...UInt8(ascii: "9"):
-        number = (number ?? 0) &* 10 &+ Int64(ch - UInt8(ascii: "0"))
-      case UInt8(ascii: ","):
-        if let n = number { current.append(n); number = nil }
-      default: break
-      }
-    }
-    return out
-  }
+  /// Parses an `Input Dims` value into shapes (`ShapeText.dims`).
+  public static func parseDims(_ text: String) -> [[Int64]] { ShapeText.dims(text) }
 
-  /// Parses an `Input type` value into names.
-  public static func parseTypes(_ text: String) -> [String] {
-    var out: [String] = []
-    var inString = false
-    var current = ""
-    for ch in text {
-      if ch == "\"" {
-        if inString { out.append(current); current = "" }
-        inString.toggle()
-      } else if inString {
-        current.append(ch)
-      }
-    }
-    return out
-  }
+  /// Parses an `Input type` value into names (`ShapeText.strings`).
+  public static func parseTypes(_ text: String) -> [String] { ShapeText.strings(text) }
 
   public static func elementBytes(_ dtype: String) -> Double {
     switch dtype.lowercased() {

@@ -66,20 +66,12 @@ final class ByteSource {
       }
       gzbuffer(gz, 1 << 18)
       backing = .gzip(gz)
-      capacity = chunkSize
-      buffer = .allocate(capacity: capacity)
-      ownsBuffer = true
-      count = 0
-      isExhausted = false
+      (buffer, capacity, ownsBuffer, count, isExhausted) = Self.streamingWindow(chunkSize)
       try fill()
     } else if getenv("REPRISE_NO_MMAP") != nil && st.st_size > 0 {
       _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
       backing = .file(fd)
-      capacity = chunkSize
-      buffer = .allocate(capacity: capacity)
-      ownsBuffer = true
-      count = 0
-      isExhausted = false
+      (buffer, capacity, ownsBuffer, count, isExhausted) = Self.streamingWindow(chunkSize)
       try fill()
     } else if st.st_size == 0 {
       close(fd)
@@ -104,6 +96,11 @@ final class ByteSource {
       count = size
       isExhausted = true
     }
+  }
+
+  /// An empty window of `size` bytes for a streamed backing (buffer, capacity, owned, count, exhausted).
+  private static func streamingWindow(_ size: Int) -> (UnsafeMutablePointer<UInt8>, Int, Bool, Int, Bool) {
+    (.allocate(capacity: size), size, true, 0, false)
   }
 
   /// Wraps bytes already in memory (tests, fuzzing).

@@ -105,7 +105,7 @@ extension KinetoGraphBuilder {
           while q >= 0 && e - q <= 4 && b.lane[q] == b.lane[e] {
             let qName = b.strings[b.name[q]]
             if qName == (isSend ? "c10d::send" : "c10d::recv_"), let x = extras(q), x.concreteInputs >= 0 {
-              let values = OpCostText.strings(t.strings[Int(x.concreteInputs)])
+              let values = ShapeText.strings(t.strings[Int(x.concreteInputs)])
               if values.count > 2, let r = Int(values[2]) { peer = RankID(r) }
               break
             }
@@ -146,59 +146,13 @@ extension KinetoGraphBuilder {
   }
 
   /// The dimensions of the first tensor in an `Input Dims` value: `[[6144], [], …]` → [6144].
-  static func firstTensorDims(_ text: String) -> [Int64] {
-    var dims: [Int64] = []
-    var depth = 0
-    var current: Int64? = nil
-    for ch in text.utf8 {
-      switch ch {
-      case UInt8(ascii: "["):
-        depth += 1
-      case UInt8(ascii: "]"):
-        if depth == 2 {
-          if let c = current { dims.append(c) }
-          return dims
-        }
-        depth -= 1
-        if depth <= 1 && depth > 0 { return dims }
-      case UInt8(ascii: "0")...UInt8(ascii: "9"):
-        if depth == 2 { current = (current ?? 0) &* 10 &+ Int64(ch - UInt8(ascii: "0")) }
-      case UInt8(ascii: ","):
-        if depth == 2, let c = current { dims.append(c); current = nil }
-      default: break
-      }
-    }
-    return dims
-  }
+  static func firstTensorDims(_ text: String) -> [Int64] { ShapeText.dims(text).first ?? [] }
 
   /// The first string of an `Input type` value: `["float", "Scalar"]` → "float".
-  static func firstTypeName(_ text: String) -> String {
-    guard let q1 = text.firstIndex(of: "\"") else { return "" }
-    let rest = text[text.index(after: q1)...]
-    guard let q2 = rest.firstIndex(of: "\"") else { return "" }
-    return String(rest[..<q2])
-  }
+  static func firstTypeName(_ text: String) -> String { ShapeText.strings(text).first ?? "" }
 
   /// Parses `"[0, 1, 2]"` into ranks.
   static func parseRankList(_ text: String) -> [Int32] {
     text.split(whereSeparator: { !$0.isNumber && $0 != "-" }).compactMap { Int32($0) }
-  }
-}
-
-/// Parses JSON string arrays such as `["", "", "1", "0"]` (no escapes needed for these values).
-enum OpCostText {
-  static func strings(_ text: String) -> [String] {
-    var out: [String] = []
-    var inString = false
-    var current = ""
-    for ch in text {
-      if ch == "\"" {
-        if inString { out.append(current); current = "" }
-        inString.toggle()
-      } else if inString {
-        current.append(ch)
-      }
-    }
-    return out
   }
 }
