@@ -3,6 +3,7 @@ import Foundation
 import CostModels
 import Rendering
 import Replay
+import Schedules
 import TraceImport
 import TraceModel
 
@@ -62,6 +63,26 @@ struct DemoCommand: ParsableCommand {
       try replay.writeTimeline(to: timelineOut)
       print("  wrote \(replayOut), \(timelineOut) (open in https://ui.perfetto.dev)\n")
     }
+    // Pipeline schedules side by side, and the Zero Bubble ZB-H1 diagram.
+    let costs = PipelineCosts(stages: 4, forward: Nanoseconds(18_500_000), backward: Nanoseconds(18_100_000),
+                              weight: Nanoseconds(9_300_000), comm: Nanoseconds(600_000),
+                              memB: Bytes(1 << 30), memW: Bytes(1 << 29))
+    print("== pipeline schedules (p=4, m=8, T_F 18.5 ms, T_B 18.1 ms, T_W 9.3 ms, p2p 0.6 ms)")
+    for name in ScheduleGenerators.names {
+      let v = name == "interleaved-1f1b" || name == "hanayo" ? 2 : 1
+      let r = try ScheduleSimulator.simulate(name, stages: 4, microbatches: 8, chunks: v, costs: costs)
+      print("  " + name.padding(toLength: 18, withPad: " ", startingAt: 0)
+        + String(format: "makespan %8.1f ms   bubble rate %.4f   peak activation %.2f GiB", Double(r.makespan) / 1e6, r.bubbleRate,
+                 Double(r.peakActivation.max() ?? 0) / 1_073_741_824))
+      if name == "zb-h1" {
+        for ext in [Graphviz.Format.svg, .png] {
+          let file = output + "/schedule-zb-h1." + ext.rawValue
+          let bytes = try Graphviz.render(ScheduleRenderer.diagram(r).dot(), format: ext, engine: "nop")
+          _ = FileManager.default.createFile(atPath: file, contents: Data(bytes))
+        }
+      }
+    }
+    print("  wrote \(output)/schedule-zb-h1.svg, \(output)/schedule-zb-h1.png\n")
     print("More real traces: ../shared/traces (see its INVENTORY.md), e.g.")
     print("  reprise ingest ../shared/traces/param/et_replay/tests/inputs/dlrm_kineto.tar.gz.d/dlrm_kineto")
   }
