@@ -246,11 +246,31 @@ public struct ReplayPlan: Sendable {
       }
     }
 
+    waitFrom = [Int32](repeating: -1, count: n)
+    waitLag = [Int64](repeating: 0, count: n)
+    // Explicit cross-lane data dependencies between device work (generated graphs such as
+    // pipeline schedules): the work waits for its producer. When the producer explains the start,
+    // the gap after the previous work on the stream is the wait itself, not a fixed lag.
+    var explicitWait = [Bool](repeating: false, count: n)
+    for u in 0..<n where role[u] == .deviceWork {
+      for i in Int(graph.edgeOffsets[u])..<Int(graph.edgeOffsets[u + 1]) where graph.edgeKinds[i] == .data {
+        let v = graph.edgeTargets[i].index
+        guard role[v] == .deviceWork, graph.lane[v] != graph.lane[u] else { continue }
+        let lag = max(0, graph.start[v] - graph.end(u))
+        if waitFrom[v] < 0 || graph.end(u) > graph.end(Int(waitFrom[v])) {
+          if waitFrom[v] >= 0 { depCount[Int(waitFrom[v]) + 1] -= 1 }
+          waitFrom[v] = Int32(u)
+          waitLag[v] = lag
+          depCount[u + 1] += 1
+          explicitWait[v] = true
+        }
+      }
+    }
+    for v in 0..<n where explicitWait[v] && streamLag[v] != Int64.min && waitLag[v] == 0 { streamLag[v] = min(streamLag[v], 0) }
+
     // Cross-stream waits (cudaStreamWaitEvent): device work whose start neither its stream nor
     // its launch explains, and which began right after work on another stream of the same
     // device ended, waited for that work.
-    waitFrom = [Int32](repeating: -1, count: n)
-    waitLag = [Int64](repeating: 0, count: n)
     struct DeviceKey: Hashable { var rank: RankID; var device: Int32 }
     var byDevice: [DeviceKey: [Int]] = [:]
     for e in 0..<n where role[e] == .deviceWork {
@@ -261,7 +281,7 @@ public struct ReplayPlan: Sendable {
       let events = byDevice[key]!.sorted { (graph.end($0), $0) < (graph.end($1), $1) }
       guard Set(events.map { graph.lane[$0] }).count > 1 else { continue }
       let ends = events.map { graph.end($0) }
-      for e in events {
+      for e in events where !explicitWait[e] {
         let s = graph.start[e]
         // Unexplained start: the stream was free and the launch long done well before it.
         let prevFree = measuredGap[e] == Int64.min ? Int64.min : s - measuredGap[e]
