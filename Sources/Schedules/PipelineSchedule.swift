@@ -61,6 +61,17 @@ public struct ScheduleResult: Sendable {
   public var idle: [Int64]
   public var peakActivation: [Int64]
   public var peakInFlight: [Int]
+  /// PipeOffload: the offload applied, and per stage the activation memory it saves and the
+  /// time it adds (zero when no offload was asked for).
+  public var offload: Offload? = nil
+
+  public struct Offload: Sendable, Equatable {
+    public var ratio: Double
+    public var pcieBytesPerSecond: Double
+    public var savedBytes: [Int64]
+    public var addedNs: [Int64]
+    public var peakActivationAfter: [Int64]
+  }
 }
 
 public enum ScheduleError: Error, CustomStringConvertible, Sendable {

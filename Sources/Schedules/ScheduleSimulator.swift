@@ -113,4 +113,27 @@ public enum ScheduleSimulator {
       bubbleFraction: ideal > 0 ? Double(cost - ideal) / Double(ideal) : 0,
       busy: busy, idle: idle, peakActivation: peak, peakInFlight: peakInFlight)
   }
+
+  /// PipeOffload (Wan et al., "PipeOffload: Improving Scalability of Pipeline Parallelism with
+  /// Memory Optimization", arXiv 2503.01328): a fraction r of each micro-batch's activations
+  /// (r·M_B) moves to host memory over PCIe after its forward and back before its backward.
+  /// Only the micro-batch being computed must stay on the device, so the peak drops by
+  /// r·M_B·(in-flight − 1); each transfer overlaps the next op on the stage, and what does not fit
+  /// under it is added: per micro-batch max(0, r·M_B/BW − T_F) + max(0, r·M_B/BW − T_B).
+  public static func offload(_ result: ScheduleResult, costs: PipelineCosts, ratio r: Double, pcie: BytesPerSecond) -> ScheduleResult {
+    var out = result
+    let moved = r * Double(costs.memB.rawValue)
+    let transfer = moved / pcie.rawValue * 1e9
+    var saved: [Int64] = [], added: [Int64] = [], after: [Int64] = []
+    for s in 0..<result.stages {
+      let save = Int64(moved * Double(max(result.peakInFlight[s] - 1, 0)) / Double(result.chunks))
+      saved.append(save)
+      after.append(result.peakActivation[s] - save)
+      let f = Double(costs.forward[s].rawValue), b = Double(costs.backward[s].rawValue)
+      added.append(Int64((Double(result.microbatches) * (max(0, transfer - f) + max(0, transfer - b))).rounded()))
+    }
+    out.offload = ScheduleResult.Offload(ratio: r, pcieBytesPerSecond: pcie.rawValue, savedBytes: saved, addedNs: added,
+                                         peakActivationAfter: after)
+    return out
+  }
 }

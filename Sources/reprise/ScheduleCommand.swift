@@ -49,7 +49,7 @@ struct ScheduleOptions: ParsableArguments {
 }
 
 func scheduleJSON(_ r: ScheduleResult) -> JSONDocument {
-  .object([
+  var doc: [String: JSONDocument] = [
     "schema": .string("reprise.schedule/v1"), "schedule": .string(r.name), "stages": .int(r.stages),
     "microbatches": .int(r.microbatches), "chunks": .int(r.chunks), "makespanNs": .int(r.makespan),
     "bubbleRate": .double(r.bubbleRate), "bubbleFraction": .double(r.bubbleFraction),
@@ -57,7 +57,15 @@ func scheduleJSON(_ r: ScheduleResult) -> JSONDocument {
       .object(["stage": .int(s), "busyNs": .int(r.busy[s]), "idleNs": .int(r.idle[s]),
                "peakActivationBytes": .int(r.peakActivation[s]), "peakInFlightMicrobatches": .int(r.peakInFlight[s])])
     }),
-  ])
+  ]
+  if let o = r.offload {
+    doc["offload"] = .object([
+      "ratio": .double(o.ratio), "pcieBytesPerSecond": .double(o.pcieBytesPerSecond),
+      "savedBytes": .array(o.savedBytes.map { .int($0) }), "addedNs": .array(o.addedNs.map { .int($0) }),
+      "peakActivationBytesAfter": .array(o.peakActivationAfter.map { .int($0) }),
+    ])
+  }
+  return .object(doc)
 }
 
 struct ScheduleRun: ParsableCommand {
@@ -67,12 +75,21 @@ struct ScheduleRun: ParsableCommand {
   @OptionGroup var options: ScheduleOptions
   @Flag(help: "Print JSON (schema reprise.schedule/v1).") var json = false
   @Option(name: .shortAndLong, help: "Write the diagram: .svg, .png or .dot.") var output: String?
+  @Option(help: "PipeOffload: fraction of activations moved to host memory (0…1).") var offloadRatio: Double?
+  @Option(help: "PCIe bandwidth per direction for the offload (e.g. 32GB/s).") var pcie = "32GB/s"
 
   func run() throws {
-    let r: ScheduleResult
+    var r: ScheduleResult
+    let costs = try options.costs()
     do {
-      r = try ScheduleSimulator.simulate(name, stages: options.stages, microbatches: options.microbatches, chunks: options.chunks, costs: try options.costs())
+      r = try ScheduleSimulator.simulate(name, stages: options.stages, microbatches: options.microbatches, chunks: options.chunks, costs: costs)
     } catch let e as ScheduleError { throw ValidationError(e.description) }
+    if let ratio = offloadRatio {
+      guard (0...1).contains(ratio) else { throw ValidationError("--offload-ratio must be within 0…1") }
+      let bw: Double
+      do { bw = try Scenario.bandwidth("--pcie", pcie) } catch let e as ScenarioError { throw ValidationError(e.message) }
+      r = ScheduleSimulator.offload(r, costs: costs, ratio: ratio, pcie: BytesPerSecond(rawValue: bw))
+    }
     if let output {
       let ext = (output as NSString).pathExtension.lowercased()
       guard let format = Graphviz.Format(rawValue: ext) else { throw ValidationError("-o \(output): expected .svg, .png or .dot") }
@@ -88,6 +105,14 @@ struct ScheduleRun: ParsableCommand {
     print("  stage   busy ms    idle ms   peak activation   in-flight")
     for s in 0..<r.stages {
       print(String(format: "  %5d  %8.3f  %8.3f  %13.3f GiB  %9d", s, Double(r.busy[s]) / 1e6, Double(r.idle[s]) / 1e6, Double(r.peakActivation[s]) / 1_073_741_824, r.peakInFlight[s]))
+    }
+    if let o = r.offload {
+      print(String(format: "  PipeOffload %.2f over %.0f GB/s:", o.ratio, o.pcieBytesPerSecond / 1e9))
+      for s in 0..<r.stages {
+        print(String(format: "    stage %d: peak %.3f → %.3f GiB (saves %.3f GiB), adds %.3f ms", s,
+                     Double(r.peakActivation[s]) / 1_073_741_824, Double(o.peakActivationAfter[s]) / 1_073_741_824,
+                     Double(o.savedBytes[s]) / 1_073_741_824, Double(o.addedNs[s]) / 1e6))
+      }
     }
     if let output { print("  wrote \(output)") }
   }

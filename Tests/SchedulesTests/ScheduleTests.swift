@@ -134,3 +134,29 @@ func generatorInvariants(name: String) throws {
     }
   }
 }
+
+@Test func zbH2MemoryMatchesThePaper() throws {
+  // ZB Table 2: worker i (1-based) holds (2p − 2i + 1)·M_B + (2i − 2)·M_W when m ≥ 2p − 1.
+  let p = 4, m = 12
+  let r = try ScheduleSimulator.simulate("zb-h2", stages: p, microbatches: m, costs: costs(p, 1, 1, 1))
+  for i in 0..<p {
+    let w = i + 1
+    #expect(r.peakActivation[i] == Int64(2 * p - 2 * w + 1) * 1000 + Int64(2 * w - 2) * 400, "worker \(w): \(r.peakActivation[i])")
+  }
+}
+
+@Test func pipeOffloadSavesMemoryAndAddsUnhiddenTransfer() throws {
+  let p = 4, m = 8
+  // M_B = 1 GB; T_F = 10 ms, T_B = 20 ms.
+  let c = PipelineCosts(stages: p, forward: Nanoseconds(10_000_000), backward: Nanoseconds(20_000_000), weight: .zero,
+                        memB: Bytes(1_000_000_000), memW: Bytes(0))
+  let r = try ScheduleSimulator.simulate("1f1b", stages: p, microbatches: m, costs: c)
+  // Half the activations over 25 GB/s: 20 ms per transfer; 10 ms not hidden by each forward.
+  let o = try #require(ScheduleSimulator.offload(r, costs: c, ratio: 0.5, pcie: BytesPerSecond(rawValue: 25e9)).offload)
+  #expect(o.savedBytes == [1_500_000_000, 1_000_000_000, 500_000_000, 0])
+  #expect(o.peakActivationAfter == [2_500_000_000, 2_000_000_000, 1_500_000_000, 1_000_000_000])
+  #expect(o.addedNs.allSatisfy { $0 == Int64(m) * 10_000_000 })
+  // Fast enough PCIe hides everything.
+  let hidden = try #require(ScheduleSimulator.offload(r, costs: c, ratio: 0.5, pcie: BytesPerSecond(rawValue: 100e9)).offload)
+  #expect(hidden.addedNs.allSatisfy { $0 == 0 })
+}
