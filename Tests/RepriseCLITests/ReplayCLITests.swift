@@ -2,11 +2,6 @@ import Foundation
 import TestSupport
 import Testing
 
-private func reprise(_ args: String...) throws -> (status: Int32, stdout: String, stderr: String) {
-  try #require(FileManager.default.isExecutableFile(atPath: TestPaths.reprise), "build first: swift build")
-  return try runProcess(TestPaths.reprise, args, cwd: TestPaths.packageRoot)
-}
-
 @Test func replayJSONFollowsTheContract() throws {
   let r = try reprise("replay", "Traces/kineto/ddp-4rank", "--json")
   #expect(r.status == 0, "\(r.stderr)")

@@ -2,11 +2,6 @@ import Foundation
 import TestSupport
 import Testing
 
-private func reprise(_ args: String...) throws -> (status: Int32, stdout: String, stderr: String) {
-  try #require(FileManager.default.isExecutableFile(atPath: TestPaths.reprise), "build first: swift build")
-  return try runProcess(TestPaths.reprise, args, cwd: TestPaths.packageRoot)
-}
-
 @Test func scheduleJSONContract() throws {
   let r = try reprise("schedule", "zb-h1", "--stages", "4", "--microbatches", "8", "--forward", "18.5ms", "--backward", "18.1ms",
                       "--weight", "9.3ms", "--p2p", "0.6ms", "--act-mem-b", "1GiB", "--act-mem-w", "0.5GiB", "--json")
