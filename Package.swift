@@ -21,11 +21,12 @@ let package = Package(
     .target(name: "CostModels", dependencies: ["TraceModel"]),
     .target(name: "Schedules", dependencies: ["TraceModel", "CostModels"]),
     .target(name: "Replay", dependencies: ["TraceModel", "CostModels"]),
+    .target(name: "Analysis", dependencies: ["TraceModel"]),
     .target(name: "Rendering", dependencies: ["TraceModel", "Schedules", "CJansson", "CGraphviz"]),
     .executableTarget(
       name: "reprise",
       dependencies: [
-        "TraceModel", "TraceImport", "CostModels", "Replay", "Schedules", "Rendering",
+        "TraceModel", "TraceImport", "CostModels", "Replay", "Schedules", "Analysis", "Rendering",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .target(name: "TestSupport", dependencies: ["TraceModel", "CJansson"]),
@@ -36,6 +37,7 @@ let package = Package(
     .testTarget(name: "SchedulesTests", dependencies: ["Schedules", "TraceModel", "TraceImport", "TestSupport"]),
     .testTarget(name: "CostModelsTests", dependencies: ["CostModels", "TraceModel", "TraceImport", "TestSupport"]),
     .testTarget(name: "ReplayTests", dependencies: ["Replay", "CostModels", "TraceModel", "TraceImport", "TestSupport"]),
+    .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Replay", "TraceImport", "TraceModel", "TestSupport"]),
     .testTarget(name: "RepriseCLITests", dependencies: ["TestSupport"]),
   ]
 )

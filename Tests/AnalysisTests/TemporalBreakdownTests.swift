@@ -1,0 +1,96 @@
+import TestSupport
+import Testing
+import TraceImport
+import TraceModel
+
+@testable import Analysis
+
+@Test func intervalSetMergesIntersectsAndClips() {
+  let a = IntervalSet([(10, 20), (0, 5), (15, 30), (40, 40), (50, 45)])
+  #expect(a.intervals.map(\.start) == [0, 10])
+  #expect(a.intervals.map(\.end) == [5, 30])
+  #expect(a.measure == 25)
+  let b = IntervalSet([(3, 12), (25, 60)])
+  #expect(a.intersection(b).measure == 2 + 2 + 5)
+  #expect(a.union(b).measure == 60)
+  #expect(a.gaps.map(\.start) == [5] && a.gaps.map(\.end) == [10])
+  #expect(a.clipped(to: 4, 12).measure == 1 + 2)
+}
+
+/// Two device streams on one rank, laid out by hand:
+///
+///     stream 7: [0 compute 100) [150 compute 200)             [300 memcpy 320)
+///     stream 9:        [80 allreduce 180)           [250 recv 270)
+///
+/// span 0..320 = 320; covered = [0,200) ∪ [250,270) ∪ [300,320) = 240 → idle 80;
+/// compute 150; comm 120 of which [80,100)+[150,180) = 50 overlapped → exposed 70;
+/// memcpy 20 exposed; 150 + 70 + 20 + 80 = 320.
+private func handGraph() -> EventGraph {
+  var b = EventGraph.Builder()
+  b.lanes.append(Lane(rank: RankID(0), kind: .hostThread, device: -1, pid: 1, tid: 1, name: .empty))
+  b.lanes.append(Lane(rank: RankID(0), kind: .deviceStream, device: 0, pid: 0, tid: 7, name: .empty))
+  b.lanes.append(Lane(rank: RankID(0), kind: .deviceStream, device: 0, pid: 0, tid: 9, name: .empty))
+  b.ranks.append(RankInfo(rank: RankID(0), file: "hand"))
+  let n = b.strings.intern("k")
+  b.addEvent(lane: LaneID(0), name: n, kind: .hostOp, start: -50, duration: 500)  // host time is not device time
+  b.addEvent(lane: LaneID(1), name: n, kind: .kernel, start: 0, duration: 100)
+  b.addEvent(lane: LaneID(1), name: n, kind: .kernel, start: 150, duration: 50)
+  b.addEvent(lane: LaneID(1), name: n, kind: .memcpy, start: 300, duration: 20)
+  b.addEvent(lane: LaneID(2), name: n, kind: .collective, start: 80, duration: 100)
+  b.addEvent(lane: LaneID(2), name: n, kind: .recv, start: 250, duration: 20)
+  return b.build()
+}
+
+@Test func handLaidOutRankBreaksDownExactly() throws {
+  let g = handGraph()
+  let r = try #require(TemporalBreakdown(g, timeline: Timeline(measured: g)).ranks.first)
+  #expect(r.spanStartNs == 0 && r.spanNs == 320)
+  #expect(r.idleNs == 80)
+  #expect(r.computeNs == 150)
+  #expect(r.communicationNs == 120 && r.overlappedCommunicationNs == 50 && r.exposedCommunicationNs == 70)
+  #expect(r.memoryNs == 20 && r.exposedMemoryNs == 20)
+  #expect(r.nonComputeNs == 90)
+  #expect(r.overlapRatio == 50.0 / 120.0)
+  #expect((r.computeEvents, r.communicationEvents, r.memoryEvents) == (2, 2, 1))
+}
+
+@Test func stepWindowClipsDeviceTime() throws {
+  var b = handGraph().toBuilder()
+  let n = b.strings.intern("ProfilerStep#3")
+  let step = b.addEvent(lane: LaneID(0), name: n, kind: .annotation, start: 50, duration: 200)
+  b.steps.append(Step(rank: RankID(0), number: 3, start: Nanoseconds(50), end: Nanoseconds(250), event: step))
+  let g = b.build()
+  let r = try #require(TemporalBreakdown(g, timeline: Timeline(measured: g), window: .steps).ranks.first)
+  // Inside [50,250): compute [50,100)+[150,200) = 100, comm [80,180) = 100, idle [200,250) = 50.
+  #expect(r.spanNs == 200 && r.computeNs == 100 && r.communicationNs == 100 && r.idleNs == 50)
+  #expect(r.computeNs + r.exposedCommunicationNs + r.exposedMemoryNs + r.idleNs == r.spanNs)
+}
+
+private let sets: [String] = {
+  var out = [TestPaths.bundledTraces + "/ddp-4rank", TestPaths.bundledTraces + "/pipeline-2rank"]
+  if let root = TestPaths.sharedTraces {
+    out += [
+      "/param/et_replay/tests/inputs/dlrm_kineto.tar.gz.d/dlrm_kineto",
+      "/hta/tests/data/nccl_parser_config/nccl_data.json.gz",
+      "/tracelens/tests/traces/mi300/resnet_act_checkpoint.json.gz",
+    ].map { root + $0 }
+  }
+  return out
+}()
+
+/// On real traces the parts partition the span, and every rank with device work has a breakdown.
+@Test(arguments: sets)
+func breakdownPartitionsTheSpan(path: String) throws {
+  let g = try Ingest.run(paths: [path]).graph
+  for window in [TemporalBreakdown.Window.deviceSpan, .steps] {
+    let b = TemporalBreakdown(g, timeline: Timeline(measured: g), window: window)
+    #expect(!b.ranks.isEmpty, "\(path)")
+    for r in b.ranks {
+      #expect(r.spanNs > 0 && r.computeNs > 0, "\(path) rank \(r.rank)")
+      #expect(r.idleNs >= 0 && r.exposedCommunicationNs >= 0 && r.exposedMemoryNs >= 0)
+      #expect(r.computeNs + r.exposedCommunicationNs + r.exposedMemoryNs + r.idleNs == r.spanNs,
+              "\(path) rank \(r.rank) \(window)")
+      #expect(r.nonComputeNs == r.exposedCommunicationNs + r.exposedMemoryNs)
+    }
+  }
+}
