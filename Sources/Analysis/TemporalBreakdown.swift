@@ -51,6 +51,12 @@ public struct TemporalBreakdown: Sendable, Equatable, Codable {
     /// left out, and idle counts from step start to step end. Ranks without steps fall back to
     /// `deviceSpan`.
     case steps
+    /// HTA's default trimming (`Trace._filter_irrelevant_gpu_kernels`): when the run has two or
+    /// more profiler steps, the last one is taken as incomplete and only device events launched
+    /// by a host event that started before the rank's last `ProfilerStep` are kept (device events
+    /// with no launcher are dropped too); then as `deviceSpan`. With fewer than two steps nothing
+    /// is trimmed.
+    case completeSteps
   }
 
   public var window: Window
@@ -74,9 +80,11 @@ public struct TemporalBreakdown: Sendable, Equatable, Codable {
     self.window = window
     var perRank: [Int32: [[(start: Int64, end: Int64)]]] = [:]
     var counts: [Int32: [Int]] = [:]
+    let keep = window == .completeSteps ? Self.launchedBeforeLastStep(graph, timeline) : nil
     for e in 0..<graph.eventCount {
       let l = graph.lanes[graph.lane[e].index]
       guard l.kind == .deviceStream, let c = Self.deviceClass(graph.kind[e]) else { continue }
+      if let keep, !keep[e] { continue }
       let idx = c == .compute ? 0 : c == .communication ? 1 : 2
       perRank[l.rank.rawValue, default: [[], [], []]][idx].append((timeline.start[e], timeline.end[e]))
       counts[l.rank.rawValue, default: [0, 0, 0]][idx] += 1
@@ -116,5 +124,23 @@ public struct TemporalBreakdown: Sendable, Equatable, Codable {
         nonComputeNs: span - compute.measure - idle,
         computeEvents: c[0], communicationEvents: c[1], memoryEvents: c[2])
     }
+  }
+
+  /// `keep[e]` for `Window.completeSteps`; nil when the run has fewer than two profiler steps.
+  static func launchedBeforeLastStep(_ graph: EventGraph, _ timeline: Timeline) -> [Bool]? {
+    guard Set(graph.steps.map(\.number)).count >= 2 else { return nil }
+    var lastStepStart: [Int32: Int64] = [:]
+    for s in graph.steps where s.event != .none {
+      let t = timeline.start[Int(s.event.rawValue)]
+      lastStepStart[s.rank.rawValue] = max(lastStepStart[s.rank.rawValue] ?? .min, t)
+    }
+    var keep = [Bool](repeating: false, count: graph.eventCount)
+    for from in 0..<graph.eventCount where graph.lanes[graph.lane[from].index].kind == .hostThread {
+      guard let cut = lastStepStart[graph.rank(of: from).rawValue], timeline.start[from] < cut else { continue }
+      for (to, kind) in graph.edges(from: EventID(rawValue: UInt32(from))) where kind == .launch {
+        keep[to.index] = true
+      }
+    }
+    return keep
   }
 }

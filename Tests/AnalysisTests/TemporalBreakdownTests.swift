@@ -82,7 +82,7 @@ private let sets: [String] = {
 @Test(arguments: sets)
 func breakdownPartitionsTheSpan(path: String) throws {
   let g = try Ingest.run(paths: [path]).graph
-  for window in [TemporalBreakdown.Window.deviceSpan, .steps] {
+  for window in [TemporalBreakdown.Window.deviceSpan, .steps, .completeSteps] {
     let b = TemporalBreakdown(g, timeline: Timeline(measured: g), window: window)
     #expect(!b.ranks.isEmpty, "\(path)")
     for r in b.ranks {
@@ -93,4 +93,46 @@ func breakdownPartitionsTheSpan(path: String) throws {
       #expect(r.nonComputeNs == r.exposedCommunicationNs + r.exposedMemoryNs)
     }
   }
+}
+
+/// HTA 0.x `get_temporal_breakdown` on the DLRM 8-rank set (tools/compare_hta.py, recorded in
+/// docs/validation.md): span, idle, compute in µs per rank. Reprise must agree within 1% of span.
+@Test func dlrmAgreesWithHTA() throws {
+  let dir = try #require(TestPaths.sharedTraces) + "/param/et_replay/tests/inputs/dlrm_kineto.tar.gz.d/dlrm_kineto"
+  let hta: [(span: Int64, idle: Int64, compute: Int64)] = [
+    (13009, 6419, 1034), (18749, 6428, 1246), (11350, 7046, 1068), (18853, 8145, 1240),
+    (16589, 8887, 1126), (16392, 9121, 1041), (11410, 7051, 1051), (10967, 8308, 1059),
+  ]
+  let g = try Ingest.run(paths: [dir]).graph
+  let b = TemporalBreakdown(g, timeline: Timeline(measured: g))
+  #expect(b.ranks.map(\.rank) == Array(0..<8))
+  for (r, h) in zip(b.ranks, hta) {
+    let tol = Double(h.span) * 10  // 1% of span, in ns
+    #expect(abs(Double(r.spanNs - h.span * 1000)) <= tol, "rank \(r.rank) span")
+    #expect(abs(Double(r.idleNs - h.idle * 1000)) <= tol, "rank \(r.rank) idle")
+    #expect(abs(Double(r.computeNs - h.compute * 1000)) <= tol, "rank \(r.rank) compute")
+  }
+}
+
+/// HTA trims the last (incomplete) step when a run has several: on its own `trace_filter` sample
+/// (2 of 128 ranks, several ProfilerSteps) HTA 0.5.0 reports span/idle/compute µs as below, and
+/// the untrimmed device span is twice as long.
+@Test func completeStepsTrimsLikeHTA() throws {
+  let dir = try #require(TestPaths.sharedTraces) + "/hta/tests/data/trace_filter"
+  let hta: [(span: Int64, idle: Int64, compute: Int64)] = [(600058, 321378, 106252), (600674, 328671, 135548)]
+  let g = try Ingest.run(paths: [dir]).graph
+  let trimmed = TemporalBreakdown(g, timeline: Timeline(measured: g), window: .completeSteps)
+  let whole = TemporalBreakdown(g, timeline: Timeline(measured: g), window: .deviceSpan)
+  #expect(trimmed.ranks.count == 2)
+  for (r, h) in zip(trimmed.ranks, hta) {
+    let tol = Double(h.span) * 10
+    #expect(abs(Double(r.spanNs - h.span * 1000)) <= tol, "rank \(r.rank) span \(r.spanNs)")
+    #expect(abs(Double(r.idleNs - h.idle * 1000)) <= tol, "rank \(r.rank) idle \(r.idleNs)")
+    #expect(abs(Double(r.computeNs - h.compute * 1000)) <= tol, "rank \(r.rank) compute \(r.computeNs)")
+  }
+  for (t, w) in zip(trimmed.ranks, whole.ranks) { #expect(t.spanNs < w.spanNs) }
+  // One step only (DLRM): nothing to trim.
+  let dlrm = try Ingest.run(paths: [TestPaths.sharedTraces! + "/param/et_replay/tests/inputs/dlrm_kineto.tar.gz.d/dlrm_kineto"]).graph
+  #expect(TemporalBreakdown(dlrm, timeline: Timeline(measured: dlrm), window: .completeSteps).ranks
+    == TemporalBreakdown(dlrm, timeline: Timeline(measured: dlrm)).ranks)
 }
