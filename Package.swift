@@ -21,7 +21,7 @@ let package = Package(
     .target(name: "CostModels", dependencies: ["TraceModel"]),
     .target(name: "Schedules", dependencies: ["TraceModel", "CostModels"]),
     .target(name: "Replay", dependencies: ["TraceModel", "CostModels"]),
-    .target(name: "Analysis", dependencies: ["TraceModel"]),
+    .target(name: "Analysis", dependencies: ["TraceModel", "CostModels"]),
     .target(name: "Rendering", dependencies: ["TraceModel", "Schedules", "CJansson", "CGraphviz"]),
     .executableTarget(
       name: "reprise",
@@ -37,7 +37,7 @@ let package = Package(
     .testTarget(name: "SchedulesTests", dependencies: ["Schedules", "TraceModel", "TraceImport", "TestSupport"]),
     .testTarget(name: "CostModelsTests", dependencies: ["CostModels", "TraceModel", "TraceImport", "TestSupport"]),
     .testTarget(name: "ReplayTests", dependencies: ["Replay", "CostModels", "TraceModel", "TraceImport", "TestSupport"]),
-    .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Replay", "TraceImport", "TraceModel", "TestSupport"]),
+    .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "CostModels", "Replay", "TraceImport", "TraceModel", "TestSupport"]),
     .testTarget(name: "RepriseCLITests", dependencies: ["TestSupport"]),
   ]
 )

@@ -1,0 +1,98 @@
+import Analysis
+import ArgumentParser
+import Foundation
+import Rendering
+import Replay
+import TraceImport
+import TraceModel
+
+struct BandwidthCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "bandwidth",
+    abstract: "Achieved algbw/busbw of every collective (nccl-tests convention), by kind and message size.",
+    discussion: """
+      Per matched collective instance: bytes as nccl-tests counts them, transfer time from the \
+      last rank's arrival to the end, algbw = bytes / time, busbw = algbw × bus factor \
+      (all-reduce 2(n-1)/n; all-gather, reduce-scatter, all-to-all (n-1)/n). With \
+      --link-bandwidth, busbw as % of that peak. See docs/analyses.md.
+      """)
+
+  @Argument(help: "Trace files or directories (one file per rank).")
+  var paths: [String]
+
+  @Option(help: "Per-rank link bandwidth to compare busbw with, e.g. 300GB/s.")
+  var linkBandwidth: String?
+
+  @Flag(help: "Print one JSON object (schema reprise.bandwidth/v1) instead of the table.")
+  var json = false
+
+  @Flag(name: .shortAndLong, help: "Also print notes, not only warnings and errors.")
+  var verbose = false
+
+  func validate() throws {
+    if paths.isEmpty { throw ValidationError("give at least one trace file or directory") }
+    _ = try link()
+  }
+
+  private func link() throws -> Double? {
+    do { return try linkBandwidth.map { try Scenario.bandwidth("--link-bandwidth", $0) / 1e9 } } catch let e as ScenarioError {
+      throw ValidationError(e.message)
+    }
+  }
+
+  func run() throws {
+    let result = try ingestWithProgress(paths)
+    printDiagnostics(result.diagnostics, verbose: verbose)
+    let g = result.graph
+    let a = BandwidthAnalysis(g, timeline: Timeline(measured: g), linkGBps: try link())
+    if a.instances.isEmpty { throw DataError(message: "\(paths.joined(separator: " ")): no collectives in the trace") }
+    print(json ? Self.json(a).encoded(pretty: true) : Self.text(a))
+  }
+
+  static func json(_ a: BandwidthAnalysis) -> JSONDocument {
+    func opt(_ v: Double?) -> JSONDocument { v.map { .double($0) } ?? .null }
+    return .object([
+      "schema": .string("reprise.bandwidth/v1"),
+      "linkBandwidthGBps": opt(a.linkGBps),
+      "unmatched": .int(Int64(a.unmatched)),
+      "instances": .array(a.instances.map { i in
+        .object([
+          "kind": .string(i.kind.name), "group": .string(i.group), "sequence": .int(Int64(i.sequence)),
+          "ranks": .int(Int64(i.ranks)), "membersPresent": .int(Int64(i.membersPresent)), "bytes": .int(i.bytes),
+          "startNs": .int(i.startNs), "durationNs": .int(i.durationNs), "transferNs": .int(i.transferNs),
+          "algBandwidthGBps": .double(i.algbwGBps), "busBandwidthGBps": .double(i.busbwGBps),
+          "peakPct": opt(i.peakPct), "lastRank": .int(Int64(i.lastRank)), "arrivalSpreadNs": .int(i.arrivalSpreadNs),
+          "matched": .bool(i.matched),
+        ])
+      }),
+      "buckets": .array(a.buckets.map { b in
+        .object([
+          "kind": .string(b.kind.name), "maxBytes": .int(b.maxBytes), "count": .int(Int64(b.count)),
+          "bytes": .int(b.bytes), "transferNs": .int(b.transferNs), "busBandwidthGBps": .double(b.busbwGBps),
+          "medianBusBandwidthGBps": .double(b.medianBusbwGBps),
+        ])
+      }),
+    ])
+  }
+
+  static func text(_ a: BandwidthAnalysis) -> String {
+    func size(_ b: Int64) -> String {
+      b >= 1 << 30 ? "\(b >> 30) GiB" : b >= 1 << 20 ? "\(b >> 20) MiB" : b >= 1 << 10 ? "\(b >> 10) KiB" : "\(b) B"
+    }
+    var lines = ["collective      size ≤      count   busbw GB/s (all)   busbw GB/s (median)"]
+    for b in a.buckets {
+      lines.append(b.kind.name.padding(toLength: 14, withPad: " ", startingAt: 0) + size(b.maxBytes).leftPad(8)
+                   + String(b.count).leftPad(11) + String(format: "%19.2f", b.busbwGBps) + String(format: "%22.2f", b.medianBusbwGBps))
+    }
+    let matched = a.instances.filter(\.matched).count
+    lines.append("\(a.instances.count) collective(s): \(matched) matched across ranks, \(a.unmatched) measured on one rank only")
+    if let l = a.linkGBps, let best = a.instances.map(\.busbwGBps).max() {
+      lines.append(String(format: "best busbw %.2f GB/s = %.1f%% of the %.1f GB/s link", best, 100 * best / l, l))
+    }
+    return lines.joined(separator: "\n")
+  }
+}
+
+extension String {
+  fileprivate func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+}

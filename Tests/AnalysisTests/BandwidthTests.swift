@@ -1,0 +1,58 @@
+import CostModels
+import TestSupport
+import Testing
+import TraceImport
+import TraceModel
+
+@testable import Analysis
+
+/// Two ranks all-reduce 1 MB: rank 0 arrives at 0, rank 1 at 40 µs; both end at 140 µs.
+/// Transfer 100 µs from the last arrival: algbw 10 GB/s, busbw 10 × 2(2−1)/2 = 10 GB/s.
+/// A 4-rank all-gather of 4 MB output / 1 MB input on rank 0 alone is unmatched: 4 MB in 200 µs.
+@Test func handBuiltCollectivesFollowNcclTests() throws {
+  var b = EventGraph.Builder()
+  for r in 0..<2 {
+    b.lanes.append(Lane(rank: RankID(r), kind: .deviceStream, device: 0, pid: 0, tid: 7, name: .empty))
+    b.ranks.append(RankInfo(rank: RankID(r), file: "r\(r)"))
+  }
+  let n = b.strings.intern("ncclKernel_AllReduce"), g = b.strings.intern("default")
+  let a0 = b.addEvent(lane: LaneID(0), name: n, kind: .collective, start: 0, duration: 140_000)
+  let a1 = b.addEvent(lane: LaneID(1), name: n, kind: .collective, start: 40_000, duration: 100_000)
+  let ag = b.addEvent(lane: LaneID(0), name: n, kind: .collective, start: 500_000, duration: 200_000)
+  b.collectives = [
+    CollectiveRecord(event: a0, kind: .allReduce, group: g, groupSize: 2, sequence: 0, dtype: .empty,
+                     inputBytes: 1_000_000, outputBytes: 1_000_000, instance: CollectiveInstanceID(0)),
+    CollectiveRecord(event: a1, kind: .allReduce, group: g, groupSize: 2, sequence: 0, dtype: .empty,
+                     inputBytes: 1_000_000, outputBytes: 1_000_000, instance: CollectiveInstanceID(0)),
+    CollectiveRecord(event: ag, kind: .allGather, group: g, groupSize: 4, sequence: 1, dtype: .empty,
+                     inputBytes: 1_000_000, outputBytes: 4_000_000),
+  ]
+  b.instances = [CollectiveInstance(kind: .allReduce, group: g, sequence: 0, members: [a0, a1], expectedSize: 2)]
+  let graph = b.build()
+  let a = BandwidthAnalysis(graph, timeline: Timeline(measured: graph), linkGBps: 20)
+  #expect(a.unmatched == 1 && a.instances.count == 2)
+  let ar = a.instances[0]
+  #expect(ar.kind == .allReduce && ar.matched && ar.transferNs == 100_000 && ar.durationNs == 140_000)
+  #expect(abs(ar.algbwGBps - 10) < 1e-9 && abs(ar.busbwGBps - 10) < 1e-9 && abs(ar.peakPct! - 50) < 1e-9)
+  #expect(ar.lastRank == 1 && ar.arrivalSpreadNs == 40_000)
+  let gather = a.instances[1]
+  #expect(!gather.matched && gather.bytes == 4_000_000 && gather.ranks == 4)
+  #expect(abs(gather.algbwGBps - 20) < 1e-9 && abs(gather.busbwGBps - 15) < 1e-9)
+  #expect(a.buckets.map(\.maxBytes) == [1 << 20, 1 << 22])
+}
+
+/// DLRM 8 ranks (V100, NCCL): every collective is matched; busbw is positive and below the
+/// ~150 GB/s NVLink2 of a V100 SXM2 box; all-reduce busbw = algbw × 2·7/8.
+@Test func dlrmBandwidthIsPlausible() throws {
+  let dir = try #require(TestPaths.sharedTraces) + "/param/et_replay/tests/inputs/dlrm_kineto.tar.gz.d/dlrm_kineto"
+  let g = try Ingest.run(paths: [dir]).graph
+  let a = BandwidthAnalysis(g, timeline: Timeline(measured: g))
+  #expect(a.instances.count == 8 && a.unmatched == 0)
+  for i in a.instances {
+    #expect(i.matched && i.ranks == 8 && i.bytes > 0 && i.transferNs > 0 && i.transferNs <= i.durationNs)
+    #expect(i.busbwGBps > 0 && i.busbwGBps < 150, "\(i.kind) \(i.bytes) B: \(i.busbwGBps) GB/s")
+    if i.kind == .allReduce { #expect(abs(i.busbwGBps / i.algbwGBps - 1.75) < 1e-9) }
+  }
+  #expect(a.buckets.reduce(0) { $0 + $1.count } == 8)
+  #expect(BandwidthAnalysis(g, timeline: Timeline(measured: g)) == a)
+}
