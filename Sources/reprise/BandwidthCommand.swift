@@ -14,7 +14,8 @@ struct BandwidthCommand: ParsableCommand {
       Per matched collective instance: bytes as nccl-tests counts them, transfer time from the \
       last rank's arrival to the end, algbw = bytes / time, busbw = algbw × bus factor \
       (all-reduce 2(n-1)/n; all-gather, reduce-scatter, all-to-all (n-1)/n). With \
-      --link-bandwidth, busbw as % of that peak. See docs/analyses.md.
+      --link-bandwidth, busbw as % of that peak. Also names the rank that arrives last most often \
+      (C4-style straggler detection). See docs/analyses.md.
       """)
 
   @Argument(help: "Trace files or directories (one file per rank).")
@@ -44,17 +45,28 @@ struct BandwidthCommand: ParsableCommand {
     let result = try ingestWithProgress(paths)
     printDiagnostics(result.diagnostics, verbose: verbose)
     let g = result.graph
-    let a = BandwidthAnalysis(g, timeline: Timeline(measured: g), linkGBps: try link())
+    let t = Timeline(measured: g)
+    let a = BandwidthAnalysis(g, timeline: t, linkGBps: try link())
     if a.instances.isEmpty { throw DataError(message: "\(paths.joined(separator: " ")): no collectives in the trace") }
-    print(json ? Self.json(a).encoded(pretty: true) : Self.text(a))
+    let s = StragglerAnalysis(g, timeline: t)
+    print(json ? Self.json(a, s).encoded(pretty: true) : Self.text(a, s))
   }
 
-  static func json(_ a: BandwidthAnalysis) -> JSONDocument {
+  static func json(_ a: BandwidthAnalysis, _ s: StragglerAnalysis) -> JSONDocument {
     func opt(_ v: Double?) -> JSONDocument { v.map { .double($0) } ?? .null }
     return .object([
       "schema": .string("reprise.bandwidth/v1"),
       "linkBandwidthGBps": opt(a.linkGBps),
       "unmatched": .int(Int64(a.unmatched)),
+      "stragglers": .object([
+        "instances": .int(Int64(s.instances)),
+        "ranks": .array(s.ranks.map { r in
+          .object([
+            "rank": .int(Int64(r.rank)), "collectives": .int(Int64(r.collectives)), "lastCount": .int(Int64(r.lastCount)),
+            "heldOthersNs": .int(r.heldOthersNs), "flagged": .bool(r.flagged),
+          ])
+        }),
+      ]),
       "instances": .array(a.instances.map { i in
         .object([
           "kind": .string(i.kind.name), "group": .string(i.group), "sequence": .int(Int64(i.sequence)),
@@ -75,7 +87,7 @@ struct BandwidthCommand: ParsableCommand {
     ])
   }
 
-  static func text(_ a: BandwidthAnalysis) -> String {
+  static func text(_ a: BandwidthAnalysis, _ s: StragglerAnalysis) -> String {
     func size(_ b: Int64) -> String {
       b >= 1 << 30 ? "\(b >> 30) GiB" : b >= 1 << 20 ? "\(b >> 20) MiB" : b >= 1 << 10 ? "\(b >> 10) KiB" : "\(b) B"
     }
@@ -88,6 +100,13 @@ struct BandwidthCommand: ParsableCommand {
     lines.append("\(a.instances.count) collective(s): \(matched) matched across ranks, \(a.unmatched) measured on one rank only")
     if let l = a.linkGBps, let best = a.instances.map(\.busbwGBps).max() {
       lines.append(String(format: "best busbw %.2f GB/s = %.1f%% of the %.1f GB/s link", best, 100 * best / l, l))
+    }
+    if s.instances > 0 {
+      let worst = s.ranks.max { ($0.lastCount, $1.rank) < ($1.lastCount, $0.rank) }!
+      let flagged = s.ranks.filter(\.flagged).map { "rank \($0.rank)" }
+      lines.append(String(format: "last to arrive most often: rank %d, %d of %d collectives, holding the others %.3f ms in all",
+                          worst.rank, worst.lastCount, worst.collectives, Double(worst.heldOthersNs) / 1e6)
+                   + (flagged.isEmpty ? "; no straggler flagged" : "; straggler: " + flagged.joined(separator: ", ")))
     }
     return lines.joined(separator: "\n")
   }

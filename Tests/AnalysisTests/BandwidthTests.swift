@@ -1,4 +1,5 @@
 import CostModels
+import Replay
 import TestSupport
 import Testing
 import TraceImport
@@ -55,4 +56,29 @@ import TraceModel
   }
   #expect(a.buckets.reduce(0) { $0 + $1.count } == 8)
   #expect(BandwidthAnalysis(g, timeline: Timeline(measured: g)) == a)
+}
+
+/// On the bundled 4-rank DDP trace rank 2 is the built-in straggler (tools/make_sample_traces.py):
+/// it is last at every all-reduce and flagged; nobody else is.
+@Test func bundledStragglerIsFlagged() throws {
+  let g = try Ingest.run(paths: [TestPaths.bundledTraces + "/ddp-4rank"]).graph
+  let s = StragglerAnalysis(g, timeline: Timeline(measured: g))
+  #expect(s.instances > 0 && s.ranks.count == 4)
+  #expect(s.ranks.filter(\.flagged).map(\.rank) == [2], "\(s.ranks)")
+  #expect(s.ranks.reduce(0) { $0 + $1.lastCount } == s.instances)
+}
+
+/// Analyses take predicted timelines too. In the measured DLRM run rank 7 starts last at 5 of
+/// the 8 collectives (it holds the others ~1.3 ms in all); slow rank 3 down 2× in a replay and
+/// rank 3 becomes the flagged straggler instead.
+@Test func replayedStragglerIsFlagged() throws {
+  let dir = try #require(TestPaths.sharedTraces) + "/param/et_replay/tests/inputs/dlrm_kineto.tar.gz.d/dlrm_kineto"
+  let g = try Ingest.run(paths: [dir]).graph
+  let measured = StragglerAnalysis(g, timeline: Timeline(measured: g))
+  #expect(measured.ranks.filter(\.flagged).map(\.rank) == [7] && measured.ranks[7].lastCount == 5)
+  let plan = ReplayPlan(g)
+  let (d, tr) = try Scenario.parse(["rank.3.slowdown=2"]).apply(to: plan)
+  let predicted = try Replayer().replay(plan, durations: d, transfers: tr)
+  let s = StragglerAnalysis(g, timeline: predicted)
+  #expect(s.ranks.filter(\.flagged).map(\.rank) == [3], "\(s.ranks)")
 }

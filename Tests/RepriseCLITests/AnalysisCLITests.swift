@@ -17,8 +17,10 @@ private let ddp = TestPaths.bundledTraces + "/ddp-4rank"
   let t = try reprise("bandwidth", ddp, "--link-bandwidth", "300GB/s")
   #expect(t.status == 0, "\(t.stderr)")
   #expect(t.stdout.contains("allReduce") && t.stdout.contains("% of the 300.0 GB/s link"))
+  #expect(t.stdout.contains("straggler: rank 2"))
   let j = try reprise("bandwidth", "--json", ddp)
   #expect(j.stdout.contains("\"busBandwidthGBps\"") && j.stdout.contains("\"schema\": \"reprise.bandwidth/v1\""))
+  #expect(j.stdout.contains("\"heldOthersNs\""))
 }
 
 @Test func analysisCommandsRejectBadFlagsAndEmptyInput() throws {
