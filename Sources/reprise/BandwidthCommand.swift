@@ -47,7 +47,7 @@ struct BandwidthCommand: ParsableCommand {
     let g = result.graph
     let t = Timeline(measured: g)
     let a = BandwidthAnalysis(g, timeline: t, linkGBps: try link())
-    if a.instances.isEmpty { throw DataError(message: "\(paths.joined(separator: " ")): no collectives in the trace") }
+    if a.instances.isEmpty { throw DataError(message: "\(paths.joined(separator: " ")): no collectives or send/recv in the trace") }
     let s = StragglerAnalysis(g, timeline: t)
     print(json ? Self.json(a, s).encoded(pretty: true) : Self.text(a, s))
   }
@@ -58,6 +58,7 @@ struct BandwidthCommand: ParsableCommand {
       "schema": .string("reprise.bandwidth/v1"),
       "linkBandwidthGBps": opt(a.linkGBps),
       "unmatched": .int(Int64(a.unmatched)),
+      "unmatchedP2P": .int(Int64(a.unmatchedP2P)),
       "stragglers": .object([
         "instances": .int(Int64(s.instances)),
         "ranks": .array(s.ranks.map { r in
@@ -69,7 +70,7 @@ struct BandwidthCommand: ParsableCommand {
       ]),
       "instances": .array(a.instances.map { i in
         .object([
-          "kind": .string(i.kind.name), "group": .string(i.group), "sequence": .int(Int64(i.sequence)),
+          "kind": .string(BandwidthAnalysis.kindName(i.kind)), "group": .string(i.group), "sequence": .int(Int64(i.sequence)),
           "ranks": .int(Int64(i.ranks)), "membersPresent": .int(Int64(i.membersPresent)), "bytes": .int(i.bytes),
           "startNs": .int(i.startNs), "durationNs": .int(i.durationNs), "transferNs": .int(i.transferNs),
           "algBandwidthGBps": .double(i.algbwGBps), "busBandwidthGBps": .double(i.busbwGBps),
@@ -79,7 +80,7 @@ struct BandwidthCommand: ParsableCommand {
       }),
       "buckets": .array(a.buckets.map { b in
         .object([
-          "kind": .string(b.kind.name), "maxBytes": .int(b.maxBytes), "count": .int(Int64(b.count)),
+          "kind": .string(BandwidthAnalysis.kindName(b.kind)), "maxBytes": .int(b.maxBytes), "count": .int(Int64(b.count)),
           "bytes": .int(b.bytes), "transferNs": .int(b.transferNs), "busBandwidthGBps": .double(b.busbwGBps),
           "medianBusBandwidthGBps": .double(b.medianBusbwGBps),
         ])
@@ -93,11 +94,13 @@ struct BandwidthCommand: ParsableCommand {
     }
     var lines = ["collective      size ≤      count   busbw GB/s (all)   busbw GB/s (median)"]
     for b in a.buckets {
-      lines.append(b.kind.name.padding(toLength: 14, withPad: " ", startingAt: 0) + size(b.maxBytes).leftPad(8)
+      lines.append(BandwidthAnalysis.kindName(b.kind).padding(toLength: 14, withPad: " ", startingAt: 0) + size(b.maxBytes).leftPad(8)
                    + String(b.count).leftPad(11) + String(format: "%19.2f", b.busbwGBps) + String(format: "%22.2f", b.medianBusbwGBps))
     }
     let matched = a.instances.filter(\.matched).count
-    lines.append("\(a.instances.count) collective(s): \(matched) matched across ranks, \(a.unmatched) measured on one rank only")
+    let pairs = a.instances.filter { $0.kind == nil }.count
+    lines.append("\(a.instances.count - pairs) collective(s): \(matched - pairs) matched across ranks, \(a.unmatched) measured on one rank only; "
+                 + "\(pairs) send/recv pair(s), \(a.unmatchedP2P) unmatched send/recv")
     if let l = a.linkGBps, let best = a.instances.map(\.busbwGBps).max() {
       lines.append(String(format: "best busbw %.2f GB/s = %.1f%% of the %.1f GB/s link", best, 100 * best / l, l))
     }

@@ -1,3 +1,4 @@
+import Analysis
 import ArgumentParser
 import Foundation
 import CostModels
@@ -39,6 +40,24 @@ struct DemoCommand: ParsableCommand {
       let out = output + "/" + set + ".ingest.json"
       try (IngestReport.json(result, seconds: seconds).encoded(pretty: true) + "\n").write(toFile: out, atomically: true, encoding: .utf8)
       print("  wrote \(out)\n")
+
+      // Where the device time went, collective bandwidth and the straggler.
+      let measured = Timeline(measured: result.graph)
+      let breakdown = TemporalBreakdown(result.graph, timeline: measured)
+      if !breakdown.ranks.isEmpty {
+        print(BreakdownCommand.text(breakdown))
+        let bOut = output + "/" + set + ".breakdown.json"
+        try (BreakdownCommand.json(breakdown).encoded(pretty: true) + "\n").write(toFile: bOut, atomically: true, encoding: .utf8)
+        print("  wrote \(bOut)\n")
+      }
+      let bandwidth = BandwidthAnalysis(result.graph, timeline: measured)
+      if !bandwidth.instances.isEmpty {
+        let stragglers = StragglerAnalysis(result.graph, timeline: measured)
+        print(BandwidthCommand.text(bandwidth, stragglers))
+        let bwOut = output + "/" + set + ".bandwidth.json"
+        try (BandwidthCommand.json(bandwidth, stragglers).encoded(pretty: true) + "\n").write(toFile: bwOut, atomically: true, encoding: .utf8)
+        print("  wrote \(bwOut)\n")
+      }
 
       // Identity replay, then what-ifs: the straggler rank fixed, and half-speed links.
       let replay = try ReplayRun(graph: result.graph, scenario: nil)

@@ -39,7 +39,8 @@ import TraceModel
   let gather = a.instances[1]
   #expect(!gather.matched && gather.bytes == 4_000_000 && gather.ranks == 4)
   #expect(abs(gather.algbwGBps - 20) < 1e-9 && abs(gather.busbwGBps - 15) < 1e-9)
-  #expect(a.buckets.map(\.maxBytes) == [1 << 20, 1 << 22])
+  // Sorted by kind name, then size.
+  #expect(a.buckets.map(\.kind) == [.allGather, .allReduce] && a.buckets.map(\.maxBytes) == [1 << 22, 1 << 20])
 }
 
 /// DLRM 8 ranks (V100, NCCL): every collective is matched; busbw is positive and below the
@@ -81,4 +82,21 @@ import TraceModel
   let predicted = try Replayer().replay(plan, durations: d, transfers: tr)
   let s = StragglerAnalysis(g, timeline: predicted)
   #expect(s.ranks.filter(\.flagged).map(\.rank) == [3], "\(s.ranks)")
+}
+
+/// The sample generator (tools/make_sample_traces.py) times every all-reduce as
+/// 2(n−1)/n · bytes / 180 GB/s after the last arrival and every pipeline send/recv as
+/// bytes / 40 GB/s: the analysis must recover exactly those bus bandwidths.
+@Test func bundledSamplesRecoverTheirGeneratorBandwidth() throws {
+  let ddp = try Ingest.run(paths: [TestPaths.bundledTraces + "/ddp-4rank"]).graph
+  let a = BandwidthAnalysis(ddp, timeline: Timeline(measured: ddp))
+  #expect(a.instances.count == 6 && a.instances.allSatisfy { $0.kind == .allReduce })
+  for i in a.instances { #expect(abs(i.busbwGBps - 180) < 0.1, "\(i.bytes) B: \(i.busbwGBps)") }
+  let pp = try Ingest.run(paths: [TestPaths.bundledTraces + "/pipeline-2rank"]).graph
+  let p = BandwidthAnalysis(pp, timeline: Timeline(measured: pp))
+  #expect(p.unmatchedP2P == 0 && p.instances.count == 8)
+  for i in p.instances {
+    #expect(i.kind == nil && i.ranks == 2 && i.bytes == 8 * 2048 * 4096 * 2)
+    #expect(abs(i.busbwGBps - 40) < 0.1 && i.algbwGBps == i.busbwGBps)
+  }
 }

@@ -77,4 +77,8 @@ import Testing
   #expect(r.status == 0, "\(r.stderr)")
   #expect(FileManager.default.fileExists(atPath: out + "/ddp-4rank.ingest.json"))
   #expect(FileManager.default.fileExists(atPath: out + "/pipeline-2rank.ingest.json"))
+  for set in ["ddp-4rank", "pipeline-2rank"] {
+    #expect(FileManager.default.fileExists(atPath: out + "/\(set).breakdown.json"))
+    #expect(FileManager.default.fileExists(atPath: out + "/\(set).bandwidth.json"), "\(set)")
+  }
 }
