@@ -16,6 +16,12 @@ public enum TestPaths {
     return FileManager.default.fileExists(atPath: p) ? p : nil
   }
 
+  /// The bundled multi-rank sample sets, then the given `../shared/traces`-relative paths
+  /// (each starting with `/`) when the shared traces are present.
+  public static func traceSets(shared: [String]) -> [String] {
+    [bundledTraces + "/ddp-4rank", bundledTraces + "/pipeline-2rank"] + (sharedTraces.map { root in shared.map { root + $0 } } ?? [])
+  }
+
   /// The bundled samples.
   public static var bundledTraces: String { packageRoot + "/Traces/kineto" }
 

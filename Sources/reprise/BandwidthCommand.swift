@@ -18,8 +18,7 @@ struct BandwidthCommand: ParsableCommand {
       (C4-style straggler detection). See docs/analyses.md.
       """)
 
-  @Argument(help: "Trace files or directories (one file per rank).")
-  var paths: [String]
+  @OptionGroup var input: TraceInputs
 
   @Option(help: "Per-rank link bandwidth to compare busbw with, e.g. 300GB/s.")
   var linkBandwidth: String?
@@ -27,11 +26,7 @@ struct BandwidthCommand: ParsableCommand {
   @Flag(help: "Print one JSON object (schema reprise.bandwidth/v1) instead of the table.")
   var json = false
 
-  @Flag(name: .shortAndLong, help: "Also print notes, not only warnings and errors.")
-  var verbose = false
-
   func validate() throws {
-    if paths.isEmpty { throw ValidationError("give at least one trace file or directory") }
     _ = try link()
   }
 
@@ -42,12 +37,11 @@ struct BandwidthCommand: ParsableCommand {
   }
 
   func run() throws {
-    let result = try ingestWithProgress(paths)
-    printDiagnostics(result.diagnostics, verbose: verbose)
+    let result = try input.ingest()
     let g = result.graph
     let t = Timeline(measured: g)
     let a = BandwidthAnalysis(g, timeline: t, linkGBps: try link())
-    if a.instances.isEmpty { throw DataError(message: "\(paths.joined(separator: " ")): no collectives or send/recv in the trace") }
+    if a.instances.isEmpty { throw DataError(message: "\(input.paths.joined(separator: " ")): no collectives or send/recv in the trace") }
     let s = StragglerAnalysis(g, timeline: t)
     print(json ? Self.json(a, s).encoded(pretty: true) : Self.text(a, s))
   }

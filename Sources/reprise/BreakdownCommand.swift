@@ -18,8 +18,7 @@ struct BreakdownCommand: ParsableCommand {
       + exposed memcpy/memset + idle = span exactly. See docs/analyses.md.
       """)
 
-  @Argument(help: "Trace files or directories (one file per rank).")
-  var paths: [String]
+  @OptionGroup var input: TraceInputs
 
   @Option(help: "device-span (first to last device event), steps (inside ProfilerStep spans) or complete-steps (HTA's default: drop the last step's device work).")
   var window: String = "device-span"
@@ -27,11 +26,7 @@ struct BreakdownCommand: ParsableCommand {
   @Flag(help: "Print one JSON object (schema reprise.breakdown/v1) instead of the table.")
   var json = false
 
-  @Flag(name: .shortAndLong, help: "Also print notes, not only warnings and errors.")
-  var verbose = false
-
   func validate() throws {
-    if paths.isEmpty { throw ValidationError("give at least one trace file or directory") }
     if parsedWindow == nil { throw ValidationError("--window must be device-span, steps or complete-steps, not '\(window)'") }
   }
 
@@ -45,11 +40,10 @@ struct BreakdownCommand: ParsableCommand {
   }
 
   func run() throws {
-    let result = try ingestWithProgress(paths)
-    printDiagnostics(result.diagnostics, verbose: verbose)
+    let result = try input.ingest()
     let g = result.graph
     let b = TemporalBreakdown(g, timeline: Timeline(measured: g), window: parsedWindow!)
-    if b.ranks.isEmpty { throw DataError(message: "\(paths.joined(separator: " ")): no device events (kernels, memcpy, collectives) to break down") }
+    if b.ranks.isEmpty { throw DataError(message: "\(input.paths.joined(separator: " ")): no device events (kernels, memcpy, collectives) to break down") }
     print(json ? Self.json(b).encoded(pretty: true) : Self.text(b))
   }
 

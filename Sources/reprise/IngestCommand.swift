@@ -44,6 +44,26 @@ struct IngestCommand: ParsableCommand {
   }
 }
 
+/// The trace arguments of the analysis commands: paths and `-v`.
+struct TraceInputs: ParsableArguments {
+  @Argument(help: "Trace files or directories (one file per rank).")
+  var paths: [String]
+
+  @Flag(name: .shortAndLong, help: "Also print notes, not only warnings and errors.")
+  var verbose = false
+
+  func validate() throws {
+    if paths.isEmpty { throw ValidationError("give at least one trace file or directory") }
+  }
+
+  /// Ingests the paths and prints the diagnostics.
+  func ingest() throws -> IngestResult {
+    let result = try ingestWithProgress(paths)
+    printDiagnostics(result.diagnostics, verbose: verbose)
+    return result
+  }
+}
+
 /// Runs ingestion, showing progress on a terminal for inputs over ~100 MB.
 func ingestWithProgress(_ paths: [String]) throws -> IngestResult {
   var options = IngestOptions()

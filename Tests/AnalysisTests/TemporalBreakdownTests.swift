@@ -66,17 +66,11 @@ private func handGraph() -> EventGraph {
   #expect(r.computeNs + r.exposedCommunicationNs + r.exposedMemoryNs + r.idleNs == r.spanNs)
 }
 
-private let sets: [String] = {
-  var out = [TestPaths.bundledTraces + "/ddp-4rank", TestPaths.bundledTraces + "/pipeline-2rank"]
-  if let root = TestPaths.sharedTraces {
-    out += [
-      "/param/et_replay/tests/inputs/dlrm_kineto.tar.gz.d/dlrm_kineto",
-      "/hta/tests/data/nccl_parser_config/nccl_data.json.gz",
-      "/tracelens/tests/traces/mi300/resnet_act_checkpoint.json.gz",
-    ].map { root + $0 }
-  }
-  return out
-}()
+private let sets = TestPaths.traceSets(shared: [
+  "/param/et_replay/tests/inputs/dlrm_kineto.tar.gz.d/dlrm_kineto",
+  "/hta/tests/data/nccl_parser_config/nccl_data.json.gz",
+  "/tracelens/tests/traces/mi300/resnet_act_checkpoint.json.gz",
+])
 
 /// On real traces the parts partition the span, and every rank with device work has a breakdown.
 @Test(arguments: sets)

@@ -6,20 +6,14 @@ import TraceModel
 
 @testable import Replay
 
-private let sets: [String] = {
-  var out = [TestPaths.bundledTraces + "/ddp-4rank", TestPaths.bundledTraces + "/pipeline-2rank"]
-  if let root = TestPaths.sharedTraces {
-    out += [
-      "/param/et_replay/tests/inputs/dlrm_kineto.tar.gz.d/dlrm_kineto",
-      "/hta/tests/data/trace_filter",
-      "/hta/tests/data/nccl_parser_config/nccl_data.json.gz",
-      "/tracelens/tests/traces/mi300/resnet_act_checkpoint.json.gz",
-      "/hta/tests/data/cpu_only/rank-34.Jul_15_10_52_41.1074.pt.trace.json.gz",
-      "/kineto/tb_plugin/samples/resnet50_num_workers_0/worker0.pt.trace.json.gz",
-    ].map { root + $0 }
-  }
-  return out
-}()
+private let sets = TestPaths.traceSets(shared: [
+  "/param/et_replay/tests/inputs/dlrm_kineto.tar.gz.d/dlrm_kineto",
+  "/hta/tests/data/trace_filter",
+  "/hta/tests/data/nccl_parser_config/nccl_data.json.gz",
+  "/tracelens/tests/traces/mi300/resnet_act_checkpoint.json.gz",
+  "/hta/tests/data/cpu_only/rank-34.Jul_15_10_52_41.1074.pt.trace.json.gz",
+  "/kineto/tb_plugin/samples/resnet50_num_workers_0/worker0.pt.trace.json.gz",
+])
 
 /// Identity replay reproduces every rank's measured step time within 0.5%.
 @Test(arguments: sets)
