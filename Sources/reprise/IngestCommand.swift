@@ -44,7 +44,7 @@ struct IngestCommand: ParsableCommand {
   }
 }
 
-/// The trace arguments of the analysis commands: paths and `-v`.
+/// The trace arguments of the commands that analyse or replay a run: paths and `-v`.
 struct TraceInputs: ParsableArguments {
   @Argument(help: "Trace files or directories (one file per rank).")
   var paths: [String]
@@ -56,10 +56,11 @@ struct TraceInputs: ParsableArguments {
     if paths.isEmpty { throw ValidationError("give at least one trace file or directory") }
   }
 
-  /// Ingests the paths and prints the diagnostics.
+  /// Ingests the paths, prints the diagnostics, and stops (exit 65) on errors in the input.
   func ingest() throws -> IngestResult {
     let result = try ingestWithProgress(paths)
     printDiagnostics(result.diagnostics, verbose: verbose)
+    try exitStatus(result.diagnostics, strict: false)
     return result
   }
 }

@@ -15,8 +15,7 @@ struct ReplayCommand: ParsableCommand {
       reproduce every rank's measured step time; the error per rank says how well it does.
       """)
 
-  @Argument(help: "Trace files or directories (one file per rank).")
-  var paths: [String]
+  @OptionGroup var input: TraceInputs
 
   @Flag(help: "Print one JSON object (schema reprise.replay/v1).")
   var json = false
@@ -24,13 +23,8 @@ struct ReplayCommand: ParsableCommand {
   @Option(help: "Write the measured and predicted timelines as Chrome-trace JSON (opens in Perfetto).")
   var timeline: String?
 
-  @Flag(name: .shortAndLong, help: "Also print notes, not only warnings and errors.")
-  var verbose = false
-
   func run() throws {
-    let result = try ingestWithProgress(paths)
-    printDiagnostics(result.diagnostics, verbose: verbose)
-    try exitStatus(result.diagnostics, strict: false)
+    let result = try input.ingest()
     let run = try ReplayRun(graph: result.graph, scenario: nil)
     if let timeline { try run.writeTimeline(to: timeline) }
     if json {

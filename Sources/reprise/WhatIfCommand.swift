@@ -16,8 +16,7 @@ struct WhatIfCommand: ParsableCommand {
       Durations take ns/us/ms/s, bandwidths GB/s (1e9 B/s), GiB/s or Gb/s.
       """)
 
-  @Argument(help: "Trace files or directories (one file per rank).")
-  var paths: [String]
+  @OptionGroup var input: TraceInputs
 
   @Option(name: .customLong("set"), help: "A what-if knob KEY=VALUE (repeatable).")
   var settings: [String] = []
@@ -36,9 +35,6 @@ struct WhatIfCommand: ParsableCommand {
 
   @Option(help: "Write the measured and predicted timelines as Chrome-trace JSON (opens in Perfetto).")
   var timeline: String?
-
-  @Flag(name: .shortAndLong, help: "Also print notes, not only warnings and errors.")
-  var verbose = false
 
   func validate() throws {
     if settings.isEmpty && schedule == nil {
@@ -59,9 +55,7 @@ struct WhatIfCommand: ParsableCommand {
       spec = nil
     }
     let scenario = try Scenario.parse(settings, cluster: spec)
-    let result = try ingestWithProgress(paths)
-    printDiagnostics(result.diagnostics, verbose: verbose)
-    try exitStatus(result.diagnostics, strict: false)
+    let result = try input.ingest()
     if let schedule {
       try swapSchedule(result.graph, to: schedule)
       return
