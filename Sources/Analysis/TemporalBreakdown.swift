@@ -31,7 +31,7 @@ public struct TemporalBreakdown: Sendable, Equatable, Codable {
     public var exposedMemoryNs: Int64
     public var idleNs: Int64
     public var nonComputeNs: Int64
-    /// Device events in the window, by class.
+    /// Device events of the rank by class (with `.steps`, also those outside the steps).
     public var computeEvents: Int
     public var communicationEvents: Int
     public var memoryEvents: Int
@@ -94,25 +94,23 @@ public struct TemporalBreakdown: Sendable, Equatable, Codable {
       for s in graph.steps where s.event != .none {
         let e = Int(s.event.rawValue)
         stepWindows[s.rank.rawValue, default: []].append((timeline.start[e], timeline.end[e]))
-      } 
+      }
     }
     ranks = perRank.keys.sorted().map { r in
       let lists = perRank[r]!
       var compute = IntervalSet(lists[0]), comm = IntervalSet(lists[1]), mem = IntervalSet(lists[2])
       var all = compute.union(comm).union(mem)
-      var spanStart = all.intervals.first?.start ?? 0
-      var spanEnd = all.intervals.last?.end ?? 0
-      var span = spanEnd - spanStart
-      var idle = span - all.measure
+      // The window: the rank's steps when asked for and present, else first to last device event.
+      let frame: IntervalSet
       if let steps = stepWindows[r], !steps.isEmpty {
-        let stepSet = IntervalSet(steps)
-        compute = compute.intersection(stepSet); comm = comm.intersection(stepSet); mem = mem.intersection(stepSet)
-        all = all.intersection(stepSet)
-        spanStart = stepSet.intervals.first!.start
-        spanEnd = stepSet.intervals.last!.end
-        span = stepSet.measure
-        idle = span - all.measure
+        frame = IntervalSet(steps)
+        compute = compute.intersection(frame); comm = comm.intersection(frame); mem = mem.intersection(frame)
+        all = all.intersection(frame)
+      } else {
+        frame = IntervalSet([(all.intervals.first?.start ?? 0, all.intervals.last?.end ?? 0)])
       }
+      let span = frame.measure, spanStart = frame.intervals.first?.start ?? 0
+      let idle = span - all.measure
       let overlapped = comm.intersection(compute).measure
       let exposedMem = mem.measure - mem.intersection(compute.union(comm)).measure
       let c = counts[r]!
