@@ -22,7 +22,7 @@ let package = Package(
     .target(name: "Schedules", dependencies: ["TraceModel", "CostModels"]),
     .target(name: "Replay", dependencies: ["TraceModel", "CostModels"]),
     .target(name: "Analysis", dependencies: ["TraceModel", "CostModels"]),
-    .target(name: "Rendering", dependencies: ["TraceModel", "Schedules", "CJansson", "CGraphviz"]),
+    .target(name: "Rendering", dependencies: ["TraceModel", "Analysis", "CostModels", "Schedules", "CJansson", "CGraphviz"]),
     .executableTarget(
       name: "reprise",
       dependencies: [

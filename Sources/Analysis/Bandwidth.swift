@@ -39,6 +39,8 @@ public struct BandwidthAnalysis: Sendable, Equatable {
     public var lastRank: Int
     public var arrivalSpreadNs: Int64
     public var matched: Bool
+    /// Ranks of the members present, ascending.
+    public var memberRanks: [Int]
   }
 
   /// Totals per collective kind and message-size bucket.
@@ -103,7 +105,8 @@ public struct BandwidthAnalysis: Sendable, Equatable {
         kind: kind, group: graph.strings[group], sequence: Int(sequence), ranks: ranks, membersPresent: members.count,
         bytes: bytes, startNs: firstStart, durationNs: longest, transferNs: transfer, algbwGBps: alg, busbwGBps: bus,
         peakPct: linkGBps.map { $0 > 0 ? 100 * bus / $0 : 0 }, lastRank: lastRank,
-        arrivalSpreadNs: lastStart - firstStart, matched: matched)
+        arrivalSpreadNs: lastStart - firstStart, matched: matched,
+        memberRanks: members.map { Int(graph.rank(of: $0.index).rawValue) }.sorted())
     }
     for inst in graph.instances {
       if let i = make(kind: inst.kind, group: inst.group, sequence: inst.sequence, n: inst.expectedSize,

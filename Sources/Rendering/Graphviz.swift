@@ -62,6 +62,8 @@ public struct TimelineDiagram: Sendable {
   public var legend: [(String, String)]
   /// Points per nanosecond of time (the whole diagram is scaled to `width` points when nil).
   public var width: Double = 1200
+  /// The time range drawn; nil: from the first box's start to the last box's end.
+  public var span: (start: Int64, end: Int64)? = nil
 
   public init(title: String, rows: [(name: String, boxes: [Box])], legend: [(String, String)]) {
     self.title = title; self.rows = rows; self.legend = legend
@@ -73,8 +75,8 @@ public struct TimelineDiagram: Sendable {
 
   /// DOT text: deterministic, positions in points (72 per inch), origin bottom-left.
   public func dot() -> String {
-    let t0 = rows.flatMap { $0.boxes.map(\.start) }.min() ?? 0
-    let t1 = rows.flatMap { $0.boxes.map(\.end) }.max() ?? 1
+    let t0 = span?.start ?? rows.flatMap { $0.boxes.map(\.start) }.min() ?? 0
+    let t1 = span?.end ?? rows.flatMap { $0.boxes.map(\.end) }.max() ?? 1
     let scale = width / Double(max(t1 - t0, 1))
     let rowHeight = 36.0, labelWidth = 90.0
     func f(_ v: Double) -> String { String(Int((v * 100).rounded())).withDecimal }
@@ -87,14 +89,15 @@ public struct TimelineDiagram: Sendable {
       for (b, box) in row.boxes.enumerated() {
         let x0 = labelWidth + Double(box.start - t0) * scale
         let w = max(Double(box.end - box.start) * scale, 1)
-        out += "  \"r\(r)b\(b)\" [label=\"\(Self.escape(box.label))\", fillcolor=\"\(box.fill)\", pos=\"\(f(x0 + w / 2)),\(f(y))!\", width=\(f(w / 72)), height=\(f((rowHeight - 8) / 72))];\n"
+        out += "  \"r\(r)b\(b)\" [label=\"\(Self.escape(box.label))\", fillcolor=\"\(box.fill)\"\(w < 3 ? ", color=\"\(box.fill)\"" : ""), pos=\"\(f(x0 + w / 2)),\(f(y))!\", width=\(f(w / 72)), height=\(f((rowHeight - 8) / 72))];\n"
       }
     }
     // Legend and time axis.
     var x = labelWidth
     for (i, (name, color)) in legend.enumerated() {
-      out += "  \"legend\(i)\" [label=\"\(Self.escape(name))\", fillcolor=\"\(color)\", pos=\"\(f(x + 30)),\(f(10))!\", width=\(f(60 / 72)), height=\(f(14 / 72))];\n"
-      x += 70
+      let w = max(60, Double(name.count) * 5.5)
+      out += "  \"legend\(i)\" [label=\"\(Self.escape(name))\", fillcolor=\"\(color)\", pos=\"\(f(x + w / 2)),\(f(10))!\", width=\(f(w / 72)), height=\(f(14 / 72))];\n"
+      x += w + 10
     }
     let ms = Double(t1 - t0) / 1e6
     out += "  \"axis\" [label=\"0 … \(String(format: "%.3f", ms)) ms\", shape=plaintext, style=\"\", pos=\"\(f(labelWidth + width - 60)),\(f(10))!\", width=\(f(120 / 72)), height=\(f(14 / 72))];\n"
