@@ -16,7 +16,7 @@ import TraceModel
 ///    after, timestamp rounding) (an inferred
 ///    cross-stream event wait; `ReplayPlan` uses the same window): a collective → `collective`
 ///    (peers late, or the communication itself), a send/recv → `recv` (a pipeline bubble), other
-///    work → `other`;
+///    work → `crossStream` (e.g. a communication stream waiting for the gradients being computed);
 /// 2. else, when the host call that launched it started after the stream went idle, the host was
 ///    late: if that host thread was blocked in a synchronize call, a host-side collective or a
 ///    send/recv that ended inside the bubble → `sync`, `collective` or `recv`; otherwise
@@ -26,7 +26,7 @@ import TraceModel
 /// Cross-check: per rank, Σ of the per-rank bubbles = `TemporalBreakdown(window: .steps).idleNs`.
 public struct BubbleAnalysis: Sendable, Equatable {
   public enum Cause: String, CaseIterable, Sendable, Codable {
-    case hostLaunch, collective, recv, sync, other
+    case hostLaunch, collective, recv, sync, crossStream, other
   }
 
   public struct Bubble: Sendable, Equatable {
@@ -98,7 +98,7 @@ public struct BubbleAnalysis: Sendable, Equatable {
       let b = timeline.start[n]
       let rank = graph.rank(of: n).rawValue
       if lane >= 0, let w = ix.latestDeviceEnd(rank: rank, notOnLane: lane, from: max(a, b - Self.crossStreamWindowNs), to: b + Self.roundingToleranceNs) {
-        return cause(of: graph.kind[w]) ?? .other
+        return cause(of: graph.kind[w]) ?? .crossStream
       }
       let h = Int(ix.launcher[n])
       guard h >= 0, timeline.start[h] >= a else { return .other }

@@ -24,7 +24,7 @@ import TraceModel
 ///
 /// The window is the slowest profiler step present on every rank (job-wide: earliest start to
 /// latest end over the ranks), or the whole trace when the ranks have no common step.
-/// The segments tile `[pathStartNs, windowEndNs)` exactly. The path begins where nothing earlier
+/// The segments tile `[pathStartNs, pathEndNs)` exactly. The path begins where nothing earlier
 /// binds its first event, usually the start of that rank's traced step; when ranks began their
 /// step at different times (or their traces started at different times) `pathStartNs` is later
 /// than `windowStartNs`, and the difference is not attributed.
@@ -50,12 +50,15 @@ public struct CriticalPath: Sendable, Equatable {
   public var windowEndNs: Int64
   /// Where the path begins: `windowStartNs`, or later when nothing before it binds.
   public var pathStartNs: Int64
+  /// Where the path ends: the end of the last work in the window (≤ `windowEndNs`; a step's
+  /// annotation usually outlasts its last kernel).
+  public var pathEndNs: Int64
   /// Chronological.
   public var segments: [Segment]
   public var byCategoryNs: [Category: Int64]
   /// Times the path moves from one rank to another.
   public var rankChanges: Int
-  public var lengthNs: Int64 { windowEndNs - pathStartNs }
+  public var lengthNs: Int64 { pathEndNs - pathStartNs }
 
   public static let crossStreamWindowNs: Int64 = BubbleAnalysis.crossStreamWindowNs
 
@@ -167,8 +170,10 @@ public struct CriticalPath: Sendable, Equatable {
       if end > bestEnd || (end == bestEnd && isDevice(e) && !isDevice(cur)) { bestEnd = end; cur = e }
     }
     var start = whi
+    var end = whi
     if cur >= 0 {
       t = bestEnd
+      end = bestEnd
       var visited = Set<Int>()
       while cur >= 0 && t > wlo && visited.insert(cur).inserted {
         let e = cur
@@ -222,6 +227,7 @@ public struct CriticalPath: Sendable, Equatable {
     windowEndNs = whi
     segments = segs.reversed()
     pathStartNs = segments.first?.startNs ?? start
+    pathEndNs = segments.last?.endNs ?? max(end, pathStartNs)
     var by: [Category: Int64] = [:]
     var changes = 0
     for (i, s) in segments.enumerated() {

@@ -27,6 +27,7 @@ public enum TracePalette {
     case .collective: "#ffe3bf"
     case .recv: "#ff8787"
     case .sync: "#d0bfff"
+    case .crossStream: "#c5f6fa"
     case .other: "#f1f3f5"
     }
   }

@@ -187,7 +187,7 @@ struct Report {
                s.event.map { .string(g.kind[$0].name) } ?? .string("wait"), .int(s.startNs), .int(s.durationNs), .string(s.category.rawValue)])
     }
     doc["criticalPath"] = .object([
-      "step": opt(cp.step), "windowStartNs": .int(cp.windowStartNs), "windowEndNs": .int(cp.windowEndNs), "pathStartNs": .int(cp.pathStartNs),
+      "step": opt(cp.step), "windowStartNs": .int(cp.windowStartNs), "windowEndNs": .int(cp.windowEndNs), "pathStartNs": .int(cp.pathStartNs), "pathEndNs": .int(cp.pathEndNs),
       "lengthNs": .int(cp.lengthNs), "rankChanges": .int(cp.rankChanges),
       "byCategoryNs": .object(Dictionary(uniqueKeysWithValues: CriticalPath.Category.allCases.map { ($0.rawValue, .int(cp.byCategoryNs[$0] ?? 0)) })),
       "segments": cpt.json(),

@@ -6,7 +6,7 @@ import Testing
 import TraceModel
 
 /// Compares `text` with the golden file; `RECORD_GOLDENS=1` rewrites it and fails the run.
-private func assertGolden(_ text: String, _ name: String) throws {
+func assertGolden(_ text: String, _ name: String) throws {
   let path = TestPaths.packageRoot + "/Tests/RenderingTests/Goldens/" + name
   if ProcessInfo.processInfo.environment["RECORD_GOLDENS"] != nil {
     try text.write(toFile: path, atomically: true, encoding: .utf8)
