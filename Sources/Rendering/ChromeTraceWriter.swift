@@ -1,3 +1,4 @@
+import Analysis
 import TraceModel
 
 #if canImport(Glibc)
@@ -13,12 +14,50 @@ import TraceModel
 /// (`thread_name` metadata), complete (`X`) events in microseconds with ns fractions. Flow
 /// events link each collective instance's members (`cat: "collective"`). Output is
 /// deterministic (events in graph order, fixed number formatting).
+/// Analyses drawn on top of a timeline in Perfetto: bubbles as slices on their own tracks and the
+/// critical path as slices plus flow arrows between consecutive path events.
+public struct TraceAnnotations: Sendable {
+  public struct Slice: Sendable {
+    public var rank: RankID
+    public var track: String
+    public var name: String
+    public var category: String
+    public var start: Int64
+    public var end: Int64
+  }
+  public var slices: [Slice] = []
+  /// Events of the critical path in time order (graph event indices); drawn as flow arrows.
+  public var flow: [Int] = []
+
+  public init() {}
+
+  /// Bubbles (per stream, `<stream> idle` tracks) and the critical path (`critical path` track).
+  public init(_ g: EventGraph, bubbles: BubbleAnalysis, criticalPath cp: CriticalPath) {
+    for b in bubbles.laneBubbles {
+      slices.append(Slice(rank: RankID(rawValue: Int32(b.rank)), track: g.strings[g.lanes[b.lane].name] + " idle", name: "idle: " + b.cause.rawValue,
+                          category: "bubble", start: b.startNs, end: b.startNs + b.durationNs))
+    }
+    for s in cp.segments {
+      let name = s.event.map { g.strings[g.name[$0]] } ?? "wait"
+      slices.append(Slice(rank: RankID(rawValue: Int32(s.rank)), track: "critical path", name: "\(s.category.rawValue): \(name)",
+                          category: "critical_path", start: s.startNs, end: s.endNs))
+    }
+    var last = -1
+    for s in cp.segments { if let e = s.event, e != last { flow.append(e); last = e } }
+  }
+}
+
 public enum ChromeTraceWriter {
   public struct WriteError: Error, CustomStringConvertible {
     public var description: String
   }
 
   public static func write(graph g: EventGraph, timelines: [(String, Timeline)], to path: String) throws {
+    try write(graph: g, timelines: timelines.map { ($0.0, $0.1, nil) }, to: path)
+  }
+
+  /// As above, with analyses drawn on each timeline that has annotations.
+  public static func write(graph g: EventGraph, timelines: [(String, Timeline, TraceAnnotations?)], to path: String) throws {
     guard let f = fopen(path, "w") else {
       throw WriteError(description: "\(path): cannot write: \(String(cString: strerror(errno)))")
     }
@@ -57,7 +96,7 @@ public enum ChromeTraceWriter {
     var first = true
     func event(_ s: String) { put(first ? s : ",\n" + s); first = false }
     let rankIndex = Dictionary(uniqueKeysWithValues: g.ranks.enumerated().map { ($1.rank, $0) })
-    for (t, (label, tl)) in timelines.enumerated() {
+    for (t, (label, tl, notes)) in timelines.enumerated() {
       let base = t * (g.ranks.count + 1) + 1
       for (i, r) in g.ranks.enumerated() {
         event("{\"ph\": \"M\", \"name\": \"process_name\", \"pid\": \(base + i), \"args\": {\"name\": \"\(esc(label)) rank \(r.rank)\"}}")
@@ -72,6 +111,27 @@ public enum ChromeTraceWriter {
         let pid = base + (rankIndex[g.lanes[lane].rank] ?? 0)
         let dur = max(0, tl.end[e] - tl.start[e])
         event("{\"ph\": \"X\", \"cat\": \"\(g.kind[e].name)\", \"name\": \"\(esc(g.strings[g.name[e]]))\", \"pid\": \(pid), \"tid\": \(lane), \"ts\": \(us(tl.start[e])), \"dur\": \(us(dur))}")
+      }
+      if let notes {
+        // Extra tracks per rank, after the lanes: one per distinct track name, in first-seen order.
+        var trackID: [String: Int] = [:]
+        for s in notes.slices {
+          let key = "\(s.rank.rawValue)/\(s.track)"
+          if trackID[key] == nil {
+            let id = g.lanes.count + trackID.count
+            trackID[key] = id
+            event("{\"ph\": \"M\", \"name\": \"thread_name\", \"pid\": \(base + (rankIndex[s.rank] ?? 0)), \"tid\": \(id), \"args\": {\"name\": \"\(esc(s.track))\"}}")
+          }
+          event("{\"ph\": \"X\", \"cat\": \"\(esc(s.category))\", \"name\": \"\(esc(s.name))\", \"pid\": \(base + (rankIndex[s.rank] ?? 0)), \"tid\": \(trackID[key]!), \"ts\": \(us(s.start)), \"dur\": \(us(max(0, s.end - s.start)))}")
+        }
+        // Critical path: arrows from each path event to the next.
+        var pathID = t * 10_000_000 + 5_000_000
+        for (a, b) in zip(notes.flow, notes.flow.dropFirst()) {
+          pathID += 1
+          let pa = base + (rankIndex[g.rank(of: a)] ?? 0), pb = base + (rankIndex[g.rank(of: b)] ?? 0)
+          event("{\"ph\": \"s\", \"cat\": \"critical_path\", \"name\": \"critical path\", \"id\": \(pathID), \"pid\": \(pa), \"tid\": \(g.lane[a].index), \"ts\": \(us(max(tl.start[a], tl.end[a] - 1)))}")
+          event("{\"ph\": \"f\", \"bp\": \"e\", \"cat\": \"critical_path\", \"name\": \"critical path\", \"id\": \(pathID), \"pid\": \(pb), \"tid\": \(g.lane[b].index), \"ts\": \(us(tl.start[b]))}")
+        }
       }
       // Collective instances as flows from the first member to the others.
       var flowID = t * 10_000_000

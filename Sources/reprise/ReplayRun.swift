@@ -1,3 +1,4 @@
+import Analysis
 import Foundation
 import Rendering
 import Replay
@@ -118,7 +119,11 @@ struct ReplayRun {
   }
 
   func writeTimeline(to path: String) throws {
-    try ChromeTraceWriter.write(graph: plan.graph, timelines: [("measured", measured), ("predicted", predicted)], to: path)
+    let g = plan.graph
+    func notes(_ t: Timeline) -> TraceAnnotations {
+      TraceAnnotations(g, bubbles: BubbleAnalysis(g, timeline: t), criticalPath: CriticalPath(g, timeline: t))
+    }
+    try ChromeTraceWriter.write(graph: g, timelines: [("measured", measured, notes(measured)), ("predicted", predicted, notes(predicted))], to: path)
   }
 }
 
