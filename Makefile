@@ -19,9 +19,12 @@ release: bootstrap
 demo: build
 	.build/debug/reprise demo --traces Traces/kineto --output out
 
-# Unit, importer, differential, fuzz and CLI tests (the CLI tests run the debug binary).
+# Unit, importer, differential, fuzz and CLI tests (the CLI tests run the debug binary), then
+# the Python-side checks: real reports against docs/report.schema.json and the example notebook
+# executed headless (installs tools/notebook/requirements.txt into .venv/ when missing).
 test: build
 	$(SWIFT) test
+	tools/pycheck.sh
 
 # Release-build benchmark of ingestion on a generated ≥200 MB trace (plain and gzip).
 bench: release
@@ -32,4 +35,4 @@ samples:
 	python3 tools/make_sample_traces.py Traces/kineto
 
 clean:
-	rm -rf .build out bench-data
+	rm -rf .build out bench-data .venv

@@ -80,7 +80,30 @@ struct DemoCommand: ParsableCommand {
       }
       let timelineOut = output + "/" + set + ".timeline.json"
       try replay.writeTimeline(to: timelineOut)
-      print("  wrote \(replayOut), \(timelineOut) (open in https://ui.perfetto.dev)\n")
+      print("  wrote \(replayOut), \(timelineOut) (open in https://ui.perfetto.dev)")
+
+      // The report (all analyses, one JSON + one CSV per section) and the diagrams. The first set
+      // is the main job: its files get the plain names (out/report.json, out/*.csv, out/timeline.*).
+      let main = set == sets.first
+      let prefix = output + "/" + (main ? "" : set + ".")
+      let report = try Report(result, inputs: [dir], options: Report.Options(scenario: try Scenario.parse(["compute.scale=0.5"])))
+      try (report.document.encoded(pretty: true) + "\n").write(toFile: prefix + "report.json", atomically: true, encoding: .utf8)
+      let csvDir = main ? output : output + "/" + set + "-csv"
+      let csvFiles = try report.writeCSV(to: csvDir)
+      if main { try replay.writeTimeline(to: output + "/timeline.json") }
+      var drawn: [String] = []
+      for kind in RenderCommand.Kind.allCases {
+        let (dot, engine) = try RenderCommand.dot(kind, result.graph, measured, step: nil, cluster: nil, linkGBps: nil)
+        let file = prefix + kind.rawValue + ".svg"
+        _ = FileManager.default.createFile(atPath: file, contents: Data(try Graphviz.render(dot, format: .svg, engine: engine)))
+        drawn.append(file)
+      }
+      let cp = CriticalPath(result.graph, timeline: measured)
+      print(String(format: "  critical path%@: %.3f ms over %d rank(s) (%d hop(s)): ", cp.step.map { " of step \($0)" } ?? "",
+                   Double(cp.lengthNs) / 1e6, Set(cp.segments.map(\.rank)).count, cp.rankChanges)
+            + CriticalPath.Category.allCases.map { String(format: "%@ %.1f%%", $0.rawValue, 100 * Double(cp.byCategoryNs[$0] ?? 0) / Double(max(cp.lengthNs, 1))) }.joined(separator: ", "))
+      print("  wrote \(prefix)report.json (with what-if compute.scale=0.5), \(csvFiles.count) CSV files in \(csvDir)/" + (main ? ", \(output)/timeline.json" : ""))
+      print("  wrote " + drawn.joined(separator: ", ") + "\n")
     }
     // Pipeline schedules side by side, and the Zero Bubble ZB-H1 diagram.
     let costs = PipelineCosts(stages: 4, forward: Nanoseconds(18_500_000), backward: Nanoseconds(18_100_000),

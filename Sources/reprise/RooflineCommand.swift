@@ -86,7 +86,9 @@ struct RooflineCommand: ParsableCommand {
       }
       return JSONDocument.object(["schema": .string("reprise.roofline/v1"), "hardware": .string(hw.name), "kernels": .int(r.kernels),
                                   "sizedKernels": .int(r.sizedKernels), "unsizedKernels": .int(r.unsizedKernels),
-                                  "byClass": .object(fam), "ops": .array(rowDocs)])
+                                  "byClass": .object(fam), "ops": .array(rowDocs),
+                                  "peakTFLOPs": .object(hw.peakTFLOPs.mapValues { .double($0) }),
+                                  "hbmBandwidthGBps": .double(hw.hbmBandwidthGBps)])
   }
 
   /// Per-class summary lines.
