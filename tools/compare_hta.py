@@ -1,12 +1,19 @@
 #!/usr/bin/env python3
 """Set Reprise's temporal breakdown beside Holistic Trace Analysis' on the same traces.
 
-Usage: tools/compare_hta.py TRACE_DIR [--reprise PATH_TO_REPRISE] [--tolerance-pct 1.0]
+Usage: tools/compare_hta.py TRACE_DIR [--reprise PATH_TO_REPRISE] [--tolerance-pct 1.0] [--idle]
 
 Needs `pip install HolisticTraceAnalysis` (any recent version). Prints one row per rank with
 HTA's and Reprise's span, idle, compute and non-compute time (µs) and the largest difference
 as a percentage of the rank's span; exits 1 when a difference exceeds --tolerance-pct.
+
+With --idle, sets HTA's idle-time breakdown (`get_idle_time_breakdown`: per stream, the gaps
+between consecutive kernels as host_wait / kernel_wait / other) beside the interior per-stream
+bubbles of `reprise report` (leading gap before the stream's first kernel and trailing gap left
+out, as HTA does) and their causes; exits 1 when a stream's total idle differs by more than
+--tolerance-pct of HTA's.
 """
+import collections
 import argparse
 import json
 import subprocess
@@ -37,12 +44,45 @@ def reprise_breakdown(reprise, trace_dir):
             for r in doc["ranks"]}
 
 
+def idle_table(trace_dir, reprise, tolerance_pct):
+    from hta.trace_analysis import TraceAnalysis
+
+    analyzer = TraceAnalysis(trace_dir=trace_dir)
+    ranks = sorted(analyzer.t.get_all_traces().keys())
+    result = analyzer.get_idle_time_breakdown(ranks=ranks, visualize=False, show_idle_interval_stats=False)
+    df = result[0] if isinstance(result, tuple) else result
+    hta = collections.defaultdict(dict)
+    for _, row in df.iterrows():
+        hta[(int(row["rank"]), int(row["stream"]))][row["idle_category"]] = float(row["idle_time"])
+    doc = json.loads(subprocess.run([reprise, "report", trace_dir], capture_output=True, text=True, check=True).stdout)
+    first_start = {b["rank"]: b["spanStartNs"] for b in doc["breakdown"]["ranks"]}
+    ours = collections.defaultdict(lambda: collections.defaultdict(float))
+    for b in doc["bubbles"]["intervals"]:
+        if b["lane"] < 0 or b["nextEvent"] is None or b["startNs"] == first_start[b["rank"]]:
+            continue  # rank-level, trailing, or leading gap
+        ours[(b["rank"], int(b["laneName"].split()[-1]))][b["cause"]] += b["durationNs"] / 1e3
+    print("| rank | stream | idle HTA µs | idle Reprise µs | host_wait HTA | hostLaunch+sync Reprise | crossStream+collective+recv Reprise | kernel_wait+other HTA | other Reprise |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    worst = 0.0
+    for k in sorted(set(hta) | set(ours)):
+        h, o = hta.get(k, {}), ours.get(k, {})
+        th, to = sum(h.values()), sum(o.values())
+        worst = max(worst, abs(th - to) / th * 100 if th else (100.0 if to else 0.0))
+        print(f"| {k[0]} | {k[1]} | {th:.0f} | {to:.0f} | {h.get('host_wait', 0):.0f} | {o.get('hostLaunch', 0) + o.get('sync', 0):.0f} | "
+              f"{o.get('crossStream', 0) + o.get('collective', 0) + o.get('recv', 0):.0f} | {h.get('kernel_wait', 0) + h.get('other', 0):.0f} | {o.get('other', 0):.0f} |")
+    print(f"worst stream idle difference: {worst:.3f}% of HTA's (tolerance {tolerance_pct}%)")
+    sys.exit(0 if worst <= tolerance_pct else 1)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("trace_dir")
     p.add_argument("--reprise", default=".build/release/reprise")
     p.add_argument("--tolerance-pct", type=float, default=1.0)
+    p.add_argument("--idle", action="store_true", help="compare HTA's idle-time breakdown with Reprise's bubbles")
     a = p.parse_args()
+    if a.idle:
+        idle_table(a.trace_dir, a.reprise, a.tolerance_pct)
     hta = hta_breakdown(a.trace_dir)
     ours = reprise_breakdown(a.reprise, a.trace_dir)
     keys = ["span", "idle", "compute", "nonCompute"]
