@@ -74,7 +74,8 @@ public enum TracePalette {
 
 /// A per-rank timeline of one step: one row per device stream, boxes placed and sized by time,
 /// idle gaps drawn as bubble boxes coloured by cause. Work closer together than half a point is
-/// merged into one box so that thousands of microsecond kernels stay readable.
+/// merged into one box so that thousands of microsecond kernels stay readable; labels are cut
+/// to the width of their box.
 public enum TraceTimelineRenderer {
   public static func diagram(_ g: EventGraph, timeline t: Timeline, bubbles: BubbleAnalysis, from lo: Int64, to hi: Int64,
                              title: String, width: Double = 1200) -> TimelineDiagram {
@@ -106,7 +107,10 @@ public enum TraceTimelineRenderer {
       }
       let boxes = merged.map { m -> TimelineDiagram.Box in
         let w = Double(m.e - m.s) * scale
-        let label = w < 50 ? "" : m.n > 1 ? "\(m.n)×" : m.label
+        // About 6 pt per character at font size 9 inside 8 pt margins: cut the label to fit, or drop it.
+        let fits = Int((w - 16) / 6)
+        var label = m.n > 1 ? "\(m.n)×" : m.label
+        if label.count > fits { label = fits >= 6 ? String(label.prefix(fits - 1)) + "…" : "" }
         return TimelineDiagram.Box(start: m.s, end: m.e, label: label, fill: m.fill)
       }
       let lane = g.lanes[l]
