@@ -27,20 +27,14 @@ struct BandwidthCommand: ParsableCommand {
   var json = false
 
   func validate() throws {
-    _ = try link()
-  }
-
-  private func link() throws -> Double? {
-    do { return try linkBandwidth.map { try Scenario.bandwidth("--link-bandwidth", $0) / 1e9 } } catch let e as ScenarioError {
-      throw ValidationError(e.message)
-    }
+    _ = try parseLinkGBps(linkBandwidth)
   }
 
   func run() throws {
     let result = try input.ingest()
     let g = result.graph
     let t = Timeline(measured: g)
-    let a = BandwidthAnalysis(g, timeline: t, linkGBps: try link())
+    let a = BandwidthAnalysis(g, timeline: t, linkGBps: try parseLinkGBps(linkBandwidth))
     if a.instances.isEmpty { throw DataError(message: "\(input.paths.joined(separator: " ")): no collectives or send/recv in the trace") }
     let s = StragglerAnalysis(g, timeline: t)
     print(json ? Self.json(a, s).encoded(pretty: true) : Self.text(a, s))

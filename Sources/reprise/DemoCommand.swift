@@ -69,9 +69,7 @@ struct DemoCommand: ParsableCommand {
         print(run.text().split(separator: "\n").filter { $0.hasPrefix("what-if") || $0.contains("step (slowest rank)") }.joined(separator: "\n"))
       }
       // Roofline of the kernels whose launching ops recorded shapes.
-      let lib = SpecLibrary.locate()
-      if let device = result.graph.ranks.flatMap(\.deviceNames).first, let name = SpecLibrary.hardwareName(forDevice: device),
-         let hw = try? lib.hardware(name) {
+      if let hw = detectHardware(result.graph) {
         let report = KernelRooflineReport.analyze(result.graph, hardware: hw)
         for line in RooflineCommand.summary(report, hardware: hw) { print(line) }
         let rooflineOut = output + "/" + set + ".roofline.json"

@@ -29,6 +29,25 @@ func loadSpec<T>(_ body: () throws -> T) throws -> T {
   }
 }
 
+/// Loads an optional cluster spec; a broken file is a data error (65).
+func loadCluster(_ path: String?) throws -> ClusterSpec? {
+  guard let path else { return nil }
+  do { return try ClusterSpec.load(path) } catch let e as ClusterSpecError { throw DataError(message: e.description) }
+}
+
+/// Parses an optional `--link-bandwidth` into GB/s; a malformed value is a usage error (64).
+func parseLinkGBps(_ value: String?) throws -> Double? {
+  do { return try value.map { try Scenario.bandwidth("--link-bandwidth", $0) / 1e9 } } catch let e as ScenarioError {
+    throw ValidationError(e.message)
+  }
+}
+
+/// The hardware spec of the first GPU the trace names in `deviceProperties`, when Models/ has it.
+func detectHardware(_ graph: EventGraph, _ lib: SpecLibrary = SpecLibrary.locate()) -> HardwareSpec? {
+  guard let device = graph.ranks.flatMap(\.deviceNames).first, let name = SpecLibrary.hardwareName(forDevice: device) else { return nil }
+  return try? lib.hardware(name)
+}
+
 /// Parses `1GiB`, `512MB`, `4096` into bytes.
 func parseBytes(_ s: String) throws -> Double {
   let units: [(String, Double)] = [("GiB", 1_073_741_824), ("MiB", 1_048_576), ("KiB", 1024), ("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3), ("B", 1)]

@@ -53,7 +53,7 @@ struct RenderCommand: ParsableCommand {
     if resolvedFormat == nil {
       throw ValidationError("cannot tell the format from '\(output)'; give --format dot, svg or png")
     }
-    if let linkBandwidth { do { _ = try Scenario.bandwidth("--link-bandwidth", linkBandwidth) } catch let e as ScenarioError { throw ValidationError(e.message) } }
+    _ = try parseLinkGBps(linkBandwidth)
     if width < 200 || width > 20000 { throw ValidationError("--width: 200 to 20000 points") }
   }
 
@@ -63,17 +63,12 @@ struct RenderCommand: ParsableCommand {
   }
 
   func run() throws {
-    let spec: ClusterSpec?
-    if let cluster {
-      do { spec = try ClusterSpec.load(cluster) } catch let e as ClusterSpecError { throw DataError(message: e.description) }
-    } else {
-      spec = nil
-    }
+    let spec = try loadCluster(cluster)
     let result = try input.ingest()
     let g = result.graph
     let t = Timeline(measured: g)
     let (dot, engine) = try Self.dot(kind, g, t, step: step, cluster: spec,
-                                     linkGBps: try linkBandwidth.map { try Scenario.bandwidth("--link-bandwidth", $0) / 1e9 }, width: width)
+                                     linkGBps: try parseLinkGBps(linkBandwidth), width: width)
     let bytes: [UInt8]
     do { bytes = try Graphviz.render(dot, format: resolvedFormat!, engine: engine) } catch let e as Graphviz.RenderError {
       throw DataError(message: "\(output): \(e.description)")
@@ -104,10 +99,7 @@ struct RenderCommand: ParsableCommand {
     case .topology:
       let bw = BandwidthAnalysis(g, timeline: t)
       var link = linkGBps
-      if link == nil, cluster == nil, let device = g.ranks.flatMap(\.deviceNames).first, let name = SpecLibrary.hardwareName(forDevice: device),
-         let hw = try? SpecLibrary.locate().hardware(name) {
-        link = hw.interconnect?.GBpsPerDirection
-      }
+      if link == nil, cluster == nil { link = detectHardware(g)?.interconnect?.GBpsPerDirection }
       return (TopologyRenderer.dot(g, bandwidth: bw, cluster: cluster, linkGBps: link), "dot")
     }
   }

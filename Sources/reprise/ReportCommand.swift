@@ -51,26 +51,19 @@ struct ReportCommand: ParsableCommand {
     do { _ = try Scenario.parse(whatIf) } catch let e as ScenarioError { throw ValidationError(e.description) }
     if !(0...3).contains(zero) { throw ValidationError("--zero: 0, 1, 2 or 3") }
     if tp < 1 || sequence < 1 || microBatch < 1 { throw ValidationError("--tp, --sequence and --micro-batch must be ≥ 1") }
-    if let linkBandwidth { do { _ = try Scenario.bandwidth("--link-bandwidth", linkBandwidth) } catch let e as ScenarioError { throw ValidationError(e.message) } }
+    _ = try parseLinkGBps(linkBandwidth)
   }
 
   func run() throws {
     let lib = specs.library
-    let spec: ClusterSpec?
-    if let cluster {
-      do { spec = try ClusterSpec.load(cluster) } catch let e as ClusterSpecError { throw DataError(message: e.description) }
-    } else {
-      spec = nil
-    }
+    let spec = try loadCluster(cluster)
     let scenario = whatIf.isEmpty && spec == nil ? nil : try Scenario.parse(whatIf, cluster: spec)
     var hw: HardwareSpec? = nil
     if let hardware { hw = try loadSpec { try lib.hardware(hardware) } }
     let result = try input.ingest()
-    if hw == nil, let device = result.graph.ranks.flatMap(\.deviceNames).first, let name = SpecLibrary.hardwareName(forDevice: device) {
-      hw = try? lib.hardware(name)
-    }
+    if hw == nil { hw = detectHardware(result.graph, lib) }
     var options = Report.Options(scenario: scenario, hardware: hw)
-    options.linkGBps = try linkBandwidth.map { try Scenario.bandwidth("--link-bandwidth", $0) / 1e9 }
+    options.linkGBps = try parseLinkGBps(linkBandwidth)
     if let model {
       let m = try loadSpec { try lib.model(model) }
       options.modelMemory = Report.ModelMemory(model: m, sequence: sequence, microBatch: microBatch, tensorParallel: tp,

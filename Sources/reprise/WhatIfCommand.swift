@@ -48,12 +48,7 @@ struct WhatIfCommand: ParsableCommand {
   }
 
   func run() throws {
-    let spec: ClusterSpec?
-    if let cluster {
-      do { spec = try ClusterSpec.load(cluster) } catch let e as ClusterSpecError { throw DataError(message: e.description) }
-    } else {
-      spec = nil
-    }
+    let spec = try loadCluster(cluster)
     let scenario = try Scenario.parse(settings, cluster: spec)
     let result = try input.ingest()
     if let schedule {
