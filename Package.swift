@@ -10,14 +10,18 @@ let package = Package(
     .library(name: "TraceImport", targets: ["TraceImport"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
   ],
   targets: [
     .systemLibrary(name: "CJansson", pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
     .systemLibrary(name: "CGraphviz", pkgConfig: "libgvc", providers: [.apt(["libgraphviz-dev"])]),
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
     .target(name: "TraceModel"),
-    .target(name: "TraceImport", dependencies: ["TraceModel", "CZlib", "CJansson"]),
+    // Chakra execution-trace schema: code generated from Proto/chakra_et_def.proto (tools/gen-chakra-proto.sh).
+    .target(name: "ChakraSchema", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+    .target(name: "TraceImport", dependencies: ["TraceModel", "ChakraSchema", "CZlib", "CJansson",
+                                                .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     .target(name: "CostModels", dependencies: ["TraceModel"]),
     .target(name: "Schedules", dependencies: ["TraceModel", "CostModels"]),
     .target(name: "Replay", dependencies: ["TraceModel", "CostModels"]),

@@ -14,6 +14,8 @@ public struct IngestedFile: Sendable, Equatable {
   public var format: String
   public var stats: KinetoStats
   public var events: Int
+  /// Records per type as the format counts them (Chakra: nodes per `NodeType` name); empty for Kineto.
+  public var recordTypes: [String: Int] = [:]
 }
 
 /// The result of ingesting one run: the linked graph and what was found on the way.
@@ -63,7 +65,7 @@ public enum Ingest {
 
   static func isTraceFileName(_ name: String) -> Bool {
     if name.hasPrefix(".") || name.hasPrefix("._") { return false }
-    return name.hasSuffix(".json") || name.hasSuffix(".json.gz") || name.hasSuffix(".trace.gz")
+    return name.hasSuffix(".json") || name.hasSuffix(".json.gz") || name.hasSuffix(".trace.gz") || name.hasSuffix(".et")
   }
 
   /// The rank a file name states: `rank-3`, `rank3`, `rank_3`, `worker3`, `…_3.json`.
@@ -84,6 +86,11 @@ public enum Ingest {
         if let v = digits(from: i) { return v }
         search = r.upperBound
       }
+    }
+    // Chakra: "all_reduce.3.et"
+    if base.hasSuffix(".et") {
+      let parts = base.dropLast(3).split(separator: ".")
+      if parts.count >= 2, let last = parts.last, last.count <= 6, let v = Int(last) { return v }
     }
     // "…_3.json", "…-3.json.gz", "…_3.pt.trace.json"
     var stem = base
@@ -139,6 +146,34 @@ public enum Ingest {
     try readKineto(path, progress: nil).0.stats
   }
 
+  /// The importer whose sniff accepts the first bytes of `path`, nil when none does.
+  static func sniffFormat(_ path: String) throws -> (any TraceImporter.Type)? {
+    let source = try ByteSource(path: path, chunkSize: TraceFormatDescriptor.sniffLength)
+    let n = min(source.count, TraceFormatDescriptor.sniffLength)
+    return n == 0 ? nil : TraceFormats.detect(UnsafeBufferPointer(start: source.buffer, count: n))
+  }
+
+  /// Reads one Chakra protobuf file as one rank (its rank from the file name, `name.N.et`).
+  static func readChakra(_ path: String, single: Bool) throws -> (IngestedFile, EventGraph, Diagnostics) {
+    let file = try ChakraProtobufImporter.decode(path: path)
+    var diags = Diagnostics()
+    let rank: Int
+    if let r = rankFromFileName(path) {
+      rank = r
+    } else if single {
+      rank = 0
+      diags.note("ingest.rankDefault", "no rank in the file name (name.N.et); treated as rank 0", at: TraceLocation(file: path))
+    } else {
+      throw TraceImportError.unknownRank(file: path)
+    }
+    let graph = ChakraProtobufImporter.build(file, path: path, rank: RankID(rank), diagnostics: &diags)
+    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
+    let ingested = IngestedFile(path: path, rank: RankID(rank), bytesOnDisk: size, decompressedBytes: size, isGzip: false,
+                                format: ChakraProtobufImporter.descriptor.name, stats: KinetoStats(), events: graph.eventCount,
+                                recordTypes: ChakraProtobufImporter.countByType(file))
+    return (ingested, graph, diags)
+  }
+
   /// Tokenizes an in-memory document (tests, fuzzing); returns its stats.
   public static func kinetoStats(bytes: [UInt8], file: String = "<memory>") throws -> KinetoStats {
     var parser = KinetoParser(source: ByteSource(bytes: bytes, file: file))
@@ -176,6 +211,9 @@ public enum Ingest {
     DispatchQueue.concurrentPerform(iterations: files.count) { i in
       let path = files[i]
       results.items[i] = Result {
+        let format = try sniffFormat(path)
+        // A `.et` that does not look like Chakra 0.0.4 is decoded anyway, for an error with its offset.
+        if format == ChakraProtobufImporter.self || (format == nil && path.hasSuffix(".et")) { return try readChakra(path, single: single) }
         let (trace, isGzip) = try readKineto(path, progress: progress)
         clock.lap("parse \(path)")
         var diags = trace.diagnostics

@@ -21,7 +21,7 @@ protocol TraceImporter: Sendable {
 /// The registry of formats, in sniffing order. Detection stays separate from reading.
 enum TraceFormats {
   static let all: [any TraceImporter.Type] = [
-    PyTorchETRecognizer.self, ChakraJSONRecognizer.self, RocprofRecognizer.self, KinetoImporter.self,
+    ChakraProtobufImporter.self, PyTorchETRecognizer.self, ChakraJSONRecognizer.self, RocprofRecognizer.self, KinetoImporter.self,
   ]
 
   /// The first registered format whose sniff accepts `prefix`.

@@ -16,11 +16,13 @@ enum IngestReport {
     for (rank, off) in r.link.clockOffsets { offsets[String(rank.rawValue)] = .int(off) }
     let d = r.diagnostics
     let files: [JSONDocument] = r.files.map { f in
-      .object([
+      var o: [String: JSONDocument] = [
         "path": .string(f.path), "rank": .int(Int64(f.rank.rawValue)), "bytes": .int(f.bytesOnDisk),
         "decompressedBytes": .int(f.decompressedBytes),
         "gzip": .bool(f.isGzip), "events": .int(f.events), "format": .string(f.format),
-      ])
+      ]
+      if !f.recordTypes.isEmpty { o["recordTypes"] = .object(f.recordTypes.mapValues { .int($0) }) }
+      return .object(o)
     }
     return .object([
       "schema": .string("reprise.ingest/v1"),

@@ -14,7 +14,7 @@ struct Reprise: ParsableCommand {
       Reads PyTorch profiler (Kineto) traces of one or many ranks into one event graph.
       Exit codes: 0 ok, 64 bad flags, 65 bad input data, 1 other failure.
       """,
-    subcommands: [IngestCommand.self, BreakdownCommand.self, BandwidthCommand.self, ReplayCommand.self, WhatIfCommand.self, ScheduleCommand.self, ModelCommand.self, ReportCommand.self, DiffCommand.self, RenderCommand.self, DemoCommand.self, BenchCommand.self])
+    subcommands: [IngestCommand.self, BreakdownCommand.self, BandwidthCommand.self, ReplayCommand.self, WhatIfCommand.self, ScheduleCommand.self, ModelCommand.self, ReportCommand.self, DiffCommand.self, RenderCommand.self, ExportCommand.self, DemoCommand.self, BenchCommand.self])
 
   /// Runs the CLI and maps errors to exit codes in one place.
   static func main() {

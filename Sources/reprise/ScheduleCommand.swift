@@ -3,6 +3,7 @@ import Foundation
 import Rendering
 import Replay
 import Schedules
+import TraceImport
 import TraceModel
 
 struct ScheduleCommand: ParsableCommand {
@@ -77,6 +78,7 @@ struct ScheduleRun: ParsableCommand {
   @Option(name: .shortAndLong, help: "Write the diagram: .svg, .png or .dot.") var output: String?
   @Option(help: "PipeOffload: fraction of activations moved to host memory (0…1).") var offloadRatio: Double?
   @Option(help: "PCIe bandwidth per direction for the offload (e.g. 32GB/s).") var pcie = "32GB/s"
+  @Option(help: "Also write the schedule as Chakra execution traces (one NAME.STAGE.et per stage) into this directory.") var chakra: String?
 
   func run() throws {
     var r: ScheduleResult
@@ -95,6 +97,11 @@ struct ScheduleRun: ParsableCommand {
       guard let format = Graphviz.Format(rawValue: ext) else { throw ValidationError("-o \(output): expected .svg, .png or .dot") }
       let bytes = try Graphviz.render(ScheduleRenderer.diagram(r).dot(), format: format, engine: "nop")
       guard FileManager.default.createFile(atPath: output, contents: Data(bytes)) else { throw ValidationError("cannot write \(output)") }
+    }
+    if let chakra {
+      let g = r.eventGraph()
+      let summary = try ChakraExporter.write(g, timeline: Timeline(measured: g), to: chakra, name: r.name)
+      printError("wrote \(summary.files.count) Chakra file(s), \(summary.nodes) nodes, to \(chakra)/")
     }
     if json {
       print(scheduleJSON(r).encoded(pretty: true))

@@ -1,3 +1,4 @@
+import Foundation
 import CostModels
 import TestSupport
 import Testing
@@ -91,4 +92,29 @@ func identityReplayMatchesMeasuredSteps(path: String) throws {
   for name in ["dgx-h100-4node", "v100-dgx1"] {
     #expect(throws: Never.self) { try ClusterSpec.load(TestPaths.packageRoot + "/Models/clusters/\(name).json") }
   }
+}
+
+/// Export to Chakra, re-import, replay: the job step time matches the original replay within
+/// 0.1 % (µs rounding of start times and durations is all that differs).
+@Test(arguments: TestPaths.traceSets(shared: ["/param/et_replay/tests/inputs/dlrm_kineto.tar.gz.d/dlrm_kineto"]))
+func chakraRoundTripKeepsTheStepTime(path: String) throws {
+  let g = try Ingest.run(paths: [path]).graph
+  let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-chakra-\(UUID().uuidString)").path
+  defer { try? FileManager.default.removeItem(atPath: dir) }
+  let summary = try ChakraExporter.write(g, timeline: Timeline(measured: g), to: dir)
+  #expect(summary.files.count == g.ranks.count && summary.droppedDependencies == 0)
+  let back = try Ingest.run(paths: [dir])
+  #expect(back.diagnostics.count(of: .error) == 0 && back.graph.ranks.count == g.ranks.count)
+  #expect(back.graph.instances.count == g.instances.count && back.graph.steps.count == g.steps.count)
+  #expect(back.graph.p2p.filter { $0.match != nil }.count == g.p2p.filter { $0.match != nil }.count)
+  func step(_ graph: EventGraph) throws -> Double {
+    let plan = ReplayPlan(graph)
+    let t = try Replayer().replay(plan)
+    let steps = StepMetrics.stepTimes(plan, measured: Timeline(measured: graph), predicted: t)
+    var byStep: [Int: Int64] = [:]
+    for s in steps { byStep[s.step ?? -1] = max(byStep[s.step ?? -1] ?? 0, s.predicted.rawValue) }
+    return Double(byStep.values.reduce(0, +)) / Double(max(byStep.count, 1))
+  }
+  let a = try step(g), b = try step(back.graph)
+  #expect(abs(b - a) / a < 0.001, "\(path): \(a) → \(b)")
 }
