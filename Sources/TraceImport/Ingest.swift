@@ -24,6 +24,8 @@ public struct IngestResult: Sendable {
   public var files: [IngestedFile]
   public var diagnostics: Diagnostics
   public var link: LinkSummary
+  /// Host execution traces linked with their rank's Kineto trace.
+  public var etLinks: [ETLinkSummary] = []
   /// Total bytes read from disk.
   public var inputBytes: Int64 { files.reduce(0) { $0 + $1.bytesOnDisk } }
 }
@@ -118,9 +120,10 @@ public enum Ingest {
       let found = source.isGzip ? "gzip data that is not JSON (first byte 0x\(String(b, radix: 16)))" : "binary data (first byte 0x\(String(b, radix: 16)))"
       throw TraceImportError.unrecognizedFormat(file: path, found: found)
     }
-    guard format.descriptor.isSupported else {
+    guard format == KinetoImporter.self else {
       throw TraceImportError.unsupportedFormat(file: path, format: format.descriptor.name,
-                                               hint: "this build reads Kineto/Chrome trace JSON (.json, .json.gz)")
+                                               hint: format.descriptor.isSupported ? "this reader takes Kineto/Chrome trace JSON; `reprise ingest` reads the other formats"
+                                                 : "this build reads Kineto/Chrome trace JSON, Chakra .et and PyTorch execution traces")
     }
     let size = source.fileSize
     let file = path
@@ -191,29 +194,47 @@ public enum Ingest {
     return (g, d)
   }
 
+  /// What one input file parsed into: a rank's graph, or a host execution trace to link.
+  enum Parsed {
+    case graph(IngestedFile, EventGraph, Diagnostics)
+    case executionTrace(path: String, ExecutionTrace, bytes: Int64)
+  }
+
   private final class Results: @unchecked Sendable {
-    var items: [Result<(IngestedFile, EventGraph, Diagnostics), any Error>?]
+    var items: [Result<Parsed, any Error>?]
     init(_ n: Int) { items = Array(repeating: nil, count: n) }
   }
 
   /// Ingests files and directories of one run into one linked graph.
   ///
-  /// Files parse in parallel (one task per file). Each file's rank comes from
-  /// `distributedInfo.rank`, else its name; a lone file without either is rank 0.
+  /// Files parse in parallel (one task per file), each as the format its first bytes say
+  /// (Kineto JSON, Chakra protobuf, PyTorch host execution trace). Each file's rank comes from
+  /// `distributedInfo.rank`, else its name; a lone file without either is rank 0. A host
+  /// execution trace joins the Kineto trace of its rank (by name, or the only one given) and is
+  /// linked with it (`ETLinker`); alone it becomes its rank's graph.
   /// - Throws: `TraceImportError` for unreadable, malformed or unsupported input, unknown or
   ///   duplicate ranks. Recoverable problems are in `diagnostics`.
   public static func run(paths: [String], options: IngestOptions = IngestOptions()) throws -> IngestResult {
     let files = try expand(paths)
     let clock = PhaseClock()
     let results = Results(files.count)
-    let single = files.count == 1
+    let formats = try files.map { try sniffFormat($0) }
+    let single = formats.filter { $0 != PyTorchETRecognizer.self }.count <= 1
     let progress = options.progress
     DispatchQueue.concurrentPerform(iterations: files.count) { i in
       let path = files[i]
+      let format = formats[i]
       results.items[i] = Result {
-        let format = try sniffFormat(path)
         // A `.et` that does not look like Chakra 0.0.4 is decoded anyway, for an error with its offset.
-        if format == ChakraProtobufImporter.self || (format == nil && path.hasSuffix(".et")) { return try readChakra(path, single: single) }
+        if format == ChakraProtobufImporter.self || (format == nil && path.hasSuffix(".et")) {
+          let (f, g, d) = try readChakra(path, single: single)
+          return .graph(f, g, d)
+        }
+        if format == PyTorchETRecognizer.self {
+          let et = try ExecutionTrace.read(path)
+          let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
+          return .executionTrace(path: path, et, bytes: size)
+        }
         let (trace, isGzip) = try readKineto(path, progress: progress)
         clock.lap("parse \(path)")
         var diags = trace.diagnostics
@@ -236,14 +257,46 @@ public enum Ingest {
         let file = IngestedFile(path: path, rank: RankID(rank), bytesOnDisk: trace.inputBytes,
                                 decompressedBytes: trace.decompressedBytes, isGzip: isGzip, format: KinetoImporter.descriptor.name,
                                 stats: trace.stats, events: graph.eventCount)
-        return (file, graph, diags)
+        return .graph(file, graph, diags)
       }
     }
     var ingested: [(IngestedFile, EventGraph, Diagnostics)] = []
+    var traces: [(path: String, et: ExecutionTrace, bytes: Int64)] = []
     for r in results.items {
       switch r! {
-      case .success(let v): ingested.append(v)
+      case .success(.graph(let f, let g, let d)): ingested.append((f, g, d))
+      case .success(.executionTrace(let path, let et, let bytes)): traces.append((path, et, bytes))
       case .failure(let e): throw e
+      }
+    }
+    // Execution traces: link with their rank's graph, or stand alone.
+    var etLinks: [ETLinkSummary] = []
+    var etFiles: [IngestedFile] = []
+    for (path, et, bytes) in traces {
+      var diags = Diagnostics()
+      let rank: Int
+      if let r = rankFromFileName(path) {
+        rank = r
+      } else if ingested.count == 1 && traces.count == 1 {
+        rank = Int(ingested[0].0.rank.rawValue)
+        diags.note("et.rankFromKineto", "no rank in the file name; linked with the only Kineto trace given (rank \(rank))", at: TraceLocation(file: path))
+      } else if ingested.isEmpty && traces.count == 1 {
+        rank = 0
+      } else {
+        throw TraceImportError.unknownRank(file: path)
+      }
+      let file = IngestedFile(path: path, rank: RankID(rank), bytesOnDisk: bytes, decompressedBytes: bytes, isGzip: false,
+                              format: PyTorchETRecognizer.descriptor.name, stats: KinetoStats(), events: et.nodes.count,
+                              recordTypes: ["nodes": et.nodes.count])
+      if let k = ingested.firstIndex(where: { $0.0.rank == RankID(rank) }) {
+        let (g, summary) = ETLinker.link(ingested[k].1, et, file: path, rank: RankID(rank), diagnostics: &diags)
+        ingested[k].1 = g
+        ingested[k].2.append(contentsOf: diags)
+        etLinks.append(summary)
+        etFiles.append(file)
+      } else {
+        let g = ETLinker.graph(et, file: path, rank: RankID(rank), diagnostics: &diags)
+        ingested.append((file, g, diags))
       }
     }
     var byRank: [RankID: [String]] = [:]
@@ -264,7 +317,8 @@ public enum Ingest {
       }
       clock.lap("validate")
     }
-    return IngestResult(graph: graph, files: ingested.map(\.0), diagnostics: diagnostics, link: link)
+    return IngestResult(graph: graph, files: (ingested.map(\.0) + etFiles).sorted { ($0.rank, $0.path) < ($1.rank, $1.path) },
+                        diagnostics: diagnostics, link: link, etLinks: etLinks.sorted { $0.rank < $1.rank })
   }
 }
 

@@ -68,9 +68,10 @@ struct KinetoImporter: TraceImporter {
   }
 }
 
-/// PyTorch host execution trace JSON (ExecutionTraceObserver): recognized, imported by a later issue.
+/// PyTorch host execution trace JSON (ExecutionTraceObserver), read by `ExecutionTrace` and linked
+/// with the rank's Kineto trace by `ETLinker`.
 struct PyTorchETRecognizer: TraceImporter {
-  static let descriptor = TraceFormatDescriptor(name: "PyTorch host execution trace (ET) JSON", nativeTimeUnit: "µs", isSupported: false)
+  static let descriptor = TraceFormatDescriptor(name: "PyTorch host execution trace (ET) JSON", nativeTimeUnit: "µs", isSupported: true)
   static func sniff(prefix: UnsafeBufferPointer<UInt8>) -> Bool {
     TraceFormats.firstByte(prefix) == UInt8(ascii: "{") && TraceFormats.contains(prefix, "\"nodes\"")
       && TraceFormats.contains(prefix, "\"schema\"") && !TraceFormats.contains(prefix, "\"traceEvents\"")

@@ -45,6 +45,10 @@ enum IngestReport {
         "dataLoss": .int(d.count(of: .dataLoss)), "error": .int(d.count(of: .error)),
       ]),
       "inputBytes": .int(r.inputBytes),
+      "executionTraces": .array(r.etLinks.map { l in
+        .object(["rank": .int(l.rank), "file": .string(l.file), "ops": .int(l.etOps), "matchedOps": .int(l.matchedOps),
+                 "kernels": .int(l.kernels), "kernelsWithParent": .int(l.kernelsWithParent), "dataEdges": .int(l.dataEdges)])
+      }),
     ])
   }
 
@@ -70,6 +74,10 @@ enum IngestReport {
     if g.ranks.count > 1 {
       let offs = l.clockOffsets.sorted { $0.key < $1.key }.map { "r\($0.key): \($0.value)" }.joined(separator: ", ")
       lines.append("  clock offsets \(l.clockAligned ? "applied" : "estimated, not applied (below 20 µs)") [ns] \(offs)")
+    }
+    for l in r.etLinks {
+      lines.append(String(format: "  exec. trace   rank %d: %d of %d ops linked to Kineto ops (%.1f%%), %d of %d kernels with their parent op (%.1f%%), %d data deps",
+                          l.rank, l.matchedOps, l.etOps, 100 * l.opFraction, l.kernelsWithParent, l.kernels, 100 * l.kernelFraction, l.dataEdges))
     }
     let d = r.diagnostics
     lines.append("  diagnostics   \(d.count(of: .error)) errors, \(d.count(of: .warning)) warnings, \(d.count(of: .dataLoss)) data loss, \(d.count(of: .note)) notes\(d.count(of: .note) > 0 ? " (-v shows notes)" : "")")

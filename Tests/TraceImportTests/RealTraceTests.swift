@@ -12,7 +12,7 @@ let notTraces: Set<String> = ["tracelens/tests/traces/inference/vllm_decode_full
 let kinetoFiles: [String] = {
   guard let root = TestPaths.sharedTraces else { return [] }
   return TestPaths.jsonFiles(under: root).filter { path in
-    (try? Ingest.detectFormat(path))?.isSupported == true && !notTraces.contains(relative(path))
+    (try? Ingest.detectFormat(path))?.name == KinetoImporter.descriptor.name && !notTraces.contains(relative(path))
   }
 }()
 
@@ -53,13 +53,30 @@ func tokenizerAgreesWithJansson(path: String) throws {
   }
 }
 
+/// Every PyTorch host execution trace JSON in ../shared/traces, by sniffing.
+let executionTraceFiles: [String] = {
+  guard let root = TestPaths.sharedTraces else { return [] }
+  return TestPaths.jsonFiles(under: root).filter { (try? Ingest.detectFormat($0))?.name == PyTorchETRecognizer.descriptor.name }
+}()
+
 @Test func otherFormatsAreRecognizedNotMisread() throws {
   guard let root = TestPaths.sharedTraces else { return }
   let et = try Ingest.detectFormat(root + "/param/et_replay/tests/inputs/linear_et.json.gz")
-  #expect(et.name.contains("execution trace") && !et.isSupported)
+  #expect(et.name.contains("execution trace") && et.isSupported)
   let chakra = try Ingest.detectFormat(root + "/chakra/tests/data/json_trace.tar.gz.d/jsonData/small_chakra.0.json")
   #expect(chakra.name.contains("Chakra") && !chakra.isSupported)
-  #expect(throws: TraceImportError.self) { try Ingest.run(paths: [root + "/param/et_replay/tests/inputs/linear_et.json.gz"]) }
+  #expect(throws: TraceImportError.self) { try Ingest.run(paths: [root + "/chakra/tests/data/json_trace.tar.gz.d/jsonData/small_chakra.0.json"]) }
+  #expect(executionTraceFiles.count >= 15, "found \(executionTraceFiles.count) execution traces")
+}
+
+/// Every host execution trace (schemas 1.0.1 to 1.1.1-chakra.0.0.4, ET+) imports on its own:
+/// one event per node, no errors, a valid graph.
+@Test(arguments: executionTraceFiles)
+func everyExecutionTraceImports(path: String) throws {
+  let r = try Ingest.run(paths: [path])
+  let et = try ExecutionTrace.read(path)
+  #expect(r.diagnostics.count(of: .error) == 0 && r.graph.validate().isEmpty, "\(relative(path))")
+  #expect(r.graph.eventCount == et.nodes.count && et.nodes.count > 0)
 }
 
 @Test func dlrmEightRanksMatchEveryCollective() throws {

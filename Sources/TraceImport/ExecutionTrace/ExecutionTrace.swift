@@ -1,0 +1,147 @@
+import CJansson
+import CZlib
+import Foundation
+import TraceModel
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// A PyTorch host execution trace (`ExecutionTraceObserver`, JSON, plain or gzip), schema
+/// versions 1.0.1 through 1.1.1-chakra.0.0.4:
+/// - 1.0.1: flat node fields `parent`, `rf_id`, `tid`, `inputs` (values), `input_shapes`,
+///   `input_types`, `outputs`, …;
+/// - 1.0.2+: `ctrl_deps` (the parent), `attrs: [{name, type, value}]` (rf_id, tid, …),
+///   `inputs/outputs: {values, shapes, types}`;
+/// - "ET+" (Chakra's trace_link output) adds `ts`/`dur` (µs) to nodes.
+/// Tensor inputs and outputs are `[tensor id, storage id, offset, elements, element size, device]`.
+public struct ExecutionTrace: Sendable {
+  public struct Node: Sendable {
+    public var id: Int64
+    public var name: String
+    /// The enclosing node (`parent` / `ctrl_deps`), or -1.
+    public var parent: Int64
+    /// Record-function id: the op's entry order.
+    public var rfID: Int64?
+    public var tid: Int64
+    /// Ids of the tensors read and written (data dependencies follow tensor identity).
+    public var inputTensors: [Int64]
+    public var outputTensors: [Int64]
+    /// µs, when the trace carries them (ET+).
+    public var ts: Double?
+    public var dur: Double?
+    /// Kineto category of ET+ nodes merged from the Kineto trace (`kernel`, `cpu_op`, …).
+    public var category: String?
+  }
+
+  public var schema: String
+  public var pid: Int64?
+  public var nodes: [Node]
+
+  /// The profiler's per-thread root nodes (`[pytorch|profiler|execution_graph|thread]`,
+  /// `…|execution_trace|thread]`) and the process-group record, which no profiler op matches.
+  public static func isRoot(_ name: String) -> Bool {
+    name.hasPrefix("[pytorch|profiler|execution_") || name == "## process_group:init ##"
+  }
+
+  /// Reads and parses `path`.
+  /// - Throws: `TraceImportError` naming the file and byte offset (JSON errors) or node index.
+  public static func read(_ path: String) throws -> ExecutionTrace {
+    try parse(try readAllBytes(path), file: path)
+  }
+
+  static func readAllBytes(_ path: String) throws -> [UInt8] {
+    guard let gz = gzopen(path, "rb") else { throw TraceImportError.unreadable(file: path, reason: String(cString: strerror(errno))) }
+    defer { gzclose(gz) }
+    var out: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 20)
+    while true {
+      let n = chunk.withUnsafeMutableBytes { gzread(gz, $0.baseAddress, UInt32($0.count)) }
+      if n < 0 { throw TraceImportError.malformed(TraceLocation(file: path, byteOffset: Int64(out.count)), expected: "gzip data", found: "a corrupt stream") }
+      if n == 0 { break }
+      out.append(contentsOf: chunk[0..<Int(n)])
+    }
+    return out
+  }
+
+  public static func parse(_ data: [UInt8], file: String) throws -> ExecutionTrace {
+    var err = json_error_t()
+    // JSON_DECODE_INT_AS_REAL is not set: ids are integers; huge values fail cleanly below.
+    let root = data.withUnsafeBufferPointer { buf in
+      buf.baseAddress.map { p in p.withMemoryRebound(to: CChar.self, capacity: buf.count) { cj_loadb($0, buf.count, 0, &err) } } ?? nil
+    }
+    guard let root else {
+      let text = withUnsafeBytes(of: err.text) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+      throw TraceImportError.malformed(TraceLocation(file: file, byteOffset: Int64(err.position)), expected: "JSON (an execution trace)", found: text)
+    }
+    defer { cj_decref(root) }
+    guard cj_typeof(root) == JSON_OBJECT, let nodes = json_object_get(root, "nodes"), cj_typeof(nodes) == JSON_ARRAY else {
+      throw TraceImportError.missingField("nodes", at: TraceLocation(file: file, byteOffset: 0))
+    }
+    func string(_ o: UnsafeMutablePointer<json_t>?, _ k: String) -> String? {
+      guard let v = json_object_get(o, k), cj_typeof(v) == JSON_STRING else { return nil }
+      return String(cString: json_string_value(v))
+    }
+    func int(_ v: UnsafeMutablePointer<json_t>?) -> Int64? {
+      switch cj_typeof(v) {
+      case JSON_INTEGER: return Int64(json_integer_value(v))
+      case JSON_REAL: let d = json_real_value(v); return d.isFinite && abs(d) < 9e18 ? Int64(d) : nil
+      default: return nil
+      }
+    }
+    func number(_ v: UnsafeMutablePointer<json_t>?) -> Double? {
+      switch cj_typeof(v) {
+      case JSON_INTEGER: return Double(json_integer_value(v))
+      case JSON_REAL: return json_real_value(v)
+      default: return nil
+      }
+    }
+    /// Tensor ids of the tensor values in an inputs/outputs list (nested lists of tensors too).
+    func tensors(_ list: UnsafeMutablePointer<json_t>?, into out: inout [Int64]) {
+      guard cj_typeof(list) == JSON_ARRAY else { return }
+      for i in 0..<json_array_size(list) {
+        let v = json_array_get(list, i)
+        guard cj_typeof(v) == JSON_ARRAY else { continue }
+        let n = json_array_size(v)
+        if n == 6, cj_typeof(json_array_get(v, 5)) == JSON_STRING, let tid = int(json_array_get(v, 0)) {
+          out.append(tid)
+        } else {
+          tensors(v, into: &out)
+        }
+      }
+    }
+    var out = ExecutionTrace(schema: string(root, "schema") ?? "unknown", pid: int(json_object_get(root, "pid")), nodes: [])
+    let count = json_array_size(nodes)
+    out.nodes.reserveCapacity(count)
+    for i in 0..<count {
+      let n = json_array_get(nodes, i)
+      guard cj_typeof(n) == JSON_OBJECT else {
+        throw TraceImportError.malformed(TraceLocation(file: file, eventIndex: i), expected: "a node object", found: "another JSON value")
+      }
+      guard let id = int(json_object_get(n, "id")) else { throw TraceImportError.missingField("id", at: TraceLocation(file: file, eventIndex: i)) }
+      var node = Node(id: id, name: string(n, "name") ?? "", parent: int(json_object_get(n, "parent")) ?? int(json_object_get(n, "ctrl_deps")) ?? -1,
+                      rfID: int(json_object_get(n, "rf_id")), tid: int(json_object_get(n, "tid")) ?? 0,
+                      inputTensors: [], outputTensors: [], ts: number(json_object_get(n, "ts")), dur: number(json_object_get(n, "dur")),
+                      category: string(n, "cat"))
+      if let attrs = json_object_get(n, "attrs"), cj_typeof(attrs) == JSON_ARRAY {
+        for k in 0..<json_array_size(attrs) {
+          let a = json_array_get(attrs, k)
+          switch string(a, "name") {
+          case "rf_id": node.rfID = int(json_object_get(a, "value"))
+          case "tid": node.tid = int(json_object_get(a, "value")) ?? node.tid
+          default: break
+          }
+        }
+      }
+      for (key, isInput) in [("inputs", true), ("outputs", false)] {
+        var list = json_object_get(n, key)
+        if cj_typeof(list) == JSON_OBJECT { list = json_object_get(list, "values") }
+        if isInput { tensors(list, into: &node.inputTensors) } else { tensors(list, into: &node.outputTensors) }
+      }
+      out.nodes.append(node)
+    }
+    return out
+  }
+}
