@@ -89,9 +89,9 @@ public enum Ingest {
         search = r.upperBound
       }
     }
-    // Chakra: "all_reduce.3.et"
-    if base.hasSuffix(".et") {
-      let parts = base.dropLast(3).split(separator: ".")
+    // Chakra: "all_reduce.3.et", "chakra.0.json"
+    for ext in [".et", ".json"] where base.hasSuffix(ext) {
+      let parts = base.dropLast(ext.count).split(separator: ".")
       if parts.count >= 2, let last = parts.last, last.count <= 6, let v = Int(last) { return v }
     }
     // "…_3.json", "…-3.json.gz", "…_3.pt.trace.json"
@@ -157,8 +157,8 @@ public enum Ingest {
   }
 
   /// Reads one Chakra protobuf file as one rank (its rank from the file name, `name.N.et`).
-  static func readChakra(_ path: String, single: Bool) throws -> (IngestedFile, EventGraph, Diagnostics) {
-    let file = try ChakraProtobufImporter.decode(path: path)
+  static func readChakra(_ path: String, single: Bool, json: Bool = false) throws -> (IngestedFile, EventGraph, Diagnostics) {
+    let file = json ? try ChakraJSONImporter.decode(path: path) : try ChakraProtobufImporter.decode(path: path)
     var diags = Diagnostics()
     let rank: Int
     if let r = rankFromFileName(path) {
@@ -172,7 +172,8 @@ public enum Ingest {
     let graph = ChakraProtobufImporter.build(file, path: path, rank: RankID(rank), diagnostics: &diags)
     let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
     let ingested = IngestedFile(path: path, rank: RankID(rank), bytesOnDisk: size, decompressedBytes: size, isGzip: false,
-                                format: ChakraProtobufImporter.descriptor.name, stats: KinetoStats(), events: graph.eventCount,
+                                format: json ? ChakraJSONRecognizer.descriptor.name : ChakraProtobufImporter.descriptor.name,
+                                stats: KinetoStats(), events: graph.eventCount,
                                 recordTypes: ChakraProtobufImporter.countByType(file))
     return (ingested, graph, diags)
   }
@@ -226,8 +227,8 @@ public enum Ingest {
       let format = formats[i]
       results.items[i] = Result {
         // A `.et` that does not look like Chakra 0.0.4 is decoded anyway, for an error with its offset.
-        if format == ChakraProtobufImporter.self || (format == nil && path.hasSuffix(".et")) {
-          let (f, g, d) = try readChakra(path, single: single)
+        if format == ChakraProtobufImporter.self || format == ChakraJSONRecognizer.self || (format == nil && path.hasSuffix(".et")) {
+          let (f, g, d) = try readChakra(path, single: single, json: format == ChakraJSONRecognizer.self)
           return .graph(f, g, d)
         }
         if format == PyTorchETRecognizer.self {

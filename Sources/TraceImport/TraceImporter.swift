@@ -78,9 +78,9 @@ struct PyTorchETRecognizer: TraceImporter {
   }
 }
 
-/// Chakra execution trace converted to JSON (`workload_graph`).
+/// Chakra execution trace converted to JSON (`workload_graph`), read by `ChakraJSONImporter`.
 struct ChakraJSONRecognizer: TraceImporter {
-  static let descriptor = TraceFormatDescriptor(name: "Chakra execution trace JSON", nativeTimeUnit: "µs", isSupported: false)
+  static let descriptor = TraceFormatDescriptor(name: "Chakra execution trace JSON", nativeTimeUnit: "µs", isSupported: true)
   static func sniff(prefix: UnsafeBufferPointer<UInt8>) -> Bool {
     TraceFormats.firstByte(prefix) == UInt8(ascii: "{") && TraceFormats.contains(prefix, "\"workload_graph\"")
   }

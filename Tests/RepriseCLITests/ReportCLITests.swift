@@ -112,3 +112,26 @@ private func object(_ text: String) throws -> [String: Any] {
   #expect(path.contains { $0["ph"] as? String == "X" } && path.contains { $0["ph"] as? String == "s" } && path.contains { $0["ph"] as? String == "f" })
   #expect(events.contains { $0["ph"] as? String == "M" && ($0["args"] as? [String: Any])?["name"] as? String == "critical path" })
 }
+
+@Test func exportChakraWritesRanksThatReimport() throws {
+  let dir = tempDir("chakra")
+  defer { try? FileManager.default.removeItem(atPath: dir) }
+  let r = try reprise("export", "chakra", pipeline, "-o", dir + "/pp")
+  #expect(r.status == 0 && r.stdout.contains("wrote 2 file(s)"), "\(r.stderr)")
+  #expect(FileManager.default.fileExists(atPath: dir + "/pp/reprise.0.et") && FileManager.default.fileExists(atPath: dir + "/pp/reprise.1.et"))
+  let back = try reprise("replay", dir + "/pp")
+  #expect(back.status == 0 && back.stdout.contains("measured 39.869 ms, predicted 39.869 ms"), "\(back.stdout)")
+  let w = try reprise("export", "chakra", ddp, "-o", dir + "/w", "--name", "ddp", "--whatif", "compute.scale=0.5")
+  #expect(w.status == 0 && w.stdout.contains("under compute.scale=0.5"))
+  let ws = try reprise("replay", dir + "/w")
+  #expect(ws.status == 0 && ws.stdout.contains("measured 14.27"), "\(ws.stdout)")
+  let sched = try reprise("schedule", "run", "zb-h1", "--stages", "2", "--microbatches", "4", "--forward", "1ms", "--backward", "1ms",
+                          "--weight", "1ms", "--chakra", dir + "/zb")
+  #expect(sched.status == 0 && FileManager.default.fileExists(atPath: dir + "/zb/zb-h1.1.et"))
+  #expect(try reprise("export", "chakra", ddp, "-o", dir + "/x", "--whatif", "nonsense=1").status == 64)
+  // A truncated .et: one line naming the offset, exit 65.
+  let data = try #require(FileManager.default.contents(atPath: dir + "/pp/reprise.0.et"))
+  _ = FileManager.default.createFile(atPath: dir + "/cut.0.et", contents: data.prefix(data.count - 3))
+  let cut = try reprise("ingest", dir + "/cut.0.et")
+  #expect(cut.status == 65 && cut.stderr.contains("cut.0.et:@") && cut.stderr.split(separator: "\n").count == 1, "\(cut.stderr)")
+}
