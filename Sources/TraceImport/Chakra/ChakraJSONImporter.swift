@@ -9,19 +9,11 @@ import TraceModel
 /// casing is mixed, so both spellings are read. The nodes go through the same mapping as `.et`
 /// files (`ChakraProtobufImporter.build`). The JSON keeps no `comm_type`: a communication node's
 /// operation comes from its name (`ncclKernel_Broadcast_…`, `c10d::broadcast_(0)`), else it is
-/// an all-reduce of unknown kind… counted as `unknown`. Names are kept as written (the jsonizer
+/// read as Chakra's default, ALL_REDUCE (comm_type 0). Names are kept as written (the jsonizer
 /// mangles some, e.g. `voId`, `Namespace`).
 enum ChakraJSONImporter {
   static func decode(path: String) throws -> ChakraProtobufImporter.File {
-    let data = try ExecutionTrace.readAllBytes(path)
-    var err = json_error_t()
-    let root = data.withUnsafeBufferPointer { buf in
-      buf.baseAddress.map { p in p.withMemoryRebound(to: CChar.self, capacity: buf.count) { cj_loadb($0, buf.count, 0, &err) } } ?? nil
-    }
-    guard let root else {
-      let text = withUnsafeBytes(of: err.text) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-      throw TraceImportError.malformed(TraceLocation(file: path, byteOffset: Int64(err.position)), expected: "JSON (a Chakra workload graph)", found: text)
-    }
+    let root = try ExecutionTrace.loadJSON(try ExecutionTrace.readAllBytes(path), file: path, expected: "JSON (a Chakra workload graph)")
     defer { cj_decref(root) }
     guard let graph = json_object_get(root, "workload_graph"), cj_typeof(graph) == JSON_ARRAY else {
       throw TraceImportError.missingField("workload_graph", at: TraceLocation(file: path, byteOffset: 0))

@@ -94,18 +94,22 @@ public enum ETLinker {
         }
         return out
       }
-      // Whether a[i ..< i+3] match in order right after `from` (2 of 3, each within 8).
-      func confirmed(_ i: Int, from: Int) -> Bool {
-        guard i < a.count else { return true }
-        var hits = 0, q = from, probe = 0
-        for t in i..<min(a.count, i + 3) {
+      // How many of a[i ..< i+count] match in order after `from`, each within `reach` of the last.
+      func hitsAhead(_ i: Int, from: Int, count: Int, reach: Int) -> (hits: Int, probed: Int) {
+        var hits = 0, q = from, probed = 0
+        for t in i..<min(a.count, i + count) {
           var k = q
-          let stop = min(b.count, q + 8)
+          let stop = min(b.count, q + reach)
           while k < stop && b[k] != a[t] { k += 1 }
           if k < stop { hits += 1; q = k + 1 }
-          probe += 1
+          probed += 1
         }
-        return hits >= min(2, probe)
+        return (hits, probed)
+      }
+      // Whether the next 3 ET ops match right after `from` (2 of 3, each within 8).
+      func confirmed(_ i: Int, from: Int) -> Bool {
+        let h = hitsAhead(i, from: from, count: 3, reach: 8)
+        return h.hits >= min(2, h.probed)
       }
       // The first position in b[from ..< from+limit] where a[i ..< i+8] match in order (≥ 6 of 8).
       func resync(i: Int, from: Int, limit: Int) -> Int? {
@@ -114,15 +118,8 @@ public enum ETLinker {
         var p = from
         while p < end {
           if b[p] == a[i] {
-            var hits = 0, q = p, probe = 0
-            for t in i..<min(a.count, i + 8) {
-              var k = q
-              let stop = min(b.count, q + 16)
-              while k < stop && b[k] != a[t] { k += 1 }
-              if k < stop { hits += 1; q = k + 1 }
-              probe += 1
-            }
-            if hits >= min(6, probe) { return p }
+            let h = hitsAhead(i, from: p, count: 8, reach: 16)
+            if h.hits >= min(6, h.probed) { return p }
           }
           p += 1
         }

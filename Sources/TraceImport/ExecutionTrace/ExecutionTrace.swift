@@ -66,16 +66,22 @@ public struct ExecutionTrace: Sendable {
     return out
   }
 
-  public static func parse(_ data: [UInt8], file: String) throws -> ExecutionTrace {
+  /// Parses a whole JSON document with jansson (integers stay integers); the caller releases it.
+  /// - Throws: `TraceImportError.malformed` with the byte offset jansson reports.
+  static func loadJSON(_ data: [UInt8], file: String, expected: String) throws -> UnsafeMutablePointer<json_t> {
     var err = json_error_t()
-    // JSON_DECODE_INT_AS_REAL is not set: ids are integers; huge values fail cleanly below.
     let root = data.withUnsafeBufferPointer { buf in
       buf.baseAddress.map { p in p.withMemoryRebound(to: CChar.self, capacity: buf.count) { cj_loadb($0, buf.count, 0, &err) } } ?? nil
     }
     guard let root else {
       let text = withUnsafeBytes(of: err.text) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-      throw TraceImportError.malformed(TraceLocation(file: file, byteOffset: Int64(err.position)), expected: "JSON (an execution trace)", found: text)
+      throw TraceImportError.malformed(TraceLocation(file: file, byteOffset: Int64(err.position)), expected: expected, found: text)
     }
+    return root
+  }
+
+  public static func parse(_ data: [UInt8], file: String) throws -> ExecutionTrace {
+    let root = try loadJSON(data, file: file, expected: "JSON (an execution trace)")
     defer { cj_decref(root) }
     guard cj_typeof(root) == JSON_OBJECT, let nodes = json_object_get(root, "nodes"), cj_typeof(nodes) == JSON_ARRAY else {
       throw TraceImportError.missingField("nodes", at: TraceLocation(file: file, byteOffset: 0))
