@@ -147,8 +147,7 @@ public struct CriticalPath: Sendable, Equatable {
     func category(_ e: Int) -> Category {
       switch graph.kind[e] {
       case .collective, .send, .recv: .communication
-      case .kernel, .memcpy, .memset: graph.lanes[graph.lane[e].index].kind == .deviceStream ? .compute : .host
-      case .other: graph.lanes[graph.lane[e].index].kind == .deviceStream ? .compute : .host
+      case .kernel, .memcpy, .memset, .other: graph.lanes[graph.lane[e].index].kind == .deviceStream ? .compute : .host
       default: .host
       }
     }
