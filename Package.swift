@@ -37,7 +37,8 @@ let package = Package(
     .testTarget(name: "TraceModelTests", dependencies: ["TraceModel", "TestSupport"]),
     .testTarget(
       name: "TraceImportTests", dependencies: ["TraceImport", "TraceModel", "TestSupport", "CJansson", "CZlib"]),
-    .testTarget(name: "RenderingTests", dependencies: ["Rendering", "Analysis", "CostModels", "Schedules", "TraceImport", "TraceModel", "TestSupport"]),
+    .testTarget(name: "RenderingTests", dependencies: ["Rendering", "Analysis", "CostModels", "Schedules", "TraceImport", "TraceModel", "TestSupport"],
+                exclude: ["Goldens"]),
     .testTarget(name: "SchedulesTests", dependencies: ["Schedules", "TraceModel", "TraceImport", "TestSupport"]),
     .testTarget(name: "CostModelsTests", dependencies: ["CostModels", "TraceModel", "TraceImport", "TestSupport"]),
     .testTarget(name: "ReplayTests", dependencies: ["Replay", "CostModels", "TraceModel", "TraceImport", "TestSupport"]),
