@@ -17,7 +17,7 @@ release: bootstrap
 
 # The main job on the bundled traces in Traces/: ingest each set, write out/*.json.
 demo: build
-	.build/debug/reprise demo --traces Traces/kineto --output out
+	.build/debug/reprise demo --traces Traces/generated --output out
 
 # Unit, importer, differential, fuzz and CLI tests (the CLI tests run the debug binary), then
 # the Python-side checks: real reports against docs/report.schema.json and the example notebook
@@ -32,7 +32,7 @@ bench: release
 
 # Regenerate the bundled sample traces (deterministic).
 samples:
-	python3 tools/make_sample_traces.py Traces/kineto
+	python3 tools/make_sample_traces.py Traces/generated
 
 clean:
 	rm -rf .build out bench-data .venv

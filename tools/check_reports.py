@@ -20,7 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def sets(shared):
-    out = [os.path.join(ROOT, "Traces/kineto/ddp-4rank"), os.path.join(ROOT, "Traces/kineto/pipeline-2rank")]
+    out = [os.path.join(ROOT, "Traces/generated/ddp-4rank"), os.path.join(ROOT, "Traces/generated/pipeline-2rank")]
     if shared and os.path.isdir(shared):
         for rel in ["param/et_replay/tests/inputs/dlrm_kineto.tar.gz.d/dlrm_kineto", "hta/tests/data/trace_filter"]:
             p = os.path.join(shared, rel)

@@ -6,11 +6,11 @@ NVIDIA GPUs (event categories, args, flow events, metadata, float-µs timestamps
 fractions, keys after traceEvents), but generated: collectives end together on all ranks,
 one rank is a straggler, and one rank's clock is skewed, so ingest has something to find.
 
-usage: make_sample_traces.py [OUT_DIR=Traces/kineto]
+usage: make_sample_traces.py [OUT_DIR=Traces/generated]
 """
 import json, os, random, sys
 
-OUT = sys.argv[1] if len(sys.argv) > 1 else "Traces/kineto"
+OUT = sys.argv[1] if len(sys.argv) > 1 else "Traces/generated"
 GEMM = "sm90_xmma_gemm_bf16bf16_bf16f32_f32_tn_n_tilesize128x128x64_warpgroupsize1x1x1_execute_segment_k_off_kernel__5x_cublas"
 ELEM = "void at::native::vectorized_elementwise_kernel<4, at::native::CUDAFunctor_add<c10::BFloat16>, at::detail::Array<char*, 3> >(int, at::native::CUDAFunctor_add<c10::BFloat16>, at::detail::Array<char*, 3>)"
 NORM = "void at::native::(anonymous namespace)::vectorized_layer_norm_kernel<c10::BFloat16, float>(int, float, c10::BFloat16 const*, c10::BFloat16 const*, c10::BFloat16 const*, float*, float*, c10::BFloat16*)"

@@ -11,7 +11,7 @@ import Synchronization
 /// Renders DOT text to SVG or PNG through libgvc.
 ///
 /// Graphviz is not thread-safe: every call goes through one process-wide lock holding a single
-/// `GVC_t` created on first use (../shared/TOOLCHAIN.md). Layout and render buffers are freed
+/// `GVC_t` created on first use (Graphviz `gvContext`, see graphviz.org/pdf/libguide.pdf). Layout and render buffers are freed
 /// in pairs.
 public enum Graphviz {
   public enum Format: String, Sendable { case svg, png, dot }

@@ -158,7 +158,7 @@ public struct ReplayPlan: Sendable {
       addInstance(inst.members.map(\.index), .collective(inst.kind))
     }
     // Send/recv pairs on device streams (NCCL) are barriers. Host pairs (gloo) are not: their
-    // spans are asynchronous and overlap later work on the same thread (../shared/NOTES-cpu-traces.md),
+    // spans are asynchronous and overlap later work on the same thread (see Traces/kineto-cpu),
     // so blocking the thread on them would distort the replay; they replay as measured.
     let deviceLane = isDeviceLane
     for p in graph.p2p where p.isSend {

@@ -6,8 +6,8 @@
 /// - `interleaved-1f1b` (Narayanan et al., SC'21 §2.2.2): v model chunks per stage, Megatron's
 ///   warm-up (p−i−1)·2 + (v−1)·p, chunk of the k-th forward (k / p) mod v, of the k-th backward
 ///   v−1−(k / p) mod v.
-/// - `zb-h1` and `zb-h2` (Qi et al., "Zero Bubble Pipeline Parallelism", ICLR'24 §2–3, as stated in
-///   ../shared/reference §3.2): B and W split; H1 keeps 1F1B's memory, H2 warms up with
+/// - `zb-h1` and `zb-h2` (Qi et al., "Zero Bubble Pipeline Parallelism", ICLR'24, arXiv 2401.10241,
+///   §2–3 and Table 2): B and W split; H1 keeps 1F1B's memory, H2 warms up with
 ///   min(2(p−i)−1, m) F and delays W to fill the bubbles.
 public enum ScheduleGenerators {
   public static let names = ["gpipe", "1f1b", "interleaved-1f1b", "zb-h1", "zb-h2", "zb-v", "hanayo", "bitpipe"]

@@ -4,7 +4,7 @@ import TraceModel
 /// op starts when its stage is free and its dependency has ended (plus the transfer time when
 /// the dependency ran on another stage).
 ///
-/// Dependencies (../shared/reference §3.2 semantics): F of virtual stage k waits for F of k−1;
+/// Dependencies (Qi et al., Zero Bubble Pipeline Parallelism, ICLR'24, arXiv 2401.10241, §2): F of virtual stage k waits for F of k−1;
 /// B (or fused BW) of k waits for B of k+1, the last virtual stage for its own F; W waits for
 /// B on its stage. Virtual stage k = chunk·p + stage, so chunk c of stage p−1 feeds chunk c+1 of
 /// stage 0 (Megatron's interleaving).

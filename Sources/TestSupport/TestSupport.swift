@@ -1,7 +1,8 @@
 import Foundation
 import TraceModel
 
-/// Paths of the package and the shared real traces, found from this file's location.
+/// Paths of the package, its bundled traces and the optional external trace corpus, found from
+/// this file's location.
 public enum TestPaths {
   /// The package root (the directory holding Package.swift).
   public static let packageRoot: String = {
@@ -10,20 +11,37 @@ public enum TestPaths {
     return url.path
   }()
 
-  /// `../shared/traces` next to the package, if present.
-  public static var sharedTraces: String? {
-    let p = URL(fileURLWithPath: packageRoot).deletingLastPathComponent().appendingPathComponent("shared/traces").path
-    return FileManager.default.fileExists(atPath: p) ? p : nil
+  /// An optional corpus of more real traces (HTA, TraceLens, param, Chakra, ASTRA-sim test data):
+  /// `$REPRISE_TRACE_CORPUS`, else the `traces` folder of a sibling checkout named `shared`. CI
+  /// has it; a fresh clone does not, and the tests that need it are skipped (`needsCorpus`).
+  public static let corpus: String? = {
+    let env = ProcessInfo.processInfo.environment["REPRISE_TRACE_CORPUS"]
+    let sibling = URL(fileURLWithPath: packageRoot).deletingLastPathComponent()
+      .appendingPathComponent("shared").appendingPathComponent("traces").path
+    for p in [env, sibling].compactMap({ $0 }) where FileManager.default.fileExists(atPath: p) { return p }
+    return nil
+  }()
+
+  /// Whether the external trace corpus is present.
+  public static var hasCorpus: Bool { corpus != nil }
+
+  /// Why a corpus test is skipped.
+  public static let corpusMissing = "needs the external trace corpus (REPRISE_TRACE_CORPUS), which is not present"
+
+  /// The bundled generated multi-rank sets, the bundled real DLRM set, then the given
+  /// corpus-relative paths (each starting with `/`) when the corpus is present.
+  public static func traceSets(corpus extra: [String] = []) -> [String] {
+    [bundledTraces + "/ddp-4rank", bundledTraces + "/pipeline-2rank", dlrm] + (corpus.map { root in extra.map { root + $0 } } ?? [])
   }
 
-  /// The bundled multi-rank sample sets, then the given `../shared/traces`-relative paths
-  /// (each starting with `/`) when the shared traces are present.
-  public static func traceSets(shared: [String]) -> [String] {
-    [bundledTraces + "/ddp-4rank", bundledTraces + "/pipeline-2rank"] + (sharedTraces.map { root in shared.map { root + $0 } } ?? [])
-  }
+  /// The generated fixtures (`Traces/generated`).
+  public static var bundledTraces: String { packageRoot + "/Traces/generated" }
 
-  /// The bundled samples.
-  public static var bundledTraces: String { packageRoot + "/Traces/kineto" }
+  /// The bundled real 8-rank DLRM set (facebookresearch/param `dlrm_kineto`, V100).
+  public static var dlrm: String { packageRoot + "/Traces/public/dlrm-8rank" }
+
+  /// The bundled real MI300X trace (AMD-AGI/TraceLens `tests/traces/mi300`, Qwen1.5-0.5B).
+  public static var mi300: String { packageRoot + "/Traces/public/mi300-qwen1.5-0.5b" }
 
   /// The debug `reprise` binary built by `swift build`.
   public static var reprise: String { packageRoot + "/.build/debug/reprise" }

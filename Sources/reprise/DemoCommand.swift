@@ -14,7 +14,7 @@ struct DemoCommand: ParsableCommand {
     abstract: "Run the main job on the bundled traces in Traces/ and write results to out/.")
 
   @Option(help: "Directory with the bundled traces.")
-  var traces = "Traces/kineto"
+  var traces = "Traces/generated"
 
   @Option(name: .shortAndLong, help: "Output directory.")
   var output = "out"

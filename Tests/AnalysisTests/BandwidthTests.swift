@@ -46,7 +46,7 @@ import TraceModel
 /// DLRM 8 ranks (V100, NCCL): every collective is matched; busbw is positive and below the
 /// ~150 GB/s NVLink2 of a V100 SXM2 box; all-reduce busbw = algbw × 2·7/8.
 @Test func dlrmBandwidthIsPlausible() throws {
-  let dir = try #require(TestPaths.sharedTraces) + "/param/et_replay/tests/inputs/dlrm_kineto.tar.gz.d/dlrm_kineto"
+  let dir = TestPaths.dlrm
   let g = try Ingest.run(paths: [dir]).graph
   let a = BandwidthAnalysis(g, timeline: Timeline(measured: g))
   #expect(a.instances.count == 8 && a.unmatched == 0)
@@ -73,7 +73,7 @@ import TraceModel
 /// the 8 collectives (it holds the others ~1.3 ms in all); slow rank 3 down 2× in a replay and
 /// rank 3 becomes the flagged straggler instead.
 @Test func replayedStragglerIsFlagged() throws {
-  let dir = try #require(TestPaths.sharedTraces) + "/param/et_replay/tests/inputs/dlrm_kineto.tar.gz.d/dlrm_kineto"
+  let dir = TestPaths.dlrm
   let g = try Ingest.run(paths: [dir]).graph
   let measured = StragglerAnalysis(g, timeline: Timeline(measured: g))
   #expect(measured.ranks.filter(\.flagged).map(\.rank) == [7] && measured.ranks[7].lastCount == 5)

@@ -69,7 +69,7 @@ private func handGraph() -> (EventGraph, [String: Int]) {
 private func name(_ ids: [String: Int], _ e: Int) -> String { ids.first { $0.value == e }!.key }
 
 /// Segments tile the path exactly, in order, on every real multi-rank set.
-@Test(arguments: TestPaths.traceSets(shared: ["/param/et_replay/tests/inputs/dlrm_kineto.tar.gz.d/dlrm_kineto"]))
+@Test(arguments: TestPaths.traceSets())
 func criticalPathTilesItsWindow(path: String) throws {
   let g = try Ingest.run(paths: [path]).graph
   let cp = CriticalPath(g, timeline: Timeline(measured: g))
@@ -97,7 +97,7 @@ func criticalPathTilesItsWindow(path: String) throws {
 }
 
 /// Rank-level bubbles add up to the breakdown's idle time inside the steps.
-@Test(arguments: TestPaths.traceSets(shared: ["/param/et_replay/tests/inputs/dlrm_kineto.tar.gz.d/dlrm_kineto", "/hta/tests/data/trace_filter"]))
+@Test(arguments: TestPaths.traceSets(corpus: ["/hta/tests/data/trace_filter"]))
 func rankBubblesEqualBreakdownIdle(path: String) throws {
   let g = try Ingest.run(paths: [path]).graph
   let t = Timeline(measured: g)

@@ -66,8 +66,7 @@ private func handGraph() -> EventGraph {
   #expect(r.computeNs + r.exposedCommunicationNs + r.exposedMemoryNs + r.idleNs == r.spanNs)
 }
 
-private let sets = TestPaths.traceSets(shared: [
-  "/param/et_replay/tests/inputs/dlrm_kineto.tar.gz.d/dlrm_kineto",
+private let sets = TestPaths.traceSets(corpus: [
   "/hta/tests/data/nccl_parser_config/nccl_data.json.gz",
   "/tracelens/tests/traces/mi300/resnet_act_checkpoint.json.gz",
 ])
@@ -92,7 +91,7 @@ func breakdownPartitionsTheSpan(path: String) throws {
 /// HTA 0.x `get_temporal_breakdown` on the DLRM 8-rank set (tools/compare_hta.py, recorded in
 /// docs/validation.md): span, idle, compute in µs per rank. Reprise must agree within 1% of span.
 @Test func dlrmAgreesWithHTA() throws {
-  let dir = try #require(TestPaths.sharedTraces) + "/param/et_replay/tests/inputs/dlrm_kineto.tar.gz.d/dlrm_kineto"
+  let dir = TestPaths.dlrm
   let hta: [(span: Int64, idle: Int64, compute: Int64)] = [
     (13009, 6419, 1034), (18749, 6428, 1246), (11350, 7046, 1068), (18853, 8145, 1240),
     (16589, 8887, 1126), (16392, 9121, 1041), (11410, 7051, 1051), (10967, 8308, 1059),
@@ -111,8 +110,8 @@ func breakdownPartitionsTheSpan(path: String) throws {
 /// HTA trims the last (incomplete) step when a run has several: on its own `trace_filter` sample
 /// (2 of 128 ranks, several ProfilerSteps) HTA 0.5.0 reports span/idle/compute µs as below, and
 /// the untrimmed device span is twice as long.
-@Test func completeStepsTrimsLikeHTA() throws {
-  let dir = try #require(TestPaths.sharedTraces) + "/hta/tests/data/trace_filter"
+@Test(.needsCorpus) func completeStepsTrimsLikeHTA() throws {
+  let dir = try #require(TestPaths.corpus) + "/hta/tests/data/trace_filter"
   let hta: [(span: Int64, idle: Int64, compute: Int64)] = [(600058, 321378, 106252), (600674, 328671, 135548)]
   let g = try Ingest.run(paths: [dir]).graph
   let trimmed = TemporalBreakdown(g, timeline: Timeline(measured: g), window: .completeSteps)
@@ -126,7 +125,7 @@ func breakdownPartitionsTheSpan(path: String) throws {
   }
   for (t, w) in zip(trimmed.ranks, whole.ranks) { #expect(t.spanNs < w.spanNs) }
   // One step only (DLRM): nothing to trim.
-  let dlrm = try Ingest.run(paths: [TestPaths.sharedTraces! + "/param/et_replay/tests/inputs/dlrm_kineto.tar.gz.d/dlrm_kineto"]).graph
+  let dlrm = try Ingest.run(paths: [TestPaths.dlrm]).graph
   #expect(TemporalBreakdown(dlrm, timeline: Timeline(measured: dlrm), window: .completeSteps).ranks
     == TemporalBreakdown(dlrm, timeline: Timeline(measured: dlrm)).ranks)
 }

@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 import TraceModel
 
-/// Cases from ../shared/reference/README.md, with the tolerance class stated there:
+/// Published reference cases (each test names its paper, table or datasheet), in two tolerance classes:
 /// EXACT → rel. err ≤ 1e-9; PRINTED → equal after rounding to the printed digits.
 private let library = SpecLibrary(root: TestPaths.packageRoot + "/Models")
 

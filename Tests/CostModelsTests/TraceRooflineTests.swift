@@ -7,13 +7,13 @@ import TraceModel
 
 private let library = SpecLibrary(root: TestPaths.packageRoot + "/Models")
 
-@Test(arguments: [
+@Test(.needsCorpus, arguments: [
   ("/tracelens/tests/traces/h100/Qwen_Qwen1.5-0.5B-Chat__1016005.json.gz", "h100-sxm5-80gb"),
   ("/tracelens/tests/traces/mi300/Qwen_Qwen1.5-0.5B-Chat__1016005.json.gz", "mi300x"),
   ("/tracelens/tests/traces/b200/eager_trace.json.gz", "b200"),
 ])
 func rooflineOnRealGEMMTraces(path: String, hardware: String) throws {
-  let root = try #require(TestPaths.sharedTraces)
+  let root = try #require(TestPaths.corpus)
   let g = try Ingest.run(paths: [root + path]).graph
   let device = try #require(g.ranks[0].deviceNames.first)
   #expect(SpecLibrary.hardwareName(forDevice: device) == hardware)

@@ -7,8 +7,7 @@ import TraceModel
 
 @testable import Replay
 
-private let sets = TestPaths.traceSets(shared: [
-  "/param/et_replay/tests/inputs/dlrm_kineto.tar.gz.d/dlrm_kineto",
+private let sets = TestPaths.traceSets(corpus: [
   "/hta/tests/data/trace_filter",
   "/hta/tests/data/nccl_parser_config/nccl_data.json.gz",
   "/tracelens/tests/traces/mi300/resnet_act_checkpoint.json.gz",
@@ -28,7 +27,7 @@ func identityReplayMatchesMeasuredSteps(path: String) throws {
 }
 
 @Test func dlrmWhatIfsBoundAndShowStragglers() throws {
-  let dir = try #require(TestPaths.sharedTraces) + "/param/et_replay/tests/inputs/dlrm_kineto.tar.gz.d/dlrm_kineto"
+  let dir = TestPaths.dlrm
   let g = try Ingest.run(paths: [dir]).graph
   let plan = ReplayPlan(g)
   let measured = Timeline(measured: g)
@@ -96,7 +95,7 @@ func identityReplayMatchesMeasuredSteps(path: String) throws {
 
 /// Export to Chakra, re-import, replay: the job step time matches the original replay within
 /// 0.1 % (µs rounding of start times and durations is all that differs).
-@Test(arguments: TestPaths.traceSets(shared: ["/param/et_replay/tests/inputs/dlrm_kineto.tar.gz.d/dlrm_kineto"]))
+@Test(arguments: TestPaths.traceSets())
 func chakraRoundTripKeepsTheStepTime(path: String) throws {
   let g = try Ingest.run(paths: [path]).graph
   let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-chakra-\(UUID().uuidString)").path

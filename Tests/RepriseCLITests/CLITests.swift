@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 @Test func ingestJSONFollowsTheContract() throws {
-  let r = try reprise("ingest", "Traces/kineto/ddp-4rank", "--json")
+  let r = try reprise("ingest", "Traces/generated/ddp-4rank", "--json")
   #expect(r.status == 0, "\(r.stderr)")
   let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
   #expect(obj["schema"] as? String == "reprise.ingest/v1")
@@ -26,20 +26,20 @@ import Testing
 }
 
 @Test func outputIsByteIdenticalAcrossRuns() throws {
-  let a = try reprise("ingest", "Traces/kineto/pipeline-2rank", "--json")
-  let b = try reprise("ingest", "Traces/kineto/pipeline-2rank", "--json")
+  let a = try reprise("ingest", "Traces/generated/pipeline-2rank", "--json")
+  let b = try reprise("ingest", "Traces/generated/pipeline-2rank", "--json")
   #expect(a.status == 0 && a.stdout == b.stdout)
 }
 
 @Test func humanSummaryByDefault() throws {
-  let r = try reprise("ingest", "Traces/kineto/pipeline-2rank")
+  let r = try reprise("ingest", "Traces/generated/pipeline-2rank")
   #expect(r.status == 0)
   #expect(r.stdout.contains("send/recv     8 pairs, 0 unmatched"))
   #expect(r.stdout.contains("ingested 2 file(s), 2 rank(s)"))
 }
 
 @Test func badFlagsExit64() throws {
-  let r = try reprise("ingest", "--frobnicate", "Traces/kineto/ddp-4rank")
+  let r = try reprise("ingest", "--frobnicate", "Traces/generated/ddp-4rank")
   #expect(r.status == 64)
   let none = try reprise("ingest")
   #expect(none.status == 64)
@@ -64,16 +64,16 @@ import Testing
 
 @Test func strictTurnsWarningsIntoExit65() throws {
   // ddp-4rank has a skewed clock on rank 3: a warning.
-  let lax = try reprise("ingest", "Traces/kineto/ddp-4rank")
+  let lax = try reprise("ingest", "Traces/generated/ddp-4rank")
   #expect(lax.status == 0 && lax.stderr.contains("warning: rank clocks disagree"))
-  let strict = try reprise("ingest", "--strict", "Traces/kineto/ddp-4rank")
+  let strict = try reprise("ingest", "--strict", "Traces/generated/ddp-4rank")
   #expect(strict.status == 65 && strict.stderr.contains("--strict"))
 }
 
 @Test func demoWritesItsReports() throws {
   let out = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-demo-\(UUID().uuidString)").path
   defer { try? FileManager.default.removeItem(atPath: out) }
-  let r = try reprise("demo", "--traces", "Traces/kineto", "--output", out)
+  let r = try reprise("demo", "--traces", "Traces/generated", "--output", out)
   #expect(r.status == 0, "\(r.stderr)")
   #expect(FileManager.default.fileExists(atPath: out + "/ddp-4rank.ingest.json"))
   #expect(FileManager.default.fileExists(atPath: out + "/pipeline-2rank.ingest.json"))

@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 @Test func replayJSONFollowsTheContract() throws {
-  let r = try reprise("replay", "Traces/kineto/ddp-4rank", "--json")
+  let r = try reprise("replay", "Traces/generated/ddp-4rank", "--json")
   #expect(r.status == 0, "\(r.stderr)")
   let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
   #expect(obj["schema"] as? String == "reprise.replay/v1")
@@ -19,7 +19,7 @@ import Testing
 }
 
 @Test func whatIfJSONAddsBaselineKnobsAndSpeedup() throws {
-  let r = try reprise("whatif", "Traces/kineto/ddp-4rank", "--set", "compute.scale=0.5", "--set", "rank.2.slowdown=1.2", "--json")
+  let r = try reprise("whatif", "Traces/generated/ddp-4rank", "--set", "compute.scale=0.5", "--set", "rank.2.slowdown=1.2", "--json")
   #expect(r.status == 0, "\(r.stderr)")
   let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
   let knobs = try #require(obj["whatIf"] as? [String: String])
@@ -32,14 +32,14 @@ import Testing
 }
 
 @Test func badKnobsExit64WithTheValidKeys() throws {
-  let r = try reprise("whatif", "Traces/kineto/ddp-4rank", "--set", "compute.speed=2")
+  let r = try reprise("whatif", "Traces/generated/ddp-4rank", "--set", "compute.speed=2")
   #expect(r.status == 64)
   #expect(r.stderr.contains("unknown key 'compute.speed'") && r.stderr.contains("valid keys:") && r.stderr.contains("link.inter.bandwidth"))
-  let bad = try reprise("whatif", "Traces/kineto/ddp-4rank", "--set", "link.inter.bandwidth=fast")
+  let bad = try reprise("whatif", "Traces/generated/ddp-4rank", "--set", "link.inter.bandwidth=fast")
   #expect(bad.status == 64 && bad.stderr.contains("expected a bandwidth"))
-  let noEq = try reprise("whatif", "Traces/kineto/ddp-4rank", "--set", "comm.scale")
+  let noEq = try reprise("whatif", "Traces/generated/ddp-4rank", "--set", "comm.scale")
   #expect(noEq.status == 64 && noEq.stderr.contains("expected KEY=VALUE"))
-  let neg = try reprise("whatif", "Traces/kineto/ddp-4rank", "--set", "comm.scale=-1")
+  let neg = try reprise("whatif", "Traces/generated/ddp-4rank", "--set", "comm.scale=-1")
   #expect(neg.status == 64)
 }
 
@@ -49,17 +49,17 @@ import Testing
   defer { try? FileManager.default.removeItem(at: dir) }
   let spec = dir.appendingPathComponent("bad.json").path
   _ = FileManager.default.createFile(atPath: spec, contents: Data(#"{"name": "x", "gpusPerNode": 8, "nodes": [{"intraNodeGBps": "fast", "nicGBps": 50}]}"#.utf8))
-  let r = try reprise("whatif", "Traces/kineto/ddp-4rank", "--cluster", spec, "--set", "link.inter.bandwidth=25GB/s")
+  let r = try reprise("whatif", "Traces/generated/ddp-4rank", "--cluster", spec, "--set", "link.inter.bandwidth=25GB/s")
   #expect(r.status == 65)
   #expect(r.stderr.contains("bad.json") && r.stderr.contains("nodes[0].intraNodeGBps"), "\(r.stderr)")
-  let ok = try reprise("whatif", "Traces/kineto/ddp-4rank", "--cluster", "Models/clusters/mixed-nic-4node.json", "--set", "link.intra.bandwidth=225GB/s")
+  let ok = try reprise("whatif", "Traces/generated/ddp-4rank", "--cluster", "Models/clusters/mixed-nic-4node.json", "--set", "link.intra.bandwidth=225GB/s")
   #expect(ok.status == 0, "\(ok.stderr)")
 }
 
 @Test func timelineIsAChromeTraceWithMeasuredAndPredictedGroups() throws {
   let out = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-tl-\(UUID().uuidString).json").path
   defer { try? FileManager.default.removeItem(atPath: out) }
-  let r = try reprise("whatif", "Traces/kineto/pipeline-2rank", "--set", "comm.scale=2", "--timeline", out)
+  let r = try reprise("whatif", "Traces/generated/pipeline-2rank", "--set", "comm.scale=2", "--timeline", out)
   #expect(r.status == 0, "\(r.stderr)")
   let obj = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
   let events = try #require(obj["traceEvents"] as? [[String: Any]])

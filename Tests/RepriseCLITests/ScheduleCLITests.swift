@@ -35,6 +35,6 @@ import Testing
   let o = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
   #expect((o["whatIf"] as? [String: String])?["schedule"] == "gpipe")
   #expect((o["pipeline"] as? [String: Any])?["detectedSchedule"] as? String == "1f1b")
-  let notPipeline = try reprise("whatif", "Traces/kineto/ddp-4rank", "--schedule", "gpipe")
+  let notPipeline = try reprise("whatif", "Traces/generated/ddp-4rank", "--schedule", "gpipe")
   #expect(notPipeline.status == 65 && notPipeline.stderr.contains("not a pipeline-parallel trace"))
 }

@@ -5,11 +5,11 @@ import TraceModel
 
 @testable import TraceImport
 
-private func shared(_ rel: String) throws -> String { try #require(TestPaths.sharedTraces) + rel }
+private func shared(_ rel: String) throws -> String { try #require(TestPaths.corpus) + rel }
 
-/// Every Chakra `.et` in ../shared/traces decodes, and its node counts per type are the ones
+/// Every Chakra `.et` in the trace corpus decodes, and its node counts per type are the ones
 /// MLCommons' reader gives (tools/check_chakra_counts.py with mlc-chakra 1.0.0, docs/chakra.md).
-@Test func chakraFilesDecodeWithTheCountsChakraReports() throws {
+@Test(.needsCorpus) func chakraFilesDecodeWithTheCountsChakraReports() throws {
   let expected: [(String, [String: Int])] = [
     ("/chakra/tests/data/feeder_tests_trace.tar.gz.d/tests/data/chakra.0.et", ["COMP_NODE": 3643, "COMM_COLL_NODE": 21]),
     ("/chakra/history-e84ec82/tests/data/chakra.0.et", ["COMP_NODE": 11333, "COMM_COLL_NODE": 14]),
@@ -24,7 +24,7 @@ private func shared(_ rel: String) throws -> String { try #require(TestPaths.sha
   }
 }
 
-@Test func chakraRunsIngestAsRanks() throws {
+@Test(.needsCorpus) func chakraRunsIngestAsRanks() throws {
   let ar = try Ingest.run(paths: [try shared("/astra-sim/examples/workload/microbenchmarks/all_reduce/8npus_1MB")])
   #expect(ar.graph.ranks.count == 8 && ar.link.matchedInstances == 1 && ar.graph.instances.first?.kind == .allReduce)
   #expect(ar.graph.bytes.allSatisfy { $0 == 1_048_576 })
@@ -45,7 +45,7 @@ private func shared(_ rel: String) throws -> String { try #require(TestPaths.sha
 
 /// The legacy pre-1.0 ASTRA-sim file (INVENTORY.md: not decodable by the current schema) fails
 /// with one clear line naming the offset.
-@Test func legacyChakraFileIsAClearError() throws {
+@Test(.needsCorpus) func legacyChakraFileIsAClearError() throws {
   let path = try shared("/astra-sim/history-f5d4ddd/runs/example/workload/resnet50_DataParallel.0.et")
   #expect {
     try Ingest.run(paths: [path])
@@ -81,7 +81,7 @@ private func decodeError(_ bytes: [UInt8]) -> String? {
 }
 
 /// Random corruption of a real file never crashes: it decodes or fails with an error.
-@Test func chakraDecoderSurvivesCorruption() throws {
+@Test(.needsCorpus) func chakraDecoderSurvivesCorruption() throws {
   let path = try shared("/astra-sim/examples/system/custom_collectives/custom_ring_allreduce_8npus_1MB/custom_allreduce.0.et")
   let original = [UInt8](try #require(FileManager.default.contents(atPath: path)))
   var rng = SplitMix64(seed: 7)

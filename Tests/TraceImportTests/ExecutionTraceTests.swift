@@ -5,7 +5,7 @@ import TraceModel
 
 @testable import TraceImport
 
-private func inputs(_ rel: String) throws -> String { try #require(TestPaths.sharedTraces) + "/param/et_replay/tests/inputs/" + rel }
+private func inputs(_ rel: String) throws -> String { try #require(TestPaths.corpus) + "/param/et_replay/tests/inputs/" + rel }
 
 /// A directory holding links to the given files (to ingest ET and Kineto files of one run together).
 private func linkDir(_ files: [String]) throws -> String {
@@ -17,7 +17,7 @@ private func linkDir(_ files: [String]) throws -> String {
 
 /// DLRM, 8 ranks: each rank's ET (schema 1.0.1) and Kineto trace come from one capture; at least
 /// 99 % of the ET ops match a Kineto op and every kernel in the linked window gets its parent op.
-@Test func dlrmExecutionTracesLinkWithTheirKinetoRanks() throws {
+@Test(.needsCorpus) func dlrmExecutionTracesLinkWithTheirKinetoRanks() throws {
   let kineto = try inputs("dlrm_kineto.tar.gz.d/dlrm_kineto"), et = try inputs("dlrm_pytorch_et.tar.gz.d/dlrm_pytorch_et")
   let files = try Ingest.expand([kineto, et])
   let dir = try linkDir(files)
@@ -35,11 +35,11 @@ private func linkDir(_ files: [String]) throws -> String {
 /// The single-rank pairs: linear (1.0.1) and HTA's simple_add (1.0.1) link completely; the ResNet
 /// pair was captured by two different processes (ET pid 1734239 in 2024, Kineto pid 23442), so
 /// only the ops both runs share line up.
-@Test func singleRankPairsLink() throws {
+@Test(.needsCorpus) func singleRankPairsLink() throws {
   let linear = try Ingest.run(paths: [try inputs("linear_et.json.gz"), try inputs("linear_kineto.json.gz")])
   let l = try #require(linear.etLinks.first)
   #expect(l.etOps == 928 && l.matchedOps == 928 && l.kernels == 261 && l.kernelsWithParent == 261, "\(l)")
-  let hta = try #require(TestPaths.sharedTraces) + "/hta/tests/data/execution_trace"
+  let hta = try #require(TestPaths.corpus) + "/hta/tests/data/execution_trace"
   let add = try #require(try Ingest.run(paths: [hta]).etLinks.first)
   #expect(add.opFraction == 1 && add.kernelFraction == 1, "\(add)")
   let resnet = try Ingest.run(paths: [try inputs("resnet_et.json.gz"), try inputs("resnet_kineto.json.gz")])
@@ -49,7 +49,7 @@ private func linkDir(_ files: [String]) throws -> String {
 
 /// An ET with one more all_reduce than its Kineto trace (an op the profiler missed) links the
 /// rest and counts the extra op, no crash.
-@Test func executionTraceMismatchesAreCounted() throws {
+@Test(.needsCorpus) func executionTraceMismatchesAreCounted() throws {
   let etPath = try inputs("dlrm_pytorch_et.tar.gz.d/dlrm_pytorch_et/dlrm_eg_0.json")
   var et = try ExecutionTrace.read(etPath)
   let k = try #require(et.nodes.firstIndex { $0.name == "nccl:all_reduce" })

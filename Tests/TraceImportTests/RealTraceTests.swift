@@ -5,28 +5,28 @@ import TraceModel
 
 @testable import TraceImport
 
-/// Files in ../shared/traces that are JSON but deliberately not traces (INVENTORY.md: "not a trace").
+/// Files in the trace corpus that are JSON but deliberately not traces (TraceLens' vLLM sidecar).
 let notTraces: Set<String> = ["tracelens/tests/traces/inference/vllm_decode_full/capture_traces/execution_details.json"]
 
-/// Every Kineto/Chrome JSON file in ../shared/traces (decided by sniffing, not by name).
+/// Every Kineto/Chrome JSON file in the trace corpus (decided by sniffing, not by name).
 let kinetoFiles: [String] = {
-  guard let root = TestPaths.sharedTraces else { return [] }
+  guard let root = TestPaths.corpus else { return [] }
   return TestPaths.jsonFiles(under: root).filter { path in
     (try? Ingest.detectFormat(path))?.name == KinetoImporter.descriptor.name && !notTraces.contains(relative(path))
   }
 }()
 
 func relative(_ path: String) -> String {
-  guard let root = TestPaths.sharedTraces, path.hasPrefix(root + "/") else { return path }
+  guard let root = TestPaths.corpus, path.hasPrefix(root + "/") else { return path }
   return String(path.dropFirst(root.count + 1))
 }
 
-@Test func sharedTracesArePresent() throws {
-  try #require(TestPaths.sharedTraces != nil, "../shared/traces is missing")
+@Test(.needsCorpus) func corpusHoldsTheKinetoFiles() throws {
+  try #require(TestPaths.corpus != nil, "the trace corpus is missing")
   #expect(kinetoFiles.count >= 60, "found \(kinetoFiles.count) Kineto files")
 }
 
-@Test(arguments: kinetoFiles)
+@Test(.needsCorpus, arguments: kinetoFiles)
 func everyKinetoFileIngests(path: String) throws {
   let result = try Ingest.run(paths: [path])
   #expect(result.diagnostics.count(of: .error) == 0, "\(relative(path)): \(result.diagnostics.items.filter { $0.severity == .error })")
@@ -35,15 +35,15 @@ func everyKinetoFileIngests(path: String) throws {
 }
 
 /// Streaming tokenizer vs jansson: event counts per ph and per cat, and Σ dur, agree exactly.
-@Test(arguments: kinetoFiles)
+@Test(.needsCorpus, arguments: kinetoFiles)
 func tokenizerAgreesWithJansson(path: String) throws {
   let ours = ReferenceStats(try Ingest.kinetoStats(path))
   let reference = try ReferenceReader.stats(path)
   #expect(ours == reference, "\(relative(path))")
 }
 
-@Test func nonTraceJSONFailsWithAClearMessage() throws {
-  guard let root = TestPaths.sharedTraces else { return }
+@Test(.needsCorpus) func nonTraceJSONFailsWithAClearMessage() throws {
+  guard let root = TestPaths.corpus else { return }
   for rel in notTraces {
     #expect {
       try Ingest.run(paths: [root + "/" + rel])
@@ -53,14 +53,14 @@ func tokenizerAgreesWithJansson(path: String) throws {
   }
 }
 
-/// Every PyTorch host execution trace JSON in ../shared/traces, by sniffing.
+/// Every PyTorch host execution trace JSON in the trace corpus, by sniffing.
 let executionTraceFiles: [String] = {
-  guard let root = TestPaths.sharedTraces else { return [] }
+  guard let root = TestPaths.corpus else { return [] }
   return TestPaths.jsonFiles(under: root).filter { (try? Ingest.detectFormat($0))?.name == PyTorchETRecognizer.descriptor.name }
 }()
 
-@Test func otherFormatsAreRecognizedNotMisread() throws {
-  guard let root = TestPaths.sharedTraces else { return }
+@Test(.needsCorpus) func otherFormatsAreRecognizedNotMisread() throws {
+  guard let root = TestPaths.corpus else { return }
   let et = try Ingest.detectFormat(root + "/param/et_replay/tests/inputs/linear_et.json.gz")
   #expect(et.name.contains("execution trace") && et.isSupported)
   let chakra = try Ingest.detectFormat(root + "/chakra/tests/data/json_trace.tar.gz.d/jsonData/small_chakra.0.json")
@@ -76,7 +76,7 @@ let executionTraceFiles: [String] = {
 
 /// Every host execution trace (schemas 1.0.1 to 1.1.1-chakra.0.0.4, ET+) imports on its own:
 /// one event per node, no errors, a valid graph.
-@Test(arguments: executionTraceFiles)
+@Test(.needsCorpus, arguments: executionTraceFiles)
 func everyExecutionTraceImports(path: String) throws {
   let r = try Ingest.run(paths: [path])
   let et = try ExecutionTrace.read(path)
@@ -85,7 +85,7 @@ func everyExecutionTraceImports(path: String) throws {
 }
 
 @Test func dlrmEightRanksMatchEveryCollective() throws {
-  let dir = try #require(TestPaths.sharedTraces).appending("/param/et_replay/tests/inputs/dlrm_kineto.tar.gz.d/dlrm_kineto")
+  let dir = TestPaths.dlrm
   let r = try Ingest.run(paths: [dir])
   #expect(r.graph.ranks.map(\.rank) == (0..<8).map { RankID($0) })
   #expect(r.link.collectiveInstances == 8)
@@ -106,8 +106,8 @@ func everyExecutionTraceImports(path: String) throws {
   #expect(Set(r.graph.steps.map(\.number)) == [10])
 }
 
-@Test func partialWorldCountsUnmatchedAsWarnings() throws {
-  let dir = try #require(TestPaths.sharedTraces).appending("/hta/tests/data/trace_filter")
+@Test(.needsCorpus) func partialWorldCountsUnmatchedAsWarnings() throws {
+  let dir = try #require(TestPaths.corpus).appending("/hta/tests/data/trace_filter")
   let r = try Ingest.run(paths: [dir])
   #expect(r.graph.ranks.count == 2)
   #expect(r.link.unmatchedInstances == 10 && r.link.matchedInstances == 0)
@@ -115,9 +115,9 @@ func everyExecutionTraceImports(path: String) throws {
   #expect(r.diagnostics.count(of: .error) == 0)
 }
 
-@Test func gzipWindowRefillsGiveTheSameTokens() throws {
+@Test(.needsCorpus) func gzipWindowRefillsGiveTheSameTokens() throws {
   // A tiny window forces refills inside strings, numbers and escapes.
-  let path = try #require(TestPaths.sharedTraces).appending("/hta/tests/data/critical_path/alexnet/benchmark_result_2869224_1695835535_trace.json.gz")
+  let path = try #require(TestPaths.corpus).appending("/hta/tests/data/critical_path/alexnet/benchmark_result_2869224_1695835535_trace.json.gz")
   let whole = try Ingest.kinetoStats(path)
   for chunk in [17, 64, 4096] {
     var parser = KinetoParser(source: try ByteSource(path: path, chunkSize: chunk))
@@ -125,8 +125,8 @@ func everyExecutionTraceImports(path: String) throws {
   }
 }
 
-@Test func largeIntegersAndBaseTimeAreExact() throws {
-  let root = try #require(TestPaths.sharedTraces)
+@Test(.needsCorpus) func largeIntegersAndBaseTimeAreExact() throws {
+  let root = try #require(TestPaths.corpus)
   let r = try Ingest.run(paths: [root + "/hta/tests/data/large_integer_trace/rank-70.Mar_25_20_48_12.2861.pt.trace.json.gz"])
   #expect(r.graph.eventCount == 2)
   let q = try Ingest.run(paths: [root + "/tracelens/tests/traces/mi300/gaunernst_bert-small-uncased__1016001.json.gz"])
@@ -134,8 +134,8 @@ func everyExecutionTraceImports(path: String) throws {
   #expect(base > 1 << 53)
 }
 
-@Test func amdAndLegacyTracesLinkLaunches() throws {
-  let root = try #require(TestPaths.sharedTraces)
+@Test(.needsCorpus) func amdAndLegacyTracesLinkLaunches() throws {
+  let root = try #require(TestPaths.corpus)
   // Expected: device events whose correlation id names a traced host call (counted independently
   // with Python's json module); the rest were launched outside the trace window.
   for (rel, expected, device) in [
@@ -158,8 +158,8 @@ func everyExecutionTraceImports(path: String) throws {
   #expect(kinds == [.allReduce: 6, .broadcast: 6, .unknown: 5])
 }
 
-@Test func cpuOnlyGlooCollectivesAreHostCollectives() throws {
-  let root = try #require(TestPaths.sharedTraces)
+@Test(.needsCorpus) func cpuOnlyGlooCollectivesAreHostCollectives() throws {
+  let root = try #require(TestPaths.corpus)
   let r = try Ingest.run(paths: [root + "/hta/tests/data/cpu_only/rank-34.Jul_15_10_52_41.1074.pt.trace.json.gz"])
   #expect(r.graph.ranks[0].rank == RankID(34))
   #expect(r.graph.collectives.count == 10 && r.graph.collectives.allSatisfy { $0.kind == .allReduce })
