@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
   name: "Reprise",
-  platforms: [.macOS(.v14)],
+  platforms: [.macOS(.v15)],
   products: [
     .executable(name: "reprise", targets: ["reprise"]),
     .library(name: "TraceModel", targets: ["TraceModel"]),
