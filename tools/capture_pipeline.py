@@ -9,7 +9,7 @@ profiler writes one Kineto trace per rank and schedule:
 
 usage: capture_pipeline.py OUT [--microbatches 4] [--hidden 512] [--steps 3]
 
-Needs torch (CPU build). See ../shared/NOTES-cpu-traces.md for what such traces look like
+Needs torch (CPU build). See Traces/kineto-cpu/README.md for what such traces look like
 (annotations per schedule class, gloo send/recv spans, CPU contention on small machines).
 """
 import argparse, os, sys

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Validates `reprise report` output on every multi-rank trace set against docs/report.schema.json.
+"""Validates `reprise report` output on every multi-rank trace set against docs/report.schema.json:
+the bundled ones (Traces/) and, when given, those of the optional external corpus of public traces
+(a folder laid out as <project>/<path in the project>, e.g. $REPRISE_TRACE_CORPUS).
 
 For each set: writes the report (and its CSV folder) twice and checks the two are byte-identical,
 then validates the JSON with jsonschema's Draft 2020-12 validator. One set is also reported under
 a what-if, whose whatIf section must name the knob and show baseline and predicted steps.
 Exits non-zero on the first failure. Run by `make test` (tools/pycheck.sh).
 
-usage: check_reports.py REPRISE_BINARY SHARED_TRACES_DIR_OR_EMPTY
+usage: check_reports.py REPRISE_BINARY CORPUS_DIR_OR_EMPTY
 """
 import json
 import os
@@ -19,11 +21,12 @@ import jsonschema
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def sets(shared):
-    out = [os.path.join(ROOT, "Traces/generated/ddp-4rank"), os.path.join(ROOT, "Traces/generated/pipeline-2rank")]
-    if shared and os.path.isdir(shared):
-        for rel in ["param/et_replay/tests/inputs/dlrm_kineto.tar.gz.d/dlrm_kineto", "hta/tests/data/trace_filter"]:
-            p = os.path.join(shared, rel)
+def sets(corpus):
+    out = [os.path.join(ROOT, p) for p in ["Traces/generated/ddp-4rank", "Traces/generated/pipeline-2rank",
+                                           "Traces/public/dlrm-8rank"]]
+    if corpus and os.path.isdir(corpus):
+        for rel in ["hta/tests/data/trace_filter"]:
+            p = os.path.join(corpus, rel)
             if os.path.isdir(p):
                 out.append(p)
     return out
@@ -43,7 +46,7 @@ def report(binary, path, tmp, tag, extra=()):
 
 
 def main():
-    binary, shared = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else "")
+    binary, corpus = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else "")
     with open(os.path.join(ROOT, "docs/report.schema.json")) as f:
         schema = json.load(f)
     jsonschema.Draft202012Validator.check_schema(schema)
@@ -54,7 +57,7 @@ def main():
     if validator.is_valid(broken):
         sys.exit("FAIL schema accepts a report without sections")
     with tempfile.TemporaryDirectory() as tmp:
-        for i, path in enumerate(sets(shared)):
+        for i, path in enumerate(sets(corpus)):
             runs = [("plain", ())]
             if i == 0:
                 runs.append(("whatif", ("--whatif", "compute.scale=0.5", "--model", "llama-2-7b")))
