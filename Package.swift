@@ -27,13 +27,17 @@ let package = Package(
     .target(name: "Replay", dependencies: ["TraceModel", "CostModels"]),
     .target(name: "Analysis", dependencies: ["TraceModel", "CostModels"]),
     .target(name: "Rendering", dependencies: ["TraceModel", "Analysis", "CostModels", "Schedules", "CJansson", "CGraphviz"]),
+    // The product layer: one entry point per command, every JSON contract as a Codable value.
+    .target(
+      name: "Reports",
+      dependencies: ["TraceModel", "TraceImport", "CostModels", "Replay", "Schedules", "Analysis", "Rendering"]),
     .executableTarget(
       name: "reprise",
       dependencies: [
-        "TraceModel", "TraceImport", "CostModels", "Replay", "Schedules", "Analysis", "Rendering",
+        "TraceModel", "TraceImport", "CostModels", "Replay", "Schedules", "Analysis", "Rendering", "Reports",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
-    .target(name: "TestSupport", dependencies: ["TraceModel", "CJansson"]),
+    .target(name: "TestSupport", dependencies: ["TraceModel", "CJansson", "CZlib"]),
     .testTarget(name: "TraceModelTests", dependencies: ["TraceModel", "TestSupport"]),
     .testTarget(
       name: "TraceImportTests", dependencies: ["TraceImport", "TraceModel", "TestSupport", "CJansson", "CZlib"]),
@@ -43,6 +47,12 @@ let package = Package(
     .testTarget(name: "CostModelsTests", dependencies: ["CostModels", "TraceModel", "TraceImport", "TestSupport"]),
     .testTarget(name: "ReplayTests", dependencies: ["Replay", "CostModels", "TraceModel", "TraceImport", "TestSupport"]),
     .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "CostModels", "Replay", "TraceImport", "TraceModel", "TestSupport"]),
+    .testTarget(
+      name: "ReportsTests",
+      dependencies: [
+        "Reports", "Rendering", "Analysis", "Replay", "Schedules", "TraceImport", "TraceModel", "CostModels", "TestSupport",
+      ],
+      exclude: ["Goldens"]),
     .testTarget(name: "RepriseCLITests", dependencies: ["TestSupport"]),
   ]
 )

@@ -2,9 +2,12 @@ import TraceModel
 
 /// Lookups the bubble and critical-path analyses share, built once per graph and timeline:
 /// per-lane event order, who launched each device event, and which rank window to look at.
-struct AnalysisIndex {
-  let graph: EventGraph
-  let timeline: Timeline
+///
+/// Build one per timeline and hand it to every analysis of that timeline (`BubbleAnalysis(index:)`,
+/// `CriticalPath(index:)`); it is an immutable value, safe to share across threads.
+public struct AnalysisIndex: Sendable {
+  public let graph: EventGraph
+  public let timeline: Timeline
   /// Device events (kernels, memcpy/memset, device collectives and send/recv) of each lane, by start.
   var deviceByLane: [[Int32]]
   /// Host call that launched each device event, or -1.
@@ -13,7 +16,10 @@ struct AnalysisIndex {
   /// stream finished just before" lookups.
   var deviceEndsByRank: [Int32: [(end: Int64, event: Int32)]]
 
-  init(_ graph: EventGraph, timeline: Timeline) {
+  /// Indexes `timeline` (measured or replayed), which must be parallel to `graph`'s events.
+  /// - Complexity: O(events log events).
+  public init(_ graph: EventGraph, timeline: Timeline) {
+    precondition(timeline.count == graph.eventCount, "timeline is not parallel to the graph")
     self.graph = graph
     self.timeline = timeline
     var byLane = [[Int32]](repeating: [], count: graph.lanes.count)

@@ -71,8 +71,13 @@ public struct BubbleAnalysis: Sendable, Equatable {
   public static let roundingToleranceNs: Int64 = 1_000
 
   public init(_ graph: EventGraph, timeline: Timeline) {
-    precondition(timeline.count == graph.eventCount, "timeline is not parallel to the graph")
-    let ix = AnalysisIndex(graph, timeline: timeline)
+    self.init(index: AnalysisIndex(graph, timeline: timeline))
+  }
+
+  /// The bubbles of the index's timeline (the index may be shared with other analyses).
+  public init(index ix: AnalysisIndex) {
+    let graph = ix.graph
+    let timeline = ix.timeline
     let frames = ix.frames(steps: true)
     stepWindows = !graph.steps.isEmpty
     // Host blocking calls per host lane, sorted by end: for "was the launching thread blocked".

@@ -63,8 +63,13 @@ public struct CriticalPath: Sendable, Equatable {
   public static let crossStreamWindowNs: Int64 = BubbleAnalysis.crossStreamWindowNs
 
   public init(_ graph: EventGraph, timeline: Timeline) {
-    precondition(timeline.count == graph.eventCount, "timeline is not parallel to the graph")
-    let ix = AnalysisIndex(graph, timeline: timeline)
+    self.init(index: AnalysisIndex(graph, timeline: timeline))
+  }
+
+  /// The critical path of the index's timeline (the index may be shared with other analyses).
+  public init(index ix: AnalysisIndex) {
+    let graph = ix.graph
+    let timeline = ix.timeline
     let n = graph.eventCount
     let T = timeline
 

@@ -210,6 +210,15 @@ public struct SpecLibrary: Sendable {
 }
 
 extension SpecLibrary {
+  /// The spec of the first device the trace names in `deviceProperties` that this library has,
+  /// or nil (no names, no match, or a spec that does not load).
+  public func detectHardware(_ graph: EventGraph) -> HardwareSpec? {
+    for device in graph.ranks.flatMap(\.deviceNames) {
+      if let name = Self.hardwareName(forDevice: device), let spec = try? hardware(name) { return spec }
+    }
+    return nil
+  }
+
   /// The hardware spec name for a `deviceProperties` name (`NVIDIA H100 80GB HBM3`,
   /// `Tesla V100-SXM2-32GB`, `AMD Instinct MI300X`), or nil when none matches.
   public static func hardwareName(forDevice device: String) -> String? {

@@ -117,6 +117,19 @@ public struct Scenario: Sendable, CustomStringConvertible {
     throw ScenarioError(message: "--set \(key)=\(value): expected a duration such as 5us, 1.5ms or 1500ns")
   }
 
+  /// Parses `1GiB`, `512MB`, `4096` into bytes (fractional when the number is).
+  public static func size(_ key: String, _ value: String) throws -> Double {
+    let units: [(String, Double)] = [
+      ("GiB", 1_073_741_824), ("MiB", 1_048_576), ("KiB", 1024), ("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3),
+      ("B", 1),
+    ]
+    for (u, f) in units where value.hasSuffix(u) {
+      if let v = Double(value.dropLast(u.count)), v >= 0, v.isFinite { return v * f }
+    }
+    if let v = Double(value), v >= 0, v.isFinite { return v }
+    throw ScenarioError(message: "\(key) \(value): expected a size such as 1GiB, 512MB or 4096")
+  }
+
   public var description: String { settings.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
 
   /// Knob values for reports.

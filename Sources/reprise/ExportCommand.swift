@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Replay
+import Reports
 import TraceImport
 import TraceModel
 
@@ -25,35 +26,62 @@ struct ExportChakraCommand: ParsableCommand {
       """)
 
   @OptionGroup var input: TraceInputs
-
-  @Option(name: .shortAndLong, help: "Output directory.")
-  var output: String
-
-  @Option(help: "File name prefix (files are NAME.RANK.et).")
-  var name = "reprise"
-
+  @Option(name: .shortAndLong, help: "Output directory.") var output: String
+  @Option(help: "File name prefix (files are NAME.RANK.et).") var name = "reprise"
   @Option(name: .customLong("whatif"), help: "Export the run under this what-if knob KEY=VALUE (repeatable).")
   var whatIf: [String] = []
 
   func validate() throws {
-    do { _ = try Scenario.parse(whatIf) } catch let e as ScenarioError { throw ValidationError(e.description) }
+    try checkKnobs(whatIf)
     if name.isEmpty || name.contains("/") { throw ValidationError("--name: a file name prefix without '/'") }
   }
 
   func run() throws {
-    let result = try input.ingest()
-    let g = result.graph
-    var timeline = Timeline(measured: g)
-    if !whatIf.isEmpty {
-      timeline = try ReplayRun(graph: g, scenario: try Scenario.parse(whatIf)).predicted
-    }
-    let s: ChakraExporter.Summary
-    do { s = try ChakraExporter.write(g, timeline: timeline, to: output, name: name) } catch let e as ChakraExporter.WriteError {
-      throw DataError(message: e.description)
-    }
+    let g = try input.ingest().graph
+    let timeline = whatIf.isEmpty ? Timeline(measured: g) : try WhatIfRun(graph: g, scenario: try Scenario.parse(whatIf)).predicted
+    let s = try ChakraExporter.write(g, timeline: timeline, to: output, name: name)
     print("wrote \(s.files.count) file(s), \(s.nodes) nodes, to \(output)/" + (whatIf.isEmpty ? "" : " (under \(whatIf.joined(separator: " ")))"))
     if s.skippedMemoryEvents > 0 { print("  left out \(s.skippedMemoryEvents) allocator event(s): Chakra has no node type for them") }
     if s.droppedDependencies > 0 { print("  left out \(s.droppedDependencies) dependency(ies) that closed a cycle with the timeline's order") }
-    if s.crossRankEdges > 0 { print("  \(s.crossRankEdges) cross-rank edge(s) (send → recv) are not dependencies: each file holds one rank; comm_tag pairs them") }
+    if s.crossRankEdges > 0 {
+      print("  \(s.crossRankEdges) cross-rank edge(s) (send → recv) are not dependencies: each file holds one rank; comm_tag pairs them")
+    }
+  }
+}
+
+struct DemoCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "demo",
+    abstract: "Run the main job on the bundled traces in Traces/ and write the results to out/.",
+    discussion: """
+      The real 8-rank DLRM run (Traces/public/dlrm-8rank): summary, breakdown, bandwidth, identity \
+      replay, two what-ifs, report with CSV, Perfetto timeline and diagrams; then every other \
+      bundled set; then the pipeline schedules side by side.
+      """)
+
+  @Option(help: "Directory with the bundled traces (public/, kineto-cpu/, generated/).") var traces = "Traces"
+  @Option(name: .shortAndLong, help: "Output directory.") var output = "out"
+  @OptionGroup var specs: SpecOptions
+
+  func run() throws {
+    try Demo(traces: traces, output: output, specs: specs.library).run { line in
+      print(line)
+      fflush(nil)
+    }
+  }
+}
+
+struct BenchCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "bench-replay",
+    abstract: "Benchmark the replay engine on a generated data-parallel run (for make bench).",
+    shouldDisplay: false)
+
+  @Option(help: "Ranks.") var ranks = 8
+  @Option(help: "Kernels per rank (each with its launch).") var kernels = 500_000
+  @Option(help: "Replays to time.") var repeats = 5
+
+  func run() throws {
+    print(try ReplayBenchmark(ranks: ranks, kernelsPerRank: kernels, repeats: repeats).text())
   }
 }

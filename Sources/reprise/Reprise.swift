@@ -1,10 +1,14 @@
 import ArgumentParser
+import CostModels
 import Foundation
+import Rendering
 import Replay
+import Reports
+import Schedules
 import TraceImport
-import TraceModel
 
-/// The `reprise` command line: thin — parses flags, calls the libraries, prints, decides exit codes.
+/// The `reprise` command line: parses flags, reads inputs, calls one library entry point per
+/// command, prints the value it returns, and decides the exit code here, in one place.
 @main
 struct Reprise: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -14,37 +18,44 @@ struct Reprise: ParsableCommand {
       Reads PyTorch profiler (Kineto) traces of one or many ranks into one event graph.
       Exit codes: 0 ok, 64 bad flags, 65 bad input data, 1 other failure.
       """,
-    subcommands: [IngestCommand.self, BreakdownCommand.self, BandwidthCommand.self, ReplayCommand.self, WhatIfCommand.self, ScheduleCommand.self, ModelCommand.self, ReportCommand.self, DiffCommand.self, RenderCommand.self, ExportCommand.self, DemoCommand.self, BenchCommand.self])
+    subcommands: [
+      IngestCommand.self, BreakdownCommand.self, BandwidthCommand.self, ReplayCommand.self, WhatIfCommand.self,
+      ScheduleCommand.self, ModelCommand.self, ReportCommand.self, DiffCommand.self, RenderCommand.self,
+      ExportCommand.self, DemoCommand.self, BenchCommand.self,
+    ])
 
-  /// Runs the CLI and maps errors to exit codes in one place.
+  /// Runs the CLI and maps errors to exit codes: 64 for requests that cannot be met, 65 for input
+  /// that cannot be used, 1 for anything else.
   static func main() {
     do {
       var command = try parseAsRoot()
       try command.run()
+    } catch let error as RunError {
+      if case .usage = error { fail(error.description, 64) }
+      fail(error.description, 65)
+    } catch let error as SpecError {
+      fail(error.description, error.isUsageError ? 64 : 65)
+    } catch let error as ScenarioError {
+      fail(error.description, 64)
+    } catch let error as ScheduleError {
+      fail(error.description, 64)
     } catch let error as TraceImportError {
-      FileHandle.standardError.write(Data("reprise: \(error)\n".utf8))
-      Foundation.exit(65)
+      fail(error.description, 65)
     } catch let error as ReplayError {
-      FileHandle.standardError.write(Data("reprise: \(error)\n".utf8))
-      Foundation.exit(65)
-    } catch let error as DataError {
-      FileHandle.standardError.write(Data("reprise: \(error.message)\n".utf8))
-      Foundation.exit(65)
+      fail(error.description, 65)
+    } catch let error as ClusterSpecError {
+      fail(error.description, 65)
+    } catch let error as Graphviz.RenderError {
+      fail(error.description, 65)
+    } catch let error as ChakraExporter.WriteError {
+      fail(error.description, 65)
     } catch {
       exit(withError: error)
     }
   }
-}
 
-/// The input was read but is not acceptable (diagnostics at error level, or warnings under --strict).
-struct DataError: Error {
-  var message: String
+  static func fail(_ message: String, _ code: Int32) -> Never {
+    FileHandle.standardError.write(Data("reprise: \(message)\n".utf8))
+    Foundation.exit(code)
+  }
 }
-
-/// Writes a line to standard error.
-func printError(_ line: String) {
-  FileHandle.standardError.write(Data((line + "\n").utf8))
-}
-
-/// Whether standard error is a terminal (progress is shown only there).
-var stderrIsTerminal: Bool { isatty(2) == 1 }

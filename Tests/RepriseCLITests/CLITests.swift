@@ -70,15 +70,40 @@ import Testing
   #expect(strict.status == 65 && strict.stderr.contains("--strict"))
 }
 
+/// `make demo`: the main job on the real DLRM set writes the report, its CSV tables, the Perfetto
+/// timeline and the four diagrams; every other bundled set gets its own files.
 @Test func demoWritesItsReports() throws {
   let out = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-demo-\(UUID().uuidString)").path
   defer { try? FileManager.default.removeItem(atPath: out) }
-  let r = try reprise("demo", "--traces", "Traces/generated", "--output", out)
+  let r = try reprise("demo", "--output", out)
   #expect(r.status == 0, "\(r.stderr)")
-  #expect(FileManager.default.fileExists(atPath: out + "/ddp-4rank.ingest.json"))
-  #expect(FileManager.default.fileExists(atPath: out + "/pipeline-2rank.ingest.json"))
-  for set in ["ddp-4rank", "pipeline-2rank"] {
-    #expect(FileManager.default.fileExists(atPath: out + "/\(set).breakdown.json"))
-    #expect(FileManager.default.fileExists(atPath: out + "/\(set).bandwidth.json"), "\(set)")
+  for file in ["ingest.json", "breakdown.json", "bandwidth.json", "replay.json", "report.json", "summary.csv",
+               "whatif.csv", "timeline.json", "timeline.svg", "graph.svg", "critical-path.svg", "topology.svg",
+               "schedule-zb-h1.svg", "ddp-4rank.report.json", "pipeline-2rank.report.json", "mi300-qwen1.5-0.5b.roofline.json"] {
+    #expect(FileManager.default.fileExists(atPath: out + "/" + file), "\(file)")
   }
+  let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))) as? [String: Any])
+  let summary = try #require(report["summary"] as? [String: Any])
+  #expect(summary["ranks"] as? Int == 8 && summary["hardware"] as? String == "v100-sxm2-32gb")
+  #expect((report["whatIf"] as? [String: Any])?["knobs"] as? [String: String] == ["host.launch": "2us"])
+  #expect(r.stdout.contains("public/dlrm-8rank") && r.stdout.contains("what-if: compute.scale=0.5"))
+}
+
+/// The command line prints the library's contracts unchanged: `ingest --json`, `replay --json`,
+/// `report -o` and `diff --json` on the real DLRM set equal the goldens byte for byte (the
+/// library-level goldens in ReportsTests cover every bundled set).
+@Test func dlrmContractsFromTheCommandLineMatchTheGoldens() throws {
+  func golden(_ name: String) -> String? {
+    gunzip(TestPaths.packageRoot + "/Tests/ReportsTests/Goldens/public_dlrm-8rank.\(name).json.gz").map {
+      String(decoding: $0, as: UTF8.self)
+    }
+  }
+  let set = "Traces/public/dlrm-8rank"
+  #expect(try reprise("ingest", set, "--json").stdout == golden("ingest"))
+  #expect(try reprise("replay", set, "--json").stdout == golden("replay"))
+  #expect(try reprise("diff", set, "--whatif", "compute.scale=0.5", "--json").stdout == golden("diff"))
+  let out = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-report-\(UUID().uuidString).json").path
+  defer { try? FileManager.default.removeItem(atPath: out) }
+  #expect(try reprise("report", set, "-o", out).status == 0)
+  #expect(try String(contentsOfFile: out, encoding: .utf8) == golden("report"))
 }

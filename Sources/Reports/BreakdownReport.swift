@@ -1,0 +1,81 @@
+import Analysis
+import Foundation
+import Rendering
+import TraceModel
+
+/// Where each rank's device time went (`reprise breakdown`, schema `reprise.breakdown/v1`):
+/// compute, exposed and overlapped communication, memory copies, idle — HTA's definitions.
+public struct BreakdownReport: JSONContract, Equatable {
+  public static let schemaName = "reprise.breakdown"
+  public static let schemaVersion = 1
+
+  public struct Events: Codable, Sendable, Equatable {
+    public var compute: Int
+    public var communication: Int
+    public var memory: Int
+  }
+
+  public struct Rank: Codable, Sendable, Equatable {
+    public var rank: Int
+    public var spanStartNs: Int64
+    public var spanNs: Int64
+    public var computeNs: Int64
+    public var communicationNs: Int64
+    public var overlappedCommunicationNs: Int64
+    public var exposedCommunicationNs: Int64
+    public var memoryNs: Int64
+    public var exposedMemoryNs: Int64
+    public var idleNs: Int64
+    public var nonComputeNs: Int64
+    @NullWhenAbsent public var overlapRatio: Double?
+    public var events: Events
+  }
+
+  public private(set) var schema = Self.schema
+  public var window: String
+  public var ranks: [Rank]
+  /// The breakdown of a graph's measured timeline.
+  /// - Throws: `RunError.data` when no rank has device work.
+  public init(_ graph: EventGraph, window: TemporalBreakdown.Window, inputs: [String]) throws {
+    let b = TemporalBreakdown(graph, timeline: Timeline(measured: graph), window: window)
+    if b.ranks.isEmpty {
+      throw RunError.data("\(inputs.joined(separator: " ")): no device events (kernels, memcpy, collectives) to break down")
+    }
+    self.init(b)
+  }
+
+  /// The document of a breakdown.
+  public init(_ b: TemporalBreakdown) {
+    window = b.window.rawValue
+    ranks = b.ranks.map { r in
+      Rank(
+        rank: r.rank, spanStartNs: r.spanStartNs, spanNs: r.spanNs, computeNs: r.computeNs,
+        communicationNs: r.communicationNs, overlappedCommunicationNs: r.overlappedCommunicationNs,
+        exposedCommunicationNs: r.exposedCommunicationNs, memoryNs: r.memoryNs, exposedMemoryNs: r.exposedMemoryNs,
+        idleNs: r.idleNs, nonComputeNs: r.nonComputeNs, overlapRatio: r.overlapRatio,
+        events: Events(compute: r.computeEvents, communication: r.communicationEvents, memory: r.memoryEvents))
+    }
+  }
+
+  /// The table `reprise breakdown` prints: shares of each rank's span.
+  public func text() -> String {
+    func pct(_ r: Rank, _ ns: Int64) -> String {
+      String(format: "%5.1f%%", r.spanNs > 0 ? 100 * Double(ns) / Double(r.spanNs) : 0)
+    }
+    func us(_ ns: Int64) -> String { String(format: "%10.1f", Double(ns) / 1000) }
+    let w =
+      switch TemporalBreakdown.Window(rawValue: window) {
+      case .deviceSpan, nil: "device span (first to last device event)"
+      case .steps: "profiler steps"
+      case .completeSteps: "device span of work launched before the last profiler step (HTA's trimming)"
+      }
+    var lines = ["window: \(w)", "rank     span µs   compute   exp.comm  exp.mem    idle   overlap"]
+    for r in ranks {
+      let ov = r.overlapRatio.map { String(format: "%6.1f%%", 100 * $0) } ?? "      -"
+      lines.append(
+        String(format: "%4d", r.rank) + us(r.spanNs) + "   " + pct(r, r.computeNs) + "   "
+          + pct(r, r.exposedCommunicationNs) + "   " + pct(r, r.exposedMemoryNs) + "  " + pct(r, r.idleNs) + "  " + ov)
+    }
+    return lines.joined(separator: "\n")
+  }
+}

@@ -1,0 +1,116 @@
+import Analysis
+import CostModels
+import Foundation
+import Rendering
+import Replay
+import Schedules
+import TraceImport
+import TraceModel
+
+extension Demo {
+  /// Everything on the main set: summary, breakdown, bandwidth, identity replay, the what-ifs,
+  /// roofline, the report with CSV, the Perfetto timeline and the four diagrams.
+  func mainJob(_ result: IngestResult, seconds: Double, set: String, log: (String) -> Void) throws {
+    let g = result.graph
+    let dir = traces + "/" + set
+    log("== \(set): \(result.files.count) file(s) in \(dir) — the main job")
+    let ingest = IngestSummary(result)
+    log(ingest.text(seconds: seconds))
+    var written = [try write(try ingest.json(), "ingest.json")]
+    let measured = Timeline(measured: g)
+    let breakdown = BreakdownReport(TemporalBreakdown(g, timeline: measured))
+    log("\n" + breakdown.text())
+    written.append(try write(try breakdown.json(), "breakdown.json"))
+    let bandwidth = BandwidthReport(BandwidthAnalysis(g, timeline: measured), StragglerAnalysis(g, timeline: measured))
+    log("\n" + bandwidth.text())
+    written.append(try write(try bandwidth.json(), "bandwidth.json"))
+    let replay = try WhatIfRun(graph: g, scenario: nil)
+    log("\n" + replay.text())
+    written.append(try write(try replay.summary.json(), "replay.json"))
+    for knobs in whatIfs {
+      log(try WhatIfRun(graph: g, scenario: try Scenario.parse(knobs)).headline())
+    }
+    let hardware = specs.detectHardware(g)
+    if let hardware {
+      let roofline = RooflineReport(g, hardware: hardware)
+      log("\n" + roofline.summaryLines().joined(separator: "\n"))
+      written.append(try write(try roofline.json(), "roofline.json"))
+    }
+    let options = RunReport.Options(scenario: try Scenario.parse(whatIfs.first ?? []), hardware: hardware)
+    let report = try RunReport(result, inputs: [dir], options: options)
+    written.append(try write(try report.json(), "report.json"))
+    let csv = try report.writeCSV(to: output)
+    try replay.writeTimeline(to: output + "/timeline.json")
+    written.append(output + "/timeline.json")
+    for kind in TraceDiagram.Kind.allCases { written.append(try draw(kind, g, measured, to: kind.rawValue + ".svg")) }
+    log("\n" + criticalPathLine(CriticalPath(g, timeline: measured)))
+    log("  wrote " + written.joined(separator: ", ") + " and \(csv.count) CSV tables in \(output)/")
+    log("  report.json holds the what-if \((whatIfs.first ?? []).joined(separator: " ")); open timeline.json in "
+          + "https://ui.perfetto.dev\n")
+  }
+
+  /// Every other set: the summary line, the identity replay, the report, the timeline diagram,
+  /// the roofline when the device is known and, for a pipeline, a schedule swap.
+  func shortJob(_ result: IngestResult, set: String, log: (String) -> Void) throws {
+    let g = result.graph
+    let dir = traces + "/" + set
+    let name = set.split(separator: "/").last.map(String.init) ?? set
+    log("== \(set): \(result.files.count) file(s), \(g.ranks.count) rank(s), \(g.eventCount) events")
+    let replay = try WhatIfRun(graph: g, scenario: nil)
+    log(replay.text().split(separator: "\n").last.map(String.init) ?? "")
+    var written = [try write(try IngestSummary(result).json(), name + ".ingest.json")]
+    written.append(try write(try replay.summary.json(), name + ".replay.json"))
+    let hardware = specs.detectHardware(g)
+    if let hardware, g.kind.contains(.kernel) {
+      let roofline = RooflineReport(g, hardware: hardware)
+      log(roofline.summaryLines().joined(separator: "\n"))
+      written.append(try write(try roofline.json(), name + ".roofline.json"))
+    }
+    let report = try RunReport(result, inputs: [dir], options: .init(hardware: hardware))
+    written.append(try write(try report.json(), name + ".report.json"))
+    if let profile = try? PipelineProfile.analyze(g) {
+      let target = profile.detectedSchedule == "gpipe" ? "1f1b" : "gpipe"
+      let swap = try ScheduleSwap(g, target: target, chunks: 2)
+      log("  recorded as \(profile.detectedSchedule); " + (swap.text().split(separator: "\n").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""))
+    }
+    if g.lanes.contains(where: { $0.kind == .deviceStream }) {
+      written.append(try draw(.timeline, g, Timeline(measured: g), to: name + ".timeline.svg"))
+    }
+    log("  wrote " + written.joined(separator: ", ") + "\n")
+  }
+
+  /// The pipeline schedules side by side on one set of costs, and the ZB-H1 diagram.
+  func schedules(log: (String) -> Void) throws {
+    let costs = PipelineCosts(
+      stages: 4, forward: Nanoseconds(18_500_000), backward: Nanoseconds(18_100_000), weight: Nanoseconds(9_300_000),
+      comm: Nanoseconds(600_000), memB: Bytes(1 << 30), memW: Bytes(1 << 29))
+    log("== pipeline schedules (p=4, m=8, T_F 18.5 ms, T_B 18.1 ms, T_W 9.3 ms, p2p 0.6 ms)")
+    for name in ScheduleGenerators.names {
+      let v = name == "interleaved-1f1b" || name == "hanayo" ? 2 : 1
+      let r = try ScheduleSimulator.simulate(name, stages: 4, microbatches: 8, chunks: v, costs: costs)
+      log(
+        "  " + name.padded(18)
+          + String(format: "makespan %8.1f ms   bubble rate %.4f   peak activation %.2f GiB", Double(r.makespan) / 1e6,
+                   r.bubbleRate, Double(r.peakActivation.max() ?? 0) / 1_073_741_824))
+      if name == "zb-h1" {
+        for format in [Graphviz.Format.svg, .png] {
+          let file = output + "/schedule-zb-h1." + format.rawValue
+          let bytes = try Graphviz.render(ScheduleRenderer.diagram(r).dot(), format: format, engine: "nop")
+          guard FileManager.default.createFile(atPath: file, contents: Data(bytes)) else {
+            throw RunError.data("\(file): cannot write")
+          }
+        }
+      }
+    }
+    log("  wrote \(output)/schedule-zb-h1.svg, \(output)/schedule-zb-h1.png")
+  }
+
+  private func criticalPathLine(_ cp: CriticalPath) -> String {
+    let shares = CriticalPath.Category.allCases.map {
+      String(format: "%@ %.1f%%", $0.rawValue, 100 * Double(cp.byCategoryNs[$0] ?? 0) / Double(max(cp.lengthNs, 1)))
+    }
+    return String(
+      format: "critical path%@: %.3f ms over %d rank(s) (%d hop(s)): ", cp.step.map { " of step \($0)" } ?? "",
+      Double(cp.lengthNs) / 1e6, Set(cp.segments.map(\.rank)).count, cp.rankChanges) + shares.joined(separator: ", ")
+  }
+}

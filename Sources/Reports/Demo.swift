@@ -1,0 +1,85 @@
+import Analysis
+import CostModels
+import Foundation
+import Rendering
+import Replay
+import Schedules
+import TraceImport
+import TraceModel
+
+/// The main job on the bundled traces (`reprise demo`, `make demo`): every analysis, two
+/// what-ifs, the report and the diagrams of the real 8-rank DLRM run, then a shorter pass over
+/// every other bundled set, then the pipeline schedules side by side.
+///
+/// Writes into `output`; reports progress as lines through `log` (the CLI prints them).
+public struct Demo: Sendable {
+  /// The folder holding `public/`, `kineto-cpu/` and `generated/` (the repository's `Traces`).
+  public var traces: String
+  public var output: String
+  /// The main set, relative to `traces`.
+  public var main = "public/dlrm-8rank"
+  /// The what-ifs of the main job; the first also goes into the report.
+  public var whatIfs = [["host.launch=2us"], ["compute.scale=0.5"]]
+  public var specs: SpecLibrary
+
+  public init(traces: String, output: String, specs: SpecLibrary) {
+    self.traces = traces
+    self.output = output
+    self.specs = specs
+  }
+
+  /// The trace sets under `traces`: `<group>/<set>` folders holding trace files, main set first.
+  /// - Throws: `RunError.usage` when the main set is missing.
+  public func sets() throws -> [String] {
+    let fm = FileManager.default
+    var found: [String] = []
+    for group in ["public", "kineto-cpu", "generated"] {
+      let names = ((try? fm.contentsOfDirectory(atPath: traces + "/" + group)) ?? []).sorted()
+      for name in names {
+        let path = traces + "/" + group + "/" + name
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue,
+          (try? Ingest.expand([path])) != nil
+        else { continue }
+        found.append(group + "/" + name)
+      }
+    }
+    guard found.contains(main) else { throw RunError.usage("\(traces)/\(main): the main trace set is missing") }
+    return [main] + found.filter { $0 != main }
+  }
+
+  /// Runs the whole demo.
+  /// - Throws: input, replay and rendering errors of any set (`TraceImportError`, `ReplayError`,
+  ///   `RunError`, `Graphviz.RenderError`).
+  public func run(log: (String) -> Void) throws {
+    try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+    for set in try sets() {
+      let started = Date()
+      let result = try Ingest.run(paths: [traces + "/" + set])
+      let seconds = Date().timeIntervalSince(started)
+      for d in result.diagnostics.items where d.severity >= .warning { log(d.description) }
+      if set == main {
+        try mainJob(result, seconds: seconds, set: set, log: log)
+      } else {
+        try shortJob(result, set: set, log: log)
+      }
+    }
+    try schedules(log: log)
+  }
+
+  func write(_ text: String, _ name: String) throws -> String {
+    let path = output + "/" + name
+    try (text + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+  }
+
+  func draw(_ kind: TraceDiagram.Kind, _ g: EventGraph, _ t: Timeline, to name: String) throws -> String {
+    let options = TraceDiagram.Options(hardware: specs.detectHardware(g))
+    let path = output + "/" + name
+    let bytes = try TraceDiagram.render(kind, g, t, format: .svg, options: options)
+    guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
+      throw RunError.data("\(path): cannot write")
+    }
+    return path
+  }
+}

@@ -1,0 +1,83 @@
+import Analysis
+import Foundation
+import Rendering
+import TraceImport
+import TraceModel
+
+/// What changed between two runs, or between a run and itself under a what-if (`reprise diff`,
+/// schema `reprise.diff/v1`): device time per class and per name, sorted by impact.
+public struct DiffReport: JSONContract, Equatable {
+  public static let schemaName = "reprise.diff"
+  public static let schemaVersion = 1
+
+  public struct Row: Codable, Sendable, Equatable {
+    public var key: String
+    public var aNs: Int64
+    public var bNs: Int64
+    public var deltaNs: Int64
+    /// Δ as a share of A's time; null when A had none.
+    @NullWhenAbsent public var deltaPct: Double?
+    public var aCount: Int
+    public var bCount: Int
+
+    init(_ r: RunDiff.Row) {
+      key = r.key
+      aNs = r.aNs
+      bNs = r.bNs
+      deltaNs = r.deltaNs
+      deltaPct = r.deltaPct
+      aCount = r.aCount
+      bCount = r.bCount
+    }
+  }
+
+  public private(set) var schema = Self.schema
+  /// What A and B are (paths, or a path and its what-if).
+  public var a: String
+  public var b: String
+  public var aStepNs: Int64
+  public var bStepNs: Int64
+  public var deltaStepNs: Int64
+  public var byClass: [Row]
+  public var byName: [Row]
+
+  /// The document of a comparison.
+  public init(_ diff: RunDiff, a: String, b: String) {
+    self.a = a
+    self.b = b
+    aStepNs = diff.aStepNs
+    bStepNs = diff.bStepNs
+    deltaStepNs = diff.deltaStepNs
+    byClass = diff.rows.map(Row.init)
+    byName = diff.byName.map(Row.init)
+  }
+
+  /// Two recorded runs, each at its measured timeline.
+  public init(_ a: IngestResult, _ b: IngestResult, labels: (String, String)) {
+    let diff = RunDiff(a: a.graph, Timeline(measured: a.graph), b: b.graph, Timeline(measured: b.graph))
+    self.init(diff, a: labels.0, b: labels.1)
+  }
+
+  /// A run's identity replay against the same run under a what-if.
+  public init(_ run: WhatIfRun, labels: (String, String)) {
+    self.init(run.diff, a: labels.0, b: labels.1)
+  }
+
+  /// The table `reprise diff` prints.
+  public func text() -> String {
+    func ms(_ ns: Int64) -> String { String(format: "%10.3f", Double(ns) / 1e6) }
+    var lines = [
+      "A: \(a)", "B: \(b)",
+      String(
+        format: "step: A %.3f ms, B %.3f ms, Δ %+.3f ms", Double(aStepNs) / 1e6, Double(bStepNs) / 1e6,
+        Double(deltaStepNs) / 1e6),
+      "class                          A ms       B ms    Δ ms      Δ %",
+    ]
+    for r in byClass {
+      lines.append(
+        r.key.padded(26) + ms(r.aNs) + " " + ms(r.bNs) + String(format: "%+9.3f", Double(r.deltaNs) / 1e6)
+          + (r.deltaPct.map { String(format: "%+8.1f%%", $0) } ?? "        -"))
+    }
+    return lines.joined(separator: "\n")
+  }
+}

@@ -1,0 +1,129 @@
+import Rendering
+import TraceImport
+import TraceModel
+
+/// What one ingestion read and linked: files, ranks, events by kind, collectives, send/recv,
+/// clocks, diagnostics (`reprise ingest`, schema `reprise.ingest/v1`).
+///
+/// The JSON holds the counts a script checks; the text summary adds what a person reads first
+/// (lanes by kind, the step numbers). Build one with `IngestSummary(_:)` from an `IngestResult`.
+public struct IngestSummary: JSONContract, Equatable {
+  public static let schemaName = "reprise.ingest"
+  public static let schemaVersion = 1
+
+  public struct File: Codable, Sendable, Equatable {
+    public var path: String
+    public var rank: Int
+    /// Size on disk.
+    public var bytes: Int64
+    public var decompressedBytes: Int64
+    public var gzip: Bool
+    public var events: Int
+    public var format: String
+    /// Records per type as the format counts them (Chakra node types); absent for Kineto.
+    public var recordTypes: [String: Int]?
+  }
+
+  public struct Events: Codable, Sendable, Equatable {
+    public var total: Int
+    /// Every `EventKind` by name, zero included.
+    public var byKind: [String: Int]
+  }
+
+  public struct Collectives: Codable, Sendable, Equatable {
+    public var instances: Int
+    public var matched: Int
+    public var unmatched: Int
+    public var byKind: [String: Int]
+    public var maxEndSpreadNs: Int64
+    public var medianEndSpreadNs: Int64
+  }
+
+  public struct PointToPoint: Codable, Sendable, Equatable {
+    public var pairs: Int
+    public var unmatched: Int
+  }
+
+  public struct DiagnosticCounts: Codable, Sendable, Equatable {
+    public var note: Int
+    public var warning: Int
+    public var dataLoss: Int
+    public var error: Int
+  }
+
+  public struct ExecutionTraceLink: Codable, Sendable, Equatable {
+    public var rank: Int
+    public var file: String
+    public var ops: Int
+    public var matchedOps: Int
+    public var kernels: Int
+    public var kernelsWithParent: Int
+    public var dataEdges: Int
+  }
+
+  public private(set) var schema = Self.schema
+  public var files: [File]
+  public var ranks: Int
+  public var lanes: Int
+  public var events: Events
+  public var edges: Int
+  /// Distinct profiler step numbers.
+  public var steps: Int
+  public var collectives: Collectives
+  public var p2p: PointToPoint
+  /// Estimated clock offset per rank (ns added to its timestamps), keyed by rank.
+  public var clockOffsetsNs: [String: Int64]
+  public var clockAligned: Bool
+  public var diagnostics: DiagnosticCounts
+  /// Bytes read from disk.
+  public var inputBytes: Int64
+  public var executionTraces: [ExecutionTraceLink]
+
+  // Not in the JSON: for the text summary.
+  /// Host-thread and device-stream lanes.
+  public var hostLanes = 0
+  public var deviceLanes = 0
+  /// The profiler step numbers, ascending.
+  public var stepNumbers: [Int] = []
+
+  enum CodingKeys: String, CodingKey {
+    case schema, files, ranks, lanes, events, edges, steps, collectives, p2p, clockOffsetsNs, clockAligned, diagnostics,
+      inputBytes, executionTraces
+  }
+
+  /// The summary of an ingestion.
+  public init(_ result: IngestResult) {
+    let g = result.graph
+    let counts = g.countByKind()
+    files = result.files.map { f in
+      File(path: f.path, rank: Int(f.rank.rawValue), bytes: f.bytesOnDisk, decompressedBytes: f.decompressedBytes,
+           gzip: f.isGzip, events: f.events, format: f.format, recordTypes: f.recordTypes.isEmpty ? nil : f.recordTypes)
+    }
+    ranks = g.ranks.count
+    lanes = g.lanes.count
+    events = Events(
+      total: g.eventCount, byKind: Dictionary(uniqueKeysWithValues: EventKind.allCases.map { ($0.name, counts[$0] ?? 0) }))
+    edges = g.edgeCount
+    stepNumbers = Set(g.steps.map(\.number)).sorted()
+    steps = stepNumbers.count
+    let l = result.link
+    collectives = Collectives(
+      instances: l.collectiveInstances, matched: l.matchedInstances, unmatched: l.unmatchedInstances,
+      byKind: Dictionary(uniqueKeysWithValues: l.instancesByKind.map { ($0.key.name, $0.value) }),
+      maxEndSpreadNs: l.maxEndSpreadNs, medianEndSpreadNs: l.medianEndSpreadNs)
+    p2p = PointToPoint(pairs: l.p2pPairs, unmatched: l.p2pUnmatched)
+    clockOffsetsNs = Dictionary(uniqueKeysWithValues: l.clockOffsets.map { (String($0.key.rawValue), $0.value) })
+    clockAligned = l.clockAligned
+    let d = result.diagnostics
+    diagnostics = DiagnosticCounts(
+      note: d.count(of: .note), warning: d.count(of: .warning), dataLoss: d.count(of: .dataLoss),
+      error: d.count(of: .error))
+    inputBytes = result.inputBytes
+    executionTraces = result.etLinks.map { e in
+      ExecutionTraceLink(rank: e.rank, file: e.file, ops: e.etOps, matchedOps: e.matchedOps, kernels: e.kernels,
+                         kernelsWithParent: e.kernelsWithParent, dataEdges: e.dataEdges)
+    }
+    hostLanes = g.lanes.filter { $0.kind == .hostThread }.count
+    deviceLanes = g.lanes.filter { $0.kind == .deviceStream }.count
+  }
+}

@@ -1,0 +1,35 @@
+import Rendering
+
+/// A JSON document Reprise writes: a `Codable` value that carries its schema name and version.
+///
+/// The encoded object has a `"schema"` key, `"<schemaName>/v<schemaVersion>"`, and is written by
+/// jansson with sorted keys, so the key order is fixed and the same value always gives the same
+/// bytes. Conforming types keep a stored `schema` property initialised to `Self.schema`.
+public protocol JSONContract: Codable, Sendable {
+  /// The schema name, e.g. `reprise.ingest`.
+  static var schemaName: String { get }
+  /// The schema version; bumped when a key changes meaning or disappears.
+  static var schemaVersion: Int { get }
+}
+
+extension JSONContract {
+  /// `"<schemaName>/v<schemaVersion>"`, the value of the `schema` key.
+  public static var schema: String { "\(schemaName)/v\(schemaVersion)" }
+
+  /// The value as a JSON document tree.
+  /// - Throws: `EncodingError` when the value encodes nothing (never for a contract with a schema).
+  public func document() throws -> JSONDocument { try JSONDocumentEncoder().encode(self) }
+
+  /// The value as JSON text: indented by 2 when `pretty`, else one line; no trailing newline.
+  /// - Throws: `EncodingError` as `document()`.
+  public func json(pretty: Bool = true) throws -> String { try document().encoded(pretty: pretty) }
+}
+
+/// A JSON array of contract values (`reprise schedule compare --json`).
+extension Array where Element: JSONContract {
+  /// The values as one JSON array.
+  /// - Throws: `EncodingError` as `JSONContract.document()`.
+  public func json(pretty: Bool = true) throws -> String {
+    try JSONDocument.array(map { try $0.document() }).encoded(pretty: pretty)
+  }
+}

@@ -1,0 +1,165 @@
+import Analysis
+import CostModels
+import Foundation
+import Rendering
+import Replay
+import TraceImport
+import TraceModel
+
+/// Every analysis of one run in one document (`reprise report`, schema `reprise.report/v1`,
+/// described by docs/report.schema.json and docs/report.md).
+///
+/// Sections: `summary`, `breakdown`, `bubbles`, `bandwidth`, `stragglers`, `memory`,
+/// `criticalPath` and `whatIf`. The analyses run once over one measured timeline and one shared
+/// `AnalysisIndex`, the independent ones side by side (`Parallel.map`); the result does not
+/// depend on which finished first. Every table is also a CSV file (`tables`).
+public struct RunReport: JSONContract, Equatable {
+  public static let schemaName = "reprise.report"
+  public static let schemaVersion = 1
+
+  /// What the report adds beyond the measurement.
+  public struct Options: Sendable {
+    /// A what-if to replay and compare (fills `whatIf`).
+    public var scenario: Scenario?
+    /// Per-rank link bandwidth for % of peak; default: the hardware's interconnect.
+    public var linkGBps: Double?
+    /// The accelerator (from `deviceProperties` or `--hardware`).
+    public var hardware: HardwareSpec?
+    /// The modeled training memory (fills `memory.modeled`).
+    public var modelMemory: ModelMemory?
+    public init(scenario: Scenario? = nil, linkGBps: Double? = nil, hardware: HardwareSpec? = nil,
+                modelMemory: ModelMemory? = nil) {
+      self.scenario = scenario
+      self.linkGBps = linkGBps
+      self.hardware = hardware
+      self.modelMemory = modelMemory
+    }
+  }
+
+  public struct BreakdownSection: Codable, Sendable, Equatable {
+    public var window: String
+    public var ranks: [BreakdownRow]
+  }
+
+  public struct BubbleSection: Codable, Sendable, Equatable {
+    public var window: String
+    public var ranks: [BubbleRankRow]
+    public var intervals: [BubbleRow]
+  }
+
+  public struct BandwidthSection: Codable, Sendable, Equatable {
+    @NullWhenAbsent public var linkBandwidthGBps: Double?
+    public var unmatched: Int
+    public var unmatchedP2P: Int
+    public var instances: [BandwidthRow]
+    public var buckets: [BandwidthBucketRow]
+  }
+
+  public struct StragglerSection: Codable, Sendable, Equatable {
+    public var instances: Int
+    public var flagged: [Int]
+    public var ranks: [StragglerRow]
+  }
+
+  public struct MemorySection: Codable, Sendable, Equatable {
+    public var devices: [MemoryDeviceRow]
+    public var samples: [MemorySampleRow]
+    public var maxSamplesPerDevice: Int
+    @NullWhenAbsent public var modeled: ModelMemory.Breakdown?
+  }
+
+  public struct CriticalPathSection: Codable, Sendable, Equatable {
+    @NullWhenAbsent public var step: Int?
+    public var windowStartNs: Int64
+    public var windowEndNs: Int64
+    public var pathStartNs: Int64
+    public var pathEndNs: Int64
+    public var lengthNs: Int64
+    public var rankChanges: Int
+    public var byCategoryNs: [String: Int64]
+    public var segments: [CriticalPathRow]
+  }
+
+  public struct WhatIfSection: Codable, Sendable, Equatable {
+    public var knobs: [String: String]
+    public var description: String
+    public var measuredStepNs: Int64
+    public var baselineStepNs: Int64
+    public var predictedStepNs: Int64
+    public var speedup: Double
+    public var ranks: [WhatIfRankRow]
+    public var byClass: [WhatIfClassRow]
+  }
+
+  public private(set) var schema = Self.schema
+  public var summary: SummaryRow
+  public var breakdown: BreakdownSection
+  public var bubbles: BubbleSection
+  public var bandwidth: BandwidthSection
+  public var stragglers: StragglerSection
+  public var memory: MemorySection
+  public var criticalPath: CriticalPathSection
+  @NullWhenAbsent public var whatIf: WhatIfSection?
+
+  /// Memory samples kept per device in the JSON and CSV (evenly spaced, the peak always kept).
+  public static let maxMemorySamples = 2000
+
+  /// The display name of lane `l` (-1: the rank's device as a whole).
+  static func laneName(_ g: EventGraph, _ l: Int) -> String {
+    l < 0 ? "device (all streams)" : g.strings[g.lanes[l].name]
+  }
+
+  /// The report of an ingested run.
+  /// - Parameter inputs: the paths as the user gave them (recorded in `summary.inputs`).
+  /// - Throws: `ReplayError` or `RunError` when the run cannot be replayed.
+  public init(_ result: IngestResult, inputs: [String], options: Options = Options()) throws {
+    let g = result.graph
+    let analyses = try Analyses(g, options: options)
+    breakdown = BreakdownSection(window: analyses.breakdown.window.rawValue,
+                                 ranks: analyses.breakdown.ranks.map(BreakdownRow.init))
+    bubbles = Self.bubbleSection(analyses.bubbles, graph: g)
+    bandwidth = BandwidthSection(
+      linkBandwidthGBps: analyses.bandwidth.linkGBps, unmatched: analyses.bandwidth.unmatched,
+      unmatchedP2P: analyses.bandwidth.unmatchedP2P, instances: analyses.bandwidth.instances.map(BandwidthRow.init),
+      buckets: analyses.bandwidth.buckets.map(BandwidthBucketRow.init))
+    stragglers = StragglerSection(
+      instances: analyses.stragglers.instances, flagged: analyses.stragglers.ranks.filter(\.flagged).map(\.rank),
+      ranks: analyses.stragglers.ranks.map(StragglerRow.init))
+    memory = Self.memorySection(analyses.memory, modeled: options.modelMemory?.breakdown())
+    criticalPath = Self.criticalPathSection(analyses.criticalPath, graph: g)
+    whatIf = options.scenario.map { Self.whatIfSection(analyses.replay, scenario: $0) }
+    summary = Self.summary(result, inputs: inputs, analyses: analyses, hardware: options.hardware)
+  }
+
+  /// The report's tables, one CSV file each, in a fixed order (`summary` first).
+  /// - Throws: `EncodingError` (never for these row types).
+  public func tables() throws -> [CSVTable] {
+    var out = [
+      try CSVTable("summary", [summary]), try CSVTable("breakdown", breakdown.ranks),
+      try CSVTable("bubbles", bubbles.intervals), try CSVTable("bubble_ranks", bubbles.ranks),
+      try CSVTable("bandwidth", bandwidth.instances), try CSVTable("bandwidth_buckets", bandwidth.buckets),
+      try CSVTable("stragglers", stragglers.ranks), try CSVTable("memory", memory.samples),
+      try CSVTable("memory_devices", memory.devices), try CSVTable("critical_path", criticalPath.segments),
+    ]
+    if let whatIf {
+      out.append(try CSVTable("whatif", whatIf.ranks))
+      out.append(try CSVTable("whatif_classes", whatIf.byClass))
+    }
+    return out
+  }
+
+  /// Writes one CSV per table into `dir` (created if needed); returns the paths written.
+  /// - Throws: `RunError.data` when a file cannot be written.
+  public func writeCSV(to dir: String) throws -> [String] {
+    do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+      throw RunError.data("\(dir): cannot create: \(error.localizedDescription)")
+    }
+    return try tables().map { table in
+      let path = dir + "/" + table.name + ".csv"
+      do { try table.csv().write(toFile: path, atomically: true, encoding: .utf8) } catch {
+        throw RunError.data("\(path): cannot write: \(error.localizedDescription)")
+      }
+      return path
+    }
+  }
+}

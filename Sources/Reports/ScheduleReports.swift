@@ -1,0 +1,175 @@
+import Foundation
+import Schedules
+import TraceModel
+
+/// A simulated pipeline schedule (`reprise schedule`, schema `reprise.schedule/v1`): makespan,
+/// bubble rate and fraction, per-stage busy/idle time and peak activation memory, PipeOffload.
+public struct ScheduleReport: JSONContract, Equatable {
+  public static let schemaName = "reprise.schedule"
+  public static let schemaVersion = 1
+
+  public struct Stage: Codable, Sendable, Equatable {
+    public var stage: Int
+    public var busyNs: Int64
+    public var idleNs: Int64
+    public var peakActivationBytes: Int64
+    public var peakInFlightMicrobatches: Int
+  }
+
+  public struct Offload: Codable, Sendable, Equatable {
+    public var ratio: Double
+    public var pcieBytesPerSecond: Double
+    public var savedBytes: [Int64]
+    public var addedNs: [Int64]
+    public var peakActivationBytesAfter: [Int64]
+  }
+
+  public private(set) var schema = Self.schema
+  public var schedule: String
+  public var stages: Int
+  public var microbatches: Int
+  public var chunks: Int
+  public var makespanNs: Int64
+  public var bubbleRate: Double
+  public var bubbleFraction: Double
+  public var perStage: [Stage]
+  public var offload: Offload?
+
+  public init(_ r: ScheduleResult) {
+    schedule = r.name
+    stages = r.stages
+    microbatches = r.microbatches
+    chunks = r.chunks
+    makespanNs = r.makespan
+    bubbleRate = r.bubbleRate
+    bubbleFraction = r.bubbleFraction
+    perStage = (0..<r.stages).map { s in
+      Stage(stage: s, busyNs: r.busy[s], idleNs: r.idle[s], peakActivationBytes: r.peakActivation[s],
+            peakInFlightMicrobatches: r.peakInFlight[s])
+    }
+    offload = r.offload.map {
+      Offload(ratio: $0.ratio, pcieBytesPerSecond: $0.pcieBytesPerSecond, savedBytes: $0.savedBytes,
+              addedNs: $0.addedNs, peakActivationBytesAfter: $0.peakActivationAfter)
+    }
+  }
+
+  /// The per-stage table `reprise schedule NAME` prints.
+  public func text() -> String {
+    var lines = [
+      "\(schedule): p=\(stages), m=\(microbatches)\(chunks > 1 ? ", v=\(chunks)" : "")",
+      String(
+        format: "  makespan %.3f ms, bubble rate %.4f (Zero Bubble), bubble fraction %.4f (Megatron)",
+        Double(makespanNs) / 1e6, bubbleRate, bubbleFraction),
+      "  stage   busy ms    idle ms   peak activation   in-flight",
+    ]
+    for s in perStage {
+      lines.append(
+        String(
+          format: "  %5d  %8.3f  %8.3f  %13.3f GiB  %9d", s.stage, Double(s.busyNs) / 1e6, Double(s.idleNs) / 1e6,
+          Double(s.peakActivationBytes) / 1_073_741_824, s.peakInFlightMicrobatches))
+    }
+    if let o = offload {
+      lines.append(String(format: "  PipeOffload %.2f over %.0f GB/s:", o.ratio, o.pcieBytesPerSecond / 1e9))
+      for s in perStage {
+        lines.append(
+          String(
+            format: "    stage %d: peak %.3f → %.3f GiB (saves %.3f GiB), adds %.3f ms", s.stage,
+            Double(s.peakActivationBytes) / 1_073_741_824, Double(o.peakActivationBytesAfter[s.stage]) / 1_073_741_824,
+            Double(o.savedBytes[s.stage]) / 1_073_741_824, Double(o.addedNs[s.stage]) / 1e6))
+      }
+    }
+    return lines.joined(separator: "\n")
+  }
+
+  /// Every schedule that fits the costs, simulated side by side (`reprise schedule compare`):
+  /// interleaved 1F1B needs m divisible by p, BitPipe an even p; chunked schedules use ≥ 2 chunks.
+  /// - Throws: `ScheduleError` when a schedule cannot be simulated.
+  public static func compare(stages p: Int, microbatches m: Int, chunks: Int, costs: PipelineCosts) throws
+    -> [ScheduleReport]
+  {
+    var out: [ScheduleReport] = []
+    for name in ScheduleGenerators.names {
+      let v = (name == "interleaved-1f1b" || name == "hanayo") ? max(chunks, 2) : 1
+      if name == "interleaved-1f1b" && m % p != 0 { continue }
+      if name == "bitpipe" && p % 2 != 0 { continue }
+      out.append(ScheduleReport(try ScheduleSimulator.simulate(name, stages: p, microbatches: m, chunks: v, costs: costs)))
+    }
+    return out
+  }
+
+  /// The side-by-side table of `compare`.
+  public static func comparisonText(_ reports: [ScheduleReport]) -> String {
+    var lines = ["schedule            makespan ms   bubble rate   peak activation (stage 0)"]
+    for r in reports {
+      let peak = r.perStage.map(\.peakActivationBytes).max() ?? 0
+      lines.append(
+        (r.schedule + (r.chunks > 1 ? " v=\(r.chunks)" : "")).padded(18)
+          + String(format: "  %11.3f   %11.4f   %13.3f GiB", Double(r.makespanNs) / 1e6, r.bubbleRate,
+                   Double(peak) / 1_073_741_824))
+    }
+    return lines.joined(separator: "\n")
+  }
+}
+
+/// A recorded pipeline-parallel run re-timed under another schedule (`reprise whatif
+/// --schedule`): the per-stage forward/backward profile of the trace goes through the schedule
+/// simulator; everything outside the pipeline is kept as measured.
+public struct ScheduleSwap: Sendable {
+  public let profile: PipelineProfile
+  public let target: String
+  public let source: ScheduleResult
+  public let predicted: ScheduleResult
+  public let predictedStepNs: Int64
+  public let events: Int
+
+  /// - Throws: `RunError.data` when the trace is not a pipeline or the schedule cannot run on it.
+  public init(_ graph: EventGraph, target: String, chunks: Int) throws {
+    do {
+      profile = try PipelineProfile.analyze(graph)
+      let v = (target == "interleaved-1f1b" || target == "hanayo") ? chunks : 1
+      let p = try profile.predict(target, chunks: v)
+      (source, predicted, predictedStepNs) = (p.source, p.target, p.predictedStep)
+    } catch let e as PipelineProfile.Failure {
+      throw RunError.data(e.description)
+    } catch let e as ScheduleError {
+      throw RunError.data(e.description)
+    }
+    self.target = target
+    events = graph.eventCount
+  }
+
+  /// Measured over predicted step.
+  public var speedup: Double { predictedStepNs > 0 ? Double(profile.measuredStep) / Double(predictedStepNs) : 0 }
+
+  /// The `reprise.replay/v1` document, with the pipeline profile.
+  public var summary: ReplaySummary {
+    ReplaySummary(
+      stepNs: .init(measured: profile.measuredStep, predicted: predictedStepNs), events: events, schedule: target,
+      speedup: (speedup * 10000).rounded() / 10000,
+      pipeline: .init(
+        stages: profile.stages, microbatches: profile.microbatches, detectedSchedule: profile.detectedSchedule,
+        forwardNs: profile.forward, backwardNs: profile.backward, sourceMakespanNs: source.makespan,
+        targetMakespanNs: predicted.makespan))
+  }
+
+  public func text() -> String {
+    var lines = [
+      "pipeline: \(profile.stages) stages, \(profile.microbatches) micro-batches, recorded as \(profile.detectedSchedule)"
+    ]
+    for s in 0..<profile.stages {
+      lines.append(
+        String(
+          format: "  stage %d: forward %.3f ms, backward %.3f ms per micro-batch", s, Double(profile.forward[s]) / 1e6,
+          Double(profile.backward[s]) / 1e6))
+    }
+    lines.append(
+      String(
+        format: "  simulated %@ %.3f ms → %@ %.3f ms", profile.detectedSchedule, Double(source.makespan) / 1e6, target,
+        Double(predicted.makespan) / 1e6))
+    lines.append(
+      String(
+        format: "  step: measured %.3f ms, predicted under %@ %.3f ms, speedup %.3fx",
+        Double(profile.measuredStep) / 1e6, target, Double(predictedStepNs) / 1e6, speedup))
+    return lines.joined(separator: "\n")
+  }
+}

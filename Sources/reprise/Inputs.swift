@@ -1,0 +1,100 @@
+import ArgumentParser
+import CostModels
+import Foundation
+import Replay
+import Reports
+import TraceImport
+import TraceModel
+
+/// The trace arguments of every command that reads a run: paths and `-v`.
+struct TraceInputs: ParsableArguments {
+  @Argument(help: "Trace files or directories (one file per rank).")
+  var paths: [String]
+
+  @Flag(name: .shortAndLong, help: "Also print notes, not only warnings and errors.")
+  var verbose = false
+
+  func validate() throws {
+    if paths.isEmpty { throw ValidationError("give at least one trace file or directory") }
+  }
+
+  /// Ingests the paths, prints the diagnostics, and stops (exit 65) on errors in the input,
+  /// or on warnings when `strict`.
+  func ingest() throws -> IngestResult { try Self.ingest(paths, verbose: verbose) }
+
+  /// `ingest()` of other paths.
+  static func ingest(_ paths: [String], verbose: Bool = false) throws -> IngestResult {
+    let result = try read(paths, verbose: verbose)
+    try check(result.diagnostics, strict: false)
+    return result
+  }
+
+  /// Ingests the paths and prints the diagnostics, showing progress on a terminal for big inputs.
+  static func read(_ paths: [String], verbose: Bool = false) throws -> IngestResult {
+    var options = IngestOptions()
+    let files = try Ingest.expand(paths)
+    let total = files.reduce(Int64(0)) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int64) ?? 0) }
+    if isatty(2) == 1 && total > 100_000_000 {
+      options.progress = { file, done, size in
+        let name = file.split(separator: "/").last.map(String.init) ?? file
+        printError("reading \(name): \(done >> 20) MiB of \(size >> 20) MiB (on disk)")
+      }
+    }
+    let result = try Ingest.run(paths: files, options: options)
+    fflush(nil)
+    for d in result.diagnostics.items where verbose || d.severity >= .warning { printError(d.description) }
+    return result
+  }
+
+  /// Exit 65 when the diagnostics say the data cannot be trusted (errors; warnings when `strict`).
+  static func check(_ d: Diagnostics, strict: Bool) throws {
+    let errors = d.count(of: .error), warnings = d.count(of: .warning) + d.count(of: .dataLoss)
+    if errors > 0 { throw RunError.data("\(errors) error(s) in the input; see above") }
+    if strict && warnings > 0 { throw RunError.data("--strict: \(warnings) warning(s) in the input; see above") }
+  }
+}
+
+/// Where the hardware, model and cluster specs are.
+struct SpecOptions: ParsableArguments {
+  @Option(help: "Directory with hardware/, models/, clusters/ specs (default: ./Models or REPRISE_MODELS).")
+  var models: String?
+
+  var library: SpecLibrary { models.map(SpecLibrary.init(root:)) ?? SpecLibrary.locate() }
+}
+
+/// Writes a line to standard error.
+func printError(_ line: String) {
+  FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+/// Writes `text` (plus a newline) to `path`, or prints it when `path` is nil.
+func emit(_ text: String, to path: String?) throws {
+  guard let path else { return print(text) }
+  do { try (text + "\n").write(toFile: path, atomically: true, encoding: .utf8) } catch {
+    throw RunError.data("\(path): cannot write: \(error.localizedDescription)")
+  }
+  print("wrote \(path)")
+}
+
+/// Writes bytes to `path`.
+func write(_ bytes: [UInt8], to path: String) throws {
+  guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { throw RunError.data("\(path): cannot write") }
+}
+
+/// A flag value parsed by the library; a malformed one is a usage error (exit 64).
+func flag<T>(_ parse: () throws -> T) throws -> T {
+  do { return try parse() } catch let e as ScenarioError { throw ValidationError(e.message) }
+}
+
+/// `--link-bandwidth` in GB/s.
+func linkGBps(_ value: String?) throws -> Double? {
+  try flag { try value.map { try Scenario.bandwidth("--link-bandwidth", $0) / 1e9 } }
+}
+
+/// An optional cluster spec file.
+func loadCluster(_ path: String?) throws -> ClusterSpec? { try path.map { try ClusterSpec.load($0) } }
+
+/// `--set`-style knobs, checked in `validate()` so a bad one prints the usage.
+func checkKnobs(_ knobs: [String]) throws {
+  do { _ = try Scenario.parse(knobs) } catch let e as ScenarioError { throw ValidationError(e.description) }
+}

@@ -1,0 +1,102 @@
+import ArgumentParser
+import CostModels
+import Foundation
+import Reports
+
+struct MemoryCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "memory", abstract: "Training memory per GPU: weights, gradients, optimizer (ZeRO), activations (Korthikanti).")
+  @OptionGroup var specs: SpecOptions
+  @Option(help: "Model name.") var model: String
+  @Option(help: "Sequence length.") var sequence = 2048
+  @Option(help: "Micro-batch size.") var microBatch = 1
+  @Option(help: "Tensor-parallel degree.") var tp = 1
+  @Option(help: "Data-parallel degree.") var dp = 1
+  @Option(help: "ZeRO stage 0–3.") var zero = 0
+  @Option(help: "Activations: none, tensor, tensorSequence, tensorSelective, tensorSequenceSelective, full.")
+  var activations: Transformer.ActivationConfig = .tensorSequenceSelective
+  @Flag(help: "Print JSON (schema reprise.memory/v1).") var json = false
+
+  func validate() throws {
+    if !(0...3).contains(zero) { throw ValidationError("--zero: 0, 1, 2 or 3") }
+  }
+
+  func run() throws {
+    let m = ModelMemory(model: try specs.library.model(model), sequence: sequence, microBatch: microBatch,
+                        tensorParallel: tp, dataParallel: dp, zeroStage: zero, activations: activations)
+    let estimate = MemoryEstimate(m)
+    print(json ? try estimate.json() : estimate.text())
+  }
+}
+
+struct LongContextCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "longctx",
+    abstract: "Long-context serving at peak numbers: prefill, decode, concurrency, context switch (Fu 2024).")
+  @OptionGroup var specs: SpecOptions
+  @Option(help: "Model name in Models/models/.") var model: String
+  @Option(help: "Hardware name in Models/hardware/.") var hardware: String
+  @Option(help: "Context length in tokens.") var context: Int
+  @Option(help: "Tokens to decode.") var outputTokens = 0
+  @Option(help: "Tensor-parallel degree (multiplies HBM, FLOPs and bandwidth; comm neglected).") var tp = 1
+  @Option(help: "KV-cache dtype: fp32, bf16, fp16, fp8, int8, int4.") var kvDtype = "bf16"
+  @Option(help: "Weight dtype.") var weightDtype = "bf16"
+  @Option(help: "Compute efficiency (fraction of peak).") var computeEfficiency = 1.0
+  @Option(help: "Memory-bandwidth efficiency.") var memoryEfficiency = 1.0
+  @Flag(help: "Print one JSON object (schema reprise.longctx/v1).") var json = false
+
+  func validate() throws {
+    if context <= 0 { throw ValidationError("--context must be positive") }
+    if tp < 1 { throw ValidationError("--tp must be ≥ 1") }
+    _ = try elementBytes(kvDtype, "--kv-dtype")
+  }
+
+  func run() throws {
+    let lib = specs.library
+    let m = try lib.model(model)
+    let hw = try lib.hardware(hardware)
+    let a = try LongContextAnalysis.analyze(
+      model: m, hardware: hw, context: context, outputTokens: outputTokens, tensorParallel: tp, weightDtype: weightDtype,
+      kvBytesPerElement: try elementBytes(kvDtype, "--kv-dtype"), computeEfficiency: computeEfficiency,
+      memoryEfficiency: memoryEfficiency)
+    let report = LongContextReport(a, model: m, hardware: hw, context: context, outputTokens: outputTokens,
+                                   tensorParallel: tp, kvDtype: kvDtype)
+    print(json ? try report.json() : report.text())
+  }
+}
+
+struct KVCacheCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "kvcache", abstract: "KV-cache cost: bytes per token by attention type, sharing, paging, capacity, swap, reuse.")
+  @OptionGroup var specs: SpecOptions
+  @Option(help: "Model name.") var model: String
+  @Option(help: "Context length in tokens.") var context = 4096
+  @Option(help: "Concurrent requests.") var requests = 1
+  @Option(help: "Tokens of prefix shared by all requests.") var sharedPrefix = 0
+  @Option(help: "KV dtype.") var kvDtype = "bf16"
+  @Option(help: "Paged-attention block size (tokens).") var blockSize = 16
+  @Option(help: "Hardware name (capacity, swap cost).") var hardware: String?
+  @Option(help: "Tensor-parallel degree.") var tp = 1
+  @Option(help: "Contexts encoded for APE-style parallel prefill.") var contexts = 1
+  @Option(help: "Turns reusing a shared context.") var turns = 1
+  @Flag(help: "Print one JSON object (schema reprise.kvcache/v1).") var json = false
+
+  func validate() throws {
+    _ = try elementBytes(kvDtype, "--kv-dtype")
+    if context <= 0 || requests <= 0 || blockSize <= 0 || contexts <= 0 || turns <= 0 {
+      throw ValidationError("sizes and counts must be positive")
+    }
+    if sharedPrefix < 0 || sharedPrefix > context { throw ValidationError("--shared-prefix must be within 0…context") }
+  }
+
+  func run() throws {
+    let lib = specs.library
+    let m = try lib.model(model)
+    let hw = try hardware.map { try lib.hardware($0) }
+    let a = KVCacheAnalysis.analyze(
+      model: m, kvBytesPerElement: try elementBytes(kvDtype, "--kv-dtype"), context: context, requests: requests,
+      sharedPrefix: sharedPrefix, blockSize: blockSize, hardware: hw, tensorParallel: tp, contexts: contexts, turns: turns)
+    let report = KVCacheReport(a, model: m, kvDtype: kvDtype)
+    print(json ? try report.json() : report.text())
+  }
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import Replay
+import Reports
+import Schedules
+
+struct ReplayCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "replay",
+    abstract: "Replay a recorded run as measured (identity replay) and compare step times.",
+    discussion: """
+      Each host thread and device stream is a serial lane; launches, synchronizations, \
+      collectives and send/recv pairs are the dependencies. An identity replay should \
+      reproduce every rank's measured step time; the error per rank says how well it does.
+      """)
+
+  @OptionGroup var input: TraceInputs
+  @Flag(help: "Print one JSON object (schema reprise.replay/v1).") var json = false
+  @Option(help: "Write the measured and predicted timelines as Chrome-trace JSON (opens in Perfetto).")
+  var timeline: String?
+
+  func run() throws {
+    let run = try WhatIfRun(graph: try input.ingest().graph, scenario: nil)
+    if let timeline { try run.writeTimeline(to: timeline) }
+    print(json ? try run.summary.json() : run.text())
+  }
+}
+
+struct WhatIfCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "whatif",
+    abstract: "Predict a recorded run under changed compute, links, stragglers or group sizes.",
+    discussion: """
+      Knobs (--set KEY=VALUE, repeatable, composable): \(Scenario.validKeys.joined(separator: ", ")). \
+      Durations take ns/us/ms/s, bandwidths GB/s (1e9 B/s), GiB/s or Gb/s.
+      """)
+
+  @OptionGroup var input: TraceInputs
+  @Option(name: .customLong("set"), help: "A what-if knob KEY=VALUE (repeatable).") var settings: [String] = []
+  @Option(help: "Cluster spec JSON (Models/clusters/NAME.json): nodes, GPUs per node, NVLink and NIC bandwidth.")
+  var cluster: String?
+  @Option(help: "Re-time a pipeline-parallel trace under another schedule (\(ScheduleGenerators.names.joined(separator: ", "))).")
+  var schedule: String?
+  @Option(help: "Chunks for --schedule interleaved-1f1b or hanayo.") var chunks = 2
+  @Flag(help: "Print one JSON object (schema reprise.replay/v1 with whatIf, baselineStepNs, speedup).") var json = false
+  @Option(help: "Write the measured and predicted timelines as Chrome-trace JSON (opens in Perfetto).")
+  var timeline: String?
+
+  func validate() throws {
+    if settings.isEmpty && schedule == nil {
+      throw ValidationError("give --schedule NAME or at least one --set KEY=VALUE; \(Scenario.validKeys.joined(separator: ", "))")
+    }
+    if let schedule, !ScheduleGenerators.names.contains(schedule) {
+      throw ValidationError("--schedule \(schedule): expected one of \(ScheduleGenerators.names.joined(separator: ", "))")
+    }
+    if schedule != nil && !settings.isEmpty { throw ValidationError("--schedule and --set cannot be combined yet") }
+    try checkKnobs(settings)
+  }
+
+  func run() throws {
+    let scenario = try Scenario.parse(settings, cluster: try loadCluster(cluster))
+    let graph = try input.ingest().graph
+    if let schedule {
+      let swap = try ScheduleSwap(graph, target: schedule, chunks: chunks)
+      print(json ? try swap.summary.json() : swap.text())
+      return
+    }
+    let run = try WhatIfRun(graph: graph, scenario: scenario)
+    if let timeline { try run.writeTimeline(to: timeline) }
+    print(json ? try run.summary.json() : run.text())
+  }
+}

@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import Rendering
+import Replay
+import Reports
+import Schedules
+import TraceImport
+import TraceModel
+
+struct ScheduleCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "schedule",
+    abstract: "Generate and simulate a pipeline-parallel schedule; bubbles, memory, diagram.",
+    subcommands: [ScheduleRun.self, ScheduleCompare.self],
+    defaultSubcommand: ScheduleRun.self)
+}
+
+/// Costs shared by `schedule` and `schedule compare`.
+struct ScheduleOptions: ParsableArguments {
+  @Option(help: "Pipeline stages p.") var stages: Int
+  @Option(help: "Micro-batches m.") var microbatches: Int
+  @Option(help: "Model chunks per stage v (interleaved schedules).") var chunks = 1
+  @Option(help: "Forward time per micro-batch per stage (e.g. 18.5ms); comma-separated for per-stage values.")
+  var forward: String
+  @Option(help: "Input-gradient backward time (B).") var backward: String
+  @Option(help: "Weight-gradient backward time (W); 1F1B-style schedules fuse B+W.") var weight = "0ms"
+  @Option(help: "Stage-to-stage transfer time.") var p2p = "0ms"
+  @Option(name: .customLong("act-mem-b"), help: "Activation memory held from F until B per micro-batch (e.g. 1GiB).")
+  var actMemB = "0"
+  @Option(name: .customLong("act-mem-w"), help: "Memory held from B until W per micro-batch.") var actMemW = "0"
+
+  func validate() throws {
+    if stages < 1 || microbatches < 1 || chunks < 1 { throw ValidationError("--stages, --microbatches and --chunks must be ≥ 1") }
+  }
+
+  /// One duration, or one per stage.
+  func durations(_ text: String, _ flagName: String) throws -> [Nanoseconds] {
+    let values = try text.split(separator: ",").map { p in
+      try flag { Nanoseconds(try Scenario.duration(flagName, String(p))) }
+    }
+    if values.count == 1 { return Array(repeating: values[0], count: stages) }
+    guard values.count == stages else { throw ValidationError("\(flagName): give one value or \(stages) (one per stage)") }
+    return values
+  }
+
+  func costs() throws -> PipelineCosts {
+    PipelineCosts(
+      forward: try durations(forward, "--forward"), backward: try durations(backward, "--backward"),
+      weight: try durations(weight, "--weight"), comm: Nanoseconds(try flag { try Scenario.duration("--p2p", p2p) }),
+      memB: Bytes(Int64(try flag { try Scenario.size("--act-mem-b", actMemB) })),
+      memW: Bytes(Int64(try flag { try Scenario.size("--act-mem-w", actMemW) })))
+  }
+}
+
+struct ScheduleRun: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "run", abstract: "Simulate one schedule (the default: `reprise schedule NAME …`).")
+  @Argument(help: "Schedule: \(ScheduleGenerators.names.joined(separator: ", ")).") var name: String
+  @OptionGroup var options: ScheduleOptions
+  @Flag(help: "Print JSON (schema reprise.schedule/v1).") var json = false
+  @Option(name: .shortAndLong, help: "Write the diagram: .svg, .png or .dot.") var output: String?
+  @Option(help: "PipeOffload: fraction of activations moved to host memory (0…1).") var offloadRatio: Double?
+  @Option(help: "PCIe bandwidth per direction for the offload (e.g. 32GB/s).") var pcie = "32GB/s"
+  @Option(help: "Also write the schedule as Chakra execution traces (one NAME.STAGE.et per stage) into this directory.")
+  var chakra: String?
+
+  func validate() throws {
+    if let offloadRatio, !(0...1).contains(offloadRatio) { throw ValidationError("--offload-ratio must be within 0…1") }
+    if let output, Graphviz.Format(rawValue: (output as NSString).pathExtension.lowercased()) == nil {
+      throw ValidationError("-o \(output): expected .svg, .png or .dot")
+    }
+  }
+
+  func run() throws {
+    let costs = try options.costs()
+    var r = try ScheduleSimulator.simulate(name, stages: options.stages, microbatches: options.microbatches,
+                                           chunks: options.chunks, costs: costs)
+    if let ratio = offloadRatio {
+      let bw = try flag { try Scenario.bandwidth("--pcie", pcie) }
+      r = ScheduleSimulator.offload(r, costs: costs, ratio: ratio, pcie: BytesPerSecond(rawValue: bw))
+    }
+    if let output, let format = Graphviz.Format(rawValue: (output as NSString).pathExtension.lowercased()) {
+      try write(try Graphviz.render(ScheduleRenderer.diagram(r).dot(), format: format, engine: "nop"), to: output)
+    }
+    if let chakra {
+      let g = r.eventGraph()
+      let summary = try ChakraExporter.write(g, timeline: Timeline(measured: g), to: chakra, name: r.name)
+      printError("wrote \(summary.files.count) Chakra file(s), \(summary.nodes) nodes, to \(chakra)/")
+    }
+    let report = ScheduleReport(r)
+    print(json ? try report.json() : report.text() + (output.map { "\n  wrote \($0)" } ?? ""))
+  }
+}
+
+struct ScheduleCompare: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "compare", abstract: "Every schedule side by side.")
+  @OptionGroup var options: ScheduleOptions
+  @Flag(help: "Compare all schedules (the default).") var all = false
+  @Flag(help: "Print a JSON array of reprise.schedule/v1 objects.") var json = false
+
+  func run() throws {
+    let reports = try ScheduleReport.compare(stages: options.stages, microbatches: options.microbatches,
+                                             chunks: options.chunks, costs: try options.costs())
+    print(json ? try reports.json() : ScheduleReport.comparisonText(reports))
+  }
+}
