@@ -17,7 +17,7 @@ release: bootstrap
 
 # The main job on the bundled traces in Traces/: ingest each set, write out/*.json.
 demo: build
-	.build/debug/reprise demo --traces Traces/generated --output out
+	.build/debug/reprise demo --traces Traces --output out
 
 # Unit, importer, differential, fuzz and CLI tests (the CLI tests run the debug binary), then
 # the Python-side checks: real reports against docs/report.schema.json and the example notebook

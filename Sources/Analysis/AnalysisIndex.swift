@@ -14,7 +14,7 @@ public struct AnalysisIndex: Sendable {
   var launcher: [Int32]
   /// Per rank, the ends of its device events sorted ascending, with the event: for "what other
   /// stream finished just before" lookups.
-  var deviceEndsByRank: [Int32: [(end: Int64, event: Int32)]]
+  var deviceEndsByRank: [Int32: [(end: Nanoseconds, event: Int32)]]
 
   /// Indexes `timeline` (measured or replayed), which must be parallel to `graph`'s events.
   /// - Complexity: O(events log events).
@@ -23,7 +23,7 @@ public struct AnalysisIndex: Sendable {
     self.graph = graph
     self.timeline = timeline
     var byLane = [[Int32]](repeating: [], count: graph.lanes.count)
-    var ends: [Int32: [(end: Int64, event: Int32)]] = [:]
+    var ends: [Int32: [(end: Nanoseconds, event: Int32)]] = [:]
     for e in 0..<graph.eventCount where Self.isDeviceWork(graph, e) {
       byLane[graph.lane[e].index].append(Int32(e))
       ends[graph.rank(of: e).rawValue, default: []].append((timeline.end[e], Int32(e)))
@@ -31,7 +31,7 @@ public struct AnalysisIndex: Sendable {
     for l in byLane.indices where byLane[l].count > 1 {
       byLane[l].sort { (timeline.start[Int($0)], timeline.end[Int($0)], $0) < (timeline.start[Int($1)], timeline.end[Int($1)], $1) }
     }
-    for k in ends.keys { ends[k]!.sort { ($0.end, $0.event) < ($1.end, $1.event) } }
+    for k in ends.keys { ends[k]?.sort { ($0.end, $0.event) < ($1.end, $1.event) } }
     deviceByLane = byLane
     deviceEndsByRank = ends
     var launcher = [Int32](repeating: -1, count: graph.eventCount)
@@ -49,7 +49,7 @@ public struct AnalysisIndex: Sendable {
   }
 
   /// The device event of `rank`, on a lane other than `lane`, with the latest end in `[lo, hi]`.
-  func latestDeviceEnd(rank: Int32, notOnLane lane: Int, from lo: Int64, to hi: Int64) -> Int? {
+  func latestDeviceEnd(rank: Int32, notOnLane lane: Int, from lo: Nanoseconds, to hi: Nanoseconds) -> Int? {
     guard let list = deviceEndsByRank[rank], lo <= hi else { return nil }
     // Last index with end <= hi.
     var a = 0, b = list.count
@@ -68,16 +68,17 @@ public struct AnalysisIndex: Sendable {
   func frames(steps: Bool) -> [Int32: IntervalSet] {
     var out: [Int32: IntervalSet] = [:]
     if steps {
-      var raw: [Int32: [(start: Int64, end: Int64)]] = [:]
+      var raw: [Int32: [(start: Nanoseconds, end: Nanoseconds)]] = [:]
       for s in graph.steps where s.event != .none {
         raw[s.rank.rawValue, default: []].append((timeline.start[s.event.index], timeline.end[s.event.index]))
       }
       for (r, list) in raw { out[r] = IntervalSet(list) }
     }
     for (r, ends) in deviceEndsByRank where out[r] == nil {
-      var first = Int64.max
+      guard let last = ends.last else { continue }
+      var first = Nanoseconds.max
       for (_, e) in ends { first = min(first, timeline.start[Int(e)]) }
-      out[r] = IntervalSet([(first, ends.last!.end)])
+      out[r] = IntervalSet([(first, last.end)])
     }
     return out
   }

@@ -6,10 +6,10 @@ import TraceModel
 /// For each matched collective instance (one call across its ranks):
 /// - `bytes` is the message size as nccl-tests counts it (`doc/PERFORMANCE.md`): the output
 ///   buffer for all-gather, the input buffer for reduce-scatter, the larger of the two otherwise;
-/// - `transferNs` runs from the last rank's arrival (latest member start) to the last member's
-///   end, so a rank waiting for late peers does not count as slow transfer; `durationNs` is the
+/// - `transfer` runs from the last rank's arrival (latest member start) to the last member's
+///   end, so a rank waiting for late peers does not count as slow transfer; `duration` is the
 ///   longest member kernel, waiting included;
-/// - `algbwGBps = bytes / transferNs`, `busbwGBps = algbw × BusFactor(kind, n)`
+/// - `algbwGBps = bytes / transfer`, `busbwGBps = algbw × BusFactor(kind, n)`
 ///   (all-reduce 2(n−1)/n; all-gather, reduce-scatter, all-to-all (n−1)/n; others 1), where `n`
 ///   is the group size;
 /// - `peakPct` is busbw as a share of a given link bandwidth, when one is given.
@@ -18,7 +18,7 @@ import TraceModel
 /// timed from the later of the two starts to the later end.
 ///
 /// Collectives that could not be matched across ranks (a partial world, or ranks missing) are
-/// measured alone, `transferNs = durationNs`, and counted in `unmatched`; unmatched sends and
+/// measured alone, `transfer = duration`, and counted in `unmatched`; unmatched sends and
 /// receives are counted in `unmatchedP2P` and left out of the bandwidth.
 public struct BandwidthAnalysis: Sendable, Equatable {
   public struct Instance: Sendable, Equatable {
@@ -28,16 +28,20 @@ public struct BandwidthAnalysis: Sendable, Equatable {
     public var sequence: Int
     public var ranks: Int
     public var membersPresent: Int
-    public var bytes: Int64
-    public var startNs: Int64
-    public var durationNs: Int64
-    public var transferNs: Int64
+    /// The message size as nccl-tests counts it.
+    public var bytes: Bytes
+    /// The first member's start.
+    public var start: Nanoseconds
+    /// The longest member's duration (waiting included).
+    public var duration: Nanoseconds
+    /// From the last arrival to the last end.
+    public var transfer: Nanoseconds
     public var algbwGBps: Double
     public var busbwGBps: Double
     public var peakPct: Double?
     /// The rank that arrived last, and by how much after the first (C4-style straggler signal).
     public var lastRank: Int
-    public var arrivalSpreadNs: Int64
+    public var arrivalSpread: Nanoseconds
     public var matched: Bool
     /// Ranks of the members present, ascending.
     public var memberRanks: [Int]
@@ -47,10 +51,10 @@ public struct BandwidthAnalysis: Sendable, Equatable {
   public struct Bucket: Sendable, Equatable {
     public var kind: CollectiveKind?
     /// Upper bound of the power-of-two size bucket (bytes ≤ this and > half of it).
-    public var maxBytes: Int64
+    public var maxBytes: Bytes
     public var count: Int
-    public var bytes: Int64
-    public var transferNs: Int64
+    public var bytes: Bytes
+    public var transfer: Nanoseconds
     /// Σ bytes × factor / Σ transfer time: the bus bandwidth of the bucket as a whole.
     public var busbwGBps: Double
     public var medianBusbwGBps: Double
@@ -76,74 +80,57 @@ public struct BandwidthAnalysis: Sendable, Equatable {
 
   public init(_ graph: EventGraph, timeline: Timeline, linkGBps: Double? = nil) {
     self.linkGBps = linkGBps
-    var recordOf: [UInt32: Int] = [:]
-    for (i, c) in graph.collectives.enumerated() { recordOf[c.event.rawValue] = i }
+    let measure = InstanceMeasure(graph: graph, timeline: timeline, linkGBps: linkGBps)
     var out: [Instance] = []
-    func make(kind: CollectiveKind?, group: NameID, sequence: Int32, n: Int, members: [EventID], matched: Bool,
-              p2pBytes: Int64? = nil) -> Instance? {
-      let bytes: Int64, groupSize: Int
-      if let p2pBytes {
-        bytes = p2pBytes; groupSize = 2
-      } else {
-        let recs = members.compactMap { recordOf[$0.rawValue].map { graph.collectives[$0] } }
-        guard let first = recs.first, let kind else { return nil }
-        bytes = recs.map { Self.ncclTestsBytes(kind, input: $0.inputBytes, output: $0.outputBytes) }.max() ?? 0
-        groupSize = Int(first.groupSize)
-      }
-      var lastStart = Int64.min, firstStart = Int64.max, lastEnd = Int64.min, longest: Int64 = 0, lastRank = 0
-      for m in members {
-        let s = timeline.start[m.index], e = timeline.end[m.index]
-        if s > lastStart { lastStart = s; lastRank = Int(graph.rank(of: m.index).rawValue) }
-        firstStart = min(firstStart, s); lastEnd = max(lastEnd, e); longest = max(longest, e - s)
-      }
-      let transfer = max(lastEnd - lastStart, 0)
-      let ranks = max(n, groupSize, members.count)
-      let seconds = Double(transfer) / 1e9
-      let alg = transfer > 0 ? CollectiveModel.algbwGBps(bytes: Double(bytes), seconds: seconds) : 0
-      let bus = transfer > 0 ? CollectiveModel.busbwGBps(kind, bytes: Double(bytes), seconds: seconds, ranks: ranks) : 0
-      return Instance(
-        kind: kind, group: graph.strings[group], sequence: Int(sequence), ranks: ranks, membersPresent: members.count,
-        bytes: bytes, startNs: firstStart, durationNs: longest, transferNs: transfer, algbwGBps: alg, busbwGBps: bus,
-        peakPct: linkGBps.map { $0 > 0 ? 100 * bus / $0 : 0 }, lastRank: lastRank,
-        arrivalSpreadNs: lastStart - firstStart, matched: matched,
-        memberRanks: members.map { Int(graph.rank(of: $0.index).rawValue) }.sorted())
-    }
     for inst in graph.instances {
-      if let i = make(kind: inst.kind, group: inst.group, sequence: inst.sequence, n: inst.expectedSize,
-                      members: inst.members, matched: true) { out.append(i) }
+      if let i = measure.instance(inst.kind, inst.group, inst.sequence, n: inst.expectedSize, inst.members) {
+        out.append(i)
+      }
     }
     var unmatched = 0
     for c in graph.collectives where c.instance == nil {
       unmatched += 1
-      if let i = make(kind: c.kind, group: c.group, sequence: c.sequence, n: Int(c.groupSize),
-                      members: [c.event], matched: false) { out.append(i) }
+      if let i = measure.instance(c.kind, c.group, c.sequence, n: Int(c.groupSize), [c.event], matched: false) {
+        out.append(i)
+      }
     }
     var unmatchedP2P = 0, pairs = 0
-    let noGroup = NameID.empty
     for p in graph.p2p where p.isSend {
-      guard let m = p.match else { unmatchedP2P += 1; continue }
-      if let i = make(kind: nil, group: noGroup, sequence: Int32(pairs), n: 2, members: [p.event, m], matched: true,
-                      p2pBytes: p.bytes) { out.append(i); pairs += 1 }
+      guard let m = p.match else {
+        unmatchedP2P += 1
+        continue
+      }
+      if let i = measure.instance(nil, .empty, Int32(pairs), n: 2, [p.event, m], p2pBytes: p.bytes) {
+        out.append(i)
+        pairs += 1
+      }
     }
     unmatchedP2P += graph.p2p.filter { !$0.isSend && $0.match == nil }.count
-    out.sort { ($0.startNs, $0.group, $0.sequence) < ($1.startNs, $1.group, $1.sequence) }
+    out.sort { ($0.start, $0.group, $0.sequence) < ($1.start, $1.group, $1.sequence) }
     instances = out
     self.unmatched = unmatched
     self.unmatchedP2P = unmatchedP2P
+    buckets = Self.buckets(out)
+  }
 
+  /// Instances with bytes and time by kind and power-of-two size, sorted by kind then size.
+  static func buckets(_ instances: [Instance]) -> [Bucket] {
     var groups: [String: [Instance]] = [:]
-    for i in out where i.bytes > 0 && i.transferNs > 0 {
-      groups["\(Self.kindName(i.kind))/\(Self.bucket(i.bytes))", default: []].append(i)
+    for i in instances where i.bytes > .zero && i.transfer > .zero {
+      groups["\(kindName(i.kind))/\(bucket(i.bytes.rawValue))", default: []].append(i)
     }
-    buckets = groups.values.map { list in
-      let bytes = list.reduce(Int64(0)) { $0 + $1.bytes }
-      let time = list.reduce(Int64(0)) { $0 + $1.transferNs }
-      let weighted = list.reduce(0.0) { $0 + Double($1.bytes) * BusFactor.factor($1.kind, ranks: $1.ranks) }
+    return groups.values.compactMap { list -> Bucket? in
+      guard let first = list.first else { return nil }
+      let bytes = list.reduce(Bytes.zero) { $0 + $1.bytes }
+      let time = list.reduce(Nanoseconds.zero) { $0 + $1.transfer }
+      let weighted = list.reduce(0.0) { $0 + Double($1.bytes.rawValue) * BusFactor.factor($1.kind, ranks: $1.ranks) }
       let sorted = list.map(\.busbwGBps).sorted()
-      let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-      return Bucket(kind: list[0].kind, maxBytes: Self.bucket(list[0].bytes), count: list.count, bytes: bytes,
-                    transferNs: time, busbwGBps: time > 0 ? weighted / Double(time) : 0, medianBusbwGBps: median)
-    }.sorted { (Self.kindName($0.kind), $0.maxBytes) < (Self.kindName($1.kind), $1.maxBytes) }
+      let mid = sorted.count / 2
+      let median = sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+      return Bucket(
+        kind: first.kind, maxBytes: Bytes(bucket(first.bytes.rawValue)), count: list.count, bytes: bytes,
+        transfer: time, busbwGBps: time > .zero ? weighted / Double(time.rawValue) : 0, medianBusbwGBps: median)
+    }.sorted { (kindName($0.kind), $0.maxBytes) < (kindName($1.kind), $1.maxBytes) }
   }
 
   /// The smallest power of two ≥ `bytes`.
@@ -151,5 +138,57 @@ public struct BandwidthAnalysis: Sendable, Equatable {
     var b: Int64 = 1
     while b < bytes { b <<= 1 }
     return b
+  }
+}
+
+/// Measures one instance from its members' times on a timeline.
+private struct InstanceMeasure {
+  let graph: EventGraph
+  let timeline: Timeline
+  let linkGBps: Double?
+  let recordOf: [UInt32: Int]
+
+  init(graph: EventGraph, timeline: Timeline, linkGBps: Double?) {
+    self.graph = graph
+    self.timeline = timeline
+    self.linkGBps = linkGBps
+    var recordOf: [UInt32: Int] = [:]
+    for (i, c) in graph.collectives.enumerated() { recordOf[c.event.rawValue] = i }
+    self.recordOf = recordOf
+  }
+
+  /// The instance of `members`; nil for a collective without a record (no size to measure).
+  func instance(_ kind: CollectiveKind?, _ group: NameID, _ sequence: Int32, n: Int, _ members: [EventID],
+                matched: Bool = true, p2pBytes: Int64? = nil) -> BandwidthAnalysis.Instance? {
+    let bytes: Int64, groupSize: Int
+    if let p2pBytes {
+      (bytes, groupSize) = (p2pBytes, 2)
+    } else {
+      let recs = members.compactMap { recordOf[$0.rawValue].map { graph.collectives[$0] } }
+      guard let first = recs.first, let kind else { return nil }
+      bytes = recs.map { BandwidthAnalysis.ncclTestsBytes(kind, input: $0.inputBytes, output: $0.outputBytes) }.max() ?? 0
+      groupSize = Int(first.groupSize)
+    }
+    var lastStart = Nanoseconds.min, firstStart = Nanoseconds.max, lastEnd = Nanoseconds.min, longest = Nanoseconds.zero
+    var lastRank = 0
+    for m in members {
+      let s = timeline.start[m.index], e = timeline.end[m.index]
+      if s > lastStart {
+        lastStart = s
+        lastRank = Int(graph.rank(of: m.index).rawValue)
+      }
+      firstStart = min(firstStart, s)
+      lastEnd = max(lastEnd, e)
+      longest = max(longest, e - s)
+    }
+    let transfer = max(lastEnd - lastStart, .zero)
+    let ranks = max(n, groupSize, members.count)
+    let alg = CollectiveModel.algbwGBps(bytes: Bytes(bytes), time: transfer)
+    let bus = CollectiveModel.busbwGBps(kind, bytes: Bytes(bytes), time: transfer, ranks: ranks)
+    return BandwidthAnalysis.Instance(
+      kind: kind, group: graph.strings[group], sequence: Int(sequence), ranks: ranks, membersPresent: members.count,
+      bytes: Bytes(bytes), start: firstStart, duration: longest, transfer: transfer, algbwGBps: alg, busbwGBps: bus,
+      peakPct: linkGBps.map { $0 > 0 ? 100 * bus / $0 : 0 }, lastRank: lastRank, arrivalSpread: lastStart - firstStart,
+      matched: matched, memberRanks: members.map { Int(graph.rank(of: $0.index).rawValue) }.sorted())
   }
 }

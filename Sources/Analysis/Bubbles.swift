@@ -33,8 +33,8 @@ public struct BubbleAnalysis: Sendable, Equatable {
     public var rank: Int
     /// Lane index in the graph (`graph.lanes`), or -1 for a rank-level bubble.
     public var lane: Int
-    public var startNs: Int64
-    public var durationNs: Int64
+    public var start: Nanoseconds
+    public var duration: Nanoseconds
     public var cause: Cause
     /// The event that ended the bubble (started at its end), or nil at the window's end.
     public var nextEvent: Int?
@@ -42,18 +42,18 @@ public struct BubbleAnalysis: Sendable, Equatable {
 
   public struct Rank: Sendable, Equatable {
     public var rank: Int
-    public var windowNs: Int64
+    public var window: Nanoseconds
     /// Time no device stream of the rank ran anything, within the window.
-    public var idleNs: Int64
-    public var idleByCauseNs: [Cause: Int64]
+    public var idle: Nanoseconds
+    public var idleByCause: [Cause: Nanoseconds]
     /// Σ per-lane bubble time over the rank's streams (streams idle while others may work).
-    public var laneBubbleNs: Int64
+    public var laneBubbleTime: Nanoseconds
     public var bubbles: Int
     /// Time no compute kernel ran (communication and copies may have): the pipeline view, where
     /// a stage waiting inside a receive kernel is in a bubble although its device is busy.
-    public var computeIdleNs: Int64
-    public var bubbleRatio: Double { windowNs > 0 ? Double(idleNs) / Double(windowNs) : 0 }
-    public var computeBubbleRatio: Double { windowNs > 0 ? Double(computeIdleNs) / Double(windowNs) : 0 }
+    public var computeIdle: Nanoseconds
+    public var bubbleRatio: Double { window > .zero ? idle / window : 0 }
+    public var computeBubbleRatio: Double { window > .zero ? computeIdle / window : 0 }
   }
 
   /// Per-lane bubbles, ordered by rank, lane, start.
@@ -64,112 +64,86 @@ public struct BubbleAnalysis: Sendable, Equatable {
   /// Whether the windows are profiler steps (else device spans).
   public var stepWindows: Bool
 
-  /// How soon after another stream's work ends a start counts as waiting for it (ns).
-  public static let crossStreamWindowNs: Int64 = 10_000
+  /// How soon after another stream's work ends a start counts as waiting for it.
+  public static let crossStreamWindow = Nanoseconds(10_000)
   /// Work that ends up to 1 µs after another starts still counts as before it: Kineto writes
   /// microseconds with rounded fractions, so a start and the end it waited for can differ by that.
-  public static let roundingToleranceNs: Int64 = 1_000
+  public static let roundingTolerance = Nanoseconds(1_000)
 
   public init(_ graph: EventGraph, timeline: Timeline) {
     self.init(index: AnalysisIndex(graph, timeline: timeline))
   }
 
-  /// The bubbles of the index's timeline (the index may be shared with other analyses).
+  /// The bubbles of the index's timeline (the index may be shared with other analyses); the
+  /// ranks are independent and analysed side by side.
   public init(index ix: AnalysisIndex) {
-    let graph = ix.graph
-    let timeline = ix.timeline
+    let classifier = Classifier(ix)
     let frames = ix.frames(steps: true)
-    stepWindows = !graph.steps.isEmpty
-    // Host blocking calls per host lane, sorted by end: for "was the launching thread blocked".
-    var blocking = [[(end: Int64, event: Int32)]](repeating: [], count: graph.lanes.count)
-    for e in 0..<graph.eventCount where graph.lanes[graph.lane[e].index].kind == .hostThread {
-      switch graph.kind[e] {
-      case .sync, .collective, .send, .recv: blocking[graph.lane[e].index].append((timeline.end[e], Int32(e)))
-      default: break
-      }
-    }
-    for l in blocking.indices where blocking[l].count > 1 { blocking[l].sort { ($0.end, $0.event) < ($1.end, $1.event) } }
-
-    func cause(of kind: EventKind) -> Cause? {
-      switch kind {
-      case .collective: .collective
-      case .send, .recv: .recv
-      case .sync: .sync
-      default: nil
-      }
-    }
-    func classify(next n: Int?, gapStart a: Int64, lane: Int) -> Cause {
-      guard let n else { return .other }
-      let b = timeline.start[n]
-      let rank = graph.rank(of: n).rawValue
-      if lane >= 0, let w = ix.latestDeviceEnd(rank: rank, notOnLane: lane, from: max(a, b - Self.crossStreamWindowNs), to: b + Self.roundingToleranceNs) {
-        return cause(of: graph.kind[w]) ?? .crossStream
-      }
-      let h = Int(ix.launcher[n])
-      guard h >= 0, timeline.start[h] >= a else { return .other }
-      let list = blocking[graph.lane[h].index]
-      let launchAt = timeline.start[h]
-      var lo = 0, hi = list.count
-      while lo < hi { let m = (lo + hi) / 2; if list[m].end <= launchAt { lo = m + 1 } else { hi = m } }
-      if lo > 0, list[lo - 1].end > a, let c = cause(of: graph.kind[Int(list[lo - 1].event)]) { return c }
-      return .hostLaunch
-    }
-
-    var laneOut: [Bubble] = [], rankOut: [Bubble] = []
-    var ranks: [Rank] = []
     var lanesOfRank: [Int32: [Int]] = [:]
-    for l in graph.lanes.indices where !ix.deviceByLane[l].isEmpty { lanesOfRank[graph.lanes[l].rank.rawValue, default: []].append(l) }
-    for r in lanesOfRank.keys.sorted() {
-      guard let frame = frames[r] else { continue }
-      var laneTotal: Int64 = 0, count = 0
-      var allBusy: [(start: Int64, end: Int64)] = [], computeBusy: [(start: Int64, end: Int64)] = []
-      var firstOf: [(start: Int64, lane: Int, event: Int)] = []
-      for l in lanesOfRank[r]! {
-        let events = ix.deviceByLane[l]
-        var busy: [(start: Int64, end: Int64)] = []
-        busy.reserveCapacity(events.count)
-        for e in events {
-          busy.append((timeline.start[Int(e)], timeline.end[Int(e)]))
-          if TemporalBreakdown.deviceClass(graph.kind[Int(e)]) == .compute { computeBusy.append(busy[busy.count - 1]) }
-          firstOf.append((timeline.start[Int(e)], l, Int(e)))
-        }
-        allBusy += busy
-        // Gaps of this lane inside the frame: complement of its busy set.
-        let idle = Self.complement(IntervalSet(busy), within: frame)
-        var k = 0
-        for g in idle {
-          while k < events.count && timeline.start[Int(events[k])] < g.end { k += 1 }
-          let next = k < events.count && timeline.start[Int(events[k])] == g.end ? Int(events[k]) : nil
-          let c = classify(next: next, gapStart: g.start, lane: l)
-          laneOut.append(Bubble(rank: Int(r), lane: l, startNs: g.start, durationNs: g.end - g.start, cause: c, nextEvent: next))
-          laneTotal += g.end - g.start
-          count += 1
-        }
-      }
-      firstOf.sort { ($0.start, $0.lane, $0.event) < ($1.start, $1.lane, $1.event) }
-      var byCause: [Cause: Int64] = [:]
-      var idleTotal: Int64 = 0
-      var k = 0
-      for g in Self.complement(IntervalSet(allBusy), within: frame) {
-        while k < firstOf.count && firstOf[k].start < g.end { k += 1 }
-        let next = k < firstOf.count && firstOf[k].start == g.end ? firstOf[k].event : nil
-        let c = classify(next: next, gapStart: g.start, lane: -1)
-        rankOut.append(Bubble(rank: Int(r), lane: -1, startNs: g.start, durationNs: g.end - g.start, cause: c, nextEvent: next))
-        byCause[c, default: 0] += g.end - g.start
-        idleTotal += g.end - g.start
-      }
-      ranks.append(Rank(rank: Int(r), windowNs: frame.measure, idleNs: idleTotal, idleByCauseNs: byCause,
-                        laneBubbleNs: laneTotal, bubbles: count,
-                        computeIdleNs: frame.measure - IntervalSet(computeBusy).intersection(frame).measure))
+    for l in ix.graph.lanes.indices where !ix.deviceByLane[l].isEmpty {
+      lanesOfRank[ix.graph.lanes[l].rank.rawValue, default: []].append(l)
     }
-    laneBubbles = laneOut
-    rankBubbles = rankOut
-    self.ranks = ranks
+    let ranks = lanesOfRank.keys.sorted().filter { frames[$0] != nil }
+    let lanes = lanesOfRank
+    let perRank = Parallel.map(ranks.count) { i in
+      Self.rank(ranks[i], lanes: lanes[ranks[i]] ?? [], frame: frames[ranks[i]] ?? IntervalSet([]),
+                classifier: classifier)
+    }
+    laneBubbles = perRank.flatMap(\.lanes)
+    rankBubbles = perRank.flatMap(\.rank)
+    self.ranks = perRank.map(\.summary)
+    stepWindows = !ix.graph.steps.isEmpty
+  }
+
+  /// One rank: the gaps of each of its streams, then the gaps of all of them together.
+  static func rank(_ r: Int32, lanes: [Int], frame: IntervalSet, classifier: Classifier)
+    -> (lanes: [Bubble], rank: [Bubble], summary: Rank)
+  {
+    let ix = classifier.index
+    let (graph, timeline) = (ix.graph, ix.timeline)
+    var laneOut: [Bubble] = []
+    var allBusy: [(start: Nanoseconds, end: Nanoseconds)] = [], computeBusy: [(start: Nanoseconds, end: Nanoseconds)] = []
+    var firstOf: [(start: Nanoseconds, lane: Int, event: Int)] = []
+    for l in lanes {
+      let events = ix.deviceByLane[l]
+      var busy: [(start: Nanoseconds, end: Nanoseconds)] = []
+      busy.reserveCapacity(events.count)
+      for e in events.map(Int.init) {
+        busy.append((timeline.start[e], timeline.end[e]))
+        if TemporalBreakdown.deviceClass(graph.kind[e]) == .compute { computeBusy.append((timeline.start[e], timeline.end[e])) }
+        firstOf.append((timeline.start[e], l, e))
+      }
+      allBusy += busy
+      // Gaps of this lane inside the frame: the complement of its busy set.
+      var k = 0
+      for g in complement(IntervalSet(busy), within: frame) {
+        while k < events.count && timeline.start[Int(events[k])] < g.end { k += 1 }
+        let next = k < events.count && timeline.start[Int(events[k])] == g.end ? Int(events[k]) : nil
+        let c = classifier.classify(next: next, gapStart: g.start, lane: l)
+        laneOut.append(Bubble(rank: Int(r), lane: l, start: g.start, duration: g.end - g.start, cause: c, nextEvent: next))
+      }
+    }
+    firstOf.sort { ($0.start, $0.lane, $0.event) < ($1.start, $1.lane, $1.event) }
+    var rankOut: [Bubble] = []
+    var byCause: [Cause: Nanoseconds] = [:]
+    var k = 0
+    for g in complement(IntervalSet(allBusy), within: frame) {
+      while k < firstOf.count && firstOf[k].start < g.end { k += 1 }
+      let next = k < firstOf.count && firstOf[k].start == g.end ? firstOf[k].event : nil
+      let c = classifier.classify(next: next, gapStart: g.start, lane: -1)
+      rankOut.append(Bubble(rank: Int(r), lane: -1, start: g.start, duration: g.end - g.start, cause: c, nextEvent: next))
+      byCause[c, default: .zero] += g.end - g.start
+    }
+    let summary = Rank(
+      rank: Int(r), window: frame.measure, idle: rankOut.reduce(.zero) { $0 + $1.duration }, idleByCause: byCause,
+      laneBubbleTime: laneOut.reduce(.zero) { $0 + $1.duration }, bubbles: laneOut.count,
+      computeIdle: frame.measure - IntervalSet(computeBusy).intersection(frame).measure)
+    return (laneOut, rankOut, summary)
   }
 
   /// The parts of `frame` that `busy` does not cover.
-  static func complement(_ busy: IntervalSet, within frame: IntervalSet) -> [(start: Int64, end: Int64)] {
-    var out: [(start: Int64, end: Int64)] = []
+  static func complement(_ busy: IntervalSet, within frame: IntervalSet) -> [(start: Nanoseconds, end: Nanoseconds)] {
+    var out: [(start: Nanoseconds, end: Nanoseconds)] = []
     for f in frame.intervals {
       var t = f.start
       for b in busy.clipped(to: f.start, f.end).intervals {
@@ -179,5 +153,61 @@ public struct BubbleAnalysis: Sendable, Equatable {
       if t < f.end { out.append((t, f.end)) }
     }
     return out
+  }
+
+  /// Why a gap ended, by the rules in the type's documentation.
+  struct Classifier: Sendable {
+    let index: AnalysisIndex
+    /// Host blocking calls per host lane, sorted by end: for "was the launching thread blocked".
+    let blocking: [[(end: Nanoseconds, event: Int32)]]
+
+    init(_ ix: AnalysisIndex) {
+      index = ix
+      var blocking = [[(end: Nanoseconds, event: Int32)]](repeating: [], count: ix.graph.lanes.count)
+      for e in 0..<ix.graph.eventCount where ix.graph.lanes[ix.graph.lane[e].index].kind == .hostThread {
+        switch ix.graph.kind[e] {
+        case .sync, .collective, .send, .recv: blocking[ix.graph.lane[e].index].append((ix.timeline.end[e], Int32(e)))
+        default: break
+        }
+      }
+      for l in blocking.indices where blocking[l].count > 1 { blocking[l].sort { ($0.end, $0.event) < ($1.end, $1.event) } }
+      self.blocking = blocking
+    }
+
+    func cause(of kind: EventKind) -> Cause? {
+      switch kind {
+      case .collective: .collective
+      case .send, .recv: .recv
+      case .sync: .sync
+      default: nil
+      }
+    }
+
+    /// The cause of a gap from `a` to the start of `next` (nil: the window ended) on `lane`
+    /// (-1: the rank as a whole).
+    func classify(next n: Int?, gapStart a: Nanoseconds, lane: Int) -> Cause {
+      guard let n else { return .other }
+      let (graph, timeline) = (index.graph, index.timeline)
+      let b = timeline.start[n]
+      let rank = graph.rank(of: n).rawValue
+      if lane >= 0,
+        let w = index.latestDeviceEnd(
+          rank: rank, notOnLane: lane, from: max(a, b - BubbleAnalysis.crossStreamWindow),
+          to: b + BubbleAnalysis.roundingTolerance)
+      {
+        return cause(of: graph.kind[w]) ?? .crossStream
+      }
+      let h = Int(index.launcher[n])
+      guard h >= 0, timeline.start[h] >= a else { return .other }
+      let list = blocking[graph.lane[h].index]
+      let launchAt = timeline.start[h]
+      var lo = 0, hi = list.count
+      while lo < hi {
+        let m = (lo + hi) / 2
+        if list[m].end <= launchAt { lo = m + 1 } else { hi = m }
+      }
+      if lo > 0, list[lo - 1].end > a, let c = cause(of: graph.kind[Int(list[lo - 1].event)]) { return c }
+      return .hostLaunch
+    }
   }
 }

@@ -38,29 +38,27 @@ public struct CriticalPath: Sendable, Equatable {
     public var lane: Int
     /// The event, or nil for a wait.
     public var event: Int?
-    public var startNs: Int64
-    public var endNs: Int64
+    public var start: Nanoseconds
+    public var end: Nanoseconds
     public var category: Category
-    public var durationNs: Int64 { endNs - startNs }
+    public var duration: Nanoseconds { end - start }
   }
 
   /// The profiler step the path explains, or nil for the whole trace.
   public var step: Int?
-  public var windowStartNs: Int64
-  public var windowEndNs: Int64
-  /// Where the path begins: `windowStartNs`, or later when nothing before it binds.
-  public var pathStartNs: Int64
-  /// Where the path ends: the end of the last work in the window (≤ `windowEndNs`; a step's
+  public var windowStart: Nanoseconds
+  public var windowEnd: Nanoseconds
+  /// Where the path begins: `windowStart`, or later when nothing before it binds.
+  public var pathStart: Nanoseconds
+  /// Where the path ends: the end of the last work in the window (≤ `windowEnd`; a step's
   /// annotation usually outlasts its last kernel).
-  public var pathEndNs: Int64
+  public var pathEnd: Nanoseconds
   /// Chronological.
   public var segments: [Segment]
-  public var byCategoryNs: [Category: Int64]
+  public var byCategory: [Category: Nanoseconds]
   /// Times the path moves from one rank to another.
   public var rankChanges: Int
-  public var lengthNs: Int64 { pathEndNs - pathStartNs }
-
-  public static let crossStreamWindowNs: Int64 = BubbleAnalysis.crossStreamWindowNs
+  public var length: Nanoseconds { pathEnd - pathStart }
 
   public init(_ graph: EventGraph, timeline: Timeline) {
     self.init(index: AnalysisIndex(graph, timeline: timeline))
@@ -68,54 +66,61 @@ public struct CriticalPath: Sendable, Equatable {
 
   /// The critical path of the index's timeline (the index may be shared with other analyses).
   public init(index ix: AnalysisIndex) {
-    let graph = ix.graph
-    let timeline = ix.timeline
+    let nodes = PathNodes(ix)
+    let (stepN, wlo, whi) = nodes.window()
+    var walk = PathWalk(nodes: nodes, from: wlo, to: whi)
+    walk.run()
+    step = stepN
+    windowStart = wlo
+    windowEnd = whi
+    segments = walk.segments.reversed()
+    pathStart = segments.first?.start ?? walk.start
+    pathEnd = segments.last?.end ?? max(walk.end, pathStart)
+    var by: [Category: Nanoseconds] = [:]
+    var changes = 0
+    for (i, s) in segments.enumerated() {
+      by[s.category, default: .zero] += s.duration
+      if i > 0 && segments[i - 1].rank != s.rank { changes += 1 }
+    }
+    byCategory = by
+    rankChanges = changes
+  }
+}
+
+/// What the walk needs about the graph: which events are path nodes, each lane's nodes by end,
+/// the device work each synchronize waited for, and the members of each barrier.
+private struct PathNodes {
+  let index: AnalysisIndex
+  var graph: EventGraph { index.graph }
+  var timeline: Timeline { index.timeline }
+  /// Device work and host leaf calls (annotations and allocator events never).
+  let isNode: [Bool]
+  /// Nodes per lane sorted by (end, start, id), for "latest work on this lane ending by t".
+  let byLane: [[Int32]]
+  let syncSource: [Int32]
+  /// Barrier of each event (-1: none), and each barrier's members.
+  let barrier: [Int32]
+  let members: [[Int32]]
+
+  init(_ ix: AnalysisIndex) {
+    index = ix
+    let (graph, T) = (ix.graph, ix.timeline)
     let n = graph.eventCount
-    let T = timeline
-
-    // Window: slowest step common to all ranks with steps, else everything.
-    var perStep: [Int: (ranks: Set<Int32>, lo: Int64, hi: Int64)] = [:]
-    for s in graph.steps where s.event != .none {
-      var v = perStep[s.number] ?? ([], .max, .min)
-      v.ranks.insert(s.rank.rawValue)
-      v.lo = min(v.lo, T.start[s.event.index]); v.hi = max(v.hi, T.end[s.event.index])
-      perStep[s.number] = v
-    }
-    let stepRanks = Set(graph.steps.map(\.rank.rawValue))
-    var stepN: Int?
-    let common = perStep.filter { $0.value.ranks == stepRanks }
-    var lo = Int64.max, hi = Int64.min
-    if let best = common.max(by: { ($0.value.hi - $0.value.lo, -$0.key) < ($1.value.hi - $1.value.lo, -$1.key) }) {
-      stepN = best.key; lo = best.value.lo; hi = best.value.hi
-    } else {
-      stepN = nil
-    }
-
-    // Path nodes: device work and host leaf calls.
     var hasChild = [Bool](repeating: false, count: n)
     for e in 0..<n where graph.parent[e] != .none { hasChild[graph.parent[e].index] = true }
-    var isNode = [Bool](repeating: false, count: n)
-    for e in 0..<n {
+    isNode = (0..<n).map { e in
       switch graph.kind[e] {
-      case .annotation, .memory: continue
-      default: break
-      }
-      if graph.lanes[graph.lane[e].index].kind == .deviceStream {
-        isNode[e] = AnalysisIndex.isDeviceWork(graph, e)
-      } else {
-        isNode[e] = !hasChild[e]
+      case .annotation, .memory: return false
+      default:
+        return graph.lanes[graph.lane[e].index].kind == .deviceStream ? AnalysisIndex.isDeviceWork(graph, e) : !hasChild[e]
       }
     }
-    if stepN == nil {
-      for e in 0..<n where isNode[e] { lo = min(lo, T.start[e]); hi = max(hi, T.end[e]) }
-    }
-    let wlo = lo == .max ? 0 : lo
-    let whi = hi == .min ? 0 : hi
-    // Nodes per lane sorted by end, for "latest work on this lane ending by t".
     var byLane = [[Int32]](repeating: [], count: graph.lanes.count)
     for e in 0..<n where isNode[e] { byLane[graph.lane[e].index].append(Int32(e)) }
-    for l in byLane.indices { byLane[l].sort { (T.end[Int($0)], T.start[Int($0)], $0) < (T.end[Int($1)], T.start[Int($1)], $1) } }
-    // Sync sources and barrier membership.
+    for l in byLane.indices {
+      byLane[l].sort { (T.end[Int($0)], T.start[Int($0)], $0) < (T.end[Int($1)], T.start[Int($1)], $1) }
+    }
+    self.byLane = byLane
     var syncSource = [Int32](repeating: -1, count: n)
     for from in 0..<n where graph.edgeOffsets[from] != graph.edgeOffsets[from + 1] {
       for (to, kind) in graph.edges(from: EventID(rawValue: UInt32(from))) where kind == .sync {
@@ -123,7 +128,13 @@ public struct CriticalPath: Sendable, Equatable {
         if s < 0 || T.end[from] > T.end[s] { syncSource[to.index] = Int32(from) }
       }
     }
-    var barrier = [Int32](repeating: -1, count: n)
+    self.syncSource = syncSource
+    (barrier, members) = Self.barriers(graph)
+  }
+
+  /// Collective instances with two or more members, and matched send/recv pairs.
+  static func barriers(_ graph: EventGraph) -> (barrier: [Int32], members: [[Int32]]) {
+    var barrier = [Int32](repeating: -1, count: graph.eventCount)
     var members: [[Int32]] = []
     for inst in graph.instances where inst.members.count >= 2 {
       for m in inst.members { barrier[m.index] = Int32(members.count) }
@@ -131,114 +142,175 @@ public struct CriticalPath: Sendable, Equatable {
     }
     for p in graph.p2p where p.isSend {
       if let m = p.match, barrier[p.event.index] < 0, barrier[m.index] < 0 {
-        barrier[p.event.index] = Int32(members.count); barrier[m.index] = Int32(members.count)
+        barrier[p.event.index] = Int32(members.count)
+        barrier[m.index] = Int32(members.count)
         members.append([Int32(p.event.rawValue), Int32(m.rawValue)])
       }
     }
+    return (barrier, members)
+  }
 
-    func lanePrev(_ e: Int, by t: Int64) -> Int? {
-      let list = byLane[graph.lane[e].index]
-      var a = 0, b = list.count
-      while a < b { let m = (a + b) / 2; if T.end[Int(list[m])] <= t { a = m + 1 } else { b = m } }
-      var i = a - 1
-      while i >= 0 {
-        let c = Int(list[i])
-        // Strictly earlier in the lane's (end, start, id) order, so zero-length calls cannot loop.
-        if (T.end[c], T.start[c], c) < (T.end[e], T.start[e], e) && T.start[c] <= T.start[e] { return c }
-        i -= 1
-      }
-      return nil
+  /// The slowest profiler step common to all ranks with steps (job-wide span), else the span of
+  /// every node.
+  func window() -> (step: Int?, lo: Nanoseconds, hi: Nanoseconds) {
+    let T = timeline
+    var perStep: [Int: (ranks: Set<Int32>, lo: Nanoseconds, hi: Nanoseconds)] = [:]
+    for s in graph.steps where s.event != .none {
+      var v = perStep[s.number] ?? ([], .max, .min)
+      v.ranks.insert(s.rank.rawValue)
+      v.lo = min(v.lo, T.start[s.event.index])
+      v.hi = max(v.hi, T.end[s.event.index])
+      perStep[s.number] = v
     }
-    func category(_ e: Int) -> Category {
-      switch graph.kind[e] {
-      case .collective, .send, .recv: .communication
-      case .kernel, .memcpy, .memset, .other: graph.lanes[graph.lane[e].index].kind == .deviceStream ? .compute : .host
-      default: .host
-      }
+    let stepRanks = Set(graph.steps.map(\.rank.rawValue))
+    let common = perStep.filter { $0.value.ranks == stepRanks }
+    if let best = common.max(by: { ($0.value.hi - $0.value.lo, -$0.key) < ($1.value.hi - $1.value.lo, -$1.key) }) {
+      return (best.key, best.value.lo, best.value.hi)
     }
-    func isDevice(_ e: Int) -> Bool { graph.lanes[graph.lane[e].index].kind == .deviceStream }
+    var lo = Nanoseconds.max, hi = Nanoseconds.min
+    for e in 0..<graph.eventCount where isNode[e] {
+      lo = min(lo, T.start[e])
+      hi = max(hi, T.end[e])
+    }
+    return (nil, lo == .max ? .zero : lo, hi == .min ? .zero : hi)
+  }
 
-    var segs: [Segment] = []
-    func add(_ e: Int?, lane: Int, rank: Int32, _ s: Int64, _ t: Int64, _ c: Category) {
-      let s = max(s, wlo)
-      guard t > s else { return }
-      segs.append(Segment(rank: Int(rank), lane: lane, event: e, startNs: s, endNs: t, category: c))
+  /// The latest node on `e`'s lane that ends by `t` and comes strictly before `e` in the lane's
+  /// (end, start, id) order, so zero-length calls cannot loop.
+  func lanePrev(_ e: Int, by t: Nanoseconds) -> Int? {
+    let T = timeline
+    let list = byLane[graph.lane[e].index]
+    var a = 0, b = list.count
+    while a < b {
+      let m = (a + b) / 2
+      if T.end[Int(list[m])] <= t { a = m + 1 } else { b = m }
     }
+    var i = a - 1
+    while i >= 0 {
+      let c = Int(list[i])
+      if (T.end[c], T.start[c], c) < (T.end[e], T.start[e], e) && T.start[c] <= T.start[e] { return c }
+      i -= 1
+    }
+    return nil
+  }
 
-    // The last work to end in the window.
+  func category(_ e: Int) -> CriticalPath.Category {
+    switch graph.kind[e] {
+    case .collective, .send, .recv: .communication
+    case .kernel, .memcpy, .memset, .other: isDevice(e) ? .compute : .host
+    default: .host
+    }
+  }
+
+  func isDevice(_ e: Int) -> Bool { graph.lanes[graph.lane[e].index].kind == .deviceStream }
+}
+
+/// The backward walk from the last work in the window, collecting segments newest first.
+private struct PathWalk {
+  let nodes: PathNodes
+  let wlo: Nanoseconds
+  let whi: Nanoseconds
+  var segments: [CriticalPath.Segment] = []
+  /// Where the walk stopped, and the end of the work it started from.
+  var start: Nanoseconds
+  var end: Nanoseconds
+
+  init(nodes: PathNodes, from wlo: Nanoseconds, to whi: Nanoseconds) {
+    self.nodes = nodes
+    self.wlo = wlo
+    self.whi = whi
+    start = whi
+    end = whi
+  }
+
+  mutating func add(_ e: Int?, lane: Int, rank: Int32, _ s: Nanoseconds, _ t: Nanoseconds, _ c: CriticalPath.Category) {
+    let s = max(s, wlo)
+    guard t > s else { return }
+    segments.append(CriticalPath.Segment(rank: Int(rank), lane: lane, event: e, start: s, end: t, category: c))
+  }
+
+  /// The node that ends last in the window (device work wins a tie), and that end.
+  func last() -> (event: Int, end: Nanoseconds)? {
+    let T = nodes.timeline
     var cur = -1
-    var t = whi
-    var bestEnd = Int64.min
-    for e in 0..<n where isNode[e] && T.start[e] < whi && T.end[e] > wlo {
+    var bestEnd = Nanoseconds.min
+    for e in 0..<nodes.graph.eventCount where nodes.isNode[e] && T.start[e] < whi && T.end[e] > wlo {
       let end = min(T.end[e], whi)
-      if end > bestEnd || (end == bestEnd && isDevice(e) && !isDevice(cur)) { bestEnd = end; cur = e }
-    }
-    var start = whi
-    var end = whi
-    if cur >= 0 {
-      t = bestEnd
-      end = bestEnd
-      var visited = Set<Int>()
-      while cur >= 0 && t > wlo && visited.insert(cur).inserted {
-        let e = cur
-        let laneE = graph.lane[e].index, rankE = graph.rank(of: e).rawValue
-        var from = e  // whose predecessors to look at next
-        // Work whose end another event decided: jump there.
-        if graph.kind[e] == .sync, syncSource[e] >= 0, T.end[Int(syncSource[e])] > T.start[e], T.end[Int(syncSource[e])] <= t {
-          let d = Int(syncSource[e])
-          add(e, lane: laneE, rank: rankE, T.end[d], t, .host)
-          t = T.end[d]; cur = d
-          continue
-        }
-        if barrier[e] >= 0 {
-          let last = members[Int(barrier[e])].map(Int.init).max { (T.start[$0], -$0) < (T.start[$1], -$1) }!
-          if last != e && T.start[last] > T.start[e] && T.start[last] < t {
-            add(last, lane: graph.lane[last].index, rank: graph.rank(of: last).rawValue, T.start[last], t, .communication)
-            t = T.start[last]; from = last
-            visited.insert(last)
-          } else {
-            add(e, lane: laneE, rank: rankE, T.start[e], t, category(e))
-            t = T.start[e]
-          }
-        } else {
-          add(e, lane: laneE, rank: rankE, T.start[e], t, category(e))
-          t = T.start[e]
-        }
-        if t <= wlo { break }
-        // Candidates: (event, ready time).
-        var best: (e: Int, ready: Int64)? = nil
-        func offer(_ c: Int, _ ready: Int64) {
-          let r = min(ready, t)
-          if best == nil || r > best!.ready { best = (c, r) }
-        }
-        if let p = lanePrev(from, by: t) { offer(p, T.end[p]) }
-        if isDevice(from) {
-          let h = Int(ix.launcher[from])
-          if h >= 0 && isNode[h] { offer(h, T.end[h]) }
-          if let w = ix.latestDeviceEnd(rank: graph.rank(of: from).rawValue, notOnLane: graph.lane[from].index,
-                                        from: t - BubbleAnalysis.crossStreamWindowNs, to: t + BubbleAnalysis.roundingToleranceNs) { offer(w, T.end[w]) }
-        }
-        guard let next = best, next.ready > wlo || T.end[next.e] > wlo else { break }
-        let laneF = graph.lane[from].index, rankF = graph.rank(of: from).rawValue
-        add(nil, lane: laneF, rank: rankF, next.ready, t, isDevice(from) ? .bubble : .host)
-        t = next.ready
-        cur = next.e
+      if end > bestEnd || (end == bestEnd && nodes.isDevice(e) && (cur < 0 || !nodes.isDevice(cur))) {
+        bestEnd = end
+        cur = e
       }
-      start = max(t, wlo)
     }
-    step = stepN
-    windowStartNs = wlo
-    windowEndNs = whi
-    segments = segs.reversed()
-    pathStartNs = segments.first?.startNs ?? start
-    pathEndNs = segments.last?.endNs ?? max(end, pathStartNs)
-    var by: [Category: Int64] = [:]
-    var changes = 0
-    for (i, s) in segments.enumerated() {
-      by[s.category, default: 0] += s.durationNs
-      if i > 0 && segments[i - 1].rank != s.rank { changes += 1 }
+    return cur >= 0 ? (cur, bestEnd) : nil
+  }
+
+  mutating func run() {
+    guard let (first, firstEnd) = last() else { return }
+    var cur = first
+    var t = firstEnd
+    end = firstEnd
+    var visited = Set<Int>()
+    while cur >= 0 && t > wlo && visited.insert(cur).inserted {
+      let (from, newT) = step(cur, at: t, visited: &visited)
+      if let jump = from.jumpTo {
+        (cur, t) = (jump, newT)
+        continue
+      }
+      t = newT
+      if t <= wlo { break }
+      guard let next = predecessor(of: from.event, at: t) else { break }
+      let g = nodes.graph
+      add(nil, lane: g.lane[from.event].index, rank: g.rank(of: from.event).rawValue, next.ready, t,
+          nodes.isDevice(from.event) ? .bubble : .host)
+      t = next.ready
+      cur = next.e
     }
-    byCategoryNs = by
-    rankChanges = changes
+    start = max(t, wlo)
+  }
+
+  /// Adds event `e`'s segment ending at `t`. Returns whose predecessors to look at next and the
+  /// new time; `jumpTo` when a synchronize hands the path to the work it waited for.
+  mutating func step(_ e: Int, at t: Nanoseconds, visited: inout Set<Int>) -> ((event: Int, jumpTo: Int?), Nanoseconds) {
+    let (g, T) = (nodes.graph, nodes.timeline)
+    let laneE = g.lane[e].index, rankE = g.rank(of: e).rawValue
+    let sync = Int(nodes.syncSource[e])
+    if g.kind[e] == .sync, sync >= 0, T.end[sync] > T.start[e], T.end[sync] <= t {
+      add(e, lane: laneE, rank: rankE, T.end[sync], t, .host)
+      return ((e, sync), T.end[sync])
+    }
+    if nodes.barrier[e] >= 0,
+      let last = nodes.members[Int(nodes.barrier[e])].map(Int.init).max(by: { (T.start[$0], -$0) < (T.start[$1], -$1) }),
+      last != e && T.start[last] > T.start[e] && T.start[last] < t
+    {
+      add(last, lane: g.lane[last].index, rank: g.rank(of: last).rawValue, T.start[last], t, .communication)
+      visited.insert(last)
+      return ((last, nil), T.start[last])
+    }
+    add(e, lane: laneE, rank: rankE, T.start[e], t, nodes.category(e))
+    return ((e, nil), T.start[e])
+  }
+
+  /// The candidate that became ready last before `t`: the previous node on the lane; for device
+  /// work also its launch and work on another stream that ended just before.
+  func predecessor(of from: Int, at t: Nanoseconds) -> (e: Int, ready: Nanoseconds)? {
+    let (g, T, ix) = (nodes.graph, nodes.timeline, nodes.index)
+    var best: (e: Int, ready: Nanoseconds)? = nil
+    func offer(_ c: Int, _ ready: Nanoseconds) {
+      let r = min(ready, t)
+      if best.map({ r > $0.ready }) ?? true { best = (c, r) }
+    }
+    if let p = nodes.lanePrev(from, by: t) { offer(p, T.end[p]) }
+    if nodes.isDevice(from) {
+      let h = Int(ix.launcher[from])
+      if h >= 0 && nodes.isNode[h] { offer(h, T.end[h]) }
+      if let w = ix.latestDeviceEnd(
+        rank: g.rank(of: from).rawValue, notOnLane: g.lane[from].index, from: t - BubbleAnalysis.crossStreamWindow,
+        to: t + BubbleAnalysis.roundingTolerance)
+      {
+        offer(w, T.end[w])
+      }
+    }
+    guard let next = best, next.ready > wlo || T.end[next.e] > wlo else { return nil }
+    return next
   }
 }

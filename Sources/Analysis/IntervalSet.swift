@@ -1,10 +1,12 @@
-/// A set of disjoint, sorted, half-open time intervals `[start, end)` in nanoseconds.
+import TraceModel
+
+/// A set of disjoint, sorted, half-open time intervals `[start, end)`.
 ///
 /// Built from any list of intervals (overlapping or not, in any order); the union is taken once
 /// at construction, so measures and intersections are linear in the number of merged intervals.
 public struct IntervalSet: Sendable, Equatable {
   /// Merged intervals, sorted by start; no two touch or overlap.
-  public private(set) var intervals: [(start: Int64, end: Int64)]
+  public private(set) var intervals: [(start: Nanoseconds, end: Nanoseconds)]
 
   public static func == (l: Self, r: Self) -> Bool {
     l.intervals.count == r.intervals.count
@@ -12,9 +14,9 @@ public struct IntervalSet: Sendable, Equatable {
   }
 
   /// The union of `raw`. Empty and negative-length intervals contribute nothing.
-  public init(_ raw: [(start: Int64, end: Int64)]) {
+  public init(_ raw: [(start: Nanoseconds, end: Nanoseconds)]) {
     let sorted = raw.filter { $0.end > $0.start }.sorted { $0.start < $1.start || ($0.start == $1.start && $0.end < $1.end) }
-    var merged: [(start: Int64, end: Int64)] = []
+    var merged: [(start: Nanoseconds, end: Nanoseconds)] = []
     merged.reserveCapacity(sorted.count)
     for iv in sorted {
       if let last = merged.last, iv.start <= last.end {
@@ -26,16 +28,16 @@ public struct IntervalSet: Sendable, Equatable {
     intervals = merged
   }
 
-  private init(merged: [(start: Int64, end: Int64)]) { intervals = merged }
+  private init(merged: [(start: Nanoseconds, end: Nanoseconds)]) { intervals = merged }
 
   public var isEmpty: Bool { intervals.isEmpty }
 
   /// Total length covered.
-  public var measure: Int64 { intervals.reduce(0) { $0 + ($1.end - $1.start) } }
+  public var measure: Nanoseconds { intervals.reduce(.zero) { $0 + ($1.end - $1.start) } }
 
   /// The set of times in both `self` and `other`.
   public func intersection(_ other: IntervalSet) -> IntervalSet {
-    var out: [(start: Int64, end: Int64)] = []
+    var out: [(start: Nanoseconds, end: Nanoseconds)] = []
     var i = 0, j = 0
     let a = intervals, b = other.intervals
     while i < a.count && j < b.count {
@@ -50,13 +52,13 @@ public struct IntervalSet: Sendable, Equatable {
   public func union(_ other: IntervalSet) -> IntervalSet { IntervalSet(intervals + other.intervals) }
 
   /// The gaps between consecutive intervals, within `[first start, last end)`.
-  public var gaps: [(start: Int64, end: Int64)] {
+  public var gaps: [(start: Nanoseconds, end: Nanoseconds)] {
     guard intervals.count > 1 else { return [] }
     return (1..<intervals.count).map { (intervals[$0 - 1].end, intervals[$0].start) }
   }
 
   /// Restricts the set to `[lo, hi)`.
-  public func clipped(to lo: Int64, _ hi: Int64) -> IntervalSet {
+  public func clipped(to lo: Nanoseconds, _ hi: Nanoseconds) -> IntervalSet {
     IntervalSet(merged: intervals.compactMap { iv in
       let s = max(iv.start, lo), e = min(iv.end, hi)
       return s < e ? (s, e) : nil

@@ -13,20 +13,20 @@ import TraceModel
 public struct RunDiff: Sendable, Equatable {
   public struct Row: Sendable, Equatable {
     public var key: String
-    public var aNs: Int64
-    public var bNs: Int64
+    public var a: Nanoseconds
+    public var b: Nanoseconds
     public var aCount: Int
     public var bCount: Int
-    public var deltaNs: Int64 { bNs - aNs }
+    public var delta: Nanoseconds { b - a }
     /// Δ as a share of A's time; nil when A had none.
-    public var deltaPct: Double? { aNs > 0 ? 100 * Double(deltaNs) / Double(aNs) : nil }
+    public var deltaPct: Double? { a > .zero ? 100 * (delta / a) : nil }
   }
 
-  public var aStepNs: Int64
-  public var bStepNs: Int64
+  public var aStep: Nanoseconds
+  public var bStep: Nanoseconds
   public var rows: [Row]
   public var byName: [Row]
-  public var deltaStepNs: Int64 { bStepNs - aStepNs }
+  public var deltaStep: Nanoseconds { bStep - aStep }
 
   public static let topNames = 25
 
@@ -34,14 +34,14 @@ public struct RunDiff: Sendable, Equatable {
     let (ka, na) = Self.totals(a, ta), (kb, nb) = Self.totals(b, tb)
     rows = Self.rows(ka, kb)
     byName = Array(Self.rows(na, nb).prefix(Self.topNames))
-    aStepNs = Self.stepTime(a, ta)
-    bStepNs = Self.stepTime(b, tb)
+    aStep = Self.stepTime(a, ta)
+    bStep = Self.stepTime(b, tb)
   }
 
-  static func rows(_ a: [String: (Int64, Int)], _ b: [String: (Int64, Int)]) -> [Row] {
+  static func rows(_ a: [String: (Nanoseconds, Int)], _ b: [String: (Nanoseconds, Int)]) -> [Row] {
     Set(a.keys).union(b.keys).map { k in
-      Row(key: k, aNs: a[k]?.0 ?? 0, bNs: b[k]?.0 ?? 0, aCount: a[k]?.1 ?? 0, bCount: b[k]?.1 ?? 0)
-    }.sorted { (abs($0.deltaNs), $1.key) > (abs($1.deltaNs), $0.key) }
+      Row(key: k, a: a[k]?.0 ?? .zero, b: b[k]?.0 ?? .zero, aCount: a[k]?.1 ?? 0, bCount: b[k]?.1 ?? 0)
+    }.sorted { (abs($0.delta.rawValue), $1.key) > (abs($1.delta.rawValue), $0.key) }
   }
 
   /// The class of a device event, as used in `rows`.
@@ -57,20 +57,22 @@ public struct RunDiff: Sendable, Equatable {
     }
   }
 
-  static func totals(_ g: EventGraph, _ t: Timeline) -> ([String: (Int64, Int)], [String: (Int64, Int)]) {
+  static func totals(_ g: EventGraph, _ t: Timeline) -> ([String: (Nanoseconds, Int)], [String: (Nanoseconds, Int)]) {
     let ix = AnalysisIndex(g, timeline: t)
     let frames = ix.frames(steps: true)
-    var byKey: [String: (Int64, Int)] = [:], byName: [String: (Int64, Int)] = [:]
+    var byKey: [String: (Nanoseconds, Int)] = [:], byName: [String: (Nanoseconds, Int)] = [:]
     for l in ix.deviceByLane.indices {
       guard let first = ix.deviceByLane[l].first, let frame = frames[g.rank(of: Int(first)).rawValue] else { continue }
       for e32 in ix.deviceByLane[l] {
         let e = Int(e32)
         let inside = frame.intersection(IntervalSet([(t.start[e], t.end[e])])).measure
-        if inside == 0 && t.end[e] > t.start[e] { continue }
-        if inside == 0 && !frame.intervals.contains(where: { $0.start <= t.start[e] && t.start[e] < $0.end }) { continue }
+        if inside == .zero && t.end[e] > t.start[e] { continue }
+        if inside == .zero && !frame.intervals.contains(where: { $0.start <= t.start[e] && t.start[e] < $0.end }) { continue }
         let k = key(g, e), name = g.strings[g.name[e]]
-        byKey[k, default: (0, 0)].0 += inside; byKey[k, default: (0, 0)].1 += 1
-        byName[name, default: (0, 0)].0 += inside; byName[name, default: (0, 0)].1 += 1
+        byKey[k, default: (.zero, 0)].0 += inside
+        byKey[k, default: (.zero, 0)].1 += 1
+        byName[name, default: (.zero, 0)].0 += inside
+        byName[name, default: (.zero, 0)].1 += 1
       }
     }
     return (byKey, byName)
@@ -78,15 +80,18 @@ public struct RunDiff: Sendable, Equatable {
 
   /// Mean job step (per step number: latest end − earliest start over ranks), or the device
   /// span of the whole run without steps.
-  public static func stepTime(_ g: EventGraph, _ t: Timeline) -> Int64 {
-    var per: [Int: (Int64, Int64)] = [:]
+  public static func stepTime(_ g: EventGraph, _ t: Timeline) -> Nanoseconds {
+    var per: [Int: (Nanoseconds, Nanoseconds)] = [:]
     for s in g.steps where s.event != .none {
       let v = per[s.number] ?? (.max, .min)
       per[s.number] = (min(v.0, t.start[s.event.index]), max(v.1, t.end[s.event.index]))
     }
-    if !per.isEmpty { return per.values.reduce(0) { $0 + ($1.1 - $1.0) } / Int64(per.count) }
-    var lo = Int64.max, hi = Int64.min
-    for e in 0..<g.eventCount where AnalysisIndex.isDeviceWork(g, e) { lo = min(lo, t.start[e]); hi = max(hi, t.end[e]) }
-    return hi > lo ? hi - lo : 0
+    if !per.isEmpty { return per.values.reduce(Nanoseconds.zero) { $0 + ($1.1 - $1.0) } / per.count }
+    var lo = Nanoseconds.max, hi = Nanoseconds.min
+    for e in 0..<g.eventCount where AnalysisIndex.isDeviceWork(g, e) {
+      lo = min(lo, t.start[e])
+      hi = max(hi, t.end[e])
+    }
+    return hi > lo ? hi - lo : .zero
   }
 }

@@ -16,7 +16,8 @@ public struct StragglerAnalysis: Sendable, Equatable {
     public var rank: Int
     public var collectives: Int
     public var lastCount: Int
-    public var heldOthersNs: Int64
+    /// Time it alone delayed the collectives it was last at.
+    public var heldOthers: Nanoseconds
     public var flagged: Bool
     public var lastShare: Double { collectives > 0 ? Double(lastCount) / Double(collectives) : 0 }
   }
@@ -26,11 +27,11 @@ public struct StragglerAnalysis: Sendable, Equatable {
   public var instances: Int
 
   public init(_ graph: EventGraph, timeline: Timeline) {
-    var coll: [Int32: Int] = [:], last: [Int32: Int] = [:], held: [Int32: Int64] = [:]
+    var coll: [Int32: Int] = [:], last: [Int32: Int] = [:], held: [Int32: Nanoseconds] = [:]
     var n = 0
     for inst in graph.instances where inst.members.count >= 2 {
       n += 1
-      var best = (start: Int64.min, rank: Int32.max), second = Int64.min
+      var best = (start: Nanoseconds.min, rank: Int32.max), second = Nanoseconds.min
       for m in inst.members {
         let r = graph.rank(of: m.index).rawValue, s = timeline.start[m.index]
         coll[r, default: 0] += 1
@@ -42,14 +43,14 @@ public struct StragglerAnalysis: Sendable, Equatable {
         }
       }
       last[best.rank, default: 0] += 1
-      held[best.rank, default: 0] += best.start - second
+      held[best.rank, default: .zero] += best.start - second
     }
     instances = n
     let present = coll.count
     let share = min(0.5, 3 / Double(max(present, 1)))
-    ranks = coll.keys.sorted().map { r in
-      let c = coll[r]!, l = last[r] ?? 0
-      return Rank(rank: Int(r), collectives: c, lastCount: l, heldOthersNs: held[r] ?? 0,
+    ranks = coll.sorted { $0.key < $1.key }.map { r, c in
+      let l = last[r] ?? 0
+      return Rank(rank: Int(r), collectives: c, lastCount: l, heldOthers: held[r] ?? .zero,
                   flagged: l >= 3 && Double(l) / Double(c) >= share)
     }
   }

@@ -21,16 +21,16 @@ import TraceModel
 public struct TemporalBreakdown: Sendable, Equatable, Codable {
   public struct Rank: Sendable, Equatable, Codable {
     public var rank: Int
-    public var spanStartNs: Int64
-    public var spanNs: Int64
-    public var computeNs: Int64
-    public var communicationNs: Int64
-    public var overlappedCommunicationNs: Int64
-    public var exposedCommunicationNs: Int64
-    public var memoryNs: Int64
-    public var exposedMemoryNs: Int64
-    public var idleNs: Int64
-    public var nonComputeNs: Int64
+    public var spanStart: Nanoseconds
+    public var span: Nanoseconds
+    public var compute: Nanoseconds
+    public var communication: Nanoseconds
+    public var overlappedCommunication: Nanoseconds
+    public var exposedCommunication: Nanoseconds
+    public var memory: Nanoseconds
+    public var exposedMemory: Nanoseconds
+    public var idle: Nanoseconds
+    public var nonCompute: Nanoseconds
     /// Device events of the rank by class (with `.steps`, also those outside the steps).
     public var computeEvents: Int
     public var communicationEvents: Int
@@ -38,9 +38,10 @@ public struct TemporalBreakdown: Sendable, Equatable, Codable {
 
     /// Fraction of communication time overlapped by compute; nil without communication.
     public var overlapRatio: Double? {
-      communicationNs > 0 ? Double(overlappedCommunicationNs) / Double(communicationNs) : nil
+      communication > .zero ? overlappedCommunication / communication : nil
     }
-    public func percent(_ ns: Int64) -> Double { spanNs > 0 ? 100 * Double(ns) / Double(spanNs) : 0 }
+    /// `part` as a percentage of the span.
+    public func percent(_ part: Nanoseconds) -> Double { span > .zero ? 100 * (part / span) : 0 }
   }
 
   /// What window each rank is measured over.
@@ -74,60 +75,74 @@ public struct TemporalBreakdown: Sendable, Equatable, Codable {
     }
   }
 
-  /// The breakdown of `timeline` (measured or predicted) over `graph`'s device streams.
+  /// The breakdown of `timeline` (measured or predicted) over `graph`'s device streams; the
+  /// ranks are independent and computed side by side.
   public init(_ graph: EventGraph, timeline: Timeline, window: Window = .deviceSpan) {
     precondition(timeline.count == graph.eventCount, "timeline is not parallel to the graph")
     self.window = window
-    var perRank: [Int32: [[(start: Int64, end: Int64)]]] = [:]
-    var counts: [Int32: [Int]] = [:]
-    let keep = window == .completeSteps ? Self.launchedBeforeLastStep(graph, timeline) : nil
+    let work = Self.deviceWork(graph, timeline, window: window)
+    let ranks = work.keys.sorted()
+    self.ranks = Parallel.map(ranks.count) { i in Self.rank(Int(ranks[i]), work[ranks[i]] ?? RankWork()) }
+  }
+
+  /// One rank's device intervals by class, its event counts and its step windows.
+  struct RankWork: Sendable {
+    var intervals: [[(start: Nanoseconds, end: Nanoseconds)]] = [[], [], []]
+    var counts = [0, 0, 0]
+    var steps: [(start: Nanoseconds, end: Nanoseconds)] = []
+  }
+
+  /// Groups the device events (and, with `.steps`, the step windows) by rank.
+  static func deviceWork(_ graph: EventGraph, _ timeline: Timeline, window: Window) -> [Int32: RankWork] {
+    var work: [Int32: RankWork] = [:]
+    let keep = window == .completeSteps ? launchedBeforeLastStep(graph, timeline) : nil
     for e in 0..<graph.eventCount {
       let l = graph.lanes[graph.lane[e].index]
-      guard l.kind == .deviceStream, let c = Self.deviceClass(graph.kind[e]) else { continue }
+      guard l.kind == .deviceStream, let c = deviceClass(graph.kind[e]) else { continue }
       if let keep, !keep[e] { continue }
       let idx = c == .compute ? 0 : c == .communication ? 1 : 2
-      perRank[l.rank.rawValue, default: [[], [], []]][idx].append((timeline.start[e], timeline.end[e]))
-      counts[l.rank.rawValue, default: [0, 0, 0]][idx] += 1
+      work[l.rank.rawValue, default: RankWork()].intervals[idx].append((timeline.start[e], timeline.end[e]))
+      work[l.rank.rawValue, default: RankWork()].counts[idx] += 1
     }
-    var stepWindows: [Int32: [(start: Int64, end: Int64)]] = [:]
     if window == .steps {
-      for s in graph.steps where s.event != .none {
-        let e = Int(s.event.rawValue)
-        stepWindows[s.rank.rawValue, default: []].append((timeline.start[e], timeline.end[e]))
+      for s in graph.steps where s.event != .none && work[s.rank.rawValue] != nil {
+        let e = s.event.index
+        work[s.rank.rawValue, default: RankWork()].steps.append((timeline.start[e], timeline.end[e]))
       }
     }
-    ranks = perRank.keys.sorted().map { r in
-      let lists = perRank[r]!
-      var compute = IntervalSet(lists[0]), comm = IntervalSet(lists[1]), mem = IntervalSet(lists[2])
-      var all = compute.union(comm).union(mem)
-      // The window: the rank's steps when asked for and present, else first to last device event.
-      let frame: IntervalSet
-      if let steps = stepWindows[r], !steps.isEmpty {
-        frame = IntervalSet(steps)
-        compute = compute.intersection(frame); comm = comm.intersection(frame); mem = mem.intersection(frame)
-        all = all.intersection(frame)
-      } else {
-        frame = IntervalSet([(all.intervals.first?.start ?? 0, all.intervals.last?.end ?? 0)])
-      }
-      let span = frame.measure, spanStart = frame.intervals.first?.start ?? 0
-      let idle = span - all.measure
-      let overlapped = comm.intersection(compute).measure
-      let exposedMem = mem.measure - mem.intersection(compute.union(comm)).measure
-      let c = counts[r]!
-      return Rank(
-        rank: Int(r), spanStartNs: spanStart, spanNs: span,
-        computeNs: compute.measure, communicationNs: comm.measure,
-        overlappedCommunicationNs: overlapped, exposedCommunicationNs: comm.measure - overlapped,
-        memoryNs: mem.measure, exposedMemoryNs: exposedMem, idleNs: idle,
-        nonComputeNs: span - compute.measure - idle,
-        computeEvents: c[0], communicationEvents: c[1], memoryEvents: c[2])
+    return work
+  }
+
+  /// The breakdown of one rank: its window is its steps when asked for and present, else first
+  /// to last device event.
+  static func rank(_ r: Int, _ w: RankWork) -> Rank {
+    var compute = IntervalSet(w.intervals[0]), comm = IntervalSet(w.intervals[1]), mem = IntervalSet(w.intervals[2])
+    var all = compute.union(comm).union(mem)
+    let frame: IntervalSet
+    if !w.steps.isEmpty {
+      frame = IntervalSet(w.steps)
+      compute = compute.intersection(frame)
+      comm = comm.intersection(frame)
+      mem = mem.intersection(frame)
+      all = all.intersection(frame)
+    } else {
+      frame = IntervalSet([(all.intervals.first?.start ?? .zero, all.intervals.last?.end ?? .zero)])
     }
+    let span = frame.measure, spanStart = frame.intervals.first?.start ?? .zero
+    let idle = span - all.measure
+    let overlapped = comm.intersection(compute).measure
+    let exposedMem = mem.measure - mem.intersection(compute.union(comm)).measure
+    return Rank(
+      rank: r, spanStart: spanStart, span: span, compute: compute.measure, communication: comm.measure,
+      overlappedCommunication: overlapped, exposedCommunication: comm.measure - overlapped, memory: mem.measure,
+      exposedMemory: exposedMem, idle: idle, nonCompute: span - compute.measure - idle, computeEvents: w.counts[0],
+      communicationEvents: w.counts[1], memoryEvents: w.counts[2])
   }
 
   /// `keep[e]` for `Window.completeSteps`; nil when the run has fewer than two profiler steps.
   static func launchedBeforeLastStep(_ graph: EventGraph, _ timeline: Timeline) -> [Bool]? {
     guard Set(graph.steps.map(\.number)).count >= 2 else { return nil }
-    var lastStepStart: [Int32: Int64] = [:]
+    var lastStepStart: [Int32: Nanoseconds] = [:]
     for s in graph.steps where s.event != .none {
       let t = timeline.start[Int(s.event.rawValue)]
       lastStepStart[s.rank.rawValue] = max(lastStepStart[s.rank.rawValue] ?? .min, t)

@@ -14,8 +14,9 @@ import TraceModel
 public enum CollectiveModel {
   public enum Algorithm: String, Sendable, CaseIterable { case ring, tree }
 
-  public static func time(_ kind: CollectiveKind?, bytes n: Double, ranks p: Int, bandwidth: BytesPerSecond,
+  public static func time(_ kind: CollectiveKind?, bytes: Bytes, ranks p: Int, bandwidth: BytesPerSecond,
                           latency alpha: Nanoseconds = .zero, algorithm: Algorithm = .ring) -> Nanoseconds {
+    let n = Double(bytes.rawValue)
     let P = Double(max(p, 1))
     let beta = 1 / bandwidth.rawValue
     let a = Double(alpha.rawValue) / 1e9
@@ -34,43 +35,45 @@ public enum CollectiveModel {
       t = a + n * beta
     }
     if p <= 1 { t = 0 }
-    return Nanoseconds(Int64((t * 1e9).rounded()))
+    return Nanoseconds(seconds: t)
   }
 
   /// Two-level (hierarchical) all-reduce: reduce-scatter inside each node over NVLink, all-reduce
   /// of the 1/g shard across nodes over the NICs (the slowest NIC bounds the inter-node ring, as
   /// in Holmes, arXiv 2312.03549), all-gather inside the node.
-  public static func hierarchicalAllReduce(bytes n: Double, gpusPerNode g: Int, nodes: Int, intra: BytesPerSecond,
+  public static func hierarchicalAllReduce(bytes n: Bytes, gpusPerNode g: Int, nodes: Int, intra: BytesPerSecond,
                                            inter: BytesPerSecond, latency: Nanoseconds = .zero) -> Nanoseconds {
     let rs = time(.reduceScatter, bytes: n, ranks: g, bandwidth: intra, latency: latency)
-    let ar = time(.allReduce, bytes: n / Double(max(g, 1)), ranks: nodes, bandwidth: inter, latency: latency)
+    let shard = Bytes(rounding: Double(n.rawValue) / Double(max(g, 1)))
+    let ar = time(.allReduce, bytes: shard, ranks: nodes, bandwidth: inter, latency: latency)
     let ag = time(.allGather, bytes: n, ranks: g, bandwidth: intra, latency: latency)
     return rs + ar + ag
   }
 
-  /// nccl-tests algorithm bandwidth: S / t (S as nccl-tests counts it), in GB/s (1e9).
-  public static func algbwGBps(bytes: Double, seconds: Double) -> Double { bytes / seconds / 1e9 }
+  /// nccl-tests algorithm bandwidth: S / t (S as nccl-tests counts it), in GB/s (1e9); 0 for no time.
+  public static func algbwGBps(bytes: Bytes, time: Nanoseconds) -> Double { (bytes / time).rawValue / 1e9 }
 
   /// nccl-tests bus bandwidth: algbw × factor (`BusFactor`).
-  public static func busbwGBps(_ kind: CollectiveKind?, bytes: Double, seconds: Double, ranks: Int) -> Double {
-    algbwGBps(bytes: bytes, seconds: seconds) * BusFactor.factor(kind, ranks: ranks)
+  public static func busbwGBps(_ kind: CollectiveKind?, bytes: Bytes, time: Nanoseconds, ranks: Int) -> Double {
+    algbwGBps(bytes: bytes, time: time) * BusFactor.factor(kind, ranks: ranks)
   }
 
   /// Context-parallel ring attention, one step: compute on the current KV block overlaps passing
   /// the next block around the ring, so a step takes max(compute, transfer) (Liu et al., Ring
   /// Attention, arXiv 2310.01889). A bidirectional ring (TokenRing, arXiv 2412.20501) sends half
   /// the block each way, halving the transfer time per step.
-  public static func ringAttentionStep(compute: Nanoseconds, blockBytes: Double, link: BytesPerSecond,
+  public static func ringAttentionStep(compute: Nanoseconds, blockBytes: Bytes, link: BytesPerSecond,
                                        latency: Nanoseconds = .zero, bidirectional: Bool = false) -> Nanoseconds {
-    let transfer = Nanoseconds(Int64(((bidirectional ? blockBytes / 2 : blockBytes) / link.rawValue * 1e9).rounded())) + latency
+    let block = Double(blockBytes.rawValue)
+    let transfer = Nanoseconds(seconds: (bidirectional ? block / 2 : block) / link.rawValue) + latency
     return max(compute, transfer)
   }
 
   /// MoE expert parallelism: dispatch and combine are two all-to-alls of the routed tokens'
   /// activations (tokens × topK × hidden × bytes) over the expert-parallel group.
-  public static func moeAllToAll(tokens: Double, topK: Int, hidden: Int, bytesPerElement: Double, ranks: Int,
+  public static func moeAllToAll(tokens: Int, topK: Int, hidden: Int, dtype: DType, ranks: Int,
                                  bandwidth: BytesPerSecond, latency: Nanoseconds = .zero) -> Nanoseconds {
-    let bytes = tokens * Double(topK) * Double(hidden) * bytesPerElement
+    let bytes = Bytes(rounding: Double(tokens) * Double(topK) * Double(hidden) * dtype.bytes)
     let one = time(.allToAll, bytes: bytes, ranks: ranks, bandwidth: bandwidth, latency: latency)
     return one + one
   }

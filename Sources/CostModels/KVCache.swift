@@ -14,35 +14,38 @@ public struct KVCacheAnalysis: Sendable, Equatable {
   public var requests: Int
   public var sharedPrefixTokens: Int
   /// Σ(P + uᵢ)·B: every request stores its own prefix.
-  public var bytesWithoutSharing: Double
+  public var bytesWithoutSharing: Bytes
   /// (P + Σuᵢ)·B: the prefix stored once (vLLM, Kwon et al. SOSP'23 §4.4; BatchLLM arXiv 2412.03594).
-  public var bytesWithSharing: Double
+  public var bytesWithSharing: Bytes
   public var blockSize: Int
   /// Paged allocation (vLLM): ⌈tokens/block⌉ blocks per request; the unused tail slots.
   public var blocksPerRequest: Int
   public var wastedTokensPerRequest: Int
   public var fragmentation: Double
   /// Capacity in spare HBM (HBM − weights) when hardware is given.
-  public var spareBytes: Int64?
+  public var spareBytes: Bytes?
   public var tokensThatFit: Int64?
   public var requestsThatFit: Double?
   /// Swapping one request's KV over PCIe at block granularity (FastSwitch, arXiv 2411.18424):
   /// blocks × block bytes / PCIe bandwidth, one direction.
-  public var swapSecondsPerRequest: Double?
+  public var swapPerRequest: Nanoseconds?
   /// APE (Yang et al., ICLR 2025, arXiv 2502.05431): attention FLOPs of K contexts encoded
   /// sequentially as one sequence (2·L·d·(Kc)²) vs. in parallel (K·2·L·d·c²); cached: 0.
-  public var sequentialPrefillAttentionFLOPs: Double
-  public var parallelPrefillAttentionFLOPs: Double
+  public var sequentialPrefillAttentionFLOPs: FLOPs
+  public var parallelPrefillAttentionFLOPs: FLOPs
   /// Multi-turn reuse of a shared context over `turns` turns (SCBench, arXiv 2412.10319):
   /// recompute the context each turn vs. prefill once and keep the KV cache.
-  public var multiTurnRecomputeFLOPs: Double
-  public var multiTurnCachedFLOPs: Double
+  public var multiTurnRecomputeFLOPs: FLOPs
+  public var multiTurnCachedFLOPs: FLOPs
 
-  public static func analyze(model m: ModelSpec, kvBytesPerElement b: Double, context: Int, requests: Int = 1,
+  /// - Parameters:
+  ///   - kvDtype: the cache's element type (its size in bytes scales every byte figure).
+  ///   - weightBytesPerParameter: for the capacity (HBM minus weights).
+  public static func analyze(model m: ModelSpec, kvDtype: DType, context: Int, requests: Int = 1,
                              sharedPrefix: Int = 0, blockSize: Int = 16, hardware: HardwareSpec? = nil,
                              tensorParallel tp: Int = 1, weightBytesPerParameter wb: Double = 2,
                              contexts k: Int = 1, turns: Int = 1) -> KVCacheAnalysis {
-    let L = Double(m.layers), dh = Double(m.headDim)
+    let L = Double(m.layers), dh = Double(m.headDim), b = kvDtype.bytes
     var by: [String: Double] = [
       "MHA": 2 * L * Double(m.heads) * dh * b,
       "GQA": 2 * L * Double(m.kvHeads) * dh * b,
@@ -60,14 +63,14 @@ public struct KVCacheAnalysis: Sendable, Equatable {
     let with = (Double(P) + Double(requests * unique)) * B
     let blocks = (context + blockSize - 1) / blockSize
     let wasted = blocks * blockSize - context
-    var spare: Int64? = nil, tokens: Int64? = nil, fit: Double? = nil, swap: Double? = nil
+    var spare: Bytes? = nil, tokens: Int64? = nil, fit: Double? = nil, swap: Nanoseconds? = nil
     if let hw = hardware {
       let hbm = Double(hw.hbmBytes.rawValue) * Double(max(tp, 1))
-      let s = Int64(hbm - Double(Transformer.parameters(m)) * wb)
-      spare = s
-      tokens = max(0, Int64(Double(s) / B))
-      fit = Double(tokens!) / Double(context)
-      swap = Double(blocks * blockSize) * B / hw.pcieBandwidth.rawValue
+      let free = Int64(hbm - Double(Transformer.parameters(m)) * wb)
+      let fitting = max(0, Int64(Double(free) / B))
+      (spare, tokens) = (Bytes(free), fitting)
+      fit = Double(fitting) / Double(context)
+      swap = Nanoseconds(seconds: Double(blocks * blockSize) * B / hw.pcieBandwidth.rawValue)
     }
     let d = Double(m.heads * m.headDim)
     let c = Double(context)
@@ -77,15 +80,14 @@ public struct KVCacheAnalysis: Sendable, Equatable {
     let prefill = lin.rawValue + att.rawValue
     return KVCacheAnalysis(
       bytesPerToken: B, byAttention: by, contextTokens: context, requests: requests, sharedPrefixTokens: P,
-      bytesWithoutSharing: without, bytesWithSharing: with, blockSize: blockSize, blocksPerRequest: blocks,
-      wastedTokensPerRequest: wasted, fragmentation: blocks > 0 ? Double(wasted) / Double(blocks * blockSize) : 0,
-      spareBytes: spare, tokensThatFit: tokens, requestsThatFit: fit, swapSecondsPerRequest: swap,
-      sequentialPrefillAttentionFLOPs: seq, parallelPrefillAttentionFLOPs: par,
-      multiTurnRecomputeFLOPs: Double(turns) * prefill, multiTurnCachedFLOPs: prefill)
+      bytesWithoutSharing: Bytes(rounding: without), bytesWithSharing: Bytes(rounding: with), blockSize: blockSize,
+      blocksPerRequest: blocks, wastedTokensPerRequest: wasted,
+      fragmentation: blocks > 0 ? Double(wasted) / Double(blocks * blockSize) : 0,
+      spareBytes: spare, tokensThatFit: tokens, requestsThatFit: fit, swapPerRequest: swap,
+      sequentialPrefillAttentionFLOPs: FLOPs(rawValue: seq), parallelPrefillAttentionFLOPs: FLOPs(rawValue: par),
+      multiTurnRecomputeFLOPs: FLOPs(rawValue: Double(turns) * prefill), multiTurnCachedFLOPs: FLOPs(rawValue: prefill))
   }
 }
 
-/// Bytes per KV element for a dtype name.
-public func kvElementBytes(_ dtype: String) -> Double? {
-  ["fp32": 4, "bf16": 2, "fp16": 2, "fp8": 1, "int8": 1, "int4": 0.5, "fp4": 0.5][dtype.lowercased()]
-}
+/// The dtypes a KV cache can be stored in (`--kv-dtype`).
+public let kvCacheDTypes: [DType] = [.fp32, .bf16, .fp16, .fp8, .int8, .int4, .fp4]

@@ -14,35 +14,45 @@ import TraceModel
 ///   neglected).
 public struct LongContextAnalysis: Sendable, Equatable {
   public var parameters: Int64
-  public var weightBytes: Int64
+  public var weightBytes: Bytes
+  /// KV-cache bytes per token (fractional for 4-bit caches).
   public var kvBytesPerToken: Double
-  public var kvBytes: Int64
-  public var prefillLinearFLOPs: Double
-  public var prefillAttentionFLOPs: Double
-  public var prefillLinearSeconds: Double
-  public var prefillSeconds: Double
-  public var decodeSecondsPerToken: Double
-  public var decodeSeconds: Double
+  /// The KV cache of one request at full context.
+  public var kvBytes: Bytes
+  public var prefillLinearFLOPs: FLOPs
+  public var prefillAttentionFLOPs: FLOPs
+  /// Prefill time of the linear layers alone, and of the whole prefill.
+  public var prefillLinear: Nanoseconds
+  public var prefill: Nanoseconds
+  /// Decode time per token, and for all output tokens.
+  public var decodePerToken: Nanoseconds
+  public var decode: Nanoseconds
   public var maxConcurrentRequests: Int64
-  public var contextSwitchSeconds: Double
-  public var hbmBytes: Int64
-  public var pcieBytesPerSecond: Double
+  /// Swapping one request's KV cache out and another's in over PCIe.
+  public var contextSwitch: Nanoseconds
+  /// HBM of all tensor-parallel devices.
+  public var hbmBytes: Bytes
+  public var pcieBandwidth: BytesPerSecond
   /// Aggregate HBM bandwidth and compute peak used (× TP degree × efficiency).
-  public var hbmBytesPerSecond: Double
-  public var peakFLOPsPerSecond: Double
+  public var hbmBandwidth: BytesPerSecond
+  public var peakCompute: FLOPsPerSecond
 
+  /// - Parameters:
+  ///   - weightDtype: the weights' dtype; its dense peak times the prefill (bf16's when the
+  ///     device has none for it).
+  ///   - kvDtype: the KV cache's dtype.
+  /// - Throws: `SpecError.invalid` when the device has neither peak.
   public static func analyze(model m: ModelSpec, hardware hw: HardwareSpec, context: Int, outputTokens: Int = 0,
-                             tensorParallel tp: Int = 1, weightDtype: String = "bf16", kvBytesPerElement: Double = 2,
+                             tensorParallel tp: Int = 1, weightDtype: DType = .bf16, kvDtype: DType = .bf16,
                              computeEfficiency: Double = 1, memoryEfficiency: Double = 1) throws -> LongContextAnalysis {
     let k = Double(max(tp, 1))
     let params = Transformer.parameters(m)
-    let wBytesPer: Double = ["fp32": 4, "bf16": 2, "fp16": 2, "fp8": 1, "int8": 1, "int4": 0.5][weightDtype] ?? 2
-    let weightBytes = Int64(Double(params) * wBytesPer)
-    let kvPerToken = Transformer.kvBytesPerToken(m, bytesPerElement: kvBytesPerElement)
+    let weightBytes = Int64(Double(params) * weightDtype.bytes)
+    let kvPerToken = Transformer.kvBytesPerToken(m, bytesPerElement: kvDtype.bytes)
     let kvBytes = Int64(kvPerToken * Double(context))
     let (lin, att) = Transformer.prefillFLOPs(m, context: context)
-    guard let peak = hw.peak(weightDtype) ?? hw.peak("bf16") else {
-      throw SpecError.invalid(file: hw.name, path: "peakTFLOPs", message: "no peak for \(weightDtype)")
+    guard let peak = hw.peak(weightDtype) ?? hw.peak(.bf16) else {
+      throw SpecError.invalid(file: hw.name, path: "peakTFLOPs", message: "no peak for \(weightDtype.rawValue)")
     }
     let flops = peak.rawValue * k * computeEfficiency
     let bw = hw.memoryBandwidth.rawValue * k * memoryEfficiency
@@ -50,12 +60,14 @@ public struct LongContextAnalysis: Sendable, Equatable {
     let perToken = (Double(weightBytes) + Double(kvBytes)) / bw
     let free = hbm - weightBytes
     return LongContextAnalysis(
-      parameters: params, weightBytes: weightBytes, kvBytesPerToken: kvPerToken, kvBytes: kvBytes,
-      prefillLinearFLOPs: lin.rawValue, prefillAttentionFLOPs: att.rawValue,
-      prefillLinearSeconds: lin.rawValue / flops, prefillSeconds: (lin.rawValue + att.rawValue) / flops,
-      decodeSecondsPerToken: perToken, decodeSeconds: perToken * Double(outputTokens),
+      parameters: params, weightBytes: Bytes(weightBytes), kvBytesPerToken: kvPerToken, kvBytes: Bytes(kvBytes),
+      prefillLinearFLOPs: lin, prefillAttentionFLOPs: att,
+      prefillLinear: Nanoseconds(seconds: lin.rawValue / flops),
+      prefill: Nanoseconds(seconds: (lin.rawValue + att.rawValue) / flops),
+      decodePerToken: Nanoseconds(seconds: perToken), decode: Nanoseconds(seconds: perToken * Double(outputTokens)),
       maxConcurrentRequests: kvBytes > 0 ? max(0, free / kvBytes) : 0,
-      contextSwitchSeconds: 2 * Double(kvBytes) / hw.pcieBandwidth.rawValue,
-      hbmBytes: hbm, pcieBytesPerSecond: hw.pcieBandwidth.rawValue, hbmBytesPerSecond: bw, peakFLOPsPerSecond: flops)
+      contextSwitch: Nanoseconds(seconds: 2 * Double(kvBytes) / hw.pcieBandwidth.rawValue),
+      hbmBytes: Bytes(hbm), pcieBandwidth: hw.pcieBandwidth, hbmBandwidth: BytesPerSecond(rawValue: bw),
+      peakCompute: FLOPsPerSecond(rawValue: flops))
   }
 }

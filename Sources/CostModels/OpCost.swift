@@ -15,10 +15,20 @@ public enum OpCost {
 
   public struct Cost: Sendable, Equatable {
     public var family: Family
-    public var flops: Double
-    public var bytes: Double
-    /// The dtype of the first tensor input (`c10::BFloat16`, `float`, …).
-    public var dtype: String
+    public var flops: FLOPs
+    /// Bytes read and written once (inputs and output).
+    public var bytes: Bytes
+    /// The dtype of the first tensor input as the trace records it (`c10::BFloat16`, `float`, …).
+    public var dtypeName: String
+    /// That dtype, nil when unknown (its elements are then counted as 2 bytes).
+    public var dtype: DType? { DType(name: dtypeName) }
+
+    init(family: Family, flops: Double, bytes: Double, dtype: String) {
+      self.family = family
+      self.flops = FLOPs(rawValue: flops)
+      self.bytes = Bytes(rounding: bytes)
+      dtypeName = dtype
+    }
   }
 
   /// Parses an `Input Dims` value into shapes (`ShapeText.dims`).
@@ -27,15 +37,8 @@ public enum OpCost {
   /// Parses an `Input type` value into names (`ShapeText.strings`).
   public static func parseTypes(_ text: String) -> [String] { ShapeText.strings(text) }
 
-  public static func elementBytes(_ dtype: String) -> Double {
-    switch dtype.lowercased() {
-    case "float", "float32", "int", "int32": 4
-    case "double", "long int", "int64": 8
-    case "c10::bfloat16", "bfloat16", "c10::half", "half", "short int": 2
-    case "c10::float8_e4m3fn", "c10::float8_e5m2", "unsigned char", "signed char", "bool": 1
-    default: 2
-    }
-  }
+  /// Bytes per element of a recorded dtype; 2 (16-bit) when the name is unknown.
+  public static func elementBytes(_ dtype: String) -> Double { DType(name: dtype)?.bytes ?? 2 }
 
   static func numel(_ s: [Int64]) -> Double { s.reduce(1.0) { $0 * Double($1) } }
 

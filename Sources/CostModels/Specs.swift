@@ -39,23 +39,28 @@ public struct HardwareSpec: Codable, Sendable, Equatable {
   public var pcieBandwidth: BytesPerSecond { BytesPerSecond(rawValue: pcie.GBpsPerDirection * 1e9) }
   public var launchOverhead: Nanoseconds { Nanoseconds(Int64((launchOverheadUs * 1000).rounded())) }
 
-  /// Dense peak for a dtype name (`bf16`, `BFloat16`, `float`, `fp8`…); nil when the device has none.
-  public func peak(_ dtype: String) -> FLOPsPerSecond? {
-    let key: String
-    switch dtype.lowercased() {
-    case "bf16", "bfloat16", "c10::bfloat16": key = "bf16"
-    case "fp16", "half", "float16", "c10::half": key = "fp16"
-    case "fp32", "float", "float32": key = "fp32"
-    case "tf32": key = "tf32"
-    case "fp8", "float8_e4m3fn", "float8_e5m2", "e4m3", "e5m2": key = "fp8"
-    default: key = dtype.lowercased()
-    }
-    return peakTFLOPs[key].map { FLOPsPerSecond(rawValue: $0 * 1e12) }
+  /// Dense peak for a dtype; nil when the device has none.
+  public func peak(_ dtype: DType) -> FLOPsPerSecond? {
+    peakTFLOPs[dtype.rawValue].map { FLOPsPerSecond(rawValue: $0 * 1e12) }
+  }
+
+  /// Dense peak for a dtype name (`bf16`, `BFloat16`, `float`, `fp8`…); nil when the name is
+  /// unknown or the device has no such peak.
+  public func peak(_ name: String) -> FLOPsPerSecond? { DType(name: name).flatMap(peak) }
+
+  /// The first of `dtypes` this device has a peak for, with that peak.
+  public func firstPeak(_ dtypes: [DType]) -> (dtype: DType, peak: FLOPsPerSecond)? {
+    for d in dtypes { if let p = peak(d) { return (d, p) } }
+    return nil
   }
 
   func validate(file: String) throws {
     if hbm.unit != "GiB" && hbm.unit != "GB" { throw SpecError.invalid(file: file, path: "hbm.unit", message: "expected \"GiB\" or \"GB\", found \"\(hbm.unit)\"") }
     if peakTFLOPs.isEmpty { throw SpecError.invalid(file: file, path: "peakTFLOPs", message: "expected at least one dtype") }
+    for k in peakTFLOPs.keys.sorted() where DType(rawValue: k) == nil {
+      let known = DType.allCases.map(\.rawValue).joined(separator: ", ")
+      throw SpecError.invalid(file: file, path: "peakTFLOPs.\(k)", message: "unknown dtype; expected one of \(known)")
+    }
     for (k, v) in peakTFLOPs where !(v > 0) { throw SpecError.invalid(file: file, path: "peakTFLOPs.\(k)", message: "expected a positive number, found \(v)") }
     if !(hbmBandwidthGBps > 0) { throw SpecError.invalid(file: file, path: "hbmBandwidthGBps", message: "expected a positive number") }
   }

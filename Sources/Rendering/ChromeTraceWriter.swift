@@ -22,8 +22,8 @@ public struct TraceAnnotations: Sendable {
     public var track: String
     public var name: String
     public var category: String
-    public var start: Int64
-    public var end: Int64
+    public var start: Nanoseconds
+    public var end: Nanoseconds
   }
   public var slices: [Slice] = []
   /// Events of the critical path in time order (graph event indices); drawn as flow arrows.
@@ -35,12 +35,12 @@ public struct TraceAnnotations: Sendable {
   public init(_ g: EventGraph, bubbles: BubbleAnalysis, criticalPath cp: CriticalPath) {
     for b in bubbles.laneBubbles {
       slices.append(Slice(rank: RankID(rawValue: Int32(b.rank)), track: g.strings[g.lanes[b.lane].name] + " idle", name: "idle: " + b.cause.rawValue,
-                          category: "bubble", start: b.startNs, end: b.startNs + b.durationNs))
+                          category: "bubble", start: b.start, end: b.start + b.duration))
     }
     for s in cp.segments {
       let name = s.event.map { g.strings[g.name[$0]] } ?? "wait"
       slices.append(Slice(rank: RankID(rawValue: Int32(s.rank)), track: "critical path", name: "\(s.category.rawValue): \(name)",
-                          category: "critical_path", start: s.startNs, end: s.endNs))
+                          category: "critical_path", start: s.start, end: s.end))
     }
     var last = -1
     for s in cp.segments { if let e = s.event, e != last { flow.append(e); last = e } }
@@ -85,7 +85,8 @@ public enum ChromeTraceWriter {
       }
       return out
     }
-    func us(_ ns: Int64) -> String {
+    func us(_ time: Nanoseconds) -> String {
+      let ns = time.rawValue
       let neg = ns < 0
       let a = neg ? -ns : ns
       let frac = a % 1000
@@ -109,7 +110,7 @@ public enum ChromeTraceWriter {
       for e in 0..<g.eventCount {
         let lane = g.lane[e].index
         let pid = base + (rankIndex[g.lanes[lane].rank] ?? 0)
-        let dur = max(0, tl.end[e] - tl.start[e])
+        let dur = max(.zero, tl.end[e] - tl.start[e])
         event("{\"ph\": \"X\", \"cat\": \"\(g.kind[e].name)\", \"name\": \"\(esc(g.strings[g.name[e]]))\", \"pid\": \(pid), \"tid\": \(lane), \"ts\": \(us(tl.start[e])), \"dur\": \(us(dur))}")
       }
       if let notes {
@@ -122,14 +123,14 @@ public enum ChromeTraceWriter {
             trackID[key] = id
             event("{\"ph\": \"M\", \"name\": \"thread_name\", \"pid\": \(base + (rankIndex[s.rank] ?? 0)), \"tid\": \(id), \"args\": {\"name\": \"\(esc(s.track))\"}}")
           }
-          event("{\"ph\": \"X\", \"cat\": \"\(esc(s.category))\", \"name\": \"\(esc(s.name))\", \"pid\": \(base + (rankIndex[s.rank] ?? 0)), \"tid\": \(trackID[key]!), \"ts\": \(us(s.start)), \"dur\": \(us(max(0, s.end - s.start)))}")
+          event("{\"ph\": \"X\", \"cat\": \"\(esc(s.category))\", \"name\": \"\(esc(s.name))\", \"pid\": \(base + (rankIndex[s.rank] ?? 0)), \"tid\": \(trackID[key]!), \"ts\": \(us(s.start)), \"dur\": \(us(max(.zero, s.end - s.start)))}")
         }
         // Critical path: arrows from each path event to the next.
         var pathID = t * 10_000_000 + 5_000_000
         for (a, b) in zip(notes.flow, notes.flow.dropFirst()) {
           pathID += 1
           let pa = base + (rankIndex[g.rank(of: a)] ?? 0), pb = base + (rankIndex[g.rank(of: b)] ?? 0)
-          event("{\"ph\": \"s\", \"cat\": \"critical_path\", \"name\": \"critical path\", \"id\": \(pathID), \"pid\": \(pa), \"tid\": \(g.lane[a].index), \"ts\": \(us(max(tl.start[a], tl.end[a] - 1)))}")
+          event("{\"ph\": \"s\", \"cat\": \"critical_path\", \"name\": \"critical path\", \"id\": \(pathID), \"pid\": \(pa), \"tid\": \(g.lane[a].index), \"ts\": \(us(max(tl.start[a], tl.end[a] - Nanoseconds(1))))}")
           event("{\"ph\": \"f\", \"bp\": \"e\", \"cat\": \"critical_path\", \"name\": \"critical path\", \"id\": \(pathID), \"pid\": \(pb), \"tid\": \(g.lane[b].index), \"ts\": \(us(tl.start[b]))}")
         }
       }

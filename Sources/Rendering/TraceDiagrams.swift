@@ -77,24 +77,25 @@ public enum TracePalette {
 /// merged into one box so that thousands of microsecond kernels stay readable; labels are cut
 /// to the width of their box.
 public enum TraceTimelineRenderer {
-  public static func diagram(_ g: EventGraph, timeline t: Timeline, bubbles: BubbleAnalysis, from lo: Int64, to hi: Int64,
-                             title: String, width: Double = 1200) -> TimelineDiagram {
+  public static func diagram(_ g: EventGraph, timeline t: Timeline, bubbles: BubbleAnalysis, from start: Nanoseconds,
+                             to stop: Nanoseconds, title: String, width: Double = 1200) -> TimelineDiagram {
+    let (lo, hi) = (start.rawValue, stop.rawValue)
     let scale = width / Double(max(hi - lo, 1))
     let mergeGap = Int64(0.5 / scale)
     var byLane: [Int: [Int]] = [:]
     for e in 0..<g.eventCount where g.lanes[g.lane[e].index].kind == .deviceStream && TemporalBreakdown.deviceClass(g.kind[e]) != nil {
-      if t.end[e] > lo && t.start[e] < hi { byLane[g.lane[e].index, default: []].append(e) }
+      if t.end[e] > start && t.start[e] < stop { byLane[g.lane[e].index, default: []].append(e) }
     }
     var bubblesByLane: [Int: [BubbleAnalysis.Bubble]] = [:]
-    for b in bubbles.laneBubbles where b.startNs < hi && b.startNs + b.durationNs > lo { bubblesByLane[b.lane, default: []].append(b) }
+    for b in bubbles.laneBubbles where b.start < stop && b.start + b.duration > start { bubblesByLane[b.lane, default: []].append(b) }
     let lanes = byLane.keys.sorted { (g.lanes[$0].rank.rawValue, $0) < (g.lanes[$1].rank.rawValue, $1) }
     var rows: [(name: String, boxes: [TimelineDiagram.Box])] = []
     for l in lanes {
       var raw: [(s: Int64, e: Int64, fill: String, label: String, n: Int)] = []
       for b in bubblesByLane[l] ?? [] {
-        raw.append((max(b.startNs, lo), min(b.startNs + b.durationNs, hi), TracePalette.bubble(b.cause), b.cause.rawValue, 1))
+        raw.append((max(b.start.rawValue, lo), min((b.start + b.duration).rawValue, hi), TracePalette.bubble(b.cause), b.cause.rawValue, 1))
       }
-      for e in byLane[l]! { raw.append((max(t.start[e], lo), min(t.end[e], hi), TracePalette.fill(g, e), TracePalette.short(g.strings[g.name[e]]), 1)) }
+      for e in byLane[l] ?? [] { raw.append((max(t.start[e].rawValue, lo), min(t.end[e].rawValue, hi), TracePalette.fill(g, e), TracePalette.short(g.strings[g.name[e]]), 1)) }
       raw.sort { ($0.s, $0.e, $0.fill) < ($1.s, $1.e, $1.fill) }
       var merged: [(s: Int64, e: Int64, fill: String, label: String, n: Int)] = []
       for r in raw {
@@ -143,7 +144,7 @@ public enum DependencyGraphRenderer {
 
   public static func dot(_ g: EventGraph, timeline t: Timeline, criticalPath cp: CriticalPath) -> String {
     var count: [String: Int] = [:], time: [String: Int64] = [:]
-    for e in 0..<g.eventCount { if let k = key(g, e) { count[k, default: 0] += 1; time[k, default: 0] += t.end[e] - t.start[e] } }
+    for e in 0..<g.eventCount { if let k = key(g, e) { count[k, default: 0] += 1; time[k, default: 0] += (t.end[e] - t.start[e]).rawValue } }
     var edges: [String: Int] = [:]
     func ekey(_ a: String, _ b: String, _ k: EdgeKind) -> String { a + "\u{1}" + b + "\u{1}" + k.name }
     for from in 0..<g.eventCount {
@@ -159,7 +160,7 @@ public enum DependencyGraphRenderer {
     var prevKey: String? = nil
     for s in cp.segments {
       guard let e = s.event, let k = key(g, e) else { continue }
-      cpTime[k, default: 0] += s.durationNs
+      cpTime[k, default: 0] += s.duration.rawValue
       if let p = prevKey, p != k { cpEdges.insert(p + "\u{1}" + k) }
       prevKey = k
     }
@@ -187,7 +188,7 @@ public enum DependencyGraphRenderer {
 
   static func title(_ g: EventGraph, _ cp: CriticalPath) -> String {
     "Dependencies by op class, \(g.ranks.count) rank(s), \(g.eventCount) events; red: on the critical path"
-      + (cp.step.map { " of step \($0)" } ?? "") + " (\(TracePalette.ms(cp.lengthNs)))"
+      + (cp.step.map { " of step \($0)" } ?? "") + " (\(TracePalette.ms(cp.length.rawValue)))"
   }
 }
 
@@ -206,15 +207,16 @@ public enum CriticalPathRenderer {
     struct Run { var rank: Int; var category: CriticalPath.Category?; var ns: Int64; var events: Int; var names: [String: Int64]; var byCat: [CriticalPath.Category: Int64] }
     func runs(byCategory: Bool) -> [Run] {
       var out: [Run] = []
-      for s in cp.segments where s.durationNs >= minNs {
+      for s in cp.segments where s.duration.rawValue >= minNs {
+        let ns = s.duration.rawValue
         let cat: CriticalPath.Category? = byCategory ? s.category : nil
         if var last = out.last, last.rank == s.rank, last.category == cat {
-          last.ns += s.durationNs; last.byCat[s.category, default: 0] += s.durationNs
-          if let e = s.event { last.events += 1; last.names[TracePalette.short(g.strings[g.name[e]], 36), default: 0] += s.durationNs }
+          last.ns += ns; last.byCat[s.category, default: 0] += ns
+          if let e = s.event { last.events += 1; last.names[TracePalette.short(g.strings[g.name[e]], 36), default: 0] += ns }
           out[out.count - 1] = last
         } else {
-          var r = Run(rank: s.rank, category: cat, ns: s.durationNs, events: 0, names: [:], byCat: [s.category: s.durationNs])
-          if let e = s.event { r.events = 1; r.names[TracePalette.short(g.strings[g.name[e]], 36)] = s.durationNs }
+          var r = Run(rank: s.rank, category: cat, ns: ns, events: 0, names: [:], byCat: [s.category: ns])
+          if let e = s.event { r.events = 1; r.names[TracePalette.short(g.strings[g.name[e]], 36)] = ns }
           out.append(r)
         }
       }
@@ -223,8 +225,8 @@ public enum CriticalPathRenderer {
     var list = runs(byCategory: true)
     if list.count > maxBoxes { list = runs(byCategory: false) }
     var out = "digraph critical_path {\n  graph [rankdir=TB, fontname=\"Helvetica\", fontsize=14, labelloc=t, nodesep=0.2, ranksep=0.3, label=\""
-    let totals = CriticalPath.Category.allCases.map { "\($0.rawValue) \(TracePalette.ms(cp.byCategoryNs[$0] ?? 0))" }.joined(separator: ", ")
-    out += TracePalette.escape("Critical path\(cp.step.map { " of step \($0)" } ?? ""): \(TracePalette.ms(cp.lengthNs)), \(cp.rankChanges) rank change(s); \(totals)") + "\"];\n"
+    let totals = CriticalPath.Category.allCases.map { "\($0.rawValue) \(TracePalette.ms(cp.byCategory[$0]?.rawValue ?? 0))" }.joined(separator: ", ")
+    out += TracePalette.escape("Critical path\(cp.step.map { " of step \($0)" } ?? ""): \(TracePalette.ms(cp.length.rawValue)), \(cp.rankChanges) rank change(s); \(totals)") + "\"];\n"
     out += "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", fontsize=9];\n  edge [fontname=\"Helvetica\", fontsize=8];\n"
     for (i, r) in list.enumerated() {
       let top = r.names.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(2).map { "\($0.key)" }
@@ -276,13 +278,14 @@ public enum TopologyRenderer {
     }
     // Per rank: bus bytes and transfer time, intra vs. cross node.
     var intra: [Int: (Double, Int64)] = [:], inter: [Int: (Double, Int64)] = [:]
-    for inst in bw.instances where inst.matched && inst.transferNs > 0 {
+    for inst in bw.instances where inst.matched && inst.transfer > .zero {
+      let transfer = inst.transfer.rawValue
       let members = inst.memberRanks
       let crosses = Set(members.map(nodeOf)).count > 1
-      let busBytes = inst.busbwGBps * Double(inst.transferNs)  // GB/s × ns = bytes
+      let busBytes = inst.busbwGBps * Double(transfer)  // GB/s × ns = bytes
       for r in members {
-        if crosses { inter[r, default: (0, 0)].0 += busBytes; inter[r, default: (0, 0)].1 += inst.transferNs } else {
-          intra[r, default: (0, 0)].0 += busBytes; intra[r, default: (0, 0)].1 += inst.transferNs
+        if crosses { inter[r, default: (0, 0)].0 += busBytes; inter[r, default: (0, 0)].1 += transfer } else {
+          intra[r, default: (0, 0)].0 += busBytes; intra[r, default: (0, 0)].1 += transfer
         }
       }
     }

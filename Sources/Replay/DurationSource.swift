@@ -6,19 +6,19 @@ import TraceModel
 /// A source gives the duration of every event (used for device work and host leaves) and the
 /// transfer time of every barrier instance of the plan (collectives, send/recv pairs).
 public protocol DurationSource: Sendable {
-  func durations(for plan: ReplayPlan) -> (durations: [Int64], transfers: [Int64])
+  func durations(for plan: ReplayPlan) -> (durations: [Nanoseconds], transfers: [Nanoseconds])
 }
 
 /// The recorded durations and transfer times (identity replay).
 public struct MeasuredDurations: DurationSource {
   public init() {}
-  public func durations(for plan: ReplayPlan) -> (durations: [Int64], transfers: [Int64]) {
-    (plan.graph.duration, plan.instanceTransfer)
+  public func durations(for plan: ReplayPlan) -> (durations: [Nanoseconds], transfers: [Nanoseconds]) {
+    (plan.graph.duration.map(Nanoseconds.init(rawValue:)), plan.instanceTransfer)
   }
 }
 
 extension Scenario: DurationSource {
-  public func durations(for plan: ReplayPlan) -> (durations: [Int64], transfers: [Int64]) { apply(to: plan) }
+  public func durations(for plan: ReplayPlan) -> (durations: [Nanoseconds], transfers: [Nanoseconds]) { apply(to: plan) }
 }
 
 extension Replayer {

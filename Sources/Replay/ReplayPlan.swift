@@ -47,12 +47,12 @@ public struct ReplayPlan: Sendable {
   var instance: [Int32]
   var instanceOffsets: [Int]
   var instanceMembers: [Int32]
-  /// Measured transfer time of each instance (duration of the last arriver), ns.
-  public internal(set) var instanceTransfer: [Int64]
+  /// Measured transfer time of each instance (duration of the last arriver).
+  public internal(set) var instanceTransfer: [Nanoseconds]
   /// What each instance is: a collective (its record's kind) or a point-to-point pair.
   public internal(set) var instanceKind: [BarrierKind]
   /// Message bytes of each instance (largest member record), 0 when unknown.
-  public internal(set) var instanceBytes: [Int64]
+  public internal(set) var instanceBytes: [Bytes]
   /// Cross-lane dependents: events that wait for event `u` (launch and sync successors).
   var dependentOffsets: [Int]
   var dependents: [Int32]
@@ -169,9 +169,9 @@ public struct ReplayPlan: Sendable {
     instance = instanceOf
     instanceOffsets = instOffsets
     instanceMembers = instMembers
-    instanceTransfer = transfer
+    instanceTransfer = transfer.map(Nanoseconds.init(rawValue:))
     instanceKind = kinds
-    instanceBytes = bytes
+    instanceBytes = bytes.map(Bytes.init(rawValue:))
 
     // Roles and lags.
     role = [Role](repeating: .hostLeaf, count: n)

@@ -33,15 +33,20 @@ public struct Replayer: Sendable {
   ///   - durations: new duration (ns) of every event; used for device work, host leaves.
   ///   - transfers: transfer time (ns) of every barrier instance of the plan.
   /// - Throws: `ReplayError.deadlock` when dependencies form a cycle.
-  public func replay(_ plan: ReplayPlan, durations: [Int64], transfers: [Int64]) throws -> Timeline {
-    var engine = Engine(plan: plan, durations: durations, transfers: transfers)
-    try engine.run()
-    return Timeline(start: engine.start, end: engine.end)
+  public func replay(_ plan: ReplayPlan, durations: [Nanoseconds], transfers: [Nanoseconds]) throws -> Timeline {
+    try replay(plan, rawDurations: durations.map(\.rawValue), rawTransfers: transfers.map(\.rawValue))
   }
 
   /// Identity replay: measured durations and transfer times.
   public func replay(_ plan: ReplayPlan) throws -> Timeline {
-    try replay(plan, durations: plan.graph.duration, transfers: plan.instanceTransfer)
+    try replay(plan, rawDurations: plan.graph.duration, rawTransfers: plan.instanceTransfer.map(\.rawValue))
+  }
+
+  /// The engine works on raw nanosecond columns (the graph's own), converted once at this edge.
+  func replay(_ plan: ReplayPlan, rawDurations: [Int64], rawTransfers: [Int64]) throws -> Timeline {
+    var engine = Engine(plan: plan, durations: rawDurations, transfers: rawTransfers)
+    try engine.run()
+    return Timeline(startNs: engine.start, endNs: engine.end)
   }
 }
 

@@ -23,11 +23,11 @@ public struct Scenario: Sendable, CustomStringConvertible {
   var classScale: [ComputeClass: Double] = [:]
   var kernelRules: [(pattern: String, scale: Double)] = []
   var commScale = 1.0
-  var intraBandwidth: Double? = nil  // B/s
-  var interBandwidth: Double? = nil
-  var latency: Int64? = nil  // ns
+  var intraBandwidth: BytesPerSecond? = nil
+  var interBandwidth: BytesPerSecond? = nil
+  var latency: Nanoseconds? = nil
   var rankSlowdown: [RankID: Double] = [:]
-  var hostLaunch: Int64? = nil
+  var hostLaunch: Nanoseconds? = nil
   var dpDegree: Int? = nil
   public var cluster: ClusterSpec?
 
@@ -99,34 +99,34 @@ public struct Scenario: Sendable, CustomStringConvertible {
     }
   }
 
-  /// Parses `300GB/s`, `25GiB/s`, `400Gb/s` into bytes per second.
-  public static func bandwidth(_ key: String, _ value: String) throws -> Double {
+  /// Parses `300GB/s`, `25GiB/s`, `400Gb/s`.
+  public static func bandwidth(_ key: String, _ value: String) throws -> BytesPerSecond {
     let units: [(String, Double)] = [("GiB/s", 1_073_741_824), ("MiB/s", 1_048_576), ("GB/s", 1e9), ("MB/s", 1e6), ("Gb/s", 1e9 / 8), ("Gbps", 1e9 / 8), ("TB/s", 1e12)]
     for (u, f) in units where value.hasSuffix(u) {
-      if let v = Double(value.dropLast(u.count)), v > 0 { return v * f }
+      if let v = Double(value.dropLast(u.count)), v > 0, v.isFinite { return BytesPerSecond(rawValue: v * f) }
     }
     throw ScenarioError(message: "--set \(key)=\(value): expected a bandwidth such as 300GB/s, 25GiB/s or 400Gb/s")
   }
 
-  /// Parses `5us`, `1.5ms`, `2s`, `1500ns` into nanoseconds.
-  public static func duration(_ key: String, _ value: String) throws -> Int64 {
+  /// Parses `5us`, `1.5ms`, `2s`, `1500ns`, rounded to whole nanoseconds.
+  public static func duration(_ key: String, _ value: String) throws -> Nanoseconds {
     let units: [(String, Double)] = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9)]
     for (u, f) in units where value.hasSuffix(u) {
-      if let v = Double(value.dropLast(u.count)), v >= 0 { return Int64((v * f).rounded()) }
+      if let v = Double(value.dropLast(u.count)), v >= 0, v * f < 9e18 { return Nanoseconds(rawValue: Int64((v * f).rounded())) }
     }
     throw ScenarioError(message: "--set \(key)=\(value): expected a duration such as 5us, 1.5ms or 1500ns")
   }
 
-  /// Parses `1GiB`, `512MB`, `4096` into bytes (fractional when the number is).
-  public static func size(_ key: String, _ value: String) throws -> Double {
+  /// Parses `1GiB`, `512MB`, `4096`, rounded to whole bytes.
+  public static func size(_ key: String, _ value: String) throws -> Bytes {
     let units: [(String, Double)] = [
       ("GiB", 1_073_741_824), ("MiB", 1_048_576), ("KiB", 1024), ("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3),
       ("B", 1),
     ]
     for (u, f) in units where value.hasSuffix(u) {
-      if let v = Double(value.dropLast(u.count)), v >= 0, v.isFinite { return v * f }
+      if let v = Double(value.dropLast(u.count)), v >= 0, v * f < 9e18 { return Bytes(rounding: v * f) }
     }
-    if let v = Double(value), v >= 0, v.isFinite { return v }
+    if let v = Double(value), v >= 0, v < 9e18 { return Bytes(rounding: v) }
     throw ScenarioError(message: "\(key) \(value): expected a size such as 1GiB, 512MB or 4096")
   }
 
@@ -142,7 +142,7 @@ public struct Scenario: Sendable, CustomStringConvertible {
   ]
 
   /// New per-event durations and per-instance transfer times for `plan`.
-  public func apply(to plan: ReplayPlan) -> (durations: [Int64], transfers: [Int64]) {
+  public func apply(to plan: ReplayPlan) -> (durations: [Nanoseconds], transfers: [Nanoseconds]) {
     let g = plan.graph
     var durations = g.duration
     // Per-name kernel factor, computed once per distinct name.
@@ -170,7 +170,7 @@ public struct Scenario: Sendable, CustomStringConvertible {
         if plan.instance[e] < 0 { durations[e] = Int64((Double(durations[e]) * commScale).rounded()) }
       case .hostOp:
         if let launch = hostLaunch, launchNames.contains(g.name[e]) {
-          durations[e] = launch
+          durations[e] = launch.rawValue
         } else if rankFactor != 1 {
           durations[e] = Int64((Double(durations[e]) * rankFactor).rounded())
         }
@@ -178,17 +178,14 @@ public struct Scenario: Sendable, CustomStringConvertible {
         break
       }
     }
-    var transfers = plan.instanceTransfer
-    for i in 0..<plan.instanceCount {
-      transfers[i] = transfer(plan, instance: i)
-    }
-    return (durations, transfers)
+    let transfers = (0..<plan.instanceCount).map { transfer(plan, instance: $0) }
+    return (durations.map(Nanoseconds.init(rawValue:)), transfers)
   }
 
   /// Transfer time of barrier instance `i` under the knobs.
-  func transfer(_ plan: ReplayPlan, instance i: Int) -> Int64 {
+  func transfer(_ plan: ReplayPlan, instance i: Int) -> Nanoseconds {
     let g = plan.graph
-    let measured = plan.instanceTransfer[i]
+    let measured = plan.instanceTransfer[i].rawValue
     let members = plan.members(of: i).map { Int($0) }
     let ranks = members.map { g.rank(of: $0) }
     let kind: CollectiveKind? = { if case .collective(let k) = plan.instanceKind[i] { return k } else { return nil } }()
@@ -205,14 +202,14 @@ public struct Scenario: Sendable, CustomStringConvertible {
     } else {
       let nodes = Set(ranks.map { Int($0.rawValue) / 8 })
       crosses = nodes.count > 1
-      let bytes = Double(plan.instanceBytes[i])
+      let bytes = Double(plan.instanceBytes[i].rawValue)
       let f = BusFactor.factor(kind, ranks: members.count)
       baseBandwidth = (bytes > 0 && measured > 0) ? bytes * f / (Double(measured) / 1e9) : nil
     }
-    if let newB = crosses ? interBandwidth : intraBandwidth, let oldB = baseBandwidth, oldB > 0 {
+    if let newB = (crosses ? interBandwidth : intraBandwidth)?.rawValue, let oldB = baseBandwidth, oldB > 0 {
       t = alphaOld + (t - alphaOld) * oldB / newB
     }
-    if let latency { t += Double(latency) }
+    if let latency { t += Double(latency.rawValue) }
     // Data-parallel degree: rescale by the bus factor of the new group size.
     if let n = dpDegree, let k = kind, members.count >= 2 {
       let fOld = BusFactor.factor(k, ranks: members.count)
@@ -220,7 +217,7 @@ public struct Scenario: Sendable, CustomStringConvertible {
       if fOld > 0 { t *= fNew / fOld }
     }
     t *= commScale
-    return Int64(max(0, t).rounded())
+    return Nanoseconds(rawValue: Int64(max(0, t).rounded()))
   }
 
   /// The knobs as a JSON-ready dictionary.

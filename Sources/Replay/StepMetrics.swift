@@ -49,17 +49,17 @@ public enum StepMetrics {
         }
         for (k, s) in steps.enumerated() {
           out.append(StepTime(rank: r, step: s.number,
-                              measured: Nanoseconds(mEnd[k] - measured.start[s.event.index]),
-                              predicted: Nanoseconds(pEnd[k] - predicted.start[s.event.index])))
+                              measured: mEnd[k] - measured.start[s.event.index],
+                              predicted: pEnd[k] - predicted.start[s.event.index]))
         }
       } else {
-        var mLo = Int64.max, mHi = Int64.min, pLo = Int64.max, pHi = Int64.min
+        var mLo = Nanoseconds.max, mHi = Nanoseconds.min, pLo = Nanoseconds.max, pHi = Nanoseconds.min
         for e in events where g.kind[e] != .annotation && g.kind[e] != .memory {
           mLo = min(mLo, measured.start[e]); mHi = max(mHi, measured.end[e])
           pLo = min(pLo, predicted.start[e]); pHi = max(pHi, predicted.end[e])
         }
         if mLo <= mHi {
-          out.append(StepTime(rank: r, step: nil, measured: Nanoseconds(mHi - mLo), predicted: Nanoseconds(pHi - pLo)))
+          out.append(StepTime(rank: r, step: nil, measured: mHi - mLo, predicted: pHi - pLo))
         }
       }
     }
@@ -69,13 +69,15 @@ public enum StepMetrics {
   /// Per rank, time spent waiting for late peers inside barriers (collectives, send/recv):
   /// a member arrives at its start and transfers during the last `transfer` ns before the
   /// common end; the rest is waiting.
-  public static func barrierWait(_ plan: ReplayPlan, timeline t: Timeline, transfers: [Int64]) -> [RankID: Int64] {
-    var out: [RankID: Int64] = [:]
-    for r in plan.graph.ranks { out[r.rank] = 0 }
+  public static func barrierWait(_ plan: ReplayPlan, timeline t: Timeline, transfers: [Nanoseconds])
+    -> [RankID: Nanoseconds]
+  {
+    var out: [RankID: Nanoseconds] = [:]
+    for r in plan.graph.ranks { out[r.rank] = .zero }
     for i in 0..<plan.instanceCount {
       for m in plan.members(of: i) {
         let e = Int(m)
-        out[plan.graph.rank(of: e), default: 0] += max(0, t.end[e] - transfers[i] - t.start[e])
+        out[plan.graph.rank(of: e), default: .zero] += max(.zero, t.end[e] - transfers[i] - t.start[e])
       }
     }
     return out

@@ -13,7 +13,7 @@ public struct BandwidthReport: JSONContract, Equatable {
     public var rank: Int
     public var collectives: Int
     public var lastCount: Int
-    public var heldOthersNs: Int64
+    public var heldOthersNs: Nanoseconds
     public var flagged: Bool
   }
 
@@ -49,7 +49,7 @@ public struct BandwidthReport: JSONContract, Equatable {
       instances: s.instances,
       ranks: s.ranks.map {
         StragglerRank(rank: $0.rank, collectives: $0.collectives, lastCount: $0.lastCount,
-                      heldOthersNs: $0.heldOthersNs, flagged: $0.flagged)
+                      heldOthersNs: $0.heldOthers, flagged: $0.flagged)
       })
     instances = a.instances.map(RunReport.BandwidthRow.init)
     buckets = a.buckets.map(RunReport.BandwidthBucketRow.init)
@@ -60,7 +60,7 @@ public struct BandwidthReport: JSONContract, Equatable {
     var lines = ["collective      size ≤      count   busbw GB/s (all)   busbw GB/s (median)"]
     for b in buckets {
       lines.append(
-        b.kind.padded(14) + TextFormat.size(b.maxBytes).leftPadded(8) + String(b.count).leftPadded(11)
+        b.kind.padded(14) + TextFormat.size(b.maxBytes.rawValue).leftPadded(8) + String(b.count).leftPadded(11)
           + String(format: "%19.2f", b.busBandwidthGBps) + String(format: "%22.2f", b.medianBusBandwidthGBps))
     }
     let matched = instances.filter(\.matched).count
@@ -76,7 +76,7 @@ public struct BandwidthReport: JSONContract, Equatable {
       lines.append(
         String(
           format: "last to arrive most often: rank %d, %d of %d collectives, holding the others %.3f ms in all",
-          worst.rank, worst.lastCount, worst.collectives, Double(worst.heldOthersNs) / 1e6)
+          worst.rank, worst.lastCount, worst.collectives, worst.heldOthersNs.milliseconds)
           + (flagged.isEmpty ? "; no straggler flagged" : "; straggler: " + flagged.joined(separator: ", ")))
     }
     return lines.joined(separator: "\n")

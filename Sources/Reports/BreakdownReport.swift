@@ -17,16 +17,16 @@ public struct BreakdownReport: JSONContract, Equatable {
 
   public struct Rank: Codable, Sendable, Equatable {
     public var rank: Int
-    public var spanStartNs: Int64
-    public var spanNs: Int64
-    public var computeNs: Int64
-    public var communicationNs: Int64
-    public var overlappedCommunicationNs: Int64
-    public var exposedCommunicationNs: Int64
-    public var memoryNs: Int64
-    public var exposedMemoryNs: Int64
-    public var idleNs: Int64
-    public var nonComputeNs: Int64
+    public var spanStartNs: Nanoseconds
+    public var spanNs: Nanoseconds
+    public var computeNs: Nanoseconds
+    public var communicationNs: Nanoseconds
+    public var overlappedCommunicationNs: Nanoseconds
+    public var exposedCommunicationNs: Nanoseconds
+    public var memoryNs: Nanoseconds
+    public var exposedMemoryNs: Nanoseconds
+    public var idleNs: Nanoseconds
+    public var nonComputeNs: Nanoseconds
     @NullWhenAbsent public var overlapRatio: Double?
     public var events: Events
   }
@@ -49,20 +49,20 @@ public struct BreakdownReport: JSONContract, Equatable {
     window = b.window.rawValue
     ranks = b.ranks.map { r in
       Rank(
-        rank: r.rank, spanStartNs: r.spanStartNs, spanNs: r.spanNs, computeNs: r.computeNs,
-        communicationNs: r.communicationNs, overlappedCommunicationNs: r.overlappedCommunicationNs,
-        exposedCommunicationNs: r.exposedCommunicationNs, memoryNs: r.memoryNs, exposedMemoryNs: r.exposedMemoryNs,
-        idleNs: r.idleNs, nonComputeNs: r.nonComputeNs, overlapRatio: r.overlapRatio,
+        rank: r.rank, spanStartNs: r.spanStart, spanNs: r.span, computeNs: r.compute,
+        communicationNs: r.communication, overlappedCommunicationNs: r.overlappedCommunication,
+        exposedCommunicationNs: r.exposedCommunication, memoryNs: r.memory, exposedMemoryNs: r.exposedMemory,
+        idleNs: r.idle, nonComputeNs: r.nonCompute, overlapRatio: r.overlapRatio,
         events: Events(compute: r.computeEvents, communication: r.communicationEvents, memory: r.memoryEvents))
     }
   }
 
   /// The table `reprise breakdown` prints: shares of each rank's span.
   public func text() -> String {
-    func pct(_ r: Rank, _ ns: Int64) -> String {
-      String(format: "%5.1f%%", r.spanNs > 0 ? 100 * Double(ns) / Double(r.spanNs) : 0)
+    func pct(_ r: Rank, _ part: Nanoseconds) -> String {
+      String(format: "%5.1f%%", r.spanNs > .zero ? 100 * (part / r.spanNs) : 0)
     }
-    func us(_ ns: Int64) -> String { String(format: "%10.1f", Double(ns) / 1000) }
+    func us(_ time: Nanoseconds) -> String { String(format: "%10.1f", time.microseconds) }
     let w =
       switch TemporalBreakdown.Window(rawValue: window) {
       case .deviceSpan, nil: "device span (first to last device event)"

@@ -90,8 +90,8 @@ extension Demo {
       let r = try ScheduleSimulator.simulate(name, stages: 4, microbatches: 8, chunks: v, costs: costs)
       log(
         "  " + name.padded(18)
-          + String(format: "makespan %8.1f ms   bubble rate %.4f   peak activation %.2f GiB", Double(r.makespan) / 1e6,
-                   r.bubbleRate, Double(r.peakActivation.max() ?? 0) / 1_073_741_824))
+          + String(format: "makespan %8.1f ms   bubble rate %.4f   peak activation %.2f GiB", r.makespan.milliseconds,
+                   r.bubbleRate, (r.peakActivation.max() ?? .zero).gibibytes))
       if name == "zb-h1" {
         for format in [Graphviz.Format.svg, .png] {
           let file = output + "/schedule-zb-h1." + format.rawValue
@@ -107,10 +107,10 @@ extension Demo {
 
   private func criticalPathLine(_ cp: CriticalPath) -> String {
     let shares = CriticalPath.Category.allCases.map {
-      String(format: "%@ %.1f%%", $0.rawValue, 100 * Double(cp.byCategoryNs[$0] ?? 0) / Double(max(cp.lengthNs, 1)))
+      String(format: "%@ %.1f%%", $0.rawValue, 100 * ((cp.byCategory[$0] ?? .zero) / max(cp.length, Nanoseconds(1))))
     }
     return String(
       format: "critical path%@: %.3f ms over %d rank(s) (%d hop(s)): ", cp.step.map { " of step \($0)" } ?? "",
-      Double(cp.lengthNs) / 1e6, Set(cp.segments.map(\.rank)).count, cp.rankChanges) + shares.joined(separator: ", ")
+      cp.length.milliseconds, Set(cp.segments.map(\.rank)).count, cp.rankChanges) + shares.joined(separator: ", ")
   }
 }

@@ -12,9 +12,9 @@ public struct DiffReport: JSONContract, Equatable {
 
   public struct Row: Codable, Sendable, Equatable {
     public var key: String
-    public var aNs: Int64
-    public var bNs: Int64
-    public var deltaNs: Int64
+    public var aNs: Nanoseconds
+    public var bNs: Nanoseconds
+    public var deltaNs: Nanoseconds
     /// Δ as a share of A's time; null when A had none.
     @NullWhenAbsent public var deltaPct: Double?
     public var aCount: Int
@@ -22,9 +22,9 @@ public struct DiffReport: JSONContract, Equatable {
 
     init(_ r: RunDiff.Row) {
       key = r.key
-      aNs = r.aNs
-      bNs = r.bNs
-      deltaNs = r.deltaNs
+      aNs = r.a
+      bNs = r.b
+      deltaNs = r.delta
       deltaPct = r.deltaPct
       aCount = r.aCount
       bCount = r.bCount
@@ -35,9 +35,9 @@ public struct DiffReport: JSONContract, Equatable {
   /// What A and B are (paths, or a path and its what-if).
   public var a: String
   public var b: String
-  public var aStepNs: Int64
-  public var bStepNs: Int64
-  public var deltaStepNs: Int64
+  public var aStepNs: Nanoseconds
+  public var bStepNs: Nanoseconds
+  public var deltaStepNs: Nanoseconds
   public var byClass: [Row]
   public var byName: [Row]
 
@@ -45,9 +45,9 @@ public struct DiffReport: JSONContract, Equatable {
   public init(_ diff: RunDiff, a: String, b: String) {
     self.a = a
     self.b = b
-    aStepNs = diff.aStepNs
-    bStepNs = diff.bStepNs
-    deltaStepNs = diff.deltaStepNs
+    aStepNs = diff.aStep
+    bStepNs = diff.bStep
+    deltaStepNs = diff.deltaStep
     byClass = diff.rows.map(Row.init)
     byName = diff.byName.map(Row.init)
   }
@@ -65,17 +65,17 @@ public struct DiffReport: JSONContract, Equatable {
 
   /// The table `reprise diff` prints.
   public func text() -> String {
-    func ms(_ ns: Int64) -> String { String(format: "%10.3f", Double(ns) / 1e6) }
+    func ms(_ time: Nanoseconds) -> String { String(format: "%10.3f", time.milliseconds) }
     var lines = [
       "A: \(a)", "B: \(b)",
       String(
-        format: "step: A %.3f ms, B %.3f ms, Δ %+.3f ms", Double(aStepNs) / 1e6, Double(bStepNs) / 1e6,
-        Double(deltaStepNs) / 1e6),
+        format: "step: A %.3f ms, B %.3f ms, Δ %+.3f ms", aStepNs.milliseconds, bStepNs.milliseconds,
+        deltaStepNs.milliseconds),
       "class                          A ms       B ms    Δ ms      Δ %",
     ]
     for r in byClass {
       lines.append(
-        r.key.padded(26) + ms(r.aNs) + " " + ms(r.bNs) + String(format: "%+9.3f", Double(r.deltaNs) / 1e6)
+        r.key.padded(26) + ms(r.aNs) + " " + ms(r.bNs) + String(format: "%+9.3f", r.deltaNs.milliseconds)
           + (r.deltaPct.map { String(format: "%+8.1f%%", $0) } ?? "        -"))
     }
     return lines.joined(separator: "\n")

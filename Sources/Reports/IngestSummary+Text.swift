@@ -5,7 +5,7 @@ extension IngestSummary {
   /// The human summary `reprise ingest` prints; `seconds` is how long ingestion took.
   public func text(seconds: Double) -> String {
     var lines: [String] = []
-    let mb = Double(inputBytes) / 1e6
+    let mb = Double(inputBytes.rawValue) / 1e6
     lines.append(
       "ingested \(files.count) file(s), \(ranks) rank(s), \(TextFormat.compact(mb)) MB on disk in "
         + "\(TextFormat.compact(seconds)) s")
@@ -18,7 +18,7 @@ extension IngestSummary {
     lines.append(contentsOf: collectiveLines())
     lines.append("  send/recv     \(p2p.pairs) pairs, \(p2p.unmatched) unmatched")
     if ranks > 1 {
-      let offsets = clockOffsetsNs.sorted { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) }.map { "r\($0.key): \($0.value)" }
+      let offsets = clockOffsetsNs.sorted { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) }.map { "r\($0.key): \($0.value.rawValue)" }
       lines.append(
         "  clock offsets \(clockAligned ? "applied" : "estimated, not applied (below 20 µs)") [ns] "
           + offsets.joined(separator: ", "))
@@ -49,8 +49,8 @@ extension IngestSummary {
     ]
     if c.matched > 0 && ranks > 1 {
       lines.append(
-        "                end-time spread across ranks: median \(TextFormat.compact(Double(c.medianEndSpreadNs) / 1000)) µs, "
-          + "max \(TextFormat.compact(Double(c.maxEndSpreadNs) / 1000)) µs")
+        "                end-time spread across ranks: median \(TextFormat.compact(c.medianEndSpreadNs.microseconds)) µs, "
+          + "max \(TextFormat.compact(c.maxEndSpreadNs.microseconds)) µs")
     }
     return lines
   }

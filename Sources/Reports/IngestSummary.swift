@@ -15,8 +15,8 @@ public struct IngestSummary: JSONContract, Equatable {
     public var path: String
     public var rank: Int
     /// Size on disk.
-    public var bytes: Int64
-    public var decompressedBytes: Int64
+    public var bytes: Bytes
+    public var decompressedBytes: Bytes
     public var gzip: Bool
     public var events: Int
     public var format: String
@@ -35,8 +35,8 @@ public struct IngestSummary: JSONContract, Equatable {
     public var matched: Int
     public var unmatched: Int
     public var byKind: [String: Int]
-    public var maxEndSpreadNs: Int64
-    public var medianEndSpreadNs: Int64
+    public var maxEndSpreadNs: Nanoseconds
+    public var medianEndSpreadNs: Nanoseconds
   }
 
   public struct PointToPoint: Codable, Sendable, Equatable {
@@ -72,11 +72,11 @@ public struct IngestSummary: JSONContract, Equatable {
   public var collectives: Collectives
   public var p2p: PointToPoint
   /// Estimated clock offset per rank (ns added to its timestamps), keyed by rank.
-  public var clockOffsetsNs: [String: Int64]
+  public var clockOffsetsNs: [String: Nanoseconds]
   public var clockAligned: Bool
   public var diagnostics: DiagnosticCounts
   /// Bytes read from disk.
-  public var inputBytes: Int64
+  public var inputBytes: Bytes
   public var executionTraces: [ExecutionTraceLink]
 
   // Not in the JSON: for the text summary.
@@ -96,7 +96,7 @@ public struct IngestSummary: JSONContract, Equatable {
     let g = result.graph
     let counts = g.countByKind()
     files = result.files.map { f in
-      File(path: f.path, rank: Int(f.rank.rawValue), bytes: f.bytesOnDisk, decompressedBytes: f.decompressedBytes,
+      File(path: f.path, rank: Int(f.rank.rawValue), bytes: Bytes(f.bytesOnDisk), decompressedBytes: Bytes(f.decompressedBytes),
            gzip: f.isGzip, events: f.events, format: f.format, recordTypes: f.recordTypes.isEmpty ? nil : f.recordTypes)
     }
     ranks = g.ranks.count
@@ -110,15 +110,15 @@ public struct IngestSummary: JSONContract, Equatable {
     collectives = Collectives(
       instances: l.collectiveInstances, matched: l.matchedInstances, unmatched: l.unmatchedInstances,
       byKind: Dictionary(uniqueKeysWithValues: l.instancesByKind.map { ($0.key.name, $0.value) }),
-      maxEndSpreadNs: l.maxEndSpreadNs, medianEndSpreadNs: l.medianEndSpreadNs)
+      maxEndSpreadNs: Nanoseconds(l.maxEndSpreadNs), medianEndSpreadNs: Nanoseconds(l.medianEndSpreadNs))
     p2p = PointToPoint(pairs: l.p2pPairs, unmatched: l.p2pUnmatched)
-    clockOffsetsNs = Dictionary(uniqueKeysWithValues: l.clockOffsets.map { (String($0.key.rawValue), $0.value) })
+    clockOffsetsNs = Dictionary(uniqueKeysWithValues: l.clockOffsets.map { (String($0.key.rawValue), Nanoseconds($0.value)) })
     clockAligned = l.clockAligned
     let d = result.diagnostics
     diagnostics = DiagnosticCounts(
       note: d.count(of: .note), warning: d.count(of: .warning), dataLoss: d.count(of: .dataLoss),
       error: d.count(of: .error))
-    inputBytes = result.inputBytes
+    inputBytes = Bytes(result.inputBytes)
     executionTraces = result.etLinks.map { e in
       ExecutionTraceLink(rank: e.rank, file: e.file, ops: e.etOps, matchedOps: e.matchedOps, kernels: e.kernels,
                          kernelsWithParent: e.kernelsWithParent, dataEdges: e.dataEdges)

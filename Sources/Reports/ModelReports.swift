@@ -14,13 +14,13 @@ public struct CommEstimate: JSONContract, Equatable {
   /// Message size as nccl-tests counts it.
   public var bytes: Double
   public var ranks: Int
-  public var durationNs: Int64
+  public var durationNs: Nanoseconds
   public var algBandwidthGBps: Double
   public var busBandwidthGBps: Double
 
   /// Ring or tree time of `kind` (nil: point-to-point); hierarchical when `gpusPerNode` and
   /// `interBandwidth` are given for an all-reduce that spans nodes.
-  public init(kind: CollectiveKind?, bytes: Double, ranks: Int, bandwidth: BytesPerSecond, latency: Nanoseconds,
+  public init(kind: CollectiveKind?, bytes: Bytes, ranks: Int, bandwidth: BytesPerSecond, latency: Nanoseconds,
               algorithm: CollectiveModel.Algorithm, gpusPerNode: Int? = nil, interBandwidth: BytesPerSecond? = nil) {
     var t = CollectiveModel.time(kind, bytes: bytes, ranks: ranks, bandwidth: bandwidth, latency: latency,
                                  algorithm: algorithm)
@@ -28,17 +28,16 @@ public struct CommEstimate: JSONContract, Equatable {
       t = CollectiveModel.hierarchicalAllReduce(bytes: bytes, gpusPerNode: g, nodes: ranks / g, intra: bandwidth,
                                                 inter: inter, latency: latency)
     }
-    let s = Double(t.rawValue) / 1e9
     self.kind = kind?.name ?? "sendRecv"
-    self.bytes = bytes
+    self.bytes = Double(bytes.rawValue)
     self.ranks = ranks
-    durationNs = t.rawValue
-    algBandwidthGBps = s > 0 ? CollectiveModel.algbwGBps(bytes: bytes, seconds: s) : 0
-    busBandwidthGBps = s > 0 ? CollectiveModel.busbwGBps(kind, bytes: bytes, seconds: s, ranks: ranks) : 0
+    durationNs = t
+    algBandwidthGBps = CollectiveModel.algbwGBps(bytes: bytes, time: t)
+    busBandwidthGBps = CollectiveModel.busbwGBps(kind, bytes: bytes, time: t, ranks: ranks)
   }
 
   public func text() -> String {
-    "\(kind) of \(Int64(bytes)) B on \(ranks) ranks: \(TextFormat.fixed(Double(durationNs) / 1e3, 2)) µs, "
+    "\(kind) of \(Int64(bytes)) B on \(ranks) ranks: \(TextFormat.fixed(durationNs.microseconds, 2)) µs, "
       + "algbw \(TextFormat.fixed(algBandwidthGBps, 2)) GB/s, busbw \(TextFormat.fixed(busBandwidthGBps, 2)) GB/s"
   }
 }
@@ -108,14 +107,14 @@ public struct LongContextReport: JSONContract, Equatable {
   public var outputTokens: Int
   public var tp: Int
   public var parameters: Int64
-  public var weightBytes: Int64
+  public var weightBytes: Bytes
   public var kvBytesPerToken: Int64
-  public var kvBytes: Int64
+  public var kvBytes: Bytes
   public var prefill: Prefill
   public var decode: Decode
   public var maxConcurrentRequests: Int64
   public var contextSwitchSeconds: Double
-  public var hbmBytes: Int64
+  public var hbmBytes: Bytes
   public var pcieBytesPerSecond: Double
   public var hbmBytesPerSecond: Double
   public var peakFlopsPerSecond: Double
@@ -145,15 +144,15 @@ public struct LongContextReport: JSONContract, Equatable {
     weightBytes = a.weightBytes
     kvBytesPerToken = Int64(a.kvBytesPerToken)
     kvBytes = a.kvBytes
-    prefill = Prefill(linearFlops: a.prefillLinearFLOPs, attentionFlops: a.prefillAttentionFLOPs,
-                      linearSeconds: a.prefillLinearSeconds, seconds: a.prefillSeconds)
-    decode = Decode(secondsPerToken: a.decodeSecondsPerToken, seconds: a.decodeSeconds)
+    prefill = Prefill(linearFlops: a.prefillLinearFLOPs.rawValue, attentionFlops: a.prefillAttentionFLOPs.rawValue,
+                      linearSeconds: a.prefillLinear.seconds, seconds: a.prefill.seconds)
+    decode = Decode(secondsPerToken: a.decodePerToken.seconds, seconds: a.decode.seconds)
     maxConcurrentRequests = a.maxConcurrentRequests
-    contextSwitchSeconds = a.contextSwitchSeconds
+    contextSwitchSeconds = a.contextSwitch.seconds
     hbmBytes = a.hbmBytes
-    pcieBytesPerSecond = a.pcieBytesPerSecond
-    hbmBytesPerSecond = a.hbmBytesPerSecond
-    peakFlopsPerSecond = a.peakFLOPsPerSecond
+    pcieBytesPerSecond = a.pcieBandwidth.rawValue
+    hbmBytesPerSecond = a.hbmBandwidth.rawValue
+    peakFlopsPerSecond = a.peakCompute.rawValue
   }
 
   public func text() -> String {
@@ -161,12 +160,12 @@ public struct LongContextReport: JSONContract, Equatable {
     let decodeTotal = outputTokens > 0 ? ", \(f(decode.seconds, 3)) s for \(outputTokens) tokens" : ""
     return [
       "\(model) on \(tp)× \(hardwareDisplayName), context \(context) tokens, KV \(kvDtype)",
-      "  parameters          \(parameters) (\(f(Double(weightBytes) / 1e9, 2)) GB of weights)",
-      "  KV cache            \(kvBytesPerToken) B/token, \(TextFormat.gib(Double(kvBytes))) GiB at full context",
+      "  parameters          \(parameters) (\(f(Double(weightBytes.rawValue) / 1e9, 2)) GB of weights)",
+      "  KV cache            \(kvBytesPerToken) B/token, \(TextFormat.gib(Double(kvBytes.rawValue))) GiB at full context",
       "  prefill             \(f(prefill.seconds, 3)) s (linear \(f(prefill.linearSeconds, 3)) s, attention "
         + "\(f(prefill.seconds - prefill.linearSeconds, 3)) s) — compute bound",
       "  decode              \(f(decode.secondsPerToken * 1000, 3)) ms/token\(decodeTotal) — memory bound",
-      "  concurrency         \(maxConcurrentRequests) requests fit in \(TextFormat.gib(Double(hbmBytes), 1)) GiB HBM",
+      "  concurrency         \(maxConcurrentRequests) requests fit in \(TextFormat.gib(Double(hbmBytes.rawValue), 1)) GiB HBM",
       "  context switch      \(f(contextSwitchSeconds, 3)) s (swap one KV out and one in over PCIe Gen\(pcieGeneration))",
     ].joined(separator: "\n")
   }
@@ -186,18 +185,18 @@ public struct KVCacheReport: JSONContract, Equatable {
   public var contextTokens: Int
   public var requests: Int
   public var sharedPrefixTokens: Int
-  public var bytesWithoutSharing: Double
-  public var bytesWithSharing: Double
+  public var bytesWithoutSharing: Bytes
+  public var bytesWithSharing: Bytes
   public var blockSize: Int
   public var blocksPerRequest: Int
   public var wastedTokensPerRequest: Int
   public var fragmentation: Double
-  public var sequentialPrefillAttentionFlops: Double
-  public var parallelPrefillAttentionFlops: Double
-  public var multiTurnRecomputeFlops: Double
-  public var multiTurnCachedFlops: Double
+  public var sequentialPrefillAttentionFlops: FLOPs
+  public var parallelPrefillAttentionFlops: FLOPs
+  public var multiTurnRecomputeFlops: FLOPs
+  public var multiTurnCachedFlops: FLOPs
   /// With hardware: spare HBM after the weights, and what fits in it.
-  public var spareBytes: Int64?
+  public var spareBytes: Bytes?
   public var tokensThatFit: Int64?
   public var requestsThatFit: Double?
   public var swapSecondsPerRequest: Double?
@@ -223,7 +222,7 @@ public struct KVCacheReport: JSONContract, Equatable {
     spareBytes = a.spareBytes
     tokensThatFit = a.tokensThatFit
     requestsThatFit = a.requestsThatFit
-    swapSecondsPerRequest = a.swapSecondsPerRequest
+    swapSecondsPerRequest = a.swapPerRequest?.seconds
   }
 
   public func text() -> String {
@@ -231,14 +230,14 @@ public struct KVCacheReport: JSONContract, Equatable {
     var lines = [
       "\(model): KV cache at \(kvDtype)",
       "  bytes/token         \(Int64(bytesPerToken)) (\(by.joined(separator: ", ")))",
-      "  \(requests) request(s) × \(contextTokens) tokens: \(TextFormat.gib(bytesWithoutSharing)) GiB; with a "
-        + "\(sharedPrefixTokens)-token shared prefix \(TextFormat.gib(bytesWithSharing)) GiB",
+      "  \(requests) request(s) × \(contextTokens) tokens: \(TextFormat.gib(Double(bytesWithoutSharing.rawValue))) GiB; with a "
+        + "\(sharedPrefixTokens)-token shared prefix \(TextFormat.gib(Double(bytesWithSharing.rawValue))) GiB",
       "  paging              \(blocksPerRequest) blocks of \(blockSize) per request, \(wastedTokensPerRequest) slots "
         + "unused (\(TextFormat.fixed(fragmentation * 100, 2))%)",
     ]
     if let t = tokensThatFit, let r = requestsThatFit, let s = spareBytes, let w = swapSecondsPerRequest {
       lines.append(
-        "  capacity            \(t) tokens fit in \(TextFormat.gib(Double(s))) GiB spare HBM = "
+        "  capacity            \(t) tokens fit in \(TextFormat.gib(Double(s.rawValue))) GiB spare HBM = "
           + "\(TextFormat.fixed(r, 2)) full-length requests")
       lines.append("  swap                \(TextFormat.fixed(w * 1000, 2)) ms to move one request's KV over PCIe")
     }

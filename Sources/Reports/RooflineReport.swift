@@ -13,7 +13,7 @@ public struct RooflineReport: JSONContract, Equatable {
     public var kernels: Int
     public var flops: Double
     public var bytes: Double
-    public var durationNs: Int64
+    public var durationNs: Nanoseconds
     public var achievedTFLOPs: Double
   }
 
@@ -23,7 +23,7 @@ public struct RooflineReport: JSONContract, Equatable {
     public var family: String
     public var flops: Double
     public var bytes: Double
-    public var durationNs: Int64
+    public var durationNs: Nanoseconds
     /// The dtype as the trace records it (`c10::BFloat16`, `float`).
     public var dtype: String
     public var achievedTFLOPs: Double
@@ -68,13 +68,13 @@ public struct RooflineReport: JSONContract, Equatable {
     unsizedKernels = r.unsizedKernels
     byClass = Dictionary(
       uniqueKeysWithValues: r.byFamily.map { f, s in
-        (f.rawValue, ClassTotals(kernels: s.kernels, flops: s.flops, bytes: s.bytes, durationNs: s.durationNs,
-                                 achievedTFLOPs: s.achievedFLOPs / 1e12))
+        (f.rawValue, ClassTotals(kernels: s.kernels, flops: s.flops.rawValue, bytes: Double(s.bytes.rawValue),
+                                 durationNs: s.duration, achievedTFLOPs: s.achieved.rawValue / 1e12))
       })
     ops = r.rows.sorted { ($0.flops, $0.op) > ($1.flops, $1.op) }.map { row in
-      Op(op: row.opName, kernel: row.kernelName, family: row.family.rawValue, flops: row.flops, bytes: row.bytes,
-         durationNs: row.durationNs, dtype: row.dtype, achievedTFLOPs: row.achievedFLOPs / 1e12,
-         achievedGBps: row.achievedBytesPerSecond / 1e9,
+      Op(op: row.opName, kernel: row.kernelName, family: row.family.rawValue, flops: row.flops.rawValue,
+         bytes: Double(row.bytes.rawValue), durationNs: row.duration, dtype: row.dtypeName,
+         achievedTFLOPs: row.achieved.rawValue / 1e12, achievedGBps: row.achievedBandwidth.rawValue / 1e9,
          arithmeticIntensity: row.arithmeticIntensity.isFinite ? row.arithmeticIntensity : 0,
          percentOfPeak: row.percentOfPeak, percentOfRoofline: row.percentOfRoofline, bound: row.bound.rawValue,
          kernels: row.kernels.count)
@@ -89,7 +89,7 @@ public struct RooflineReport: JSONContract, Equatable {
     for (f, s) in byClass.sorted(by: { $0.key < $1.key }) {
       lines.append(
         "  \(f.padded(12)) \(s.kernels) kernels, \(TextFormat.fixed(s.flops / 1e12)) TFLOP in "
-          + "\(TextFormat.fixed(Double(s.durationNs) / 1e6)) ms = \(TextFormat.fixed(s.achievedTFLOPs, 2)) TFLOP/s")
+          + "\(TextFormat.fixed(s.durationNs.milliseconds)) ms = \(TextFormat.fixed(s.achievedTFLOPs, 2)) TFLOP/s")
     }
     return lines
   }
@@ -116,7 +116,7 @@ public struct OperationRoofline: JSONContract, Equatable {
 
   public private(set) var schema = Self.schema
   public var hardware: String
-  public var durationNs: Int64
+  public var durationNs: Nanoseconds
   public var bound: String
   public var arithmeticIntensity: Double
   public var ridgePoint: Double
@@ -138,14 +138,14 @@ public struct OperationRoofline: JSONContract, Equatable {
     hardware = hw.name
     hardwareDisplayName = hw.displayName
     self.dtype = dtype
-    durationNs = e.duration.rawValue
+    durationNs = e.duration
     bound = e.bound.rawValue
     arithmeticIntensity = e.arithmeticIntensity
     ridgePoint = m.ridgePoint
   }
 
   public func text() -> String {
-    "\(hardwareDisplayName), \(dtype): \(TextFormat.fixed(Double(durationNs) / 1e3, 2)) µs, \(bound) bound "
+    "\(hardwareDisplayName), \(dtype): \(TextFormat.fixed(durationNs.microseconds, 2)) µs, \(bound) bound "
       + "(intensity \(TextFormat.fixed(arithmeticIntensity, 1)) FLOP/B, ridge \(TextFormat.fixed(ridgePoint, 1)))"
   }
 }

@@ -9,16 +9,16 @@ extension RunReport {
   /// One rank of the temporal breakdown (`breakdown.csv`).
   public struct BreakdownRow: TableRow, Equatable {
     public var rank: Int
-    public var spanStartNs: Int64
-    public var spanNs: Int64
-    public var computeNs: Int64
-    public var communicationNs: Int64
-    public var overlappedCommunicationNs: Int64
-    public var exposedCommunicationNs: Int64
-    public var memoryNs: Int64
-    public var exposedMemoryNs: Int64
-    public var idleNs: Int64
-    public var nonComputeNs: Int64
+    public var spanStartNs: Nanoseconds
+    public var spanNs: Nanoseconds
+    public var computeNs: Nanoseconds
+    public var communicationNs: Nanoseconds
+    public var overlappedCommunicationNs: Nanoseconds
+    public var exposedCommunicationNs: Nanoseconds
+    public var memoryNs: Nanoseconds
+    public var exposedMemoryNs: Nanoseconds
+    public var idleNs: Nanoseconds
+    public var nonComputeNs: Nanoseconds
     @NullWhenAbsent public var overlapRatio: Double?
     public var computeEvents: Int
     public var communicationEvents: Int
@@ -31,16 +31,16 @@ extension RunReport {
 
     init(_ r: TemporalBreakdown.Rank) {
       rank = r.rank
-      spanStartNs = r.spanStartNs
-      spanNs = r.spanNs
-      computeNs = r.computeNs
-      communicationNs = r.communicationNs
-      overlappedCommunicationNs = r.overlappedCommunicationNs
-      exposedCommunicationNs = r.exposedCommunicationNs
-      memoryNs = r.memoryNs
-      exposedMemoryNs = r.exposedMemoryNs
-      idleNs = r.idleNs
-      nonComputeNs = r.nonComputeNs
+      spanStartNs = r.spanStart
+      spanNs = r.span
+      computeNs = r.compute
+      communicationNs = r.communication
+      overlappedCommunicationNs = r.overlappedCommunication
+      exposedCommunicationNs = r.exposedCommunication
+      memoryNs = r.memory
+      exposedMemoryNs = r.exposedMemory
+      idleNs = r.idle
+      nonComputeNs = r.nonCompute
       overlapRatio = r.overlapRatio
       computeEvents = r.computeEvents
       communicationEvents = r.communicationEvents
@@ -51,19 +51,19 @@ extension RunReport {
   /// One rank's bubbles, idle time by cause (`bubble_ranks.csv`).
   public struct BubbleRankRow: TableRow, Equatable {
     public var rank: Int
-    public var windowNs: Int64
-    public var idleNs: Int64
+    public var windowNs: Nanoseconds
+    public var idleNs: Nanoseconds
     public var bubbleRatio: Double
-    public var computeIdleNs: Int64
+    public var computeIdleNs: Nanoseconds
     public var computeBubbleRatio: Double
-    public var laneBubbleNs: Int64
+    public var laneBubbleNs: Nanoseconds
     public var bubbles: Int
-    public var hostLaunchNs: Int64
-    public var collectiveNs: Int64
-    public var recvNs: Int64
-    public var syncNs: Int64
-    public var crossStreamNs: Int64
-    public var otherNs: Int64
+    public var hostLaunchNs: Nanoseconds
+    public var collectiveNs: Nanoseconds
+    public var recvNs: Nanoseconds
+    public var syncNs: Nanoseconds
+    public var crossStreamNs: Nanoseconds
+    public var otherNs: Nanoseconds
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
       case rank, windowNs, idleNs, bubbleRatio, computeIdleNs, computeBubbleRatio, laneBubbleNs, bubbles, hostLaunchNs,
@@ -72,19 +72,19 @@ extension RunReport {
 
     init(_ r: BubbleAnalysis.Rank) {
       rank = r.rank
-      windowNs = r.windowNs
-      idleNs = r.idleNs
+      windowNs = r.window
+      idleNs = r.idle
       bubbleRatio = r.bubbleRatio
-      computeIdleNs = r.computeIdleNs
+      computeIdleNs = r.computeIdle
       computeBubbleRatio = r.computeBubbleRatio
-      laneBubbleNs = r.laneBubbleNs
+      laneBubbleNs = r.laneBubbleTime
       bubbles = r.bubbles
-      hostLaunchNs = r.idleByCauseNs[.hostLaunch] ?? 0
-      collectiveNs = r.idleByCauseNs[.collective] ?? 0
-      recvNs = r.idleByCauseNs[.recv] ?? 0
-      syncNs = r.idleByCauseNs[.sync] ?? 0
-      crossStreamNs = r.idleByCauseNs[.crossStream] ?? 0
-      otherNs = r.idleByCauseNs[.other] ?? 0
+      hostLaunchNs = r.idleByCause[.hostLaunch] ?? .zero
+      collectiveNs = r.idleByCause[.collective] ?? .zero
+      recvNs = r.idleByCause[.recv] ?? .zero
+      syncNs = r.idleByCause[.sync] ?? .zero
+      crossStreamNs = r.idleByCause[.crossStream] ?? .zero
+      otherNs = r.idleByCause[.other] ?? .zero
     }
   }
 
@@ -93,8 +93,8 @@ extension RunReport {
     public var rank: Int
     public var lane: Int
     public var laneName: String
-    public var startNs: Int64
-    public var durationNs: Int64
+    public var startNs: Nanoseconds
+    public var durationNs: Nanoseconds
     public var cause: String
     /// The event that ended the bubble.
     @NullWhenAbsent public var nextEvent: String?
@@ -107,8 +107,8 @@ extension RunReport {
       rank = b.rank
       lane = b.lane
       laneName = RunReport.laneName(g, b.lane)
-      startNs = b.startNs
-      durationNs = b.durationNs
+      startNs = b.start
+      durationNs = b.duration
       cause = b.cause.rawValue
       nextEvent = b.nextEvent.map { g.strings[g.name[$0]] }
     }
@@ -121,15 +121,15 @@ extension RunReport {
     public var sequence: Int
     public var ranks: Int
     public var membersPresent: Int
-    public var bytes: Int64
-    public var startNs: Int64
-    public var durationNs: Int64
-    public var transferNs: Int64
+    public var bytes: Bytes
+    public var startNs: Nanoseconds
+    public var durationNs: Nanoseconds
+    public var transferNs: Nanoseconds
     public var algBandwidthGBps: Double
     public var busBandwidthGBps: Double
     @NullWhenAbsent public var peakPct: Double?
     public var lastRank: Int
-    public var arrivalSpreadNs: Int64
+    public var arrivalSpreadNs: Nanoseconds
     public var matched: Bool
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -144,14 +144,14 @@ extension RunReport {
       ranks = i.ranks
       membersPresent = i.membersPresent
       bytes = i.bytes
-      startNs = i.startNs
-      durationNs = i.durationNs
-      transferNs = i.transferNs
+      startNs = i.start
+      durationNs = i.duration
+      transferNs = i.transfer
       algBandwidthGBps = i.algbwGBps
       busBandwidthGBps = i.busbwGBps
       peakPct = i.peakPct
       lastRank = i.lastRank
-      arrivalSpreadNs = i.arrivalSpreadNs
+      arrivalSpreadNs = i.arrivalSpread
       matched = i.matched
     }
   }
@@ -159,10 +159,10 @@ extension RunReport {
   /// Instances by kind and power-of-two size (`bandwidth_buckets.csv`).
   public struct BandwidthBucketRow: TableRow, Equatable {
     public var kind: String
-    public var maxBytes: Int64
+    public var maxBytes: Bytes
     public var count: Int
-    public var bytes: Int64
-    public var transferNs: Int64
+    public var bytes: Bytes
+    public var transferNs: Nanoseconds
     public var busBandwidthGBps: Double
     public var medianBusBandwidthGBps: Double
 
@@ -175,7 +175,7 @@ extension RunReport {
       maxBytes = b.maxBytes
       count = b.count
       bytes = b.bytes
-      transferNs = b.transferNs
+      transferNs = b.transfer
       busBandwidthGBps = b.busbwGBps
       medianBusBandwidthGBps = b.medianBusbwGBps
     }
@@ -187,7 +187,7 @@ extension RunReport {
     public var collectives: Int
     public var lastCount: Int
     public var lastShare: Double
-    public var heldOthersNs: Int64
+    public var heldOthersNs: Nanoseconds
     public var flagged: Bool
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -199,7 +199,7 @@ extension RunReport {
       collectives = r.collectives
       lastCount = r.lastCount
       lastShare = r.lastShare
-      heldOthersNs = r.heldOthersNs
+      heldOthersNs = r.heldOthers
       flagged = r.flagged
     }
   }
@@ -211,12 +211,12 @@ extension RunReport {
     public var samples: Int
     public var allocations: Int
     public var frees: Int
-    public var allocatedTotalBytes: Int64
-    public var peakAllocatedBytes: Int64
-    public var peakAllocatedAtNs: Int64
-    public var peakReservedBytes: Int64
-    public var firstAllocatedBytes: Int64
-    public var lastAllocatedBytes: Int64
+    public var allocatedTotalBytes: Bytes
+    public var peakAllocatedBytes: Bytes
+    public var peakAllocatedAtNs: Nanoseconds
+    public var peakReservedBytes: Bytes
+    public var firstAllocatedBytes: Bytes
+    public var lastAllocatedBytes: Bytes
     public var totalsReconstructed: Bool
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -230,12 +230,12 @@ extension RunReport {
       samples = d.samples.count
       allocations = d.allocations
       frees = d.frees
-      allocatedTotalBytes = d.allocatedTotalBytes
-      peakAllocatedBytes = d.peakAllocatedBytes
-      peakAllocatedAtNs = d.peakAllocatedAtNs
-      peakReservedBytes = d.peakReservedBytes
-      firstAllocatedBytes = d.firstAllocatedBytes
-      lastAllocatedBytes = d.lastAllocatedBytes
+      allocatedTotalBytes = d.allocatedTotal
+      peakAllocatedBytes = d.peakAllocated
+      peakAllocatedAtNs = d.peakAllocatedAt
+      peakReservedBytes = d.peakReserved
+      firstAllocatedBytes = d.firstAllocated
+      lastAllocatedBytes = d.lastAllocated
       totalsReconstructed = d.totalsReconstructed
     }
   }
@@ -244,9 +244,9 @@ extension RunReport {
   public struct MemorySampleRow: TableRow, Equatable {
     public var rank: Int
     public var device: Int
-    public var timeNs: Int64
-    public var allocatedBytes: Int64
-    public var reservedBytes: Int64
+    public var timeNs: Nanoseconds
+    public var allocatedBytes: Bytes
+    public var reservedBytes: Bytes
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
       case rank, device, timeNs, allocatedBytes, reservedBytes
@@ -260,8 +260,8 @@ extension RunReport {
     public var laneName: String
     @NullWhenAbsent public var event: String?
     public var kind: String
-    public var startNs: Int64
-    public var durationNs: Int64
+    public var startNs: Nanoseconds
+    public var durationNs: Nanoseconds
     public var category: String
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -274,8 +274,8 @@ extension RunReport {
       laneName = RunReport.laneName(g, s.lane)
       event = s.event.map { g.strings[g.name[$0]] }
       kind = s.event.map { g.kind[$0].name } ?? "wait"
-      startNs = s.startNs
-      durationNs = s.durationNs
+      startNs = s.start
+      durationNs = s.duration
       category = s.category.rawValue
     }
   }
@@ -284,11 +284,11 @@ extension RunReport {
   public struct WhatIfRankRow: TableRow, Equatable {
     public var rank: Int
     @NullWhenAbsent public var step: Int?
-    public var measuredStepNs: Int64
-    public var baselineStepNs: Int64
-    public var predictedStepNs: Int64
-    public var baselineCollectiveWaitNs: Int64
-    public var predictedCollectiveWaitNs: Int64
+    public var measuredStepNs: Nanoseconds
+    public var baselineStepNs: Nanoseconds
+    public var predictedStepNs: Nanoseconds
+    public var baselineCollectiveWaitNs: Nanoseconds
+    public var predictedCollectiveWaitNs: Nanoseconds
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
       case rank, step, measuredStepNs, baselineStepNs, predictedStepNs, baselineCollectiveWaitNs,
@@ -299,9 +299,9 @@ extension RunReport {
   /// One device-time class, baseline against what-if (`whatif_classes.csv`).
   public struct WhatIfClassRow: TableRow, Equatable {
     public var key: String
-    public var baselineNs: Int64
-    public var predictedNs: Int64
-    public var deltaNs: Int64
+    public var baselineNs: Nanoseconds
+    public var predictedNs: Nanoseconds
+    public var deltaNs: Nanoseconds
     @NullWhenAbsent public var deltaPct: Double?
     public var count: Int
 
@@ -311,9 +311,9 @@ extension RunReport {
 
     init(_ r: RunDiff.Row) {
       key = r.key
-      baselineNs = r.aNs
-      predictedNs = r.bNs
-      deltaNs = r.deltaNs
+      baselineNs = r.a
+      predictedNs = r.b
+      deltaNs = r.delta
       deltaPct = r.deltaPct
       count = r.aCount
     }
@@ -325,11 +325,11 @@ extension RunReport {
     public var lanes: Int
     public var events: Int
     public var steps: Int
-    public var measuredStepNs: Int64
-    public var replayedStepNs: Int64
+    public var measuredStepNs: Nanoseconds
+    public var replayedStepNs: Nanoseconds
     public var collectiveInstances: Int
     public var unmatchedCollectives: Int
-    public var criticalPathNs: Int64
+    public var criticalPathNs: Nanoseconds
     public var stragglers: Int
     public var errors: Int
     public var warnings: Int

@@ -72,11 +72,10 @@ extension RunReport {
     for d in mem.devices {
       let stride = max(1, (d.samples.count + maxMemorySamples - 1) / maxMemorySamples)
       for (k, s) in d.samples.enumerated()
-      where k % stride == 0 || k == d.samples.count - 1
-        || (s.timeNs == d.peakAllocatedAtNs && s.allocatedBytes == d.peakAllocatedBytes)
+      where k % stride == 0 || k == d.samples.count - 1 || (s.time == d.peakAllocatedAt && s.allocated == d.peakAllocated)
       {
-        samples.append(MemorySampleRow(rank: d.rank, device: d.device, timeNs: s.timeNs,
-                                       allocatedBytes: s.allocatedBytes, reservedBytes: s.reservedBytes))
+        samples.append(MemorySampleRow(rank: d.rank, device: d.device, timeNs: s.time, allocatedBytes: s.allocated,
+                                       reservedBytes: s.reserved))
       }
     }
     return MemorySection(devices: mem.devices.map(MemoryDeviceRow.init), samples: samples,
@@ -85,10 +84,10 @@ extension RunReport {
 
   static func criticalPathSection(_ cp: CriticalPath, graph g: EventGraph) -> CriticalPathSection {
     CriticalPathSection(
-      step: cp.step, windowStartNs: cp.windowStartNs, windowEndNs: cp.windowEndNs, pathStartNs: cp.pathStartNs,
-      pathEndNs: cp.pathEndNs, lengthNs: cp.lengthNs, rankChanges: cp.rankChanges,
+      step: cp.step, windowStartNs: cp.windowStart, windowEndNs: cp.windowEnd, pathStartNs: cp.pathStart,
+      pathEndNs: cp.pathEnd, lengthNs: cp.length, rankChanges: cp.rankChanges,
       byCategoryNs: Dictionary(uniqueKeysWithValues: CriticalPath.Category.allCases.map {
-        ($0.rawValue, cp.byCategoryNs[$0] ?? 0)
+        ($0.rawValue, cp.byCategory[$0] ?? .zero)
       }),
       segments: cp.segments.map { CriticalPathRow($0, graph: g) })
   }
@@ -96,14 +95,14 @@ extension RunReport {
   static func whatIfSection(_ run: WhatIfRun, scenario: Scenario) -> WhatIfSection {
     let ranks = run.steps.enumerated().map { i, s in
       WhatIfRankRow(
-        rank: Int(s.rank.rawValue), step: s.step, measuredStepNs: s.measured.rawValue,
-        baselineStepNs: run.baselineSteps[i].predicted.rawValue, predictedStepNs: s.predicted.rawValue,
-        baselineCollectiveWaitNs: run.baselineWait[s.rank] ?? 0,
-        predictedCollectiveWaitNs: run.predictedWait[s.rank] ?? 0)
+        rank: Int(s.rank.rawValue), step: s.step, measuredStepNs: s.measured,
+        baselineStepNs: run.baselineSteps[i].predicted, predictedStepNs: s.predicted,
+        baselineCollectiveWaitNs: run.baselineWait[s.rank] ?? .zero,
+        predictedCollectiveWaitNs: run.predictedWait[s.rank] ?? .zero)
     }
     return WhatIfSection(
-      knobs: scenario.knobDocument, description: scenario.description, measuredStepNs: run.measuredStepNs,
-      baselineStepNs: run.baselineStepNs, predictedStepNs: run.predictedStepNs, speedup: run.speedup, ranks: ranks,
+      knobs: scenario.knobDocument, description: scenario.description, measuredStepNs: run.measuredStep,
+      baselineStepNs: run.baselineStep, predictedStepNs: run.predictedStep, speedup: run.speedup, ranks: ranks,
       byClass: run.diff.rows.map(WhatIfClassRow.init))
   }
 
@@ -115,9 +114,9 @@ extension RunReport {
     let d = result.diagnostics
     return SummaryRow(
       ranks: g.ranks.count, lanes: g.lanes.count, events: g.eventCount, steps: Set(g.steps.map(\.number)).count,
-      measuredStepNs: a.replay.measuredStepNs, replayedStepNs: a.replay.baselineStepNs,
+      measuredStepNs: a.replay.measuredStep, replayedStepNs: a.replay.baselineStep,
       collectiveInstances: g.instances.count, unmatchedCollectives: a.bandwidth.unmatched,
-      criticalPathNs: a.criticalPath.lengthNs, stragglers: a.stragglers.ranks.filter(\.flagged).count,
+      criticalPathNs: a.criticalPath.length, stragglers: a.stragglers.ranks.filter(\.flagged).count,
       errors: d.count(of: .error), warnings: d.count(of: .warning) + d.count(of: .dataLoss), hardware: hardware?.name,
       inputs: inputs, files: g.ranks.map(\.file),
       eventsByKind: Dictionary(uniqueKeysWithValues: EventKind.allCases.map { ($0.name, counts[$0] ?? 0) }))

@@ -70,22 +70,22 @@ public struct RunReport: JSONContract, Equatable {
 
   public struct CriticalPathSection: Codable, Sendable, Equatable {
     @NullWhenAbsent public var step: Int?
-    public var windowStartNs: Int64
-    public var windowEndNs: Int64
-    public var pathStartNs: Int64
-    public var pathEndNs: Int64
-    public var lengthNs: Int64
+    public var windowStartNs: Nanoseconds
+    public var windowEndNs: Nanoseconds
+    public var pathStartNs: Nanoseconds
+    public var pathEndNs: Nanoseconds
+    public var lengthNs: Nanoseconds
     public var rankChanges: Int
-    public var byCategoryNs: [String: Int64]
+    public var byCategoryNs: [String: Nanoseconds]
     public var segments: [CriticalPathRow]
   }
 
   public struct WhatIfSection: Codable, Sendable, Equatable {
     public var knobs: [String: String]
     public var description: String
-    public var measuredStepNs: Int64
-    public var baselineStepNs: Int64
-    public var predictedStepNs: Int64
+    public var measuredStepNs: Nanoseconds
+    public var baselineStepNs: Nanoseconds
+    public var predictedStepNs: Nanoseconds
     public var speedup: Double
     public var ranks: [WhatIfRankRow]
     public var byClass: [WhatIfClassRow]

@@ -10,18 +10,18 @@ public struct ScheduleReport: JSONContract, Equatable {
 
   public struct Stage: Codable, Sendable, Equatable {
     public var stage: Int
-    public var busyNs: Int64
-    public var idleNs: Int64
-    public var peakActivationBytes: Int64
+    public var busyNs: Nanoseconds
+    public var idleNs: Nanoseconds
+    public var peakActivationBytes: Bytes
     public var peakInFlightMicrobatches: Int
   }
 
   public struct Offload: Codable, Sendable, Equatable {
     public var ratio: Double
     public var pcieBytesPerSecond: Double
-    public var savedBytes: [Int64]
-    public var addedNs: [Int64]
-    public var peakActivationBytesAfter: [Int64]
+    public var savedBytes: [Bytes]
+    public var addedNs: [Nanoseconds]
+    public var peakActivationBytesAfter: [Bytes]
   }
 
   public private(set) var schema = Self.schema
@@ -29,7 +29,7 @@ public struct ScheduleReport: JSONContract, Equatable {
   public var stages: Int
   public var microbatches: Int
   public var chunks: Int
-  public var makespanNs: Int64
+  public var makespanNs: Nanoseconds
   public var bubbleRate: Double
   public var bubbleFraction: Double
   public var perStage: [Stage]
@@ -48,8 +48,8 @@ public struct ScheduleReport: JSONContract, Equatable {
             peakInFlightMicrobatches: r.peakInFlight[s])
     }
     offload = r.offload.map {
-      Offload(ratio: $0.ratio, pcieBytesPerSecond: $0.pcieBytesPerSecond, savedBytes: $0.savedBytes,
-              addedNs: $0.addedNs, peakActivationBytesAfter: $0.peakActivationAfter)
+      Offload(ratio: $0.ratio, pcieBytesPerSecond: $0.pcieBandwidth.rawValue, savedBytes: $0.saved, addedNs: $0.added,
+              peakActivationBytesAfter: $0.peakActivationAfter)
     }
   }
 
@@ -59,14 +59,14 @@ public struct ScheduleReport: JSONContract, Equatable {
       "\(schedule): p=\(stages), m=\(microbatches)\(chunks > 1 ? ", v=\(chunks)" : "")",
       String(
         format: "  makespan %.3f ms, bubble rate %.4f (Zero Bubble), bubble fraction %.4f (Megatron)",
-        Double(makespanNs) / 1e6, bubbleRate, bubbleFraction),
+        makespanNs.milliseconds, bubbleRate, bubbleFraction),
       "  stage   busy ms    idle ms   peak activation   in-flight",
     ]
     for s in perStage {
       lines.append(
         String(
-          format: "  %5d  %8.3f  %8.3f  %13.3f GiB  %9d", s.stage, Double(s.busyNs) / 1e6, Double(s.idleNs) / 1e6,
-          Double(s.peakActivationBytes) / 1_073_741_824, s.peakInFlightMicrobatches))
+          format: "  %5d  %8.3f  %8.3f  %13.3f GiB  %9d", s.stage, s.busyNs.milliseconds, s.idleNs.milliseconds,
+          s.peakActivationBytes.gibibytes, s.peakInFlightMicrobatches))
     }
     if let o = offload {
       lines.append(String(format: "  PipeOffload %.2f over %.0f GB/s:", o.ratio, o.pcieBytesPerSecond / 1e9))
@@ -74,8 +74,8 @@ public struct ScheduleReport: JSONContract, Equatable {
         lines.append(
           String(
             format: "    stage %d: peak %.3f → %.3f GiB (saves %.3f GiB), adds %.3f ms", s.stage,
-            Double(s.peakActivationBytes) / 1_073_741_824, Double(o.peakActivationBytesAfter[s.stage]) / 1_073_741_824,
-            Double(o.savedBytes[s.stage]) / 1_073_741_824, Double(o.addedNs[s.stage]) / 1e6))
+            s.peakActivationBytes.gibibytes, o.peakActivationBytesAfter[s.stage].gibibytes,
+            o.savedBytes[s.stage].gibibytes, o.addedNs[s.stage].milliseconds))
       }
     }
     return lines.joined(separator: "\n")
@@ -101,11 +101,10 @@ public struct ScheduleReport: JSONContract, Equatable {
   public static func comparisonText(_ reports: [ScheduleReport]) -> String {
     var lines = ["schedule            makespan ms   bubble rate   peak activation (stage 0)"]
     for r in reports {
-      let peak = r.perStage.map(\.peakActivationBytes).max() ?? 0
+      let peak = r.perStage.map(\.peakActivationBytes).max() ?? .zero
       lines.append(
         (r.schedule + (r.chunks > 1 ? " v=\(r.chunks)" : "")).padded(18)
-          + String(format: "  %11.3f   %11.4f   %13.3f GiB", Double(r.makespanNs) / 1e6, r.bubbleRate,
-                   Double(peak) / 1_073_741_824))
+          + String(format: "  %11.3f   %11.4f   %13.3f GiB", r.makespanNs.milliseconds, r.bubbleRate, peak.gibibytes))
     }
     return lines.joined(separator: "\n")
   }
@@ -119,7 +118,7 @@ public struct ScheduleSwap: Sendable {
   public let target: String
   public let source: ScheduleResult
   public let predicted: ScheduleResult
-  public let predictedStepNs: Int64
+  public let predictedStep: Nanoseconds
   public let events: Int
 
   /// - Throws: `RunError.data` when the trace is not a pipeline or the schedule cannot run on it.
@@ -128,7 +127,7 @@ public struct ScheduleSwap: Sendable {
       profile = try PipelineProfile.analyze(graph)
       let v = (target == "interleaved-1f1b" || target == "hanayo") ? chunks : 1
       let p = try profile.predict(target, chunks: v)
-      (source, predicted, predictedStepNs) = (p.source, p.target, p.predictedStep)
+      (source, predicted, predictedStep) = (p.source, p.target, p.predictedStep)
     } catch let e as PipelineProfile.Failure {
       throw RunError.data(e.description)
     } catch let e as ScheduleError {
@@ -139,12 +138,12 @@ public struct ScheduleSwap: Sendable {
   }
 
   /// Measured over predicted step.
-  public var speedup: Double { predictedStepNs > 0 ? Double(profile.measuredStep) / Double(predictedStepNs) : 0 }
+  public var speedup: Double { predictedStep > .zero ? profile.measuredStep / predictedStep : 0 }
 
   /// The `reprise.replay/v1` document, with the pipeline profile.
   public var summary: ReplaySummary {
     ReplaySummary(
-      stepNs: .init(measured: profile.measuredStep, predicted: predictedStepNs), events: events, schedule: target,
+      stepNs: .init(measured: profile.measuredStep, predicted: predictedStep), events: events, schedule: target,
       speedup: (speedup * 10000).rounded() / 10000,
       pipeline: .init(
         stages: profile.stages, microbatches: profile.microbatches, detectedSchedule: profile.detectedSchedule,
@@ -159,17 +158,17 @@ public struct ScheduleSwap: Sendable {
     for s in 0..<profile.stages {
       lines.append(
         String(
-          format: "  stage %d: forward %.3f ms, backward %.3f ms per micro-batch", s, Double(profile.forward[s]) / 1e6,
-          Double(profile.backward[s]) / 1e6))
+          format: "  stage %d: forward %.3f ms, backward %.3f ms per micro-batch", s, profile.forward[s].milliseconds,
+          profile.backward[s].milliseconds))
     }
     lines.append(
       String(
-        format: "  simulated %@ %.3f ms → %@ %.3f ms", profile.detectedSchedule, Double(source.makespan) / 1e6, target,
-        Double(predicted.makespan) / 1e6))
+        format: "  simulated %@ %.3f ms → %@ %.3f ms", profile.detectedSchedule, source.makespan.milliseconds, target,
+        predicted.makespan.milliseconds))
     lines.append(
       String(
         format: "  step: measured %.3f ms, predicted under %@ %.3f ms, speedup %.3fx",
-        Double(profile.measuredStep) / 1e6, target, Double(predictedStepNs) / 1e6, speedup))
+        profile.measuredStep.milliseconds, target, predictedStep.milliseconds, speedup))
     return lines.joined(separator: "\n")
   }
 }

@@ -49,7 +49,7 @@ public enum TraceDiagram {
       let (lo, hi, label) = try window(g, t, step: o.step)
       let bubbles = BubbleAnalysis(g, timeline: t)
       let title =
-        "\(g.ranks.count) rank(s), \(label): \(String(format: "%.3f", Double(hi - lo) / 1e6)) ms; idle gaps coloured by cause"
+        "\(g.ranks.count) rank(s), \(label): \(String(format: "%.3f", (hi - lo).milliseconds)) ms; idle gaps coloured by cause"
       let d = TraceTimelineRenderer.diagram(g, timeline: t, bubbles: bubbles, from: lo, to: hi, title: title,
                                             width: o.width)
       if d.rows.isEmpty { throw RunError.data("no device work in \(label) to draw") }
@@ -78,10 +78,10 @@ public enum TraceDiagram {
 
   /// The time window of `step` (job-wide), or the default: the critical path's step, else the
   /// whole trace.
-  static func window(_ g: EventGraph, _ t: Timeline, step: Int?) throws -> (Int64, Int64, String) {
+  static func window(_ g: EventGraph, _ t: Timeline, step: Int?) throws -> (Nanoseconds, Nanoseconds, String) {
     guard let step else {
       let cp = CriticalPath(g, timeline: t)
-      return (cp.windowStartNs, cp.windowEndNs, cp.step.map { "step \($0)" } ?? "whole trace")
+      return (cp.windowStart, cp.windowEnd, cp.step.map { "step \($0)" } ?? "whole trace")
     }
     let spans = g.steps.filter { $0.number == step && $0.event != .none }
     guard let lo = spans.map({ t.start[$0.event.index] }).min(), let hi = spans.map({ t.end[$0.event.index] }).max()

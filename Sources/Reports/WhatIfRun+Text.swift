@@ -22,10 +22,10 @@ extension WhatIfRun {
       "  rank  step      measured ms   \(isWhatIf ? "baseline ms   predicted ms" : "predicted ms")   error  "
         + (isWhatIf ? "coll. wait ms, all steps (baseline → predicted)" : "coll. wait ms, all steps"))
     for (i, s) in steps.enumerated() { lines.append(row(s, baselineSteps[i])) }
-    let jm = Double(measuredStepNs) / 1e6
-    let jp = Double(predictedStepNs) / 1e6
+    let jm = measuredStep.milliseconds
+    let jp = predictedStep.milliseconds
     if isWhatIf {
-      let jb = Double(baselineStepNs) / 1e6
+      let jb = baselineStep.milliseconds
       lines.append(
         String(
           format: "  step (slowest rank): measured %.3f ms, baseline %.3f ms, predicted %.3f ms, speedup %.3fx",
@@ -45,12 +45,12 @@ extension WhatIfRun {
   private func row(_ s: StepTime, _ base: StepTime) -> String {
     let isWhatIf = scenario != nil
     let step = s.step.map { "#\($0)" } ?? "all"
-    let m = String(format: "%13.3f", Double(s.measured.rawValue) / 1e6)
-    let p = String(format: "%13.3f", Double(s.predicted.rawValue) / 1e6)
-    let b = String(format: "%13.3f", Double(base.predicted.rawValue) / 1e6)
+    let m = String(format: "%13.3f", s.measured.milliseconds)
+    let p = String(format: "%13.3f", s.predicted.milliseconds)
+    let b = String(format: "%13.3f", base.predicted.milliseconds)
     let err = String(format: "%+7.2f%%", isWhatIf ? base.errorPct : s.errorPct)
-    let wb = Double(baselineWait[s.rank] ?? 0) / 1e6
-    let wp = Double(predictedWait[s.rank] ?? 0) / 1e6
+    let wb = (baselineWait[s.rank] ?? .zero).milliseconds
+    let wp = (predictedWait[s.rank] ?? .zero).milliseconds
     let wait = isWhatIf ? String(format: "%10.3f → %.3f", wb, wp) : String(format: "%10.3f", wp)
     return String(format: "  %4d  %-6@", Int(s.rank.rawValue), step) + m + "  " + (isWhatIf ? b + "  " + p : p) + "  "
       + err + "  " + wait

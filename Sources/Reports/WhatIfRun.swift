@@ -22,9 +22,9 @@ public struct WhatIfRun: Sendable {
   /// Measured against predicted, per rank and step.
   public let steps: [StepTime]
   public let scenario: Scenario?
-  /// Per rank: time its collective and send/recv members waited for late peers (ns).
-  public let baselineWait: [RankID: Int64]
-  public let predictedWait: [RankID: Int64]
+  /// Per rank: time its collective and send/recv members waited for late peers.
+  public let baselineWait: [RankID: Nanoseconds]
+  public let predictedWait: [RankID: Nanoseconds]
   /// Wall time of the baseline replay (for the text; never in the JSON, which stays deterministic).
   public let replaySeconds: Double
 
@@ -57,26 +57,26 @@ public struct WhatIfRun: Sendable {
   }
 
   /// Job step time: per step number the slowest rank, averaged over the steps.
-  public static func jobStep(_ steps: [StepTime], predicted: Bool) -> Int64 {
-    var byStep: [Int: Int64] = [:]
+  public static func jobStep(_ steps: [StepTime], predicted: Bool) -> Nanoseconds {
+    var byStep: [Int: Nanoseconds] = [:]
     for s in steps {
-      let v = predicted ? s.predicted.rawValue : s.measured.rawValue
-      byStep[s.step ?? -1] = max(byStep[s.step ?? -1] ?? 0, v)
+      let v = predicted ? s.predicted : s.measured
+      byStep[s.step ?? -1] = max(byStep[s.step ?? -1] ?? .zero, v)
     }
-    guard !byStep.isEmpty else { return 0 }
-    return byStep.values.reduce(0, +) / Int64(byStep.count)
+    guard !byStep.isEmpty else { return .zero }
+    return byStep.values.reduce(.zero, +) / byStep.count
   }
 
   /// The measured job step time.
-  public var measuredStepNs: Int64 { Self.jobStep(steps, predicted: false) }
+  public var measuredStep: Nanoseconds { Self.jobStep(steps, predicted: false) }
   /// The identity replay's job step time.
-  public var baselineStepNs: Int64 { Self.jobStep(baselineSteps, predicted: true) }
+  public var baselineStep: Nanoseconds { Self.jobStep(baselineSteps, predicted: true) }
   /// The predicted job step time (the baseline's without a scenario).
-  public var predictedStepNs: Int64 { Self.jobStep(steps, predicted: true) }
+  public var predictedStep: Nanoseconds { Self.jobStep(steps, predicted: true) }
   /// Baseline over predicted, rounded to 4 decimals; 0 when nothing is predicted.
   public var speedup: Double {
-    let p = predictedStepNs
-    return p > 0 ? (Double(baselineStepNs) / Double(p) * 10000).rounded() / 10000 : 0
+    let p = predictedStep
+    return p > .zero ? ((baselineStep / p) * 10000).rounded() / 10000 : 0
   }
 
   /// Device time per class and name, baseline against prediction.
@@ -108,17 +108,17 @@ public struct ReplaySummary: JSONContract, Equatable {
     public var rank: Int
     /// The profiler step, absent when the whole trace is timed.
     public var step: Int?
-    public var measuredStepNs: Int64
-    public var predictedStepNs: Int64
+    public var measuredStepNs: Nanoseconds
+    public var predictedStepNs: Nanoseconds
     /// (predicted − measured) / measured × 100, rounded to 3 decimals.
     public var errorPct: Double
     /// Over all steps: time the rank's collectives waited for late peers under the prediction.
-    public var collectiveWaitNs: Int64
+    public var collectiveWaitNs: Nanoseconds
   }
 
   public struct StepTimes: Codable, Sendable, Equatable {
-    public var measured: Int64
-    public var predicted: Int64
+    public var measured: Nanoseconds
+    public var predicted: Nanoseconds
   }
 
   /// The pipeline behind a schedule swap (`whatif --schedule`).
@@ -126,10 +126,10 @@ public struct ReplaySummary: JSONContract, Equatable {
     public var stages: Int
     public var microbatches: Int
     public var detectedSchedule: String
-    public var forwardNs: [Int64]
-    public var backwardNs: [Int64]
-    public var sourceMakespanNs: Int64
-    public var targetMakespanNs: Int64
+    public var forwardNs: [Nanoseconds]
+    public var backwardNs: [Nanoseconds]
+    public var sourceMakespanNs: Nanoseconds
+    public var targetMakespanNs: Nanoseconds
   }
 
   public private(set) var schema = Self.schema
@@ -139,7 +139,7 @@ public struct ReplaySummary: JSONContract, Equatable {
   /// Events replayed.
   public var events: Int
   /// The identity replay's step, with a what-if.
-  public var baselineStepNs: Int64?
+  public var baselineStepNs: Nanoseconds?
   /// The knobs (`KEY: VALUE`, plus `cluster` or `schedule`), with a what-if.
   public var whatIf: [String: String]?
   public var speedup: Double?
@@ -149,14 +149,13 @@ public struct ReplaySummary: JSONContract, Equatable {
   public init(_ run: WhatIfRun) {
     ranks = run.steps.map { s in
       Rank(
-        rank: Int(s.rank.rawValue), step: s.step, measuredStepNs: s.measured.rawValue,
-        predictedStepNs: s.predicted.rawValue, errorPct: (s.errorPct * 1000).rounded() / 1000,
-        collectiveWaitNs: run.predictedWait[s.rank] ?? 0)
+        rank: Int(s.rank.rawValue), step: s.step, measuredStepNs: s.measured, predictedStepNs: s.predicted,
+        errorPct: (s.errorPct * 1000).rounded() / 1000, collectiveWaitNs: run.predictedWait[s.rank] ?? .zero)
     }
-    stepNs = StepTimes(measured: run.measuredStepNs, predicted: run.predictedStepNs)
+    stepNs = StepTimes(measured: run.measuredStep, predicted: run.predictedStep)
     events = run.plan.graph.eventCount
     if let scenario = run.scenario {
-      baselineStepNs = run.baselineStepNs
+      baselineStepNs = run.baselineStep
       whatIf = scenario.knobDocument
       speedup = run.speedup
     }

@@ -47,19 +47,19 @@ public struct ScheduleResult: Sendable {
   public var stages: Int
   public var microbatches: Int
   public var chunks: Int
-  /// Per stage, its ops in execution order with start and end (ns).
-  public var ops: [[(op: PipelineOp, start: Int64, end: Int64)]]
+  /// Per stage, its ops in execution order with start and end.
+  public var ops: [[(op: PipelineOp, start: Nanoseconds, end: Nanoseconds)]]
   /// Cost as Zero Bubble defines it: max over stages of (last end − first start).
-  public var makespan: Int64
+  public var makespan: Nanoseconds
   /// (cost − m·(T_F + T_B + T_W)) / cost, with the slowest stage's per-micro-batch work
   /// (Zero Bubble, Qi et al. ICLR'24, App. G objective (3)).
   public var bubbleRate: Double
   /// Megatron's bubble time fraction: bubble / ideal time = (cost − ideal) / ideal
   /// (Narayanan et al. SC'21 §2.2).
   public var bubbleFraction: Double
-  public var busy: [Int64]
-  public var idle: [Int64]
-  public var peakActivation: [Int64]
+  public var busy: [Nanoseconds]
+  public var idle: [Nanoseconds]
+  public var peakActivation: [Bytes]
   public var peakInFlight: [Int]
   /// PipeOffload: the offload applied, and per stage the activation memory it saves and the
   /// time it adds (zero when no offload was asked for).
@@ -67,10 +67,11 @@ public struct ScheduleResult: Sendable {
 
   public struct Offload: Sendable, Equatable {
     public var ratio: Double
-    public var pcieBytesPerSecond: Double
-    public var savedBytes: [Int64]
-    public var addedNs: [Int64]
-    public var peakActivationAfter: [Int64]
+    public var pcieBandwidth: BytesPerSecond
+    /// Per stage: activation memory saved, time added, and the peak that remains.
+    public var saved: [Bytes]
+    public var added: [Nanoseconds]
+    public var peakActivationAfter: [Bytes]
   }
 }
 

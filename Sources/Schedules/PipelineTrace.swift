@@ -12,14 +12,14 @@ import TraceModel
 public struct PipelineProfile: Sendable, Equatable {
   public var stages: Int
   public var microbatches: Int
-  /// Forward / backward time per micro-batch per stage (ns).
-  public var forward: [Int64]
-  public var backward: [Int64]
+  /// Forward / backward time per micro-batch per stage.
+  public var forward: [Nanoseconds]
+  public var backward: [Nanoseconds]
   /// `gpipe` when the trace has ScheduleGPipe's `Backward i` annotations or every forward of a step
   /// precedes every backward on the first stage, else `1f1b`.
   public var detectedSchedule: String
-  /// The job's measured step: per step, the slowest rank's ProfilerStep window; averaged (ns).
-  public var measuredStep: Int64
+  /// The job's measured step: per step, the slowest rank's ProfilerStep window; averaged.
+  public var measuredStep: Nanoseconds
 
   public enum Failure: Error, CustomStringConvertible, Sendable {
     case notPipeline(String)
@@ -90,18 +90,20 @@ public struct PipelineProfile: Sendable, Equatable {
     if (0..<g.eventCount).contains(where: { g.kind[$0] == .annotation && g.strings[g.name[$0]].hasPrefix("Backward ") }) { gpipeLike = true }
     let m = microbatches.sorted()[microbatches.count / 2]
     guard m >= 1 else { throw Failure.notPipeline("no sends from the first stage: micro-batches unknown") }
-    forward = forward.map { $0 / Int64(m) }
-    backward = backward.map { $0 / Int64(m) }
     let measured = stepTimes.values.reduce(0, +) / Int64(max(stepTimes.count, 1))
-    return PipelineProfile(stages: ranks.count, microbatches: m, forward: forward, backward: backward,
-                           detectedSchedule: gpipeLike ? "gpipe" : "1f1b", measuredStep: measured)
+    return PipelineProfile(
+      stages: ranks.count, microbatches: m, forward: forward.map { Nanoseconds($0 / Int64(m)) },
+      backward: backward.map { Nanoseconds($0 / Int64(m)) }, detectedSchedule: gpipeLike ? "gpipe" : "1f1b",
+      measuredStep: Nanoseconds(measured))
   }
 
   /// The step under another schedule: the measured step minus the simulated source schedule
   /// plus the simulated target (host work and gaps outside the pipeline kept), using the
   /// recorded per-stage F and B (fused backward: W = 0).
-  public func predict(_ target: String, chunks: Int = 1, comm: Nanoseconds = .zero) throws -> (source: ScheduleResult, target: ScheduleResult, predictedStep: Int64) {
-    let costs = PipelineCosts(forward: forward.map { Nanoseconds($0) }, backward: backward.map { Nanoseconds($0) },
+  public func predict(_ target: String, chunks: Int = 1, comm: Nanoseconds = .zero) throws
+    -> (source: ScheduleResult, target: ScheduleResult, predictedStep: Nanoseconds)
+  {
+    let costs = PipelineCosts(forward: forward, backward: backward,
                               weight: Array(repeating: .zero, count: stages), comm: comm, memB: Bytes(0), memW: Bytes(0))
     let src = try ScheduleSimulator.simulate(detectedSchedule, stages: stages, microbatches: microbatches, costs: costs)
     let dst = try ScheduleSimulator.simulate(target, stages: stages, microbatches: microbatches, chunks: chunks, costs: costs)

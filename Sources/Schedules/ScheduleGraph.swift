@@ -23,7 +23,7 @@ extension ScheduleResult {
         let k = placement.virtualStage(stage: s, chunk: op.chunk, microbatch: op.microbatch, stages: stages)
         let label = "\(op.kind.rawValue)\(op.microbatch)\(chunks > 1 ? ".c\(op.chunk)" : "")"
         let e = b.addEvent(lane: LaneID(s), name: b.strings.intern(label), kind: .kernel, detail: ComputeClass.gemm.rawValue,
-                           start: start, duration: end - start)
+                           start: start.rawValue, duration: (end - start).rawValue)
         if let prev { b.addEdge(from: prev, to: e, kind: .programOrder) }
         prev = e
         id[Key(kind: op.kind == .BW ? .B : op.kind, k: k, j: op.microbatch)] = e

@@ -20,10 +20,26 @@ extension Nanoseconds: AdditiveArithmetic {
 extension Nanoseconds {
   /// Converts microseconds (the Chrome-trace unit) to nanoseconds, rounding to nearest.
   public init(microseconds: Double) { self.init(rawValue: Int64((microseconds * 1_000).rounded())) }
+  /// Converts seconds (analytical models, the JSON edge) to nanoseconds, rounding to nearest.
+  public init(seconds: Double) { self.init(rawValue: Int64((seconds * 1e9).rounded())) }
   /// The dimensionless ratio of two durations.
   public static func / (lhs: Self, rhs: Self) -> Double { Double(lhs.rawValue) / Double(rhs.rawValue) }
+  /// The duration scaled by `factor`, rounded to the nearest nanosecond.
+  public static func * (lhs: Self, factor: Double) -> Self { Self(rawValue: Int64((Double(lhs.rawValue) * factor).rounded())) }
+  /// An equal share of the duration (integer division: averages of whole nanoseconds).
+  public static func / (lhs: Self, parts: Int) -> Self { Self(rawValue: lhs.rawValue / Int64(parts)) }
+  public static func += (lhs: inout Self, rhs: Self) { lhs = lhs + rhs }
+  public static func -= (lhs: inout Self, rhs: Self) { lhs = lhs - rhs }
+  /// The latest representable time, for "not yet" markers.
+  public static let max = Nanoseconds(rawValue: .max)
+  /// The earliest representable time.
+  public static let min = Nanoseconds(rawValue: .min)
   /// The duration in (fractional) microseconds, for display only.
   public var microseconds: Double { Double(rawValue) / 1_000 }
+  /// The duration in (fractional) milliseconds, for display only.
+  public var milliseconds: Double { Double(rawValue) / 1e6 }
+  /// The duration in seconds, for the JSON and text edge.
+  public var seconds: Double { Double(rawValue) / 1e9 }
 }
 
 /// An amount of memory or data moved, in bytes.
@@ -38,6 +54,21 @@ extension Bytes: AdditiveArithmetic {
   public static var zero: Bytes { Bytes(rawValue: 0) }
   public static func + (lhs: Self, rhs: Self) -> Self { Self(rawValue: lhs.rawValue &+ rhs.rawValue) }
   public static func - (lhs: Self, rhs: Self) -> Self { Self(rawValue: lhs.rawValue &- rhs.rawValue) }
+}
+
+extension Bytes {
+  /// Bytes from a real amount (sharded states, fractional element sizes), rounded to nearest.
+  public init(rounding amount: Double) { self.init(rawValue: Int64(amount.rounded())) }
+  public static func += (lhs: inout Self, rhs: Self) { lhs = lhs + rhs }
+  /// The amount scaled by `factor`, rounded to the nearest byte.
+  public static func * (lhs: Self, factor: Double) -> Self { Self(rawValue: Int64((Double(lhs.rawValue) * factor).rounded())) }
+  /// The amount in GiB (2^30 bytes), for display only.
+  public var gibibytes: Double { Double(rawValue) / 1_073_741_824 }
+}
+
+/// The rate of moving `amount` in `time` (0 when no time passed).
+public func / (amount: Bytes, time: Nanoseconds) -> BytesPerSecond {
+  BytesPerSecond(rawValue: time.rawValue > 0 ? Double(amount.rawValue) / time.seconds : 0)
 }
 
 /// A count of floating-point operations.
@@ -64,6 +95,11 @@ public struct FLOPsPerSecond: RawRepresentable, Hashable, Comparable, Sendable, 
 /// Time to move `amount` at `rate`, rounded up to whole nanoseconds.
 public func / (amount: Bytes, rate: BytesPerSecond) -> Nanoseconds {
   Nanoseconds(rawValue: Int64((Double(amount.rawValue) / rate.rawValue * 1e9).rounded(.up)))
+}
+
+/// The rate of performing `work` in `time` (0 when no time passed).
+public func / (work: FLOPs, time: Nanoseconds) -> FLOPsPerSecond {
+  FLOPsPerSecond(rawValue: time.rawValue > 0 ? work.rawValue / time.seconds : 0)
 }
 
 /// Time to perform `work` at `rate`, rounded up to whole nanoseconds.

@@ -88,7 +88,7 @@ func flag<T>(_ parse: () throws -> T) throws -> T {
 
 /// `--link-bandwidth` in GB/s.
 func linkGBps(_ value: String?) throws -> Double? {
-  try flag { try value.map { try Scenario.bandwidth("--link-bandwidth", $0) / 1e9 } }
+  try flag { try value.map { try Scenario.bandwidth("--link-bandwidth", $0).rawValue / 1e9 } }
 }
 
 /// An optional cluster spec file.

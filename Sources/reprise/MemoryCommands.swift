@@ -2,6 +2,7 @@ import ArgumentParser
 import CostModels
 import Foundation
 import Reports
+import TraceModel
 
 struct MemoryCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -39,8 +40,8 @@ struct LongContextCommand: ParsableCommand {
   @Option(help: "Context length in tokens.") var context: Int
   @Option(help: "Tokens to decode.") var outputTokens = 0
   @Option(help: "Tensor-parallel degree (multiplies HBM, FLOPs and bandwidth; comm neglected).") var tp = 1
-  @Option(help: "KV-cache dtype: fp32, bf16, fp16, fp8, int8, int4.") var kvDtype = "bf16"
-  @Option(help: "Weight dtype.") var weightDtype = "bf16"
+  @Option(help: "KV-cache dtype: fp32, bf16, fp16, fp8, int8, int4.") var kvDtype: DType = .bf16
+  @Option(help: "Weight dtype.") var weightDtype: DType = .bf16
   @Option(help: "Compute efficiency (fraction of peak).") var computeEfficiency = 1.0
   @Option(help: "Memory-bandwidth efficiency.") var memoryEfficiency = 1.0
   @Flag(help: "Print one JSON object (schema reprise.longctx/v1).") var json = false
@@ -48,7 +49,7 @@ struct LongContextCommand: ParsableCommand {
   func validate() throws {
     if context <= 0 { throw ValidationError("--context must be positive") }
     if tp < 1 { throw ValidationError("--tp must be ≥ 1") }
-    _ = try elementBytes(kvDtype, "--kv-dtype")
+    try checkKVDtype(kvDtype)
   }
 
   func run() throws {
@@ -57,10 +58,10 @@ struct LongContextCommand: ParsableCommand {
     let hw = try lib.hardware(hardware)
     let a = try LongContextAnalysis.analyze(
       model: m, hardware: hw, context: context, outputTokens: outputTokens, tensorParallel: tp, weightDtype: weightDtype,
-      kvBytesPerElement: try elementBytes(kvDtype, "--kv-dtype"), computeEfficiency: computeEfficiency,
+      kvDtype: kvDtype, computeEfficiency: computeEfficiency,
       memoryEfficiency: memoryEfficiency)
     let report = LongContextReport(a, model: m, hardware: hw, context: context, outputTokens: outputTokens,
-                                   tensorParallel: tp, kvDtype: kvDtype)
+                                   tensorParallel: tp, kvDtype: kvDtype.rawValue)
     print(json ? try report.json() : report.text())
   }
 }
@@ -73,7 +74,7 @@ struct KVCacheCommand: ParsableCommand {
   @Option(help: "Context length in tokens.") var context = 4096
   @Option(help: "Concurrent requests.") var requests = 1
   @Option(help: "Tokens of prefix shared by all requests.") var sharedPrefix = 0
-  @Option(help: "KV dtype.") var kvDtype = "bf16"
+  @Option(help: "KV dtype.") var kvDtype: DType = .bf16
   @Option(help: "Paged-attention block size (tokens).") var blockSize = 16
   @Option(help: "Hardware name (capacity, swap cost).") var hardware: String?
   @Option(help: "Tensor-parallel degree.") var tp = 1
@@ -82,7 +83,7 @@ struct KVCacheCommand: ParsableCommand {
   @Flag(help: "Print one JSON object (schema reprise.kvcache/v1).") var json = false
 
   func validate() throws {
-    _ = try elementBytes(kvDtype, "--kv-dtype")
+    try checkKVDtype(kvDtype)
     if context <= 0 || requests <= 0 || blockSize <= 0 || contexts <= 0 || turns <= 0 {
       throw ValidationError("sizes and counts must be positive")
     }
@@ -94,9 +95,9 @@ struct KVCacheCommand: ParsableCommand {
     let m = try lib.model(model)
     let hw = try hardware.map { try lib.hardware($0) }
     let a = KVCacheAnalysis.analyze(
-      model: m, kvBytesPerElement: try elementBytes(kvDtype, "--kv-dtype"), context: context, requests: requests,
+      model: m, kvDtype: kvDtype, context: context, requests: requests,
       sharedPrefix: sharedPrefix, blockSize: blockSize, hardware: hw, tensorParallel: tp, contexts: contexts, turns: turns)
-    let report = KVCacheReport(a, model: m, kvDtype: kvDtype)
+    let report = KVCacheReport(a, model: m, kvDtype: kvDtype.rawValue)
     print(json ? try report.json() : report.text())
   }
 }

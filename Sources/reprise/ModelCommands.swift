@@ -18,10 +18,15 @@ struct ModelCommand: ParsableCommand {
 extension Transformer.ActivationConfig: ExpressibleByArgument {}
 extension CollectiveModel.Algorithm: ExpressibleByArgument {}
 
-/// A KV-cache or weight dtype flag: fp32, bf16, fp16, fp8, int8, int4.
-func elementBytes(_ dtype: String, _ flag: String) throws -> Double {
-  guard let b = kvElementBytes(dtype) else { throw ValidationError("\(flag) \(dtype): expected fp32, bf16, fp16, fp8, int8 or int4") }
-  return b
+extension DType: ExpressibleByArgument {
+  public init?(argument: String) { self.init(name: argument) }
+}
+
+/// A KV-cache dtype flag: one of `kvCacheDTypes`.
+func checkKVDtype(_ dtype: DType) throws {
+  if !kvCacheDTypes.contains(dtype) {
+    throw ValidationError("--kv-dtype \(dtype.rawValue): expected \(kvCacheDTypes.map(\.rawValue).joined(separator: ", "))")
+  }
 }
 
 struct RooflineCommand: ParsableCommand {
@@ -49,7 +54,7 @@ struct RooflineCommand: ParsableCommand {
       guard let hardware else { throw ValidationError("--hardware is required with --flops/--bytes") }
       let size = try flag { try Scenario.size("--bytes", bytes) }
       let op = try OperationRoofline(hardware: try lib.hardware(hardware), dtype: dtype, flops: FLOPs(rawValue: flops),
-                                     bytes: Bytes(Int64(size)))
+                                     bytes: size)
       return print(json ? try op.json() : op.text())
     }
     let graph = try TraceInputs.read(paths).graph
@@ -89,10 +94,9 @@ struct CommCommand: ParsableCommand {
     let estimate = try flag {
       CommEstimate(
         kind: op, bytes: try Scenario.size("--bytes", bytes), ranks: ranks,
-        bandwidth: BytesPerSecond(rawValue: try Scenario.bandwidth("--bandwidth", bandwidth)),
-        latency: Nanoseconds(try Scenario.duration("--latency", latency)), algorithm: algorithm,
-        gpusPerNode: gpusPerNode,
-        interBandwidth: try interBandwidth.map { BytesPerSecond(rawValue: try Scenario.bandwidth("--inter-bandwidth", $0)) })
+        bandwidth: try Scenario.bandwidth("--bandwidth", bandwidth), latency: try Scenario.duration("--latency", latency),
+        algorithm: algorithm, gpusPerNode: gpusPerNode,
+        interBandwidth: try interBandwidth.map { try Scenario.bandwidth("--inter-bandwidth", $0) })
     }
     print(json ? try estimate.json() : estimate.text())
   }

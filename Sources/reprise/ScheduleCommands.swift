@@ -36,7 +36,7 @@ struct ScheduleOptions: ParsableArguments {
   /// One duration, or one per stage.
   func durations(_ text: String, _ flagName: String) throws -> [Nanoseconds] {
     let values = try text.split(separator: ",").map { p in
-      try flag { Nanoseconds(try Scenario.duration(flagName, String(p))) }
+      try flag { try Scenario.duration(flagName, String(p)) }
     }
     if values.count == 1 { return Array(repeating: values[0], count: stages) }
     guard values.count == stages else { throw ValidationError("\(flagName): give one value or \(stages) (one per stage)") }
@@ -46,9 +46,9 @@ struct ScheduleOptions: ParsableArguments {
   func costs() throws -> PipelineCosts {
     PipelineCosts(
       forward: try durations(forward, "--forward"), backward: try durations(backward, "--backward"),
-      weight: try durations(weight, "--weight"), comm: Nanoseconds(try flag { try Scenario.duration("--p2p", p2p) }),
-      memB: Bytes(Int64(try flag { try Scenario.size("--act-mem-b", actMemB) })),
-      memW: Bytes(Int64(try flag { try Scenario.size("--act-mem-w", actMemW) })))
+      weight: try durations(weight, "--weight"), comm: try flag { try Scenario.duration("--p2p", p2p) },
+      memB: try flag { try Scenario.size("--act-mem-b", actMemB) },
+      memW: try flag { try Scenario.size("--act-mem-w", actMemW) })
   }
 }
 
@@ -77,7 +77,7 @@ struct ScheduleRun: ParsableCommand {
                                            chunks: options.chunks, costs: costs)
     if let ratio = offloadRatio {
       let bw = try flag { try Scenario.bandwidth("--pcie", pcie) }
-      r = ScheduleSimulator.offload(r, costs: costs, ratio: ratio, pcie: BytesPerSecond(rawValue: bw))
+      r = ScheduleSimulator.offload(r, costs: costs, ratio: ratio, pcie: bw)
     }
     if let output, let format = Graphviz.Format(rawValue: (output as NSString).pathExtension.lowercased()) {
       try write(try Graphviz.render(ScheduleRenderer.diagram(r).dot(), format: format, engine: "nop"), to: output)

@@ -33,14 +33,14 @@ import TraceModel
   let a = BandwidthAnalysis(graph, timeline: Timeline(measured: graph), linkGBps: 20)
   #expect(a.unmatched == 1 && a.instances.count == 2)
   let ar = a.instances[0]
-  #expect(ar.kind == .allReduce && ar.matched && ar.transferNs == 100_000 && ar.durationNs == 140_000)
+  #expect(ar.kind == .allReduce && ar.matched && ar.transfer.rawValue == 100_000 && ar.duration.rawValue == 140_000)
   #expect(abs(ar.algbwGBps - 10) < 1e-9 && abs(ar.busbwGBps - 10) < 1e-9 && abs(ar.peakPct! - 50) < 1e-9)
-  #expect(ar.lastRank == 1 && ar.arrivalSpreadNs == 40_000)
+  #expect(ar.lastRank == 1 && ar.arrivalSpread.rawValue == 40_000)
   let gather = a.instances[1]
-  #expect(!gather.matched && gather.bytes == 4_000_000 && gather.ranks == 4)
+  #expect(!gather.matched && gather.bytes.rawValue == 4_000_000 && gather.ranks == 4)
   #expect(abs(gather.algbwGBps - 20) < 1e-9 && abs(gather.busbwGBps - 15) < 1e-9)
   // Sorted by kind name, then size.
-  #expect(a.buckets.map(\.kind) == [.allGather, .allReduce] && a.buckets.map(\.maxBytes) == [1 << 22, 1 << 20])
+  #expect(a.buckets.map(\.kind) == [.allGather, .allReduce] && a.buckets.map(\.maxBytes.rawValue) == [1 << 22, 1 << 20])
 }
 
 /// DLRM 8 ranks (V100, NCCL): every collective is matched; busbw is positive and below the
@@ -51,7 +51,7 @@ import TraceModel
   let a = BandwidthAnalysis(g, timeline: Timeline(measured: g))
   #expect(a.instances.count == 8 && a.unmatched == 0)
   for i in a.instances {
-    #expect(i.matched && i.ranks == 8 && i.bytes > 0 && i.transferNs > 0 && i.transferNs <= i.durationNs)
+    #expect(i.matched && i.ranks == 8 && i.bytes > .zero && i.transfer.rawValue > 0 && i.transfer.rawValue <= i.duration.rawValue)
     #expect(i.busbwGBps > 0 && i.busbwGBps < 150, "\(i.kind) \(i.bytes) B: \(i.busbwGBps) GB/s")
     if i.kind == .allReduce { #expect(abs(i.busbwGBps / i.algbwGBps - 1.75) < 1e-9) }
   }
@@ -96,7 +96,7 @@ import TraceModel
   let p = BandwidthAnalysis(pp, timeline: Timeline(measured: pp))
   #expect(p.unmatchedP2P == 0 && p.instances.count == 8)
   for i in p.instances {
-    #expect(i.kind == nil && i.ranks == 2 && i.bytes == 8 * 2048 * 4096 * 2)
+    #expect(i.kind == nil && i.ranks == 2 && i.bytes.rawValue == 8 * 2048 * 4096 * 2)
     #expect(abs(i.busbwGBps - 40) < 0.1 && i.algbwGBps == i.busbwGBps)
   }
 }

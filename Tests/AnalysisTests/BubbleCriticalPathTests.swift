@@ -42,15 +42,15 @@ private func handGraph() -> (EventGraph, [String: Int]) {
 @Test func bubblesAreClassifiedByWhatEndedThem() throws {
   let (g, _) = handGraph()
   let a = BubbleAnalysis(g, timeline: Timeline(measured: g))
-  let lane7 = a.laneBubbles.filter { $0.lane == 1 }.map { "\($0.startNs / 1000)+\($0.durationNs / 1000) \($0.cause.rawValue)" }
+  let lane7 = a.laneBubbles.filter { $0.lane == 1 }.map { "\($0.start.rawValue / 1000)+\($0.duration.rawValue / 1000) \($0.cause.rawValue)" }
   #expect(lane7 == ["100+200 recv", "400+100 sync", "600+100 hostLaunch"])
-  let lane20 = a.laneBubbles.filter { $0.lane == 2 }.map { "\($0.startNs / 1000)+\($0.durationNs / 1000) \($0.cause.rawValue)" }
+  let lane20 = a.laneBubbles.filter { $0.lane == 2 }.map { "\($0.start.rawValue / 1000)+\($0.duration.rawValue / 1000) \($0.cause.rawValue)" }
   #expect(lane20 == ["0+50 hostLaunch", "300+500 other"])
   let r = try #require(a.ranks.first)
-  #expect(r.windowNs == 800_000 && r.idleNs == 200_000 && r.idleByCauseNs == [.sync: 100_000, .hostLaunch: 100_000])
-  #expect(r.laneBubbleNs == 400_000 + 550_000 && r.bubbles == 5)
+  #expect(r.window.rawValue == 800_000 && r.idle.rawValue == 200_000 && r.idleByCause.mapValues(\.rawValue) == [.sync: 100_000, .hostLaunch: 100_000])
+  #expect(r.laneBubbleTime.rawValue == 400_000 + 550_000 && r.bubbles == 5)
   // Compute idle: no kernel in [100,300) ∪ [400,500) ∪ [600,700).
-  #expect(r.computeIdleNs == 400_000 && abs(r.bubbleRatio - 0.25) < 1e-12)
+  #expect(r.computeIdle.rawValue == 400_000 && abs(r.bubbleRatio - 0.25) < 1e-12)
 }
 
 /// The path walks back from k4: launched late by h5 (host, and the host gap before it), h4 after
@@ -59,11 +59,11 @@ private func handGraph() -> (EventGraph, [String: Int]) {
 @Test func criticalPathFollowsTheBindingConstraint() throws {
   let (g, ids) = handGraph()
   let cp = CriticalPath(g, timeline: Timeline(measured: g))
-  #expect(cp.step == nil && cp.windowStartNs == 0 && cp.windowEndNs == 800_000 && cp.pathStartNs == 0 && cp.pathEndNs == 800_000)
+  #expect(cp.step == nil && cp.windowStart.rawValue == 0 && cp.windowEnd.rawValue == 800_000 && cp.pathStart.rawValue == 0 && cp.pathEnd.rawValue == 800_000)
   let names = cp.segments.map { s in s.event.map { name(ids, $0) } ?? "wait" }
   #expect(names == ["h1", "wait", "h2", "wait", "recv", "k2", "s", "wait", "h4", "wait", "h5", "wait", "k4"], "\(names)")
-  #expect(cp.byCategoryNs == [.compute: 200_000, .communication: 250_000, .host: 270_000, .bubble: 80_000])
-  #expect(cp.lengthNs == 800_000 && cp.rankChanges == 0)
+  #expect(cp.byCategory.mapValues(\.rawValue) == [.compute: 200_000, .communication: 250_000, .host: 270_000, .bubble: 80_000])
+  #expect(cp.length.rawValue == 800_000 && cp.rankChanges == 0)
 }
 
 private func name(_ ids: [String: Int], _ e: Int) -> String { ids.first { $0.value == e }!.key }
@@ -74,13 +74,13 @@ func criticalPathTilesItsWindow(path: String) throws {
   let g = try Ingest.run(paths: [path]).graph
   let cp = CriticalPath(g, timeline: Timeline(measured: g))
   #expect(!cp.segments.isEmpty)
-  var t = cp.pathStartNs
+  var t = cp.pathStart.rawValue
   for s in cp.segments {
-    #expect(s.startNs == t && s.endNs > s.startNs, "\(path): gap or overlap at \(t)")
-    t = s.endNs
+    #expect(s.start.rawValue == t && s.end.rawValue > s.start.rawValue, "\(path): gap or overlap at \(t)")
+    t = s.end.rawValue
   }
-  #expect(t == cp.pathEndNs && cp.pathEndNs <= cp.windowEndNs && cp.byCategoryNs.values.reduce(0, +) == cp.lengthNs)
-  #expect(cp.pathStartNs >= cp.windowStartNs)
+  #expect(t == cp.pathEnd.rawValue && cp.pathEnd.rawValue <= cp.windowEnd.rawValue && cp.byCategory.values.reduce(.zero, +) == cp.length)
+  #expect(cp.pathStart.rawValue >= cp.windowStart.rawValue)
 }
 
 /// The pipeline's path crosses ranks at the send/recv pairs; the DDP sample's path stays on its
@@ -89,11 +89,11 @@ func criticalPathTilesItsWindow(path: String) throws {
   let pp = try Ingest.run(paths: [TestPaths.bundledTraces + "/pipeline-2rank"]).graph
   let p = CriticalPath(pp, timeline: Timeline(measured: pp))
   #expect(p.rankChanges >= 2 && Set(p.segments.map(\.rank)) == [0, 1])
-  #expect((p.byCategoryNs[.communication] ?? 0) > 0 && (p.byCategoryNs[.compute] ?? 0) > 0)
+  #expect((p.byCategory[.communication]?.rawValue ?? 0) > 0 && (p.byCategory[.compute]?.rawValue ?? 0) > 0)
   let ddp = try Ingest.run(paths: [TestPaths.bundledTraces + "/ddp-4rank"]).graph
   let d = CriticalPath(ddp, timeline: Timeline(measured: ddp))
   #expect(Set(d.segments.map(\.rank)) == [2])
-  #expect(Double(d.byCategoryNs[.compute] ?? 0) > 0.8 * Double(d.lengthNs))
+  #expect(Double(d.byCategory[.compute]?.rawValue ?? 0) > 0.8 * Double(d.length.rawValue))
 }
 
 /// Rank-level bubbles add up to the breakdown's idle time inside the steps.
@@ -105,9 +105,9 @@ func rankBubblesEqualBreakdownIdle(path: String) throws {
   let breakdown = TemporalBreakdown(g, timeline: t, window: .steps)
   #expect(bubbles.ranks.map(\.rank) == breakdown.ranks.map(\.rank))
   for (b, r) in zip(bubbles.ranks, breakdown.ranks) {
-    #expect(b.idleNs == r.idleNs && b.windowNs == r.spanNs, "\(path) rank \(r.rank)")
-    #expect(b.idleByCauseNs.values.reduce(0, +) == b.idleNs)
-    #expect(b.computeIdleNs >= b.idleNs && b.laneBubbleNs >= b.idleNs)
+    #expect(b.idle.rawValue == r.idle.rawValue && b.window.rawValue == r.span.rawValue, "\(path) rank \(r.rank)")
+    #expect(b.idleByCause.values.reduce(.zero, +) == b.idle)
+    #expect(b.computeIdle.rawValue >= b.idle.rawValue && b.laneBubbleTime.rawValue >= b.idle.rawValue)
   }
 }
 
@@ -122,9 +122,9 @@ func rankBubblesEqualBreakdownIdle(path: String) throws {
   let gemm = try #require(diff.rows.first { $0.key == "kernel:gemm" })
   #expect(abs(gemm.deltaPct! + 50) < 0.01 && gemm.aCount == gemm.bCount)
   #expect(diff.rows.filter { $0.key.hasPrefix("kernel:") }.allSatisfy { abs($0.deltaPct! + 50) < 0.01 })
-  #expect(diff.bStepNs < diff.aStepNs)
+  #expect(diff.bStep.rawValue < diff.aStep.rawValue)
   // Sorted by impact.
-  #expect(zip(diff.rows, diff.rows.dropFirst()).allSatisfy { abs($0.deltaNs) >= abs($1.deltaNs) })
+  #expect(zip(diff.rows, diff.rows.dropFirst()).allSatisfy { abs($0.delta.rawValue) >= abs($1.delta.rawValue) })
   let same = RunDiff(a: g, baseline, b: g, baseline)
-  #expect(same.rows.allSatisfy { $0.deltaNs == 0 } && same.deltaStepNs == 0)
+  #expect(same.rows.allSatisfy { $0.delta.rawValue == 0 } && same.deltaStep.rawValue == 0)
 }

@@ -22,10 +22,10 @@ func memoryPeaksMatchTheRawTrace(path: String, expected: [(Int, Int, Int64, Int6
   #expect(m.devices.count == expected.count)
   for (d, e) in zip(m.devices, expected) {
     #expect(d.device == e.0 && d.samples.count == e.1, "\(d.device): \(d.samples.count) samples")
-    #expect(d.peakAllocatedBytes == e.2, "device \(d.device) peak")
-    #expect(d.peakReservedBytes == e.3 && d.allocations == e.4 && d.allocatedTotalBytes == e.5, "device \(d.device)")
+    #expect(d.peakAllocated.rawValue == e.2, "device \(d.device) peak")
+    #expect(d.peakReserved.rawValue == e.3 && d.allocations == e.4 && d.allocatedTotal.rawValue == e.5, "device \(d.device)")
     #expect(d.totalsReconstructed == reconstructed)
-    #expect(zip(d.samples, d.samples.dropFirst()).allSatisfy { $0.timeNs <= $1.timeNs })
-    #expect(d.samples.contains { $0.timeNs == d.peakAllocatedAtNs && $0.allocatedBytes == d.peakAllocatedBytes })
+    #expect(zip(d.samples, d.samples.dropFirst()).allSatisfy { $0.time.rawValue <= $1.time.rawValue })
+    #expect(d.samples.contains { $0.time == d.peakAllocatedAt && $0.allocated.rawValue == d.peakAllocated.rawValue })
   }
 }

@@ -6,15 +6,16 @@ import TraceModel
 @testable import Analysis
 
 @Test func intervalSetMergesIntersectsAndClips() {
-  let a = IntervalSet([(10, 20), (0, 5), (15, 30), (40, 40), (50, 45)])
-  #expect(a.intervals.map(\.start) == [0, 10])
-  #expect(a.intervals.map(\.end) == [5, 30])
-  #expect(a.measure == 25)
-  let b = IntervalSet([(3, 12), (25, 60)])
-  #expect(a.intersection(b).measure == 2 + 2 + 5)
-  #expect(a.union(b).measure == 60)
-  #expect(a.gaps.map(\.start) == [5] && a.gaps.map(\.end) == [10])
-  #expect(a.clipped(to: 4, 12).measure == 1 + 2)
+  func set(_ raw: [(Int64, Int64)]) -> IntervalSet { IntervalSet(raw.map { (Nanoseconds($0.0), Nanoseconds($0.1)) }) }
+  let a = set([(10, 20), (0, 5), (15, 30), (40, 40), (50, 45)])
+  #expect(a.intervals.map(\.start.rawValue) == [0, 10])
+  #expect(a.intervals.map(\.end.rawValue) == [5, 30])
+  #expect(a.measure.rawValue == 25)
+  let b = set([(3, 12), (25, 60)])
+  #expect(a.intersection(b).measure.rawValue == 2 + 2 + 5)
+  #expect(a.union(b).measure.rawValue == 60)
+  #expect(a.gaps.map(\.start.rawValue) == [5] && a.gaps.map(\.end.rawValue) == [10])
+  #expect(a.clipped(to: Nanoseconds(4), Nanoseconds(12)).measure.rawValue == 1 + 2)
 }
 
 /// Two device streams on one rank, laid out by hand:
@@ -44,12 +45,12 @@ private func handGraph() -> EventGraph {
 @Test func handLaidOutRankBreaksDownExactly() throws {
   let g = handGraph()
   let r = try #require(TemporalBreakdown(g, timeline: Timeline(measured: g)).ranks.first)
-  #expect(r.spanStartNs == 0 && r.spanNs == 320)
-  #expect(r.idleNs == 80)
-  #expect(r.computeNs == 150)
-  #expect(r.communicationNs == 120 && r.overlappedCommunicationNs == 50 && r.exposedCommunicationNs == 70)
-  #expect(r.memoryNs == 20 && r.exposedMemoryNs == 20)
-  #expect(r.nonComputeNs == 90)
+  #expect(r.spanStart.rawValue == 0 && r.span.rawValue == 320)
+  #expect(r.idle.rawValue == 80)
+  #expect(r.compute.rawValue == 150)
+  #expect(r.communication.rawValue == 120 && r.overlappedCommunication.rawValue == 50 && r.exposedCommunication.rawValue == 70)
+  #expect(r.memory.rawValue == 20 && r.exposedMemory.rawValue == 20)
+  #expect(r.nonCompute.rawValue == 90)
   #expect(r.overlapRatio == 50.0 / 120.0)
   #expect((r.computeEvents, r.communicationEvents, r.memoryEvents) == (2, 2, 1))
 }
@@ -62,8 +63,8 @@ private func handGraph() -> EventGraph {
   let g = b.build()
   let r = try #require(TemporalBreakdown(g, timeline: Timeline(measured: g), window: .steps).ranks.first)
   // Inside [50,250): compute [50,100)+[150,200) = 100, comm [80,180) = 100, idle [200,250) = 50.
-  #expect(r.spanNs == 200 && r.computeNs == 100 && r.communicationNs == 100 && r.idleNs == 50)
-  #expect(r.computeNs + r.exposedCommunicationNs + r.exposedMemoryNs + r.idleNs == r.spanNs)
+  #expect(r.span.rawValue == 200 && r.compute.rawValue == 100 && r.communication.rawValue == 100 && r.idle.rawValue == 50)
+  #expect(r.compute.rawValue + r.exposedCommunication.rawValue + r.exposedMemory.rawValue + r.idle.rawValue == r.span.rawValue)
 }
 
 private let sets = TestPaths.traceSets(corpus: [
@@ -79,11 +80,11 @@ func breakdownPartitionsTheSpan(path: String) throws {
     let b = TemporalBreakdown(g, timeline: Timeline(measured: g), window: window)
     #expect(!b.ranks.isEmpty, "\(path)")
     for r in b.ranks {
-      #expect(r.spanNs > 0 && r.computeNs > 0, "\(path) rank \(r.rank)")
-      #expect(r.idleNs >= 0 && r.exposedCommunicationNs >= 0 && r.exposedMemoryNs >= 0)
-      #expect(r.computeNs + r.exposedCommunicationNs + r.exposedMemoryNs + r.idleNs == r.spanNs,
+      #expect(r.span.rawValue > 0 && r.compute.rawValue > 0, "\(path) rank \(r.rank)")
+      #expect(r.idle.rawValue >= 0 && r.exposedCommunication.rawValue >= 0 && r.exposedMemory.rawValue >= 0)
+      #expect(r.compute.rawValue + r.exposedCommunication.rawValue + r.exposedMemory.rawValue + r.idle.rawValue == r.span.rawValue,
               "\(path) rank \(r.rank) \(window)")
-      #expect(r.nonComputeNs == r.exposedCommunicationNs + r.exposedMemoryNs)
+      #expect(r.nonCompute.rawValue == r.exposedCommunication.rawValue + r.exposedMemory.rawValue)
     }
   }
 }
@@ -101,9 +102,9 @@ func breakdownPartitionsTheSpan(path: String) throws {
   #expect(b.ranks.map(\.rank) == Array(0..<8))
   for (r, h) in zip(b.ranks, hta) {
     let tol = Double(h.span) * 10  // 1% of span, in ns
-    #expect(abs(Double(r.spanNs - h.span * 1000)) <= tol, "rank \(r.rank) span")
-    #expect(abs(Double(r.idleNs - h.idle * 1000)) <= tol, "rank \(r.rank) idle")
-    #expect(abs(Double(r.computeNs - h.compute * 1000)) <= tol, "rank \(r.rank) compute")
+    #expect(abs(Double(r.span.rawValue - h.span * 1000)) <= tol, "rank \(r.rank) span")
+    #expect(abs(Double(r.idle.rawValue - h.idle * 1000)) <= tol, "rank \(r.rank) idle")
+    #expect(abs(Double(r.compute.rawValue - h.compute * 1000)) <= tol, "rank \(r.rank) compute")
   }
 }
 
@@ -119,11 +120,11 @@ func breakdownPartitionsTheSpan(path: String) throws {
   #expect(trimmed.ranks.count == 2)
   for (r, h) in zip(trimmed.ranks, hta) {
     let tol = Double(h.span) * 10
-    #expect(abs(Double(r.spanNs - h.span * 1000)) <= tol, "rank \(r.rank) span \(r.spanNs)")
-    #expect(abs(Double(r.idleNs - h.idle * 1000)) <= tol, "rank \(r.rank) idle \(r.idleNs)")
-    #expect(abs(Double(r.computeNs - h.compute * 1000)) <= tol, "rank \(r.rank) compute \(r.computeNs)")
+    #expect(abs(Double(r.span.rawValue - h.span * 1000)) <= tol, "rank \(r.rank) span \(r.span.rawValue)")
+    #expect(abs(Double(r.idle.rawValue - h.idle * 1000)) <= tol, "rank \(r.rank) idle \(r.idle.rawValue)")
+    #expect(abs(Double(r.compute.rawValue - h.compute * 1000)) <= tol, "rank \(r.rank) compute \(r.compute.rawValue)")
   }
-  for (t, w) in zip(trimmed.ranks, whole.ranks) { #expect(t.spanNs < w.spanNs) }
+  for (t, w) in zip(trimmed.ranks, whole.ranks) { #expect(t.span.rawValue < w.span.rawValue) }
   // One step only (DLRM): nothing to trim.
   let dlrm = try Ingest.run(paths: [TestPaths.dlrm]).graph
   #expect(TemporalBreakdown(dlrm, timeline: Timeline(measured: dlrm), window: .completeSteps).ranks

@@ -36,7 +36,7 @@ func kvBytesPerTokenEXACT(model: String, bytes: Double) throws {
   // KV-2 cross-check: llm-analysis prints 1,140,850,688 B for 2048+128 tokens of Llama-2-7B.
   #expect(Transformer.kvBytesPerToken(try library.model("llama-2-7b"), bytesPerElement: 2) * 2176 == 1_140_850_688)
   // MLA ≈ GQA with 2.25 groups when d_c = 4d_h, d_h^R = d_h/2 (DeepSeek-V2 §2.1): 9/2·d_h·l.
-  let kv = KVCacheAnalysis.analyze(model: try library.model("llama-2-7b"), kvBytesPerElement: 1, context: 1)
+  let kv = KVCacheAnalysis.analyze(model: try library.model("llama-2-7b"), kvDtype: .int8, context: 1)
   #expect(kv.byAttention["MLA"] == 4.5 * 128 * 32)
   #expect(kv.byAttention["MQA"] == 2 * 128 * 32 && kv.byAttention["MHA"] == 2 * 32 * 128 * 32)
 }
@@ -58,12 +58,12 @@ func capacityRows(model: String, spareGiB: Double, gpus: Int, tokens: Double, co
 @Test func sharedPrefixIdentity() throws {
   // (P + Σuᵢ)·B instead of Σ(P + uᵢ)·B, EXACT.
   let m = try library.model("llama-3.1-8b")
-  let a = KVCacheAnalysis.analyze(model: m, kvBytesPerElement: 2, context: 1000, requests: 8, sharedPrefix: 600)
-  #expect(a.bytesWithSharing == Double(600 + 8 * 400) * 131_072)
-  #expect(a.bytesWithoutSharing == Double(8 * 1000) * 131_072)
+  let a = KVCacheAnalysis.analyze(model: m, kvDtype: .bf16, context: 1000, requests: 8, sharedPrefix: 600)
+  #expect(a.bytesWithSharing == Bytes((600 + 8 * 400) * 131_072))
+  #expect(a.bytesWithoutSharing == Bytes(8 * 1000 * 131_072))
   #expect(a.blocksPerRequest == 63 && a.wastedTokensPerRequest == 8)
   // Quantized KV scales exactly.
-  #expect(KVCacheAnalysis.analyze(model: m, kvBytesPerElement: 1, context: 1).bytesPerToken == 65_536)
+  #expect(KVCacheAnalysis.analyze(model: m, kvDtype: .int8, context: 1).bytesPerToken == 65_536)
 }
 
 // MARK: §4 collectives
@@ -81,18 +81,18 @@ func capacityRows(model: String, spareGiB: Double, gpus: Int, tokens: Double, co
   (2, 1_073_741_824, 9306.7, 115.37, 115.37),
 ])
 func ncclTestsFixtures(n: Int, bytes: Double, us: Double, algbw: Double, busbw: Double) {
-  let s = us / 1e6
-  #expect(printed(CollectiveModel.algbwGBps(bytes: bytes, seconds: s), algbw, digits: 2))
-  #expect(printed(CollectiveModel.busbwGBps(.allReduce, bytes: bytes, seconds: s, ranks: n), busbw, digits: 2))
+  let t = Nanoseconds(microseconds: us), b = Bytes(Int64(bytes))
+  #expect(printed(CollectiveModel.algbwGBps(bytes: b, time: t), algbw, digits: 2))
+  #expect(printed(CollectiveModel.busbwGBps(.allReduce, bytes: b, time: t, ranks: n), busbw, digits: 2))
 }
 
 @Test func alphaBetaMatchesBusFactorsWithZeroLatency() {
   // A ring all-reduce model with α = 0 and per-rank bandwidth = the measured busbw reproduces NC-1.
-  let t = CollectiveModel.time(.allReduce, bytes: 33_554_432, ranks: 8, bandwidth: BytesPerSecond(rawValue: 300.51e9))
+  let t = CollectiveModel.time(.allReduce, bytes: Bytes(33_554_432), ranks: 8, bandwidth: BytesPerSecond(rawValue: 300.51e9))
   #expect(abs(Double(t.rawValue) / 1e3 - 195.40) < 0.01)
-  let ag = CollectiveModel.time(.allGather, bytes: 8e6, ranks: 4, bandwidth: BytesPerSecond(rawValue: 1e9), latency: Nanoseconds(1000))
+  let ag = CollectiveModel.time(.allGather, bytes: Bytes(8_000_000), ranks: 4, bandwidth: BytesPerSecond(rawValue: 1e9), latency: Nanoseconds(1000))
   #expect(ag.rawValue == Int64(3 * 1000 + 0.75 * 8e6))
-  #expect(CollectiveModel.time(nil, bytes: 1e6, ranks: 2, bandwidth: BytesPerSecond(rawValue: 1e9)).rawValue == 1_000_000)
+  #expect(CollectiveModel.time(nil, bytes: Bytes(1_000_000), ranks: 2, bandwidth: BytesPerSecond(rawValue: 1e9)).rawValue == 1_000_000)
 }
 
 // MARK: §5 memory and FLOPs

@@ -29,13 +29,16 @@ func rooflineOnRealGEMMTraces(path: String, hardware: String) throws {
 
 @Test func gemmAndAttentionShapes() {
   let mm = OpCost.cost(name: "aten::mm", dims: [[64, 128], [128, 256]], types: ["c10::BFloat16", "c10::BFloat16"])!
-  #expect(mm.flops == 2 * 64 * 128 * 256 && mm.bytes == 2 * Double(64 * 128 + 128 * 256 + 64 * 256))
+  let mmBytes: Int64 = 2 * (64 * 128 + 128 * 256 + 64 * 256)
+  #expect(mm.flops.rawValue == 2 * 64 * 128 * 256)
+  #expect(mm.bytes.rawValue == mmBytes)
+  #expect(mm.dtype == .bf16 && mm.dtypeName == "c10::BFloat16")
   let linear = OpCost.cost(name: "aten::linear", dims: [[8, 16, 512], [1024, 512], [1024]], types: ["float"])!
-  #expect(linear.flops == 2 * 128 * 512 * 1024)
+  #expect(linear.flops.rawValue == 2 * 128 * 512 * 1024)
   let bmm = OpCost.cost(name: "aten::bmm", dims: [[4, 32, 64], [4, 64, 16]], types: ["float"])!
-  #expect(bmm.flops == 2 * 4 * 32 * 64 * 16)
+  #expect(bmm.flops.rawValue == 2 * 4 * 32 * 64 * 16)
   let sdpa = OpCost.cost(name: "aten::_scaled_dot_product_flash_attention", dims: [[2, 8, 128, 64], [2, 8, 128, 64], [2, 8, 128, 64]], types: ["c10::BFloat16"])!
-  #expect(sdpa.flops == 4 * 2 * 8 * 128 * 128 * 64 && sdpa.family == .attention)
+  #expect(sdpa.flops.rawValue == 4 * 2 * 8 * 128 * 128 * 64 && sdpa.family == .attention)
   #expect(OpCost.cost(name: "aten::mm", dims: [[64, 128], [127, 256]], types: []) == nil)  // inner dims disagree
   #expect(OpCost.cost(name: "aten::convolution", dims: [[1, 3, 224, 224]], types: []) == nil)
   #expect(OpCost.parseDims("[[8, 2048, 4096], [], [3]]") == [[8, 2048, 4096], [], [3]])
@@ -56,16 +59,20 @@ func rooflineOnRealGEMMTraces(path: String, hardware: String) throws {
 @Test func longContextIsSelfConsistent() throws {
   let m = try library.model("yi-34b"), hw = try library.hardware("a100-sxm4-80gb")
   let a = try LongContextAnalysis.analyze(model: m, hardware: hw, context: 50_000, outputTokens: 250)
-  #expect(a.kvBytesPerToken == 245_760 && a.kvBytes == 245_760 * 50_000)
-  #expect(a.prefillLinearFLOPs == 2 * Double(a.parameters) * 50_000)
-  #expect(abs(a.decodeSecondsPerToken - Double(a.weightBytes + a.kvBytes) / a.hbmBytesPerSecond) < 1e-15)
-  #expect(abs(a.decodeSeconds - 250 * a.decodeSecondsPerToken) < 1e-12)
-  #expect(a.maxConcurrentRequests == (a.hbmBytes - a.weightBytes) / a.kvBytes)
-  #expect(a.contextSwitchSeconds == 2 * Double(a.kvBytes) / a.pcieBytesPerSecond)
-  #expect(abs(a.prefillSeconds - (a.prefillLinearFLOPs + a.prefillAttentionFLOPs) / a.peakFLOPsPerSecond) < 1e-12)
+  // Times are whole nanoseconds: each equals its formula in seconds, rounded to the nearest ns.
+  let w = Double(a.weightBytes.rawValue), kv = Double(a.kvBytes.rawValue)
+  #expect(a.kvBytesPerToken == 245_760 && a.kvBytes.rawValue == 245_760 * 50_000)
+  #expect(a.prefillLinearFLOPs.rawValue == 2 * Double(a.parameters) * 50_000)
+  let perToken = (w + kv) / a.hbmBandwidth.rawValue
+  #expect(a.decodePerToken == Nanoseconds(seconds: perToken))
+  #expect(a.decode == Nanoseconds(seconds: 250 * perToken))
+  #expect(a.maxConcurrentRequests == (a.hbmBytes - a.weightBytes).rawValue / a.kvBytes.rawValue)
+  #expect(a.contextSwitch == Nanoseconds(seconds: 2 * kv / a.pcieBandwidth.rawValue))
+  let flops = a.prefillLinearFLOPs.rawValue + a.prefillAttentionFLOPs.rawValue
+  #expect(a.prefill == Nanoseconds(seconds: flops / a.peakCompute.rawValue))
   // TP 4 multiplies HBM, FLOPs and bandwidth by 4.
   let tp = try LongContextAnalysis.analyze(model: m, hardware: hw, context: 50_000, tensorParallel: 4)
-  #expect(tp.hbmBytes == 4 * a.hbmBytes && abs(tp.prefillSeconds * 4 - a.prefillSeconds) < 1e-9)
+  #expect(tp.hbmBytes.rawValue == 4 * a.hbmBytes.rawValue && abs((tp.prefill * 4 - a.prefill).rawValue) <= 3)
 }
 
 @Test func brokenSpecsNameFileAndPath() throws {
@@ -96,29 +103,30 @@ func rooflineOnRealGEMMTraces(path: String, hardware: String) throws {
 @Test func ringAttentionMoEAndHierarchicalCollectives() {
   let link = BytesPerSecond(rawValue: 100e9)
   // 1 GB block at 100 GB/s = 10 ms; compute 4 ms → transfer bound; bidirectional halves it.
-  #expect(CollectiveModel.ringAttentionStep(compute: Nanoseconds(4_000_000), blockBytes: 1e9, link: link).rawValue == 10_000_000)
-  #expect(CollectiveModel.ringAttentionStep(compute: Nanoseconds(4_000_000), blockBytes: 1e9, link: link, bidirectional: true).rawValue == 5_000_000)
-  #expect(CollectiveModel.ringAttentionStep(compute: Nanoseconds(12_000_000), blockBytes: 1e9, link: link).rawValue == 12_000_000)
+  let block = Bytes(1_000_000_000)
+  #expect(CollectiveModel.ringAttentionStep(compute: Nanoseconds(4_000_000), blockBytes: block, link: link).rawValue == 10_000_000)
+  #expect(CollectiveModel.ringAttentionStep(compute: Nanoseconds(4_000_000), blockBytes: block, link: link, bidirectional: true).rawValue == 5_000_000)
+  #expect(CollectiveModel.ringAttentionStep(compute: Nanoseconds(12_000_000), blockBytes: block, link: link).rawValue == 12_000_000)
   // MoE: dispatch + combine = 2 all-to-alls of tokens·topK·hidden·bytes.
-  let a2a = CollectiveModel.time(.allToAll, bytes: 4096 * 2 * 4096 * 2, ranks: 8, bandwidth: link)
-  #expect(CollectiveModel.moeAllToAll(tokens: 4096, topK: 2, hidden: 4096, bytesPerElement: 2, ranks: 8, bandwidth: link) == a2a + a2a)
+  let a2a = CollectiveModel.time(.allToAll, bytes: Bytes(4096 * 2 * 4096 * 2), ranks: 8, bandwidth: link)
+  #expect(CollectiveModel.moeAllToAll(tokens: 4096, topK: 2, hidden: 4096, dtype: .bf16, ranks: 8, bandwidth: link) == a2a + a2a)
   // Hierarchical all-reduce on one node equals its intra-node parts; slower NICs make it slower.
-  let fast = CollectiveModel.hierarchicalAllReduce(bytes: 1e9, gpusPerNode: 8, nodes: 4, intra: BytesPerSecond(rawValue: 450e9), inter: BytesPerSecond(rawValue: 50e9))
-  let slow = CollectiveModel.hierarchicalAllReduce(bytes: 1e9, gpusPerNode: 8, nodes: 4, intra: BytesPerSecond(rawValue: 450e9), inter: BytesPerSecond(rawValue: 25e9))
+  let fast = CollectiveModel.hierarchicalAllReduce(bytes: block, gpusPerNode: 8, nodes: 4, intra: BytesPerSecond(rawValue: 450e9), inter: BytesPerSecond(rawValue: 50e9))
+  let slow = CollectiveModel.hierarchicalAllReduce(bytes: block, gpusPerNode: 8, nodes: 4, intra: BytesPerSecond(rawValue: 450e9), inter: BytesPerSecond(rawValue: 25e9))
   #expect(slow > fast)
   // Tree all-reduce latency grows with log p, ring with p.
   let alpha = Nanoseconds(10_000)
-  let ring = CollectiveModel.time(.allReduce, bytes: 0, ranks: 64, bandwidth: link, latency: alpha)
-  let tree = CollectiveModel.time(.allReduce, bytes: 0, ranks: 64, bandwidth: link, latency: alpha, algorithm: .tree)
+  let ring = CollectiveModel.time(.allReduce, bytes: .zero, ranks: 64, bandwidth: link, latency: alpha)
+  let tree = CollectiveModel.time(.allReduce, bytes: .zero, ranks: 64, bandwidth: link, latency: alpha, algorithm: .tree)
   #expect(ring.rawValue == 2 * 63 * 10_000 && tree.rawValue == 2 * 6 * 10_000)
 }
 
 @Test func kvCacheCapacitySwapAndReuse() throws {
   let m = try library.model("qwen3-8b"), hw = try library.hardware("h100-sxm5-80gb")
-  let a = KVCacheAnalysis.analyze(model: m, kvBytesPerElement: 2, context: 40_960, hardware: hw, contexts: 4, turns: 5)
+  let a = KVCacheAnalysis.analyze(model: m, kvDtype: .bf16, context: 40_960, hardware: hw, contexts: 4, turns: 5)
   let spare = Double(hw.hbmBytes.rawValue) - Double(Transformer.parameters(m)) * 2
   #expect(a.tokensThatFit == Int64(spare / 147_456))
-  #expect(a.swapSecondsPerRequest == Double(2560 * 16) * 147_456 / 64e9)
-  #expect(a.sequentialPrefillAttentionFLOPs == 4 * a.parallelPrefillAttentionFLOPs)  // (4c)² vs 4·c²
-  #expect(a.multiTurnRecomputeFLOPs == 5 * a.multiTurnCachedFLOPs)
+  #expect(a.swapPerRequest == Nanoseconds(seconds: Double(2560 * 16) * 147_456 / 64e9))
+  #expect(a.sequentialPrefillAttentionFLOPs.rawValue == 4 * a.parallelPrefillAttentionFLOPs.rawValue)  // (4c)² vs 4·c²
+  #expect(a.multiTurnRecomputeFLOPs.rawValue == 5 * a.multiTurnCachedFLOPs.rawValue)
 }

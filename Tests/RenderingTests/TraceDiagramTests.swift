@@ -17,7 +17,7 @@ private func diagrams() throws -> [(String, String, String)] {
   let (pp, pt) = try load("pipeline-2rank")
   let cp = CriticalPath(pp, timeline: pt)
   let timeline = TraceTimelineRenderer.diagram(pp, timeline: pt, bubbles: BubbleAnalysis(pp, timeline: pt),
-                                               from: cp.windowStartNs, to: cp.windowEndNs, title: "pipeline-2rank step 0")
+                                               from: cp.windowStart, to: cp.windowEnd, title: "pipeline-2rank step 0")
   let (ddp, dt) = try load("ddp-4rank")
   let cluster = try ClusterSpec.load(TestPaths.packageRoot + "/Models/clusters/dgx-h100-4node.json")
   return [

@@ -31,7 +31,7 @@ func identityReplayMatchesMeasuredSteps(path: String) throws {
   let g = try Ingest.run(paths: [dir]).graph
   let plan = ReplayPlan(g)
   let measured = Timeline(measured: g)
-  func run(_ knobs: [String]) throws -> (step: Int64, wait: [RankID: Int64]) {
+  func run(_ knobs: [String]) throws -> (step: Int64, wait: [RankID: Nanoseconds]) {
     let (d, tr) = try Scenario.parse(knobs).apply(to: plan)
     let t = try Replayer().replay(plan, durations: d, transfers: tr)
     let step = StepMetrics.stepTimes(plan, measured: measured, predicted: t).map(\.predicted.rawValue).max()!
@@ -52,11 +52,15 @@ func identityReplayMatchesMeasuredSteps(path: String) throws {
 }
 
 @Test func knobsParseUnitsAndRejectNonsense() throws {
-  #expect(try Scenario.bandwidth("k", "300GB/s") == 300e9)
-  #expect(try Scenario.bandwidth("k", "400Gb/s") == 50e9)
-  #expect(try Scenario.bandwidth("k", "1GiB/s") == 1_073_741_824)
-  #expect(try Scenario.duration("k", "5us") == 5_000)
-  #expect(try Scenario.duration("k", "1.5ms") == 1_500_000)
+  #expect(try Scenario.bandwidth("k", "300GB/s").rawValue == 300e9)
+  #expect(try Scenario.bandwidth("k", "400Gb/s").rawValue == 50e9)
+  #expect(try Scenario.bandwidth("k", "1GiB/s").rawValue == 1_073_741_824)
+  #expect(try Scenario.duration("k", "5us") == Nanoseconds(5_000))
+  #expect(try Scenario.duration("k", "1.5ms") == Nanoseconds(1_500_000))
+  #expect(try Scenario.size("k", "1GiB") == Bytes(1_073_741_824))
+  // Past Int64 nanoseconds or bytes is a usage error, never a trap.
+  #expect(throws: ScenarioError.self) { try Scenario.duration("k", "1e30s") }
+  #expect(throws: ScenarioError.self) { try Scenario.size("k", "1e30GB") }
   for bad in ["compute.scale=x", "rank.a.slowdown=2", "rank.1.slowdown=0", "kernel.match=([,scale=2", "kernel.match=gemm", "dp.degree=0", "nope=1", "link.latency=5"] {
     #expect(throws: ScenarioError.self, "\(bad)") { try Scenario.parse([bad]) }
   }
@@ -65,7 +69,8 @@ func identityReplayMatchesMeasuredSteps(path: String) throws {
 @Test func knobsChangeTheRightDurations() throws {
   let g = try Ingest.run(paths: [TestPaths.bundledTraces + "/ddp-4rank"]).graph
   let plan = ReplayPlan(g)
-  let (d, tr) = try Scenario.parse(["compute.gemm.scale=0.5", "kernel.match=flash,scale=0.25", "comm.scale=2", "host.launch=1us", "rank.1.slowdown=2"]).apply(to: plan)
+  let (typed, typedTransfers) = try Scenario.parse(["compute.gemm.scale=0.5", "kernel.match=flash,scale=0.25", "comm.scale=2", "host.launch=1us", "rank.1.slowdown=2"]).apply(to: plan)
+  let d = typed.map(\.rawValue), tr = typedTransfers.map(\.rawValue)
   for e in 0..<g.eventCount where g.rank(of: e) == RankID(0) {
     let name = g.strings[g.name[e]]
     if g.kind[e] == .kernel && name.hasPrefix("sm90_xmma_gemm") { #expect(d[e] == (g.duration[e] + 1) / 2 || d[e] == g.duration[e] / 2) }
@@ -75,10 +80,10 @@ func identityReplayMatchesMeasuredSteps(path: String) throws {
   for e in 0..<g.eventCount where g.rank(of: e) == RankID(1) && g.kind[e] == .kernel && g.strings[g.name[e]].contains("layer_norm") {
     #expect(d[e] == 2 * g.duration[e])
   }
-  #expect(zip(tr, plan.instanceTransfer).allSatisfy { $0 == 2 * $1 })
+  #expect(zip(tr, plan.instanceTransfer).allSatisfy { $0 == 2 * $1.rawValue })
   // dp.degree: all-reduce of 4 ranks → 16 ranks: factor (2·15/16)/(2·3/4) = 1.25.
   let (_, dp) = try Scenario.parse(["dp.degree=16"]).apply(to: plan)
-  #expect(zip(dp, plan.instanceTransfer).allSatisfy { abs(Double($0) - 1.25 * Double($1)) <= 1 })
+  #expect(zip(dp, plan.instanceTransfer).allSatisfy { abs(Double($0.rawValue) - 1.25 * Double($1.rawValue)) <= 1 })
 }
 
 @Test func clusterSpecsBoundByTheSlowestNIC() throws {

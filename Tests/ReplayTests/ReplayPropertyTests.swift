@@ -17,7 +17,7 @@ private struct Case: CustomTestStringConvertible, Sendable {
 
 private let cases = (0..<300 as Range<UInt64>).map { Case(seed: $0) }
 
-private func makespan(_ t: Timeline) -> Int64 { (t.end.max() ?? 0) - (t.start.min() ?? 0) }
+private func makespan(_ t: Timeline) -> Int64 { ((t.end.max() ?? .zero) - (t.start.min() ?? .zero)).rawValue }
 
 @Test(arguments: cases)
 private func identityReplayReproducesTheMeasurement(c: Case) throws {
@@ -35,8 +35,8 @@ private func replaysRespectDependenciesAndLanes(c: Case) throws {
   let g = c.graph()
   let plan = ReplayPlan(g)
   var rng = SplitMix64(seed: c.seed &+ 1000)
-  let durations = g.duration.map { d in Int64(Double(d) * (0.25 + Double(rng.next() % 300) / 100)) }
-  let transfers = plan.instanceTransfer.map { t in Int64(Double(t) * (0.1 + Double(rng.next() % 300) / 100)) }
+  let durations = g.duration.map { d in Nanoseconds(Int64(Double(d) * (0.25 + Double(rng.next() % 300) / 100))) }
+  let transfers = plan.instanceTransfer.map { t in Nanoseconds(Int64(Double(t.rawValue) * (0.1 + Double(rng.next() % 300) / 100))) }
   let t = try Replayer().replay(plan, durations: durations, transfers: transfers)
   for u in 0..<g.eventCount {
     for (v, kind) in g.edges(from: EventID(u)) {
@@ -60,7 +60,7 @@ private func replaysRespectDependenciesAndLanes(c: Case) throws {
     let m = plan.members(of: i).map { Int($0) }
     let finish = t.end[m[0]]
     #expect(m.allSatisfy { t.end[$0] == finish }, "\(c.testDescription)")
-    #expect(finish == m.map { t.start[$0] }.max()! + transfers[i], "\(c.testDescription)")
+    #expect(finish == (m.map { t.start[$0] }.max() ?? .min) + transfers[i], "\(c.testDescription)")
   }
   #expect(try Replayer().replay(plan, durations: durations, transfers: transfers) == t)
 }
@@ -71,7 +71,7 @@ private func criticalPathBoundsMakespan(c: Case) throws {
   let g = c.graph(gaps: false)
   let plan = ReplayPlan(g)
   let t = try Replayer().replay(plan)
-  let dur = (0..<g.eventCount).map { t.end[$0] - t.start[$0] }
+  let dur = (0..<g.eventCount).map { (t.end[$0] - t.start[$0]).rawValue }
   // Longest chain: program order and launch are end→start; sync is end→end.
   var order = Array(0..<g.eventCount)
   order.sort { (g.start[$0], $0) < (g.start[$1], $1) }
@@ -104,9 +104,9 @@ private func replayIsMonotone(c: Case) throws {
   let base = makespan(try Replayer().replay(plan))
   var rng = SplitMix64(seed: c.seed &+ 7)
   for _ in 0..<5 {
-    var d = g.duration
+    var d = g.duration.map(Nanoseconds.init(rawValue:))
     let e = Int(rng.next() % UInt64(g.eventCount))
-    d[e] = d[e] * Int64(rng.next() % 100) / 100
+    d[e] = Nanoseconds(d[e].rawValue * Int64(rng.next() % 100) / 100)
     let shorter = makespan(try Replayer().replay(plan, durations: d, transfers: plan.instanceTransfer))
     #expect(shorter <= base, "\(c.testDescription): shortening event \(e) lengthened the makespan")
   }

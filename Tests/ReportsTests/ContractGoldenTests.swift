@@ -85,10 +85,10 @@ func ingestReplayReportAndDiffMatchTheirGoldens(set: String) throws {
   expectGolden(try LongContextReport(longctx, model: yi, hardware: a100, context: 50_000, outputTokens: 250,
                                      tensorParallel: 1, kvDtype: "bf16").json(), "model.longctx.json")
   let llama70 = try specs.model("llama-3.1-70b"), h100 = try specs.hardware("h100-sxm5-80gb")
-  let kv = KVCacheAnalysis.analyze(model: llama70, kvBytesPerElement: 2, context: 8192, requests: 4, sharedPrefix: 1024,
+  let kv = KVCacheAnalysis.analyze(model: llama70, kvDtype: .bf16, context: 8192, requests: 4, sharedPrefix: 1024,
                                    hardware: h100)
   expectGolden(try KVCacheReport(kv, model: llama70, kvDtype: "bf16").json(), "model.kvcache.json")
-  let comm = CommEstimate(kind: .allReduce, bytes: 1_073_741_824, ranks: 8, bandwidth: BytesPerSecond(rawValue: 450e9),
+  let comm = CommEstimate(kind: .allReduce, bytes: Bytes(1_073_741_824), ranks: 8, bandwidth: BytesPerSecond(rawValue: 450e9),
                           latency: Nanoseconds(5_000), algorithm: .ring)
   expectGolden(try comm.json(), "model.comm.json")
   let memory = ModelMemory(model: try specs.model("llama-2-7b"), sequence: 2048, microBatch: 1, tensorParallel: 2,

@@ -27,11 +27,11 @@ func schedulesReplayThroughTheEngine(name: String) throws {
       expectedCosts = PipelineCosts(stages: p, forward: Nanoseconds(1_000_000), backward: Nanoseconds(2_600_000), weight: Nanoseconds(1_400_000))
     }
     let resim = try ScheduleSimulator.simulate(name, stages: p, microbatches: m, chunks: v, costs: expectedCosts)
-    let makespan = (predicted.end.max() ?? 0) - (predicted.start.min() ?? 0)
-    let resimSpan = (resim.ops.compactMap { $0.last?.end }.max() ?? 0) - (resim.ops.compactMap { $0.first?.start }.min() ?? 0)
+    let makespan = (predicted.end.max() ?? .zero) - (predicted.start.min() ?? .zero)
+    let resimSpan = (resim.ops.compactMap { $0.last?.end }.max() ?? .zero) - (resim.ops.compactMap { $0.first?.start }.min() ?? .zero)
     if name.hasPrefix("zb-v") || name == "hanayo" || name == "bitpipe" {
       // Greedy orders can change with the costs; the replay keeps the recorded order.
-      #expect(makespan >= (identity.end.max() ?? 0) - (identity.start.min() ?? 0))
+      #expect(makespan >= (identity.end.max() ?? .zero) - (identity.start.min() ?? .zero))
     } else {
       #expect(makespan == resimSpan, "\(name) p=\(p) m=\(m): replay \(makespan) vs re-simulated \(resimSpan)")
     }

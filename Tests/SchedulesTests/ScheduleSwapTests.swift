@@ -13,7 +13,7 @@ private let root = TestPaths.packageRoot + "/Traces/kineto-cpu"
     #expect(r.link.p2pPairs == 24 && r.link.p2pUnmatched == 0, "\(dir): \(r.link.p2pPairs) pairs")
     let p = try PipelineProfile.analyze(r.graph)
     #expect(p.stages == 2 && p.microbatches == 4 && p.detectedSchedule == schedule, "\(dir): \(p)")
-    #expect(p.forward.allSatisfy { $0 > 0 } && p.backward.allSatisfy { $0 > 0 })
+    #expect(p.forward.allSatisfy { $0 > .zero } && p.backward.allSatisfy { $0 > .zero })
     // Re-timing under the schedule it was recorded with changes nothing.
     #expect(try p.predict(schedule).predictedStep == p.measuredStep)
   }
@@ -25,7 +25,7 @@ private let root = TestPaths.packageRoot + "/Traces/kineto-cpu"
   let oneF1B = try PipelineProfile.analyze(try Ingest.run(paths: [root + "/pipeline-1f1b"]).graph)
   let gpipe = try PipelineProfile.analyze(try Ingest.run(paths: [root + "/pipeline-gpipe"]).graph)
   let predicted = try oneF1B.predict("gpipe").predictedStep
-  let error = abs(Double(predicted - gpipe.measuredStep)) / Double(gpipe.measuredStep)
+  let error = abs((predicted - gpipe.measuredStep) / gpipe.measuredStep)
   print("1f1b measured \(oneF1B.measuredStep) ns → gpipe predicted \(predicted) ns; gpipe measured \(gpipe.measuredStep) ns; error \(error * 100)%")
   #expect(error <= 0.10)
 }

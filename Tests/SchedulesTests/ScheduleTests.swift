@@ -18,17 +18,17 @@ private func costs(_ p: Int, _ f: Double, _ b: Double, _ w: Double, comm: Double
 ])
 func syntheticTable(p: Int, m: Int, f: Double, b: Double, w: Double, oneF1B: Double, h1: Double, h2: Double) throws {
   let c = costs(p, f, b, w)
-  #expect(Double(try ScheduleSimulator.simulate("1f1b", stages: p, microbatches: m, costs: c).makespan) / 1e6 == oneF1B)
-  #expect(Double(try ScheduleSimulator.simulate("zb-h1", stages: p, microbatches: m, costs: c).makespan) / 1e6 == h1)
-  #expect(Double(try ScheduleSimulator.simulate("zb-h2", stages: p, microbatches: m, costs: c).makespan) / 1e6 == h2)
+  #expect(Double(try ScheduleSimulator.simulate("1f1b", stages: p, microbatches: m, costs: c).makespan.rawValue) / 1e6 == oneF1B)
+  #expect(Double(try ScheduleSimulator.simulate("zb-h1", stages: p, microbatches: m, costs: c).makespan.rawValue) / 1e6 == h1)
+  #expect(Double(try ScheduleSimulator.simulate("zb-h2", stages: p, microbatches: m, costs: c).makespan.rawValue) / 1e6 == h2)
 }
 
 @Test func smallMicrobatchCounts() throws {
   // p = 4, m = 4: 1F1B 21; ZB-H1 15 = (m+p−1)(T_F+T_B)+T_W; ZB-H2 also 15 (m < 2p−1).
   let c = costs(4, 1, 1, 1)
-  #expect(try ScheduleSimulator.simulate("1f1b", stages: 4, microbatches: 4, costs: c).makespan == 21_000_000)
-  #expect(try ScheduleSimulator.simulate("zb-h1", stages: 4, microbatches: 4, costs: c).makespan == 15_000_000)
-  #expect(try ScheduleSimulator.simulate("zb-h2", stages: 4, microbatches: 4, costs: c).makespan == 15_000_000)
+  #expect(try ScheduleSimulator.simulate("1f1b", stages: 4, microbatches: 4, costs: c).makespan.rawValue == 21_000_000)
+  #expect(try ScheduleSimulator.simulate("zb-h1", stages: 4, microbatches: 4, costs: c).makespan.rawValue == 15_000_000)
+  #expect(try ScheduleSimulator.simulate("zb-h2", stages: 4, microbatches: 4, costs: c).makespan.rawValue == 15_000_000)
 }
 
 @Test(arguments: [(4, 8, 2, 0.1579), (8, 32, 4, 0.0519), (4, 4, 2, 0.2727)])
@@ -71,7 +71,7 @@ func generatorInvariants(name: String) throws {
         // Dependencies hold, with the transfer time between stages.
         var end: [PipelineOp: Int64] = [:]
         var start: [PipelineOp: Int64] = [:]
-        for stage in r.ops { for (op, s, e) in stage { end[op] = e; start[op] = s } }
+        for stage in r.ops { for (op, s, e) in stage { end[op] = e.rawValue; start[op] = s.rawValue } }
         let placement = ScheduleGenerators.placement(name)
         for (op, s) in start {
           let k = placement.virtualStage(stage: op.stage, chunk: op.chunk, microbatch: op.microbatch, stages: p)
@@ -101,11 +101,11 @@ func generatorInvariants(name: String) throws {
   for i in 0..<p {
     let worker = i + 1
     let expected = Int64(p - worker + 1) * 1000 + Int64(worker - 1) * 400
-    #expect(h1.peakActivation[i] == expected, "worker \(worker): \(h1.peakActivation[i]) vs \(expected)")
+    #expect(h1.peakActivation[i].rawValue == expected, "worker \(worker): \(h1.peakActivation[i]) vs \(expected)")
   }
   let oneF1B = try ScheduleSimulator.simulate("1f1b", stages: p, microbatches: m, costs: c)
-  #expect(oneF1B.peakActivation[0] == Int64(p) * 1000)
-  #expect(oneF1B.peakActivation == (0..<p).map { Int64(p - $0) * 1000 })
+  #expect(oneF1B.peakActivation[0].rawValue == Int64(p) * 1000)
+  #expect(oneF1B.peakActivation.map(\.rawValue) == (0..<p).map { Int64(p - $0) * 1000 })
 }
 
 @Test func unknownSchedulesAndBadShapesAreErrors() {
@@ -142,7 +142,7 @@ func generatorInvariants(name: String) throws {
   let r = try ScheduleSimulator.simulate("zb-h2", stages: p, microbatches: m, costs: costs(p, 1, 1, 1))
   for i in 0..<p {
     let w = i + 1
-    #expect(r.peakActivation[i] == Int64(2 * p - 2 * w + 1) * 1000 + Int64(2 * w - 2) * 400, "worker \(w): \(r.peakActivation[i])")
+    #expect(r.peakActivation[i].rawValue == Int64(2 * p - 2 * w + 1) * 1000 + Int64(2 * w - 2) * 400, "worker \(w): \(r.peakActivation[i])")
   }
 }
 
@@ -154,10 +154,10 @@ func generatorInvariants(name: String) throws {
   let r = try ScheduleSimulator.simulate("1f1b", stages: p, microbatches: m, costs: c)
   // Half the activations over 25 GB/s: 20 ms per transfer; 10 ms not hidden by each forward.
   let o = try #require(ScheduleSimulator.offload(r, costs: c, ratio: 0.5, pcie: BytesPerSecond(rawValue: 25e9)).offload)
-  #expect(o.savedBytes == [1_500_000_000, 1_000_000_000, 500_000_000, 0])
-  #expect(o.peakActivationAfter == [2_500_000_000, 2_000_000_000, 1_500_000_000, 1_000_000_000])
-  #expect(o.addedNs.allSatisfy { $0 == Int64(m) * 10_000_000 })
+  #expect(o.saved.map(\.rawValue) == [1_500_000_000, 1_000_000_000, 500_000_000, 0])
+  #expect(o.peakActivationAfter.map(\.rawValue) == [2_500_000_000, 2_000_000_000, 1_500_000_000, 1_000_000_000])
+  #expect(o.added.allSatisfy { $0.rawValue == Int64(m) * 10_000_000 })
   // Fast enough PCIe hides everything.
   let hidden = try #require(ScheduleSimulator.offload(r, costs: c, ratio: 0.5, pcie: BytesPerSecond(rawValue: 100e9)).offload)
-  #expect(hidden.addedNs.allSatisfy { $0 == 0 })
+  #expect(hidden.added.allSatisfy { $0 == .zero })
 }

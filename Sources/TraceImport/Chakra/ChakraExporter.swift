@@ -37,7 +37,8 @@ public enum ChakraExporter {
     public var description: String
   }
 
-  public static func write(_ g: EventGraph, timeline t: Timeline, to dir: String, name: String = "reprise") throws -> Summary {
+  public static func write(_ g: EventGraph, timeline: Timeline, to dir: String, name: String = "reprise") throws -> Summary {
+    let t = (start: timeline.start.map(\.rawValue), end: timeline.end.map(\.rawValue))
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     var files: [String] = [], total = 0, skipped = 0, crossRank = 0, brokenDependencies = 0
     let byRank = Dictionary(grouping: (0..<g.eventCount), by: { g.rank(of: $0) })
