@@ -62,93 +62,149 @@ public enum ChromeTraceWriter {
       throw WriteError(description: "\(path): cannot write: \(String(cString: strerror(errno)))")
     }
     defer { fclose(f) }
-    var buf: [UInt8] = []
-    buf.reserveCapacity(1 << 20)
-    func flush() { buf.withUnsafeBytes { _ = fwrite($0.baseAddress, 1, $0.count, f) }; buf.removeAll(keepingCapacity: true) }
-    func put(_ s: String) { buf.append(contentsOf: s.utf8); if buf.count > 1 << 20 { flush() } }
-    func esc(_ s: String) -> String {
-      var out = ""
-      for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        default:
-          if u.value < 0x20 {
-            let hex = String(u.value, radix: 16)
-            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-          } else {
-            out.unicodeScalars.append(u)
-          }
-        }
-      }
-      return out
-    }
-    func us(_ time: Nanoseconds) -> String {
-      let ns = time.rawValue
-      let neg = ns < 0
-      let a = neg ? -ns : ns
-      let frac = a % 1000
-      let fs = frac < 10 ? "00\(frac)" : frac < 100 ? "0\(frac)" : "\(frac)"
-      return (neg ? "-" : "") + "\(a / 1000).\(fs)"
-    }
-    put("{\"displayTimeUnit\": \"ns\", \"traceEvents\": [\n")
-    var first = true
-    func event(_ s: String) { put(first ? s : ",\n" + s); first = false }
+    var out = EventStream(file: f)
+    out.put("{\"displayTimeUnit\": \"ns\", \"traceEvents\": [\n")
     let rankIndex = Dictionary(uniqueKeysWithValues: g.ranks.enumerated().map { ($1.rank, $0) })
     for (t, (label, tl, notes)) in timelines.enumerated() {
       let base = t * (g.ranks.count + 1) + 1
-      for (i, r) in g.ranks.enumerated() {
-        event("{\"ph\": \"M\", \"name\": \"process_name\", \"pid\": \(base + i), \"args\": {\"name\": \"\(esc(label)) rank \(r.rank)\"}}")
-        event("{\"ph\": \"M\", \"name\": \"process_sort_index\", \"pid\": \(base + i), \"args\": {\"sort_index\": \(base + i)}}")
-      }
-      for (l, lane) in g.lanes.enumerated() {
-        let pid = base + (rankIndex[lane.rank] ?? 0)
-        event("{\"ph\": \"M\", \"name\": \"thread_name\", \"pid\": \(pid), \"tid\": \(l), \"args\": {\"name\": \"\(esc(g.strings[lane.name]))\"}}")
-      }
+      let pid = { (rank: RankID) in base + (rankIndex[rank] ?? 0) }
+      metadata(g, label: label, base: base, pid: pid, &out)
       for e in 0..<g.eventCount {
         let lane = g.lane[e].index
-        let pid = base + (rankIndex[g.lanes[lane].rank] ?? 0)
         let dur = max(.zero, tl.end[e] - tl.start[e])
-        event("{\"ph\": \"X\", \"cat\": \"\(g.kind[e].name)\", \"name\": \"\(esc(g.strings[g.name[e]]))\", \"pid\": \(pid), \"tid\": \(lane), \"ts\": \(us(tl.start[e])), \"dur\": \(us(dur))}")
+        out.event(
+          "{\"ph\": \"X\", \"cat\": \"\(g.kind[e].name)\", \"name\": \"\(esc(g.strings[g.name[e]]))\", "
+            + "\"pid\": \(pid(g.lanes[lane].rank)), \"tid\": \(lane), \"ts\": \(us(tl.start[e])), \"dur\": \(us(dur))}")
       }
-      if let notes {
-        // Extra tracks per rank, after the lanes: one per distinct track name, in first-seen order.
-        var trackID: [String: Int] = [:]
-        for s in notes.slices {
-          let key = "\(s.rank.rawValue)/\(s.track)"
-          if trackID[key] == nil {
-            let id = g.lanes.count + trackID.count
-            trackID[key] = id
-            event("{\"ph\": \"M\", \"name\": \"thread_name\", \"pid\": \(base + (rankIndex[s.rank] ?? 0)), \"tid\": \(id), \"args\": {\"name\": \"\(esc(s.track))\"}}")
-          }
-          event("{\"ph\": \"X\", \"cat\": \"\(esc(s.category))\", \"name\": \"\(esc(s.name))\", \"pid\": \(base + (rankIndex[s.rank] ?? 0)), \"tid\": \(trackID[key]!), \"ts\": \(us(s.start)), \"dur\": \(us(max(.zero, s.end - s.start)))}")
-        }
-        // Critical path: arrows from each path event to the next.
-        var pathID = t * 10_000_000 + 5_000_000
-        for (a, b) in zip(notes.flow, notes.flow.dropFirst()) {
-          pathID += 1
-          let pa = base + (rankIndex[g.rank(of: a)] ?? 0), pb = base + (rankIndex[g.rank(of: b)] ?? 0)
-          event("{\"ph\": \"s\", \"cat\": \"critical_path\", \"name\": \"critical path\", \"id\": \(pathID), \"pid\": \(pa), \"tid\": \(g.lane[a].index), \"ts\": \(us(max(tl.start[a], tl.end[a] - Nanoseconds(1))))}")
-          event("{\"ph\": \"f\", \"bp\": \"e\", \"cat\": \"critical_path\", \"name\": \"critical path\", \"id\": \(pathID), \"pid\": \(pb), \"tid\": \(g.lane[b].index), \"ts\": \(us(tl.start[b]))}")
-        }
+      if let notes { annotations(notes, g, tl, timelineIndex: t, pid: pid, &out) }
+      collectiveFlows(g, tl, timelineIndex: t, pid: pid, &out)
+    }
+    out.put("\n]}\n")
+    out.flush()
+    if ferror(f) != 0 { throw WriteError(description: "\(path): write failed") }
+  }
+
+  /// One process per rank (named and sorted) and one thread per lane.
+  static func metadata(_ g: EventGraph, label: String, base: Int, pid: (RankID) -> Int, _ out: inout EventStream) {
+    for (i, r) in g.ranks.enumerated() {
+      out.event(
+        "{\"ph\": \"M\", \"name\": \"process_name\", \"pid\": \(base + i), \"args\": {\"name\": \"\(esc(label)) rank \(r.rank)\"}}")
+      out.event(
+        "{\"ph\": \"M\", \"name\": \"process_sort_index\", \"pid\": \(base + i), \"args\": {\"sort_index\": \(base + i)}}")
+    }
+    for (l, lane) in g.lanes.enumerated() {
+      out.event(
+        "{\"ph\": \"M\", \"name\": \"thread_name\", \"pid\": \(pid(lane.rank)), \"tid\": \(l), "
+          + "\"args\": {\"name\": \"\(esc(g.strings[lane.name]))\"}}")
+    }
+  }
+
+  /// Extra tracks per rank after the lanes (one per distinct track name, in first-seen order),
+  /// and the critical path as arrows from each path event to the next.
+  static func annotations(_ notes: TraceAnnotations, _ g: EventGraph, _ tl: Timeline, timelineIndex t: Int,
+                          pid: (RankID) -> Int, _ out: inout EventStream) {
+    var trackID: [String: Int] = [:]
+    for s in notes.slices {
+      let key = "\(s.rank.rawValue)/\(s.track)"
+      let id = trackID[key] ?? g.lanes.count + trackID.count
+      if trackID[key] == nil {
+        trackID[key] = id
+        out.event(
+          "{\"ph\": \"M\", \"name\": \"thread_name\", \"pid\": \(pid(s.rank)), \"tid\": \(id), "
+            + "\"args\": {\"name\": \"\(esc(s.track))\"}}")
       }
-      // Collective instances as flows from the first member to the others.
-      var flowID = t * 10_000_000
-      for inst in g.instances where inst.members.count >= 2 {
-        let from = inst.members[0].index
-        for m in inst.members.dropFirst() {
-          flowID += 1
-          let to = m.index
-          let pf = base + (rankIndex[g.rank(of: from)] ?? 0), pt = base + (rankIndex[g.rank(of: to)] ?? 0)
-          event("{\"ph\": \"s\", \"cat\": \"collective\", \"name\": \"\(inst.kind.name)\", \"id\": \(flowID), \"pid\": \(pf), \"tid\": \(g.lane[from].index), \"ts\": \(us(tl.start[from]))}")
-          event("{\"ph\": \"f\", \"bp\": \"e\", \"cat\": \"collective\", \"name\": \"\(inst.kind.name)\", \"id\": \(flowID), \"pid\": \(pt), \"tid\": \(g.lane[to].index), \"ts\": \(us(tl.start[to]))}")
+      out.event(
+        "{\"ph\": \"X\", \"cat\": \"\(esc(s.category))\", \"name\": \"\(esc(s.name))\", \"pid\": \(pid(s.rank)), "
+          + "\"tid\": \(id), \"ts\": \(us(s.start)), \"dur\": \(us(max(.zero, s.end - s.start)))}")
+    }
+    var pathID = t * 10_000_000 + 5_000_000
+    for (a, b) in zip(notes.flow, notes.flow.dropFirst()) {
+      pathID += 1
+      out.event(
+        "{\"ph\": \"s\", \"cat\": \"critical_path\", \"name\": \"critical path\", \"id\": \(pathID), "
+          + "\"pid\": \(pid(g.rank(of: a))), \"tid\": \(g.lane[a].index), "
+          + "\"ts\": \(us(max(tl.start[a], tl.end[a] - Nanoseconds(1))))}")
+      out.event(
+        "{\"ph\": \"f\", \"bp\": \"e\", \"cat\": \"critical_path\", \"name\": \"critical path\", \"id\": \(pathID), "
+          + "\"pid\": \(pid(g.rank(of: b))), \"tid\": \(g.lane[b].index), \"ts\": \(us(tl.start[b]))}")
+    }
+  }
+
+  /// Collective instances as flows from the first member to the others.
+  static func collectiveFlows(_ g: EventGraph, _ tl: Timeline, timelineIndex t: Int, pid: (RankID) -> Int,
+                              _ out: inout EventStream) {
+    var flowID = t * 10_000_000
+    for inst in g.instances where inst.members.count >= 2 {
+      let from = inst.members[0].index
+      for m in inst.members.dropFirst() {
+        flowID += 1
+        let to = m.index
+        out.event(
+          "{\"ph\": \"s\", \"cat\": \"collective\", \"name\": \"\(inst.kind.name)\", \"id\": \(flowID), "
+            + "\"pid\": \(pid(g.rank(of: from))), \"tid\": \(g.lane[from].index), \"ts\": \(us(tl.start[from]))}")
+        out.event(
+          "{\"ph\": \"f\", \"bp\": \"e\", \"cat\": \"collective\", \"name\": \"\(inst.kind.name)\", "
+            + "\"id\": \(flowID), \"pid\": \(pid(g.rank(of: to))), \"tid\": \(g.lane[to].index), "
+            + "\"ts\": \(us(tl.start[to]))}")
+      }
+    }
+  }
+
+  /// A JSON string body: quotes, backslashes and control characters escaped.
+  static func esc(_ s: String) -> String {
+    var out = ""
+    for u in s.unicodeScalars {
+      switch u {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\t": out += "\\t"
+      default:
+        if u.value < 0x20 {
+          let hex = String(u.value, radix: 16)
+          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        } else {
+          out.unicodeScalars.append(u)
         }
       }
     }
-    put("\n]}\n")
-    flush()
-    if ferror(f) != 0 { throw WriteError(description: "\(path): write failed") }
+    return out
+  }
+
+  /// Microseconds with exactly three decimals (the nanoseconds), no floating point.
+  static func us(_ time: Nanoseconds) -> String {
+    let ns = time.rawValue
+    let neg = ns < 0
+    let a = neg ? -ns : ns
+    let frac = a % 1000
+    let fs = frac < 10 ? "00\(frac)" : frac < 100 ? "0\(frac)" : "\(frac)"
+    return (neg ? "-" : "") + "\(a / 1000).\(fs)"
+  }
+}
+
+/// Buffered events into a C stream, separated by commas.
+struct EventStream {
+  let file: UnsafeMutablePointer<FILE>
+  var buffer: [UInt8] = []
+  var first = true
+
+  init(file: UnsafeMutablePointer<FILE>) {
+    self.file = file
+    buffer.reserveCapacity(1 << 20)
+  }
+
+  mutating func flush() {
+    buffer.withUnsafeBytes { _ = fwrite($0.baseAddress, 1, $0.count, file) }
+    buffer.removeAll(keepingCapacity: true)
+  }
+
+  mutating func put(_ s: String) {
+    buffer.append(contentsOf: s.utf8)
+    if buffer.count > 1 << 20 { flush() }
+  }
+
+  mutating func event(_ s: String) {
+    put(first ? s : ",\n" + s)
+    first = false
   }
 }
