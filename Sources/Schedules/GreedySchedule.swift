@@ -7,89 +7,125 @@
 /// simulated with the real costs.
 enum Greedy {
   static func orders(stages p: Int, microbatches m: Int, chunks v: Int, placement: Placement, splitBackward: Bool,
-                     admit: Int = Int.max, limit: (Int) -> Int) throws -> [[PipelineOp]] {
-    let V = p * v
-    var fDone = [[Int]](repeating: [Int](repeating: -1, count: m), count: V)  // end time
-    var bDone = fDone
-    var orders = [[PipelineOp]](repeating: [], count: p)
-    var free = [Int](repeating: 0, count: p)
-    var inFlight = [Int](repeating: 0, count: p)
-    // Micro-batches started (first F) but not finished (last B): admission control.
-    var started = 0, finished = 0
-    var pendingW = [[(k: Int, j: Int)]](repeating: [], count: p)
-    var scheduledF = Set<Int>(), scheduledB = Set<Int>()
-    let total = V * m * (splitBackward ? 3 : 2)
-    var count = 0
-    var time = 0
-    func key(_ k: Int, _ j: Int) -> Int { k * m + j }
-    while count < total {
+                     admit: Int = Int.max, limit: @escaping (Int) -> Int) throws -> [[PipelineOp]] {
+    var g = GreedyState(stages: p, microbatches: m, chunks: v, placement: placement, splitBackward: splitBackward,
+                        admit: admit, limit: limit)
+    let total = p * v * m * (splitBackward ? 3 : 2)
+    while g.count < total {
       var progressed = false
-      for s in 0..<p where free[s] <= time {
-        // Ready backward ops on this stage.
-        var best: (k: Int, j: Int)? = nil
-        for k in stride(from: V - 1, through: 0, by: -1) {
-          for j in 0..<m where placement.stage(of: k, microbatch: j, stages: p) == s && !scheduledB.contains(key(k, j)) {
-            let ready = k == V - 1 ? fDone[k][j] : bDone[k + 1][j]
-            if ready >= 0 && ready <= time && fDone[k][j] >= 0 && fDone[k][j] <= time { best = (k, j); break }
-          }
-          if best != nil { break }
-        }
-        if let b = best {
-          let c = b.k / p
-          if splitBackward {
-            orders[s].append(PipelineOp(kind: .B, stage: s, chunk: c, microbatch: b.j))
-            pendingW[s].append(b)
-            free[s] = time + 1
-          } else {
-            orders[s].append(PipelineOp(kind: .BW, stage: s, chunk: c, microbatch: b.j))
-            free[s] = time + 2
-          }
-          bDone[b.k][b.j] = free[s]
-          scheduledB.insert(key(b.k, b.j))
-          if b.k == 0 { finished += 1 }
-          inFlight[s] -= 1
-          count += 1
-          progressed = true
-          continue
-        }
-        var forward: (k: Int, j: Int)? = nil
-        if inFlight[s] < limit(s) {
-          search: for k in stride(from: V - 1, through: 0, by: -1) {
-            for j in 0..<m where placement.stage(of: k, microbatch: j, stages: p) == s && !scheduledF.contains(key(k, j)) {
-              if k == 0 && started - finished >= admit { continue }
-              let ready = k == 0 ? 0 : fDone[k - 1][j]
-              if ready >= 0 && ready <= time { forward = (k, j); break search }
-            }
-          }
-        }
-        if let f = forward {
-          orders[s].append(PipelineOp(kind: .F, stage: s, chunk: f.k / p, microbatch: f.j))
-          free[s] = time + 1
-          fDone[f.k][f.j] = free[s]
-          scheduledF.insert(key(f.k, f.j))
-          if f.k == 0 { started += 1 }
-          inFlight[s] += 1
-          count += 1
-          progressed = true
-          continue
-        }
-        if !pendingW[s].isEmpty {
-          let w = pendingW[s].removeFirst()
-          orders[s].append(PipelineOp(kind: .W, stage: s, chunk: w.k / p, microbatch: w.j))
-          free[s] = time + 1
-          count += 1
-          progressed = true
-        }
+      for s in 0..<p where g.free[s] <= g.time {
+        progressed = g.step(stage: s) || progressed
       }
       if !progressed {
-        if (0..<p).allSatisfy({ free[$0] <= time }) && !(0..<p).contains(where: { !pendingW[$0].isEmpty }) {
+        if (0..<p).allSatisfy({ g.free[$0] <= g.time }) && !(0..<p).contains(where: { !g.pendingW[$0].isEmpty }) {
           // Nothing runs and nothing can start: every stage waits on work blocked by a limit.
-          let waiting = (0..<p).map { "\(inFlight[$0]) in flight on stage \($0) (limit \(limit($0)))" }.joined(separator: ", ")
-          throw ScheduleError.deadlock("the greedy order cannot continue at step \(time): \(waiting)")
+          let waiting = (0..<p).map { "\(g.inFlight[$0]) in flight on stage \($0) (limit \(limit($0)))" }
+          throw ScheduleError.deadlock(
+            "the greedy order cannot continue at step \(g.time): \(waiting.joined(separator: ", "))")
         }
-        time += 1
+        g.time += 1
       }
     }
-    return orders
+    return g.orders
+  }
+}
+
+/// The greedy scheduler's state: end times of every scheduled F and B, each stage's order, when
+/// it is free, its activations in flight, and the admission count.
+private struct GreedyState {
+  let p: Int
+  let m: Int
+  let placement: Placement
+  let splitBackward: Bool
+  let admit: Int
+  let limit: (Int) -> Int
+  let virtualStages: Int
+  /// End time of each virtual stage's F and B per micro-batch (-1: not scheduled).
+  var fDone: [[Int]]
+  var bDone: [[Int]]
+  var orders: [[PipelineOp]]
+  var free: [Int]
+  var inFlight: [Int]
+  /// Micro-batches started (first F) and finished (last B): admission control.
+  var started = 0
+  var finished = 0
+  var pendingW: [[(k: Int, j: Int)]]
+  var scheduledF = Set<Int>()
+  var scheduledB = Set<Int>()
+  var count = 0
+  var time = 0
+
+  init(stages p: Int, microbatches m: Int, chunks v: Int, placement: Placement, splitBackward: Bool, admit: Int,
+       limit: @escaping (Int) -> Int) {
+    (self.p, self.m, self.placement, self.splitBackward, self.admit, self.limit) =
+      (p, m, placement, splitBackward, admit, limit)
+    virtualStages = p * v
+    fDone = [[Int]](repeating: [Int](repeating: -1, count: m), count: p * v)
+    bDone = fDone
+    orders = [[PipelineOp]](repeating: [], count: p)
+    free = [Int](repeating: 0, count: p)
+    inFlight = [Int](repeating: 0, count: p)
+    pendingW = [[(k: Int, j: Int)]](repeating: [], count: p)
+  }
+
+  func key(_ k: Int, _ j: Int) -> Int { k * m + j }
+
+  /// Schedules one op on idle stage `s`: a backward, else a forward, else a pending W.
+  /// Returns whether it scheduled anything.
+  mutating func step(stage s: Int) -> Bool {
+    if let b = readyBackward(stage: s) {
+      let c = b.k / p
+      if splitBackward {
+        orders[s].append(PipelineOp(kind: .B, stage: s, chunk: c, microbatch: b.j))
+        pendingW[s].append(b)
+        free[s] = time + 1
+      } else {
+        orders[s].append(PipelineOp(kind: .BW, stage: s, chunk: c, microbatch: b.j))
+        free[s] = time + 2
+      }
+      bDone[b.k][b.j] = free[s]
+      scheduledB.insert(key(b.k, b.j))
+      if b.k == 0 { finished += 1 }
+      inFlight[s] -= 1
+    } else if inFlight[s] < limit(s), let f = readyForward(stage: s) {
+      orders[s].append(PipelineOp(kind: .F, stage: s, chunk: f.k / p, microbatch: f.j))
+      free[s] = time + 1
+      fDone[f.k][f.j] = free[s]
+      scheduledF.insert(key(f.k, f.j))
+      if f.k == 0 { started += 1 }
+      inFlight[s] += 1
+    } else if !pendingW[s].isEmpty {
+      let w = pendingW[s].removeFirst()
+      orders[s].append(PipelineOp(kind: .W, stage: s, chunk: w.k / p, microbatch: w.j))
+      free[s] = time + 1
+    } else {
+      return false
+    }
+    count += 1
+    return true
+  }
+
+  /// The ready backward of stage `s`: deepest virtual stage first, then the oldest micro-batch.
+  func readyBackward(stage s: Int) -> (k: Int, j: Int)? {
+    for k in stride(from: virtualStages - 1, through: 0, by: -1) {
+      for j in 0..<m where placement.stage(of: k, microbatch: j, stages: p) == s && !scheduledB.contains(key(k, j)) {
+        let ready = k == virtualStages - 1 ? fDone[k][j] : bDone[k + 1][j]
+        if ready >= 0 && ready <= time && fDone[k][j] >= 0 && fDone[k][j] <= time { return (k, j) }
+      }
+    }
+    return nil
+  }
+
+  /// The ready forward of stage `s` (deepest virtual stage first); a new micro-batch enters
+  /// only while fewer than `admit` are started and unfinished.
+  func readyForward(stage s: Int) -> (k: Int, j: Int)? {
+    for k in stride(from: virtualStages - 1, through: 0, by: -1) {
+      for j in 0..<m where placement.stage(of: k, microbatch: j, stages: p) == s && !scheduledF.contains(key(k, j)) {
+        if k == 0 && started - finished >= admit { continue }
+        let ready = k == 0 ? 0 : fDone[k - 1][j]
+        if ready >= 0 && ready <= time { return (k, j) }
+      }
+    }
+    return nil
   }
 }
