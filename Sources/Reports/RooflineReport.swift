@@ -149,3 +149,17 @@ public struct OperationRoofline: JSONContract, Equatable {
       + "(intensity \(TextFormat.fixed(arithmeticIntensity, 1)) FLOP/B, ridge \(TextFormat.fixed(ridgePoint, 1)))"
   }
 }
+
+extension SpecLibrary {
+  /// The hardware named `name`, else the first device the trace names that this library has.
+  /// - Throws: `SpecError` for an unknown or broken spec; `RunError.usage` when no name is given
+  ///   and the trace names no known device (the message lists what it names and what is known).
+  public func hardware(named name: String?, for graph: EventGraph) throws -> HardwareSpec {
+    if let name { return try hardware(name) }
+    if let detected = detectHardware(graph) { return detected }
+    let devices = Set(graph.ranks.flatMap(\.deviceNames)).sorted().joined(separator: ", ")
+    throw RunError.usage(
+      "cannot tell the hardware from deviceProperties (\(devices.isEmpty ? "none" : devices)); give --hardware: "
+        + names("hardware").joined(separator: ", "))
+  }
+}

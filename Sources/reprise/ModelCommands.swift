@@ -58,17 +58,7 @@ struct RooflineCommand: ParsableCommand {
       return print(json ? try op.json() : op.text())
     }
     let graph = try TraceInputs.read(paths).graph
-    let hw: HardwareSpec
-    if let hardware {
-      hw = try lib.hardware(hardware)
-    } else if let detected = lib.detectHardware(graph) {
-      hw = detected
-    } else {
-      let devices = Set(graph.ranks.flatMap(\.deviceNames)).sorted().joined(separator: ", ")
-      throw ValidationError(
-        "cannot tell the hardware from deviceProperties (\(devices.isEmpty ? "none" : devices)); give --hardware: "
-          + lib.names("hardware").joined(separator: ", "))
-    }
+    let hw = try lib.hardware(named: hardware, for: graph)
     let report = RooflineReport(graph, hardware: hw)
     print(json ? try report.json() : report.text(top: top))
   }

@@ -1,10 +1,6 @@
 import ArgumentParser
-import CostModels
 import Foundation
-import Rendering
-import Replay
 import Reports
-import Schedules
 import TraceImport
 
 /// The `reprise` command line: parses flags, reads inputs, calls one library entry point per
@@ -30,23 +26,8 @@ struct Reprise: ParsableCommand {
     do {
       var command = try parseAsRoot()
       try command.run()
-    } catch let error as RunError {
-      if case .usage = error { fail(error.description, 64) }
-      fail(error.description, 65)
-    } catch let error as SpecError {
+    } catch let error as any ReportableError {
       fail(error.description, error.isUsageError ? 64 : 65)
-    } catch let error as ScenarioError {
-      fail(error.description, 64)
-    } catch let error as ScheduleError {
-      fail(error.description, 64)
-    } catch let error as TraceImportError {
-      fail(error.description, 65)
-    } catch let error as ReplayError {
-      fail(error.description, 65)
-    } catch let error as ClusterSpecError {
-      fail(error.description, 65)
-    } catch let error as Graphviz.RenderError {
-      fail(error.description, 65)
     } catch let error as ChakraExporter.WriteError {
       fail(error.description, 65)
     } catch {
