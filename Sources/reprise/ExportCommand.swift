@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Replay
+import TraceExport
 import TraceImport
 import TraceModel
 

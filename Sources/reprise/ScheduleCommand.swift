@@ -3,6 +3,7 @@ import Foundation
 import Rendering
 import Replay
 import Schedules
+import TraceExport
 import TraceImport
 import TraceModel
 

@@ -154,19 +154,10 @@ struct ChakraProtobufImporter: TraceImporter {
     }
   }
 
+  /// The `CollectiveCommType` number that `collectiveKind` reads as `k` (the lowest one), 0
+  /// (ALL_REDUCE, Chakra's default) for an unknown kind.
   static func commType(_ k: CollectiveKind) -> Int64 {
-    switch k {
-    case .allReduce: 0
-    case .reduce: 1
-    case .allGather: 2
-    case .gather: 3
-    case .scatter: 4
-    case .broadcast: 5
-    case .allToAll: 6
-    case .reduceScatter: 7
-    case .barrier: 9
-    case .unknown: 0
-    }
+    (0...9).first { collectiveKind($0) == k } ?? 0
   }
 
   /// An attribute's value as an integer, whichever integer (or bool) field carries it.
