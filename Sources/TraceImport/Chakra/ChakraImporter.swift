@@ -28,7 +28,8 @@ import TraceModel
 /// does not decode) is an error naming the byte offset of the message; lengths are checked
 /// against the bytes left before anything is allocated, so memory stays bounded by the file size.
 struct ChakraProtobufImporter: TraceImporter {
-  static let descriptor = TraceFormatDescriptor(name: "Chakra execution trace (protobuf)", nativeTimeUnit: "µs", isSupported: true)
+  static let descriptor = TraceFormatDescriptor(name: "Chakra execution trace (protobuf)", nativeTimeUnit: "µs",
+                                                isSupported: true)
 
   /// A varint-delimited GlobalMetadata (fields 1 and 2, length-delimited) followed by the start
   /// of a Node (field 1 varint, or field 2 string): checked strictly, so JSON never passes.
@@ -53,6 +54,29 @@ struct ChakraProtobufImporter: TraceImporter {
     }
     guard i == end, varint() != nil, i < prefix.count else { return false }
     return prefix[i] == 0x08 || prefix[i] == 0x12
+  }
+
+  /// How a rank that the file name does not state is explained.
+  static let rankNotes = RankNotes(
+    onlyFile: .init(code: "ingest.rankDefault") { _ in "no rank in the file name (name.N.et); treated as rank 0" })
+
+  static func importFile(_ request: ImportRequest) throws -> ImportedFile {
+    .rank(try importRank(try decode(path: request.path), request, format: descriptor.name))
+  }
+
+  /// The graph of one rank from a decoded file (protobuf or JSON): its rank from the file name
+  /// (`name.N.et`), else 0 when it is the only file.
+  static func importRank(_ file: File, _ request: ImportRequest, format: String) throws -> ImportedRank {
+    let path = request.path
+    var diagnostics = Diagnostics()
+    let rank = try RankResolver.rank(declared: nil, path: path, isOnlyFile: request.isOnlyRankFile, notes: rankNotes,
+                                     diagnostics: &diagnostics)
+    let graph = build(file, path: path, rank: rank, diagnostics: &diagnostics)
+    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
+    let ingested = IngestedFile(path: path, rank: rank, bytesOnDisk: size, decompressedBytes: size, isGzip: false,
+                                format: format, stats: KinetoStats(), events: graph.eventCount,
+                                recordTypes: countByType(file))
+    return ImportedRank(file: ingested, graph: graph, diagnostics: diagnostics)
   }
 
   struct File {
