@@ -80,7 +80,7 @@ public enum ChakraExporter {
       node.id = UInt64(position)
       node.name = g.strings[g.name[e]]
       let lane = g.lanes[g.lane[e].index]
-      node.attr = [attr("is_cpu_op", bool: lane.kind == .hostThread), attr("tid", int: lane.tid)]
+      node.attr = [attr("is_cpu_op", .boolVal(lane.kind == .hostThread)), attr("tid", .int64Val(lane.tid))]
       let (type, typeAttributes) = typeAndAttributes(of: e, graph: g, records: records)
       node.type = type
       node.attr += typeAttributes
@@ -99,9 +99,9 @@ public enum ChakraExporter {
   static func metadata(_ info: RankInfo) -> ChakraProtoMsg_GlobalMetadata {
     var meta = ChakraProtoMsg_GlobalMetadata()
     meta.version = "0.0.4"
-    meta.attr = [attr("schema", string: "reprise"), attr("rank", int: Int64(info.rank.rawValue)),
-                 attr("source", string: info.file)]
-    if let w = info.worldSize { meta.attr.append(attr("world_size", int: Int64(w))) }
+    meta.attr = [attr("schema", .stringVal("reprise")), attr("rank", .int64Val(Int64(info.rank.rawValue))),
+                 attr("source", .stringVal(info.file))]
+    if let w = info.worldSize { meta.attr.append(attr("world_size", .int64Val(Int64(w)))) }
     return meta
   }
 
@@ -114,21 +114,23 @@ public enum ChakraExporter {
       let record = records.collective[e]
       let kind = CollectiveKind(rawValue: g.detail[e]) ?? record?.kind ?? .unknown
       let bytes = record.map { max($0.inputBytes, $0.outputBytes) } ?? g.bytes[e]
-      var attributes = [attr("comm_type", int: commType(kind)), attr("comm_size", int: bytes)]
-      if let record { attributes.append(attr("pg_name", string: g.strings[record.group])) }
+      var attributes = [attr("comm_type", .int64Val(commType(kind))), attr("comm_size", .int64Val(bytes))]
+      if let record { attributes.append(attr("pg_name", .stringVal(g.strings[record.group]))) }
       return (.commCollNode, attributes)
     case .send, .recv:
       let isSend = g.kind[e] == .send
       let record = records.p2p[e]
       var attributes: [ChakraProtoMsg_AttributeProto] = []
-      if let peer = record?.peer { attributes.append(attr(isSend ? "comm_dst" : "comm_src", int32: peer.rawValue)) }
-      attributes += [attr("comm_tag", int: records.pairTag[e] ?? -1),
-                     attr("comm_size", int: record?.bytes ?? g.bytes[e])]
+      if let peer = record?.peer {
+        attributes.append(attr(isSend ? "comm_dst" : "comm_src", .int32Val(peer.rawValue)))
+      }
+      attributes += [attr("comm_tag", .int64Val(records.pairTag[e] ?? -1)),
+                     attr("comm_size", .int64Val(record?.bytes ?? g.bytes[e]))]
       return (isSend ? .commSendNode : .commRecvNode, attributes)
     case .memcpy where MemcpyDirection(rawValue: g.detail[e]) == .hostToDevice:
-      return (.memLoadNode, [attr("tensor_size", int: g.bytes[e])])
+      return (.memLoadNode, [attr("tensor_size", .int64Val(g.bytes[e]))])
     case .memcpy where MemcpyDirection(rawValue: g.detail[e]) == .deviceToHost:
-      return (.memStoreNode, [attr("tensor_size", int: g.bytes[e])])
+      return (.memStoreNode, [attr("tensor_size", .int64Val(g.bytes[e]))])
     case .annotation:
       return (.metadataNode, [])
     default:
@@ -169,28 +171,13 @@ public enum ChakraExporter {
     out.append(contentsOf: body)
   }
 
-  static func attr(_ name: String, int: Int64) -> ChakraProtoMsg_AttributeProto {
+  /// An attribute named `name` holding `value`.
+  static func attr(_ name: String, _ value: ChakraProtoMsg_AttributeProto.OneOf_Value)
+    -> ChakraProtoMsg_AttributeProto
+  {
     var a = ChakraProtoMsg_AttributeProto()
     a.name = name
-    a.int64Val = int
-    return a
-  }
-  static func attr(_ name: String, int32: Int32) -> ChakraProtoMsg_AttributeProto {
-    var a = ChakraProtoMsg_AttributeProto()
-    a.name = name
-    a.int32Val = int32
-    return a
-  }
-  static func attr(_ name: String, bool: Bool) -> ChakraProtoMsg_AttributeProto {
-    var a = ChakraProtoMsg_AttributeProto()
-    a.name = name
-    a.boolVal = bool
-    return a
-  }
-  static func attr(_ name: String, string: String) -> ChakraProtoMsg_AttributeProto {
-    var a = ChakraProtoMsg_AttributeProto()
-    a.name = name
-    a.stringVal = string
+    a.value = value
     return a
   }
 }
