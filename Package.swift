@@ -8,6 +8,7 @@ let package = Package(
     .executable(name: "reprise", targets: ["reprise"]),
     .library(name: "TraceModel", targets: ["TraceModel"]),
     .library(name: "TraceImport", targets: ["TraceImport"]),
+    .library(name: "TraceExport", targets: ["TraceExport"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -22,6 +23,8 @@ let package = Package(
     .target(name: "ChakraSchema", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     .target(name: "TraceImport", dependencies: ["TraceModel", "ChakraSchema", "CZlib", "CJansson",
                                                 .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+    .target(name: "TraceExport", dependencies: ["TraceModel", "ChakraSchema",
+                                                .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     .target(name: "CostModels", dependencies: ["TraceModel"]),
     .target(name: "Schedules", dependencies: ["TraceModel", "CostModels"]),
     .target(name: "Replay", dependencies: ["TraceModel", "CostModels"]),
@@ -34,7 +37,8 @@ let package = Package(
     .executableTarget(
       name: "reprise",
       dependencies: [
-        "TraceModel", "TraceImport", "CostModels", "Replay", "Schedules", "Analysis", "Rendering", "Reports",
+        "TraceModel", "TraceImport", "TraceExport", "CostModels", "Replay", "Schedules", "Analysis", "Rendering",
+        "Reports",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .target(name: "TestSupport", dependencies: ["TraceModel", "CJansson", "CZlib"]),
@@ -45,7 +49,9 @@ let package = Package(
                 exclude: ["Goldens"]),
     .testTarget(name: "SchedulesTests", dependencies: ["Schedules", "TraceModel", "TraceImport", "TestSupport"]),
     .testTarget(name: "CostModelsTests", dependencies: ["CostModels", "TraceModel", "TraceImport", "TestSupport"]),
-    .testTarget(name: "ReplayTests", dependencies: ["Replay", "CostModels", "TraceModel", "TraceImport", "TestSupport"]),
+    .testTarget(
+      name: "ReplayTests",
+      dependencies: ["Replay", "CostModels", "TraceModel", "TraceImport", "TraceExport", "TestSupport"]),
     .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "CostModels", "Replay", "TraceImport", "TraceModel", "TestSupport"]),
     .testTarget(
       name: "ReportsTests",

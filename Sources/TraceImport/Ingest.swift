@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import TraceModel
 
@@ -71,65 +70,7 @@ public enum Ingest {
   }
 
   /// The rank a file name states: `rank-3`, `rank3`, `rank_3`, `worker3`, `…_3.json`.
-  public static func rankFromFileName(_ path: String) -> Int? {
-    let base = String(path.split(separator: "/").last ?? Substring(path)).lowercased()
-    let bytes = Array(base.utf8)
-    func digits(from i: Int) -> Int? {
-      var j = i
-      var v = 0
-      while j < bytes.count, bytes[j] >= 48, bytes[j] <= 57, j - i < 7 { v = v * 10 + Int(bytes[j] - 48); j += 1 }
-      return j > i ? v : nil
-    }
-    for word in ["rank", "worker"] {
-      var search = base.startIndex
-      while let r = base.range(of: word, range: search..<base.endIndex) {
-        var i = base.utf8.distance(from: base.startIndex, to: r.upperBound)
-        if i < bytes.count && (bytes[i] == UInt8(ascii: "-") || bytes[i] == UInt8(ascii: "_")) { i += 1 }
-        if let v = digits(from: i) { return v }
-        search = r.upperBound
-      }
-    }
-    // Chakra: "all_reduce.3.et", "chakra.0.json"
-    for ext in [".et", ".json"] where base.hasSuffix(ext) {
-      let parts = base.dropLast(ext.count).split(separator: ".")
-      if parts.count >= 2, let last = parts.last, last.count <= 6, let v = Int(last) { return v }
-    }
-    // "…_3.json", "…-3.json.gz", "…_3.pt.trace.json"
-    var stem = base
-    for ext in [".json.gz", ".json", ".pt.trace", ".trace"] where stem.hasSuffix(ext) { stem.removeLast(ext.count) }
-    if stem.hasSuffix(".pt.trace") { stem.removeLast(".pt.trace".count) }
-    let sb = Array(stem.utf8)
-    var j = sb.count
-    while j > 0, sb[j - 1] >= 48, sb[j - 1] <= 57 { j -= 1 }
-    if j < sb.count, j > 0, sb[j - 1] == UInt8(ascii: "_") || sb[j - 1] == UInt8(ascii: "-"), sb.count - j <= 6 {
-      return Int(String(decoding: sb[j...], as: UTF8.self))
-    }
-    return nil
-  }
-
-  /// Reads one Kineto file into its tokenized form (no linking).
-  static func readKineto(_ path: String, progress: (@Sendable (String, Int64, Int64) -> Void)?) throws -> (KinetoTrace, isGzip: Bool) {
-    let source = try ByteSource(path: path)
-    let prefixCount = min(source.count, TraceFormatDescriptor.sniffLength)
-    if prefixCount == 0 {
-      throw TraceImportError.malformed(TraceLocation(file: path, byteOffset: 0), expected: "a Kineto/Chrome trace", found: "an empty file")
-    }
-    let format = TraceFormats.detect(UnsafeBufferPointer(start: source.buffer, count: prefixCount))
-    guard let format else {
-      let b = source.buffer[0]
-      let found = source.isGzip ? "gzip data that is not JSON (first byte 0x\(String(b, radix: 16)))" : "binary data (first byte 0x\(String(b, radix: 16)))"
-      throw TraceImportError.unrecognizedFormat(file: path, found: found)
-    }
-    guard format == KinetoImporter.self else {
-      throw TraceImportError.unsupportedFormat(file: path, format: format.descriptor.name,
-                                               hint: format.descriptor.isSupported ? "this reader takes Kineto/Chrome trace JSON; `reprise ingest` reads the other formats"
-                                                 : "this build reads Kineto/Chrome trace JSON, Chakra .et and PyTorch execution traces")
-    }
-    let size = source.fileSize
-    let file = path
-    var parser = KinetoParser(source: source, progress: progress.map { p in { p(file, $0, size) } })
-    return (try parser.parse(), source.isGzip)
-  }
+  public static func rankFromFileName(_ path: String) -> Int? { RankResolver.rank(inFileName: path) }
 
   /// The format of a file, decided by sniffing its first (decompressed) bytes, not its name.
   ///
@@ -137,45 +78,27 @@ public enum Ingest {
   public static func detectFormat(_ path: String) throws -> TraceFormatDescriptor {
     let source = try ByteSource(path: path, chunkSize: TraceFormatDescriptor.sniffLength)
     let n = min(source.count, TraceFormatDescriptor.sniffLength)
-    if n == 0 { throw TraceImportError.malformed(TraceLocation(file: path, byteOffset: 0), expected: "a trace", found: "an empty file") }
-    guard let f = TraceFormats.detect(UnsafeBufferPointer(start: source.buffer, count: n)) else {
-      throw TraceImportError.unrecognizedFormat(file: path, found: "binary data (first byte 0x\(String(source.buffer[0], radix: 16)))")
+    if n == 0 {
+      throw TraceImportError.malformed(TraceLocation(file: path, byteOffset: 0), expected: "a trace",
+                                       found: "an empty file")
+    }
+    guard let f = TraceImporterRegistry.detect(UnsafeBufferPointer(start: source.buffer, count: n)) else {
+      let b = String(source.buffer[0], radix: 16)
+      throw TraceImportError.unrecognizedFormat(file: path, found: "binary data (first byte 0x\(b))")
     }
     return f.descriptor
   }
 
   /// Exact tokenizer counts of one Kineto file (for differential tests and `--stats`).
   public static func kinetoStats(_ path: String) throws -> KinetoStats {
-    try readKineto(path, progress: nil).0.stats
+    try KinetoImporter.read(path, progress: nil).0.stats
   }
 
   /// The importer whose sniff accepts the first bytes of `path`, nil when none does.
   static func sniffFormat(_ path: String) throws -> (any TraceImporter.Type)? {
     let source = try ByteSource(path: path, chunkSize: TraceFormatDescriptor.sniffLength)
     let n = min(source.count, TraceFormatDescriptor.sniffLength)
-    return n == 0 ? nil : TraceFormats.detect(UnsafeBufferPointer(start: source.buffer, count: n))
-  }
-
-  /// Reads one Chakra protobuf file as one rank (its rank from the file name, `name.N.et`).
-  static func readChakra(_ path: String, single: Bool, json: Bool = false) throws -> (IngestedFile, EventGraph, Diagnostics) {
-    let file = json ? try ChakraJSONImporter.decode(path: path) : try ChakraProtobufImporter.decode(path: path)
-    var diags = Diagnostics()
-    let rank: Int
-    if let r = rankFromFileName(path) {
-      rank = r
-    } else if single {
-      rank = 0
-      diags.note("ingest.rankDefault", "no rank in the file name (name.N.et); treated as rank 0", at: TraceLocation(file: path))
-    } else {
-      throw TraceImportError.unknownRank(file: path)
-    }
-    let graph = ChakraProtobufImporter.build(file, path: path, rank: RankID(rank), diagnostics: &diags)
-    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
-    let ingested = IngestedFile(path: path, rank: RankID(rank), bytesOnDisk: size, decompressedBytes: size, isGzip: false,
-                                format: json ? ChakraJSONRecognizer.descriptor.name : ChakraProtobufImporter.descriptor.name,
-                                stats: KinetoStats(), events: graph.eventCount,
-                                recordTypes: ChakraProtobufImporter.countByType(file))
-    return (ingested, graph, diags)
+    return n == 0 ? nil : TraceImporterRegistry.detect(UnsafeBufferPointer(start: source.buffer, count: n))
   }
 
   /// Tokenizes an in-memory document (tests, fuzzing); returns its stats.
@@ -195,120 +118,103 @@ public enum Ingest {
     return (g, d)
   }
 
-  /// What one input file parsed into: a rank's graph, or a host execution trace to link.
-  enum Parsed {
-    case graph(IngestedFile, EventGraph, Diagnostics)
-    case executionTrace(path: String, ExecutionTrace, bytes: Int64)
-  }
-
-  private final class Results: @unchecked Sendable {
-    var items: [Result<Parsed, any Error>?]
-    init(_ n: Int) { items = Array(repeating: nil, count: n) }
-  }
-
   /// Ingests files and directories of one run into one linked graph.
   ///
-  /// Files parse in parallel (one task per file), each as the format its first bytes say
-  /// (Kineto JSON, Chakra protobuf, PyTorch host execution trace). Each file's rank comes from
-  /// `distributedInfo.rank`, else its name; a lone file without either is rank 0. A host
-  /// execution trace joins the Kineto trace of its rank (by name, or the only one given) and is
-  /// linked with it (`ETLinker`); alone it becomes its rank's graph.
+  /// Files are sniffed in order, then imported in parallel (one task per file), each by the
+  /// importer its first bytes select (`TraceImporterRegistry`): Kineto JSON, Chakra protobuf or
+  /// JSON, PyTorch host execution trace. Each file's rank comes from `distributedInfo.rank`, else
+  /// its name; a lone file without either is rank 0 (`RankResolver`). A host execution trace
+  /// joins the graph of its rank (by name, or the only one given) and is linked with it
+  /// (`ETLinker`); alone it becomes its rank's graph. The ranks' graphs are then merged and
+  /// linked across ranks (`MultiRankLinker`).
   /// - Throws: `TraceImportError` for unreadable, malformed or unsupported input, unknown or
   ///   duplicate ranks. Recoverable problems are in `diagnostics`.
   public static func run(paths: [String], options: IngestOptions = IngestOptions()) throws -> IngestResult {
     let files = try expand(paths)
     let clock = PhaseClock()
-    let results = Results(files.count)
-    let formats = try files.map { try sniffFormat($0) }
-    let single = formats.filter { $0 != PyTorchETRecognizer.self }.count <= 1
-    let progress = options.progress
-    DispatchQueue.concurrentPerform(iterations: files.count) { i in
-      let path = files[i]
-      let format = formats[i]
-      results.items[i] = Result {
-        // A `.et` that does not look like Chakra 0.0.4 is decoded anyway, for an error with its offset.
-        if format == ChakraProtobufImporter.self || format == ChakraJSONRecognizer.self || (format == nil && path.hasSuffix(".et")) {
-          let (f, g, d) = try readChakra(path, single: single, json: format == ChakraJSONRecognizer.self)
-          return .graph(f, g, d)
-        }
-        if format == PyTorchETRecognizer.self {
-          let et = try ExecutionTrace.read(path)
-          let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
-          return .executionTrace(path: path, et, bytes: size)
-        }
-        let (trace, isGzip) = try readKineto(path, progress: progress)
-        clock.lap("parse \(path)")
-        var diags = trace.diagnostics
-        let rank: Int
-        if let r = trace.declaredRank {
-          rank = r
-        } else if let r = rankFromFileName(path) {
-          rank = r
-          diags.note("ingest.rankFromName", "no distributedInfo.rank; rank \(r) taken from the file name", at: TraceLocation(file: path))
-        } else if single {
-          rank = 0
-          diags.note("ingest.rankDefault", "no distributedInfo.rank and no rank in the file name; treated as rank 0", at: TraceLocation(file: path))
-        } else {
-          throw TraceImportError.unknownRank(file: path)
-        }
-        var builder = KinetoGraphBuilder(trace: trace, rank: RankID(rank))
-        let graph = builder.build()
-        diags.append(contentsOf: builder.diagnostics)
-        clock.lap("build \(path)")
-        let file = IngestedFile(path: path, rank: RankID(rank), bytesOnDisk: trace.inputBytes,
-                                decompressedBytes: trace.decompressedBytes, isGzip: isGzip, format: KinetoImporter.descriptor.name,
-                                stats: trace.stats, events: graph.eventCount)
-        return .graph(file, graph, diags)
-      }
+    let imported = try importFiles(files, progress: options.progress, clock: clock)
+    let joined = try joinHostTraces(imported)
+    return try mergeAndLink(joined, options: options, clock: clock)
+  }
+
+  /// The importer of a file whose first bytes no registered importer accepts: a `.et` goes to
+  /// the Chakra reader anyway (for an error with the offset where decoding fails), anything else
+  /// to the Kineto reader, whose error says what the bytes are (empty, gzip, binary).
+  static func fallbackImporter(for path: String) -> any TraceImporter.Type {
+    path.hasSuffix(".et") ? ChakraProtobufImporter.self : KinetoImporter.self
+  }
+
+  /// Every file read by its importer: sniffed in order (the first file that cannot be opened
+  /// fails first), then imported in parallel; results in file order.
+  static func importFiles(_ files: [String], progress: (@Sendable (String, Int64, Int64) -> Void)?,
+                          clock: PhaseClock) throws -> [ImportedFile] {
+    let importers = try files.map { try sniffFormat($0) ?? fallbackImporter(for: $0) }
+    let isOnlyRankFile = importers.filter { !$0.isLinkedWithRankGraph }.count <= 1
+    return try Parallel.map(files.count) { i in
+      try importers[i].importFile(ImportRequest(path: files[i], isOnlyRankFile: isOnlyRankFile, progress: progress,
+                                                clock: clock))
     }
-    var ingested: [(IngestedFile, EventGraph, Diagnostics)] = []
-    var traces: [(path: String, et: ExecutionTrace, bytes: Int64)] = []
-    for r in results.items {
-      switch r! {
-      case .success(.graph(let f, let g, let d)): ingested.append((f, g, d))
-      case .success(.executionTrace(let path, let et, let bytes)): traces.append((path, et, bytes))
-      case .failure(let e): throw e
-      }
-    }
-    // Execution traces: link with their rank's graph, or stand alone.
+  }
+
+  /// The ranks' graphs with the host execution traces joined in.
+  struct JoinedRanks {
+    /// One graph per file that holds a rank, in file order.
+    var ranks: [ImportedRank]
     var etLinks: [ETLinkSummary] = []
+    /// The records of host execution traces linked into another file's graph.
     var etFiles: [IngestedFile] = []
-    for (path, et, bytes) in traces {
-      var diags = Diagnostics()
-      let rank: Int
-      if let r = rankFromFileName(path) {
-        rank = r
-      } else if ingested.count == 1 && traces.count == 1 {
-        rank = Int(ingested[0].0.rank.rawValue)
-        diags.note("et.rankFromKineto", "no rank in the file name; linked with the only Kineto trace given (rank \(rank))", at: TraceLocation(file: path))
-      } else if ingested.isEmpty && traces.count == 1 {
-        rank = 0
-      } else {
-        throw TraceImportError.unknownRank(file: path)
-      }
-      let file = IngestedFile(path: path, rank: RankID(rank), bytesOnDisk: bytes, decompressedBytes: bytes, isGzip: false,
-                              format: PyTorchETRecognizer.descriptor.name, stats: KinetoStats(), events: et.nodes.count,
-                              recordTypes: ["nodes": et.nodes.count])
-      if let k = ingested.firstIndex(where: { $0.0.rank == RankID(rank) }) {
-        let (g, summary) = ETLinker.link(ingested[k].1, et, file: path, rank: RankID(rank), diagnostics: &diags)
-        ingested[k].1 = g
-        ingested[k].2.append(contentsOf: diags)
-        etLinks.append(summary)
-        etFiles.append(file)
-      } else {
-        let g = ETLinker.graph(et, file: path, rank: RankID(rank), diagnostics: &diags)
-        ingested.append((file, g, diags))
+  }
+
+  /// Links each host execution trace with the graph of its rank (`ETLinker`), or, when no file
+  /// holds that rank, makes it the rank's graph.
+  ///
+  /// The rank is the one its name states; an only ET with at most one rank graph takes that
+  /// graph's rank (or 0).
+  static func joinHostTraces(_ imported: [ImportedFile]) throws -> JoinedRanks {
+    var traces: [ImportedHostTrace] = []
+    var joined = JoinedRanks(ranks: [])
+    for file in imported {
+      switch file {
+      case .rank(let r): joined.ranks.append(r)
+      case .hostTrace(let t): traces.append(t)
       }
     }
-    var byRank: [RankID: [String]] = [:]
-    for (f, _, _) in ingested { byRank[f.rank, default: []].append(f.path) }
-    if let dup = byRank.sorted(by: { $0.key < $1.key }).first(where: { $0.value.count > 1 }) {
-      throw TraceImportError.duplicateRank(Int(dup.key.rawValue), files: dup.value)
+    let isOnlyFile = traces.count == 1 && joined.ranks.count <= 1
+    let fallback = joined.ranks.first.map { Int($0.file.rank.rawValue) } ?? 0
+    let notes = joined.ranks.isEmpty ? RankNotes() : PyTorchETImporter.linkedRankNotes
+    for host in traces {
+      var diagnostics = Diagnostics()
+      let rank = try RankResolver.rank(declared: nil, path: host.path, isOnlyFile: isOnlyFile, fallback: fallback,
+                                       notes: notes, diagnostics: &diagnostics)
+      let nodes = host.trace.nodes.count
+      let file = IngestedFile(path: host.path, rank: rank, bytesOnDisk: host.bytesOnDisk,
+                              decompressedBytes: host.bytesOnDisk, isGzip: false,
+                              format: PyTorchETImporter.descriptor.name, stats: KinetoStats(), events: nodes,
+                              recordTypes: ["nodes": nodes])
+      if let k = joined.ranks.firstIndex(where: { $0.file.rank == rank }) {
+        let (g, summary) = ETLinker.link(joined.ranks[k].graph, host.trace, file: host.path, rank: rank,
+                                         diagnostics: &diagnostics)
+        joined.ranks[k].graph = g
+        joined.ranks[k].diagnostics.append(contentsOf: diagnostics)
+        joined.etLinks.append(summary)
+        joined.etFiles.append(file)
+      } else {
+        let g = ETLinker.graph(host.trace, file: host.path, rank: rank, diagnostics: &diagnostics)
+        joined.ranks.append(ImportedRank(file: file, graph: g, diagnostics: diagnostics))
+      }
     }
-    ingested.sort { $0.0.rank < $1.0.rank }
+    return joined
+  }
+
+  /// The ranks' graphs merged into one and linked across ranks, checked when asked.
+  ///
+  /// - Throws: `TraceImportError.duplicateRank` when two files hold the same rank.
+  static func mergeAndLink(_ joined: JoinedRanks, options: IngestOptions, clock: PhaseClock) throws -> IngestResult {
+    try checkDistinctRanks(joined.ranks)
+    let ranks = joined.ranks.sorted { $0.file.rank < $1.file.rank }
     var diagnostics = Diagnostics()
-    for (_, _, d) in ingested { diagnostics.append(contentsOf: d) }
-    let merged = EventGraph.merging(ingested.map(\.1))
+    for r in ranks { diagnostics.append(contentsOf: r.diagnostics) }
+    let merged = EventGraph.merging(ranks.map(\.graph))
     clock.lap("merge")
     let (graph, link) = options.linker.link(merged, diagnostics: &diagnostics)
     clock.lap("link")
@@ -318,22 +224,17 @@ public enum Ingest {
       }
       clock.lap("validate")
     }
-    return IngestResult(graph: graph, files: (ingested.map(\.0) + etFiles).sorted { ($0.rank, $0.path) < ($1.rank, $1.path) },
-                        diagnostics: diagnostics, link: link, etLinks: etLinks.sorted { $0.rank < $1.rank })
+    let files = (ranks.map(\.file) + joined.etFiles).sorted { ($0.rank, $0.path) < ($1.rank, $1.path) }
+    return IngestResult(graph: graph, files: files, diagnostics: diagnostics, link: link,
+                        etLinks: joined.etLinks.sorted { $0.rank < $1.rank })
   }
-}
 
-/// Prints phase times to stderr when `REPRISE_TIMING` is set (for benchmarks).
-final class PhaseClock: @unchecked Sendable {
-  private let enabled = ProcessInfo.processInfo.environment["REPRISE_TIMING"] != nil
-  private var last = DispatchTime.now().uptimeNanoseconds
-  private let lock = NSLock()
-  func lap(_ what: String) {
-    guard enabled else { return }
-    lock.lock()
-    defer { lock.unlock() }
-    let now = DispatchTime.now().uptimeNanoseconds
-    FileHandle.standardError.write(Data("[timing] \(what): \(Double(now - last) / 1e6) ms\n".utf8))
-    last = now
+  /// - Throws: `TraceImportError.duplicateRank` for the lowest rank that several files hold.
+  static func checkDistinctRanks(_ ranks: [ImportedRank]) throws {
+    var byRank: [RankID: [String]] = [:]
+    for r in ranks { byRank[r.file.rank, default: []].append(r.file.path) }
+    if let dup = byRank.sorted(by: { $0.key < $1.key }).first(where: { $0.value.count > 1 }) {
+      throw TraceImportError.duplicateRank(Int(dup.key.rawValue), files: dup.value)
+    }
   }
 }

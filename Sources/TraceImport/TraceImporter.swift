@@ -11,24 +11,95 @@ public struct TraceFormatDescriptor: Sendable, Hashable {
   public static let sniffLength = 65_536
 }
 
-/// Reads one trace format into the format-neutral `EventGraph` of one rank.
+/// Detects and reads one trace format.
+///
+/// Detection stays separate from reading: `Ingest` first sniffs every file (its first
+/// `TraceFormatDescriptor.sniffLength` decompressed bytes) and picks the first importer of
+/// `TraceImporterRegistry.all` that accepts it, then imports the files in parallel, each with its
+/// importer. A file imports into the graph of one rank, or (a PyTorch host execution trace) into
+/// a trace that `Ingest` links with the graph of its rank: `ImportedFile` says which. Importers
+/// resolve ranks with `RankResolver`. A recognized format that cannot be read yet
+/// (`descriptor.isSupported == false`) throws `TraceImportError.unsupportedFormat`.
+/// docs/importers.md shows how to add a format.
 protocol TraceImporter: Sendable {
   static var descriptor: TraceFormatDescriptor { get }
   /// Whether `prefix` (the first decompressed bytes) is this format.
   static func sniff(prefix: UnsafeBufferPointer<UInt8>) -> Bool
+  /// Whether this format's files are linked with the graph of a rank read from another file
+  /// rather than being one (host execution traces). Such files are not counted when `Ingest`
+  /// decides whether a rank file is the only one. False unless an importer says otherwise.
+  static var isLinkedWithRankGraph: Bool { get }
+  /// Reads one file.
+  ///
+  /// - Throws: `TraceImportError` when the file cannot be imported at all (unreadable,
+  ///   malformed, unsupported, rank unknown). Recoverable problems go to the result's
+  ///   diagnostics.
+  static func importFile(_ request: ImportRequest) throws -> ImportedFile
 }
 
-/// The registry of formats, in sniffing order. Detection stays separate from reading.
-enum TraceFormats {
+extension TraceImporter {
+  static var isLinkedWithRankGraph: Bool { false }
+}
+
+/// What an importer is given to read one file.
+struct ImportRequest: Sendable {
+  var path: String
+  /// Whether the file is the only rank file of the run (host execution traces not counted),
+  /// so that a rank nothing states is rank 0 (`RankResolver`).
+  var isOnlyRankFile: Bool
+  /// Called now and then while a large file is read: (file, bytes read so far, file size on disk).
+  var progress: (@Sendable (String, Int64, Int64) -> Void)?
+  /// Phase timing (`REPRISE_TIMING`).
+  var clock: PhaseClock
+}
+
+/// What one file imports into.
+enum ImportedFile: Sendable {
+  /// The graph of one rank.
+  case rank(ImportedRank)
+  /// A PyTorch host execution trace, to be linked with the graph of its rank (or, when no file
+  /// holds that rank, to become its graph).
+  case hostTrace(ImportedHostTrace)
+}
+
+/// The graph of one rank as read from one file: the file's record, the graph and what was found.
+struct ImportedRank: Sendable {
+  var file: IngestedFile
+  var graph: EventGraph
+  var diagnostics: Diagnostics
+}
+
+/// A host execution trace as read from one file, not linked yet.
+struct ImportedHostTrace: Sendable {
+  var path: String
+  var trace: ExecutionTrace
+  var bytesOnDisk: Int64
+}
+
+/// The registry of importers, in sniffing order: the first whose sniff accepts a file reads it.
+///
+/// Strict sniffs come first (Chakra's varint framing; JSON formats told apart by their keys);
+/// Kineto, which takes any JSON object or array, comes last. Adding a format adds one line here.
+enum TraceImporterRegistry {
   static let all: [any TraceImporter.Type] = [
-    ChakraProtobufImporter.self, PyTorchETRecognizer.self, ChakraJSONRecognizer.self, RocprofRecognizer.self, KinetoImporter.self,
+    ChakraProtobufImporter.self,
+    PyTorchETImporter.self,
+    ChakraJSONImporter.self,
+    RocprofImporter.self,
+    KinetoImporter.self,
   ]
 
-  /// The first registered format whose sniff accepts `prefix`.
+  /// What the formats that can be read are, for error messages.
+  static let readableFormats = "this build reads Kineto/Chrome trace JSON, Chakra .et and PyTorch execution traces"
+
+  /// The first registered importer whose sniff accepts `prefix`.
   static func detect(_ prefix: UnsafeBufferPointer<UInt8>) -> (any TraceImporter.Type)? {
     all.first { $0.sniff(prefix: prefix) }
   }
+}
 
+/// Byte tests for `sniff` implementations.
+enum Sniffing {
   /// Whether `prefix` contains `needle` (byte search).
   static func contains(_ prefix: UnsafeBufferPointer<UInt8>, _ needle: String) -> Bool {
     let n = Array(needle.utf8)
@@ -46,7 +117,7 @@ enum TraceFormats {
     return false
   }
 
-  /// The first non-whitespace byte.
+  /// The first non-whitespace byte (after a UTF-8 byte-order mark).
   static func firstByte(_ prefix: UnsafeBufferPointer<UInt8>) -> UInt8? {
     var i = 0
     if prefix.count >= 3 && prefix[0] == 0xEF && prefix[1] == 0xBB && prefix[2] == 0xBF { i = 3 }
@@ -57,39 +128,9 @@ enum TraceFormats {
     }
     return nil
   }
-}
 
-/// PyTorch profiler (Kineto) / Chrome trace-event JSON, plain or gzip.
-struct KinetoImporter: TraceImporter {
-  static let descriptor = TraceFormatDescriptor(name: "Kineto/Chrome trace JSON", nativeTimeUnit: "µs", isSupported: true)
-  static func sniff(prefix: UnsafeBufferPointer<UInt8>) -> Bool {
-    let b = TraceFormats.firstByte(prefix)
-    return b == UInt8(ascii: "{") || b == UInt8(ascii: "[")
-  }
-}
-
-/// PyTorch host execution trace JSON (ExecutionTraceObserver), read by `ExecutionTrace` and linked
-/// with the rank's Kineto trace by `ETLinker`.
-struct PyTorchETRecognizer: TraceImporter {
-  static let descriptor = TraceFormatDescriptor(name: "PyTorch host execution trace (ET) JSON", nativeTimeUnit: "µs", isSupported: true)
-  static func sniff(prefix: UnsafeBufferPointer<UInt8>) -> Bool {
-    TraceFormats.firstByte(prefix) == UInt8(ascii: "{") && TraceFormats.contains(prefix, "\"nodes\"")
-      && TraceFormats.contains(prefix, "\"schema\"") && !TraceFormats.contains(prefix, "\"traceEvents\"")
-  }
-}
-
-/// Chakra execution trace converted to JSON (`workload_graph`), read by `ChakraJSONImporter`.
-struct ChakraJSONRecognizer: TraceImporter {
-  static let descriptor = TraceFormatDescriptor(name: "Chakra execution trace JSON", nativeTimeUnit: "µs", isSupported: true)
-  static func sniff(prefix: UnsafeBufferPointer<UInt8>) -> Bool {
-    TraceFormats.firstByte(prefix) == UInt8(ascii: "{") && TraceFormats.contains(prefix, "\"workload_graph\"")
-  }
-}
-
-/// rocprofiler-sdk (rocprofv3) JSON output.
-struct RocprofRecognizer: TraceImporter {
-  static let descriptor = TraceFormatDescriptor(name: "rocprofiler-sdk JSON", nativeTimeUnit: "ns", isSupported: false)
-  static func sniff(prefix: UnsafeBufferPointer<UInt8>) -> Bool {
-    TraceFormats.firstByte(prefix) == UInt8(ascii: "{") && TraceFormats.contains(prefix, "\"rocprofiler-sdk-tool\"")
+  /// Whether the first non-whitespace byte opens a JSON object.
+  static func isJSONObject(_ prefix: UnsafeBufferPointer<UInt8>) -> Bool {
+    firstByte(prefix) == UInt8(ascii: "{")
   }
 }

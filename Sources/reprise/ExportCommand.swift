@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Replay
 import Reports
+import TraceExport
 import TraceImport
 import TraceModel
 

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Reports
-import TraceImport
+import TraceExport
 
 /// The `reprise` command line: parses flags, reads inputs, calls one library entry point per
 /// command, prints the value it returns, and decides the exit code here, in one place.

@@ -4,6 +4,7 @@ import Rendering
 import Replay
 import Reports
 import Schedules
+import TraceExport
 import TraceImport
 import TraceModel
 

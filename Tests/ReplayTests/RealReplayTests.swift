@@ -2,6 +2,7 @@ import Foundation
 import CostModels
 import TestSupport
 import Testing
+import TraceExport
 import TraceImport
 import TraceModel
 

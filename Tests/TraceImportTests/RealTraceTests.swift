@@ -56,7 +56,9 @@ func tokenizerAgreesWithJansson(path: String) throws {
 /// Every PyTorch host execution trace JSON in the trace corpus, by sniffing.
 let executionTraceFiles: [String] = {
   guard let root = TestPaths.corpus else { return [] }
-  return TestPaths.jsonFiles(under: root).filter { (try? Ingest.detectFormat($0))?.name == PyTorchETRecognizer.descriptor.name }
+  return TestPaths.jsonFiles(under: root).filter {
+    (try? Ingest.detectFormat($0))?.name == PyTorchETImporter.descriptor.name
+  }
 }()
 
 @Test(.needsCorpus) func otherFormatsAreRecognizedNotMisread() throws {
@@ -69,7 +71,9 @@ let executionTraceFiles: [String] = {
   let json = try Ingest.run(paths: [root + "/chakra/tests/data/json_trace.tar.gz.d/jsonData/chakra.0.json"])
   #expect(json.files.first?.recordTypes == ["COMP_NODE": 3643, "COMM_COLL_NODE": 21] && json.graph.eventCount == 3664)
   #expect(json.diagnostics.count(of: .error) == 0 && json.graph.validate().isEmpty)
-  let rocprof = TestPaths.jsonFiles(under: root).filter { (try? Ingest.detectFormat($0))?.name == RocprofRecognizer.descriptor.name }
+  let rocprof = TestPaths.jsonFiles(under: root).filter {
+    (try? Ingest.detectFormat($0))?.name == RocprofImporter.descriptor.name
+  }
   for f in rocprof { #expect(throws: TraceImportError.self) { try Ingest.run(paths: [f]) } }
   #expect(executionTraceFiles.count >= 15, "found \(executionTraceFiles.count) execution traces")
 }

@@ -11,7 +11,20 @@ import TraceModel
 /// operation comes from its name (`ncclKernel_Broadcast_…`, `c10d::broadcast_(0)`), else it is
 /// read as Chakra's default, ALL_REDUCE (comm_type 0). Names are kept as written (the jsonizer
 /// mangles some, e.g. `voId`, `Namespace`).
-enum ChakraJSONImporter {
+struct ChakraJSONImporter: TraceImporter {
+  static let descriptor = TraceFormatDescriptor(name: "Chakra execution trace JSON", nativeTimeUnit: "µs",
+                                                isSupported: true)
+
+  /// A JSON object with a `workload_graph` key.
+  static func sniff(prefix: UnsafeBufferPointer<UInt8>) -> Bool {
+    Sniffing.isJSONObject(prefix) && Sniffing.contains(prefix, "\"workload_graph\"")
+  }
+
+  static func importFile(_ request: ImportRequest) throws -> ImportedFile {
+    .rank(try ChakraProtobufImporter.importRank(try decode(path: request.path), request, format: descriptor.name))
+  }
+
+  /// Reads the nodes of `path` into the form the protobuf reader decodes (`comm_type` from names).
   static func decode(path: String) throws -> ChakraProtobufImporter.File {
     let root = try ExecutionTrace.loadJSON(try ExecutionTrace.readAllBytes(path), file: path, expected: "JSON (a Chakra workload graph)")
     defer { cj_decref(root) }

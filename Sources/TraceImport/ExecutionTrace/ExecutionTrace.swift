@@ -80,74 +80,96 @@ public struct ExecutionTrace: Sendable {
     return root
   }
 
+  /// Parses an execution trace document.
+  /// - Throws: `TraceImportError` naming the file and byte offset (JSON errors) or node index.
   public static func parse(_ data: [UInt8], file: String) throws -> ExecutionTrace {
     let root = try loadJSON(data, file: file, expected: "JSON (an execution trace)")
     defer { cj_decref(root) }
-    guard cj_typeof(root) == JSON_OBJECT, let nodes = json_object_get(root, "nodes"), cj_typeof(nodes) == JSON_ARRAY else {
-      throw TraceImportError.missingField("nodes", at: TraceLocation(file: file, byteOffset: 0))
-    }
-    func string(_ o: UnsafeMutablePointer<json_t>?, _ k: String) -> String? {
-      guard let v = json_object_get(o, k), cj_typeof(v) == JSON_STRING else { return nil }
-      return String(cString: json_string_value(v))
-    }
-    func int(_ v: UnsafeMutablePointer<json_t>?) -> Int64? {
-      switch cj_typeof(v) {
-      case JSON_INTEGER: return Int64(json_integer_value(v))
-      case JSON_REAL: let d = json_real_value(v); return d.isFinite && abs(d) < 9e18 ? Int64(d) : nil
-      default: return nil
-      }
-    }
-    func number(_ v: UnsafeMutablePointer<json_t>?) -> Double? {
-      switch cj_typeof(v) {
-      case JSON_INTEGER: return Double(json_integer_value(v))
-      case JSON_REAL: return json_real_value(v)
-      default: return nil
-      }
-    }
-    /// Tensor ids of the tensor values in an inputs/outputs list (nested lists of tensors too).
-    func tensors(_ list: UnsafeMutablePointer<json_t>?, into out: inout [Int64]) {
-      guard cj_typeof(list) == JSON_ARRAY else { return }
-      for i in 0..<json_array_size(list) {
-        let v = json_array_get(list, i)
-        guard cj_typeof(v) == JSON_ARRAY else { continue }
-        let n = json_array_size(v)
-        if n == 6, cj_typeof(json_array_get(v, 5)) == JSON_STRING, let tid = int(json_array_get(v, 0)) {
-          out.append(tid)
-        } else {
-          tensors(v, into: &out)
-        }
-      }
-    }
-    var out = ExecutionTrace(schema: string(root, "schema") ?? "unknown", pid: int(json_object_get(root, "pid")), nodes: [])
+    guard cj_typeof(root) == JSON_OBJECT, let nodes = json_object_get(root, "nodes"), cj_typeof(nodes) == JSON_ARRAY
+    else { throw TraceImportError.missingField("nodes", at: TraceLocation(file: file, byteOffset: 0)) }
+    var out = ExecutionTrace(schema: ETJSON.string(root, "schema") ?? "unknown",
+                             pid: ETJSON.int(json_object_get(root, "pid")), nodes: [])
     let count = json_array_size(nodes)
     out.nodes.reserveCapacity(count)
-    for i in 0..<count {
-      let n = json_array_get(nodes, i)
-      guard cj_typeof(n) == JSON_OBJECT else {
-        throw TraceImportError.malformed(TraceLocation(file: file, eventIndex: i), expected: "a node object", found: "another JSON value")
-      }
-      guard let id = int(json_object_get(n, "id")) else { throw TraceImportError.missingField("id", at: TraceLocation(file: file, eventIndex: i)) }
-      var node = Node(id: id, name: string(n, "name") ?? "", parent: int(json_object_get(n, "parent")) ?? int(json_object_get(n, "ctrl_deps")) ?? -1,
-                      rfID: int(json_object_get(n, "rf_id")), tid: int(json_object_get(n, "tid")) ?? 0,
-                      inputTensors: [], outputTensors: [], ts: number(json_object_get(n, "ts")), dur: number(json_object_get(n, "dur")),
-                      category: string(n, "cat"))
-      if let attrs = json_object_get(n, "attrs"), cj_typeof(attrs) == JSON_ARRAY {
-        for k in 0..<json_array_size(attrs) {
-          let a = json_array_get(attrs, k)
-          switch string(a, "name") {
-          case "rf_id": node.rfID = int(json_object_get(a, "value"))
-          case "tid": node.tid = int(json_object_get(a, "value")) ?? node.tid
-          default: break
-          }
+    for i in 0..<count { out.nodes.append(try node(json_array_get(nodes, i), index: i, file: file)) }
+    return out
+  }
+
+  /// One node of the `nodes` array, in either schema's layout.
+  static func node(_ n: UnsafeMutablePointer<json_t>?, index i: Int, file: String) throws -> Node {
+    guard cj_typeof(n) == JSON_OBJECT else {
+      throw TraceImportError.malformed(TraceLocation(file: file, eventIndex: i), expected: "a node object",
+                                       found: "another JSON value")
+    }
+    guard let id = ETJSON.int(json_object_get(n, "id")) else {
+      throw TraceImportError.missingField("id", at: TraceLocation(file: file, eventIndex: i))
+    }
+    let parent = ETJSON.int(json_object_get(n, "parent")) ?? ETJSON.int(json_object_get(n, "ctrl_deps")) ?? -1
+    var node = Node(id: id, name: ETJSON.string(n, "name") ?? "", parent: parent,
+                    rfID: ETJSON.int(json_object_get(n, "rf_id")), tid: ETJSON.int(json_object_get(n, "tid")) ?? 0,
+                    inputTensors: [], outputTensors: [], ts: ETJSON.number(json_object_get(n, "ts")),
+                    dur: ETJSON.number(json_object_get(n, "dur")), category: ETJSON.string(n, "cat"))
+    if let attrs = json_object_get(n, "attrs"), cj_typeof(attrs) == JSON_ARRAY {
+      for k in 0..<json_array_size(attrs) {
+        let a = json_array_get(attrs, k)
+        switch ETJSON.string(a, "name") {
+        case "rf_id": node.rfID = ETJSON.int(json_object_get(a, "value"))
+        case "tid": node.tid = ETJSON.int(json_object_get(a, "value")) ?? node.tid
+        default: break
         }
       }
-      for (key, isInput) in [("inputs", true), ("outputs", false)] {
-        var list = json_object_get(n, key)
-        if cj_typeof(list) == JSON_OBJECT { list = json_object_get(list, "values") }
-        if isInput { tensors(list, into: &node.inputTensors) } else { tensors(list, into: &node.outputTensors) }
-      }
-      out.nodes.append(node)
     }
-    return out
+    for (key, isInput) in [("inputs", true), ("outputs", false)] {
+      var list = json_object_get(n, key)
+      if cj_typeof(list) == JSON_OBJECT { list = json_object_get(list, "values") }
+      if isInput {
+        ETJSON.tensors(list, into: &node.inputTensors)
+      } else {
+        ETJSON.tensors(list, into: &node.outputTensors)
+      }
+    }
+    return node
+  }
+}
+
+/// Reads of jansson values as an execution trace writes them.
+private enum ETJSON {
+  static func string(_ o: UnsafeMutablePointer<json_t>?, _ k: String) -> String? {
+    guard let v = json_object_get(o, k), cj_typeof(v) == JSON_STRING else { return nil }
+    return String(cString: json_string_value(v))
+  }
+
+  /// An integer, or a finite real within Int64's range, truncated.
+  static func int(_ v: UnsafeMutablePointer<json_t>?) -> Int64? {
+    switch cj_typeof(v) {
+    case JSON_INTEGER: return Int64(json_integer_value(v))
+    case JSON_REAL:
+      let d = json_real_value(v)
+      return d.isFinite && abs(d) < 9e18 ? Int64(d) : nil
+    default: return nil
+    }
+  }
+
+  static func number(_ v: UnsafeMutablePointer<json_t>?) -> Double? {
+    switch cj_typeof(v) {
+    case JSON_INTEGER: return Double(json_integer_value(v))
+    case JSON_REAL: return json_real_value(v)
+    default: return nil
+    }
+  }
+
+  /// Tensor ids of the tensor values in an inputs/outputs list (nested lists of tensors too).
+  static func tensors(_ list: UnsafeMutablePointer<json_t>?, into out: inout [Int64]) {
+    guard cj_typeof(list) == JSON_ARRAY else { return }
+    for i in 0..<json_array_size(list) {
+      let v = json_array_get(list, i)
+      guard cj_typeof(v) == JSON_ARRAY else { continue }
+      let n = json_array_size(v)
+      if n == 6, cj_typeof(json_array_get(v, 5)) == JSON_STRING, let tid = int(json_array_get(v, 0)) {
+        out.append(tid)
+      } else {
+        tensors(v, into: &out)
+      }
+    }
   }
 }

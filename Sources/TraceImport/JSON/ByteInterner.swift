@@ -52,7 +52,11 @@ struct ByteInterner {
       let id = table[slot]
       if id < 0 { break }
       if hashes[Int(id)] == h && lengths[Int(id)] == Int32(n) {
-        let same = arena.withUnsafeBufferPointer { memcmp($0.baseAddress! + starts[Int(id)], p, n) == 0 }
+        let same = arena.withUnsafeBufferPointer { a in
+          // An arena without storage holds only empty strings.
+          guard let base = a.baseAddress else { return n == 0 }
+          return memcmp(base + starts[Int(id)], p, n) == 0
+        }
         if same { return id }
       }
       slot = (slot + 1) & mask
@@ -69,13 +73,14 @@ struct ByteInterner {
 
   mutating func intern(_ bytes: [UInt8]) -> Int32 {
     bytes.withUnsafeBufferPointer { b in
-      b.baseAddress.map { intern($0, b.count) } ?? intern(emptyByte, 0)
+      if let base = b.baseAddress { return intern(base, b.count) }
+      // An empty array may have no storage; zero bytes can be read at any valid address.
+      let zero: UInt8 = 0
+      return withUnsafePointer(to: zero) { intern($0, 0) }
     }
   }
 
   mutating func intern(_ s: String) -> Int32 { intern(Array(s.utf8)) }
-
-  private var emptyByte: UnsafePointer<UInt8> { UnsafePointer(bitPattern: 1)! }
 
   private mutating func grow() {
     let size = table.count * 2
