@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BENCH_MB ?= 200
 
-.PHONY: all bootstrap build release demo test bench samples clean
+.PHONY: all bootstrap build release demo test lint format bench samples clean
 
 all: build
 
@@ -25,6 +25,16 @@ demo: build
 test: build
 	$(SWIFT) test
 	tools/pycheck.sh
+
+# Style and shape: swift-format (.swift-format; Sources/.swift-format adds NeverForceUnwrap) and
+# tools/check_code_shape.py (a thin CLI, no function over 100 lines). docs/Architecture.md.
+lint:
+	$(SWIFT) format lint --strict --recursive Sources Tests
+	python3 tools/check_code_shape.py
+
+# Rewrites Sources and Tests in the house style (what `make lint` checks).
+format:
+	$(SWIFT) format format --in-place --recursive Sources Tests
 
 # Release-build benchmark of ingestion on a generated ≥200 MB trace (plain and gzip).
 bench: release

@@ -29,7 +29,9 @@ public struct AnalysisIndex: Sendable {
       ends[graph.rank(of: e).rawValue, default: []].append((timeline.end[e], Int32(e)))
     }
     for l in byLane.indices where byLane[l].count > 1 {
-      byLane[l].sort { (timeline.start[Int($0)], timeline.end[Int($0)], $0) < (timeline.start[Int($1)], timeline.end[Int($1)], $1) }
+      byLane[l].sort {
+        (timeline.start[Int($0)], timeline.end[Int($0)], $0) < (timeline.start[Int($1)], timeline.end[Int($1)], $1)
+      }
     }
     for k in ends.keys { ends[k]?.sort { ($0.end, $0.event) < ($1.end, $1.event) } }
     deviceByLane = byLane
@@ -52,8 +54,12 @@ public struct AnalysisIndex: Sendable {
   func latestDeviceEnd(rank: Int32, notOnLane lane: Int, from lo: Nanoseconds, to hi: Nanoseconds) -> Int? {
     guard let list = deviceEndsByRank[rank], lo <= hi else { return nil }
     // Last index with end <= hi.
-    var a = 0, b = list.count
-    while a < b { let m = (a + b) / 2; if list[m].end <= hi { a = m + 1 } else { b = m } }
+    var a = 0
+    var b = list.count
+    while a < b {
+      let m = (a + b) / 2
+      if list[m].end <= hi { a = m + 1 } else { b = m }
+    }
     var i = a - 1
     while i >= 0 && list[i].end >= lo {
       let e = Int(list[i].event)

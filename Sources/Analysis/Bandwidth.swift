@@ -94,7 +94,8 @@ public struct BandwidthAnalysis: Sendable, Equatable {
         out.append(i)
       }
     }
-    var unmatchedP2P = 0, pairs = 0
+    var unmatchedP2P = 0
+    var pairs = 0
     for p in graph.p2p where p.isSend {
       guard let m = p.match else {
         unmatchedP2P += 1
@@ -158,21 +159,29 @@ private struct InstanceMeasure {
   }
 
   /// The instance of `members`; nil for a collective without a record (no size to measure).
-  func instance(_ kind: CollectiveKind?, _ group: NameID, _ sequence: Int32, n: Int, _ members: [EventID],
-                matched: Bool = true, p2pBytes: Int64? = nil) -> BandwidthAnalysis.Instance? {
-    let bytes: Int64, groupSize: Int
+  func instance(
+    _ kind: CollectiveKind?, _ group: NameID, _ sequence: Int32, n: Int, _ members: [EventID],
+    matched: Bool = true, p2pBytes: Int64? = nil
+  ) -> BandwidthAnalysis.Instance? {
+    let bytes: Int64
+    let groupSize: Int
     if let p2pBytes {
       (bytes, groupSize) = (p2pBytes, 2)
     } else {
       let recs = members.compactMap { recordOf[$0.rawValue].map { graph.collectives[$0] } }
       guard let first = recs.first, let kind else { return nil }
-      bytes = recs.map { BandwidthAnalysis.ncclTestsBytes(kind, input: $0.inputBytes, output: $0.outputBytes) }.max() ?? 0
+      bytes =
+        recs.map { BandwidthAnalysis.ncclTestsBytes(kind, input: $0.inputBytes, output: $0.outputBytes) }.max() ?? 0
       groupSize = Int(first.groupSize)
     }
-    var lastStart = Nanoseconds.min, firstStart = Nanoseconds.max, lastEnd = Nanoseconds.min, longest = Nanoseconds.zero
+    var lastStart = Nanoseconds.min
+    var firstStart = Nanoseconds.max
+    var lastEnd = Nanoseconds.min
+    var longest = Nanoseconds.zero
     var lastRank = 0
     for m in members {
-      let s = timeline.start[m.index], e = timeline.end[m.index]
+      let s = timeline.start[m.index]
+      let e = timeline.end[m.index]
       if s > lastStart {
         lastStart = s
         lastRank = Int(graph.rank(of: m.index).rawValue)

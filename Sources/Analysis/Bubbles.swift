@@ -86,8 +86,9 @@ public struct BubbleAnalysis: Sendable, Equatable {
     let ranks = lanesOfRank.keys.sorted().filter { frames[$0] != nil }
     let lanes = lanesOfRank
     let perRank = Parallel.map(ranks.count) { i in
-      Self.rank(ranks[i], lanes: lanes[ranks[i]] ?? [], frame: frames[ranks[i]] ?? IntervalSet([]),
-                classifier: classifier)
+      Self.rank(
+        ranks[i], lanes: lanes[ranks[i]] ?? [], frame: frames[ranks[i]] ?? IntervalSet([]),
+        classifier: classifier)
     }
     laneBubbles = perRank.flatMap(\.lanes)
     rankBubbles = perRank.flatMap(\.rank)
@@ -102,7 +103,8 @@ public struct BubbleAnalysis: Sendable, Equatable {
     let ix = classifier.index
     let (graph, timeline) = (ix.graph, ix.timeline)
     var laneOut: [Bubble] = []
-    var allBusy: [(start: Nanoseconds, end: Nanoseconds)] = [], computeBusy: [(start: Nanoseconds, end: Nanoseconds)] = []
+    var allBusy: [(start: Nanoseconds, end: Nanoseconds)] = []
+    var computeBusy: [(start: Nanoseconds, end: Nanoseconds)] = []
     var firstOf: [(start: Nanoseconds, lane: Int, event: Int)] = []
     for l in lanes {
       let events = ix.deviceByLane[l]
@@ -110,7 +112,9 @@ public struct BubbleAnalysis: Sendable, Equatable {
       busy.reserveCapacity(events.count)
       for e in events.map(Int.init) {
         busy.append((timeline.start[e], timeline.end[e]))
-        if TemporalBreakdown.deviceClass(graph.kind[e]) == .compute { computeBusy.append((timeline.start[e], timeline.end[e])) }
+        if TemporalBreakdown.deviceClass(graph.kind[e]) == .compute {
+          computeBusy.append((timeline.start[e], timeline.end[e]))
+        }
         firstOf.append((timeline.start[e], l, e))
       }
       allBusy += busy
@@ -120,7 +124,8 @@ public struct BubbleAnalysis: Sendable, Equatable {
         while k < events.count && timeline.start[Int(events[k])] < g.end { k += 1 }
         let next = k < events.count && timeline.start[Int(events[k])] == g.end ? Int(events[k]) : nil
         let c = classifier.classify(next: next, gapStart: g.start, lane: l)
-        laneOut.append(Bubble(rank: Int(r), lane: l, start: g.start, duration: g.end - g.start, cause: c, nextEvent: next))
+        laneOut.append(
+          Bubble(rank: Int(r), lane: l, start: g.start, duration: g.end - g.start, cause: c, nextEvent: next))
       }
     }
     firstOf.sort { ($0.start, $0.lane, $0.event) < ($1.start, $1.lane, $1.event) }
@@ -131,7 +136,8 @@ public struct BubbleAnalysis: Sendable, Equatable {
       while k < firstOf.count && firstOf[k].start < g.end { k += 1 }
       let next = k < firstOf.count && firstOf[k].start == g.end ? firstOf[k].event : nil
       let c = classifier.classify(next: next, gapStart: g.start, lane: -1)
-      rankOut.append(Bubble(rank: Int(r), lane: -1, start: g.start, duration: g.end - g.start, cause: c, nextEvent: next))
+      rankOut.append(
+        Bubble(rank: Int(r), lane: -1, start: g.start, duration: g.end - g.start, cause: c, nextEvent: next))
       byCause[c, default: .zero] += g.end - g.start
     }
     let summary = Rank(
@@ -170,7 +176,9 @@ public struct BubbleAnalysis: Sendable, Equatable {
         default: break
         }
       }
-      for l in blocking.indices where blocking[l].count > 1 { blocking[l].sort { ($0.end, $0.event) < ($1.end, $1.event) } }
+      for l in blocking.indices where blocking[l].count > 1 {
+        blocking[l].sort { ($0.end, $0.event) < ($1.end, $1.event) }
+      }
       self.blocking = blocking
     }
 
@@ -201,7 +209,8 @@ public struct BubbleAnalysis: Sendable, Equatable {
       guard h >= 0, timeline.start[h] >= a else { return .other }
       let list = blocking[graph.lane[h].index]
       let launchAt = timeline.start[h]
-      var lo = 0, hi = list.count
+      var lo = 0
+      var hi = list.count
       while lo < hi {
         let m = (lo + hi) / 2
         if list[m].end <= launchAt { lo = m + 1 } else { hi = m }

@@ -24,10 +24,10 @@ import TraceModel
 ///
 /// The window is the slowest profiler step present on every rank (job-wide: earliest start to
 /// latest end over the ranks), or the whole trace when the ranks have no common step.
-/// The segments tile `[pathStartNs, pathEndNs)` exactly. The path begins where nothing earlier
+/// The segments tile `[pathStart, pathEnd)` exactly. The path begins where nothing earlier
 /// binds its first event, usually the start of that rank's traced step; when ranks began their
-/// step at different times (or their traces started at different times) `pathStartNs` is later
-/// than `windowStartNs`, and the difference is not attributed.
+/// step at different times (or their traces started at different times) `pathStart` is later
+/// than `windowStart`, and the difference is not attributed.
 public struct CriticalPath: Sendable, Equatable {
   public enum Category: String, CaseIterable, Sendable, Codable {
     case compute, communication, host, bubble
@@ -104,7 +104,7 @@ private struct PathNodes {
 
   init(_ ix: AnalysisIndex) {
     index = ix
-    let (graph, T) = (ix.graph, ix.timeline)
+    let (graph, times) = (ix.graph, ix.timeline)
     let n = graph.eventCount
     var hasChild = [Bool](repeating: false, count: n)
     for e in 0..<n where graph.parent[e] != .none { hasChild[graph.parent[e].index] = true }
@@ -112,20 +112,21 @@ private struct PathNodes {
       switch graph.kind[e] {
       case .annotation, .memory: return false
       default:
-        return graph.lanes[graph.lane[e].index].kind == .deviceStream ? AnalysisIndex.isDeviceWork(graph, e) : !hasChild[e]
+        return graph.lanes[graph.lane[e].index].kind == .deviceStream
+          ? AnalysisIndex.isDeviceWork(graph, e) : !hasChild[e]
       }
     }
     var byLane = [[Int32]](repeating: [], count: graph.lanes.count)
     for e in 0..<n where isNode[e] { byLane[graph.lane[e].index].append(Int32(e)) }
     for l in byLane.indices {
-      byLane[l].sort { (T.end[Int($0)], T.start[Int($0)], $0) < (T.end[Int($1)], T.start[Int($1)], $1) }
+      byLane[l].sort { (times.end[Int($0)], times.start[Int($0)], $0) < (times.end[Int($1)], times.start[Int($1)], $1) }
     }
     self.byLane = byLane
     var syncSource = [Int32](repeating: -1, count: n)
     for from in 0..<n where graph.edgeOffsets[from] != graph.edgeOffsets[from + 1] {
       for (to, kind) in graph.edges(from: EventID(rawValue: UInt32(from))) where kind == .sync {
         let s = Int(syncSource[to.index])
-        if s < 0 || T.end[from] > T.end[s] { syncSource[to.index] = Int32(from) }
+        if s < 0 || times.end[from] > times.end[s] { syncSource[to.index] = Int32(from) }
       }
     }
     self.syncSource = syncSource
@@ -153,13 +154,13 @@ private struct PathNodes {
   /// The slowest profiler step common to all ranks with steps (job-wide span), else the span of
   /// every node.
   func window() -> (step: Int?, lo: Nanoseconds, hi: Nanoseconds) {
-    let T = timeline
+    let times = timeline
     var perStep: [Int: (ranks: Set<Int32>, lo: Nanoseconds, hi: Nanoseconds)] = [:]
     for s in graph.steps where s.event != .none {
       var v = perStep[s.number] ?? ([], .max, .min)
       v.ranks.insert(s.rank.rawValue)
-      v.lo = min(v.lo, T.start[s.event.index])
-      v.hi = max(v.hi, T.end[s.event.index])
+      v.lo = min(v.lo, times.start[s.event.index])
+      v.hi = max(v.hi, times.end[s.event.index])
       perStep[s.number] = v
     }
     let stepRanks = Set(graph.steps.map(\.rank.rawValue))
@@ -167,10 +168,11 @@ private struct PathNodes {
     if let best = common.max(by: { ($0.value.hi - $0.value.lo, -$0.key) < ($1.value.hi - $1.value.lo, -$1.key) }) {
       return (best.key, best.value.lo, best.value.hi)
     }
-    var lo = Nanoseconds.max, hi = Nanoseconds.min
+    var lo = Nanoseconds.max
+    var hi = Nanoseconds.min
     for e in 0..<graph.eventCount where isNode[e] {
-      lo = min(lo, T.start[e])
-      hi = max(hi, T.end[e])
+      lo = min(lo, times.start[e])
+      hi = max(hi, times.end[e])
     }
     return (nil, lo == .max ? .zero : lo, hi == .min ? .zero : hi)
   }
@@ -178,17 +180,20 @@ private struct PathNodes {
   /// The latest node on `e`'s lane that ends by `t` and comes strictly before `e` in the lane's
   /// (end, start, id) order, so zero-length calls cannot loop.
   func lanePrev(_ e: Int, by t: Nanoseconds) -> Int? {
-    let T = timeline
+    let times = timeline
     let list = byLane[graph.lane[e].index]
-    var a = 0, b = list.count
+    var a = 0
+    var b = list.count
     while a < b {
       let m = (a + b) / 2
-      if T.end[Int(list[m])] <= t { a = m + 1 } else { b = m }
+      if times.end[Int(list[m])] <= t { a = m + 1 } else { b = m }
     }
     var i = a - 1
     while i >= 0 {
       let c = Int(list[i])
-      if (T.end[c], T.start[c], c) < (T.end[e], T.start[e], e) && T.start[c] <= T.start[e] { return c }
+      if (times.end[c], times.start[c], c) < (times.end[e], times.start[e], e) && times.start[c] <= times.start[e] {
+        return c
+      }
       i -= 1
     }
     return nil
@@ -231,11 +236,11 @@ private struct PathWalk {
 
   /// The node that ends last in the window (device work wins a tie), and that end.
   func last() -> (event: Int, end: Nanoseconds)? {
-    let T = nodes.timeline
+    let times = nodes.timeline
     var cur = -1
     var bestEnd = Nanoseconds.min
-    for e in 0..<nodes.graph.eventCount where nodes.isNode[e] && T.start[e] < whi && T.end[e] > wlo {
-      let end = min(T.end[e], whi)
+    for e in 0..<nodes.graph.eventCount where nodes.isNode[e] && times.start[e] < whi && times.end[e] > wlo {
+      let end = min(times.end[e], whi)
       if end > bestEnd || (end == bestEnd && nodes.isDevice(e) && (cur < 0 || !nodes.isDevice(cur))) {
         bestEnd = end
         cur = e
@@ -260,8 +265,9 @@ private struct PathWalk {
       if t <= wlo { break }
       guard let next = predecessor(of: from.event, at: t) else { break }
       let g = nodes.graph
-      add(nil, lane: g.lane[from.event].index, rank: g.rank(of: from.event).rawValue, next.ready, t,
-          nodes.isDevice(from.event) ? .bubble : .host)
+      add(
+        nil, lane: g.lane[from.event].index, rank: g.rank(of: from.event).rawValue, next.ready, t,
+        nodes.isDevice(from.event) ? .bubble : .host)
       t = next.ready
       cur = next.e
     }
@@ -270,47 +276,52 @@ private struct PathWalk {
 
   /// Adds event `e`'s segment ending at `t`. Returns whose predecessors to look at next and the
   /// new time; `jumpTo` when a synchronize hands the path to the work it waited for.
-  mutating func step(_ e: Int, at t: Nanoseconds, visited: inout Set<Int>) -> ((event: Int, jumpTo: Int?), Nanoseconds) {
-    let (g, T) = (nodes.graph, nodes.timeline)
-    let laneE = g.lane[e].index, rankE = g.rank(of: e).rawValue
+  mutating func step(_ e: Int, at t: Nanoseconds, visited: inout Set<Int>) -> ((event: Int, jumpTo: Int?), Nanoseconds)
+  {
+    let (g, times) = (nodes.graph, nodes.timeline)
+    let laneE = g.lane[e].index
+    let rankE = g.rank(of: e).rawValue
     let sync = Int(nodes.syncSource[e])
-    if g.kind[e] == .sync, sync >= 0, T.end[sync] > T.start[e], T.end[sync] <= t {
-      add(e, lane: laneE, rank: rankE, T.end[sync], t, .host)
-      return ((e, sync), T.end[sync])
+    if g.kind[e] == .sync, sync >= 0, times.end[sync] > times.start[e], times.end[sync] <= t {
+      add(e, lane: laneE, rank: rankE, times.end[sync], t, .host)
+      return ((e, sync), times.end[sync])
     }
     if nodes.barrier[e] >= 0,
-      let last = nodes.members[Int(nodes.barrier[e])].map(Int.init).max(by: { (T.start[$0], -$0) < (T.start[$1], -$1) }),
-      last != e && T.start[last] > T.start[e] && T.start[last] < t
+      let last = nodes.members[Int(nodes.barrier[e])].map(Int.init).max(by: {
+        (times.start[$0], -$0) < (times.start[$1], -$1)
+      }
+      ),
+      last != e && times.start[last] > times.start[e] && times.start[last] < t
     {
-      add(last, lane: g.lane[last].index, rank: g.rank(of: last).rawValue, T.start[last], t, .communication)
+      add(last, lane: g.lane[last].index, rank: g.rank(of: last).rawValue, times.start[last], t, .communication)
       visited.insert(last)
-      return ((last, nil), T.start[last])
+      return ((last, nil), times.start[last])
     }
-    add(e, lane: laneE, rank: rankE, T.start[e], t, nodes.category(e))
-    return ((e, nil), T.start[e])
+    add(e, lane: laneE, rank: rankE, times.start[e], t, nodes.category(e))
+    return ((e, nil), times.start[e])
   }
 
   /// The candidate that became ready last before `t`: the previous node on the lane; for device
   /// work also its launch and work on another stream that ended just before.
   func predecessor(of from: Int, at t: Nanoseconds) -> (e: Int, ready: Nanoseconds)? {
-    let (g, T, ix) = (nodes.graph, nodes.timeline, nodes.index)
+    let (g, times, ix) = (nodes.graph, nodes.timeline, nodes.index)
     var best: (e: Int, ready: Nanoseconds)? = nil
     func offer(_ c: Int, _ ready: Nanoseconds) {
       let r = min(ready, t)
       if best.map({ r > $0.ready }) ?? true { best = (c, r) }
     }
-    if let p = nodes.lanePrev(from, by: t) { offer(p, T.end[p]) }
+    if let p = nodes.lanePrev(from, by: t) { offer(p, times.end[p]) }
     if nodes.isDevice(from) {
       let h = Int(ix.launcher[from])
-      if h >= 0 && nodes.isNode[h] { offer(h, T.end[h]) }
+      if h >= 0 && nodes.isNode[h] { offer(h, times.end[h]) }
       if let w = ix.latestDeviceEnd(
         rank: g.rank(of: from).rawValue, notOnLane: g.lane[from].index, from: t - BubbleAnalysis.crossStreamWindow,
         to: t + BubbleAnalysis.roundingTolerance)
       {
-        offer(w, T.end[w])
+        offer(w, times.end[w])
       }
     }
-    guard let next = best, next.ready > wlo || T.end[next.e] > wlo else { return nil }
+    guard let next = best, next.ready > wlo || times.end[next.e] > wlo else { return nil }
     return next
   }
 }

@@ -15,7 +15,9 @@ public struct IntervalSet: Sendable, Equatable {
 
   /// The union of `raw`. Empty and negative-length intervals contribute nothing.
   public init(_ raw: [(start: Nanoseconds, end: Nanoseconds)]) {
-    let sorted = raw.filter { $0.end > $0.start }.sorted { $0.start < $1.start || ($0.start == $1.start && $0.end < $1.end) }
+    let sorted = raw.filter { $0.end > $0.start }.sorted {
+      $0.start < $1.start || ($0.start == $1.start && $0.end < $1.end)
+    }
     var merged: [(start: Nanoseconds, end: Nanoseconds)] = []
     merged.reserveCapacity(sorted.count)
     for iv in sorted {
@@ -38,10 +40,13 @@ public struct IntervalSet: Sendable, Equatable {
   /// The set of times in both `self` and `other`.
   public func intersection(_ other: IntervalSet) -> IntervalSet {
     var out: [(start: Nanoseconds, end: Nanoseconds)] = []
-    var i = 0, j = 0
-    let a = intervals, b = other.intervals
+    var i = 0
+    var j = 0
+    let a = intervals
+    let b = other.intervals
     while i < a.count && j < b.count {
-      let s = max(a[i].start, b[j].start), e = min(a[i].end, b[j].end)
+      let s = max(a[i].start, b[j].start)
+      let e = min(a[i].end, b[j].end)
       if s < e { out.append((s, e)) }
       if a[i].end < b[j].end { i += 1 } else { j += 1 }
     }
@@ -59,9 +64,11 @@ public struct IntervalSet: Sendable, Equatable {
 
   /// Restricts the set to `[lo, hi)`.
   public func clipped(to lo: Nanoseconds, _ hi: Nanoseconds) -> IntervalSet {
-    IntervalSet(merged: intervals.compactMap { iv in
-      let s = max(iv.start, lo), e = min(iv.end, hi)
-      return s < e ? (s, e) : nil
-    })
+    IntervalSet(
+      merged: intervals.compactMap { iv in
+        let s = max(iv.start, lo)
+        let e = min(iv.end, hi)
+        return s < e ? (s, e) : nil
+      })
   }
 }

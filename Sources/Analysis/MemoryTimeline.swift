@@ -46,8 +46,9 @@ public struct MemoryTimeline: Sendable, Equatable {
       by[rank << 32 | (Int64(m.device) + 0x8000_0000), default: []].append((timeline.start[m.event.index], i, m))
     }
     devices = by.keys.sorted().map { key in
-      Self.device(rank: Int(key >> 32), device: Int(key & 0xFFFF_FFFF) - 0x8000_0000,
-                  (by[key] ?? []).sorted { ($0.t, $0.seq) < ($1.t, $1.seq) })
+      Self.device(
+        rank: Int(key >> 32), device: Int(key & 0xFFFF_FFFF) - 0x8000_0000,
+        (by[key] ?? []).sorted { ($0.t, $0.seq) < ($1.t, $1.seq) })
     }
   }
 

@@ -31,7 +31,8 @@ public struct RunDiff: Sendable, Equatable {
   public static let topNames = 25
 
   public init(a: EventGraph, _ ta: Timeline, b: EventGraph, _ tb: Timeline) {
-    let (ka, na) = Self.totals(a, ta), (kb, nb) = Self.totals(b, tb)
+    let (ka, na) = Self.totals(a, ta)
+    let (kb, nb) = Self.totals(b, tb)
     rows = Self.rows(ka, kb)
     byName = Array(Self.rows(na, nb).prefix(Self.topNames))
     aStep = Self.stepTime(a, ta)
@@ -60,15 +61,19 @@ public struct RunDiff: Sendable, Equatable {
   static func totals(_ g: EventGraph, _ t: Timeline) -> ([String: (Nanoseconds, Int)], [String: (Nanoseconds, Int)]) {
     let ix = AnalysisIndex(g, timeline: t)
     let frames = ix.frames(steps: true)
-    var byKey: [String: (Nanoseconds, Int)] = [:], byName: [String: (Nanoseconds, Int)] = [:]
+    var byKey: [String: (Nanoseconds, Int)] = [:]
+    var byName: [String: (Nanoseconds, Int)] = [:]
     for l in ix.deviceByLane.indices {
       guard let first = ix.deviceByLane[l].first, let frame = frames[g.rank(of: Int(first)).rawValue] else { continue }
       for e32 in ix.deviceByLane[l] {
         let e = Int(e32)
         let inside = frame.intersection(IntervalSet([(t.start[e], t.end[e])])).measure
         if inside == .zero && t.end[e] > t.start[e] { continue }
-        if inside == .zero && !frame.intervals.contains(where: { $0.start <= t.start[e] && t.start[e] < $0.end }) { continue }
-        let k = key(g, e), name = g.strings[g.name[e]]
+        if inside == .zero && !frame.intervals.contains(where: { $0.start <= t.start[e] && t.start[e] < $0.end }) {
+          continue
+        }
+        let k = key(g, e)
+        let name = g.strings[g.name[e]]
         byKey[k, default: (.zero, 0)].0 += inside
         byKey[k, default: (.zero, 0)].1 += 1
         byName[name, default: (.zero, 0)].0 += inside
@@ -87,7 +92,8 @@ public struct RunDiff: Sendable, Equatable {
       per[s.number] = (min(v.0, t.start[s.event.index]), max(v.1, t.end[s.event.index]))
     }
     if !per.isEmpty { return per.values.reduce(Nanoseconds.zero) { $0 + ($1.1 - $1.0) } / per.count }
-    var lo = Nanoseconds.max, hi = Nanoseconds.min
+    var lo = Nanoseconds.max
+    var hi = Nanoseconds.min
     for e in 0..<g.eventCount where AnalysisIndex.isDeviceWork(g, e) {
       lo = min(lo, t.start[e])
       hi = max(hi, t.end[e])

@@ -27,13 +27,17 @@ public struct StragglerAnalysis: Sendable, Equatable {
   public var instances: Int
 
   public init(_ graph: EventGraph, timeline: Timeline) {
-    var coll: [Int32: Int] = [:], last: [Int32: Int] = [:], held: [Int32: Nanoseconds] = [:]
+    var coll: [Int32: Int] = [:]
+    var last: [Int32: Int] = [:]
+    var held: [Int32: Nanoseconds] = [:]
     var n = 0
     for inst in graph.instances where inst.members.count >= 2 {
       n += 1
-      var best = (start: Nanoseconds.min, rank: Int32.max), second = Nanoseconds.min
+      var best = (start: Nanoseconds.min, rank: Int32.max)
+      var second = Nanoseconds.min
       for m in inst.members {
-        let r = graph.rank(of: m.index).rawValue, s = timeline.start[m.index]
+        let r = graph.rank(of: m.index).rawValue
+        let s = timeline.start[m.index]
         coll[r, default: 0] += 1
         if s > best.start || (s == best.start && r < best.rank) {
           second = best.start
@@ -50,8 +54,9 @@ public struct StragglerAnalysis: Sendable, Equatable {
     let share = min(0.5, 3 / Double(max(present, 1)))
     ranks = coll.sorted { $0.key < $1.key }.map { r, c in
       let l = last[r] ?? 0
-      return Rank(rank: Int(r), collectives: c, lastCount: l, heldOthers: held[r] ?? .zero,
-                  flagged: l >= 3 && Double(l) / Double(c) >= share)
+      return Rank(
+        rank: Int(r), collectives: c, lastCount: l, heldOthers: held[r] ?? .zero,
+        flagged: l >= 3 && Double(l) / Double(c) >= share)
     }
   }
 }

@@ -116,7 +116,9 @@ public struct TemporalBreakdown: Sendable, Equatable, Codable {
   /// The breakdown of one rank: its window is its steps when asked for and present, else first
   /// to last device event.
   static func rank(_ r: Int, _ w: RankWork) -> Rank {
-    var compute = IntervalSet(w.intervals[0]), comm = IntervalSet(w.intervals[1]), mem = IntervalSet(w.intervals[2])
+    var compute = IntervalSet(w.intervals[0])
+    var comm = IntervalSet(w.intervals[1])
+    var mem = IntervalSet(w.intervals[2])
     var all = compute.union(comm).union(mem)
     let frame: IntervalSet
     if !w.steps.isEmpty {
@@ -128,7 +130,8 @@ public struct TemporalBreakdown: Sendable, Equatable, Codable {
     } else {
       frame = IntervalSet([(all.intervals.first?.start ?? .zero, all.intervals.last?.end ?? .zero)])
     }
-    let span = frame.measure, spanStart = frame.intervals.first?.start ?? .zero
+    let span = frame.measure
+    let spanStart = frame.intervals.first?.start ?? .zero
     let idle = span - all.measure
     let overlapped = comm.intersection(compute).measure
     let exposedMem = mem.measure - mem.intersection(compute.union(comm)).measure

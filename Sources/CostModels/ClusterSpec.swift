@@ -13,7 +13,10 @@ public struct ClusterSpec: Codable, Sendable, Equatable {
   public var nodes: [Node]
 
   public init(name: String, source: String? = nil, gpusPerNode: Int, nodes: [Node]) {
-    self.name = name; self.source = source; self.gpusPerNode = gpusPerNode; self.nodes = nodes
+    self.name = name
+    self.source = source
+    self.gpusPerNode = gpusPerNode
+    self.nodes = nodes
   }
 
   public struct Node: Codable, Sendable, Equatable {
@@ -27,7 +30,10 @@ public struct ClusterSpec: Codable, Sendable, Equatable {
     public var nicGBps: Double
 
     public init(name: String? = nil, count: Int? = nil, intraNodeGBps: Double, nicGBps: Double) {
-      self.name = name; self.count = count; self.intraNodeGBps = intraNodeGBps; self.nicGBps = nicGBps
+      self.name = name
+      self.count = count
+      self.intraNodeGBps = intraNodeGBps
+      self.nicGBps = nicGBps
     }
   }
 
@@ -53,10 +59,14 @@ public struct ClusterSpec: Codable, Sendable, Equatable {
   /// Loads a spec file.
   /// - Throws: `ClusterSpecError` naming the file and the JSON path of the problem.
   public static func load(_ path: String) throws -> ClusterSpec {
-    guard let data = FileManager.default.contents(atPath: path) else { throw ClusterSpecError(file: path, message: "cannot read file") }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw ClusterSpecError(file: path, message: "cannot read file")
+    }
     do {
       let spec = try JSONDecoder().decode(ClusterSpec.self, from: data)
-      if spec.gpusPerNode < 1 { throw ClusterSpecError(file: path, message: "gpusPerNode: expected ≥ 1, found \(spec.gpusPerNode)") }
+      if spec.gpusPerNode < 1 {
+        throw ClusterSpecError(file: path, message: "gpusPerNode: expected ≥ 1, found \(spec.gpusPerNode)")
+      }
       if spec.nodes.isEmpty { throw ClusterSpecError(file: path, message: "nodes: expected at least one node") }
       return spec
     } catch let e as DecodingError {
@@ -66,7 +76,8 @@ public struct ClusterSpec: Codable, Sendable, Equatable {
 
   static func describe(_ e: DecodingError) -> String {
     func path(_ ctx: DecodingError.Context) -> String {
-      ctx.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop(while: { $0 == "." }).description
+      ctx.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop(while: { $0 == "." })
+        .description
     }
     switch e {
     case .keyNotFound(let key, let ctx): return "\(path(ctx)).\(key.stringValue): missing required key"

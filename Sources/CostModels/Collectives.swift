@@ -14,21 +14,25 @@ import TraceModel
 public enum CollectiveModel {
   public enum Algorithm: String, Sendable, CaseIterable { case ring, tree }
 
-  public static func time(_ kind: CollectiveKind?, bytes: Bytes, ranks p: Int, bandwidth: BytesPerSecond,
-                          latency alpha: Nanoseconds = .zero, algorithm: Algorithm = .ring) -> Nanoseconds {
+  public static func time(
+    _ kind: CollectiveKind?, bytes: Bytes, ranks p: Int, bandwidth: BytesPerSecond,
+    latency alpha: Nanoseconds = .zero, algorithm: Algorithm = .ring
+  ) -> Nanoseconds {
     let n = Double(bytes.rawValue)
-    let P = Double(max(p, 1))
+    let rankCount = Double(max(p, 1))
     let beta = 1 / bandwidth.rawValue
     let a = Double(alpha.rawValue) / 1e9
-    let lg = ceil(log2(P))
+    let lg = ceil(log2(rankCount))
     var t: Double
     switch kind {
     case .allReduce?:
-      t = algorithm == .tree ? 2 * lg * a + 2 * n * beta : 2 * (P - 1) * a + 2 * (P - 1) / P * n * beta
+      t =
+        algorithm == .tree
+        ? 2 * lg * a + 2 * n * beta : 2 * (rankCount - 1) * a + 2 * (rankCount - 1) / rankCount * n * beta
     case .allGather?, .reduceScatter?, .allToAll?, .gather?, .scatter?:
-      t = (P - 1) * a + (P - 1) / P * n * beta
+      t = (rankCount - 1) * a + (rankCount - 1) / rankCount * n * beta
     case .broadcast?, .reduce?:
-      t = algorithm == .tree ? lg * (a + n * beta) : (P - 1) * a + n * beta
+      t = algorithm == .tree ? lg * (a + n * beta) : (rankCount - 1) * a + n * beta
     case .barrier?:
       t = 2 * lg * a
     default:
@@ -41,8 +45,10 @@ public enum CollectiveModel {
   /// Two-level (hierarchical) all-reduce: reduce-scatter inside each node over NVLink, all-reduce
   /// of the 1/g shard across nodes over the NICs (the slowest NIC bounds the inter-node ring, as
   /// in Holmes, arXiv 2312.03549), all-gather inside the node.
-  public static func hierarchicalAllReduce(bytes n: Bytes, gpusPerNode g: Int, nodes: Int, intra: BytesPerSecond,
-                                           inter: BytesPerSecond, latency: Nanoseconds = .zero) -> Nanoseconds {
+  public static func hierarchicalAllReduce(
+    bytes n: Bytes, gpusPerNode g: Int, nodes: Int, intra: BytesPerSecond,
+    inter: BytesPerSecond, latency: Nanoseconds = .zero
+  ) -> Nanoseconds {
     let rs = time(.reduceScatter, bytes: n, ranks: g, bandwidth: intra, latency: latency)
     let shard = Bytes(rounding: Double(n.rawValue) / Double(max(g, 1)))
     let ar = time(.allReduce, bytes: shard, ranks: nodes, bandwidth: inter, latency: latency)
@@ -62,8 +68,10 @@ public enum CollectiveModel {
   /// the next block around the ring, so a step takes max(compute, transfer) (Liu et al., Ring
   /// Attention, arXiv 2310.01889). A bidirectional ring (TokenRing, arXiv 2412.20501) sends half
   /// the block each way, halving the transfer time per step.
-  public static func ringAttentionStep(compute: Nanoseconds, blockBytes: Bytes, link: BytesPerSecond,
-                                       latency: Nanoseconds = .zero, bidirectional: Bool = false) -> Nanoseconds {
+  public static func ringAttentionStep(
+    compute: Nanoseconds, blockBytes: Bytes, link: BytesPerSecond,
+    latency: Nanoseconds = .zero, bidirectional: Bool = false
+  ) -> Nanoseconds {
     let block = Double(blockBytes.rawValue)
     let transfer = Nanoseconds(seconds: (bidirectional ? block / 2 : block) / link.rawValue) + latency
     return max(compute, transfer)
@@ -71,8 +79,10 @@ public enum CollectiveModel {
 
   /// MoE expert parallelism: dispatch and combine are two all-to-alls of the routed tokens'
   /// activations (tokens × topK × hidden × bytes) over the expert-parallel group.
-  public static func moeAllToAll(tokens: Int, topK: Int, hidden: Int, dtype: DType, ranks: Int,
-                                 bandwidth: BytesPerSecond, latency: Nanoseconds = .zero) -> Nanoseconds {
+  public static func moeAllToAll(
+    tokens: Int, topK: Int, hidden: Int, dtype: DType, ranks: Int,
+    bandwidth: BytesPerSecond, latency: Nanoseconds = .zero
+  ) -> Nanoseconds {
     let bytes = Bytes(rounding: Double(tokens) * Double(topK) * Double(hidden) * dtype.bytes)
     let one = time(.allToAll, bytes: bytes, ranks: ranks, bandwidth: bandwidth, latency: latency)
     return one + one

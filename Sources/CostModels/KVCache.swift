@@ -41,45 +41,52 @@ public struct KVCacheAnalysis: Sendable, Equatable {
   /// - Parameters:
   ///   - kvDtype: the cache's element type (its size in bytes scales every byte figure).
   ///   - weightBytesPerParameter: for the capacity (HBM minus weights).
-  public static func analyze(model m: ModelSpec, kvDtype: DType, context: Int, requests: Int = 1,
-                             sharedPrefix: Int = 0, blockSize: Int = 16, hardware: HardwareSpec? = nil,
-                             tensorParallel tp: Int = 1, weightBytesPerParameter wb: Double = 2,
-                             contexts k: Int = 1, turns: Int = 1) -> KVCacheAnalysis {
-    let L = Double(m.layers), dh = Double(m.headDim), b = kvDtype.bytes
+  public static func analyze(
+    model m: ModelSpec, kvDtype: DType, context: Int, requests: Int = 1,
+    sharedPrefix: Int = 0, blockSize: Int = 16, hardware: HardwareSpec? = nil,
+    tensorParallel tp: Int = 1, weightBytesPerParameter wb: Double = 2,
+    contexts k: Int = 1, turns: Int = 1
+  ) -> KVCacheAnalysis {
+    let layers = Double(m.layers)
+    let dh = Double(m.headDim)
+    let b = kvDtype.bytes
     var by: [String: Double] = [
-      "MHA": 2 * L * Double(m.heads) * dh * b,
-      "GQA": 2 * L * Double(m.kvHeads) * dh * b,
-      "MQA": 2 * L * dh * b,
+      "MHA": 2 * layers * Double(m.heads) * dh * b,
+      "GQA": 2 * layers * Double(m.kvHeads) * dh * b,
+      "MQA": 2 * layers * dh * b,
     ]
     if let mla = m.mla {
-      by["MLA"] = Double(mla.kvLoraRank + mla.qkRopeHeadDim) * L * b
+      by["MLA"] = Double(mla.kvLoraRank + mla.qkRopeHeadDim) * layers * b
     } else {
-      by["MLA"] = (4 * dh + dh / 2) * L * b
+      by["MLA"] = (4 * dh + dh / 2) * layers * b
     }
-    let B = Transformer.kvBytesPerToken(m, bytesPerElement: b)
-    let P = min(sharedPrefix, context)
-    let unique = context - P
-    let without = Double(requests) * Double(context) * B
-    let with = (Double(P) + Double(requests * unique)) * B
+    let perToken = Transformer.kvBytesPerToken(m, bytesPerElement: b)
+    let prefix = min(sharedPrefix, context)
+    let unique = context - prefix
+    let without = Double(requests) * Double(context) * perToken
+    let with = (Double(prefix) + Double(requests * unique)) * perToken
     let blocks = (context + blockSize - 1) / blockSize
     let wasted = blocks * blockSize - context
-    var spare: Bytes? = nil, tokens: Int64? = nil, fit: Double? = nil, swap: Nanoseconds? = nil
+    var spare: Bytes? = nil
+    var tokens: Int64? = nil
+    var fit: Double? = nil
+    var swap: Nanoseconds? = nil
     if let hw = hardware {
       let hbm = Double(hw.hbmBytes.rawValue) * Double(max(tp, 1))
       let free = Int64(hbm - Double(Transformer.parameters(m)) * wb)
-      let fitting = max(0, Int64(Double(free) / B))
+      let fitting = max(0, Int64(Double(free) / perToken))
       (spare, tokens) = (Bytes(free), fitting)
       fit = Double(fitting) / Double(context)
-      swap = Nanoseconds(seconds: Double(blocks * blockSize) * B / hw.pcieBandwidth.rawValue)
+      swap = Nanoseconds(seconds: Double(blocks * blockSize) * perToken / hw.pcieBandwidth.rawValue)
     }
     let d = Double(m.heads * m.headDim)
     let c = Double(context)
-    let seq = 2 * L * d * (Double(k) * c) * (Double(k) * c)
-    let par = Double(k) * 2 * L * d * c * c
+    let seq = 2 * layers * d * (Double(k) * c) * (Double(k) * c)
+    let par = Double(k) * 2 * layers * d * c * c
     let (lin, att) = Transformer.prefillFLOPs(m, context: context)
     let prefill = lin.rawValue + att.rawValue
     return KVCacheAnalysis(
-      bytesPerToken: B, byAttention: by, contextTokens: context, requests: requests, sharedPrefixTokens: P,
+      bytesPerToken: perToken, byAttention: by, contextTokens: context, requests: requests, sharedPrefixTokens: prefix,
       bytesWithoutSharing: Bytes(rounding: without), bytesWithSharing: Bytes(rounding: with), blockSize: blockSize,
       blocksPerRequest: blocks, wastedTokensPerRequest: wasted,
       fragmentation: blocks > 0 ? Double(wasted) / Double(blocks * blockSize) : 0,

@@ -68,8 +68,10 @@ public struct KernelRooflineReport: Sendable {
   }
 
   /// Adds the row of one sized op: its cost goes to the kernels of the matching class.
-  private mutating func add(op: Int, cost c: OpCost.Cost, launched all: [Int], graph g: EventGraph,
-                            hardware hw: HardwareSpec) {
+  private mutating func add(
+    op: Int, cost c: OpCost.Cost, launched all: [Int], graph g: EventGraph,
+    hardware hw: HardwareSpec
+  ) {
     let wanted: [Int]
     switch c.family {
     case .gemm: wanted = all.filter { g.detail[$0] == ComputeClass.gemm.rawValue }
@@ -148,8 +150,9 @@ private struct SizedOps {
     if let c = costs[op] { return c }
     let g = graph
     let s = g.opShapes[Int(shapeOf[op])]
-    let c = OpCost.cost(name: g.strings[g.name[op]], dims: OpCost.parseDims(g.strings[s.dims]),
-                        types: OpCost.parseTypes(g.strings[s.types]))
+    let c = OpCost.cost(
+      name: g.strings[g.name[op]], dims: OpCost.parseDims(g.strings[s.dims]),
+      types: OpCost.parseTypes(g.strings[s.types]))
     costs[op] = c
     return c
   }

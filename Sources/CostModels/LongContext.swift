@@ -42,9 +42,11 @@ public struct LongContextAnalysis: Sendable, Equatable {
   ///     device has none for it).
   ///   - kvDtype: the KV cache's dtype.
   /// - Throws: `SpecError.invalid` when the device has neither peak.
-  public static func analyze(model m: ModelSpec, hardware hw: HardwareSpec, context: Int, outputTokens: Int = 0,
-                             tensorParallel tp: Int = 1, weightDtype: DType = .bf16, kvDtype: DType = .bf16,
-                             computeEfficiency: Double = 1, memoryEfficiency: Double = 1) throws -> LongContextAnalysis {
+  public static func analyze(
+    model m: ModelSpec, hardware hw: HardwareSpec, context: Int, outputTokens: Int = 0,
+    tensorParallel tp: Int = 1, weightDtype: DType = .bf16, kvDtype: DType = .bf16,
+    computeEfficiency: Double = 1, memoryEfficiency: Double = 1
+  ) throws -> LongContextAnalysis {
     let k = Double(max(tp, 1))
     let params = Transformer.parameters(m)
     let weightBytes = Int64(Double(params) * weightDtype.bytes)

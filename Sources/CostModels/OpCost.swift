@@ -68,15 +68,20 @@ public enum OpCost {
       return gemm(1, rows, Double(k), Double(dims[1][0]))
     case "aten::matmul":
       guard dims.count >= 2, dims[0].count >= 2, dims[1].count >= 2 else { return nil }
-      let a = dims[0], b = dims[1]
-      let m = Double(a[a.count - 2]), k = Double(a[a.count - 1]), n = Double(b[b.count - 1])
+      let a = dims[0]
+      let b = dims[1]
+      let m = Double(a[a.count - 2])
+      let k = Double(a[a.count - 1])
+      let n = Double(b[b.count - 1])
       guard a[a.count - 1] == b[b.count - 2] else { return nil }
       let batch = numel(Array(a.dropLast(2)))
       return gemm(batch, m, k, n)
     case "aten::_scaled_dot_product_flash_attention", "aten::_scaled_dot_product_efficient_attention",
-      "aten::_scaled_dot_product_cudnn_attention", "aten::_flash_attention_forward", "aten::_efficient_attention_forward":
+      "aten::_scaled_dot_product_cudnn_attention", "aten::_flash_attention_forward",
+      "aten::_efficient_attention_forward":
       guard dims.count >= 3, dims[0].count == 4, dims[1].count == 4 else { return nil }
-      let q = dims[0], k = dims[1]
+      let q = dims[0]
+      let k = dims[1]
       // SDPA: [b, h, s, d]; flash forward: [b, s, h, d].
       let flash = name.hasPrefix("aten::_flash") || name.hasPrefix("aten::_efficient")
       let (b, h, s, d) = flash ? (q[0], q[2], q[1], q[3]) : (q[0], q[1], q[2], q[3])
@@ -85,7 +90,8 @@ public enum OpCost {
       let bytes = e * (numel(q) + 2 * numel(k) + numel(q))
       return Cost(family: .attention, flops: flops, bytes: bytes, dtype: dtype)
     case "aten::add", "aten::add_", "aten::mul", "aten::mul_", "aten::sub", "aten::div", "aten::relu", "aten::relu_",
-      "aten::gelu", "aten::silu", "aten::sigmoid", "aten::tanh", "aten::threshold_backward", "aten::copy_", "aten::fill_":
+      "aten::gelu", "aten::silu", "aten::sigmoid", "aten::tanh", "aten::threshold_backward", "aten::copy_",
+      "aten::fill_":
       guard let first = dims.first, !first.isEmpty else { return nil }
       let out = dims.prefix(2).map(numel).max() ?? 0
       let inputs = dims.prefix(2).filter { !$0.isEmpty }.map(numel).reduce(0, +)

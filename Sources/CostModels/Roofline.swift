@@ -25,10 +25,14 @@ public struct RooflineModel: Sendable {
   public var memoryEfficiency: Double
   public var launchOverhead: Nanoseconds
 
-  public init(peakCompute: FLOPsPerSecond, memoryBandwidth: BytesPerSecond, computeEfficiency: Double = 1,
-              memoryEfficiency: Double = 1, launchOverhead: Nanoseconds = .zero) {
-    self.peakCompute = peakCompute; self.memoryBandwidth = memoryBandwidth
-    self.computeEfficiency = computeEfficiency; self.memoryEfficiency = memoryEfficiency
+  public init(
+    peakCompute: FLOPsPerSecond, memoryBandwidth: BytesPerSecond, computeEfficiency: Double = 1,
+    memoryEfficiency: Double = 1, launchOverhead: Nanoseconds = .zero
+  ) {
+    self.peakCompute = peakCompute
+    self.memoryBandwidth = memoryBandwidth
+    self.computeEfficiency = computeEfficiency
+    self.memoryEfficiency = memoryEfficiency
     self.launchOverhead = launchOverhead
   }
 

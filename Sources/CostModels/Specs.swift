@@ -24,11 +24,21 @@ public struct HardwareSpec: Codable, Sendable, Equatable {
   }
   public struct Link: Codable, Sendable, Equatable {
     public var name: String
-    public var GBpsPerDirection: Double
+    /// Per direction, GB/s (1e9 B/s).
+    public var gbpsPerDirection: Double
+    enum CodingKeys: String, CodingKey {
+      case name
+      case gbpsPerDirection = "GBpsPerDirection"
+    }
   }
   public struct PCIe: Codable, Sendable, Equatable {
     public var generation: Int
-    public var GBpsPerDirection: Double
+    /// Per direction, GB/s (1e9 B/s).
+    public var gbpsPerDirection: Double
+    enum CodingKeys: String, CodingKey {
+      case generation
+      case gbpsPerDirection = "GBpsPerDirection"
+    }
   }
 
   /// HBM capacity in bytes.
@@ -36,7 +46,7 @@ public struct HardwareSpec: Codable, Sendable, Equatable {
     Bytes(Int64((hbm.amount * (hbm.unit == "GiB" ? 1_073_741_824 : 1e9)).rounded()))
   }
   public var memoryBandwidth: BytesPerSecond { BytesPerSecond(rawValue: hbmBandwidthGBps * 1e9) }
-  public var pcieBandwidth: BytesPerSecond { BytesPerSecond(rawValue: pcie.GBpsPerDirection * 1e9) }
+  public var pcieBandwidth: BytesPerSecond { BytesPerSecond(rawValue: pcie.gbpsPerDirection * 1e9) }
   public var launchOverhead: Nanoseconds { Nanoseconds(Int64((launchOverheadUs * 1000).rounded())) }
 
   /// Dense peak for a dtype; nil when the device has none.
@@ -55,14 +65,23 @@ public struct HardwareSpec: Codable, Sendable, Equatable {
   }
 
   func validate(file: String) throws {
-    if hbm.unit != "GiB" && hbm.unit != "GB" { throw SpecError.invalid(file: file, path: "hbm.unit", message: "expected \"GiB\" or \"GB\", found \"\(hbm.unit)\"") }
-    if peakTFLOPs.isEmpty { throw SpecError.invalid(file: file, path: "peakTFLOPs", message: "expected at least one dtype") }
+    if hbm.unit != "GiB" && hbm.unit != "GB" {
+      throw SpecError.invalid(
+        file: file, path: "hbm.unit", message: "expected \"GiB\" or \"GB\", found \"\(hbm.unit)\"")
+    }
+    if peakTFLOPs.isEmpty {
+      throw SpecError.invalid(file: file, path: "peakTFLOPs", message: "expected at least one dtype")
+    }
     for k in peakTFLOPs.keys.sorted() where DType(rawValue: k) == nil {
       let known = DType.allCases.map(\.rawValue).joined(separator: ", ")
       throw SpecError.invalid(file: file, path: "peakTFLOPs.\(k)", message: "unknown dtype; expected one of \(known)")
     }
-    for (k, v) in peakTFLOPs where !(v > 0) { throw SpecError.invalid(file: file, path: "peakTFLOPs.\(k)", message: "expected a positive number, found \(v)") }
-    if !(hbmBandwidthGBps > 0) { throw SpecError.invalid(file: file, path: "hbmBandwidthGBps", message: "expected a positive number") }
+    for (k, v) in peakTFLOPs where !(v > 0) {
+      throw SpecError.invalid(file: file, path: "peakTFLOPs.\(k)", message: "expected a positive number, found \(v)")
+    }
+    if !(hbmBandwidthGBps > 0) {
+      throw SpecError.invalid(file: file, path: "hbmBandwidthGBps", message: "expected a positive number")
+    }
   }
 }
 
@@ -110,11 +129,20 @@ public struct ModelSpec: Codable, Sendable, Equatable {
   }
 
   func validate(file: String) throws {
-    for (path, v) in [("layers", layers), ("hidden", hidden), ("heads", heads), ("kvHeads", kvHeads), ("headDim", headDim), ("ffn", ffn), ("vocab", vocab)] where v <= 0 {
+    for (path, v) in [
+      ("layers", layers), ("hidden", hidden), ("heads", heads), ("kvHeads", kvHeads), ("headDim", headDim),
+      ("ffn", ffn), ("vocab", vocab),
+    ] where v <= 0 {
       throw SpecError.invalid(file: file, path: path, message: "expected a positive integer, found \(v)")
     }
-    if ffnType != "gated" && ffnType != "plain" { throw SpecError.invalid(file: file, path: "ffnType", message: "expected \"gated\" or \"plain\", found \"\(ffnType)\"") }
-    if heads % kvHeads != 0 { throw SpecError.invalid(file: file, path: "kvHeads", message: "heads (\(heads)) must be a multiple of kvHeads (\(kvHeads))") }
+    if ffnType != "gated" && ffnType != "plain" {
+      throw SpecError.invalid(
+        file: file, path: "ffnType", message: "expected \"gated\" or \"plain\", found \"\(ffnType)\"")
+    }
+    if heads % kvHeads != 0 {
+      throw SpecError.invalid(
+        file: file, path: "kvHeads", message: "heads (\(heads)) must be a multiple of kvHeads (\(kvHeads))")
+    }
   }
 }
 
@@ -147,7 +175,8 @@ public struct SpecLibrary: Sendable {
     if let env = ProcessInfo.processInfo.environment["REPRISE_MODELS"] { return SpecLibrary(root: env) }
     let fm = FileManager.default
     if fm.fileExists(atPath: "Models/hardware") { return SpecLibrary(root: "Models") }
-    var url = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
+    var url = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath()
+      .deletingLastPathComponent()
     for _ in 0..<4 {
       let candidate = url.appendingPathComponent("Models").path
       if fm.fileExists(atPath: candidate + "/hardware") { return SpecLibrary(root: candidate) }
@@ -177,8 +206,12 @@ public struct SpecLibrary: Sendable {
 
   public func cluster(_ name: String) throws -> ClusterSpec {
     let file = name.hasSuffix(".json") ? name : root + "/clusters/" + name + ".json"
-    guard FileManager.default.fileExists(atPath: file) else { throw SpecError.unknownName(kind: "cluster", name: name, known: names("clusters")) }
-    do { return try ClusterSpec.load(file) } catch let e as ClusterSpecError { throw SpecError.invalid(file: e.file, path: "", message: e.message) }
+    guard FileManager.default.fileExists(atPath: file) else {
+      throw SpecError.unknownName(kind: "cluster", name: name, known: names("clusters"))
+    }
+    do { return try ClusterSpec.load(file) } catch let e as ClusterSpecError {
+      throw SpecError.invalid(file: e.file, path: "", message: e.message)
+    }
   }
 
   /// Loads `NAME` (a name in `Models/<kind>/`, or a path to a `.json` file).
@@ -200,7 +233,8 @@ public struct SpecLibrary: Sendable {
 
   static func describe(_ e: DecodingError) -> (String, String) {
     func path(_ codingPath: [CodingKey]) -> String {
-      codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop(while: { $0 == "." }).description
+      codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop(while: { $0 == "." })
+        .description
     }
     switch e {
     case .keyNotFound(let key, let ctx):

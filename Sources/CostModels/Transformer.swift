@@ -17,12 +17,16 @@ public enum Transformer {
   /// plain; MoE: router + routed and shared experts), norms (RMSNorm `h`, LayerNorm `2h`),
   /// biases when the model has them, final norm, and an untied LM head `V·h`.
   public static func parameters(_ m: ModelSpec) -> Int64 {
-    let h = Int64(m.hidden), V = Int64(m.vocab)
+    let h = Int64(m.hidden)
+    let vocab = Int64(m.vocab)
     let normSize: Int64 = m.norm == "layernorm" ? 2 * h : h
-    var total = V * h + Int64(m.learnedPositions ?? 0) * h
+    var total = vocab * h + Int64(m.learnedPositions ?? 0) * h
     var attention: Int64
     if let mla = m.mla {
-      let a = Int64(m.heads), nope = Int64(mla.qkNopeHeadDim), rope = Int64(mla.qkRopeHeadDim), v = Int64(mla.vHeadDim)
+      let a = Int64(m.heads)
+      let nope = Int64(mla.qkNopeHeadDim)
+      let rope = Int64(mla.qkRopeHeadDim)
+      let v = Int64(mla.vHeadDim)
       let kvr = Int64(mla.kvLoraRank)
       if let qr = mla.qLoraRank.map(Int64.init) {
         attention = h * qr + qr + qr * a * (nope + rope)
@@ -31,7 +35,8 @@ public enum Transformer {
       }
       attention += h * (kvr + rope) + kvr + kvr * a * (nope + v) + a * v * h
     } else {
-      let q = Int64(m.heads * m.headDim), kv = Int64(m.kvHeads * m.headDim)
+      let q = Int64(m.heads * m.headDim)
+      let kv = Int64(m.kvHeads * m.headDim)
       attention = h * q + 2 * h * kv + q * h
       if m.bias { attention += q + 2 * kv + h }
       if m.qkNorm == true { attention += 2 * Int64(m.headDim) }
@@ -51,7 +56,7 @@ public enum Transformer {
       }
     }
     total += normSize
-    if !m.tiedEmbeddings { total += V * h }
+    if !m.tiedEmbeddings { total += vocab * h }
     return total
   }
 
@@ -65,32 +70,41 @@ public enum Transformer {
   }
 
   /// Narayanan et al. §5.1: P = 12lh²(1 + 13/(12h) + (V+s)/(12lh)) (GPT, FFN 4h, learned positions).
-  public static func narayananParameters(layers l: Double, hidden h: Double, vocab V: Double = 51_200, sequence s: Double = 2_048) -> Double {
-    12 * l * h * h * (1 + 13 / (12 * h) + (V + s) / (12 * l * h))
+  public static func narayananParameters(
+    layers l: Double, hidden h: Double, vocab v: Double = 51_200, sequence s: Double = 2_048
+  ) -> Double {
+    12 * l * h * h * (1 + 13 / (12 * h) + (v + s) / (12 * l * h))
   }
 
   // MARK: FLOPs
 
   /// Training FLOPs per iteration of B sequences of length s (Narayanan §5.1 / Korthikanti App. A):
   /// with full recompute 96·B·s·l·h²·(1 + s/(6h) + V/(16lh)); without 72·B·s·l·h²·(1 + s/(6h) + V/(12lh)).
-  public static func trainingFLOPsPerIteration(batch B: Double, sequence s: Double, layers l: Double, hidden h: Double,
-                                               vocab V: Double, recompute: Bool) -> FLOPs {
+  public static func trainingFLOPsPerIteration(
+    batch b: Double, sequence s: Double, layers l: Double, hidden h: Double,
+    vocab v: Double, recompute: Bool
+  ) -> FLOPs {
     recompute
-      ? FLOPs(rawValue: 96 * B * s * l * h * h * (1 + s / (6 * h) + V / (16 * l * h)))
-      : FLOPs(rawValue: 72 * B * s * l * h * h * (1 + s / (6 * h) + V / (12 * l * h)))
+      ? FLOPs(rawValue: 96 * b * s * l * h * h * (1 + s / (6 * h) + v / (16 * l * h)))
+      : FLOPs(rawValue: 72 * b * s * l * h * h * (1 + s / (6 * h) + v / (12 * l * h)))
   }
 
   /// Training days for T tokens on n GPUs at X FLOP/s each: iterations T/(B·s) of the
   /// per-iteration FLOPs (full recompute, as Narayanan Table 2).
-  public static func trainingDays(tokens T: Double, layers l: Double, hidden h: Double, vocab V: Double = 51_200,
-                                  sequence s: Double = 2_048, gpus n: Double, flopsPerGPU X: Double) -> Double {
-    let perToken = trainingFLOPsPerIteration(batch: 1, sequence: s, layers: l, hidden: h, vocab: V, recompute: true).rawValue / s
-    return perToken * T / (n * X) / 86_400
+  public static func trainingDays(
+    tokens t: Double, layers l: Double, hidden h: Double, vocab v: Double = 51_200,
+    sequence s: Double = 2_048, gpus n: Double, flopsPerGPU x: Double
+  ) -> Double {
+    let perToken =
+      trainingFLOPsPerIteration(batch: 1, sequence: s, layers: l, hidden: h, vocab: v, recompute: true).rawValue / s
+    return perToken * t / (n * x) / 86_400
   }
 
   /// Narayanan's estimate: training time ≈ 8·T·P/(n·X), in days.
-  public static func trainingDaysEstimate(tokens T: Double, parameters P: Double, gpus n: Double, flopsPerGPU X: Double) -> Double {
-    8 * T * P / (n * X) / 86_400
+  public static func trainingDaysEstimate(tokens t: Double, parameters p: Double, gpus n: Double, flopsPerGPU x: Double)
+    -> Double
+  {
+    8 * t * p / (n * x) / 86_400
   }
 
   /// Prefill FLOPs for `context` tokens: linear 2·N·context (N = active parameters excluding
@@ -126,8 +140,10 @@ public enum Transformer {
   /// Bytes per layer: s·b·h·(34 + 5as/h) with no parallelism; TP t: sbh(10 + 24/t + 5as/(ht));
   /// TP+SP: sbh(34/t + 5as/(ht)); TP + selective recompute: sbh(10 + 24/t);
   /// TP+SP + selective: sbh·34/t; full recompute: 2sbh.
-  public static func activationBytesPerLayer(sequence s: Double, microBatch b: Double, hidden h: Double, heads a: Double,
-                                             tensorParallel t: Double, config: ActivationConfig) -> Double {
+  public static func activationBytesPerLayer(
+    sequence s: Double, microBatch b: Double, hidden h: Double, heads a: Double,
+    tensorParallel t: Double, config: ActivationConfig
+  ) -> Double {
     let sbh = s * b * h
     switch config {
     case .none: return sbh * (34 + 5 * a * s / h)
@@ -154,7 +170,9 @@ public enum Transformer {
   /// Megatron distributed optimizer bytes per parameter over d data-parallel ranks
   /// (`distrib_optimizer.md`): fp16 params + fp16 grads 4 + 16/d; fp16 params + fp32 grads
   /// 6 + 12/d; fp32 params + fp32 grads 8 + 8/d.
-  public static func distributedOptimizerBytesPerParameter(paramBytes: Int, gradBytes: Int, dataParallel d: Double) -> Double {
+  public static func distributedOptimizerBytesPerParameter(paramBytes: Int, gradBytes: Int, dataParallel d: Double)
+    -> Double
+  {
     switch (paramBytes, gradBytes) {
     case (2, 2): return 4 + 16 / d
     case (2, 4): return 6 + 12 / d

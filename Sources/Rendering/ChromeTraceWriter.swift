@@ -34,16 +34,26 @@ public struct TraceAnnotations: Sendable {
   /// Bubbles (per stream, `<stream> idle` tracks) and the critical path (`critical path` track).
   public init(_ g: EventGraph, bubbles: BubbleAnalysis, criticalPath cp: CriticalPath) {
     for b in bubbles.laneBubbles {
-      slices.append(Slice(rank: RankID(rawValue: Int32(b.rank)), track: g.strings[g.lanes[b.lane].name] + " idle", name: "idle: " + b.cause.rawValue,
-                          category: "bubble", start: b.start, end: b.start + b.duration))
+      slices.append(
+        Slice(
+          rank: RankID(rawValue: Int32(b.rank)), track: g.strings[g.lanes[b.lane].name] + " idle",
+          name: "idle: " + b.cause.rawValue,
+          category: "bubble", start: b.start, end: b.start + b.duration))
     }
     for s in cp.segments {
       let name = s.event.map { g.strings[g.name[$0]] } ?? "wait"
-      slices.append(Slice(rank: RankID(rawValue: Int32(s.rank)), track: "critical path", name: "\(s.category.rawValue): \(name)",
-                          category: "critical_path", start: s.start, end: s.end))
+      slices.append(
+        Slice(
+          rank: RankID(rawValue: Int32(s.rank)), track: "critical path", name: "\(s.category.rawValue): \(name)",
+          category: "critical_path", start: s.start, end: s.end))
     }
     var last = -1
-    for s in cp.segments { if let e = s.event, e != last { flow.append(e); last = e } }
+    for s in cp.segments {
+      if let e = s.event, e != last {
+        flow.append(e)
+        last = e
+      }
+    }
   }
 }
 
@@ -57,7 +67,9 @@ public enum ChromeTraceWriter {
   }
 
   /// As above, with analyses drawn on each timeline that has annotations.
-  public static func write(graph g: EventGraph, timelines: [(String, Timeline, TraceAnnotations?)], to path: String) throws {
+  public static func write(graph g: EventGraph, timelines: [(String, Timeline, TraceAnnotations?)], to path: String)
+    throws
+  {
     guard let f = fopen(path, "w") else {
       throw WriteError(description: "\(path): cannot write: \(String(cString: strerror(errno)))")
     }
@@ -88,9 +100,11 @@ public enum ChromeTraceWriter {
   static func metadata(_ g: EventGraph, label: String, base: Int, pid: (RankID) -> Int, _ out: inout EventStream) {
     for (i, r) in g.ranks.enumerated() {
       out.event(
-        "{\"ph\": \"M\", \"name\": \"process_name\", \"pid\": \(base + i), \"args\": {\"name\": \"\(esc(label)) rank \(r.rank)\"}}")
+        "{\"ph\": \"M\", \"name\": \"process_name\", \"pid\": \(base + i), \"args\": {\"name\": \"\(esc(label)) rank \(r.rank)\"}}"
+      )
       out.event(
-        "{\"ph\": \"M\", \"name\": \"process_sort_index\", \"pid\": \(base + i), \"args\": {\"sort_index\": \(base + i)}}")
+        "{\"ph\": \"M\", \"name\": \"process_sort_index\", \"pid\": \(base + i), \"args\": {\"sort_index\": \(base + i)}}"
+      )
     }
     for (l, lane) in g.lanes.enumerated() {
       out.event(
@@ -101,8 +115,10 @@ public enum ChromeTraceWriter {
 
   /// Extra tracks per rank after the lanes (one per distinct track name, in first-seen order),
   /// and the critical path as arrows from each path event to the next.
-  static func annotations(_ notes: TraceAnnotations, _ g: EventGraph, _ tl: Timeline, timelineIndex t: Int,
-                          pid: (RankID) -> Int, _ out: inout EventStream) {
+  static func annotations(
+    _ notes: TraceAnnotations, _ g: EventGraph, _ tl: Timeline, timelineIndex t: Int,
+    pid: (RankID) -> Int, _ out: inout EventStream
+  ) {
     var trackID: [String: Int] = [:]
     for s in notes.slices {
       let key = "\(s.rank.rawValue)/\(s.track)"
@@ -131,8 +147,10 @@ public enum ChromeTraceWriter {
   }
 
   /// Collective instances as flows from the first member to the others.
-  static func collectiveFlows(_ g: EventGraph, _ tl: Timeline, timelineIndex t: Int, pid: (RankID) -> Int,
-                              _ out: inout EventStream) {
+  static func collectiveFlows(
+    _ g: EventGraph, _ tl: Timeline, timelineIndex t: Int, pid: (RankID) -> Int,
+    _ out: inout EventStream
+  ) {
     var flowID = t * 10_000_000
     for inst in g.instances where inst.members.count >= 2 {
       let from = inst.members[0].index

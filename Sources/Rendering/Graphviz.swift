@@ -36,11 +36,12 @@ public enum Graphviz {
       defer { gvFreeLayout(gvc, graph) }
       var data: UnsafeMutablePointer<CChar>? = nil
       var length: UInt32 = 0
-      if gvRenderData(gvc, graph, format.rawValue, &data, &length) != 0 || data == nil {
+      guard gvRenderData(gvc, graph, format.rawValue, &data, &length) == 0, let rendered = data else {
         throw RenderError(description: "graphviz: rendering \(format.rawValue) failed")
       }
-      defer { gvFreeRenderData(data) }
-      return Array(UnsafeBufferPointer(start: UnsafeRawPointer(data!).assumingMemoryBound(to: UInt8.self), count: Int(length)))
+      defer { gvFreeRenderData(rendered) }
+      return Array(
+        UnsafeBufferPointer(start: UnsafeRawPointer(rendered).assumingMemoryBound(to: UInt8.self), count: Int(length)))
     }
   }
 }
@@ -54,7 +55,10 @@ public struct TimelineDiagram: Sendable {
     public var label: String
     public var fill: String
     public init(start: Int64, end: Int64, label: String, fill: String) {
-      self.start = start; self.end = end; self.label = label; self.fill = fill
+      self.start = start
+      self.end = end
+      self.label = label
+      self.fill = fill
     }
   }
   public var title: String
@@ -66,7 +70,9 @@ public struct TimelineDiagram: Sendable {
   public var span: (start: Int64, end: Int64)? = nil
 
   public init(title: String, rows: [(name: String, boxes: [Box])], legend: [(String, String)]) {
-    self.title = title; self.rows = rows; self.legend = legend
+    self.title = title
+    self.rows = rows
+    self.legend = legend
   }
 
   static func escape(_ s: String) -> String {
@@ -78,29 +84,35 @@ public struct TimelineDiagram: Sendable {
     let t0 = span?.start ?? rows.flatMap { $0.boxes.map(\.start) }.min() ?? 0
     let t1 = span?.end ?? rows.flatMap { $0.boxes.map(\.end) }.max() ?? 1
     let scale = width / Double(max(t1 - t0, 1))
-    let rowHeight = 36.0, labelWidth = 90.0
+    let rowHeight = 36.0
+    let labelWidth = 90.0
     func f(_ v: Double) -> String { String(Int((v * 100).rounded())).withDecimal }
-    var out = "digraph schedule {\n  graph [label=\"\(Self.escape(title))\", labelloc=t, fontname=\"Helvetica\", fontsize=14, splines=false, outputorder=nodesfirst];\n"
+    var out =
+      "digraph schedule {\n  graph [label=\"\(Self.escape(title))\", labelloc=t, fontname=\"Helvetica\", fontsize=14, splines=false, outputorder=nodesfirst];\n"
     out += "  node [shape=box, style=filled, fontname=\"Helvetica\", fontsize=9, fixedsize=true, penwidth=0.5];\n"
     let n = rows.count
     for (r, row) in rows.enumerated() {
       let y = Double(n - 1 - r) * rowHeight + rowHeight / 2 + 30
-      out += "  \"row\(r)\" [label=\"\(Self.escape(row.name))\", shape=plaintext, style=\"\", pos=\"\(f(labelWidth / 2)),\(f(y))!\", width=\(f(labelWidth / 72)), height=\(f((rowHeight - 6) / 72))];\n"
+      out +=
+        "  \"row\(r)\" [label=\"\(Self.escape(row.name))\", shape=plaintext, style=\"\", pos=\"\(f(labelWidth / 2)),\(f(y))!\", width=\(f(labelWidth / 72)), height=\(f((rowHeight - 6) / 72))];\n"
       for (b, box) in row.boxes.enumerated() {
         let x0 = labelWidth + Double(box.start - t0) * scale
         let w = max(Double(box.end - box.start) * scale, 1)
-        out += "  \"r\(r)b\(b)\" [label=\"\(Self.escape(box.label))\", fillcolor=\"\(box.fill)\"\(w < 3 ? ", color=\"\(box.fill)\"" : ""), pos=\"\(f(x0 + w / 2)),\(f(y))!\", width=\(f(w / 72)), height=\(f((rowHeight - 8) / 72))];\n"
+        out +=
+          "  \"r\(r)b\(b)\" [label=\"\(Self.escape(box.label))\", fillcolor=\"\(box.fill)\"\(w < 3 ? ", color=\"\(box.fill)\"" : ""), pos=\"\(f(x0 + w / 2)),\(f(y))!\", width=\(f(w / 72)), height=\(f((rowHeight - 8) / 72))];\n"
       }
     }
     // Legend and time axis.
     var x = labelWidth
     for (i, (name, color)) in legend.enumerated() {
       let w = max(60, Double(name.count) * 5.5)
-      out += "  \"legend\(i)\" [label=\"\(Self.escape(name))\", fillcolor=\"\(color)\", pos=\"\(f(x + w / 2)),\(f(10))!\", width=\(f(w / 72)), height=\(f(14 / 72))];\n"
+      out +=
+        "  \"legend\(i)\" [label=\"\(Self.escape(name))\", fillcolor=\"\(color)\", pos=\"\(f(x + w / 2)),\(f(10))!\", width=\(f(w / 72)), height=\(f(14 / 72))];\n"
       x += w + 10
     }
     let ms = Double(t1 - t0) / 1e6
-    out += "  \"axis\" [label=\"0 … \(String(format: "%.3f", ms)) ms\", shape=plaintext, style=\"\", pos=\"\(f(labelWidth + width - 60)),\(f(10))!\", width=\(f(120 / 72)), height=\(f(14 / 72))];\n"
+    out +=
+      "  \"axis\" [label=\"0 … \(String(format: "%.3f", ms)) ms\", shape=plaintext, style=\"\", pos=\"\(f(labelWidth + width - 60)),\(f(10))!\", width=\(f(120 / 72)), height=\(f(14 / 72))];\n"
     out += "}\n"
     return out
   }

@@ -35,11 +35,12 @@ public indirect enum JSONDocument: Sendable, Equatable {
   private func toJansson() -> UnsafeMutablePointer<json_t> {
     switch self {
     case .object(let members):
-      let o = json_object()!
+      // jansson returns nil only when it cannot allocate; the document then degrades to null.
+      guard let o = json_object() else { return json_null() }
       for (k, v) in members { json_object_set_new(o, k, v.toJansson()) }
       return o
     case .array(let items):
-      let a = json_array()!
+      guard let a = json_array() else { return json_null() }
       for v in items { json_array_append_new(a, v.toJansson()) }
       return a
     case .int(let v): return json_integer(json_int_t(v))

@@ -9,13 +9,20 @@ public enum ScheduleRenderer {
 
   public static func diagram(_ r: ScheduleResult) -> TimelineDiagram {
     let rows = r.ops.enumerated().map { s, ops in
-      (name: "stage \(s)", boxes: ops.map { op, start, end in
-        TimelineDiagram.Box(start: start.rawValue, end: end.rawValue, label: "\(op.microbatch)\(r.chunks > 1 ? "·\(op.chunk)" : "")",
-                            fill: colors[op.kind] ?? "#cccccc")
-      })
+      (
+        name: "stage \(s)",
+        boxes: ops.map { op, start, end in
+          TimelineDiagram.Box(
+            start: start.rawValue, end: end.rawValue, label: "\(op.microbatch)\(r.chunks > 1 ? "·\(op.chunk)" : "")",
+            fill: colors[op.kind] ?? "#cccccc")
+        }
+      )
     }
-    let title = "\(r.name): p=\(r.stages) m=\(r.microbatches)\(r.chunks > 1 ? " v=\(r.chunks)" : ""), makespan \(String(format: "%.3f", r.makespan.milliseconds)) ms, bubble rate \(String(format: "%.4f", r.bubbleRate))"
-    let legend = [("F", PipelineOp.Kind.F), ("B", .B), ("W", .W), ("B+W", .BW)].map { ($0.0, colors[$0.1] ?? "#cccccc") }
+    let title =
+      "\(r.name): p=\(r.stages) m=\(r.microbatches)\(r.chunks > 1 ? " v=\(r.chunks)" : ""), makespan \(String(format: "%.3f", r.makespan.milliseconds)) ms, bubble rate \(String(format: "%.4f", r.bubbleRate))"
+    let legend = [("F", PipelineOp.Kind.F), ("B", .B), ("W", .W), ("B+W", .BW)].map {
+      ($0.0, colors[$0.1] ?? "#cccccc")
+    }
     return TimelineDiagram(title: title, rows: rows, legend: legend)
   }
 }

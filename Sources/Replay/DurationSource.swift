@@ -18,7 +18,9 @@ public struct MeasuredDurations: DurationSource {
 }
 
 extension Scenario: DurationSource {
-  public func durations(for plan: ReplayPlan) -> (durations: [Nanoseconds], transfers: [Nanoseconds]) { apply(to: plan) }
+  public func durations(for plan: ReplayPlan) -> (durations: [Nanoseconds], transfers: [Nanoseconds]) {
+    apply(to: plan)
+  }
 }
 
 extension Replayer {

@@ -63,8 +63,10 @@ extension ReplayPlan {
     var fromEnd: [Bool]
     var anchorTime: [Int64]
 
-    init(_ graph: EventGraph, order: LaneOrder, deviceLane: [Bool], launchFrom: [Int32], syncFrom: [Int32],
-         instance: [Int32]) {
+    init(
+      _ graph: EventGraph, order: LaneOrder, deviceLane: [Bool], launchFrom: [Int32], syncFrom: [Int32],
+      instance: [Int32]
+    ) {
       let n = graph.eventCount
       role = [Role](repeating: .hostLeaf, count: n)
       streamLag = [Int64](repeating: Int64.min, count: n)
@@ -129,8 +131,10 @@ extension ReplayPlan {
 
     /// A host thread: barriers, synchronize calls (own time and return latency after the awaited
     /// work), parents and leaves.
-    mutating func timeHostLane(_ events: [Int], _ graph: EventGraph, syncFrom: [Int32], instance: [Int32],
-                           hasChild: [Bool]) {
+    mutating func timeHostLane(
+      _ events: [Int], _ graph: EventGraph, syncFrom: [Int32], instance: [Int32],
+      hasChild: [Bool]
+    ) {
       for e in events {
         if instance[e] >= 0 {
           role[e] = .hostBarrier
@@ -203,23 +207,27 @@ extension ReplayPlan {
         guard Set(events.map { graph.lane[$0] }).count > 1 else { continue }
         let ends = events.map { graph.end($0) }
         for e in events where !explicit[e] {
-          addCrossStream(e, events: events, ends: ends, graph, timing: timing, launchFrom: launchFrom,
-                         depCount: &depCount)
+          addCrossStream(
+            e, events: events, ends: ends, graph, timing: timing, launchFrom: launchFrom,
+            depCount: &depCount)
         }
       }
     }
 
     /// The cross-stream wait of device event `e`, if its start is unexplained: the latest work on
     /// another lane of its device that ended within `crossStreamWindow` before it.
-    mutating func addCrossStream(_ e: Int, events: [Int], ends: [Int64], _ graph: EventGraph, timing: LaneTiming,
-                                 launchFrom: [Int32], depCount: inout [Int]) {
+    mutating func addCrossStream(
+      _ e: Int, events: [Int], ends: [Int64], _ graph: EventGraph, timing: LaneTiming,
+      launchFrom: [Int32], depCount: inout [Int]
+    ) {
       let s = graph.start[e]
       let gap = timing.measuredGap[e]
       let prevFree = gap == Int64.min ? Int64.min : s - gap
       let launchReady =
         launchFrom[e] >= 0 ? timing.anchorTime[e] + min(launchLag[e], ReplayPlan.queuedGap) : Int64.min
       guard max(prevFree, launchReady) < s - ReplayPlan.queuedGap else { return }
-      var lo = 0, hi = ends.count
+      var lo = 0
+      var hi = ends.count
       while lo < hi {
         let mid = (lo + hi) / 2
         if ends[mid] <= s { lo = mid + 1 } else { hi = mid }

@@ -93,8 +93,9 @@ public struct ReplayPlan: Sendable {
     instanceTransfer = barriers.transfer.map(Nanoseconds.init(rawValue:))
     instanceKind = barriers.kinds
     instanceBytes = barriers.bytes.map(Bytes.init(rawValue:))
-    let timing = LaneTiming(graph, order: order, deviceLane: deviceLane, launchFrom: launchFrom, syncFrom: syncFrom,
-                            instance: barriers.instanceOf)
+    let timing = LaneTiming(
+      graph, order: order, deviceLane: deviceLane, launchFrom: launchFrom, syncFrom: syncFrom,
+      instance: barriers.instanceOf)
     role = timing.role
     streamLag = timing.streamLag
     syncOwn = timing.syncOwn
@@ -107,8 +108,9 @@ public struct ReplayPlan: Sendable {
     waitLag = waits.lag
     launchLag = waits.launchLag
     streamLag = waits.streamLag
-    (dependentOffsets, dependents) = Self.dependents(n: n, counts: depCount, launchFrom: launchFrom, syncFrom: syncFrom,
-                                                     waitFrom: waits.from)
+    (dependentOffsets, dependents) = Self.dependents(
+      n: n, counts: depCount, launchFrom: launchFrom, syncFrom: syncFrom,
+      waitFrom: waits.from)
   }
 
   /// Reverse edges the engine needs: the host call that launched each device event, and the

@@ -93,11 +93,15 @@ private struct Engine {
   }
 
   @inline(__always) mutating func enqueue(_ l: Int) {
-    if !queued[l] { queued[l] = true; work.append(Int32(l)) }
+    if !queued[l] {
+      queued[l] = true
+      work.append(Int32(l))
+    }
   }
 
   @inline(__always) mutating func notify(_ u: Int) {
-    let lo = plan.dependentOffsets[u], hi = plan.dependentOffsets[u + 1]
+    let lo = plan.dependentOffsets[u]
+    let hi = plan.dependentOffsets[u + 1]
     if lo == hi { return }
     for k in lo..<hi { enqueue(g.lane[Int(plan.dependents[k])].index) }
   }
@@ -115,7 +119,8 @@ private struct Engine {
     arrival[e] = a
     instArrived[inst] += 1
     instMax[inst] = max(instMax[inst], a)
-    let lo = plan.instanceOffsets[inst], hi = plan.instanceOffsets[inst + 1]
+    let lo = plan.instanceOffsets[inst]
+    let hi = plan.instanceOffsets[inst + 1]
     if Int(instArrived[inst]) == hi - lo {
       let finish = instMax[inst] + transfers[inst]
       for k in lo..<hi {
@@ -140,7 +145,9 @@ private struct Engine {
       let e = Int(plan.laneEvents[cursor[l]])
       throw ReplayError.deadlock(
         stuckEvents: stuck,
-        example: "'\(g.strings[g.name[e]])' (rank \(g.rank(of: e)), \(g.lanes[l].kind.name) \(g.strings[g.lanes[l].name]), source event #\(g.sourceIndex[e]))")
+        example:
+          "'\(g.strings[g.name[e]])' (rank \(g.rank(of: e)), \(g.lanes[l].kind.name) \(g.strings[g.lanes[l].name]), source event #\(g.sourceIndex[e]))"
+      )
     }
   }
 

@@ -70,7 +70,8 @@ public struct Scenario: Sendable, CustomStringConvertible {
     case "compute.other.scale": classScale[.other, default: 1] *= try scale()
     case "kernel.match":
       guard let comma = value.range(of: ",scale=", options: .backwards),
-            let f = Double(value[comma.upperBound...]), f >= 0 else {
+        let f = Double(value[comma.upperBound...]), f >= 0
+      else {
         throw ScenarioError(message: "--set kernel.match=\(value): expected REGEX,scale=X")
       }
       let pattern = String(value[..<comma.lowerBound])
@@ -84,7 +85,9 @@ public struct Scenario: Sendable, CustomStringConvertible {
     case "link.latency": latency = try Self.duration(key, value)
     case "host.launch": hostLaunch = try Self.duration(key, value)
     case "dp.degree":
-      guard let n = Int(value), n >= 1 else { throw ScenarioError(message: "--set dp.degree=\(value): expected an integer ≥ 1") }
+      guard let n = Int(value), n >= 1 else {
+        throw ScenarioError(message: "--set dp.degree=\(value): expected an integer ≥ 1")
+      }
       dpDegree = n
     default:
       let parts = key.split(separator: ".")
@@ -101,7 +104,10 @@ public struct Scenario: Sendable, CustomStringConvertible {
 
   /// Parses `300GB/s`, `25GiB/s`, `400Gb/s`.
   public static func bandwidth(_ key: String, _ value: String) throws -> BytesPerSecond {
-    let units: [(String, Double)] = [("GiB/s", 1_073_741_824), ("MiB/s", 1_048_576), ("GB/s", 1e9), ("MB/s", 1e6), ("Gb/s", 1e9 / 8), ("Gbps", 1e9 / 8), ("TB/s", 1e12)]
+    let units: [(String, Double)] = [
+      ("GiB/s", 1_073_741_824), ("MiB/s", 1_048_576), ("GB/s", 1e9), ("MB/s", 1e6), ("Gb/s", 1e9 / 8),
+      ("Gbps", 1e9 / 8), ("TB/s", 1e12),
+    ]
     for (u, f) in units where value.hasSuffix(u) {
       if let v = Double(value.dropLast(u.count)), v > 0, v.isFinite { return BytesPerSecond(rawValue: v * f) }
     }
@@ -112,9 +118,21 @@ public struct Scenario: Sendable, CustomStringConvertible {
   public static func duration(_ key: String, _ value: String) throws -> Nanoseconds {
     let units: [(String, Double)] = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9)]
     for (u, f) in units where value.hasSuffix(u) {
-      if let v = Double(value.dropLast(u.count)), v >= 0, v * f < 9e18 { return Nanoseconds(rawValue: Int64((v * f).rounded())) }
+      if let v = Double(value.dropLast(u.count)), v >= 0, v * f < 9e18 {
+        return Nanoseconds(rawValue: Int64((v * f).rounded()))
+      }
     }
     throw ScenarioError(message: "--set \(key)=\(value): expected a duration such as 5us, 1.5ms or 1500ns")
+  }
+
+  /// Parses one duration for every stage (`18.5ms`), or a comma-separated value per stage.
+  public static func durations(_ key: String, _ value: String, count: Int) throws -> [Nanoseconds] {
+    let values = try value.split(separator: ",").map { try duration(key, String($0)) }
+    if values.count == 1 { return Array(repeating: values[0], count: count) }
+    guard values.count == count else {
+      throw ScenarioError(message: "\(key) \(value): give one value or \(count) (one per stage)")
+    }
+    return values
   }
 
   /// Parses `1GiB`, `512MB`, `4096`, rounded to whole bytes.
@@ -156,7 +174,9 @@ public struct Scenario: Sendable, CustomStringConvertible {
       if let f = nameFactor[name] { return base * f }
       let text = g.strings[name]
       var f = 1.0
-      for (re, scale) in regexes where re.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil { f *= scale }
+      for (re, scale) in regexes where re.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil {
+        f *= scale
+      }
       nameFactor[name] = f
       return base * f
     }

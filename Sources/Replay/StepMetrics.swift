@@ -40,23 +40,34 @@ public enum StepMetrics {
           let launch = Int(plan.launchFrom[e])
           let key = launch >= 0 ? measured.start[launch] : measured.start[e]
           // The last step starting at or before `key`.
-          var lo = 0, hi = starts.count
-          while lo < hi { let mid = (lo + hi) / 2; if starts[mid] <= key { lo = mid + 1 } else { hi = mid } }
+          var lo = 0
+          var hi = starts.count
+          while lo < hi {
+            let mid = (lo + hi) / 2
+            if starts[mid] <= key { lo = mid + 1 } else { hi = mid }
+          }
           let k = lo - 1
           guard k >= 0, key < measured.end[steps[k].event.index] else { continue }
           mEnd[k] = max(mEnd[k], measured.end[e])
           pEnd[k] = max(pEnd[k], predicted.end[e])
         }
         for (k, s) in steps.enumerated() {
-          out.append(StepTime(rank: r, step: s.number,
-                              measured: mEnd[k] - measured.start[s.event.index],
-                              predicted: pEnd[k] - predicted.start[s.event.index]))
+          out.append(
+            StepTime(
+              rank: r, step: s.number,
+              measured: mEnd[k] - measured.start[s.event.index],
+              predicted: pEnd[k] - predicted.start[s.event.index]))
         }
       } else {
-        var mLo = Nanoseconds.max, mHi = Nanoseconds.min, pLo = Nanoseconds.max, pHi = Nanoseconds.min
+        var mLo = Nanoseconds.max
+        var mHi = Nanoseconds.min
+        var pLo = Nanoseconds.max
+        var pHi = Nanoseconds.min
         for e in events where g.kind[e] != .annotation && g.kind[e] != .memory {
-          mLo = min(mLo, measured.start[e]); mHi = max(mHi, measured.end[e])
-          pLo = min(pLo, predicted.start[e]); pHi = max(pHi, predicted.end[e])
+          mLo = min(mLo, measured.start[e])
+          mHi = max(mHi, measured.end[e])
+          pLo = min(pLo, predicted.start[e])
+          pHi = max(pHi, predicted.end[e])
         }
         if mLo <= mHi {
           out.append(StepTime(rank: r, step: nil, measured: mHi - mLo, predicted: pHi - pLo))

@@ -8,7 +8,9 @@ import TraceModel
 /// consistently (launch latency, queueing, collectives ending together), with small per-rank
 /// jitter so ranks are not exact copies.
 public enum SyntheticWorkload {
-  public static func dataParallel(ranks: Int, kernelsPerRank: Int, bucketEvery: Int = 64, seed: UInt64 = 1) -> EventGraph {
+  public static func dataParallel(ranks: Int, kernelsPerRank: Int, bucketEvery: Int = 64, seed: UInt64 = 1)
+    -> EventGraph
+  {
     var b = EventGraph.Builder()
     let eventsPerRank = kernelsPerRank * 2 + (kernelsPerRank / bucketEvery) * 2 + 2
     b.reserveEvents(ranks * eventsPerRank)
@@ -19,17 +21,26 @@ public enum SyntheticWorkload {
     let group = b.strings.intern("default")
     var state = seed
     func rand(_ n: Int64) -> Int64 {
-      state = state &* 6364136223846793005 &+ 1442695040888963407
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
       return Int64((state >> 33) % UInt64(n))
     }
-    var host = [LaneID](), compute = [LaneID](), comm = [LaneID]()
+    var host = [LaneID]()
+    var compute = [LaneID]()
+    var comm = [LaneID]()
     for r in 0..<ranks {
       host.append(LaneID(b.lanes.count))
-      b.lanes.append(Lane(rank: RankID(r), kind: .hostThread, device: -1, pid: Int64(r), tid: 1, name: b.strings.intern("thread")))
+      b.lanes.append(
+        Lane(rank: RankID(r), kind: .hostThread, device: -1, pid: Int64(r), tid: 1, name: b.strings.intern("thread")))
       compute.append(LaneID(b.lanes.count))
-      b.lanes.append(Lane(rank: RankID(r), kind: .deviceStream, device: Int32(r % 8), pid: Int64(r), tid: 7, name: b.strings.intern("stream 7")))
+      b.lanes.append(
+        Lane(
+          rank: RankID(r), kind: .deviceStream, device: Int32(r % 8), pid: Int64(r), tid: 7,
+          name: b.strings.intern("stream 7")))
       comm.append(LaneID(b.lanes.count))
-      b.lanes.append(Lane(rank: RankID(r), kind: .deviceStream, device: Int32(r % 8), pid: Int64(r), tid: 20, name: b.strings.intern("stream 20")))
+      b.lanes.append(
+        Lane(
+          rank: RankID(r), kind: .deviceStream, device: Int32(r % 8), pid: Int64(r), tid: 20,
+          name: b.strings.intern("stream 20")))
       b.ranks.append(RankInfo(rank: RankID(r), file: "synthetic-\(r)", worldSize: ranks))
     }
     var hostT = [Int64](repeating: 0, count: ranks)
@@ -42,10 +53,12 @@ public enum SyntheticWorkload {
       let chunk = min(bucketEvery, kernelsPerRank - k)
       for r in 0..<ranks {
         for _ in 0..<chunk {
-          let l = b.addEvent(lane: host[r], name: launchName, kind: .hostOp, start: hostT[r], duration: 4_000 + rand(500))
+          let l = b.addEvent(
+            lane: host[r], name: launchName, kind: .hostOp, start: hostT[r], duration: 4_000 + rand(500))
           let start = max(computeFree[r] + 1_000, hostT[r] + 5_000)
-          let kern = b.addEvent(lane: compute[r], name: gemm, kind: .kernel, detail: ComputeClass.gemm.rawValue,
-                                start: start, duration: 20_000 + rand(2_000))
+          let kern = b.addEvent(
+            lane: compute[r], name: gemm, kind: .kernel, detail: ComputeClass.gemm.rawValue,
+            start: start, duration: 20_000 + rand(2_000))
           b.addEdge(from: l, to: kern, kind: .launch)
           computeFree[r] = start + b.duration[kern.index]
           hostT[r] += 6_000 + rand(300)
@@ -59,22 +72,26 @@ public enum SyntheticWorkload {
       for r in 0..<ranks {
         let l = b.addEvent(lane: host[r], name: launchName, kind: .hostOp, start: hostT[r], duration: 5_000)
         let arrival = max(commFree[r], computeFree[r], hostT[r] + 6_000)
-        let c = b.addEvent(lane: comm[r], name: allReduce, kind: .collective, detail: CollectiveKind.allReduce.rawValue,
-                           start: arrival, duration: 0, bytes: 64 << 20)
+        let c = b.addEvent(
+          lane: comm[r], name: allReduce, kind: .collective, detail: CollectiveKind.allReduce.rawValue,
+          start: arrival, duration: 0, bytes: 64 << 20)
         b.addEdge(from: l, to: c, kind: .launch)
         hostT[r] += 7_000
         members.append(c)
         arrivals.append(arrival)
       }
-      let finish = arrivals.max()! + 150_000
+      let finish = (arrivals.max() ?? 0) + 150_000
       for (r, c) in members.enumerated() {
         b.duration[c.index] = finish - arrivals[r]
         commFree[r] = finish
-        b.collectives.append(CollectiveRecord(event: c, kind: .allReduce, group: group, groupSize: Int32(ranks), sequence: sequence,
-                                              dtype: .empty, inputBytes: 64 << 20, outputBytes: 64 << 20,
-                                              instance: CollectiveInstanceID(b.instances.count)))
+        b.collectives.append(
+          CollectiveRecord(
+            event: c, kind: .allReduce, group: group, groupSize: Int32(ranks), sequence: sequence,
+            dtype: .empty, inputBytes: 64 << 20, outputBytes: 64 << 20,
+            instance: CollectiveInstanceID(b.instances.count)))
       }
-      b.instances.append(CollectiveInstance(kind: .allReduce, group: group, sequence: sequence, members: members, expectedSize: ranks))
+      b.instances.append(
+        CollectiveInstance(kind: .allReduce, group: group, sequence: sequence, members: members, expectedSize: ranks))
       sequence += 1
     }
     for r in 0..<ranks {

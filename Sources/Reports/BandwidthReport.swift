@@ -36,7 +36,9 @@ public struct BandwidthReport: JSONContract, Equatable {
   public init(_ graph: EventGraph, linkGBps: Double?, inputs: [String]) throws {
     let t = Timeline(measured: graph)
     let a = BandwidthAnalysis(graph, timeline: t, linkGBps: linkGBps)
-    if a.instances.isEmpty { throw RunError.data("\(inputs.joined(separator: " ")): no collectives or send/recv in the trace") }
+    if a.instances.isEmpty {
+      throw RunError.data("\(inputs.joined(separator: " ")): no collectives or send/recv in the trace")
+    }
     self.init(a, StragglerAnalysis(graph, timeline: t))
   }
 
@@ -48,8 +50,9 @@ public struct BandwidthReport: JSONContract, Equatable {
     stragglers = Stragglers(
       instances: s.instances,
       ranks: s.ranks.map {
-        StragglerRank(rank: $0.rank, collectives: $0.collectives, lastCount: $0.lastCount,
-                      heldOthersNs: $0.heldOthers, flagged: $0.flagged)
+        StragglerRank(
+          rank: $0.rank, collectives: $0.collectives, lastCount: $0.lastCount,
+          heldOthersNs: $0.heldOthers, flagged: $0.flagged)
       })
     instances = a.instances.map(RunReport.BandwidthRow.init)
     buckets = a.buckets.map(RunReport.BandwidthBucketRow.init)
@@ -71,7 +74,9 @@ public struct BandwidthReport: JSONContract, Equatable {
     if let l = linkBandwidthGBps, let best = instances.map(\.busBandwidthGBps).max() {
       lines.append(String(format: "best busbw %.2f GB/s = %.1f%% of the %.1f GB/s link", best, 100 * best / l, l))
     }
-    if stragglers.instances > 0, let worst = stragglers.ranks.max(by: { ($0.lastCount, $1.rank) < ($1.lastCount, $0.rank) }) {
+    if stragglers.instances > 0,
+      let worst = stragglers.ranks.max(by: { ($0.lastCount, $1.rank) < ($1.lastCount, $0.rank) })
+    {
       let flagged = stragglers.ranks.filter(\.flagged).map { "rank \($0.rank)" }
       lines.append(
         String(

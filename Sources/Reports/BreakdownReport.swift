@@ -39,7 +39,8 @@ public struct BreakdownReport: JSONContract, Equatable {
   public init(_ graph: EventGraph, window: TemporalBreakdown.Window, inputs: [String]) throws {
     let b = TemporalBreakdown(graph, timeline: Timeline(measured: graph), window: window)
     if b.ranks.isEmpty {
-      throw RunError.data("\(inputs.joined(separator: " ")): no device events (kernels, memcpy, collectives) to break down")
+      throw RunError.data(
+        "\(inputs.joined(separator: " ")): no device events (kernels, memcpy, collectives) to break down")
     }
     self.init(b)
   }

@@ -45,8 +45,9 @@ extension Demo {
     for kind in TraceDiagram.Kind.allCases { written.append(try draw(kind, g, measured, to: kind.rawValue + ".svg")) }
     log("\n" + criticalPathLine(CriticalPath(g, timeline: measured)))
     log("  wrote " + written.joined(separator: ", ") + " and \(csv.count) CSV tables in \(output)/")
-    log("  report.json holds the what-if \((whatIfs.first ?? []).joined(separator: " ")); open timeline.json in "
-          + "https://ui.perfetto.dev\n")
+    log(
+      "  report.json holds the what-if \((whatIfs.first ?? []).joined(separator: " ")); open timeline.json in "
+        + "https://ui.perfetto.dev\n")
   }
 
   /// Every other set: the summary line, the identity replay, the report, the timeline diagram,
@@ -71,7 +72,9 @@ extension Demo {
     if let profile = try? PipelineProfile.analyze(g) {
       let target = profile.detectedSchedule == "gpipe" ? "1f1b" : "gpipe"
       let swap = try ScheduleSwap(g, target: target, chunks: 2)
-      log("  recorded as \(profile.detectedSchedule); " + (swap.text().split(separator: "\n").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""))
+      log(
+        "  recorded as \(profile.detectedSchedule); "
+          + (swap.text().split(separator: "\n").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""))
     }
     if g.lanes.contains(where: { $0.kind == .deviceStream }) {
       written.append(try draw(.timeline, g, Timeline(measured: g), to: name + ".timeline.svg"))
@@ -90,8 +93,9 @@ extension Demo {
       let r = try ScheduleSimulator.simulate(name, stages: 4, microbatches: 8, chunks: v, costs: costs)
       log(
         "  " + name.padded(18)
-          + String(format: "makespan %8.1f ms   bubble rate %.4f   peak activation %.2f GiB", r.makespan.milliseconds,
-                   r.bubbleRate, (r.peakActivation.max() ?? .zero).gibibytes))
+          + String(
+            format: "makespan %8.1f ms   bubble rate %.4f   peak activation %.2f GiB", r.makespan.milliseconds,
+            r.bubbleRate, (r.peakActivation.max() ?? .zero).gibibytes))
       if name == "zb-h1" {
         for format in [Graphviz.Format.svg, .png] {
           let file = output + "/schedule-zb-h1." + format.rawValue

@@ -9,7 +9,9 @@ extension IngestSummary {
     lines.append(
       "ingested \(files.count) file(s), \(ranks) rank(s), \(TextFormat.compact(mb)) MB on disk in "
         + "\(TextFormat.compact(seconds)) s")
-    let kinds = EventKind.allCases.compactMap { k in (events.byKind[k.name] ?? 0) > 0 ? "\(k.name) \(events.byKind[k.name] ?? 0)" : nil }
+    let kinds = EventKind.allCases.compactMap { k in
+      (events.byKind[k.name] ?? 0) > 0 ? "\(k.name) \(events.byKind[k.name] ?? 0)" : nil
+    }
     lines.append("  events        \(events.total) (\(kinds.joined(separator: ", ")))")
     lines.append("  lanes         \(lanes) (\(hostLanes) host threads, \(deviceLanes) device streams)")
     lines.append("  edges         \(edges)")
@@ -18,7 +20,9 @@ extension IngestSummary {
     lines.append(contentsOf: collectiveLines())
     lines.append("  send/recv     \(p2p.pairs) pairs, \(p2p.unmatched) unmatched")
     if ranks > 1 {
-      let offsets = clockOffsetsNs.sorted { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) }.map { "r\($0.key): \($0.value.rawValue)" }
+      let offsets = clockOffsetsNs.sorted { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) }.map {
+        "r\($0.key): \($0.value.rawValue)"
+      }
       lines.append(
         "  clock offsets \(clockAligned ? "applied" : "estimated, not applied (below 20 µs)") [ns] "
           + offsets.joined(separator: ", "))

@@ -96,13 +96,16 @@ public struct IngestSummary: JSONContract, Equatable {
     let g = result.graph
     let counts = g.countByKind()
     files = result.files.map { f in
-      File(path: f.path, rank: Int(f.rank.rawValue), bytes: Bytes(f.bytesOnDisk), decompressedBytes: Bytes(f.decompressedBytes),
-           gzip: f.isGzip, events: f.events, format: f.format, recordTypes: f.recordTypes.isEmpty ? nil : f.recordTypes)
+      File(
+        path: f.path, rank: Int(f.rank.rawValue), bytes: Bytes(f.bytesOnDisk),
+        decompressedBytes: Bytes(f.decompressedBytes),
+        gzip: f.isGzip, events: f.events, format: f.format, recordTypes: f.recordTypes.isEmpty ? nil : f.recordTypes)
     }
     ranks = g.ranks.count
     lanes = g.lanes.count
     events = Events(
-      total: g.eventCount, byKind: Dictionary(uniqueKeysWithValues: EventKind.allCases.map { ($0.name, counts[$0] ?? 0) }))
+      total: g.eventCount,
+      byKind: Dictionary(uniqueKeysWithValues: EventKind.allCases.map { ($0.name, counts[$0] ?? 0) }))
     edges = g.edgeCount
     stepNumbers = Set(g.steps.map(\.number)).sorted()
     steps = stepNumbers.count
@@ -112,7 +115,8 @@ public struct IngestSummary: JSONContract, Equatable {
       byKind: Dictionary(uniqueKeysWithValues: l.instancesByKind.map { ($0.key.name, $0.value) }),
       maxEndSpreadNs: Nanoseconds(l.maxEndSpreadNs), medianEndSpreadNs: Nanoseconds(l.medianEndSpreadNs))
     p2p = PointToPoint(pairs: l.p2pPairs, unmatched: l.p2pUnmatched)
-    clockOffsetsNs = Dictionary(uniqueKeysWithValues: l.clockOffsets.map { (String($0.key.rawValue), Nanoseconds($0.value)) })
+    clockOffsetsNs = Dictionary(
+      uniqueKeysWithValues: l.clockOffsets.map { (String($0.key.rawValue), Nanoseconds($0.value)) })
     clockAligned = l.clockAligned
     let d = result.diagnostics
     diagnostics = DiagnosticCounts(
@@ -120,10 +124,23 @@ public struct IngestSummary: JSONContract, Equatable {
       error: d.count(of: .error))
     inputBytes = Bytes(result.inputBytes)
     executionTraces = result.etLinks.map { e in
-      ExecutionTraceLink(rank: e.rank, file: e.file, ops: e.etOps, matchedOps: e.matchedOps, kernels: e.kernels,
-                         kernelsWithParent: e.kernelsWithParent, dataEdges: e.dataEdges)
+      ExecutionTraceLink(
+        rank: e.rank, file: e.file, ops: e.etOps, matchedOps: e.matchedOps, kernels: e.kernels,
+        kernelsWithParent: e.kernelsWithParent, dataEdges: e.dataEdges)
     }
     hostLanes = g.lanes.filter { $0.kind == .hostThread }.count
     deviceLanes = g.lanes.filter { $0.kind == .deviceStream }.count
+  }
+}
+
+extension IngestResult {
+  /// Stops on input that cannot be trusted: errors in the diagnostics, or any warning or data
+  /// loss when `strict`.
+  /// - Throws: `RunError.data` naming how many (the diagnostics themselves are printed first).
+  public func requireUsable(strict: Bool) throws {
+    let errors = diagnostics.count(of: .error)
+    let warnings = diagnostics.count(of: .warning) + diagnostics.count(of: .dataLoss)
+    if errors > 0 { throw RunError.data("\(errors) error(s) in the input; see above") }
+    if strict && warnings > 0 { throw RunError.data("--strict: \(warnings) warning(s) in the input; see above") }
   }
 }

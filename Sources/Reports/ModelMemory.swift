@@ -18,8 +18,10 @@ public struct ModelMemory: Sendable, Equatable {
   public var zeroStage: Int
   public var activations: Transformer.ActivationConfig
 
-  public init(model: ModelSpec, sequence: Int, microBatch: Int, tensorParallel: Int, dataParallel: Int,
-              zeroStage: Int, activations: Transformer.ActivationConfig = .tensorSequenceSelective) {
+  public init(
+    model: ModelSpec, sequence: Int, microBatch: Int, tensorParallel: Int, dataParallel: Int,
+    zeroStage: Int, activations: Transformer.ActivationConfig = .tensorSequenceSelective
+  ) {
     self.model = model
     self.sequence = sequence
     self.microBatch = microBatch

@@ -20,13 +20,17 @@ public struct CommEstimate: JSONContract, Equatable {
 
   /// Ring or tree time of `kind` (nil: point-to-point); hierarchical when `gpusPerNode` and
   /// `interBandwidth` are given for an all-reduce that spans nodes.
-  public init(kind: CollectiveKind?, bytes: Bytes, ranks: Int, bandwidth: BytesPerSecond, latency: Nanoseconds,
-              algorithm: CollectiveModel.Algorithm, gpusPerNode: Int? = nil, interBandwidth: BytesPerSecond? = nil) {
-    var t = CollectiveModel.time(kind, bytes: bytes, ranks: ranks, bandwidth: bandwidth, latency: latency,
-                                 algorithm: algorithm)
+  public init(
+    kind: CollectiveKind?, bytes: Bytes, ranks: Int, bandwidth: BytesPerSecond, latency: Nanoseconds,
+    algorithm: CollectiveModel.Algorithm, gpusPerNode: Int? = nil, interBandwidth: BytesPerSecond? = nil
+  ) {
+    var t = CollectiveModel.time(
+      kind, bytes: bytes, ranks: ranks, bandwidth: bandwidth, latency: latency,
+      algorithm: algorithm)
     if let g = gpusPerNode, let inter = interBandwidth, kind == .allReduce, ranks > g {
-      t = CollectiveModel.hierarchicalAllReduce(bytes: bytes, gpusPerNode: g, nodes: ranks / g, intra: bandwidth,
-                                                inter: inter, latency: latency)
+      t = CollectiveModel.hierarchicalAllReduce(
+        bytes: bytes, gpusPerNode: g, nodes: ranks / g, intra: bandwidth,
+        inter: inter, latency: latency)
     }
     self.kind = kind?.name ?? "sendRecv"
     self.bytes = Double(bytes.rawValue)
@@ -65,7 +69,8 @@ public struct MemoryEstimate: JSONContract, Equatable {
     modelStateBytes = m.modelStateBytes
     activationBytes = m.activationBytes
     totalBytes = modelStateBytes + activationBytes
-    configuration = "TP \(m.tensorParallel), DP \(m.dataParallel), ZeRO-\(m.zeroStage), s=\(m.sequence), b=\(m.microBatch), "
+    configuration =
+      "TP \(m.tensorParallel), DP \(m.dataParallel), ZeRO-\(m.zeroStage), s=\(m.sequence), b=\(m.microBatch), "
       + "activations \(m.activations.rawValue)"
     layers = m.model.layers
   }
@@ -130,8 +135,10 @@ public struct LongContextReport: JSONContract, Equatable {
       peakFlopsPerSecond
   }
 
-  public init(_ a: LongContextAnalysis, model m: ModelSpec, hardware hw: HardwareSpec, context: Int, outputTokens: Int,
-              tensorParallel tp: Int, kvDtype: String) {
+  public init(
+    _ a: LongContextAnalysis, model m: ModelSpec, hardware hw: HardwareSpec, context: Int, outputTokens: Int,
+    tensorParallel tp: Int, kvDtype: String
+  ) {
     model = m.name
     hardware = hw.name
     hardwareDisplayName = hw.displayName
@@ -144,8 +151,9 @@ public struct LongContextReport: JSONContract, Equatable {
     weightBytes = a.weightBytes
     kvBytesPerToken = Int64(a.kvBytesPerToken)
     kvBytes = a.kvBytes
-    prefill = Prefill(linearFlops: a.prefillLinearFLOPs.rawValue, attentionFlops: a.prefillAttentionFLOPs.rawValue,
-                      linearSeconds: a.prefillLinear.seconds, seconds: a.prefill.seconds)
+    prefill = Prefill(
+      linearFlops: a.prefillLinearFLOPs.rawValue, attentionFlops: a.prefillAttentionFLOPs.rawValue,
+      linearSeconds: a.prefillLinear.seconds, seconds: a.prefill.seconds)
     decode = Decode(secondsPerToken: a.decodePerToken.seconds, seconds: a.decode.seconds)
     maxConcurrentRequests = a.maxConcurrentRequests
     contextSwitchSeconds = a.contextSwitch.seconds

@@ -56,7 +56,8 @@ public struct ReplayBenchmark: Sendable {
     if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM") })
     {
-      lines.append("peak RSS: \(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().joined(separator: " "))")
+      lines.append(
+        "peak RSS: \(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().joined(separator: " "))")
     }
     return lines.joined(separator: "\n")
   }

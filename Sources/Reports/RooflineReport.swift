@@ -68,16 +68,21 @@ public struct RooflineReport: JSONContract, Equatable {
     unsizedKernels = r.unsizedKernels
     byClass = Dictionary(
       uniqueKeysWithValues: r.byFamily.map { f, s in
-        (f.rawValue, ClassTotals(kernels: s.kernels, flops: s.flops.rawValue, bytes: Double(s.bytes.rawValue),
-                                 durationNs: s.duration, achievedTFLOPs: s.achieved.rawValue / 1e12))
+        (
+          f.rawValue,
+          ClassTotals(
+            kernels: s.kernels, flops: s.flops.rawValue, bytes: Double(s.bytes.rawValue),
+            durationNs: s.duration, achievedTFLOPs: s.achieved.rawValue / 1e12)
+        )
       })
     ops = r.rows.sorted { ($0.flops, $0.op) > ($1.flops, $1.op) }.map { row in
-      Op(op: row.opName, kernel: row.kernelName, family: row.family.rawValue, flops: row.flops.rawValue,
-         bytes: Double(row.bytes.rawValue), durationNs: row.duration, dtype: row.dtypeName,
-         achievedTFLOPs: row.achieved.rawValue / 1e12, achievedGBps: row.achievedBandwidth.rawValue / 1e9,
-         arithmeticIntensity: row.arithmeticIntensity.isFinite ? row.arithmeticIntensity : 0,
-         percentOfPeak: row.percentOfPeak, percentOfRoofline: row.percentOfRoofline, bound: row.bound.rawValue,
-         kernels: row.kernels.count)
+      Op(
+        op: row.opName, kernel: row.kernelName, family: row.family.rawValue, flops: row.flops.rawValue,
+        bytes: Double(row.bytes.rawValue), durationNs: row.duration, dtype: row.dtypeName,
+        achievedTFLOPs: row.achieved.rawValue / 1e12, achievedGBps: row.achievedBandwidth.rawValue / 1e9,
+        arithmeticIntensity: row.arithmeticIntensity.isFinite ? row.arithmeticIntensity : 0,
+        percentOfPeak: row.percentOfPeak, percentOfRoofline: row.percentOfRoofline, bound: row.bound.rawValue,
+        kernels: row.kernels.count)
     }
     peakTFLOPs = hw.peakTFLOPs
     hbmBandwidthGBps = hw.hbmBandwidthGBps
@@ -85,7 +90,9 @@ public struct RooflineReport: JSONContract, Equatable {
 
   /// Per-class summary lines (the demo prints these).
   public func summaryLines() -> [String] {
-    var lines = ["\(hardwareDisplayName): \(kernels) kernels, \(sizedKernels) sized from their ops' shapes, \(unsizedKernels) unsized"]
+    var lines = [
+      "\(hardwareDisplayName): \(kernels) kernels, \(sizedKernels) sized from their ops' shapes, \(unsizedKernels) unsized"
+    ]
     for (f, s) in byClass.sorted(by: { $0.key < $1.key }) {
       lines.append(
         "  \(f.padded(12)) \(s.kernels) kernels, \(TextFormat.fixed(s.flops / 1e12)) TFLOP in "
@@ -131,7 +138,8 @@ public struct OperationRoofline: JSONContract, Equatable {
   /// - Throws: `RunError.usage` when the device has no peak for the dtype.
   public init(hardware hw: HardwareSpec, dtype: String, flops: FLOPs, bytes: Bytes) throws {
     guard let peak = hw.peak(dtype) else {
-      throw RunError.usage("\(hw.name) has no \(dtype) peak; it has \(hw.peakTFLOPs.keys.sorted().joined(separator: ", "))")
+      throw RunError.usage(
+        "\(hw.name) has no \(dtype) peak; it has \(hw.peakTFLOPs.keys.sorted().joined(separator: ", "))")
     }
     let m = RooflineModel(peakCompute: peak, memoryBandwidth: hw.memoryBandwidth, launchOverhead: hw.launchOverhead)
     let e = m.estimate(work: flops, traffic: bytes)

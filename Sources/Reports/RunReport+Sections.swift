@@ -18,14 +18,18 @@ extension RunReport {
 
     /// One result of `Parallel.map`.
     private enum Part: Sendable {
-      case breakdown(TemporalBreakdown), bubbles(BubbleAnalysis), bandwidth(BandwidthAnalysis, StragglerAnalysis)
-      case memory(MemoryTimeline), criticalPath(CriticalPath), replay(WhatIfRun)
+      case breakdown(TemporalBreakdown)
+      case bubbles(BubbleAnalysis)
+      case bandwidth(BandwidthAnalysis, StragglerAnalysis)
+      case memory(MemoryTimeline)
+      case criticalPath(CriticalPath)
+      case replay(WhatIfRun)
     }
 
     init(_ g: EventGraph, options: Options) throws {
       let measured = Timeline(measured: g)
       let index = AnalysisIndex(g, timeline: measured)
-      let link = options.linkGBps ?? options.hardware?.interconnect?.GBpsPerDirection
+      let link = options.linkGBps ?? options.hardware?.interconnect?.gbpsPerDirection
       let scenario = options.scenario
       let parts: [Part] = try Parallel.map(6) { i in
         switch i {
@@ -33,15 +37,20 @@ extension RunReport {
           return .breakdown(TemporalBreakdown(g, timeline: measured, window: g.steps.isEmpty ? .deviceSpan : .steps))
         case 1: return .bubbles(BubbleAnalysis(index: index))
         case 2:
-          return .bandwidth(BandwidthAnalysis(g, timeline: measured, linkGBps: link),
-                            StragglerAnalysis(g, timeline: measured))
+          return .bandwidth(
+            BandwidthAnalysis(g, timeline: measured, linkGBps: link),
+            StragglerAnalysis(g, timeline: measured))
         case 3: return .memory(MemoryTimeline(g, timeline: measured))
         case 4: return .criticalPath(CriticalPath(index: index))
         default: return .replay(try WhatIfRun(graph: g, scenario: scenario))
         }
       }
-      var b: TemporalBreakdown?, bu: BubbleAnalysis?, bw: (BandwidthAnalysis, StragglerAnalysis)?
-      var m: MemoryTimeline?, cp: CriticalPath?, r: WhatIfRun?
+      var b: TemporalBreakdown?
+      var bu: BubbleAnalysis?
+      var bw: (BandwidthAnalysis, StragglerAnalysis)?
+      var m: MemoryTimeline?
+      var cp: CriticalPath?
+      var r: WhatIfRun?
       for part in parts {
         switch part {
         case .breakdown(let v): b = v
@@ -72,23 +81,28 @@ extension RunReport {
     for d in mem.devices {
       let stride = max(1, (d.samples.count + maxMemorySamples - 1) / maxMemorySamples)
       for (k, s) in d.samples.enumerated()
-      where k % stride == 0 || k == d.samples.count - 1 || (s.time == d.peakAllocatedAt && s.allocated == d.peakAllocated)
+      where k % stride == 0 || k == d.samples.count - 1
+        || (s.time == d.peakAllocatedAt && s.allocated == d.peakAllocated)
       {
-        samples.append(MemorySampleRow(rank: d.rank, device: d.device, timeNs: s.time, allocatedBytes: s.allocated,
-                                       reservedBytes: s.reserved))
+        samples.append(
+          MemorySampleRow(
+            rank: d.rank, device: d.device, timeNs: s.time, allocatedBytes: s.allocated,
+            reservedBytes: s.reserved))
       }
     }
-    return MemorySection(devices: mem.devices.map(MemoryDeviceRow.init), samples: samples,
-                         maxSamplesPerDevice: maxMemorySamples, modeled: modeled)
+    return MemorySection(
+      devices: mem.devices.map(MemoryDeviceRow.init), samples: samples,
+      maxSamplesPerDevice: maxMemorySamples, modeled: modeled)
   }
 
   static func criticalPathSection(_ cp: CriticalPath, graph g: EventGraph) -> CriticalPathSection {
     CriticalPathSection(
       step: cp.step, windowStartNs: cp.windowStart, windowEndNs: cp.windowEnd, pathStartNs: cp.pathStart,
       pathEndNs: cp.pathEnd, lengthNs: cp.length, rankChanges: cp.rankChanges,
-      byCategoryNs: Dictionary(uniqueKeysWithValues: CriticalPath.Category.allCases.map {
-        ($0.rawValue, cp.byCategory[$0] ?? .zero)
-      }),
+      byCategoryNs: Dictionary(
+        uniqueKeysWithValues: CriticalPath.Category.allCases.map {
+          ($0.rawValue, cp.byCategory[$0] ?? .zero)
+        }),
       segments: cp.segments.map { CriticalPathRow($0, graph: g) })
   }
 

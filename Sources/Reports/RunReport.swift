@@ -27,8 +27,10 @@ public struct RunReport: JSONContract, Equatable {
     public var hardware: HardwareSpec?
     /// The modeled training memory (fills `memory.modeled`).
     public var modelMemory: ModelMemory?
-    public init(scenario: Scenario? = nil, linkGBps: Double? = nil, hardware: HardwareSpec? = nil,
-                modelMemory: ModelMemory? = nil) {
+    public init(
+      scenario: Scenario? = nil, linkGBps: Double? = nil, hardware: HardwareSpec? = nil,
+      modelMemory: ModelMemory? = nil
+    ) {
       self.scenario = scenario
       self.linkGBps = linkGBps
       self.hardware = hardware
@@ -115,8 +117,9 @@ public struct RunReport: JSONContract, Equatable {
   public init(_ result: IngestResult, inputs: [String], options: Options = Options()) throws {
     let g = result.graph
     let analyses = try Analyses(g, options: options)
-    breakdown = BreakdownSection(window: analyses.breakdown.window.rawValue,
-                                 ranks: analyses.breakdown.ranks.map(BreakdownRow.init))
+    breakdown = BreakdownSection(
+      window: analyses.breakdown.window.rawValue,
+      ranks: analyses.breakdown.ranks.map(BreakdownRow.init))
     bubbles = Self.bubbleSection(analyses.bubbles, graph: g)
     bandwidth = BandwidthSection(
       linkBandwidthGBps: analyses.bandwidth.linkGBps, unmatched: analyses.bandwidth.unmatched,

@@ -44,12 +44,14 @@ public struct ScheduleReport: JSONContract, Equatable {
     bubbleRate = r.bubbleRate
     bubbleFraction = r.bubbleFraction
     perStage = (0..<r.stages).map { s in
-      Stage(stage: s, busyNs: r.busy[s], idleNs: r.idle[s], peakActivationBytes: r.peakActivation[s],
-            peakInFlightMicrobatches: r.peakInFlight[s])
+      Stage(
+        stage: s, busyNs: r.busy[s], idleNs: r.idle[s], peakActivationBytes: r.peakActivation[s],
+        peakInFlightMicrobatches: r.peakInFlight[s])
     }
     offload = r.offload.map {
-      Offload(ratio: $0.ratio, pcieBytesPerSecond: $0.pcieBandwidth.rawValue, savedBytes: $0.saved, addedNs: $0.added,
-              peakActivationBytesAfter: $0.peakActivationAfter)
+      Offload(
+        ratio: $0.ratio, pcieBytesPerSecond: $0.pcieBandwidth.rawValue, savedBytes: $0.saved, addedNs: $0.added,
+        peakActivationBytesAfter: $0.peakActivationAfter)
     }
   }
 
@@ -92,7 +94,8 @@ public struct ScheduleReport: JSONContract, Equatable {
       let v = (name == "interleaved-1f1b" || name == "hanayo") ? max(chunks, 2) : 1
       if name == "interleaved-1f1b" && m % p != 0 { continue }
       if name == "bitpipe" && p % 2 != 0 { continue }
-      out.append(ScheduleReport(try ScheduleSimulator.simulate(name, stages: p, microbatches: m, chunks: v, costs: costs)))
+      out.append(
+        ScheduleReport(try ScheduleSimulator.simulate(name, stages: p, microbatches: m, chunks: v, costs: costs)))
     }
     return out
   }

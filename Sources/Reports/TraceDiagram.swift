@@ -28,8 +28,10 @@ public enum TraceDiagram {
     public var hardware: HardwareSpec?
     /// Timeline width in points.
     public var width: Double
-    public init(step: Int? = nil, cluster: ClusterSpec? = nil, linkGBps: Double? = nil, hardware: HardwareSpec? = nil,
-                width: Double = 1200) {
+    public init(
+      step: Int? = nil, cluster: ClusterSpec? = nil, linkGBps: Double? = nil, hardware: HardwareSpec? = nil,
+      width: Double = 1200
+    ) {
       self.step = step
       self.cluster = cluster
       self.linkGBps = linkGBps
@@ -50,8 +52,9 @@ public enum TraceDiagram {
       let bubbles = BubbleAnalysis(g, timeline: t)
       let title =
         "\(g.ranks.count) rank(s), \(label): \(String(format: "%.3f", (hi - lo).milliseconds)) ms; idle gaps coloured by cause"
-      let d = TraceTimelineRenderer.diagram(g, timeline: t, bubbles: bubbles, from: lo, to: hi, title: title,
-                                            width: o.width)
+      let d = TraceTimelineRenderer.diagram(
+        g, timeline: t, bubbles: bubbles, from: lo, to: hi, title: title,
+        width: o.width)
       if d.rows.isEmpty { throw RunError.data("no device work in \(label) to draw") }
       return (d.dot(), "nop")
     case .graph:
@@ -63,15 +66,17 @@ public enum TraceDiagram {
     case .topology:
       let bw = BandwidthAnalysis(g, timeline: t)
       var link = o.linkGBps
-      if link == nil, o.cluster == nil { link = o.hardware?.interconnect?.GBpsPerDirection }
+      if link == nil, o.cluster == nil { link = o.hardware?.interconnect?.gbpsPerDirection }
       return (TopologyRenderer.dot(g, bandwidth: bw, cluster: o.cluster, linkGBps: link), "dot")
     }
   }
 
   /// Renders `kind` to `format` bytes.
   /// - Throws: as `dot`, and `Graphviz.RenderError`.
-  public static func render(_ kind: Kind, _ g: EventGraph, _ t: Timeline, format: Graphviz.Format,
-                            options: Options = Options()) throws -> [UInt8] {
+  public static func render(
+    _ kind: Kind, _ g: EventGraph, _ t: Timeline, format: Graphviz.Format,
+    options: Options = Options()
+  ) throws -> [UInt8] {
     let (text, engine) = try dot(kind, g, t, options: options)
     return try Graphviz.render(text, format: format, engine: engine)
   }

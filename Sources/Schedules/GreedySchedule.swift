@@ -6,10 +6,13 @@
 /// micro-batches finish before new ones enter), else a pending W. The resulting order is then
 /// simulated with the real costs.
 enum Greedy {
-  static func orders(stages p: Int, microbatches m: Int, chunks v: Int, placement: Placement, splitBackward: Bool,
-                     admit: Int = Int.max, limit: @escaping (Int) -> Int) throws -> [[PipelineOp]] {
-    var g = GreedyState(stages: p, microbatches: m, chunks: v, placement: placement, splitBackward: splitBackward,
-                        admit: admit, limit: limit)
+  static func orders(
+    stages p: Int, microbatches m: Int, chunks v: Int, placement: Placement, splitBackward: Bool,
+    admit: Int = Int.max, limit: @escaping (Int) -> Int
+  ) throws -> [[PipelineOp]] {
+    var g = GreedyState(
+      stages: p, microbatches: m, chunks: v, placement: placement, splitBackward: splitBackward,
+      admit: admit, limit: limit)
     let total = p * v * m * (splitBackward ? 3 : 2)
     while g.count < total {
       var progressed = false
@@ -55,8 +58,10 @@ private struct GreedyState {
   var count = 0
   var time = 0
 
-  init(stages p: Int, microbatches m: Int, chunks v: Int, placement: Placement, splitBackward: Bool, admit: Int,
-       limit: @escaping (Int) -> Int) {
+  init(
+    stages p: Int, microbatches m: Int, chunks v: Int, placement: Placement, splitBackward: Bool, admit: Int,
+    limit: @escaping (Int) -> Int
+  ) {
     (self.p, self.m, self.placement, self.splitBackward, self.admit, self.limit) =
       (p, m, placement, splitBackward, admit, limit)
     virtualStages = p * v

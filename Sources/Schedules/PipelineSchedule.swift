@@ -3,6 +3,9 @@ import TraceModel
 /// One operation of a pipeline schedule: forward (F), input-gradient backward (B), weight-gradient
 /// backward (W), or the fused backward (BW = B+W, as 1F1B-style schedules run it).
 public struct PipelineOp: Hashable, Sendable, CustomStringConvertible {
+  /// Forward, input-gradient backward, weight-gradient backward, and fused B+W: the Zero Bubble
+  /// paper's names, which the diagrams and op labels print.
+  // swift-format-ignore: AlwaysUseLowerCamelCase
   public enum Kind: String, Sendable { case F, B, W, BW }
   public var kind: Kind
   public var stage: Int
@@ -11,7 +14,10 @@ public struct PipelineOp: Hashable, Sendable, CustomStringConvertible {
   public var microbatch: Int
   public var description: String { "\(kind.rawValue)\(microbatch)\(chunk > 0 ? "c\(chunk)" : "")@\(stage)" }
   public init(kind: Kind, stage: Int, chunk: Int, microbatch: Int) {
-    self.kind = kind; self.stage = stage; self.chunk = chunk; self.microbatch = microbatch
+    self.kind = kind
+    self.stage = stage
+    self.chunk = chunk
+    self.microbatch = microbatch
   }
 }
 
@@ -26,8 +32,10 @@ public struct PipelineCosts: Sendable, Equatable {
   public var memB: Bytes
   public var memW: Bytes
 
-  public init(stages p: Int, forward: Nanoseconds, backward: Nanoseconds, weight: Nanoseconds, comm: Nanoseconds = .zero,
-              memB: Bytes = Bytes(0), memW: Bytes = Bytes(0)) {
+  public init(
+    stages p: Int, forward: Nanoseconds, backward: Nanoseconds, weight: Nanoseconds, comm: Nanoseconds = .zero,
+    memB: Bytes = Bytes(0), memW: Bytes = Bytes(0)
+  ) {
     self.forward = Array(repeating: forward, count: p)
     self.backward = Array(repeating: backward, count: p)
     self.weight = Array(repeating: weight, count: p)
@@ -36,8 +44,15 @@ public struct PipelineCosts: Sendable, Equatable {
     self.memW = memW
   }
 
-  public init(forward: [Nanoseconds], backward: [Nanoseconds], weight: [Nanoseconds], comm: Nanoseconds, memB: Bytes, memW: Bytes) {
-    self.forward = forward; self.backward = backward; self.weight = weight; self.comm = comm; self.memB = memB; self.memW = memW
+  public init(
+    forward: [Nanoseconds], backward: [Nanoseconds], weight: [Nanoseconds], comm: Nanoseconds, memB: Bytes, memW: Bytes
+  ) {
+    self.forward = forward
+    self.backward = backward
+    self.weight = weight
+    self.comm = comm
+    self.memB = memB
+    self.memW = memW
   }
 }
 
@@ -98,7 +113,8 @@ public enum Placement: Sendable {
   case interleaved, wave, bidirectional
 
   public func stage(of k: Int, microbatch j: Int, stages p: Int) -> Int {
-    let c = k / p, q = k % p
+    let c = k / p
+    let q = k % p
     switch self {
     case .interleaved: return q
     case .wave: return c % 2 == 0 ? q : p - 1 - q

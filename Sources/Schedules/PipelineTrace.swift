@@ -23,13 +23,21 @@ public struct PipelineProfile: Sendable, Equatable {
 
   public enum Failure: Error, CustomStringConvertible, Sendable {
     case notPipeline(String)
-    public var description: String { switch self { case .notPipeline(let m): "not a pipeline-parallel trace: \(m)" } }
+    public var description: String {
+      switch self {
+      case .notPipeline(let m): "not a pipeline-parallel trace: \(m)"
+      }
+    }
   }
 
   public static func analyze(_ g: EventGraph) throws -> PipelineProfile {
     let ranks = g.ranks.map(\.rank).sorted()
-    guard ranks.count >= 2 else { throw Failure.notPipeline("needs at least two ranks (one per stage); found \(ranks.count)") }
-    guard g.p2p.contains(where: { $0.match != nil }) else { throw Failure.notPipeline("no matched send/recv between ranks") }
+    guard ranks.count >= 2 else {
+      throw Failure.notPipeline("needs at least two ranks (one per stage); found \(ranks.count)")
+    }
+    guard g.p2p.contains(where: { $0.match != nil }) else {
+      throw Failure.notPipeline("no matched send/recv between ranks")
+    }
     guard !g.steps.isEmpty else { throw Failure.notPipeline("no ProfilerStep annotations to delimit steps") }
     var children = [[Int]](repeating: [], count: g.eventCount)
     for e in 0..<g.eventCount where g.parent[e] != .none { children[g.parent[e].index].append(e) }
@@ -53,41 +61,56 @@ public struct PipelineProfile: Sendable, Equatable {
       }
       return out
     }
-    var forward: [Int64] = [], backward: [Int64] = []
+    var forward: [Int64] = []
+    var backward: [Int64] = []
     var microbatches: [Int] = []
     var gpipeLike = true
     var stepTimes: [Int: Int64] = [:]
     // Micro-batches per step: the sends of the first stage (one activation per micro-batch).
     let firstStage = ranks[0]
-    let sendsOfFirst = g.p2p.filter { $0.isSend && g.rank(of: $0.event.index) == firstStage }.map { g.start[$0.event.index] }
+    let sendsOfFirst = g.p2p.filter { $0.isSend && g.rank(of: $0.event.index) == firstStage }.map {
+      g.start[$0.event.index]
+    }
     for r in ranks {
-      var f: [Int64] = [], b: [Int64] = []
+      var f: [Int64] = []
+      var b: [Int64] = []
       for step in g.steps where step.rank == r {
         stepTimes[step.number] = max(stepTimes[step.number] ?? 0, step.end.rawValue - step.start.rawValue)
         if r == firstStage {
           microbatches.append(sendsOfFirst.filter { $0 >= step.start.rawValue && $0 < step.end.rawValue }.count)
         }
-        var fTotal: Int64 = 0, bTotal: Int64 = 0
-        var lastForwardEnd = Int64.min, firstBackwardStart = Int64.max
+        var fTotal: Int64 = 0
+        var bTotal: Int64 = 0
+        var lastForwardEnd = Int64.min
+        var firstBackwardStart = Int64.max
         for e in items(step.event.index) {
           switch classify(e) {
-          case .forward?: fTotal += g.duration[e]; lastForwardEnd = max(lastForwardEnd, g.end(e))
-          case .backward?: bTotal += g.duration[e]; firstBackwardStart = min(firstBackwardStart, g.start[e])
+          case .forward?:
+            fTotal += g.duration[e]
+            lastForwardEnd = max(lastForwardEnd, g.end(e))
+          case .backward?:
+            bTotal += g.duration[e]
+            firstBackwardStart = min(firstBackwardStart, g.start[e])
           default: break
           }
         }
-        f.append(fTotal); b.append(bTotal)
+        f.append(fTotal)
+        b.append(bTotal)
         if r == firstStage && firstBackwardStart < lastForwardEnd { gpipeLike = false }
       }
       guard !f.isEmpty, f.contains(where: { $0 > 0 }), b.contains(where: { $0 > 0 }) else {
         throw Failure.notPipeline("rank \(r) has no forward or backward work in its steps")
       }
-      f.sort(); b.sort()
+      f.sort()
+      b.sort()
       forward.append(f[f.count / 2])
       backward.append(b[b.count / 2])
     }
     // torch.distributed.pipelining's ScheduleGPipe labels its passes `Forward i` / `Backward i`.
-    if (0..<g.eventCount).contains(where: { g.kind[$0] == .annotation && g.strings[g.name[$0]].hasPrefix("Backward ") }) { gpipeLike = true }
+    if (0..<g.eventCount).contains(where: { g.kind[$0] == .annotation && g.strings[g.name[$0]].hasPrefix("Backward ") })
+    {
+      gpipeLike = true
+    }
     let m = microbatches.sorted()[microbatches.count / 2]
     guard m >= 1 else { throw Failure.notPipeline("no sends from the first stage: micro-batches unknown") }
     let measured = stepTimes.values.reduce(0, +) / Int64(max(stepTimes.count, 1))
@@ -103,10 +126,12 @@ public struct PipelineProfile: Sendable, Equatable {
   public func predict(_ target: String, chunks: Int = 1, comm: Nanoseconds = .zero) throws
     -> (source: ScheduleResult, target: ScheduleResult, predictedStep: Nanoseconds)
   {
-    let costs = PipelineCosts(forward: forward, backward: backward,
-                              weight: Array(repeating: .zero, count: stages), comm: comm, memB: Bytes(0), memW: Bytes(0))
+    let costs = PipelineCosts(
+      forward: forward, backward: backward,
+      weight: Array(repeating: .zero, count: stages), comm: comm, memB: Bytes(0), memW: Bytes(0))
     let src = try ScheduleSimulator.simulate(detectedSchedule, stages: stages, microbatches: microbatches, costs: costs)
-    let dst = try ScheduleSimulator.simulate(target, stages: stages, microbatches: microbatches, chunks: chunks, costs: costs)
+    let dst = try ScheduleSimulator.simulate(
+      target, stages: stages, microbatches: microbatches, chunks: chunks, costs: costs)
     return (src, dst, measuredStep - src.makespan + dst.makespan)
   }
 }

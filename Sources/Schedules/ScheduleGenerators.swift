@@ -29,29 +29,43 @@ public enum ScheduleGenerators {
     }
   }
 
-  public static func orders(_ name: String, stages p: Int, microbatches m: Int, chunks v: Int) throws -> [[PipelineOp]] {
+  public static func orders(_ name: String, stages p: Int, microbatches m: Int, chunks v: Int) throws -> [[PipelineOp]]
+  {
     guard p >= 1, m >= 1, v >= 1 else { throw ScheduleError.invalid("stages, microbatches and chunks must be ≥ 1") }
     switch name {
     case "gpipe": return (0..<p).map { i in (0..<m).map { op(.F, i, $0) } + (0..<m).map { op(.BW, i, $0) } }
     case "1f1b": return (0..<p).map { oneF1B(stage: $0, p: p, m: m) }
     case "interleaved-1f1b":
-      guard m % p == 0 else { throw ScheduleError.invalid("interleaved-1f1b needs microbatches divisible by stages (Megatron's rule); got m=\(m), p=\(p)") }
+      guard m % p == 0 else {
+        throw ScheduleError.invalid(
+          "interleaved-1f1b needs microbatches divisible by stages (Megatron's rule); got m=\(m), p=\(p)")
+      }
       return (0..<p).map { interleaved(stage: $0, p: p, m: m, v: v) }
     case "zb-h1": return (0..<p).map { zbH1(stage: $0, p: p, m: m) }
     case "zb-h2": return (0..<p).map { zbH2(stage: $0, p: p, m: m) }
     case "zb-v":
       // V-shape, B/W split; at most p micro-batches in flight (p·M_B per stage, ZB §6).
-      return try Greedy.orders(stages: p, microbatches: m, chunks: 2, placement: .wave, splitBackward: true, admit: p) { _ in Int.max }
+      return try Greedy.orders(stages: p, microbatches: m, chunks: 2, placement: .wave, splitBackward: true, admit: p) {
+        _ in Int.max
+      }
     case "hanayo":
       // v chunks in waves. One wave keeps 1F1B's p − i activations per stage (and then is exactly
       // 1F1B); more waves admit at most p micro-batches into the pipeline at a time.
-      if v == 1 { return try Greedy.orders(stages: p, microbatches: m, chunks: 1, placement: .wave, splitBackward: false) { i in p - i } }
-      return try Greedy.orders(stages: p, microbatches: m, chunks: v, placement: .wave, splitBackward: false, admit: v * p) { _ in Int.max }
+      if v == 1 {
+        return try Greedy.orders(stages: p, microbatches: m, chunks: 1, placement: .wave, splitBackward: false) { i in
+          p - i
+        }
+      }
+      return try Greedy.orders(
+        stages: p, microbatches: m, chunks: v, placement: .wave, splitBackward: false, admit: v * p
+      ) { _ in Int.max }
     case "bitpipe":
       // The two V-shaped pipelines meet in the middle; like Chimera, it needs an even stage count.
       guard p % 2 == 0 else { throw ScheduleError.invalid("bitpipe needs an even number of stages; got \(p)") }
       // Two V-shaped pipelines in opposite directions; fused backward; 2p chunk activations.
-      return try Greedy.orders(stages: p, microbatches: m, chunks: 2, placement: .bidirectional, splitBackward: false, admit: 2 * p) { _ in Int.max }
+      return try Greedy.orders(
+        stages: p, microbatches: m, chunks: 2, placement: .bidirectional, splitBackward: false, admit: 2 * p
+      ) { _ in Int.max }
     default: throw ScheduleError.unknown(name, known: names)
     }
   }
@@ -63,10 +77,22 @@ public enum ScheduleGenerators {
   static func oneF1B(stage i: Int, p: Int, m: Int) -> [PipelineOp] {
     var ops: [PipelineOp] = []
     let warm = min(p - 1 - i, m)
-    var f = 0, b = 0
-    for _ in 0..<warm { ops.append(op(.F, i, f)); f += 1 }
-    while f < m { ops.append(op(.F, i, f)); f += 1; ops.append(op(.BW, i, b)); b += 1 }
-    while b < m { ops.append(op(.BW, i, b)); b += 1 }
+    var f = 0
+    var b = 0
+    for _ in 0..<warm {
+      ops.append(op(.F, i, f))
+      f += 1
+    }
+    while f < m {
+      ops.append(op(.F, i, f))
+      f += 1
+      ops.append(op(.BW, i, b))
+      b += 1
+    }
+    while b < m {
+      ops.append(op(.BW, i, b))
+      b += 1
+    }
     return ops
   }
 
@@ -84,38 +110,92 @@ public enum ScheduleGenerators {
       return op(.BW, i, mb, chunk: chunk)
     }
     var ops: [PipelineOp] = []
-    var f = 0, b = 0
-    for _ in 0..<warm { ops.append(forwardOp(f)); f += 1 }
-    while f < total { ops.append(forwardOp(f)); f += 1; ops.append(backwardOp(b)); b += 1 }
-    while b < total { ops.append(backwardOp(b)); b += 1 }
+    var f = 0
+    var b = 0
+    for _ in 0..<warm {
+      ops.append(forwardOp(f))
+      f += 1
+    }
+    while f < total {
+      ops.append(forwardOp(f))
+      f += 1
+      ops.append(backwardOp(b))
+      b += 1
+    }
+    while b < total {
+      ops.append(backwardOp(b))
+      b += 1
+    }
     return ops
   }
 
   static func zbH1(stage i: Int, p: Int, m: Int) -> [PipelineOp] {
     var ops: [PipelineOp] = []
-    var f = 0, b = 0, w = 0
-    for _ in 0..<min(p - 1 - i, m) { ops.append(op(.F, i, f)); f += 1 }
-    for _ in 0..<i where f < m { ops.append(op(.F, i, f)); f += 1; ops.append(op(.B, i, b)); b += 1 }
-    while f < m { ops.append(op(.F, i, f)); f += 1; ops.append(op(.B, i, b)); b += 1; ops.append(op(.W, i, w)); w += 1 }
-    while b < m { ops.append(op(.B, i, b)); b += 1; ops.append(op(.W, i, w)); w += 1 }
-    while w < m { ops.append(op(.W, i, w)); w += 1 }
+    var f = 0
+    var b = 0
+    var w = 0
+    for _ in 0..<min(p - 1 - i, m) {
+      ops.append(op(.F, i, f))
+      f += 1
+    }
+    for _ in 0..<i where f < m {
+      ops.append(op(.F, i, f))
+      f += 1
+      ops.append(op(.B, i, b))
+      b += 1
+    }
+    while f < m {
+      ops.append(op(.F, i, f))
+      f += 1
+      ops.append(op(.B, i, b))
+      b += 1
+      ops.append(op(.W, i, w))
+      w += 1
+    }
+    while b < m {
+      ops.append(op(.B, i, b))
+      b += 1
+      ops.append(op(.W, i, w))
+      w += 1
+    }
+    while w < m {
+      ops.append(op(.W, i, w))
+      w += 1
+    }
     return ops
   }
 
   static func zbH2(stage i: Int, p: Int, m: Int) -> [PipelineOp] {
     var ops: [PipelineOp] = []
-    var f = 0, b = 0, w = 0
-    for _ in 0..<min(2 * (p - i) - 1, m) { ops.append(op(.F, i, f)); f += 1 }
+    var f = 0
+    var b = 0
+    var w = 0
+    for _ in 0..<min(2 * (p - i) - 1, m) {
+      ops.append(op(.F, i, f))
+      f += 1
+    }
     while f < m {
-      ops.append(op(.B, i, b)); b += 1
-      if b - w > 2 * i { ops.append(op(.W, i, w)); w += 1 }
-      ops.append(op(.F, i, f)); f += 1
+      ops.append(op(.B, i, b))
+      b += 1
+      if b - w > 2 * i {
+        ops.append(op(.W, i, w))
+        w += 1
+      }
+      ops.append(op(.F, i, f))
+      f += 1
     }
     while b < m {
-      ops.append(op(.B, i, b)); b += 1
-      if b - w > 2 * i { ops.append(op(.W, i, w)); w += 1 }
+      ops.append(op(.B, i, b))
+      b += 1
+      if b - w > 2 * i {
+        ops.append(op(.W, i, w))
+        w += 1
+      }
     }
-    while w < m { ops.append(op(.W, i, w)); w += 1 }
+    while w < m {
+      ops.append(op(.W, i, w))
+      w += 1
+    }
     return ops
   }
 }

@@ -12,8 +12,10 @@ public enum ScheduleSimulator {
   /// Generates schedule `name` and simulates it.
   /// - Throws: `ScheduleError` for an unknown schedule, costs of the wrong length, or an order
   ///   whose dependencies can never be met.
-  public static func simulate(_ name: String, stages p: Int, microbatches m: Int, chunks requested: Int = 1,
-                              costs: PipelineCosts) throws -> ScheduleResult {
+  public static func simulate(
+    _ name: String, stages p: Int, microbatches m: Int, chunks requested: Int = 1,
+    costs: PipelineCosts
+  ) throws -> ScheduleResult {
     let v = ScheduleGenerators.chunks(name, requested: requested)
     guard costs.forward.count == p, costs.backward.count == p, costs.weight.count == p else {
       throw ScheduleError.invalid("per-stage costs must list \(p) values")
@@ -26,8 +28,10 @@ public enum ScheduleSimulator {
 
   /// The schedule's cost (Zero Bubble's max stage span), bubble rate and fraction, and per stage
   /// busy and idle time, peak activation memory and peak micro-batches in flight.
-  static func metrics(_ name: String, microbatches m: Int, chunks v: Int, costs: PipelineCosts,
-                      ops: [[(op: PipelineOp, start: Nanoseconds, end: Nanoseconds)]]) -> ScheduleResult {
+  static func metrics(
+    _ name: String, microbatches m: Int, chunks v: Int, costs: PipelineCosts,
+    ops: [[(op: PipelineOp, start: Nanoseconds, end: Nanoseconds)]]
+  ) -> ScheduleResult {
     let p = ops.count
     let spans = ops.map { ($0.last?.end ?? .zero) - ($0.first?.start ?? .zero) }
     let cost = spans.max() ?? .zero
@@ -35,12 +39,15 @@ public enum ScheduleSimulator {
     let ideal = Nanoseconds(perStage.max() ?? 0)
     let globalStart = ops.compactMap { $0.first?.start }.min() ?? .zero
     let globalEnd = ops.compactMap { $0.last?.end }.max() ?? .zero
-    var busy = [Nanoseconds](repeating: .zero, count: p), idle = busy
+    var busy = [Nanoseconds](repeating: .zero, count: p)
+    var idle = busy
     var peak = [Bytes](repeating: .zero, count: p)
     var peakInFlight = [Int](repeating: 0, count: p)
-    let memB = costs.memB.rawValue / Int64(v), memW = costs.memW.rawValue / Int64(v)
+    let memB = costs.memB.rawValue / Int64(v)
+    let memW = costs.memW.rawValue / Int64(v)
     for s in 0..<p {
-      var mem: Int64 = 0, inFlight = 0
+      var mem: Int64 = 0
+      var inFlight = 0
       for (op, st, en) in ops[s] {
         busy[s] += en - st
         switch op.kind {
@@ -95,14 +102,16 @@ public enum ScheduleSimulator {
     /// When `op` (virtual stage `k`) may start on stage `s`; nil while its dependency has not run.
     func ready(_ op: PipelineOp, virtualStage k: Int, stage s: Int) -> Int64? {
       let j = op.microbatch
-      let V = stages * chunks
+      let virtualStages = stages * chunks
       let comm = costs.comm.rawValue
       func after(_ e: Int64, from other: Int) -> Int64? {
         e == Int64.min ? nil : e + (placement.stage(of: other, microbatch: j, stages: stages) == s ? 0 : comm)
       }
       switch op.kind {
       case .F: return k == 0 ? 0 : after(fEnd[k - 1][j], from: k - 1)
-      case .B, .BW: return k == V - 1 ? (fEnd[k][j] == Int64.min ? nil : fEnd[k][j]) : after(bEnd[k + 1][j], from: k + 1)
+      case .B, .BW:
+        return k == virtualStages - 1
+          ? (fEnd[k][j] == Int64.min ? nil : fEnd[k][j]) : after(bEnd[k + 1][j], from: k + 1)
       case .W: return bEnd[k][j] == Int64.min ? nil : bEnd[k][j]
       }
     }
@@ -132,7 +141,8 @@ public enum ScheduleSimulator {
           }
         }
         if !progress, let stuck = (0..<stages).first(where: { cursor[$0] < orders[$0].count }) {
-          throw ScheduleError.deadlock("stage \(stuck) waits on \(orders[stuck][cursor[stuck]]) whose dependency never runs")
+          throw ScheduleError.deadlock(
+            "stage \(stuck) waits on \(orders[stuck][cursor[stuck]]) whose dependency never runs")
         }
       }
     }
@@ -144,19 +154,27 @@ public enum ScheduleSimulator {
   /// Only the micro-batch being computed must stay on the device, so the peak drops by
   /// r·M_B·(in-flight − 1); each transfer overlaps the next op on the stage, and what does not fit
   /// under it is added: per micro-batch max(0, r·M_B/BW − T_F) + max(0, r·M_B/BW − T_B).
-  public static func offload(_ result: ScheduleResult, costs: PipelineCosts, ratio r: Double, pcie: BytesPerSecond) -> ScheduleResult {
+  public static func offload(_ result: ScheduleResult, costs: PipelineCosts, ratio r: Double, pcie: BytesPerSecond)
+    -> ScheduleResult
+  {
     var out = result
     let moved = r * Double(costs.memB.rawValue)
     let transfer = moved / pcie.rawValue * 1e9
-    var saved: [Bytes] = [], added: [Nanoseconds] = [], after: [Bytes] = []
+    var saved: [Bytes] = []
+    var added: [Nanoseconds] = []
+    var after: [Bytes] = []
     for s in 0..<result.stages {
       let save = Bytes(Int64(moved * Double(max(result.peakInFlight[s] - 1, 0)) / Double(result.chunks)))
       saved.append(save)
       after.append(result.peakActivation[s] - save)
-      let f = Double(costs.forward[s].rawValue), b = Double(costs.backward[s].rawValue)
-      added.append(Nanoseconds(rawValue: Int64((Double(result.microbatches) * (max(0, transfer - f) + max(0, transfer - b))).rounded())))
+      let f = Double(costs.forward[s].rawValue)
+      let b = Double(costs.backward[s].rawValue)
+      added.append(
+        Nanoseconds(
+          rawValue: Int64((Double(result.microbatches) * (max(0, transfer - f) + max(0, transfer - b))).rounded())))
     }
-    out.offload = ScheduleResult.Offload(ratio: r, pcieBandwidth: pcie, saved: saved, added: added, peakActivationAfter: after)
+    out.offload = ScheduleResult.Offload(
+      ratio: r, pcieBandwidth: pcie, saved: saved, added: added, peakActivationAfter: after)
     return out
   }
 }

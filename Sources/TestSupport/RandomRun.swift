@@ -57,8 +57,9 @@ private struct RandomRun {
       for s in 0..<streams {
         lanes.append(LaneID(b.lanes.count))
         b.lanes.append(
-          Lane(rank: RankID(rank), kind: .deviceStream, device: Int32(rank), pid: Int64(rank), tid: Int64(s),
-               name: names[3]))
+          Lane(
+            rank: RankID(rank), kind: .deviceStream, device: Int32(rank), pid: Int64(rank), tid: Int64(s),
+            name: names[3]))
       }
       streamLane.append(lanes)
       b.ranks.append(RankInfo(rank: RankID(rank), file: "random-\(rank)", worldSize: ranks))
@@ -142,14 +143,16 @@ private struct RandomRun {
       b.detail[k.index] = CollectiveKind.allReduce.rawValue
     }
     b.instances.append(
-      CollectiveInstance(kind: .allReduce, group: group, sequence: sequence, members: members.map(\.event),
-                         expectedSize: ranks))
+      CollectiveInstance(
+        kind: .allReduce, group: group, sequence: sequence, members: members.map(\.event),
+        expectedSize: ranks))
     for m in members.dropFirst() { b.addEdge(from: m.event, to: members[0].event, kind: .collective) }
   }
 
   /// A send/recv pair between a random rank and the next, on stream 1 (or 0 with one stream).
   mutating func sendRecv() {
-    let src = Int(rng.next() % UInt64(ranks - 1)), dst = src + 1
+    let src = Int(rng.next() % UInt64(ranks - 1))
+    let dst = src + 1
     let s = streams > 1 ? 1 : 0
     let (ls, a1) = launch(src, s)
     let (lr, a2) = launch(dst, s)

@@ -31,7 +31,8 @@ public enum TestPaths {
   /// The bundled generated multi-rank sets, the bundled real DLRM set, then the given
   /// corpus-relative paths (each starting with `/`) when the corpus is present.
   public static func traceSets(corpus extra: [String] = []) -> [String] {
-    [bundledTraces + "/ddp-4rank", bundledTraces + "/pipeline-2rank", dlrm] + (corpus.map { root in extra.map { root + $0 } } ?? [])
+    [bundledTraces + "/ddp-4rank", bundledTraces + "/pipeline-2rank", dlrm]
+      + (corpus.map { root in extra.map { root + $0 } } ?? [])
   }
 
   /// The generated fixtures (`Traces/generated`).
@@ -107,15 +108,18 @@ extension EventGraph {
     var b = Builder()
     let name = b.strings.intern("op")
     for l in 0..<laneCount {
-      b.lanes.append(Lane(rank: RankID(0), kind: l == 0 ? .hostThread : .deviceStream, device: l == 0 ? -1 : 0,
-                          pid: 1, tid: Int64(l), name: b.strings.intern("lane \(l)")))
+      b.lanes.append(
+        Lane(
+          rank: RankID(0), kind: l == 0 ? .hostThread : .deviceStream, device: l == 0 ? -1 : 0,
+          pid: 1, tid: Int64(l), name: b.strings.intern("lane \(l)")))
     }
     var lastOnLane = [Int](repeating: -1, count: laneCount)
     var t: Int64 = 0
     for e in 0..<events {
       let l = Int(rng.next() % UInt64(laneCount))
       t += Int64(rng.next() % 1000)
-      b.addEvent(lane: LaneID(l), name: name, kind: l == 0 ? .hostOp : .kernel, start: t, duration: Int64(rng.next() % 5000))
+      b.addEvent(
+        lane: LaneID(l), name: name, kind: l == 0 ? .hostOp : .kernel, start: t, duration: Int64(rng.next() % 5000))
       if lastOnLane[l] >= 0 { b.addEdge(from: EventID(lastOnLane[l]), to: EventID(e), kind: .programOrder) }
       lastOnLane[l] = e
       if e > 0 && rng.next() % 3 == 0 {

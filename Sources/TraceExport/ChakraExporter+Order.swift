@@ -80,7 +80,8 @@ struct DependencyOrder {
 
   init(_ events: [Int], _ dependencies: RankDependencies, timeline t: Timeline) {
     self.dependencies = dependencies
-    var indegree: [Int: Int] = [:], children: [Int: [Int]] = [:]
+    var indegree: [Int: Int] = [:]
+    var children: [Int: [Int]] = [:]
     for e in events {
       let deps = Set((dependencies.ctrl[e].map { [$0] } ?? []) + (dependencies.data[e] ?? []))
       indegree[e] = deps.count
@@ -147,7 +148,8 @@ struct MinHeap<T: Comparable> {
       items[0] = last
       var i = 0
       while true {
-        let l = 2 * i + 1, r = l + 1
+        let l = 2 * i + 1
+        let r = l + 1
         var m = i
         if l < items.count && items[l] < items[m] { m = l }
         if r < items.count && items[r] < items[m] { m = r }

@@ -31,6 +31,23 @@ public enum ChakraExporter {
     public var crossRankEdges: Int
     /// Dependencies left out to break a cycle (edges that disagree with the measured order).
     public var droppedDependencies: Int
+
+    /// What was written into `dir` and what was left out, one line each.
+    public func text(dir: String, note: String = "") -> String {
+      var lines = ["wrote \(files.count) file(s), \(nodes) nodes, to \(dir)/" + note]
+      if skippedMemoryEvents > 0 {
+        lines.append("  left out \(skippedMemoryEvents) allocator event(s): Chakra has no node type for them")
+      }
+      if droppedDependencies > 0 {
+        lines.append("  left out \(droppedDependencies) dependency(ies) that closed a cycle with the timeline's order")
+      }
+      if crossRankEdges > 0 {
+        lines.append(
+          "  \(crossRankEdges) cross-rank edge(s) (send → recv) are not dependencies: each file holds one rank; "
+            + "comm_tag pairs them")
+      }
+      return lines.joined(separator: "\n")
+    }
   }
 
   public struct WriteError: Error, CustomStringConvertible {
@@ -69,8 +86,10 @@ public enum ChakraExporter {
   }
 
   /// The `.et` bytes of one rank: its `GlobalMetadata`, then one `Node` per event in `ordered`.
-  static func encode(_ info: RankInfo, _ ordered: DependencyOrder, graph g: EventGraph, timeline t: Timeline,
-                     records: CommunicationRecords) throws -> Data {
+  static func encode(
+    _ info: RankInfo, _ ordered: DependencyOrder, graph g: EventGraph, timeline t: Timeline,
+    records: CommunicationRecords
+  ) throws -> Data {
     var out = Data()
     try append(metadata(info), to: &out)
     let id = Dictionary(uniqueKeysWithValues: ordered.events.enumerated().map { ($1, UInt64($0)) })
@@ -87,7 +106,8 @@ public enum ChakraExporter {
       // Every dependency is placed before its dependent, so each has an id.
       if let c = deps.ctrl[e], let cid = id[c] { node.ctrlDeps = [cid] }
       node.dataDeps = Set(deps.data[e] ?? []).compactMap { id[$0] }.sorted()
-      let s = micros(t.start[e]), end = micros(t.end[e])
+      let s = micros(t.start[e])
+      let end = micros(t.end[e])
       node.startTimeMicros = UInt64(max(0, s))
       node.durationMicros = UInt64(max(0, end - s))
       try append(node, to: &out)
@@ -99,8 +119,10 @@ public enum ChakraExporter {
   static func metadata(_ info: RankInfo) -> ChakraProtoMsg_GlobalMetadata {
     var meta = ChakraProtoMsg_GlobalMetadata()
     meta.version = "0.0.4"
-    meta.attr = [attr("schema", .stringVal("reprise")), attr("rank", .int64Val(Int64(info.rank.rawValue))),
-                 attr("source", .stringVal(info.file))]
+    meta.attr = [
+      attr("schema", .stringVal("reprise")), attr("rank", .int64Val(Int64(info.rank.rawValue))),
+      attr("source", .stringVal(info.file)),
+    ]
     if let w = info.worldSize { meta.attr.append(attr("world_size", .int64Val(Int64(w)))) }
     return meta
   }
@@ -124,8 +146,10 @@ public enum ChakraExporter {
       if let peer = record?.peer {
         attributes.append(attr(isSend ? "comm_dst" : "comm_src", .int32Val(peer.rawValue)))
       }
-      attributes += [attr("comm_tag", .int64Val(records.pairTag[e] ?? -1)),
-                     attr("comm_size", .int64Val(record?.bytes ?? g.bytes[e]))]
+      attributes += [
+        attr("comm_tag", .int64Val(records.pairTag[e] ?? -1)),
+        attr("comm_size", .int64Val(record?.bytes ?? g.bytes[e])),
+      ]
       return (isSend ? .commSendNode : .commRecvNode, attributes)
     case .memcpy where MemcpyDirection(rawValue: g.detail[e]) == .hostToDevice:
       return (.memLoadNode, [attr("tensor_size", .int64Val(g.bytes[e]))])

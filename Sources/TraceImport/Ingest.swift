@@ -79,8 +79,9 @@ public enum Ingest {
     let source = try ByteSource(path: path, chunkSize: TraceFormatDescriptor.sniffLength)
     let n = min(source.count, TraceFormatDescriptor.sniffLength)
     if n == 0 {
-      throw TraceImportError.malformed(TraceLocation(file: path, byteOffset: 0), expected: "a trace",
-                                       found: "an empty file")
+      throw TraceImportError.malformed(
+        TraceLocation(file: path, byteOffset: 0), expected: "a trace",
+        found: "an empty file")
     }
     guard let f = TraceImporterRegistry.detect(UnsafeBufferPointer(start: source.buffer, count: n)) else {
       let b = String(source.buffer[0], radix: 16)
@@ -108,7 +109,8 @@ public enum Ingest {
   }
 
   /// Ingests an in-memory Kineto document as one rank (tests).
-  public static func graph(bytes: [UInt8], file: String = "<memory>", rank: Int = 0) throws -> (EventGraph, Diagnostics) {
+  public static func graph(bytes: [UInt8], file: String = "<memory>", rank: Int = 0) throws -> (EventGraph, Diagnostics)
+  {
     var parser = KinetoParser(source: ByteSource(bytes: bytes, file: file))
     let trace = try parser.parse()
     var builder = KinetoGraphBuilder(trace: trace, rank: RankID(trace.declaredRank ?? rank))
@@ -146,13 +148,17 @@ public enum Ingest {
 
   /// Every file read by its importer: sniffed in order (the first file that cannot be opened
   /// fails first), then imported in parallel; results in file order.
-  static func importFiles(_ files: [String], progress: (@Sendable (String, Int64, Int64) -> Void)?,
-                          clock: PhaseClock) throws -> [ImportedFile] {
+  static func importFiles(
+    _ files: [String], progress: (@Sendable (String, Int64, Int64) -> Void)?,
+    clock: PhaseClock
+  ) throws -> [ImportedFile] {
     let importers = try files.map { try sniffFormat($0) ?? fallbackImporter(for: $0) }
     let isOnlyRankFile = importers.filter { !$0.isLinkedWithRankGraph }.count <= 1
     return try Parallel.map(files.count) { i in
-      try importers[i].importFile(ImportRequest(path: files[i], isOnlyRankFile: isOnlyRankFile, progress: progress,
-                                                clock: clock))
+      try importers[i].importFile(
+        ImportRequest(
+          path: files[i], isOnlyRankFile: isOnlyRankFile, progress: progress,
+          clock: clock))
     }
   }
 
@@ -184,16 +190,19 @@ public enum Ingest {
     let notes = joined.ranks.isEmpty ? RankNotes() : PyTorchETImporter.linkedRankNotes
     for host in traces {
       var diagnostics = Diagnostics()
-      let rank = try RankResolver.rank(declared: nil, path: host.path, isOnlyFile: isOnlyFile, fallback: fallback,
-                                       notes: notes, diagnostics: &diagnostics)
+      let rank = try RankResolver.rank(
+        declared: nil, path: host.path, isOnlyFile: isOnlyFile, fallback: fallback,
+        notes: notes, diagnostics: &diagnostics)
       let nodes = host.trace.nodes.count
-      let file = IngestedFile(path: host.path, rank: rank, bytesOnDisk: host.bytesOnDisk,
-                              decompressedBytes: host.bytesOnDisk, isGzip: false,
-                              format: PyTorchETImporter.descriptor.name, stats: KinetoStats(), events: nodes,
-                              recordTypes: ["nodes": nodes])
+      let file = IngestedFile(
+        path: host.path, rank: rank, bytesOnDisk: host.bytesOnDisk,
+        decompressedBytes: host.bytesOnDisk, isGzip: false,
+        format: PyTorchETImporter.descriptor.name, stats: KinetoStats(), events: nodes,
+        recordTypes: ["nodes": nodes])
       if let k = joined.ranks.firstIndex(where: { $0.file.rank == rank }) {
-        let (g, summary) = ETLinker.link(joined.ranks[k].graph, host.trace, file: host.path, rank: rank,
-                                         diagnostics: &diagnostics)
+        let (g, summary) = ETLinker.link(
+          joined.ranks[k].graph, host.trace, file: host.path, rank: rank,
+          diagnostics: &diagnostics)
         joined.ranks[k].graph = g
         joined.ranks[k].diagnostics.append(contentsOf: diagnostics)
         joined.etLinks.append(summary)
@@ -225,8 +234,9 @@ public enum Ingest {
       clock.lap("validate")
     }
     let files = (ranks.map(\.file) + joined.etFiles).sorted { ($0.rank, $0.path) < ($1.rank, $1.path) }
-    return IngestResult(graph: graph, files: files, diagnostics: diagnostics, link: link,
-                        etLinks: joined.etLinks.sorted { $0.rank < $1.rank })
+    return IngestResult(
+      graph: graph, files: files, diagnostics: diagnostics, link: link,
+      etLinks: joined.etLinks.sorted { $0.rank < $1.rank })
   }
 
   /// - Throws: `TraceImportError.duplicateRank` for the lowest rank that several files hold.

@@ -43,8 +43,10 @@ enum RankResolver {
   ///   - notes: the notes to add when the rank is not declared.
   /// - Throws: `TraceImportError.unknownRank` when nothing states the rank and the file is not
   ///   the only one.
-  static func rank(declared: Int?, path: String, isOnlyFile: Bool, fallback: Int = 0, notes: RankNotes,
-                   diagnostics: inout Diagnostics) throws -> RankID {
+  static func rank(
+    declared: Int?, path: String, isOnlyFile: Bool, fallback: Int = 0, notes: RankNotes,
+    diagnostics: inout Diagnostics
+  ) throws -> RankID {
     if let declared { return RankID(declared) }
     if let named = rank(inFileName: path) {
       if let note = notes.fromFileName {

@@ -34,8 +34,10 @@ public enum TraceImportError: Error, Hashable, Sendable, CustomStringConvertible
       return "\(loc): field '\(field)' should be \(expected), found \(found)"
     case .noTraces(let dir): return "\(dir): directory holds no trace files (*.json, *.json.gz, *.pt.trace.json)"
     case .unknownRank(let file):
-      return "\(file): cannot tell which rank this file is: no distributedInfo.rank and no rank in the file name (rank-3, rank3, worker3, _3.json)"
-    case .duplicateRank(let rank, let files): return "rank \(rank) appears in several files: \(files.joined(separator: ", "))"
+      return
+        "\(file): cannot tell which rank this file is: no distributedInfo.rank and no rank in the file name (rank-3, rank3, worker3, _3.json)"
+    case .duplicateRank(let rank, let files):
+      return "rank \(rank) appears in several files: \(files.joined(separator: ", "))"
     }
   }
 }

@@ -59,7 +59,8 @@ public struct Diagnostic: Hashable, Sendable, Codable, CustomStringConvertible {
   /// How many occurrences this diagnostic stands for (repeated problems are folded).
   public var count: Int
 
-  public init(_ severity: Severity, code: String, _ message: String, at location: TraceLocation? = nil, count: Int = 1) {
+  public init(_ severity: Severity, code: String, _ message: String, at location: TraceLocation? = nil, count: Int = 1)
+  {
     self.severity = severity
     self.code = code
     self.message = message

@@ -32,9 +32,16 @@ extension EventGraph {
     /// Reserves room for `n` more events.
     public mutating func reserveEvents(_ n: Int) {
       let c = kind.count + n
-      lane.reserveCapacity(c); name.reserveCapacity(c); kind.reserveCapacity(c); detail.reserveCapacity(c)
-      start.reserveCapacity(c); duration.reserveCapacity(c); bytes.reserveCapacity(c)
-      correlation.reserveCapacity(c); parent.reserveCapacity(c); sourceIndex.reserveCapacity(c)
+      lane.reserveCapacity(c)
+      name.reserveCapacity(c)
+      kind.reserveCapacity(c)
+      detail.reserveCapacity(c)
+      start.reserveCapacity(c)
+      duration.reserveCapacity(c)
+      bytes.reserveCapacity(c)
+      correlation.reserveCapacity(c)
+      parent.reserveCapacity(c)
+      sourceIndex.reserveCapacity(c)
     }
 
     /// Appends one event and returns its id.
@@ -45,15 +52,24 @@ extension EventGraph {
       parent p: EventID = .none, sourceIndex si: UInt32 = 0
     ) -> EventID {
       let id = EventID(kind.count)
-      lane.append(l); name.append(n); kind.append(k); detail.append(d)
-      start.append(s); duration.append(du); bytes.append(b); correlation.append(c)
-      parent.append(p); sourceIndex.append(si)
+      lane.append(l)
+      name.append(n)
+      kind.append(k)
+      detail.append(d)
+      start.append(s)
+      duration.append(du)
+      bytes.append(b)
+      correlation.append(c)
+      parent.append(p)
+      sourceIndex.append(si)
       return id
     }
 
     /// Adds a typed edge `from → to`.
     public mutating func addEdge(from: EventID, to: EventID, kind k: EdgeKind) {
-      edgeFrom.append(from.rawValue); edgeTo.append(to.rawValue); edgeKind.append(k)
+      edgeFrom.append(from.rawValue)
+      edgeTo.append(to.rawValue)
+      edgeKind.append(k)
     }
 
     public var pendingEdgeCount: Int { edgeFrom.count }
@@ -65,7 +81,8 @@ extension EventGraph {
       edgeKind.reserveCapacity(edgeKind.count + graph.edgeCount)
       let offsets = graph.edgeOffsets
       for e in 0..<graph.eventCount {
-        let lo = Int(offsets[e]), hi = Int(offsets[e + 1])
+        let lo = Int(offsets[e])
+        let hi = Int(offsets[e + 1])
         if lo == hi { continue }
         for i in lo..<hi {
           edgeFrom.append(UInt32(e) + eventBase)
@@ -104,11 +121,25 @@ extension EventGraph {
   /// A builder holding a copy of this graph's contents, to extend it (new edges, tables).
   public func toBuilder() -> Builder {
     var b = Builder()
-    b.strings = strings; b.lanes = lanes; b.ranks = ranks
-    b.lane = lane; b.name = name; b.kind = kind; b.detail = detail; b.start = start
-    b.duration = duration; b.bytes = bytes; b.correlation = correlation; b.parent = parent
-    b.sourceIndex = sourceIndex; b.steps = steps; b.collectives = collectives
-    b.instances = instances; b.p2p = p2p; b.memory = memory; b.opShapes = opShapes
+    b.strings = strings
+    b.lanes = lanes
+    b.ranks = ranks
+    b.lane = lane
+    b.name = name
+    b.kind = kind
+    b.detail = detail
+    b.start = start
+    b.duration = duration
+    b.bytes = bytes
+    b.correlation = correlation
+    b.parent = parent
+    b.sourceIndex = sourceIndex
+    b.steps = steps
+    b.collectives = collectives
+    b.instances = instances
+    b.p2p = p2p
+    b.memory = memory
+    b.opShapes = opShapes
     b.appendEdges(of: self, eventBase: 0)
     return b
   }
@@ -128,7 +159,10 @@ extension EventGraph {
       let eventBase = UInt32(b.eventCount)
       func mapEvent(_ e: EventID) -> EventID { e == .none ? .none : EventID(rawValue: e.rawValue + eventBase) }
       b.ranks.append(contentsOf: part.ranks)
-      for var l in part.lanes { l.name = mapName(l.name); b.lanes.append(l) }
+      for var l in part.lanes {
+        l.name = mapName(l.name)
+        b.lanes.append(l)
+      }
       for i in 0..<part.eventCount {
         b.addEvent(
           lane: LaneID(rawValue: part.lane[i].rawValue + laneBase), name: mapName(part.name[i]),
@@ -137,20 +171,37 @@ extension EventGraph {
           sourceIndex: part.sourceIndex[i])
       }
       b.appendEdges(of: part, eventBase: eventBase)
-      for var s in part.steps { s.event = mapEvent(s.event); b.steps.append(s) }
+      for var s in part.steps {
+        s.event = mapEvent(s.event)
+        b.steps.append(s)
+      }
       let instanceBase = UInt32(b.instances.count)
       for var c in part.collectives {
-        c.event = mapEvent(c.event); c.group = mapName(c.group); c.dtype = mapName(c.dtype)
+        c.event = mapEvent(c.event)
+        c.group = mapName(c.group)
+        c.dtype = mapName(c.dtype)
         c.instance = c.instance.map { CollectiveInstanceID(rawValue: $0.rawValue + instanceBase) }
         b.collectives.append(c)
       }
       for var inst in part.instances {
-        inst.group = mapName(inst.group); inst.members = inst.members.map(mapEvent); b.instances.append(inst)
+        inst.group = mapName(inst.group)
+        inst.members = inst.members.map(mapEvent)
+        b.instances.append(inst)
       }
-      for var p in part.p2p { p.event = mapEvent(p.event); p.match = p.match.map(mapEvent); b.p2p.append(p) }
-      for var m in part.memory { m.event = mapEvent(m.event); b.memory.append(m) }
+      for var p in part.p2p {
+        p.event = mapEvent(p.event)
+        p.match = p.match.map(mapEvent)
+        b.p2p.append(p)
+      }
+      for var m in part.memory {
+        m.event = mapEvent(m.event)
+        b.memory.append(m)
+      }
       for var o in part.opShapes {
-        o.event = mapEvent(o.event); o.dims = mapName(o.dims); o.types = mapName(o.types); b.opShapes.append(o)
+        o.event = mapEvent(o.event)
+        o.dims = mapName(o.dims)
+        o.types = mapName(o.types)
+        b.opShapes.append(o)
       }
     }
     return b.build()

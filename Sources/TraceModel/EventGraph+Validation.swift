@@ -14,15 +14,23 @@ extension EventGraph {
   public func validate() -> [GraphIssue] {
     var issues: [GraphIssue] = []
     let n = eventCount
-    let columns = [lane.count, name.count, detail.count, start.count, duration.count, bytes.count,
-                   correlation.count, parent.count, sourceIndex.count]
+    let columns = [
+      lane.count, name.count, detail.count, start.count, duration.count, bytes.count,
+      correlation.count, parent.count, sourceIndex.count,
+    ]
     if columns.contains(where: { $0 != n }) || edgeOffsets.count != n + 1 {
-      issues.append(GraphIssue(event: nil, message: "column lengths disagree: \(columns), offsets \(edgeOffsets.count) for \(n) events"))
+      issues.append(
+        GraphIssue(
+          event: nil, message: "column lengths disagree: \(columns), offsets \(edgeOffsets.count) for \(n) events"))
       return issues
     }
     for e in 0..<n {
-      if duration[e] < 0 { issues.append(GraphIssue(event: EventID(e), message: "negative duration \(duration[e]) ns")) }
-      if lane[e].index >= lanes.count { issues.append(GraphIssue(event: EventID(e), message: "lane \(lane[e].rawValue) out of range")) }
+      if duration[e] < 0 {
+        issues.append(GraphIssue(event: EventID(e), message: "negative duration \(duration[e]) ns"))
+      }
+      if lane[e].index >= lanes.count {
+        issues.append(GraphIssue(event: EventID(e), message: "lane \(lane[e].rawValue) out of range"))
+      }
       let p = parent[e]
       if p != .none && (p.index >= n || lane[p.index] != lane[e]) {
         issues.append(GraphIssue(event: EventID(e), message: "parent \(p.rawValue) is not on the same lane"))
@@ -40,7 +48,8 @@ extension EventGraph {
     for e in 0..<n where indegree[e] == 0 { queue.append(e) }
     var head = 0
     while head < queue.count {
-      let e = queue[head]; head += 1
+      let e = queue[head]
+      head += 1
       for i in Int(edgeOffsets[e])..<Int(edgeOffsets[e + 1]) where edgeKinds[i].isPrecedence {
         let t = edgeTargets[i].index
         indegree[t] -= 1
@@ -49,7 +58,10 @@ extension EventGraph {
     }
     if queue.count != n {
       let stuck = (0..<n).first { indegree[$0] > 0 }
-      issues.append(GraphIssue(event: stuck.map { EventID($0) }, message: "precedence edges form a cycle (\(n - queue.count) events on or after it)"))
+      issues.append(
+        GraphIssue(
+          event: stuck.map { EventID($0) },
+          message: "precedence edges form a cycle (\(n - queue.count) events on or after it)"))
     }
     return issues
   }

@@ -55,8 +55,10 @@ public struct EventGraph: Sendable, Equatable {
 
   /// Outgoing edges of `event`.
   public func edges(from event: EventID) -> some Sequence<(target: EventID, kind: EdgeKind)> {
-    let lo = Int(edgeOffsets[event.index]), hi = Int(edgeOffsets[event.index + 1])
-    let targets = edgeTargets, kinds = edgeKinds
+    let lo = Int(edgeOffsets[event.index])
+    let hi = Int(edgeOffsets[event.index + 1])
+    let targets = edgeTargets
+    let kinds = edgeKinds
     return (lo..<hi).lazy.map { (targets[$0], kinds[$0]) }
   }
 
@@ -67,9 +69,10 @@ public struct EventGraph: Sendable, Equatable {
 
   /// Bytes held by the per-event columns and edges (strings and side tables excluded).
   public var columnBytes: Int {
-    eventCount * (MemoryLayout<LaneID>.stride + MemoryLayout<NameID>.stride + MemoryLayout<EventKind>.stride
-      + MemoryLayout<UInt8>.stride + 4 * MemoryLayout<Int64>.stride + MemoryLayout<EventID>.stride
-      + MemoryLayout<UInt32>.stride)
+    eventCount
+      * (MemoryLayout<LaneID>.stride + MemoryLayout<NameID>.stride + MemoryLayout<EventKind>.stride
+        + MemoryLayout<UInt8>.stride + 4 * MemoryLayout<Int64>.stride + MemoryLayout<EventID>.stride
+        + MemoryLayout<UInt32>.stride)
       + edgeOffsets.count * MemoryLayout<UInt32>.stride
       + edgeCount * (MemoryLayout<EventID>.stride + MemoryLayout<EdgeKind>.stride)
   }
@@ -96,7 +99,12 @@ public struct Lane: Hashable, Sendable, Codable {
   /// Display name (`thread_name` metadata, or `stream N`).
   public var name: NameID
   public init(rank: RankID, kind: LaneKind, device: Int32, pid: Int64, tid: Int64, name: NameID) {
-    self.rank = rank; self.kind = kind; self.device = device; self.pid = pid; self.tid = tid; self.name = name
+    self.rank = rank
+    self.kind = kind
+    self.device = device
+    self.pid = pid
+    self.tid = tid
+    self.name = name
   }
 }
 
@@ -113,10 +121,17 @@ public struct RankInfo: Hashable, Sendable, Codable {
   public var deviceNames: [String]
   /// `baseTimeNanoseconds` from the trace, when present (exact, may exceed 2^53).
   public var baseTimeNanoseconds: UInt64?
-  public init(rank: RankID, file: String, worldSize: Int? = nil, backend: String? = nil,
-              clockOffset: Nanoseconds = .zero, deviceNames: [String] = [], baseTimeNanoseconds: UInt64? = nil) {
-    self.rank = rank; self.file = file; self.worldSize = worldSize; self.backend = backend
-    self.clockOffset = clockOffset; self.deviceNames = deviceNames; self.baseTimeNanoseconds = baseTimeNanoseconds
+  public init(
+    rank: RankID, file: String, worldSize: Int? = nil, backend: String? = nil,
+    clockOffset: Nanoseconds = .zero, deviceNames: [String] = [], baseTimeNanoseconds: UInt64? = nil
+  ) {
+    self.rank = rank
+    self.file = file
+    self.worldSize = worldSize
+    self.backend = backend
+    self.clockOffset = clockOffset
+    self.deviceNames = deviceNames
+    self.baseTimeNanoseconds = baseTimeNanoseconds
   }
 }
 
@@ -128,7 +143,11 @@ public struct Step: Hashable, Sendable, Codable {
   public var end: Nanoseconds
   public var event: EventID
   public init(rank: RankID, number: Int, start: Nanoseconds, end: Nanoseconds, event: EventID) {
-    self.rank = rank; self.number = number; self.start = start; self.end = end; self.event = event
+    self.rank = rank
+    self.number = number
+    self.start = start
+    self.end = end
+    self.event = event
   }
 }
 
@@ -154,11 +173,20 @@ public struct CollectiveRecord: Hashable, Sendable, Codable {
   public var outputBytes: Int64
   /// The matched instance, or nil when unmatched.
   public var instance: CollectiveInstanceID?
-  public init(event: EventID, kind: CollectiveKind, group: NameID, groupSize: Int32, groupRanks: [Int32] = [],
-              sequence: Int32, dtype: NameID, inputBytes: Int64, outputBytes: Int64, instance: CollectiveInstanceID? = nil) {
-    self.event = event; self.kind = kind; self.group = group; self.groupSize = groupSize
-    self.groupRanks = groupRanks; self.sequence = sequence; self.dtype = dtype
-    self.inputBytes = inputBytes; self.outputBytes = outputBytes; self.instance = instance
+  public init(
+    event: EventID, kind: CollectiveKind, group: NameID, groupSize: Int32, groupRanks: [Int32] = [],
+    sequence: Int32, dtype: NameID, inputBytes: Int64, outputBytes: Int64, instance: CollectiveInstanceID? = nil
+  ) {
+    self.event = event
+    self.kind = kind
+    self.group = group
+    self.groupSize = groupSize
+    self.groupRanks = groupRanks
+    self.sequence = sequence
+    self.dtype = dtype
+    self.inputBytes = inputBytes
+    self.outputBytes = outputBytes
+    self.instance = instance
   }
 }
 
@@ -174,7 +202,11 @@ public struct CollectiveInstance: Hashable, Sendable, Codable {
   /// Whether every expected rank is present.
   public var isComplete: Bool { members.count == expectedSize }
   public init(kind: CollectiveKind, group: NameID, sequence: Int32, members: [EventID], expectedSize: Int) {
-    self.kind = kind; self.group = group; self.sequence = sequence; self.members = members; self.expectedSize = expectedSize
+    self.kind = kind
+    self.group = group
+    self.sequence = sequence
+    self.members = members
+    self.expectedSize = expectedSize
   }
 }
 
@@ -188,7 +220,11 @@ public struct P2PRecord: Hashable, Sendable, Codable {
   /// The matching event on the peer, when matched.
   public var match: EventID?
   public init(event: EventID, isSend: Bool, peer: RankID?, bytes: Int64, match: EventID? = nil) {
-    self.event = event; self.isSend = isSend; self.peer = peer; self.bytes = bytes; self.match = match
+    self.event = event
+    self.isSend = isSend
+    self.peer = peer
+    self.bytes = bytes
+    self.match = match
   }
 }
 
@@ -202,8 +238,11 @@ public struct MemoryRecord: Hashable, Sendable, Codable {
   public var totalAllocated: Int64
   public var totalReserved: Int64
   public init(event: EventID, device: Int32, delta: Int64, totalAllocated: Int64, totalReserved: Int64) {
-    self.event = event; self.device = device; self.delta = delta
-    self.totalAllocated = totalAllocated; self.totalReserved = totalReserved
+    self.event = event
+    self.device = device
+    self.delta = delta
+    self.totalAllocated = totalAllocated
+    self.totalReserved = totalReserved
   }
 }
 
@@ -214,5 +253,9 @@ public struct OpShape: Hashable, Sendable, Codable {
   public var dims: NameID
   /// `Input type` as written (`["c10::BFloat16", "c10::BFloat16", ""]`).
   public var types: NameID
-  public init(event: EventID, dims: NameID, types: NameID) { self.event = event; self.dims = dims; self.types = types }
+  public init(event: EventID, dims: NameID, types: NameID) {
+    self.event = event
+    self.dims = dims
+    self.types = types
+  }
 }

@@ -36,8 +36,9 @@ public struct LaneOrder: Sendable, Equatable {
 
   /// The lane order of a graph's events.
   public init(_ graph: EventGraph) {
-    self.init(laneCount: graph.lanes.count, lanes: graph.lane.map { Int32(bitPattern: $0.rawValue) },
-              start: graph.start, duration: graph.duration)
+    self.init(
+      laneCount: graph.lanes.count, lanes: graph.lane.map { Int32(bitPattern: $0.rawValue) },
+      start: graph.start, duration: graph.duration)
   }
 
   /// The events of lane `l`, in order.

@@ -14,13 +14,19 @@ public enum ShapeText {
         depth += 1
         if depth == 2 { current = [] }
       case UInt8(ascii: "]"):
-        if let n = number { current.append(n); number = nil }
+        if let n = number {
+          current.append(n)
+          number = nil
+        }
         if depth == 2 { out.append(current) }
         depth -= 1
       case UInt8(ascii: "0")...UInt8(ascii: "9"):
         number = (number ?? 0) &* 10 &+ Int64(ch - UInt8(ascii: "0"))
       case UInt8(ascii: ","):
-        if let n = number { current.append(n); number = nil }
+        if let n = number {
+          current.append(n)
+          number = nil
+        }
       default: break
       }
     }
@@ -34,7 +40,10 @@ public enum ShapeText {
     var current = ""
     for ch in text {
       if ch == "\"" {
-        if inString { out.append(current); current = "" }
+        if inString {
+          out.append(current)
+          current = ""
+        }
         inString.toggle()
       } else if inString {
         current.append(ch)

@@ -25,7 +25,9 @@ extension Nanoseconds {
   /// The dimensionless ratio of two durations.
   public static func / (lhs: Self, rhs: Self) -> Double { Double(lhs.rawValue) / Double(rhs.rawValue) }
   /// The duration scaled by `factor`, rounded to the nearest nanosecond.
-  public static func * (lhs: Self, factor: Double) -> Self { Self(rawValue: Int64((Double(lhs.rawValue) * factor).rounded())) }
+  public static func * (lhs: Self, factor: Double) -> Self {
+    Self(rawValue: Int64((Double(lhs.rawValue) * factor).rounded()))
+  }
   /// An equal share of the duration (integer division: averages of whole nanoseconds).
   public static func / (lhs: Self, parts: Int) -> Self { Self(rawValue: lhs.rawValue / Int64(parts)) }
   public static func += (lhs: inout Self, rhs: Self) { lhs = lhs + rhs }
@@ -61,7 +63,9 @@ extension Bytes {
   public init(rounding amount: Double) { self.init(rawValue: Int64(amount.rounded())) }
   public static func += (lhs: inout Self, rhs: Self) { lhs = lhs + rhs }
   /// The amount scaled by `factor`, rounded to the nearest byte.
-  public static func * (lhs: Self, factor: Double) -> Self { Self(rawValue: Int64((Double(lhs.rawValue) * factor).rounded())) }
+  public static func * (lhs: Self, factor: Double) -> Self {
+    Self(rawValue: Int64((Double(lhs.rawValue) * factor).rounded()))
+  }
   /// The amount in GiB (2^30 bytes), for display only.
   public var gibibytes: Double { Double(rawValue) / 1_073_741_824 }
 }

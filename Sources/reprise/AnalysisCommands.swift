@@ -18,11 +18,16 @@ struct BreakdownCommand: ParsableCommand {
       """)
 
   enum Window: String, ExpressibleByArgument, CaseIterable {
-    case deviceSpan = "device-span", steps, completeSteps = "complete-steps"
+    case deviceSpan = "device-span"
+    case steps
+    case completeSteps = "complete-steps"
   }
 
   @OptionGroup var input: TraceInputs
-  @Option(help: "device-span (first to last device event), steps (inside ProfilerStep spans) or complete-steps (HTA's default: drop the last step's device work).")
+  @Option(
+    help:
+      "device-span (first to last device event), steps (inside ProfilerStep spans) or complete-steps (HTA's default: drop the last step's device work)."
+  )
   var window: Window = .deviceSpan
   @Flag(help: "Print one JSON object (schema reprise.breakdown/v1) instead of the table.") var json = false
 
@@ -57,7 +62,8 @@ struct BandwidthCommand: ParsableCommand {
   func validate() throws { _ = try linkGBps(linkBandwidth) }
 
   func run() throws {
-    let report = try BandwidthReport(try input.ingest().graph, linkGBps: try linkGBps(linkBandwidth), inputs: input.paths)
+    let report = try BandwidthReport(
+      try input.ingest().graph, linkGBps: try linkGBps(linkBandwidth), inputs: input.paths)
     print(json ? try report.json() : report.text())
   }
 }

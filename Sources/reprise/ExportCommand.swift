@@ -39,14 +39,10 @@ struct ExportChakraCommand: ParsableCommand {
 
   func run() throws {
     let g = try input.ingest().graph
-    let timeline = whatIf.isEmpty ? Timeline(measured: g) : try WhatIfRun(graph: g, scenario: try Scenario.parse(whatIf)).predicted
+    let timeline =
+      whatIf.isEmpty ? Timeline(measured: g) : try WhatIfRun(graph: g, scenario: try Scenario.parse(whatIf)).predicted
     let s = try ChakraExporter.write(g, timeline: timeline, to: output, name: name)
-    print("wrote \(s.files.count) file(s), \(s.nodes) nodes, to \(output)/" + (whatIf.isEmpty ? "" : " (under \(whatIf.joined(separator: " ")))"))
-    if s.skippedMemoryEvents > 0 { print("  left out \(s.skippedMemoryEvents) allocator event(s): Chakra has no node type for them") }
-    if s.droppedDependencies > 0 { print("  left out \(s.droppedDependencies) dependency(ies) that closed a cycle with the timeline's order") }
-    if s.crossRankEdges > 0 {
-      print("  \(s.crossRankEdges) cross-rank edge(s) (send → recv) are not dependencies: each file holds one rank; comm_tag pairs them")
-    }
+    print(s.text(dir: output, note: whatIf.isEmpty ? "" : " (under \(whatIf.joined(separator: " ")))"))
   }
 }
 

@@ -22,6 +22,6 @@ struct IngestCommand: ParsableCommand {
     let result = try TraceInputs.read(input.paths, verbose: input.verbose)
     let summary = IngestSummary(result)
     print(json ? try summary.json() : summary.text(seconds: Date().timeIntervalSince(started)))
-    try TraceInputs.check(result.diagnostics, strict: strict)
+    try result.requireUsable(strict: strict)
   }
 }

@@ -25,7 +25,7 @@ struct TraceInputs: ParsableArguments {
   /// `ingest()` of other paths.
   static func ingest(_ paths: [String], verbose: Bool = false) throws -> IngestResult {
     let result = try read(paths, verbose: verbose)
-    try check(result.diagnostics, strict: false)
+    try result.requireUsable(strict: false)
     return result
   }
 
@@ -33,7 +33,9 @@ struct TraceInputs: ParsableArguments {
   static func read(_ paths: [String], verbose: Bool = false) throws -> IngestResult {
     var options = IngestOptions()
     let files = try Ingest.expand(paths)
-    let total = files.reduce(Int64(0)) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int64) ?? 0) }
+    let total = files.reduce(Int64(0)) {
+      $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int64) ?? 0)
+    }
     if isatty(2) == 1 && total > 100_000_000 {
       options.progress = { file, done, size in
         let name = file.split(separator: "/").last.map(String.init) ?? file
@@ -44,13 +46,6 @@ struct TraceInputs: ParsableArguments {
     fflush(nil)
     for d in result.diagnostics.items where verbose || d.severity >= .warning { printError(d.description) }
     return result
-  }
-
-  /// Exit 65 when the diagnostics say the data cannot be trusted (errors; warnings when `strict`).
-  static func check(_ d: Diagnostics, strict: Bool) throws {
-    let errors = d.count(of: .error), warnings = d.count(of: .warning) + d.count(of: .dataLoss)
-    if errors > 0 { throw RunError.data("\(errors) error(s) in the input; see above") }
-    if strict && warnings > 0 { throw RunError.data("--strict: \(warnings) warning(s) in the input; see above") }
   }
 }
 
@@ -78,7 +73,9 @@ func emit(_ text: String, to path: String?) throws {
 
 /// Writes bytes to `path`.
 func write(_ bytes: [UInt8], to path: String) throws {
-  guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { throw RunError.data("\(path): cannot write") }
+  guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
+    throw RunError.data("\(path): cannot write")
+  }
 }
 
 /// A flag value parsed by the library; a malformed one is a usage error (exit 64).

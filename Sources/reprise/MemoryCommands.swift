@@ -6,7 +6,8 @@ import TraceModel
 
 struct MemoryCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "memory", abstract: "Training memory per GPU: weights, gradients, optimizer (ZeRO), activations (Korthikanti).")
+    commandName: "memory",
+    abstract: "Training memory per GPU: weights, gradients, optimizer (ZeRO), activations (Korthikanti).")
   @OptionGroup var specs: SpecOptions
   @Option(help: "Model name.") var model: String
   @Option(help: "Sequence length.") var sequence = 2048
@@ -23,8 +24,9 @@ struct MemoryCommand: ParsableCommand {
   }
 
   func run() throws {
-    let m = ModelMemory(model: try specs.library.model(model), sequence: sequence, microBatch: microBatch,
-                        tensorParallel: tp, dataParallel: dp, zeroStage: zero, activations: activations)
+    let m = ModelMemory(
+      model: try specs.library.model(model), sequence: sequence, microBatch: microBatch,
+      tensorParallel: tp, dataParallel: dp, zeroStage: zero, activations: activations)
     let estimate = MemoryEstimate(m)
     print(json ? try estimate.json() : estimate.text())
   }
@@ -57,18 +59,21 @@ struct LongContextCommand: ParsableCommand {
     let m = try lib.model(model)
     let hw = try lib.hardware(hardware)
     let a = try LongContextAnalysis.analyze(
-      model: m, hardware: hw, context: context, outputTokens: outputTokens, tensorParallel: tp, weightDtype: weightDtype,
+      model: m, hardware: hw, context: context, outputTokens: outputTokens, tensorParallel: tp,
+      weightDtype: weightDtype,
       kvDtype: kvDtype, computeEfficiency: computeEfficiency,
       memoryEfficiency: memoryEfficiency)
-    let report = LongContextReport(a, model: m, hardware: hw, context: context, outputTokens: outputTokens,
-                                   tensorParallel: tp, kvDtype: kvDtype.rawValue)
+    let report = LongContextReport(
+      a, model: m, hardware: hw, context: context, outputTokens: outputTokens,
+      tensorParallel: tp, kvDtype: kvDtype.rawValue)
     print(json ? try report.json() : report.text())
   }
 }
 
 struct KVCacheCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "kvcache", abstract: "KV-cache cost: bytes per token by attention type, sharing, paging, capacity, swap, reuse.")
+    commandName: "kvcache",
+    abstract: "KV-cache cost: bytes per token by attention type, sharing, paging, capacity, swap, reuse.")
   @OptionGroup var specs: SpecOptions
   @Option(help: "Model name.") var model: String
   @Option(help: "Context length in tokens.") var context = 4096
@@ -96,7 +101,8 @@ struct KVCacheCommand: ParsableCommand {
     let hw = try hardware.map { try lib.hardware($0) }
     let a = KVCacheAnalysis.analyze(
       model: m, kvDtype: kvDtype, context: context, requests: requests,
-      sharedPrefix: sharedPrefix, blockSize: blockSize, hardware: hw, tensorParallel: tp, contexts: contexts, turns: turns)
+      sharedPrefix: sharedPrefix, blockSize: blockSize, hardware: hw, tensorParallel: tp, contexts: contexts,
+      turns: turns)
     let report = KVCacheReport(a, model: m, kvDtype: kvDtype.rawValue)
     print(json ? try report.json() : report.text())
   }

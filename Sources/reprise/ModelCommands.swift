@@ -25,7 +25,8 @@ extension DType: ExpressibleByArgument {
 /// A KV-cache dtype flag: one of `kvCacheDTypes`.
 func checkKVDtype(_ dtype: DType) throws {
   if !kvCacheDTypes.contains(dtype) {
-    throw ValidationError("--kv-dtype \(dtype.rawValue): expected \(kvCacheDTypes.map(\.rawValue).joined(separator: ", "))")
+    throw ValidationError(
+      "--kv-dtype \(dtype.rawValue): expected \(kvCacheDTypes.map(\.rawValue).joined(separator: ", "))")
   }
 }
 
@@ -50,11 +51,14 @@ struct RooflineCommand: ParsableCommand {
   func run() throws {
     let lib = specs.library
     if paths.isEmpty {
-      guard let flops, let bytes else { throw ValidationError("give trace paths, or --flops and --bytes with --hardware") }
+      guard let flops, let bytes else {
+        throw ValidationError("give trace paths, or --flops and --bytes with --hardware")
+      }
       guard let hardware else { throw ValidationError("--hardware is required with --flops/--bytes") }
       let size = try flag { try Scenario.size("--bytes", bytes) }
-      let op = try OperationRoofline(hardware: try lib.hardware(hardware), dtype: dtype, flops: FLOPs(rawValue: flops),
-                                     bytes: size)
+      let op = try OperationRoofline(
+        hardware: try lib.hardware(hardware), dtype: dtype, flops: FLOPs(rawValue: flops),
+        bytes: size)
       return print(json ? try op.json() : op.text())
     }
     let graph = try TraceInputs.read(paths).graph
@@ -79,12 +83,14 @@ struct CommCommand: ParsableCommand {
 
   func run() throws {
     guard let op = CollectiveKind.parse(commandLine: kind) else {
-      throw ValidationError("--kind \(kind): expected allreduce, allgather, reducescatter, alltoall, broadcast, reduce or sendrecv")
+      throw ValidationError(
+        "--kind \(kind): expected allreduce, allgather, reducescatter, alltoall, broadcast, reduce or sendrecv")
     }
     let estimate = try flag {
       CommEstimate(
         kind: op, bytes: try Scenario.size("--bytes", bytes), ranks: ranks,
-        bandwidth: try Scenario.bandwidth("--bandwidth", bandwidth), latency: try Scenario.duration("--latency", latency),
+        bandwidth: try Scenario.bandwidth("--bandwidth", bandwidth),
+        latency: try Scenario.duration("--latency", latency),
         algorithm: algorithm, gpusPerNode: gpusPerNode,
         interBandwidth: try interBandwidth.map { try Scenario.bandwidth("--inter-bandwidth", $0) })
     }

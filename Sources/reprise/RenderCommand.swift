@@ -35,7 +35,9 @@ struct RenderCommand: ParsableCommand {
   }
 
   func validate() throws {
-    if resolvedFormat == nil { throw ValidationError("cannot tell the format from '\(output)'; give --format dot, svg or png") }
+    if resolvedFormat == nil {
+      throw ValidationError("cannot tell the format from '\(output)'; give --format dot, svg or png")
+    }
     _ = try linkGBps(linkBandwidth)
     if width < 200 || width > 20000 { throw ValidationError("--width: 200 to 20000 points") }
   }
@@ -48,8 +50,9 @@ struct RenderCommand: ParsableCommand {
       width: width)
     let bytes: [UInt8]
     do {
-      bytes = try TraceDiagram.render(kind, graph, Timeline(measured: graph), format: resolvedFormat ?? .svg,
-                                      options: options)
+      bytes = try TraceDiagram.render(
+        kind, graph, Timeline(measured: graph), format: resolvedFormat ?? .svg,
+        options: options)
     } catch let e as Graphviz.RenderError {
       throw RunError.data("\(output): \(e.description)")
     }

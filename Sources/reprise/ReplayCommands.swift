@@ -39,7 +39,9 @@ struct WhatIfCommand: ParsableCommand {
   @Option(name: .customLong("set"), help: "A what-if knob KEY=VALUE (repeatable).") var settings: [String] = []
   @Option(help: "Cluster spec JSON (Models/clusters/NAME.json): nodes, GPUs per node, NVLink and NIC bandwidth.")
   var cluster: String?
-  @Option(help: "Re-time a pipeline-parallel trace under another schedule (\(ScheduleGenerators.names.joined(separator: ", "))).")
+  @Option(
+    help:
+      "Re-time a pipeline-parallel trace under another schedule (\(ScheduleGenerators.names.joined(separator: ", "))).")
   var schedule: String?
   @Option(help: "Chunks for --schedule interleaved-1f1b or hanayo.") var chunks = 2
   @Flag(help: "Print one JSON object (schema reprise.replay/v1 with whatIf, baselineStepNs, speedup).") var json = false
@@ -48,10 +50,12 @@ struct WhatIfCommand: ParsableCommand {
 
   func validate() throws {
     if settings.isEmpty && schedule == nil {
-      throw ValidationError("give --schedule NAME or at least one --set KEY=VALUE; \(Scenario.validKeys.joined(separator: ", "))")
+      throw ValidationError(
+        "give --schedule NAME or at least one --set KEY=VALUE; \(Scenario.validKeys.joined(separator: ", "))")
     }
     if let schedule, !ScheduleGenerators.names.contains(schedule) {
-      throw ValidationError("--schedule \(schedule): expected one of \(ScheduleGenerators.names.joined(separator: ", "))")
+      throw ValidationError(
+        "--schedule \(schedule): expected one of \(ScheduleGenerators.names.joined(separator: ", "))")
     }
     if schedule != nil && !settings.isEmpty { throw ValidationError("--schedule and --set cannot be combined yet") }
     try checkKnobs(settings)

@@ -21,11 +21,16 @@ struct ReportCommand: ParsableCommand {
   @Option(name: .customLong("whatif"), help: "A what-if knob KEY=VALUE (repeatable), as in `reprise whatif --set`.")
   var whatIf: [String] = []
   @Option(help: "Cluster spec JSON for the what-if (Models/clusters/NAME.json).") var cluster: String?
-  @Option(help: "Hardware name in Models/hardware/ (default: from the trace's deviceProperties); its interconnect is the link peak.")
+  @Option(
+    help:
+      "Hardware name in Models/hardware/ (default: from the trace's deviceProperties); its interconnect is the link peak."
+  )
   var hardware: String?
   @Option(help: "Per-rank link bandwidth for % of peak, e.g. 300GB/s (overrides the hardware's interconnect).")
   var linkBandwidth: String?
-  @Option(help: "Model name in Models/models/: adds the modeled memory breakdown (weights, gradients, optimizer, activations).")
+  @Option(
+    help:
+      "Model name in Models/models/: adds the modeled memory breakdown (weights, gradients, optimizer, activations).")
   var model: String?
   @Option(help: "Sequence length for the modeled activations.") var sequence = 2048
   @Option(help: "Micro-batch size for the modeled activations.") var microBatch = 1
@@ -37,22 +42,26 @@ struct ReportCommand: ParsableCommand {
   func validate() throws {
     try checkKnobs(whatIf)
     if !(0...3).contains(zero) { throw ValidationError("--zero: 0, 1, 2 or 3") }
-    if tp < 1 || sequence < 1 || microBatch < 1 { throw ValidationError("--tp, --sequence and --micro-batch must be ≥ 1") }
+    if tp < 1 || sequence < 1 || microBatch < 1 {
+      throw ValidationError("--tp, --sequence and --micro-batch must be ≥ 1")
+    }
     _ = try linkGBps(linkBandwidth)
   }
 
   func run() throws {
     let lib = specs.library
     let spec = try loadCluster(cluster)
-    var options = RunReport.Options(scenario: whatIf.isEmpty && spec == nil ? nil : try Scenario.parse(whatIf, cluster: spec))
+    var options = RunReport.Options(
+      scenario: whatIf.isEmpty && spec == nil ? nil : try Scenario.parse(whatIf, cluster: spec))
     let named = try hardware.map { try lib.hardware($0) }
     let modelSpec = try model.map { try lib.model($0) }
     let result = try input.ingest()
     options.hardware = named ?? lib.detectHardware(result.graph)
     options.linkGBps = try linkGBps(linkBandwidth)
     options.modelMemory = modelSpec.map {
-      ModelMemory(model: $0, sequence: sequence, microBatch: microBatch, tensorParallel: tp,
-                  dataParallel: max(1, result.graph.ranks.count), zeroStage: zero)
+      ModelMemory(
+        model: $0, sequence: sequence, microBatch: microBatch, tensorParallel: tp,
+        dataParallel: max(1, result.graph.ranks.count), zeroStage: zero)
     }
     let report = try RunReport(result, inputs: input.paths, options: options)
     try emit(try report.json(), to: output)
@@ -78,7 +87,9 @@ struct DiffCommand: ParsableCommand {
   @Flag(help: "Print JSON on standard output.") var json = false
 
   func validate() throws {
-    if (b == nil) == whatIf.isEmpty { throw ValidationError("give either a second run B or --whatif KEY=VALUE, not both or neither") }
+    if (b == nil) == whatIf.isEmpty {
+      throw ValidationError("give either a second run B or --whatif KEY=VALUE, not both or neither")
+    }
     try checkKnobs(whatIf)
   }
 

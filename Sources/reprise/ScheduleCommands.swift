@@ -5,7 +5,6 @@ import Replay
 import Reports
 import Schedules
 import TraceExport
-import TraceImport
 import TraceModel
 
 struct ScheduleCommand: ParsableCommand {
@@ -31,25 +30,19 @@ struct ScheduleOptions: ParsableArguments {
   @Option(name: .customLong("act-mem-w"), help: "Memory held from B until W per micro-batch.") var actMemW = "0"
 
   func validate() throws {
-    if stages < 1 || microbatches < 1 || chunks < 1 { throw ValidationError("--stages, --microbatches and --chunks must be ≥ 1") }
-  }
-
-  /// One duration, or one per stage.
-  func durations(_ text: String, _ flagName: String) throws -> [Nanoseconds] {
-    let values = try text.split(separator: ",").map { p in
-      try flag { try Scenario.duration(flagName, String(p)) }
+    if stages < 1 || microbatches < 1 || chunks < 1 {
+      throw ValidationError("--stages, --microbatches and --chunks must be ≥ 1")
     }
-    if values.count == 1 { return Array(repeating: values[0], count: stages) }
-    guard values.count == stages else { throw ValidationError("\(flagName): give one value or \(stages) (one per stage)") }
-    return values
   }
 
   func costs() throws -> PipelineCosts {
-    PipelineCosts(
-      forward: try durations(forward, "--forward"), backward: try durations(backward, "--backward"),
-      weight: try durations(weight, "--weight"), comm: try flag { try Scenario.duration("--p2p", p2p) },
-      memB: try flag { try Scenario.size("--act-mem-b", actMemB) },
-      memW: try flag { try Scenario.size("--act-mem-w", actMemW) })
+    try flag {
+      PipelineCosts(
+        forward: try Scenario.durations("--forward", forward, count: stages),
+        backward: try Scenario.durations("--backward", backward, count: stages),
+        weight: try Scenario.durations("--weight", weight, count: stages), comm: try Scenario.duration("--p2p", p2p),
+        memB: try Scenario.size("--act-mem-b", actMemB), memW: try Scenario.size("--act-mem-w", actMemW))
+    }
   }
 }
 
@@ -74,8 +67,9 @@ struct ScheduleRun: ParsableCommand {
 
   func run() throws {
     let costs = try options.costs()
-    var r = try ScheduleSimulator.simulate(name, stages: options.stages, microbatches: options.microbatches,
-                                           chunks: options.chunks, costs: costs)
+    var r = try ScheduleSimulator.simulate(
+      name, stages: options.stages, microbatches: options.microbatches,
+      chunks: options.chunks, costs: costs)
     if let ratio = offloadRatio {
       let bw = try flag { try Scenario.bandwidth("--pcie", pcie) }
       r = ScheduleSimulator.offload(r, costs: costs, ratio: ratio, pcie: bw)
@@ -100,8 +94,9 @@ struct ScheduleCompare: ParsableCommand {
   @Flag(help: "Print a JSON array of reprise.schedule/v1 objects.") var json = false
 
   func run() throws {
-    let reports = try ScheduleReport.compare(stages: options.stages, microbatches: options.microbatches,
-                                             chunks: options.chunks, costs: try options.costs())
+    let reports = try ScheduleReport.compare(
+      stages: options.stages, microbatches: options.microbatches,
+      chunks: options.chunks, costs: try options.costs())
     print(json ? try reports.json() : ScheduleReport.comparisonText(reports))
   }
 }

@@ -16,17 +16,21 @@ import TraceModel
     b.lanes.append(Lane(rank: RankID(r), kind: .deviceStream, device: 0, pid: 0, tid: 7, name: .empty))
     b.ranks.append(RankInfo(rank: RankID(r), file: "r\(r)"))
   }
-  let n = b.strings.intern("ncclKernel_AllReduce"), g = b.strings.intern("default")
+  let n = b.strings.intern("ncclKernel_AllReduce")
+  let g = b.strings.intern("default")
   let a0 = b.addEvent(lane: LaneID(0), name: n, kind: .collective, start: 0, duration: 140_000)
   let a1 = b.addEvent(lane: LaneID(1), name: n, kind: .collective, start: 40_000, duration: 100_000)
   let ag = b.addEvent(lane: LaneID(0), name: n, kind: .collective, start: 500_000, duration: 200_000)
   b.collectives = [
-    CollectiveRecord(event: a0, kind: .allReduce, group: g, groupSize: 2, sequence: 0, dtype: .empty,
-                     inputBytes: 1_000_000, outputBytes: 1_000_000, instance: CollectiveInstanceID(0)),
-    CollectiveRecord(event: a1, kind: .allReduce, group: g, groupSize: 2, sequence: 0, dtype: .empty,
-                     inputBytes: 1_000_000, outputBytes: 1_000_000, instance: CollectiveInstanceID(0)),
-    CollectiveRecord(event: ag, kind: .allGather, group: g, groupSize: 4, sequence: 1, dtype: .empty,
-                     inputBytes: 1_000_000, outputBytes: 4_000_000),
+    CollectiveRecord(
+      event: a0, kind: .allReduce, group: g, groupSize: 2, sequence: 0, dtype: .empty,
+      inputBytes: 1_000_000, outputBytes: 1_000_000, instance: CollectiveInstanceID(0)),
+    CollectiveRecord(
+      event: a1, kind: .allReduce, group: g, groupSize: 2, sequence: 0, dtype: .empty,
+      inputBytes: 1_000_000, outputBytes: 1_000_000, instance: CollectiveInstanceID(0)),
+    CollectiveRecord(
+      event: ag, kind: .allGather, group: g, groupSize: 4, sequence: 1, dtype: .empty,
+      inputBytes: 1_000_000, outputBytes: 4_000_000),
   ]
   b.instances = [CollectiveInstance(kind: .allReduce, group: g, sequence: 0, members: [a0, a1], expectedSize: 2)]
   let graph = b.build()
@@ -40,7 +44,8 @@ import TraceModel
   #expect(!gather.matched && gather.bytes.rawValue == 4_000_000 && gather.ranks == 4)
   #expect(abs(gather.algbwGBps - 20) < 1e-9 && abs(gather.busbwGBps - 15) < 1e-9)
   // Sorted by kind name, then size.
-  #expect(a.buckets.map(\.kind) == [.allGather, .allReduce] && a.buckets.map(\.maxBytes.rawValue) == [1 << 22, 1 << 20])
+  #expect(
+    a.buckets.map(\.kind) == [.allGather, .allReduce] && a.buckets.map(\.maxBytes.rawValue) == [1 << 22, 1 << 20])
 }
 
 /// DLRM 8 ranks (V100, NCCL): every collective is matched; busbw is positive and below the
@@ -51,7 +56,9 @@ import TraceModel
   let a = BandwidthAnalysis(g, timeline: Timeline(measured: g))
   #expect(a.instances.count == 8 && a.unmatched == 0)
   for i in a.instances {
-    #expect(i.matched && i.ranks == 8 && i.bytes > .zero && i.transfer.rawValue > 0 && i.transfer.rawValue <= i.duration.rawValue)
+    #expect(
+      i.matched && i.ranks == 8 && i.bytes > .zero && i.transfer.rawValue > 0
+        && i.transfer.rawValue <= i.duration.rawValue)
     #expect(i.busbwGBps > 0 && i.busbwGBps < 150, "\(i.kind) \(i.bytes) B: \(i.busbwGBps) GB/s")
     if i.kind == .allReduce { #expect(abs(i.busbwGBps / i.algbwGBps - 1.75) < 1e-9) }
   }

@@ -21,18 +21,25 @@ private func handGraph() -> (EventGraph, [String: Int]) {
   var b = EventGraph.Builder()
   b.ranks.append(RankInfo(rank: RankID(0), file: "hand"))
   b.lanes.append(Lane(rank: RankID(0), kind: .hostThread, device: -1, pid: 1, tid: 1, name: b.strings.intern("host")))
-  b.lanes.append(Lane(rank: RankID(0), kind: .deviceStream, device: 0, pid: 0, tid: 7, name: b.strings.intern("stream 7")))
-  b.lanes.append(Lane(rank: RankID(0), kind: .deviceStream, device: 0, pid: 0, tid: 20, name: b.strings.intern("stream 20")))
+  b.lanes.append(
+    Lane(rank: RankID(0), kind: .deviceStream, device: 0, pid: 0, tid: 7, name: b.strings.intern("stream 7")))
+  b.lanes.append(
+    Lane(rank: RankID(0), kind: .deviceStream, device: 0, pid: 0, tid: 20, name: b.strings.intern("stream 20")))
   var ids: [String: Int] = [:]
   func add(_ name: String, _ lane: Int, _ kind: EventKind, _ s: Int64, _ e: Int64) -> EventID {
-    let id = b.addEvent(lane: LaneID(lane), name: b.strings.intern(name), kind: kind, start: s * 1000, duration: (e - s) * 1000)
+    let id = b.addEvent(
+      lane: LaneID(lane), name: b.strings.intern(name), kind: kind, start: s * 1000, duration: (e - s) * 1000)
     ids[name] = id.index
     return id
   }
-  let h = [(0, 5), (10, 15), (20, 25), (450, 455), (650, 655)].enumerated().map { i, t in add("h\(i + 1)", 0, .hostOp, Int64(t.0), Int64(t.1)) }
+  let h = [(0, 5), (10, 15), (20, 25), (450, 455), (650, 655)].enumerated().map { i, t in
+    add("h\(i + 1)", 0, .hostOp, Int64(t.0), Int64(t.1))
+  }
   let s = add("s", 0, .sync, 30, 420)
-  let k1 = add("k1", 1, .kernel, 0, 100), k2 = add("k2", 1, .kernel, 300, 400)
-  let k3 = add("k3", 1, .kernel, 500, 600), k4 = add("k4", 1, .kernel, 700, 800)
+  let k1 = add("k1", 1, .kernel, 0, 100)
+  let k2 = add("k2", 1, .kernel, 300, 400)
+  let k3 = add("k3", 1, .kernel, 500, 600)
+  let k4 = add("k4", 1, .kernel, 700, 800)
   let r = add("recv", 2, .recv, 50, 300)
   for (from, to) in zip(h, [k1, r, k2, k3, k4]) { b.addEdge(from: from, to: to, kind: .launch) }
   b.addEdge(from: k2, to: s, kind: .sync)
@@ -42,12 +49,18 @@ private func handGraph() -> (EventGraph, [String: Int]) {
 @Test func bubblesAreClassifiedByWhatEndedThem() throws {
   let (g, _) = handGraph()
   let a = BubbleAnalysis(g, timeline: Timeline(measured: g))
-  let lane7 = a.laneBubbles.filter { $0.lane == 1 }.map { "\($0.start.rawValue / 1000)+\($0.duration.rawValue / 1000) \($0.cause.rawValue)" }
+  let lane7 = a.laneBubbles.filter { $0.lane == 1 }.map {
+    "\($0.start.rawValue / 1000)+\($0.duration.rawValue / 1000) \($0.cause.rawValue)"
+  }
   #expect(lane7 == ["100+200 recv", "400+100 sync", "600+100 hostLaunch"])
-  let lane20 = a.laneBubbles.filter { $0.lane == 2 }.map { "\($0.start.rawValue / 1000)+\($0.duration.rawValue / 1000) \($0.cause.rawValue)" }
+  let lane20 = a.laneBubbles.filter { $0.lane == 2 }.map {
+    "\($0.start.rawValue / 1000)+\($0.duration.rawValue / 1000) \($0.cause.rawValue)"
+  }
   #expect(lane20 == ["0+50 hostLaunch", "300+500 other"])
   let r = try #require(a.ranks.first)
-  #expect(r.window.rawValue == 800_000 && r.idle.rawValue == 200_000 && r.idleByCause.mapValues(\.rawValue) == [.sync: 100_000, .hostLaunch: 100_000])
+  #expect(
+    r.window.rawValue == 800_000 && r.idle.rawValue == 200_000
+      && r.idleByCause.mapValues(\.rawValue) == [.sync: 100_000, .hostLaunch: 100_000])
   #expect(r.laneBubbleTime.rawValue == 400_000 + 550_000 && r.bubbles == 5)
   // Compute idle: no kernel in [100,300) ∪ [400,500) ∪ [600,700).
   #expect(r.computeIdle.rawValue == 400_000 && abs(r.bubbleRatio - 0.25) < 1e-12)
@@ -59,10 +72,16 @@ private func handGraph() -> (EventGraph, [String: Int]) {
 @Test func criticalPathFollowsTheBindingConstraint() throws {
   let (g, ids) = handGraph()
   let cp = CriticalPath(g, timeline: Timeline(measured: g))
-  #expect(cp.step == nil && cp.windowStart.rawValue == 0 && cp.windowEnd.rawValue == 800_000 && cp.pathStart.rawValue == 0 && cp.pathEnd.rawValue == 800_000)
+  #expect(
+    cp.step == nil && cp.windowStart.rawValue == 0 && cp.windowEnd.rawValue == 800_000 && cp.pathStart.rawValue == 0
+      && cp.pathEnd.rawValue == 800_000)
   let names = cp.segments.map { s in s.event.map { name(ids, $0) } ?? "wait" }
-  #expect(names == ["h1", "wait", "h2", "wait", "recv", "k2", "s", "wait", "h4", "wait", "h5", "wait", "k4"], "\(names)")
-  #expect(cp.byCategory.mapValues(\.rawValue) == [.compute: 200_000, .communication: 250_000, .host: 270_000, .bubble: 80_000])
+  #expect(
+    names == ["h1", "wait", "h2", "wait", "recv", "k2", "s", "wait", "h4", "wait", "h5", "wait", "k4"], "\(names)")
+  #expect(
+    cp.byCategory.mapValues(\.rawValue) == [
+      .compute: 200_000, .communication: 250_000, .host: 270_000, .bubble: 80_000,
+    ])
   #expect(cp.length.rawValue == 800_000 && cp.rankChanges == 0)
 }
 
@@ -79,7 +98,9 @@ func criticalPathTilesItsWindow(path: String) throws {
     #expect(s.start.rawValue == t && s.end.rawValue > s.start.rawValue, "\(path): gap or overlap at \(t)")
     t = s.end.rawValue
   }
-  #expect(t == cp.pathEnd.rawValue && cp.pathEnd.rawValue <= cp.windowEnd.rawValue && cp.byCategory.values.reduce(.zero, +) == cp.length)
+  #expect(
+    t == cp.pathEnd.rawValue && cp.pathEnd.rawValue <= cp.windowEnd.rawValue
+      && cp.byCategory.values.reduce(.zero, +) == cp.length)
   #expect(cp.pathStart.rawValue >= cp.windowStart.rawValue)
 }
 

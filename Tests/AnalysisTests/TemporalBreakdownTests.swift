@@ -48,7 +48,9 @@ private func handGraph() -> EventGraph {
   #expect(r.spanStart.rawValue == 0 && r.span.rawValue == 320)
   #expect(r.idle.rawValue == 80)
   #expect(r.compute.rawValue == 150)
-  #expect(r.communication.rawValue == 120 && r.overlappedCommunication.rawValue == 50 && r.exposedCommunication.rawValue == 70)
+  #expect(
+    r.communication.rawValue == 120 && r.overlappedCommunication.rawValue == 50 && r.exposedCommunication.rawValue == 70
+  )
   #expect(r.memory.rawValue == 20 && r.exposedMemory.rawValue == 20)
   #expect(r.nonCompute.rawValue == 90)
   #expect(r.overlapRatio == 50.0 / 120.0)
@@ -63,8 +65,11 @@ private func handGraph() -> EventGraph {
   let g = b.build()
   let r = try #require(TemporalBreakdown(g, timeline: Timeline(measured: g), window: .steps).ranks.first)
   // Inside [50,250): compute [50,100)+[150,200) = 100, comm [80,180) = 100, idle [200,250) = 50.
-  #expect(r.span.rawValue == 200 && r.compute.rawValue == 100 && r.communication.rawValue == 100 && r.idle.rawValue == 50)
-  #expect(r.compute.rawValue + r.exposedCommunication.rawValue + r.exposedMemory.rawValue + r.idle.rawValue == r.span.rawValue)
+  #expect(
+    r.span.rawValue == 200 && r.compute.rawValue == 100 && r.communication.rawValue == 100 && r.idle.rawValue == 50)
+  #expect(
+    r.compute.rawValue + r.exposedCommunication.rawValue + r.exposedMemory.rawValue + r.idle.rawValue == r.span.rawValue
+  )
 }
 
 private let sets = TestPaths.traceSets(corpus: [
@@ -82,8 +87,10 @@ func breakdownPartitionsTheSpan(path: String) throws {
     for r in b.ranks {
       #expect(r.span.rawValue > 0 && r.compute.rawValue > 0, "\(path) rank \(r.rank)")
       #expect(r.idle.rawValue >= 0 && r.exposedCommunication.rawValue >= 0 && r.exposedMemory.rawValue >= 0)
-      #expect(r.compute.rawValue + r.exposedCommunication.rawValue + r.exposedMemory.rawValue + r.idle.rawValue == r.span.rawValue,
-              "\(path) rank \(r.rank) \(window)")
+      #expect(
+        r.compute.rawValue + r.exposedCommunication.rawValue + r.exposedMemory.rawValue + r.idle.rawValue
+          == r.span.rawValue,
+        "\(path) rank \(r.rank) \(window)")
       #expect(r.nonCompute.rawValue == r.exposedCommunication.rawValue + r.exposedMemory.rawValue)
     }
   }
@@ -127,6 +134,7 @@ func breakdownPartitionsTheSpan(path: String) throws {
   for (t, w) in zip(trimmed.ranks, whole.ranks) { #expect(t.span.rawValue < w.span.rawValue) }
   // One step only (DLRM): nothing to trim.
   let dlrm = try Ingest.run(paths: [TestPaths.dlrm]).graph
-  #expect(TemporalBreakdown(dlrm, timeline: Timeline(measured: dlrm), window: .completeSteps).ranks
-    == TemporalBreakdown(dlrm, timeline: Timeline(measured: dlrm)).ranks)
+  #expect(
+    TemporalBreakdown(dlrm, timeline: Timeline(measured: dlrm), window: .completeSteps).ranks
+      == TemporalBreakdown(dlrm, timeline: Timeline(measured: dlrm)).ranks)
 }

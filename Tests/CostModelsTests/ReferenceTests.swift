@@ -30,9 +30,16 @@ func kvBytesPerTokenEXACT(model: String, bytes: Double) throws {
   let opt = try library.model("opt-13b")
   #expect(Transformer.kvBytesPerToken(opt, bytesPerElement: 2) * 2048 == 1_677_721_600)
   let gib = 1_073_741_824.0
-  #expect(printed(Transformer.kvBytesPerToken(try library.model("qwen3-8b"), bytesPerElement: 2) * 1000 / gib, 0.1373, digits: 4))
-  #expect(printed(Transformer.kvBytesPerToken(try library.model("qwen3-32b"), bytesPerElement: 2) * 1000 / gib, 0.2441, digits: 4))
-  #expect(printed(Transformer.kvBytesPerToken(try library.model("llama-3.1-70b"), bytesPerElement: 2) * 1000 / gib, 0.3052, digits: 4))
+  #expect(
+    printed(
+      Transformer.kvBytesPerToken(try library.model("qwen3-8b"), bytesPerElement: 2) * 1000 / gib, 0.1373, digits: 4))
+  #expect(
+    printed(
+      Transformer.kvBytesPerToken(try library.model("qwen3-32b"), bytesPerElement: 2) * 1000 / gib, 0.2441, digits: 4))
+  #expect(
+    printed(
+      Transformer.kvBytesPerToken(try library.model("llama-3.1-70b"), bytesPerElement: 2) * 1000 / gib, 0.3052,
+      digits: 4))
   // KV-2 cross-check: llm-analysis prints 1,140,850,688 B for 2048+128 tokens of Llama-2-7B.
   #expect(Transformer.kvBytesPerToken(try library.model("llama-2-7b"), bytesPerElement: 2) * 2176 == 1_140_850_688)
   // MLA ≈ GQA with 2.25 groups when d_c = 4d_h, d_h^R = d_h/2 (DeepSeek-V2 §2.1): 9/2·d_h·l.
@@ -70,7 +77,9 @@ func capacityRows(model: String, spareGiB: Double, gpus: Int, tokens: Double, co
 
 @Test func busBandwidthFactorsEXACT() {
   #expect(BusFactor.factor(.allReduce, ranks: 8) == 2.0 * 7 / 8)
-  for k in [CollectiveKind.reduceScatter, .allGather, .allToAll, .gather, .scatter] { #expect(BusFactor.factor(k, ranks: 8) == 7.0 / 8) }
+  for k in [CollectiveKind.reduceScatter, .allGather, .allToAll, .gather, .scatter] {
+    #expect(BusFactor.factor(k, ranks: 8) == 7.0 / 8)
+  }
   for k in [CollectiveKind.broadcast, .reduce] { #expect(BusFactor.factor(k, ranks: 8) == 1) }
   #expect(BusFactor.factor(nil, ranks: 2) == 1)  // send/recv
 }
@@ -81,18 +90,23 @@ func capacityRows(model: String, spareGiB: Double, gpus: Int, tokens: Double, co
   (2, 1_073_741_824, 9306.7, 115.37, 115.37),
 ])
 func ncclTestsFixtures(n: Int, bytes: Double, us: Double, algbw: Double, busbw: Double) {
-  let t = Nanoseconds(microseconds: us), b = Bytes(Int64(bytes))
+  let t = Nanoseconds(microseconds: us)
+  let b = Bytes(Int64(bytes))
   #expect(printed(CollectiveModel.algbwGBps(bytes: b, time: t), algbw, digits: 2))
   #expect(printed(CollectiveModel.busbwGBps(.allReduce, bytes: b, time: t, ranks: n), busbw, digits: 2))
 }
 
 @Test func alphaBetaMatchesBusFactorsWithZeroLatency() {
   // A ring all-reduce model with α = 0 and per-rank bandwidth = the measured busbw reproduces NC-1.
-  let t = CollectiveModel.time(.allReduce, bytes: Bytes(33_554_432), ranks: 8, bandwidth: BytesPerSecond(rawValue: 300.51e9))
+  let t = CollectiveModel.time(
+    .allReduce, bytes: Bytes(33_554_432), ranks: 8, bandwidth: BytesPerSecond(rawValue: 300.51e9))
   #expect(abs(Double(t.rawValue) / 1e3 - 195.40) < 0.01)
-  let ag = CollectiveModel.time(.allGather, bytes: Bytes(8_000_000), ranks: 4, bandwidth: BytesPerSecond(rawValue: 1e9), latency: Nanoseconds(1000))
+  let ag = CollectiveModel.time(
+    .allGather, bytes: Bytes(8_000_000), ranks: 4, bandwidth: BytesPerSecond(rawValue: 1e9), latency: Nanoseconds(1000))
   #expect(ag.rawValue == Int64(3 * 1000 + 0.75 * 8e6))
-  #expect(CollectiveModel.time(nil, bytes: Bytes(1_000_000), ranks: 2, bandwidth: BytesPerSecond(rawValue: 1e9)).rawValue == 1_000_000)
+  #expect(
+    CollectiveModel.time(nil, bytes: Bytes(1_000_000), ranks: 2, bandwidth: BytesPerSecond(rawValue: 1e9)).rawValue
+      == 1_000_000)
 }
 
 // MARK: §5 memory and FLOPs
@@ -103,12 +117,15 @@ func ncclTestsFixtures(n: Int, bytes: Double, us: Double, algbw: Double, busbw: 
 ])
 func korthikantiTable(config: Transformer.ActivationConfig, coefficient: Double, megabytes: Double) {
   // GPT-3 175B: s=2048, b=1, h=12288, a=96, t=8 (Korthikanti et al. Table 2), EXACT.
-  let bytes = Transformer.activationBytesPerLayer(sequence: 2048, microBatch: 1, hidden: 12288, heads: 96, tensorParallel: 8, config: config)
+  let bytes = Transformer.activationBytesPerLayer(
+    sequence: 2048, microBatch: 1, hidden: 12288, heads: 96, tensorParallel: 8, config: config)
   #expect(abs(bytes / (2048 * 12288) - coefficient) < 1e-9)
   #expect(printed(bytes / 1e6, megabytes, digits: 2))
 }
 
-@Test(arguments: [(24.0, 2304.0, 1.65), (40, 6144, 18.45), (96, 12288, 174.62), (105, 20480, 529.60), (128, 25600, 1008.04)])
+@Test(arguments: [
+  (24.0, 2304.0, 1.65), (40, 6144, 18.45), (96, 12288, 174.62), (105, 20480, 529.60), (128, 25600, 1008.04),
+])
 func narayananParameterCounts(l: Double, h: Double, billions: Double) {
   #expect(printed(Transformer.narayananParameters(layers: l, hidden: h) / 1e9, billions, digits: 2))
 }
@@ -119,16 +136,28 @@ func narayananParameterCounts(l: Double, h: Double, billions: Double) {
 ])
 func narayananTrainingDays(l: Double, h: Double, gpus: Double, tflops: Double, days: Double) {
   // Table 2 (300B tokens), "exact F" column: the 96·B·s·l·h² formula.
-  #expect(printed(Transformer.trainingDays(tokens: 300e9, layers: l, hidden: h, gpus: gpus, flopsPerGPU: tflops * 1e12), days, digits: 2))
+  #expect(
+    printed(
+      Transformer.trainingDays(tokens: 300e9, layers: l, hidden: h, gpus: gpus, flopsPerGPU: tflops * 1e12), days,
+      digits: 2))
 }
 
 @Test func narayananEstimates() {
   // 8TP/(nX): 175B PTD 384 GPUs → 82.56; text examples 33.83 (GPT-3, 1024 GPUs, 140 TF) and 83.88 (1T, 450B tokens).
   let p175 = Transformer.narayananParameters(layers: 96, hidden: 12288)
-  #expect(printed(Transformer.trainingDaysEstimate(tokens: 300e9, parameters: p175, gpus: 384, flopsPerGPU: 153e12), 82.56, digits: 2))
-  #expect(printed(Transformer.trainingDaysEstimate(tokens: 300e9, parameters: p175, gpus: 1024, flopsPerGPU: 140e12), 33.83, digits: 2))
+  #expect(
+    printed(
+      Transformer.trainingDaysEstimate(tokens: 300e9, parameters: p175, gpus: 384, flopsPerGPU: 153e12), 82.56,
+      digits: 2))
+  #expect(
+    printed(
+      Transformer.trainingDaysEstimate(tokens: 300e9, parameters: p175, gpus: 1024, flopsPerGPU: 140e12), 33.83,
+      digits: 2))
   let p1t = Transformer.narayananParameters(layers: 128, hidden: 25600)
-  #expect(printed(Transformer.trainingDaysEstimate(tokens: 450e9, parameters: p1t, gpus: 3072, flopsPerGPU: 163e12), 83.88, digits: 2))
+  #expect(
+    printed(
+      Transformer.trainingDaysEstimate(tokens: 450e9, parameters: p1t, gpus: 3072, flopsPerGPU: 163e12), 83.88,
+      digits: 2))
 }
 
 @Test func zeroAndDistributedOptimizerEXACT() {
@@ -145,7 +174,9 @@ func narayananTrainingDays(l: Double, h: Double, gpus: Double, tflops: Double, d
 
 @Test func trainingFLOPsRulesOfThumb() {
   // Without recompute, per-iteration FLOPs ≈ 6·N·tokens for large h (72Bslh² = 6·12lh²·Bs).
-  let f = Transformer.trainingFLOPsPerIteration(batch: 1, sequence: 2048, layers: 96, hidden: 12288, vocab: 0, recompute: false).rawValue
+  let f = Transformer.trainingFLOPsPerIteration(
+    batch: 1, sequence: 2048, layers: 96, hidden: 12288, vocab: 0, recompute: false
+  ).rawValue
   let sixN = 6 * 12 * 96 * 12288.0 * 12288 * 2048
   #expect(abs(f / sixN - (1 + 2048 / (6 * 12288.0))) < 1e-12)
   // Selective recompute overhead s/(6h): GPT-3 2.78 % (PRINTED 2.7 %).
@@ -192,11 +223,15 @@ func narayananTrainingDays(l: Double, h: Double, gpus: Double, tflops: Double, d
   // GPT-3: 5as/h = 80 (EXACT); selective recompute saves 1 − 34/114 = 70.2 % (PRINTED 70 %);
   // MT-NLG (a = 128, h = 20480): 1 − 34/98 = 65.3 % (PRINTED 65 %), overhead s/(6h) = 1.67 %.
   #expect(5 * 96 * 2048 / 12288.0 == 80)
-  let gpt3 = Transformer.activationBytesPerLayer(sequence: 2048, microBatch: 1, hidden: 12288, heads: 96, tensorParallel: 1, config: .none)
-  let gpt3Selective = Transformer.activationBytesPerLayer(sequence: 2048, microBatch: 1, hidden: 12288, heads: 96, tensorParallel: 1, config: .tensorSequenceSelective)
+  let gpt3 = Transformer.activationBytesPerLayer(
+    sequence: 2048, microBatch: 1, hidden: 12288, heads: 96, tensorParallel: 1, config: .none)
+  let gpt3Selective = Transformer.activationBytesPerLayer(
+    sequence: 2048, microBatch: 1, hidden: 12288, heads: 96, tensorParallel: 1, config: .tensorSequenceSelective)
   #expect(printed((1 - gpt3Selective / gpt3) * 100, 70, digits: 0))
-  let mtnlg = Transformer.activationBytesPerLayer(sequence: 2048, microBatch: 1, hidden: 20480, heads: 128, tensorParallel: 1, config: .none)
-  let mtnlgSelective = Transformer.activationBytesPerLayer(sequence: 2048, microBatch: 1, hidden: 20480, heads: 128, tensorParallel: 1, config: .tensorSequenceSelective)
+  let mtnlg = Transformer.activationBytesPerLayer(
+    sequence: 2048, microBatch: 1, hidden: 20480, heads: 128, tensorParallel: 1, config: .none)
+  let mtnlgSelective = Transformer.activationBytesPerLayer(
+    sequence: 2048, microBatch: 1, hidden: 20480, heads: 128, tensorParallel: 1, config: .tensorSequenceSelective)
   #expect(printed((1 - mtnlgSelective / mtnlg) * 100, 65, digits: 0))
   #expect(printed(2048 / (6 * 20480.0) * 100, 1.67, digits: 2))
 }

@@ -7,11 +7,13 @@ import TraceModel
 
 private let library = SpecLibrary(root: TestPaths.packageRoot + "/Models")
 
-@Test(.needsCorpus, arguments: [
-  ("/tracelens/tests/traces/h100/Qwen_Qwen1.5-0.5B-Chat__1016005.json.gz", "h100-sxm5-80gb"),
-  ("/tracelens/tests/traces/mi300/Qwen_Qwen1.5-0.5B-Chat__1016005.json.gz", "mi300x"),
-  ("/tracelens/tests/traces/b200/eager_trace.json.gz", "b200"),
-])
+@Test(
+  .needsCorpus,
+  arguments: [
+    ("/tracelens/tests/traces/h100/Qwen_Qwen1.5-0.5B-Chat__1016005.json.gz", "h100-sxm5-80gb"),
+    ("/tracelens/tests/traces/mi300/Qwen_Qwen1.5-0.5B-Chat__1016005.json.gz", "mi300x"),
+    ("/tracelens/tests/traces/b200/eager_trace.json.gz", "b200"),
+  ])
 func rooflineOnRealGEMMTraces(path: String, hardware: String) throws {
   let root = try #require(TestPaths.corpus)
   let g = try Ingest.run(paths: [root + path]).graph
@@ -21,7 +23,8 @@ func rooflineOnRealGEMMTraces(path: String, hardware: String) throws {
   let gemms = r.rows.filter { $0.family == .gemm }
   #expect(gemms.count >= 50, "\(path): \(gemms.count) GEMM ops sized")
   for row in gemms {
-    #expect(row.percentOfPeak > 0 && row.percentOfPeak <= 100, "\(path): \(row.opName) at \(row.percentOfPeak)% of peak")
+    #expect(
+      row.percentOfPeak > 0 && row.percentOfPeak <= 100, "\(path): \(row.opName) at \(row.percentOfPeak)% of peak")
     #expect(row.percentOfRoofline > 0 && row.percentOfRoofline <= 100)
   }
   #expect(r.sizedKernels + r.unsizedKernels == r.kernels && r.unsizedKernels > 0)
@@ -37,7 +40,9 @@ func rooflineOnRealGEMMTraces(path: String, hardware: String) throws {
   #expect(linear.flops.rawValue == 2 * 128 * 512 * 1024)
   let bmm = OpCost.cost(name: "aten::bmm", dims: [[4, 32, 64], [4, 64, 16]], types: ["float"])!
   #expect(bmm.flops.rawValue == 2 * 4 * 32 * 64 * 16)
-  let sdpa = OpCost.cost(name: "aten::_scaled_dot_product_flash_attention", dims: [[2, 8, 128, 64], [2, 8, 128, 64], [2, 8, 128, 64]], types: ["c10::BFloat16"])!
+  let sdpa = OpCost.cost(
+    name: "aten::_scaled_dot_product_flash_attention", dims: [[2, 8, 128, 64], [2, 8, 128, 64], [2, 8, 128, 64]],
+    types: ["c10::BFloat16"])!
   #expect(sdpa.flops.rawValue == 4 * 2 * 8 * 128 * 128 * 64 && sdpa.family == .attention)
   #expect(OpCost.cost(name: "aten::mm", dims: [[64, 128], [127, 256]], types: []) == nil)  // inner dims disagree
   #expect(OpCost.cost(name: "aten::convolution", dims: [[1, 3, 224, 224]], types: []) == nil)
@@ -57,10 +62,12 @@ func rooflineOnRealGEMMTraces(path: String, hardware: String) throws {
 }
 
 @Test func longContextIsSelfConsistent() throws {
-  let m = try library.model("yi-34b"), hw = try library.hardware("a100-sxm4-80gb")
+  let m = try library.model("yi-34b")
+  let hw = try library.hardware("a100-sxm4-80gb")
   let a = try LongContextAnalysis.analyze(model: m, hardware: hw, context: 50_000, outputTokens: 250)
   // Times are whole nanoseconds: each equals its formula in seconds, rounded to the nearest ns.
-  let w = Double(a.weightBytes.rawValue), kv = Double(a.kvBytes.rawValue)
+  let w = Double(a.weightBytes.rawValue)
+  let kv = Double(a.kvBytes.rawValue)
   #expect(a.kvBytesPerToken == 245_760 && a.kvBytes.rawValue == 245_760 * 50_000)
   #expect(a.prefillLinearFLOPs.rawValue == 2 * Double(a.parameters) * 50_000)
   let perToken = (w + kv) / a.hbmBandwidth.rawValue
@@ -84,7 +91,9 @@ func rooflineOnRealGEMMTraces(path: String, hardware: String) throws {
   text = text.replacingOccurrences(of: "\"hidden\"", with: "\"hiden\"")
   try text.write(toFile: dir.path + "/models/typo.json", atomically: true, encoding: .utf8)
   let lib = SpecLibrary(root: dir.path)
-  #expect { try lib.model("typo") } throws: { "\($0)".contains("typo.json") && "\($0)".contains("hidden: missing required field") }
+  #expect { try lib.model("typo") } throws: {
+    "\($0)".contains("typo.json") && "\($0)".contains("hidden: missing required field")
+  }
   var hw = try String(contentsOfFile: TestPaths.packageRoot + "/Models/hardware/l40s.json", encoding: .utf8)
   hw = hw.replacingOccurrences(of: "\"hbmBandwidthGBps\": 864", with: "\"hbmBandwidthGBps\": \"fast\"")
   try hw.write(toFile: dir.path + "/hardware/bad.json", atomically: true, encoding: .utf8)
@@ -104,25 +113,40 @@ func rooflineOnRealGEMMTraces(path: String, hardware: String) throws {
   let link = BytesPerSecond(rawValue: 100e9)
   // 1 GB block at 100 GB/s = 10 ms; compute 4 ms → transfer bound; bidirectional halves it.
   let block = Bytes(1_000_000_000)
-  #expect(CollectiveModel.ringAttentionStep(compute: Nanoseconds(4_000_000), blockBytes: block, link: link).rawValue == 10_000_000)
-  #expect(CollectiveModel.ringAttentionStep(compute: Nanoseconds(4_000_000), blockBytes: block, link: link, bidirectional: true).rawValue == 5_000_000)
-  #expect(CollectiveModel.ringAttentionStep(compute: Nanoseconds(12_000_000), blockBytes: block, link: link).rawValue == 12_000_000)
+  #expect(
+    CollectiveModel.ringAttentionStep(compute: Nanoseconds(4_000_000), blockBytes: block, link: link).rawValue
+      == 10_000_000)
+  #expect(
+    CollectiveModel.ringAttentionStep(
+      compute: Nanoseconds(4_000_000), blockBytes: block, link: link, bidirectional: true
+    ).rawValue == 5_000_000)
+  #expect(
+    CollectiveModel.ringAttentionStep(compute: Nanoseconds(12_000_000), blockBytes: block, link: link).rawValue
+      == 12_000_000)
   // MoE: dispatch + combine = 2 all-to-alls of tokens·topK·hidden·bytes.
   let a2a = CollectiveModel.time(.allToAll, bytes: Bytes(4096 * 2 * 4096 * 2), ranks: 8, bandwidth: link)
-  #expect(CollectiveModel.moeAllToAll(tokens: 4096, topK: 2, hidden: 4096, dtype: .bf16, ranks: 8, bandwidth: link) == a2a + a2a)
+  #expect(
+    CollectiveModel.moeAllToAll(tokens: 4096, topK: 2, hidden: 4096, dtype: .bf16, ranks: 8, bandwidth: link) == a2a
+      + a2a)
   // Hierarchical all-reduce on one node equals its intra-node parts; slower NICs make it slower.
-  let fast = CollectiveModel.hierarchicalAllReduce(bytes: block, gpusPerNode: 8, nodes: 4, intra: BytesPerSecond(rawValue: 450e9), inter: BytesPerSecond(rawValue: 50e9))
-  let slow = CollectiveModel.hierarchicalAllReduce(bytes: block, gpusPerNode: 8, nodes: 4, intra: BytesPerSecond(rawValue: 450e9), inter: BytesPerSecond(rawValue: 25e9))
+  let fast = CollectiveModel.hierarchicalAllReduce(
+    bytes: block, gpusPerNode: 8, nodes: 4, intra: BytesPerSecond(rawValue: 450e9),
+    inter: BytesPerSecond(rawValue: 50e9))
+  let slow = CollectiveModel.hierarchicalAllReduce(
+    bytes: block, gpusPerNode: 8, nodes: 4, intra: BytesPerSecond(rawValue: 450e9),
+    inter: BytesPerSecond(rawValue: 25e9))
   #expect(slow > fast)
   // Tree all-reduce latency grows with log p, ring with p.
   let alpha = Nanoseconds(10_000)
   let ring = CollectiveModel.time(.allReduce, bytes: .zero, ranks: 64, bandwidth: link, latency: alpha)
-  let tree = CollectiveModel.time(.allReduce, bytes: .zero, ranks: 64, bandwidth: link, latency: alpha, algorithm: .tree)
+  let tree = CollectiveModel.time(
+    .allReduce, bytes: .zero, ranks: 64, bandwidth: link, latency: alpha, algorithm: .tree)
   #expect(ring.rawValue == 2 * 63 * 10_000 && tree.rawValue == 2 * 6 * 10_000)
 }
 
 @Test func kvCacheCapacitySwapAndReuse() throws {
-  let m = try library.model("qwen3-8b"), hw = try library.hardware("h100-sxm5-80gb")
+  let m = try library.model("qwen3-8b")
+  let hw = try library.hardware("h100-sxm5-80gb")
   let a = KVCacheAnalysis.analyze(model: m, kvDtype: .bf16, context: 40_960, hardware: hw, contexts: 4, turns: 5)
   let spare = Double(hw.hbmBytes.rawValue) - Double(Transformer.parameters(m)) * 2
   #expect(a.tokensThatFit == Int64(spare / 147_456))

@@ -18,14 +18,16 @@ func assertGolden(_ text: String, _ name: String) throws {
 }
 
 private func zbH1() throws -> ScheduleResult {
-  let c = PipelineCosts(stages: 4, forward: Nanoseconds(1_000_000), backward: Nanoseconds(1_000_000), weight: Nanoseconds(1_000_000))
+  let c = PipelineCosts(
+    stages: 4, forward: Nanoseconds(1_000_000), backward: Nanoseconds(1_000_000), weight: Nanoseconds(1_000_000))
   return try ScheduleSimulator.simulate("zb-h1", stages: 4, microbatches: 8, costs: c)
 }
 
 @Test func scheduleDiagramDOTGolden() throws {
   try assertGolden(ScheduleRenderer.diagram(try zbH1()).dot(), "zb-h1-p4-m8.dot")
-  let interleaved = try ScheduleSimulator.simulate("interleaved-1f1b", stages: 2, microbatches: 4, chunks: 2,
-                                                   costs: PipelineCosts(stages: 2, forward: Nanoseconds(1_000_000), backward: Nanoseconds(2_000_000), weight: .zero))
+  let interleaved = try ScheduleSimulator.simulate(
+    "interleaved-1f1b", stages: 2, microbatches: 4, chunks: 2,
+    costs: PipelineCosts(stages: 2, forward: Nanoseconds(1_000_000), backward: Nanoseconds(2_000_000), weight: .zero))
   try assertGolden(ScheduleRenderer.diagram(interleaved).dot(), "interleaved-p2-m4-v2.dot")
 }
 

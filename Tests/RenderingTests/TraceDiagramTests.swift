@@ -16,15 +16,19 @@ private func load(_ set: String) throws -> (EventGraph, Timeline) {
 private func diagrams() throws -> [(String, String, String)] {
   let (pp, pt) = try load("pipeline-2rank")
   let cp = CriticalPath(pp, timeline: pt)
-  let timeline = TraceTimelineRenderer.diagram(pp, timeline: pt, bubbles: BubbleAnalysis(pp, timeline: pt),
-                                               from: cp.windowStart, to: cp.windowEnd, title: "pipeline-2rank step 0")
+  let timeline = TraceTimelineRenderer.diagram(
+    pp, timeline: pt, bubbles: BubbleAnalysis(pp, timeline: pt),
+    from: cp.windowStart, to: cp.windowEnd, title: "pipeline-2rank step 0")
   let (ddp, dt) = try load("ddp-4rank")
   let cluster = try ClusterSpec.load(TestPaths.packageRoot + "/Models/clusters/dgx-h100-4node.json")
   return [
     ("trace-timeline-pipeline.dot", timeline.dot(), "nop"),
     ("trace-graph-pipeline.dot", DependencyGraphRenderer.dot(pp, timeline: pt, criticalPath: cp), "dot"),
     ("trace-critical-path-pipeline.dot", CriticalPathRenderer.dot(pp, criticalPath: cp), "dot"),
-    ("trace-topology-ddp.dot", TopologyRenderer.dot(ddp, bandwidth: BandwidthAnalysis(ddp, timeline: dt), cluster: cluster, linkGBps: nil), "dot"),
+    (
+      "trace-topology-ddp.dot",
+      TopologyRenderer.dot(ddp, bandwidth: BandwidthAnalysis(ddp, timeline: dt), cluster: cluster, linkGBps: nil), "dot"
+    ),
   ]
 }
 
@@ -46,9 +50,14 @@ private func diagrams() throws -> [(String, String, String)] {
 @Test func traceDiagramsCarryTheirContent() throws {
   let d = Dictionary(uniqueKeysWithValues: try diagrams().map { ($0.0, $0.1) })
   let timeline = d["trace-timeline-pipeline.dot"]!
-  #expect(timeline.contains("rank 0 stream 7") && timeline.contains("rank 1 stream 20") && timeline.contains(TracePalette.bubble(.recv)))
-  #expect(d["trace-graph-pipeline.dot"]!.contains("color=\"#d62728\"") && d["trace-graph-pipeline.dot"]!.contains("sendRecv"))
-  #expect(d["trace-critical-path-pipeline.dot"]!.contains("rank 0 → 1") && d["trace-critical-path-pipeline.dot"]!.contains("rank 1 → 0"))
+  #expect(
+    timeline.contains("rank 0 stream 7") && timeline.contains("rank 1 stream 20")
+      && timeline.contains(TracePalette.bubble(.recv)))
+  #expect(
+    d["trace-graph-pipeline.dot"]!.contains("color=\"#d62728\"") && d["trace-graph-pipeline.dot"]!.contains("sendRecv"))
+  #expect(
+    d["trace-critical-path-pipeline.dot"]!.contains("rank 0 → 1")
+      && d["trace-critical-path-pipeline.dot"]!.contains("rank 1 → 0"))
   // ddp-4rank all-reduces run at 180 GB/s busbw (generator), 40% of 450 GB/s NVLink.
   #expect(d["trace-topology-ddp.dot"]!.contains("180.0 of 450 GB/s (40%)"))
 }

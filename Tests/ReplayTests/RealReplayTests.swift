@@ -1,5 +1,5 @@
-import Foundation
 import CostModels
+import Foundation
 import TestSupport
 import Testing
 import TraceExport
@@ -62,7 +62,10 @@ func identityReplayMatchesMeasuredSteps(path: String) throws {
   // Past Int64 nanoseconds or bytes is a usage error, never a trap.
   #expect(throws: ScenarioError.self) { try Scenario.duration("k", "1e30s") }
   #expect(throws: ScenarioError.self) { try Scenario.size("k", "1e30GB") }
-  for bad in ["compute.scale=x", "rank.a.slowdown=2", "rank.1.slowdown=0", "kernel.match=([,scale=2", "kernel.match=gemm", "dp.degree=0", "nope=1", "link.latency=5"] {
+  for bad in [
+    "compute.scale=x", "rank.a.slowdown=2", "rank.1.slowdown=0", "kernel.match=([,scale=2", "kernel.match=gemm",
+    "dp.degree=0", "nope=1", "link.latency=5",
+  ] {
     #expect(throws: ScenarioError.self, "\(bad)") { try Scenario.parse([bad]) }
   }
 }
@@ -70,15 +73,21 @@ func identityReplayMatchesMeasuredSteps(path: String) throws {
 @Test func knobsChangeTheRightDurations() throws {
   let g = try Ingest.run(paths: [TestPaths.bundledTraces + "/ddp-4rank"]).graph
   let plan = ReplayPlan(g)
-  let (typed, typedTransfers) = try Scenario.parse(["compute.gemm.scale=0.5", "kernel.match=flash,scale=0.25", "comm.scale=2", "host.launch=1us", "rank.1.slowdown=2"]).apply(to: plan)
-  let d = typed.map(\.rawValue), tr = typedTransfers.map(\.rawValue)
+  let (typed, typedTransfers) = try Scenario.parse([
+    "compute.gemm.scale=0.5", "kernel.match=flash,scale=0.25", "comm.scale=2", "host.launch=1us", "rank.1.slowdown=2",
+  ]).apply(to: plan)
+  let d = typed.map(\.rawValue)
+  let tr = typedTransfers.map(\.rawValue)
   for e in 0..<g.eventCount where g.rank(of: e) == RankID(0) {
     let name = g.strings[g.name[e]]
-    if g.kind[e] == .kernel && name.hasPrefix("sm90_xmma_gemm") { #expect(d[e] == (g.duration[e] + 1) / 2 || d[e] == g.duration[e] / 2) }
+    if g.kind[e] == .kernel && name.hasPrefix("sm90_xmma_gemm") {
+      #expect(d[e] == (g.duration[e] + 1) / 2 || d[e] == g.duration[e] / 2)
+    }
     if g.kind[e] == .kernel && name.contains("flash") { #expect(abs(d[e] - g.duration[e] / 4) <= 1) }
     if name == "cudaLaunchKernel" { #expect(d[e] == 1_000) }
   }
-  for e in 0..<g.eventCount where g.rank(of: e) == RankID(1) && g.kind[e] == .kernel && g.strings[g.name[e]].contains("layer_norm") {
+  for e in 0..<g.eventCount
+  where g.rank(of: e) == RankID(1) && g.kind[e] == .kernel && g.strings[g.name[e]].contains("layer_norm") {
     #expect(d[e] == 2 * g.duration[e])
   }
   #expect(zip(tr, plan.instanceTransfer).allSatisfy { $0 == 2 * $1.rawValue })
@@ -120,6 +129,7 @@ func chakraRoundTripKeepsTheStepTime(path: String) throws {
     for s in steps { byStep[s.step ?? -1] = max(byStep[s.step ?? -1] ?? 0, s.predicted.rawValue) }
     return Double(byStep.values.reduce(0, +)) / Double(max(byStep.count, 1))
   }
-  let a = try step(g), b = try step(back.graph)
+  let a = try step(g)
+  let b = try step(back.graph)
   #expect(abs(b - a) / a < 0.001, "\(path): \(a) → \(b)")
 }

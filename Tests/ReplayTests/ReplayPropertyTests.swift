@@ -10,7 +10,9 @@ private struct Case: CustomTestStringConvertible, Sendable {
   var testDescription: String { "seed \(seed)" }
   func graph(gaps: Bool = true) -> EventGraph {
     var rng = SplitMix64(seed: seed)
-    let ranks = 1 + Int(rng.next() % 8), streams = 1 + Int(rng.next() % 3), rounds = 2 + Int(rng.next() % 7)
+    let ranks = 1 + Int(rng.next() % 8)
+    let streams = 1 + Int(rng.next() % 3)
+    let rounds = 2 + Int(rng.next() % 7)
     return EventGraph.randomRun(ranks: ranks, streams: streams, rounds: rounds, gaps: gaps, using: &rng)
   }
 }
@@ -36,7 +38,9 @@ private func replaysRespectDependenciesAndLanes(c: Case) throws {
   let plan = ReplayPlan(g)
   var rng = SplitMix64(seed: c.seed &+ 1000)
   let durations = g.duration.map { d in Nanoseconds(Int64(Double(d) * (0.25 + Double(rng.next() % 300) / 100))) }
-  let transfers = plan.instanceTransfer.map { t in Nanoseconds(Int64(Double(t.rawValue) * (0.1 + Double(rng.next() % 300) / 100))) }
+  let transfers = plan.instanceTransfer.map { t in
+    Nanoseconds(Int64(Double(t.rawValue) * (0.1 + Double(rng.next() % 300) / 100)))
+  }
   let t = try Replayer().replay(plan, durations: durations, transfers: transfers)
   for u in 0..<g.eventCount {
     for (v, kind) in g.edges(from: EventID(u)) {
@@ -53,7 +57,9 @@ private func replaysRespectDependenciesAndLanes(c: Case) throws {
   // Serial lanes never overlap.
   for l in 0..<g.lanes.count {
     let events = (0..<g.eventCount).filter { g.lane[$0].index == l }.sorted { (t.start[$0], $0) < (t.start[$1], $1) }
-    for (a, b) in zip(events, events.dropFirst()) { #expect(t.start[b] >= t.end[a], "\(c.testDescription): lane \(l) overlaps") }
+    for (a, b) in zip(events, events.dropFirst()) {
+      #expect(t.start[b] >= t.end[a], "\(c.testDescription): lane \(l) overlaps")
+    }
   }
   // Barrier members end together, after every arrival plus the transfer.
   for i in 0..<plan.instanceCount {
@@ -79,7 +85,8 @@ private func criticalPathBoundsMakespan(c: Case) throws {
   var incoming = [[(Int, EdgeKind)]](repeating: [], count: g.eventCount)
   for u in 0..<g.eventCount { for (v, k) in g.edges(from: EventID(u)) { incoming[v.index].append((u, k)) } }
   for e in order {
-    var s: Int64 = 0, en: Int64 = 0
+    var s: Int64 = 0
+    var en: Int64 = 0
     for (p, k) in incoming[e] {
       switch k {
       case .programOrder, .launch: s = max(s, cpEnd[p])
@@ -116,8 +123,9 @@ private func replayIsMonotone(c: Case) throws {
   let tSlow = makespan(try Replayer().replay(plan, durations: slow.durations, transfers: slow.transfers))
   #expect(tSlow >= tFast, "\(c.testDescription): halving link bandwidth shortened the run")
   // Across nodes: two GPUs per node, so most instances cross; halve the NIC bandwidth.
-  let cluster = ClusterSpec(name: "two-per-node", source: nil, gpusPerNode: 2,
-                            nodes: [ClusterSpec.Node(name: nil, count: 4, intraNodeGBps: 300, nicGBps: 50)])
+  let cluster = ClusterSpec(
+    name: "two-per-node", source: nil, gpusPerNode: 2,
+    nodes: [ClusterSpec.Node(name: nil, count: 4, intraNodeGBps: 300, nicGBps: 50)])
   let fastX = try Scenario.parse(["link.inter.bandwidth=50GB/s"], cluster: cluster).apply(to: plan)
   let slowX = try Scenario.parse(["link.inter.bandwidth=25GB/s"], cluster: cluster).apply(to: plan)
   let tFastX = makespan(try Replayer().replay(plan, durations: fastX.durations, transfers: fastX.transfers))

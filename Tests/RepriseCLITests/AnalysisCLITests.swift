@@ -8,7 +8,8 @@ private let ddp = TestPaths.bundledTraces + "/ddp-4rank"
   let t = try reprise("breakdown", ddp)
   #expect(t.status == 0, "\(t.stderr)")
   for r in 0..<4 { #expect(t.stdout.contains("\n   \(r) ")) }
-  let a = try reprise("breakdown", "--json", ddp), b = try reprise("breakdown", "--json", ddp)
+  let a = try reprise("breakdown", "--json", ddp)
+  let b = try reprise("breakdown", "--json", ddp)
   #expect(a.status == 0 && a.stdout == b.stdout)
   #expect(a.stdout.contains("\"schema\": \"reprise.breakdown/v1\"") && a.stdout.contains("\"exposedCommunicationNs\""))
 }

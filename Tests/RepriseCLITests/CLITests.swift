@@ -8,7 +8,8 @@ import Testing
   let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
   #expect(obj["schema"] as? String == "reprise.ingest/v1")
   #expect(obj["ranks"] as? Int == 4)
-  for key in ["files", "lanes", "events", "steps", "collectives", "p2p", "clockOffsetsNs", "diagnostics", "inputBytes"] {
+  for key in ["files", "lanes", "events", "steps", "collectives", "p2p", "clockOffsetsNs", "diagnostics", "inputBytes"]
+  {
     #expect(obj[key] != nil, "missing \(key)")
   }
   let events = try #require(obj["events"] as? [String: Any])
@@ -50,12 +51,15 @@ import Testing
   try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
   defer { try? FileManager.default.removeItem(at: dir) }
   let truncated = dir.appendingPathComponent("rank0.json").path
-  _ = FileManager.default.createFile(atPath: truncated, contents: Data(#"{"traceEvents": [{"ph": "X", "ts": 1, "du"#.utf8))
+  _ = FileManager.default.createFile(
+    atPath: truncated, contents: Data(#"{"traceEvents": [{"ph": "X", "ts": 1, "du"#.utf8))
   let r = try reprise("ingest", truncated)
   #expect(r.status == 65)
   #expect(r.stdout.isEmpty)
   let lines = r.stderr.split(separator: "\n")
-  #expect(lines.count == 1 && lines[0].contains("rank0.json:@") && lines[0].contains("expected") && lines[0].contains("found end of input"), "\(r.stderr)")
+  #expect(
+    lines.count == 1 && lines[0].contains("rank0.json:@") && lines[0].contains("expected")
+      && lines[0].contains("found end of input"), "\(r.stderr)")
   let emptyDir = dir.appendingPathComponent("empty").path
   try FileManager.default.createDirectory(atPath: emptyDir, withIntermediateDirectories: true)
   let e = try reprise("ingest", emptyDir)
@@ -77,12 +81,16 @@ import Testing
   defer { try? FileManager.default.removeItem(atPath: out) }
   let r = try reprise("demo", "--output", out)
   #expect(r.status == 0, "\(r.stderr)")
-  for file in ["ingest.json", "breakdown.json", "bandwidth.json", "replay.json", "report.json", "summary.csv",
-               "whatif.csv", "timeline.json", "timeline.svg", "graph.svg", "critical-path.svg", "topology.svg",
-               "schedule-zb-h1.svg", "ddp-4rank.report.json", "pipeline-2rank.report.json", "mi300-qwen1.5-0.5b.roofline.json"] {
+  for file in [
+    "ingest.json", "breakdown.json", "bandwidth.json", "replay.json", "report.json", "summary.csv",
+    "whatif.csv", "timeline.json", "timeline.svg", "graph.svg", "critical-path.svg", "topology.svg",
+    "schedule-zb-h1.svg", "ddp-4rank.report.json", "pipeline-2rank.report.json", "mi300-qwen1.5-0.5b.roofline.json",
+  ] {
     #expect(FileManager.default.fileExists(atPath: out + "/" + file), "\(file)")
   }
-  let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))) as? [String: Any])
+  let report = try #require(
+    try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.json")))
+      as? [String: Any])
   let summary = try #require(report["summary"] as? [String: Any])
   #expect(summary["ranks"] as? Int == 8 && summary["hardware"] as? String == "v100-sxm2-32gb")
   #expect((report["whatIf"] as? [String: Any])?["knobs"] as? [String: String] == ["host.launch": "2us"])
@@ -102,7 +110,8 @@ import Testing
   #expect(try reprise("ingest", set, "--json").stdout == golden("ingest"))
   #expect(try reprise("replay", set, "--json").stdout == golden("replay"))
   #expect(try reprise("diff", set, "--whatif", "compute.scale=0.5", "--json").stdout == golden("diff"))
-  let out = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-report-\(UUID().uuidString).json").path
+  let out = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-report-\(UUID().uuidString).json")
+    .path
   defer { try? FileManager.default.removeItem(atPath: out) }
   #expect(try reprise("report", set, "-o", out).status == 0)
   #expect(try String(contentsOfFile: out, encoding: .utf8) == golden("report"))

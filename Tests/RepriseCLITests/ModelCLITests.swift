@@ -3,17 +3,23 @@ import TestSupport
 import Testing
 
 @Test func longContextJSONContract() throws {
-  let r = try reprise("model", "longctx", "--model", "yi-34b", "--hardware", "a100-sxm4-80gb", "--context", "50000", "--output-tokens", "250", "--json")
+  let r = try reprise(
+    "model", "longctx", "--model", "yi-34b", "--hardware", "a100-sxm4-80gb", "--context", "50000", "--output-tokens",
+    "250", "--json")
   #expect(r.status == 0, "\(r.stderr)")
   let o = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
   #expect(o["schema"] as? String == "reprise.longctx/v1")
-  for k in ["parameters", "weightBytes", "kvBytesPerToken", "kvBytes", "prefill", "decode", "maxConcurrentRequests",
-            "contextSwitchSeconds", "hbmBytes", "pcieBytesPerSecond"] { #expect(o[k] != nil, "missing \(k)") }
+  for k in [
+    "parameters", "weightBytes", "kvBytesPerToken", "kvBytes", "prefill", "decode", "maxConcurrentRequests",
+    "contextSwitchSeconds", "hbmBytes", "pcieBytesPerSecond",
+  ] { #expect(o[k] != nil, "missing \(k)") }
   #expect(o["kvBytesPerToken"] as? Int == 245_760 && o["kvBytes"] as? Int == 12_288_000_000)
   let prefill = try #require(o["prefill"] as? [String: Double])
   for k in ["linearFlops", "attentionFlops", "linearSeconds", "seconds"] { #expect(prefill[k] != nil) }
   let decode = try #require(o["decode"] as? [String: Double])
-  let weight = Double(o["weightBytes"] as! Int), kv = Double(o["kvBytes"] as! Int), hbm = o["hbmBytesPerSecond"] as! Double
+  let weight = Double(o["weightBytes"] as! Int)
+  let kv = Double(o["kvBytes"] as! Int)
+  let hbm = o["hbmBytesPerSecond"] as! Double
   // Durations are whole nanoseconds: the formula holds to half a nanosecond.
   #expect(abs(decode["secondsPerToken"]! - (weight + kv) / hbm) <= 0.5e-9)
   #expect(abs((o["contextSwitchSeconds"] as! Double) - 2 * kv / (o["pcieBytesPerSecond"] as! Double)) < 1e-9)
@@ -30,18 +36,23 @@ import Testing
   let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-models-\(UUID().uuidString)")
   try FileManager.default.createDirectory(atPath: dir.path + "/models", withIntermediateDirectories: true)
   defer { try? FileManager.default.removeItem(at: dir) }
-  _ = FileManager.default.createFile(atPath: dir.path + "/models/broken.json", contents: Data(#"{"name": "broken", "source": "x", "layers": "32"}"#.utf8))
+  _ = FileManager.default.createFile(
+    atPath: dir.path + "/models/broken.json", contents: Data(#"{"name": "broken", "source": "x", "layers": "32"}"#.utf8)
+  )
   let r = try reprise("model", "memory", "--model", "broken", "--models", dir.path)
   #expect(r.status == 65)
   #expect(r.stderr.contains("broken.json") && r.stderr.contains("layers"), "\(r.stderr)")
 }
 
 @Test func otherModelCommandsRun() throws {
-  let kv = try reprise("model", "kvcache", "--model", "qwen3-8b", "--context", "40960", "--hardware", "h100-sxm5-80gb", "--json")
+  let kv = try reprise(
+    "model", "kvcache", "--model", "qwen3-8b", "--context", "40960", "--hardware", "h100-sxm5-80gb", "--json")
   #expect(kv.status == 0, "\(kv.stderr)")
   let o = try #require(try JSONSerialization.jsonObject(with: Data(kv.stdout.utf8)) as? [String: Any])
   #expect(o["bytesPerToken"] as? Double == 147_456)
-  let comm = try reprise("model", "comm", "--kind", "allreduce", "--bytes", "33554432", "--ranks", "8", "--bandwidth", "300.51GB/s", "--json")
+  let comm = try reprise(
+    "model", "comm", "--kind", "allreduce", "--bytes", "33554432", "--ranks", "8", "--bandwidth", "300.51GB/s", "--json"
+  )
   #expect(comm.status == 0)
   let c = try #require(try JSONSerialization.jsonObject(with: Data(comm.stdout.utf8)) as? [String: Any])
   #expect(abs((c["busBandwidthGBps"] as! Double) - 300.51) < 0.01)

@@ -10,7 +10,9 @@ import Testing
   let ranks = try #require(obj["ranks"] as? [[String: Any]])
   #expect(ranks.count == 8)  // 4 ranks × 2 steps
   for rank in ranks {
-    for key in ["rank", "measuredStepNs", "predictedStepNs", "errorPct", "step"] { #expect(rank[key] != nil, "missing \(key)") }
+    for key in ["rank", "measuredStepNs", "predictedStepNs", "errorPct", "step"] {
+      #expect(rank[key] != nil, "missing \(key)")
+    }
     #expect(abs(rank["errorPct"] as? Double ?? 99) <= 0.5)
   }
   let step = try #require(obj["stepNs"] as? [String: Int])
@@ -23,7 +25,8 @@ import Testing
 }
 
 @Test func whatIfJSONAddsBaselineKnobsAndSpeedup() throws {
-  let r = try reprise("whatif", "Traces/generated/ddp-4rank", "--set", "compute.scale=0.5", "--set", "rank.2.slowdown=1.2", "--json")
+  let r = try reprise(
+    "whatif", "Traces/generated/ddp-4rank", "--set", "compute.scale=0.5", "--set", "rank.2.slowdown=1.2", "--json")
   #expect(r.status == 0, "\(r.stderr)")
   let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
   let knobs = try #require(obj["whatIf"] as? [String: String])
@@ -38,7 +41,9 @@ import Testing
 @Test func badKnobsExit64WithTheValidKeys() throws {
   let r = try reprise("whatif", "Traces/generated/ddp-4rank", "--set", "compute.speed=2")
   #expect(r.status == 64)
-  #expect(r.stderr.contains("unknown key 'compute.speed'") && r.stderr.contains("valid keys:") && r.stderr.contains("link.inter.bandwidth"))
+  #expect(
+    r.stderr.contains("unknown key 'compute.speed'") && r.stderr.contains("valid keys:")
+      && r.stderr.contains("link.inter.bandwidth"))
   let bad = try reprise("whatif", "Traces/generated/ddp-4rank", "--set", "link.inter.bandwidth=fast")
   #expect(bad.status == 64 && bad.stderr.contains("expected a bandwidth"))
   let noEq = try reprise("whatif", "Traces/generated/ddp-4rank", "--set", "comm.scale")
@@ -52,11 +57,15 @@ import Testing
   try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
   defer { try? FileManager.default.removeItem(at: dir) }
   let spec = dir.appendingPathComponent("bad.json").path
-  _ = FileManager.default.createFile(atPath: spec, contents: Data(#"{"name": "x", "gpusPerNode": 8, "nodes": [{"intraNodeGBps": "fast", "nicGBps": 50}]}"#.utf8))
+  _ = FileManager.default.createFile(
+    atPath: spec,
+    contents: Data(#"{"name": "x", "gpusPerNode": 8, "nodes": [{"intraNodeGBps": "fast", "nicGBps": 50}]}"#.utf8))
   let r = try reprise("whatif", "Traces/generated/ddp-4rank", "--cluster", spec, "--set", "link.inter.bandwidth=25GB/s")
   #expect(r.status == 65)
   #expect(r.stderr.contains("bad.json") && r.stderr.contains("nodes[0].intraNodeGBps"), "\(r.stderr)")
-  let ok = try reprise("whatif", "Traces/generated/ddp-4rank", "--cluster", "Models/clusters/mixed-nic-4node.json", "--set", "link.intra.bandwidth=225GB/s")
+  let ok = try reprise(
+    "whatif", "Traces/generated/ddp-4rank", "--cluster", "Models/clusters/mixed-nic-4node.json", "--set",
+    "link.intra.bandwidth=225GB/s")
   #expect(ok.status == 0, "\(ok.stderr)")
 }
 
@@ -65,12 +74,18 @@ import Testing
   defer { try? FileManager.default.removeItem(atPath: out) }
   let r = try reprise("whatif", "Traces/generated/pipeline-2rank", "--set", "comm.scale=2", "--timeline", out)
   #expect(r.status == 0, "\(r.stderr)")
-  let obj = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
+  let obj = try #require(
+    try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
   let events = try #require(obj["traceEvents"] as? [[String: Any]])
-  let processNames = Set(events.filter { $0["name"] as? String == "process_name" }.compactMap { ($0["args"] as? [String: Any])?["name"] as? String })
+  let processNames = Set(
+    events.filter { $0["name"] as? String == "process_name" }.compactMap {
+      ($0["args"] as? [String: Any])?["name"] as? String
+    })
   #expect(processNames == ["measured rank 0", "measured rank 1", "predicted rank 0", "predicted rank 1"])
   // Every event once per timeline; the analyses (bubbles, critical path) ride on extra tracks.
-  let slices = events.filter { $0["ph"] as? String == "X" && $0["cat"] as? String != "bubble" && $0["cat"] as? String != "critical_path" }
+  let slices = events.filter {
+    $0["ph"] as? String == "X" && $0["cat"] as? String != "bubble" && $0["cat"] as? String != "critical_path"
+  }
   #expect(slices.count == 2 * 114)
 }
 
@@ -79,7 +94,9 @@ import Testing
   try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
   defer { try? FileManager.default.removeItem(at: dir) }
   let f = dir.appendingPathComponent("rank0.json").path
-  _ = FileManager.default.createFile(atPath: f, contents: Data(#"{"traceEvents": [{"ph": "i", "name": "marker", "pid": 1, "tid": 1, "ts": 5, "s": "g"}]}"#.utf8))
+  _ = FileManager.default.createFile(
+    atPath: f,
+    contents: Data(#"{"traceEvents": [{"ph": "i", "name": "marker", "pid": 1, "tid": 1, "ts": 5, "s": "g"}]}"#.utf8))
   let r = try reprise("replay", f)
   #expect(r.status == 65)
   #expect(r.stderr.contains("nothing to replay") && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
@@ -95,8 +112,10 @@ import Testing
     let kernels = seqs.enumerated().map { i, seq in
       #"{"ph": "X", "cat": "kernel", "name": "ncclDevKernel_AllReduce_Sum_f32_RING_LL", "pid": 0, "tid": 20, "ts": \#(100 + i * 50), "dur": 40, "args": {"Seq": \#(seq), "Collective name": "allreduce", "dtype": "Float", "In msg nelems": 1024, "Group size": 2}}"#
     }
-    let doc = #"{"distributedInfo": {"rank": \#(rank), "world_size": 2}, "traceEvents": [\#(kernels.joined(separator: ","))]}"#
-    _ = FileManager.default.createFile(atPath: dir.appendingPathComponent("rank\(rank).json").path, contents: Data(doc.utf8))
+    let doc =
+      #"{"distributedInfo": {"rank": \#(rank), "world_size": 2}, "traceEvents": [\#(kernels.joined(separator: ","))]}"#
+    _ = FileManager.default.createFile(
+      atPath: dir.appendingPathComponent("rank\(rank).json").path, contents: Data(doc.utf8))
   }
   let r = try reprise("replay", dir.path)
   #expect(r.status == 65)

@@ -22,18 +22,24 @@ private func object(_ text: String) throws -> [String: Any] {
   #expect(a.status == 0, "\(a.stderr)")
   let b = try reprise("report", ddp, "-o", dir + "/b.json")
   #expect(b.status == 0)
-  let ta = try String(contentsOfFile: dir + "/a.json", encoding: .utf8), tb = try String(contentsOfFile: dir + "/b.json", encoding: .utf8)
+  let ta = try String(contentsOfFile: dir + "/a.json", encoding: .utf8)
+  let tb = try String(contentsOfFile: dir + "/b.json", encoding: .utf8)
   #expect(ta == tb)
   let doc = try object(ta)
   #expect(doc["schema"] as? String == "reprise.report/v1")
-  for key in ["summary", "breakdown", "bubbles", "bandwidth", "memory", "criticalPath", "stragglers"] { #expect(doc[key] is [String: Any], "\(key)") }
+  for key in ["summary", "breakdown", "bubbles", "bandwidth", "memory", "criticalPath", "stragglers"] {
+    #expect(doc[key] is [String: Any], "\(key)")
+  }
   #expect(doc["whatIf"] is NSNull)
   let stragglers = try #require(doc["stragglers"] as? [String: Any])
   #expect(stragglers["flagged"] as? [Int] == [2])
   // One CSV per section, header = the JSON keys, one row per rank for the breakdown.
   let breakdown = try String(contentsOfFile: dir + "/csv/breakdown.csv", encoding: .utf8).split(separator: "\n")
   #expect(breakdown.count == 5 && breakdown[0].hasPrefix("rank,spanStartNs,spanNs,computeNs"))
-  for name in ["summary", "bubbles", "bubble_ranks", "bandwidth", "bandwidth_buckets", "stragglers", "memory", "memory_devices", "critical_path"] {
+  for name in [
+    "summary", "bubbles", "bubble_ranks", "bandwidth", "bandwidth_buckets", "stragglers", "memory", "memory_devices",
+    "critical_path",
+  ] {
     #expect(FileManager.default.fileExists(atPath: dir + "/csv/\(name).csv"), "\(name)")
   }
   // Standard output without -o.
@@ -46,13 +52,17 @@ private func object(_ text: String) throws -> [String: Any] {
   #expect(r.status == 0, "\(r.stderr)")
   let w = try #require(try object(r.stdout)["whatIf"] as? [String: Any])
   #expect(w["knobs"] as? [String: String] == ["compute.scale": "0.5"])
-  let base = try #require(w["baselineStepNs"] as? Int), pred = try #require(w["predictedStepNs"] as? Int)
+  let base = try #require(w["baselineStepNs"] as? Int)
+  let pred = try #require(w["predictedStepNs"] as? Int)
   #expect(pred < base && abs(Double(base) / Double(pred) - (w["speedup"] as? Double ?? 0)) < 1e-3)
   let classes = try #require(w["byClass"] as? [[String: Any]])
-  #expect((classes.first?["key"] as? String)?.hasPrefix("kernel:") == true && (classes.first?["deltaNs"] as? Int ?? 0) < 0)
+  #expect(
+    (classes.first?["key"] as? String)?.hasPrefix("kernel:") == true && (classes.first?["deltaNs"] as? Int ?? 0) < 0)
   let memory = try #require(try object(r.stdout)["memory"] as? [String: Any])
   let modeled = try #require(memory["modeled"] as? [String: Any])
-  #expect(modeled["model"] as? String == "llama-2-7b" && modeled["dataParallel"] as? Int == 4 && modeled["zeroStage"] as? Int == 1)
+  #expect(
+    modeled["model"] as? String == "llama-2-7b" && modeled["dataParallel"] as? Int == 4
+      && modeled["zeroStage"] as? Int == 1)
   #expect(try reprise("report", ddp, "--whatif", "compute.speed=2").status == 64)
   #expect(try reprise("report", ddp, "--model", "gpt-17").status == 64)
 }
@@ -89,7 +99,8 @@ private func object(_ text: String) throws -> [String: Any] {
       }
     }
   }
-  let topo = try reprise("render", "topology", ddp, "--cluster", "Models/clusters/dgx-h100-4node.json", "-o", dir + "/t.dot")
+  let topo = try reprise(
+    "render", "topology", ddp, "--cluster", "Models/clusters/dgx-h100-4node.json", "-o", dir + "/t.dot")
   let topoDot = try String(contentsOfFile: dir + "/t.dot", encoding: .utf8)
   #expect(topo.status == 0 && topoDot.contains("(40%)"))
   #expect(try reprise("render", "timeline", ddp, "-o", dir + "/x.jpeg").status == 64)
@@ -109,8 +120,13 @@ private func object(_ text: String) throws -> [String: Any] {
   let bubbles = events.filter { $0["cat"] as? String == "bubble" }
   let path = events.filter { $0["cat"] as? String == "critical_path" }
   #expect(!bubbles.isEmpty && bubbles.allSatisfy { ($0["name"] as? String)?.hasPrefix("idle: ") == true })
-  #expect(path.contains { $0["ph"] as? String == "X" } && path.contains { $0["ph"] as? String == "s" } && path.contains { $0["ph"] as? String == "f" })
-  #expect(events.contains { $0["ph"] as? String == "M" && ($0["args"] as? [String: Any])?["name"] as? String == "critical path" })
+  #expect(
+    path.contains { $0["ph"] as? String == "X" } && path.contains { $0["ph"] as? String == "s" }
+      && path.contains { $0["ph"] as? String == "f" })
+  #expect(
+    events.contains {
+      $0["ph"] as? String == "M" && ($0["args"] as? [String: Any])?["name"] as? String == "critical path"
+    })
 }
 
 @Test func exportChakraWritesRanksThatReimport() throws {
@@ -118,20 +134,25 @@ private func object(_ text: String) throws -> [String: Any] {
   defer { try? FileManager.default.removeItem(atPath: dir) }
   let r = try reprise("export", "chakra", pipeline, "-o", dir + "/pp")
   #expect(r.status == 0 && r.stdout.contains("wrote 2 file(s)"), "\(r.stderr)")
-  #expect(FileManager.default.fileExists(atPath: dir + "/pp/reprise.0.et") && FileManager.default.fileExists(atPath: dir + "/pp/reprise.1.et"))
+  #expect(
+    FileManager.default.fileExists(atPath: dir + "/pp/reprise.0.et")
+      && FileManager.default.fileExists(atPath: dir + "/pp/reprise.1.et"))
   let back = try reprise("replay", dir + "/pp")
   #expect(back.status == 0 && back.stdout.contains("measured 39.869 ms, predicted 39.869 ms"), "\(back.stdout)")
   let w = try reprise("export", "chakra", ddp, "-o", dir + "/w", "--name", "ddp", "--whatif", "compute.scale=0.5")
   #expect(w.status == 0 && w.stdout.contains("under compute.scale=0.5"))
   let ws = try reprise("replay", dir + "/w")
   #expect(ws.status == 0 && ws.stdout.contains("measured 14.27"), "\(ws.stdout)")
-  let sched = try reprise("schedule", "run", "zb-h1", "--stages", "2", "--microbatches", "4", "--forward", "1ms", "--backward", "1ms",
-                          "--weight", "1ms", "--chakra", dir + "/zb")
+  let sched = try reprise(
+    "schedule", "run", "zb-h1", "--stages", "2", "--microbatches", "4", "--forward", "1ms", "--backward", "1ms",
+    "--weight", "1ms", "--chakra", dir + "/zb")
   #expect(sched.status == 0 && FileManager.default.fileExists(atPath: dir + "/zb/zb-h1.1.et"))
   #expect(try reprise("export", "chakra", ddp, "-o", dir + "/x", "--whatif", "nonsense=1").status == 64)
   // A truncated .et: one line naming the offset, exit 65.
   let data = try #require(FileManager.default.contents(atPath: dir + "/pp/reprise.0.et"))
   _ = FileManager.default.createFile(atPath: dir + "/cut.0.et", contents: data.prefix(data.count - 3))
   let cut = try reprise("ingest", dir + "/cut.0.et")
-  #expect(cut.status == 65 && cut.stderr.contains("cut.0.et:@") && cut.stderr.split(separator: "\n").count == 1, "\(cut.stderr)")
+  #expect(
+    cut.status == 65 && cut.stderr.contains("cut.0.et:@") && cut.stderr.split(separator: "\n").count == 1,
+    "\(cut.stderr)")
 }

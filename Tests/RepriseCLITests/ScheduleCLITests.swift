@@ -3,8 +3,9 @@ import TestSupport
 import Testing
 
 @Test func scheduleJSONContract() throws {
-  let r = try reprise("schedule", "zb-h1", "--stages", "4", "--microbatches", "8", "--forward", "18.5ms", "--backward", "18.1ms",
-                      "--weight", "9.3ms", "--p2p", "0.6ms", "--act-mem-b", "1GiB", "--act-mem-w", "0.5GiB", "--json")
+  let r = try reprise(
+    "schedule", "zb-h1", "--stages", "4", "--microbatches", "8", "--forward", "18.5ms", "--backward", "18.1ms",
+    "--weight", "9.3ms", "--p2p", "0.6ms", "--act-mem-b", "1GiB", "--act-mem-w", "0.5GiB", "--json")
   #expect(r.status == 0, "\(r.stderr)")
   let o = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
   #expect(o["schema"] as? String == "reprise.schedule/v1" && o["schedule"] as? String == "zb-h1")
@@ -12,8 +13,11 @@ import Testing
   for k in ["makespanNs", "bubbleRate", "bubbleFraction"] { #expect(o[k] != nil) }
   let stages = try #require(o["perStage"] as? [[String: Any]])
   #expect(stages.count == 4)
-  #expect(stages[0]["peakActivationBytes"] as? Int == 4 * 1_073_741_824 && stages[0]["peakInFlightMicrobatches"] as? Int == 4)
-  let all = try reprise("schedule", "compare", "--stages", "4", "--microbatches", "8", "--forward", "1ms", "--backward", "1ms", "--weight", "1ms", "--all", "--json")
+  #expect(
+    stages[0]["peakActivationBytes"] as? Int == 4 * 1_073_741_824 && stages[0]["peakInFlightMicrobatches"] as? Int == 4)
+  let all = try reprise(
+    "schedule", "compare", "--stages", "4", "--microbatches", "8", "--forward", "1ms", "--backward", "1ms", "--weight",
+    "1ms", "--all", "--json")
   #expect(all.status == 0)
   let arr = try #require(try JSONSerialization.jsonObject(with: Data(all.stdout.utf8)) as? [[String: Any]])
   #expect(arr.count == 8)
@@ -22,11 +26,16 @@ import Testing
 @Test func scheduleDiagramFilesAndErrors() throws {
   let out = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-sched-\(UUID().uuidString).svg").path
   defer { try? FileManager.default.removeItem(atPath: out) }
-  let r = try reprise("schedule", "1f1b", "--stages", "2", "--microbatches", "4", "--forward", "1ms", "--backward", "2ms", "-o", out)
+  let r = try reprise(
+    "schedule", "1f1b", "--stages", "2", "--microbatches", "4", "--forward", "1ms", "--backward", "2ms", "-o", out)
   let svg = try String(contentsOfFile: out, encoding: .utf8)
   #expect(r.status == 0 && svg.contains("<svg"))
-  #expect(try reprise("schedule", "zb-h9", "--stages", "2", "--microbatches", "4", "--forward", "1ms", "--backward", "2ms").status == 64)
-  #expect(try reprise("schedule", "1f1b", "--stages", "2", "--microbatches", "4", "--forward", "fast", "--backward", "2ms").status == 64)
+  #expect(
+    try reprise("schedule", "zb-h9", "--stages", "2", "--microbatches", "4", "--forward", "1ms", "--backward", "2ms")
+      .status == 64)
+  #expect(
+    try reprise("schedule", "1f1b", "--stages", "2", "--microbatches", "4", "--forward", "fast", "--backward", "2ms")
+      .status == 64)
 }
 
 @Test func scheduleSwapOnTheCPUCapture() throws {

@@ -26,7 +26,9 @@ private let root = TestPaths.packageRoot + "/Traces/kineto-cpu"
   let gpipe = try PipelineProfile.analyze(try Ingest.run(paths: [root + "/pipeline-gpipe"]).graph)
   let predicted = try oneF1B.predict("gpipe").predictedStep
   let error = abs((predicted - gpipe.measuredStep) / gpipe.measuredStep)
-  print("1f1b measured \(oneF1B.measuredStep) ns → gpipe predicted \(predicted) ns; gpipe measured \(gpipe.measuredStep) ns; error \(error * 100)%")
+  print(
+    "1f1b measured \(oneF1B.measuredStep) ns → gpipe predicted \(predicted) ns; gpipe measured \(gpipe.measuredStep) ns; error \(error * 100)%"
+  )
   #expect(error <= 0.10)
 }
 

@@ -28,8 +28,10 @@ func ncclKernelNamesOfEveryEra(name: String, op: CommOp) {
 @Test(arguments: [
   ("allreduce", CommOp.collective(.allReduce)), ("all_reduce", .collective(.allReduce)),
   ("_allgather_base", .collective(.allGather)), ("allgather_into_tensor_coalesced", .collective(.allGather)),
-  ("reduce_scatter_tensor_coalesced", .collective(.reduceScatter)), ("_reduce_scatter_base", .collective(.reduceScatter)),
-  ("all_to_all", .collective(.allToAll)), ("all_to_allv", .collective(.allToAll)), ("alltoall_base", .collective(.allToAll)),
+  ("reduce_scatter_tensor_coalesced", .collective(.reduceScatter)),
+  ("_reduce_scatter_base", .collective(.reduceScatter)),
+  ("all_to_all", .collective(.allToAll)), ("all_to_allv", .collective(.allToAll)),
+  ("alltoall_base", .collective(.allToAll)),
   ("broadcast", .collective(.broadcast)), ("barrier", .collective(.barrier)), ("send", .send), ("recv", .recv),
   ("gather", .collective(.gather)), ("scatter", .collective(.scatter)), ("reduce", .collective(.reduce)),
 ])
@@ -49,10 +51,14 @@ func collectiveNameArgs(word: String, op: CommOp) {
 }
 
 @Test(arguments: [
-  ("void pytorch_flash::flash_fwd_kernel<Flash_fwd_kernel_traits<128, 64, 4>>(Flash_fwd_params)", ComputeClass.attention),
+  (
+    "void pytorch_flash::flash_fwd_kernel<Flash_fwd_kernel_traits<128, 64, 4>>(Flash_fwd_params)",
+    ComputeClass.attention
+  ),
   ("fmha_cutlassF_f16_aligned_64x64_rf_sm80", .attention),
   ("sm90_xmma_gemm_bf16bf16_bf16f32_f32_tn_n_tilesize128x128x64", .gemm),
-  ("ampere_sgemm_128x64_tn", .gemm), ("Cijk_Ailk_Bljk_BBS_BH_MT128x128x32", .gemm), ("nvjet_tst_128x256_64x4_1x2_h_bz_coopB_TNT", .gemm),
+  ("ampere_sgemm_128x64_tn", .gemm), ("Cijk_Ailk_Bljk_BBS_BH_MT128x128x32", .gemm),
+  ("nvjet_tst_128x256_64x4_1x2_h_bz_coopB_TNT", .gemm),
   ("void cudnn::cnn::wgrad_alg0_engine<float, 128, 6, 7, 3, 3, 5, false, 512>", .gemm),
   ("void at::native::(anonymous namespace)::cunn_SoftMaxForward<4, float>", .reduction),
   ("void at::native::reduce_kernel<512, 1, at::native::ReduceOp<float, MeanOps>>", .reduction),

@@ -5,20 +5,26 @@ import TraceModel
 
 @testable import TraceImport
 
-private func inputs(_ rel: String) throws -> String { try #require(TestPaths.corpus) + "/param/et_replay/tests/inputs/" + rel }
+private func inputs(_ rel: String) throws -> String {
+  try #require(TestPaths.corpus) + "/param/et_replay/tests/inputs/" + rel
+}
 
 /// A directory holding links to the given files (to ingest ET and Kineto files of one run together).
 private func linkDir(_ files: [String]) throws -> String {
   let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-et-\(UUID().uuidString)").path
   try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-  for f in files { try FileManager.default.createSymbolicLink(atPath: dir + "/" + (f as NSString).lastPathComponent, withDestinationPath: f) }
+  for f in files {
+    try FileManager.default.createSymbolicLink(
+      atPath: dir + "/" + (f as NSString).lastPathComponent, withDestinationPath: f)
+  }
   return dir
 }
 
 /// DLRM, 8 ranks: each rank's ET (schema 1.0.1) and Kineto trace come from one capture; at least
 /// 99 % of the ET ops match a Kineto op and every kernel in the linked window gets its parent op.
 @Test(.needsCorpus) func dlrmExecutionTracesLinkWithTheirKinetoRanks() throws {
-  let kineto = try inputs("dlrm_kineto.tar.gz.d/dlrm_kineto"), et = try inputs("dlrm_pytorch_et.tar.gz.d/dlrm_pytorch_et")
+  let kineto = try inputs("dlrm_kineto.tar.gz.d/dlrm_kineto")
+  let et = try inputs("dlrm_pytorch_et.tar.gz.d/dlrm_pytorch_et")
   let files = try Ingest.expand([kineto, et])
   let dir = try linkDir(files)
   defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -65,12 +71,16 @@ private func linkDir(_ files: [String]) throws -> String {
 
 @Test func malformedExecutionTraceIsAClearError() throws {
   #expect {
-    try ExecutionTrace.parse(Array(#"{"schema": "1.0.1", "nodes": [{"id": 1, "name": "a"}, {"name": "#.utf8), file: "cut.json")
+    try ExecutionTrace.parse(
+      Array(#"{"schema": "1.0.1", "nodes": [{"id": 1, "name": "a"}, {"name": "#.utf8), file: "cut.json")
   } throws: { "\($0)".contains("cut.json:@") }
   #expect {
     try ExecutionTrace.parse(Array(#"{"schema": "1.0.1", "nodes": [{"name": "no id"}]}"#.utf8), file: "x.json")
   } throws: { "\($0)".contains("x.json") && "\($0)".contains("'id'") }
-  let ok = try ExecutionTrace.parse(Array(#"{"schema": "1.1.1-chakra.0.0.4", "nodes": [{"id": 5, "name": "aten::mm", "ctrl_deps": 1, "inputs": {"values": [[3, 4, 0, 16, 4, "cuda:0"]], "shapes": [[4, 4]], "types": ["Tensor(float)"]}, "outputs": {"values": [[7, 8, 0, 16, 4, "cuda:0"]]}, "attrs": [{"name": "rf_id", "type": "uint64", "value": 12}, {"name": "tid", "type": "uint64", "value": 2}]}]}"#.utf8), file: "new.json")
+  let ok = try ExecutionTrace.parse(
+    Array(
+      #"{"schema": "1.1.1-chakra.0.0.4", "nodes": [{"id": 5, "name": "aten::mm", "ctrl_deps": 1, "inputs": {"values": [[3, 4, 0, 16, 4, "cuda:0"]], "shapes": [[4, 4]], "types": ["Tensor(float)"]}, "outputs": {"values": [[7, 8, 0, 16, 4, "cuda:0"]]}, "attrs": [{"name": "rf_id", "type": "uint64", "value": 12}, {"name": "tid", "type": "uint64", "value": 2}]}]}"#
+        .utf8), file: "new.json")
   let n = try #require(ok.nodes.first)
   #expect(n.parent == 1 && n.rfID == 12 && n.tid == 2 && n.inputTensors == [3] && n.outputTensors == [7])
 }

@@ -37,8 +37,10 @@ func minimalDocumentsAreDetectedAsTheirFormat(expected: String, document: String
 
 /// Real files of every registered format, found by content, not by name.
 private let realSamples: [(importer: String, path: String)] = [
-  (ChakraProtobufImporter.descriptor.name,
-   "/astra-sim/examples/workload/microbenchmarks/all_reduce/8npus_1MB/all_reduce.3.et"),
+  (
+    ChakraProtobufImporter.descriptor.name,
+    "/astra-sim/examples/workload/microbenchmarks/all_reduce/8npus_1MB/all_reduce.3.et"
+  ),
   (PyTorchETImporter.descriptor.name, "/param/et_replay/tests/inputs/linear_et.json.gz"),
   (ChakraJSONImporter.descriptor.name, "/chakra/tests/data/json_trace.tar.gz.d/jsonData/small_chakra.0.json"),
   (RocprofImporter.descriptor.name, "/tracelens/tests/rocprof/908_results.json.gz"),
@@ -72,8 +74,11 @@ private let realSamples: [(importer: String, path: String)] = [
   let document = #"{"rocprofiler-sdk-tool": [{"metadata": {"pid": 1}, "buffer_records": {}}]}"#
   _ = FileManager.default.createFile(atPath: path, contents: Data(document.utf8))
   #expect(try Ingest.detectFormat(path) == RocprofImporter.descriptor)
-  #expect(throws: TraceImportError.unsupportedFormat(file: path, format: "rocprofiler-sdk JSON",
-                                                     hint: TraceImporterRegistry.readableFormats)) {
+  #expect(
+    throws: TraceImportError.unsupportedFormat(
+      file: path, format: "rocprofiler-sdk JSON",
+      hint: TraceImporterRegistry.readableFormats)
+  ) {
     try Ingest.run(paths: [path])
   }
   #expect { try Ingest.run(paths: [path]) } throws: {
@@ -93,40 +98,49 @@ private let kinetoNotes = KinetoImporter.rankNotes
 
 @Test func aDeclaredRankWinsWithoutANote() throws {
   var d = Diagnostics()
-  let r = try RankResolver.rank(declared: 4, path: "/x/rank-3.json", isOnlyFile: false, notes: kinetoNotes,
-                                diagnostics: &d)
+  let r = try RankResolver.rank(
+    declared: 4, path: "/x/rank-3.json", isOnlyFile: false, notes: kinetoNotes,
+    diagnostics: &d)
   #expect(r == RankID(4) && d.isEmpty)
 }
 
 @Test func aRankFromTheFileNameIsNotedAsTheFormatWordsIt() throws {
   var d = Diagnostics()
-  let r = try RankResolver.rank(declared: nil, path: "/x/worker7_step_12.pt.trace.json", isOnlyFile: false,
-                                notes: kinetoNotes, diagnostics: &d)
+  let r = try RankResolver.rank(
+    declared: nil, path: "/x/worker7_step_12.pt.trace.json", isOnlyFile: false,
+    notes: kinetoNotes, diagnostics: &d)
   #expect(r == RankID(7))
   #expect(d.items.map(\.code) == ["ingest.rankFromName"])
   #expect(d.items.first?.message == "no distributedInfo.rank; rank 7 taken from the file name")
   #expect(d.items.first?.location == TraceLocation(file: "/x/worker7_step_12.pt.trace.json"))
   // Chakra names its ranks in the file name by convention: no note.
   var chakra = Diagnostics()
-  let c = try RankResolver.rank(declared: nil, path: "all_reduce.3.et", isOnlyFile: false,
-                                notes: ChakraProtobufImporter.rankNotes, diagnostics: &chakra)
+  let c = try RankResolver.rank(
+    declared: nil, path: "all_reduce.3.et", isOnlyFile: false,
+    notes: ChakraProtobufImporter.rankNotes, diagnostics: &chakra)
   #expect(c == RankID(3) && chakra.isEmpty)
 }
 
 @Test func theOnlyFileWithoutARankTakesTheFallback() throws {
   var d = Diagnostics()
-  #expect(try RankResolver.rank(declared: nil, path: "trace.json", isOnlyFile: true, notes: kinetoNotes,
-                                diagnostics: &d) == RankID(0))
+  #expect(
+    try RankResolver.rank(
+      declared: nil, path: "trace.json", isOnlyFile: true, notes: kinetoNotes,
+      diagnostics: &d) == RankID(0))
   #expect(d.items.map(\.code) == ["ingest.rankDefault"] && d.items.allSatisfy { $0.severity == .note })
   // A host execution trace given with one Kineto trace takes that trace's rank.
   var et = Diagnostics()
-  #expect(try RankResolver.rank(declared: nil, path: "et.json.gz", isOnlyFile: true, fallback: 5,
-                                notes: PyTorchETImporter.linkedRankNotes, diagnostics: &et) == RankID(5))
+  #expect(
+    try RankResolver.rank(
+      declared: nil, path: "et.json.gz", isOnlyFile: true, fallback: 5,
+      notes: PyTorchETImporter.linkedRankNotes, diagnostics: &et) == RankID(5))
   #expect(et.items.map(\.code) == ["et.rankFromKineto"] && et.items.first?.message.contains("(rank 5)") == true)
   // Without notes, none is added.
   var quiet = Diagnostics()
-  #expect(try RankResolver.rank(declared: nil, path: "et.json.gz", isOnlyFile: true, notes: RankNotes(),
-                                diagnostics: &quiet) == RankID(0))
+  #expect(
+    try RankResolver.rank(
+      declared: nil, path: "et.json.gz", isOnlyFile: true, notes: RankNotes(),
+      diagnostics: &quiet) == RankID(0))
   #expect(quiet.isEmpty)
 }
 

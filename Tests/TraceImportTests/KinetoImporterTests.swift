@@ -12,7 +12,8 @@ private func graph(_ events: String, extra: String = "") throws -> (EventGraph, 
 private func names(_ g: EventGraph) -> [String] { (0..<g.eventCount).map { g.strings[g.name[$0]] } }
 
 @Test func launchesLinkByCorrelationNotByFlows() throws {
-  let (g, d) = try graph(#"""
+  let (g, d) = try graph(
+    #"""
     {"ph": "X", "cat": "cpu_op", "name": "aten::mm", "pid": 10, "tid": 10, "ts": 100.0, "dur": 20.0},
     {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "pid": 10, "tid": 10, "ts": 105.5, "dur": 4.25, "args": {"correlation": 7}},
     {"ph": "X", "cat": "kernel", "name": "ampere_sgemm_128x64_tn", "pid": 0, "tid": 7, "ts": 112.001, "dur": 30.5, "args": {"correlation": 7, "stream": 7, "device": 0}},
@@ -29,7 +30,8 @@ private func names(_ g: EventGraph) -> [String] { (0..<g.eventCount).map { g.str
 }
 
 @Test func flowsLinkLegacyDeviceEventsWithoutCorrelation() throws {
-  let (g, _) = try graph(#"""
+  let (g, _) = try graph(
+    #"""
     {"ph": "X", "cat": "Runtime", "name": "cudaLaunchKernel", "pid": 10, "tid": 10, "ts": 100, "dur": 4},
     {"ph": "s", "id": 5, "pid": 10, "tid": 10, "ts": 100, "cat": "async", "name": "launch"},
     {"ph": "X", "cat": "Kernel", "name": "volta_sgemm_128x64_nn", "pid": 0, "tid": "stream 7", "ts": 110, "dur": 40},
@@ -40,7 +42,8 @@ private func names(_ g: EventGraph) -> [String] { (0..<g.eventCount).map { g.str
 }
 
 @Test func beginEndPairsAndInstantsAndCounters() throws {
-  let (g, d) = try graph(#"""
+  let (g, d) = try graph(
+    #"""
     {"ph": "B", "name": "outer", "pid": 1, "tid": 2, "ts": 10},
     {"ph": "B", "name": "inner", "pid": 1, "tid": 2, "ts": 11},
     {"ph": "E", "pid": 1, "tid": 2, "ts": 15},
@@ -58,20 +61,23 @@ private func names(_ g: EventGraph) -> [String] { (0..<g.eventCount).map { g.str
 }
 
 @Test func stepsMemoryAndMemcpyAreRead() throws {
-  let (g, _) = try graph(#"""
+  let (g, _) = try graph(
+    #"""
     {"ph": "X", "cat": "user_annotation", "name": "ProfilerStep#7", "pid": 1, "tid": 1, "ts": 0, "dur": 100},
     {"ph": "i", "cat": "cpu_instant_event", "name": "[memory]", "pid": 1, "tid": 1, "ts": 5, "s": "t", "args": {"Bytes": 4096, "Total Allocated": 8192, "Total Reserved": 20000, "Device Id": 0, "Device Type": 1}},
     {"ph": "X", "cat": "gpu_memcpy", "name": "Memcpy HtoD (Pageable -> Device)", "pid": 0, "tid": 7, "ts": 20, "dur": 2, "args": {"bytes": 1048576}},
     {"ph": "X", "cat": "gpu_memset", "name": "Memset (Device)", "pid": 0, "tid": 7, "ts": 30, "dur": 1, "args": {"bytes": 64}}
     """#)
   #expect(g.steps.count == 1 && g.steps[0].number == 7 && g.steps[0].end == Nanoseconds(100_000))
-  #expect(g.memory.count == 1 && g.memory[0].delta == 4096 && g.memory[0].totalAllocated == 8192 && g.memory[0].device == 0)
+  #expect(
+    g.memory.count == 1 && g.memory[0].delta == 4096 && g.memory[0].totalAllocated == 8192 && g.memory[0].device == 0)
   let memcpy = try #require((0..<g.eventCount).first { g.kind[$0] == .memcpy })
   #expect(g.detail[memcpy] == MemcpyDirection.hostToDevice.rawValue && g.bytes[memcpy] == 1_048_576)
 }
 
 @Test func overlappingKernelsAreKeptAndDiagnosed() throws {
-  let (g, d) = try graph(#"""
+  let (g, d) = try graph(
+    #"""
     {"ph": "X", "cat": "kernel", "name": "k1", "pid": 0, "tid": 7, "ts": 10, "dur": 10},
     {"ph": "X", "cat": "kernel", "name": "k2", "pid": 0, "tid": 7, "ts": 15, "dur": 10},
     {"ph": "X", "cat": "kernel", "name": "k3", "pid": 0, "tid": 7, "ts": 25, "dur": 0}
@@ -82,7 +88,8 @@ private func names(_ g: EventGraph) -> [String] { (0..<g.eventCount).map { g.str
 }
 
 @Test func synchronizeWaitsForTheLastDeviceWork() throws {
-  let (g, _) = try graph(#"""
+  let (g, _) = try graph(
+    #"""
     {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "pid": 1, "tid": 1, "ts": 0, "dur": 2, "args": {"correlation": 1}},
     {"ph": "X", "cat": "kernel", "name": "gemm_a", "pid": 0, "tid": 7, "ts": 3, "dur": 50, "args": {"correlation": 1}},
     {"ph": "X", "cat": "cuda_runtime", "name": "cudaDeviceSynchronize", "pid": 1, "tid": 1, "ts": 5, "dur": 49}
@@ -94,7 +101,8 @@ private func names(_ g: EventGraph) -> [String] { (0..<g.eventCount).map { g.str
 }
 
 @Test func collectiveSizesAndGroupsComeFromArgs() throws {
-  let (g, _) = try graph(#"""
+  let (g, _) = try graph(
+    #"""
     {"ph": "X", "cat": "cpu_op", "name": "record_param_comms", "pid": 1, "tid": 1, "ts": 0, "dur": 20, "args": {"Collective name": "_allgather_base", "dtype": "BFloat16", "In msg nelems": 1024, "Out msg nelems": 8192, "Group size": 8, "Process Group Name": "3", "Process Group Ranks": "[0, 1, 2, 3, 4, 5, 6, 7]"}},
     {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "pid": 1, "tid": 1, "ts": 5, "dur": 3, "args": {"correlation": 4}},
     {"ph": "X", "cat": "kernel", "name": "ncclDevKernel_Generic(ncclDevKernelArgsStorage<4096ul>)", "pid": 0, "tid": 20, "ts": 10, "dur": 40, "args": {"correlation": 4}}
@@ -106,7 +114,8 @@ private func names(_ g: EventGraph) -> [String] { (0..<g.eventCount).map { g.str
 }
 
 @Test func metadataNamesLanes() throws {
-  let (g, _) = try graph(#"""
+  let (g, _) = try graph(
+    #"""
     {"name": "thread_name", "ph": "M", "pid": 1, "tid": 1, "args": {"name": "pt_main_thread"}},
     {"name": "thread_name", "ph": "M", "pid": 0, "tid": 7, "args": {"name": "stream 7 "}},
     {"ph": "X", "cat": "cpu_op", "name": "a", "pid": 1, "tid": 1, "ts": 1, "dur": 1},
@@ -118,10 +127,12 @@ private func names(_ g: EventGraph) -> [String] { (0..<g.eventCount).map { g.str
 }
 
 @Test func arrayFormatAndKeysAfterTraceEvents() throws {
-  let (a, _) = try Ingest.graph(bytes: Array(#"[{"ph": "X", "name": "x", "pid": 1, "tid": 1, "ts": 1, "dur": 1}]"#.utf8))
+  let (a, _) = try Ingest.graph(
+    bytes: Array(#"[{"ph": "X", "name": "x", "pid": 1, "tid": 1, "ts": 1, "dur": 1}]"#.utf8))
   #expect(a.eventCount == 1)
-  let (b, _) = try graph(#"{"ph": "X", "name": "x", "pid": 1, "tid": 1, "ts": 1, "dur": 1}"#,
-                         extra: #", "traceName": "t", "baseTimeNanoseconds": 1700000000000000123, "distributedInfo": {"rank": 5}"#)
+  let (b, _) = try graph(
+    #"{"ph": "X", "name": "x", "pid": 1, "tid": 1, "ts": 1, "dur": 1}"#,
+    extra: #", "traceName": "t", "baseTimeNanoseconds": 1700000000000000123, "distributedInfo": {"rank": 5}"#)
   #expect(b.ranks[0].rank == RankID(5) && b.ranks[0].baseTimeNanoseconds == 1_700_000_000_000_000_123)
 }
 
@@ -131,7 +142,8 @@ private func names(_ g: EventGraph) -> [String] { (0..<g.eventCount).map { g.str
     let kernels = seqs.enumerated().map { i, seq in
       #"{"ph": "X", "cat": "kernel", "name": "ncclDevKernel_AllReduce_Sum_f32_RING_LL", "pid": 0, "tid": 20, "ts": \#(10 + i * 10), "dur": 5, "args": {"Seq": \#(seq), "Collective name": "allreduce", "dtype": "Float", "In msg nelems": \#(seq * 100 + 100), "Group size": 2}}"#
     }
-    return #"{"distributedInfo": {"rank": \#(r), "world_size": 2}, "traceEvents": [\#(kernels.joined(separator: ","))]}"#
+    return
+      #"{"distributedInfo": {"rank": \#(r), "world_size": 2}, "traceEvents": [\#(kernels.joined(separator: ","))]}"#
   }
   let (g0, _) = try Ingest.graph(bytes: Array(rank(0, [0, 1, 2]).utf8))
   let (g1, _) = try Ingest.graph(bytes: Array(rank(1, [1, 0, 2]).utf8))
@@ -145,17 +157,22 @@ private func names(_ g: EventGraph) -> [String] { (0..<g.eventCount).map { g.str
 }
 
 @Test func eventColumnsStayUnder64BytesPerEvent() throws {
-  let (g, _) = try Ingest.graph(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: TestPaths.bundledTraces + "/ddp-4rank/rank0.pt.trace.json"))))
-  #expect(Double(g.columnBytes) / Double(g.eventCount) <= 64, "\(Double(g.columnBytes) / Double(g.eventCount)) bytes/event")
+  let (g, _) = try Ingest.graph(
+    bytes: Array(try Data(contentsOf: URL(fileURLWithPath: TestPaths.bundledTraces + "/ddp-4rank/rank0.pt.trace.json")))
+  )
+  #expect(
+    Double(g.columnBytes) / Double(g.eventCount) <= 64, "\(Double(g.columnBytes) / Double(g.eventCount)) bytes/event")
 }
 
 @Test func externalIdLinksDeviceWorkWithoutCorrelation() throws {
-  let (g, _) = try Ingest.graph(bytes: Array(#"""
-    {"traceEvents": [
-    {"ph": "X", "cat": "cpu_op", "name": "aten::add", "pid": 1, "tid": 1, "ts": 0, "dur": 10, "args": {"External id": 42}},
-    {"ph": "X", "cat": "kernel", "name": "vectorized_elementwise_kernel", "pid": 0, "tid": 7, "ts": 12, "dur": 3, "args": {"External id": 42}}
-    ]}
-    """#.utf8))
+  let (g, _) = try Ingest.graph(
+    bytes: Array(
+      #"""
+      {"traceEvents": [
+      {"ph": "X", "cat": "cpu_op", "name": "aten::add", "pid": 1, "tid": 1, "ts": 0, "dur": 10, "args": {"External id": 42}},
+      {"ph": "X", "cat": "kernel", "name": "vectorized_elementwise_kernel", "pid": 0, "tid": 7, "ts": 12, "dur": 3, "args": {"External id": 42}}
+      ]}
+      """#.utf8))
   #expect(Array(g.edges(from: EventID(0))).contains { $0.target == EventID(1) && $0.kind == .launch })
 }
 
@@ -163,12 +180,13 @@ private func names(_ g: EventGraph) -> [String] { (0..<g.eventCount).map { g.str
   // torch.distributed.pipelining on gloo: c10d::send / c10d::recv_ carry the peer as the third
   // concrete input; the gloo:send / gloo:recv spans right after them are the transfers.
   func rank(_ r: Int, _ op: String, _ gloo: String, peer: Int) -> [UInt8] {
-    Array(#"""
-    {"distributedInfo": {"backend": "gloo", "rank": \#(r), "world_size": 2}, "traceEvents": [
-    {"ph": "X", "cat": "cpu_op", "name": "\#(op)", "pid": 1, "tid": 1, "ts": 100, "dur": 10, "args": {"Concrete Inputs": ["", "", "\#(peer)", "0"], "Input Dims": [[[16, 512]], [], [], []]}},
-    {"ph": "X", "cat": "user_annotation", "name": "\#(gloo)", "pid": 1, "tid": 1, "ts": 111, "dur": 40, "args": {"Input Dims": [[16, 512]], "Input type": ["float"]}}
-    ]}
-    """#.utf8)
+    Array(
+      #"""
+      {"distributedInfo": {"backend": "gloo", "rank": \#(r), "world_size": 2}, "traceEvents": [
+      {"ph": "X", "cat": "cpu_op", "name": "\#(op)", "pid": 1, "tid": 1, "ts": 100, "dur": 10, "args": {"Concrete Inputs": ["", "", "\#(peer)", "0"], "Input Dims": [[[16, 512]], [], [], []]}},
+      {"ph": "X", "cat": "user_annotation", "name": "\#(gloo)", "pid": 1, "tid": 1, "ts": 111, "dur": 40, "args": {"Input Dims": [[16, 512]], "Input type": ["float"]}}
+      ]}
+      """#.utf8)
   }
   let (g0, _) = try Ingest.graph(bytes: rank(0, "c10d::send", "gloo:send", peer: 1))
   let (g1, _) = try Ingest.graph(bytes: rank(1, "c10d::recv_", "gloo:recv", peer: 0))

@@ -29,7 +29,9 @@ func relative(_ path: String) -> String {
 @Test(.needsCorpus, arguments: kinetoFiles)
 func everyKinetoFileIngests(path: String) throws {
   let result = try Ingest.run(paths: [path])
-  #expect(result.diagnostics.count(of: .error) == 0, "\(relative(path)): \(result.diagnostics.items.filter { $0.severity == .error })")
+  #expect(
+    result.diagnostics.count(of: .error) == 0,
+    "\(relative(path)): \(result.diagnostics.items.filter { $0.severity == .error })")
   #expect(result.graph.eventCount > 0)
   #expect(result.graph.validate().isEmpty)
 }
@@ -115,13 +117,17 @@ func everyExecutionTraceImports(path: String) throws {
   let r = try Ingest.run(paths: [dir])
   #expect(r.graph.ranks.count == 2)
   #expect(r.link.unmatchedInstances == 10 && r.link.matchedInstances == 0)
-  #expect(r.diagnostics.items.contains { $0.code == "link.unmatchedCollective" && $0.severity == .warning && $0.message.contains("2 of 128") })
+  #expect(
+    r.diagnostics.items.contains {
+      $0.code == "link.unmatchedCollective" && $0.severity == .warning && $0.message.contains("2 of 128")
+    })
   #expect(r.diagnostics.count(of: .error) == 0)
 }
 
 @Test(.needsCorpus) func gzipWindowRefillsGiveTheSameTokens() throws {
   // A tiny window forces refills inside strings, numbers and escapes.
-  let path = try #require(TestPaths.corpus).appending("/hta/tests/data/critical_path/alexnet/benchmark_result_2869224_1695835535_trace.json.gz")
+  let path = try #require(TestPaths.corpus).appending(
+    "/hta/tests/data/critical_path/alexnet/benchmark_result_2869224_1695835535_trace.json.gz")
   let whole = try Ingest.kinetoStats(path)
   for chunk in [17, 64, 4096] {
     var parser = KinetoParser(source: try ByteSource(path: path, chunkSize: chunk))
@@ -131,7 +137,9 @@ func everyExecutionTraceImports(path: String) throws {
 
 @Test(.needsCorpus) func largeIntegersAndBaseTimeAreExact() throws {
   let root = try #require(TestPaths.corpus)
-  let r = try Ingest.run(paths: [root + "/hta/tests/data/large_integer_trace/rank-70.Mar_25_20_48_12.2861.pt.trace.json.gz"])
+  let r = try Ingest.run(paths: [
+    root + "/hta/tests/data/large_integer_trace/rank-70.Mar_25_20_48_12.2861.pt.trace.json.gz"
+  ])
   #expect(r.graph.eventCount == 2)
   let q = try Ingest.run(paths: [root + "/tracelens/tests/traces/mi300/gaunernst_bert-small-uncased__1016001.json.gz"])
   let base = try #require(q.graph.ranks[0].baseTimeNanoseconds)
@@ -153,7 +161,9 @@ func everyExecutionTraceImports(path: String) throws {
     let deviceEvents = g.kind.filter { $0.isDeviceWork }.count + g.collectives.count
     #expect(launches == expected, "\(rel)")
     #expect(deviceEvents == device, "\(rel)")
-    #expect(r.diagnostics.items.contains { $0.code == "kineto.noLaunch" && $0.count == device - expected } || device == expected)
+    #expect(
+      r.diagnostics.items.contains { $0.code == "kineto.noLaunch" && $0.count == device - expected }
+        || device == expected)
   }
   // RCCL ncclDevKernel_Generic resolves to its operation through args or host context; the 5
   // whose launch is outside the window stay unknown and are reported.

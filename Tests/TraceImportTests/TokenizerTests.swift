@@ -53,16 +53,25 @@ func microsecondsBecomeExactNanoseconds(text: String, ns: Int64) throws {
 @Test(arguments: [
   (#"{"traceEvents": [{"ph": "X", "ts": 1, "dur": 2"#, "t.json:@", "expected ',' or '}' in event, found end of input"),
   ("", "t.json:@0", "an empty file"),
-  ("{\"traceEvents\": [{\"ph\": \"X\", \"name\": \"a\u{01}b\", \"ts\": 1, \"dur\": 1}]}", "t.json:@39", "control characters must be escaped"),
+  (
+    "{\"traceEvents\": [{\"ph\": \"X\", \"name\": \"a\u{01}b\", \"ts\": 1, \"dur\": 1}]}", "t.json:@39",
+    "control characters must be escaped"
+  ),
   (#"{"traceEvents": [{"ts": 1, "dur": 1}]}"#, "t.json:@17 (event #0)", "missing required field 'ph'"),
   (#"{"traceEvents": [{"ph": "X", "dur": 1}]}"#, "t.json:@17 (event #0)", "missing required field 'ts'"),
-  (#"{"traceEvents": [{"ph": "X", "ts": "12", "dur": 1}]}"#, "(event #0)", "field 'ts' should be a number (microseconds), found a string"),
+  (
+    #"{"traceEvents": [{"ph": "X", "ts": "12", "dur": 1}]}"#, "(event #0)",
+    "field 'ts' should be a number (microseconds), found a string"
+  ),
   (#"{"traceEvents": [{"ph": "X", "ts": 1}]}"#, "(event #0)", "missing required field 'dur'"),
   (#"{"traceEvents": [{"ph": 5, "ts": 1}]}"#, "(event #0)", "field 'ph' should be a string, found a number"),
   (#"{"traceEvents": [{"ph": "X", "ts": 1, "dur": 1, "args": {"x": tru}}]}"#, "t.json:@", "expected 'true'"),
   (#"{"traceEvents": [{"ph": "X", "ts": 01, "dur": 1}]}"#, "t.json:@", "expected ',' or '}' in event, found '1'"),
   (#"{"traceEvents": [{"ph": "X", "name": "\x", "ts": 1, "dur": 1}]}"#, "t.json:@", "valid escape character"),
-  (#"{"traceEvents": [], "other": 1} trailing"#, "t.json:@", "expected end of input after the top-level value, found 't'"),
+  (
+    #"{"traceEvents": [], "other": 1} trailing"#, "t.json:@",
+    "expected end of input after the top-level value, found 't'"
+  ),
   (#"{"schemaVersion": 1}"#, "t.json:@0", "missing required field 'traceEvents'"),
   ("\u{7f}ELF\u{02}", "t.json:@0", "expected '{' or '[' at the start of a Chrome trace"),
   (#"{"traceEvents": [1]}"#, "t.json:@17", "expected an event object in traceEvents, found '1'"),
@@ -98,7 +107,8 @@ func badInputGetsOneClearLine(text: String, location: String, message: String) {
   defer { try? FileManager.default.removeItem(at: dir) }
   // gzip magic, then garbage.
   let fakeGz = dir.appendingPathComponent("fake.json.gz").path
-  _ = FileManager.default.createFile(atPath: fakeGz, contents: Data([0x1f, 0x8b, 0x08, 0x00, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3]))
+  _ = FileManager.default.createFile(
+    atPath: fakeGz, contents: Data([0x1f, 0x8b, 0x08, 0x00, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3]))
   #expect { try Ingest.run(paths: [fakeGz]) } throws: { "\($0)".contains("fake.json.gz") }
   // A real gzip stream cut short.
   let whole = dir.appendingPathComponent("whole.json.gz").path
@@ -110,20 +120,27 @@ func badInputGetsOneClearLine(text: String, location: String, message: String) {
   #expect(try Ingest.run(paths: [whole]).graph.eventCount == 57)
   let cut = dir.appendingPathComponent("cut.json.gz").path
   _ = FileManager.default.createFile(atPath: cut, contents: compressed.prefix(compressed.count / 2))
-  #expect { try Ingest.run(paths: [cut]) } throws: { "\($0)".contains("cut.json.gz:@") && "\($0)".contains("truncated gzip") }
+  #expect { try Ingest.run(paths: [cut]) } throws: {
+    "\($0)".contains("cut.json.gz:@") && "\($0)".contains("truncated gzip")
+  }
   // Binary garbage.
   let bin = dir.appendingPathComponent("garbage.json").path
   var rng = SplitMix64(seed: 3)
-  _ = FileManager.default.createFile(atPath: bin, contents: Data((0..<4096).map { _ in UInt8(truncatingIfNeeded: rng.next() | 0x80) }))
+  _ = FileManager.default.createFile(
+    atPath: bin, contents: Data((0..<4096).map { _ in UInt8(truncatingIfNeeded: rng.next() | 0x80) }))
   #expect { try Ingest.run(paths: [bin]) } throws: { "\($0)".contains("garbage.json:@0") }
   // Empty file and empty directory.
   let empty = dir.appendingPathComponent("empty.json").path
   _ = FileManager.default.createFile(atPath: empty, contents: Data())
-  #expect { try Ingest.run(paths: [empty]) } throws: { "\($0)".contains("empty.json:@0") && "\($0)".contains("empty file") }
+  #expect { try Ingest.run(paths: [empty]) } throws: {
+    "\($0)".contains("empty.json:@0") && "\($0)".contains("empty file")
+  }
   let emptyDir = dir.appendingPathComponent("none").path
   try FileManager.default.createDirectory(atPath: emptyDir, withIntermediateDirectories: true)
   #expect { try Ingest.run(paths: [emptyDir]) } throws: { "\($0)".contains("holds no trace files") }
-  #expect { try Ingest.run(paths: [dir.appendingPathComponent("missing.json").path]) } throws: { "\($0)".contains("no such file") }
+  #expect { try Ingest.run(paths: [dir.appendingPathComponent("missing.json").path]) } throws: {
+    "\($0)".contains("no such file")
+  }
 }
 
 @Test func ranksComeFromNamesWhenTheTraceIsSilent() {
@@ -141,11 +158,20 @@ func badInputGetsOneClearLine(text: String, location: String, message: String) {
   let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-ranks-\(UUID().uuidString)")
   try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
   defer { try? FileManager.default.removeItem(at: dir) }
-  let doc = Data(#"{"traceEvents": [{"ph": "X", "cat": "cpu_op", "name": "a", "pid": 1, "tid": 1, "ts": 1, "dur": 1}]}"#.utf8)
-  for name in ["alpha.json", "beta.json"] { _ = FileManager.default.createFile(atPath: dir.appendingPathComponent(name).path, contents: doc) }
+  let doc = Data(
+    #"{"traceEvents": [{"ph": "X", "cat": "cpu_op", "name": "a", "pid": 1, "tid": 1, "ts": 1, "dur": 1}]}"#.utf8)
+  for name in ["alpha.json", "beta.json"] {
+    _ = FileManager.default.createFile(atPath: dir.appendingPathComponent(name).path, contents: doc)
+  }
   #expect { try Ingest.run(paths: [dir.path]) } throws: { "\($0)".contains("cannot tell which rank") }
-  for name in ["x_rank1.json", "y_rank1.json"] { _ = FileManager.default.createFile(atPath: dir.appendingPathComponent(name).path, contents: doc) }
-  #expect { try Ingest.run(paths: [dir.appendingPathComponent("x_rank1.json").path, dir.appendingPathComponent("y_rank1.json").path]) } throws: {
+  for name in ["x_rank1.json", "y_rank1.json"] {
+    _ = FileManager.default.createFile(atPath: dir.appendingPathComponent(name).path, contents: doc)
+  }
+  #expect {
+    try Ingest.run(paths: [
+      dir.appendingPathComponent("x_rank1.json").path, dir.appendingPathComponent("y_rank1.json").path,
+    ])
+  } throws: {
     "\($0)".contains("rank 1 appears in several files")
   }
 }
@@ -155,8 +181,12 @@ func badInputGetsOneClearLine(text: String, location: String, message: String) {
 @Test(arguments: 0..<4 as Range<UInt64>)
 func mutatedDocumentsNeverCrash(seed: UInt64) throws {
   let samples = [
-    try Array(Data(contentsOf: URL(fileURLWithPath: TestPaths.bundledTraces + "/pipeline-2rank/rank0.pt.trace.json")).prefix(6000)),
-    Array(#"{"traceEvents": [{"ph": "B", "name": "a\u00e9", "pid": "Spans", "tid": 1, "ts": 1.5}, {"ph": "E", "pid": "Spans", "tid": 1, "ts": 3}, {"ph": "s", "id": "0x1f", "ts": 2, "pid": 1, "tid": 1}, {"ph": "i", "s": "g", "name": "[memory]", "ts": 9, "args": {"Bytes": -4}}], "baseTimeNanoseconds": 1700000000000000000}"#.utf8),
+    try Array(
+      Data(contentsOf: URL(fileURLWithPath: TestPaths.bundledTraces + "/pipeline-2rank/rank0.pt.trace.json")).prefix(
+        6000)),
+    Array(
+      #"{"traceEvents": [{"ph": "B", "name": "a\u00e9", "pid": "Spans", "tid": 1, "ts": 1.5}, {"ph": "E", "pid": "Spans", "tid": 1, "ts": 3}, {"ph": "s", "id": "0x1f", "ts": 2, "pid": 1, "tid": 1}, {"ph": "i", "s": "g", "name": "[memory]", "ts": 9, "args": {"Bytes": -4}}], "baseTimeNanoseconds": 1700000000000000000}"#
+        .utf8),
   ]
   var rng = SplitMix64(seed: seed)
   let alphabet = Array(#"{}[]:,"\0123456789.eE-+ tfnul"#.utf8) + [0x00, 0x1f, 0x80, 0xC3, 0xFF]
@@ -179,7 +209,9 @@ func mutatedDocumentsNeverCrash(seed: UInt64) throws {
       var parser = KinetoParser(source: ByteSource(bytes: doc, file: "fuzz.json"))
       let trace = try parser.parse()
       var builder = KinetoGraphBuilder(trace: trace, rank: RankID(0))
-      #expect(builder.build().validate().allSatisfy { !$0.message.contains("out of range") }, "seed \(seed) iteration \(iteration)")
+      #expect(
+        builder.build().validate().allSatisfy { !$0.message.contains("out of range") },
+        "seed \(seed) iteration \(iteration)")
     } catch let error as TraceImportError {
       #expect("\(error)".contains("fuzz.json"), "seed \(seed) iteration \(iteration): \(error)")
     }

@@ -19,7 +19,9 @@ import TraceModel
 
 @Test func stringTableInternsOnce() {
   var t = StringTable()
-  let a = t.intern("aten::mm"), b = t.intern("aten::mm"), c = t.intern("x")
+  let a = t.intern("aten::mm")
+  let b = t.intern("aten::mm")
+  let c = t.intern("x")
   #expect(a == b && a != c && t[a] == "aten::mm" && t[NameID.empty] == "" && t.count == 3)
 }
 
@@ -62,7 +64,8 @@ import TraceModel
 @Test func mergingRemapsNamesLanesAndEdges() {
   func part(_ rank: Int, _ names: [String]) -> EventGraph {
     var b = EventGraph.Builder()
-    b.lanes.append(Lane(rank: RankID(rank), kind: .hostThread, device: -1, pid: 1, tid: 1, name: b.strings.intern("main")))
+    b.lanes.append(
+      Lane(rank: RankID(rank), kind: .hostThread, device: -1, pid: 1, tid: 1, name: b.strings.intern("main")))
     for (i, s) in names.enumerated() {
       b.addEvent(lane: LaneID(0), name: b.strings.intern(s), kind: .hostOp, start: Int64(i), duration: 1)
       if i > 0 { b.addEdge(from: EventID(i - 1), to: EventID(i), kind: .programOrder) }
@@ -85,7 +88,9 @@ func randomGraphsKeepTheirEdgesAndValidate(seed: UInt64) {
   let g = EventGraph.random(events: events, lanes: 1 + Int(rng.next() % 8), using: &rng)
   #expect(g.validate().isEmpty, "seed \(seed)")
   for e in 0..<g.eventCount {
-    for (t, _) in g.edges(from: EventID(e)) { #expect(t.index > e, "seed \(seed): edge \(e)→\(t.index) goes backwards") }
+    for (t, _) in g.edges(from: EventID(e)) {
+      #expect(t.index > e, "seed \(seed): edge \(e)→\(t.index) goes backwards")
+    }
   }
   #expect(EventGraph.merging([g, g]).eventCount == 2 * g.eventCount)
 }

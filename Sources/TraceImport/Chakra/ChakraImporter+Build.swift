@@ -13,17 +13,22 @@ extension ChakraProtobufImporter {
     b.ranks.append(RankInfo(rank: rank, file: path))
     let deps = dependencies(f, path: path, diagnostics: &diagnostics)
     let duration = f.nodes.map { Int64(clamping: $0.durationMicros) &* 1000 }
-    let start = startTimes(f, deps: deps, duration: duration, lanes: lanes, laneCount: b.lanes.count, path: path,
-                           diagnostics: &diagnostics)
+    let start = startTimes(
+      f, deps: deps, duration: duration, lanes: lanes, laneCount: b.lanes.count, path: path,
+      diagnostics: &diagnostics)
     for (i, node) in f.nodes.enumerated() {
       let (kind, detail) = eventKind(of: node, isHost: keys[i].host, attributes: attributes[i])
-      let e = b.addEvent(lane: LaneID(lanes[i]), name: b.strings.intern(node.name), kind: kind, detail: detail,
-                         start: start[i], duration: duration[i], bytes: attributes[i].size,
-                         sourceIndex: UInt32(clamping: i))
+      let e = b.addEvent(
+        lane: LaneID(lanes[i]), name: b.strings.intern(node.name), kind: kind, detail: detail,
+        start: start[i], duration: duration[i], bytes: attributes[i].size,
+        sourceIndex: UInt32(clamping: i))
       if kind == .annotation, node.name.hasPrefix("ProfilerStep#"),
-         let num = Int(node.name.dropFirst("ProfilerStep#".count)) {
-        b.steps.append(Step(rank: rank, number: num, start: Nanoseconds(start[i]),
-                            end: Nanoseconds(start[i] + duration[i]), event: e))
+        let num = Int(node.name.dropFirst("ProfilerStep#".count))
+      {
+        b.steps.append(
+          Step(
+            rank: rank, number: num, start: Nanoseconds(start[i]),
+            end: Nanoseconds(start[i] + duration[i]), event: e))
       }
     }
     for (from, to, kind) in dependencyEdges(deps, keys: keys, start: start, duration: duration) {
@@ -83,8 +88,10 @@ extension ChakraProtobufImporter {
     for k in Set(keys).sorted(by: { ($0.host ? 0 : 1, $0.tid) < ($1.host ? 0 : 1, $1.tid) }) {
       laneIndex[k] = b.lanes.count
       let label = k.host ? "thread \(k.tid)" : "stream \(k.tid)"
-      b.lanes.append(Lane(rank: rank, kind: k.host ? .hostThread : .deviceStream, device: k.host ? -1 : 0, pid: 0,
-                          tid: k.tid, name: b.strings.intern(label)))
+      b.lanes.append(
+        Lane(
+          rank: rank, kind: k.host ? .hostThread : .deviceStream, device: k.host ? -1 : 0, pid: 0,
+          tid: k.tid, name: b.strings.intern(label)))
     }
     // Every key has a lane: the lanes are the distinct keys.
     return keys.map { laneIndex[$0, default: 0] }
@@ -103,7 +110,8 @@ extension ChakraProtobufImporter {
       if index[node.id] != nil { duplicateIDs += 1 } else { index[node.id] = i }
     }
     var deps = [[Int]](repeating: [], count: f.nodes.count)
-    var dangling = 0, forward = 0
+    var dangling = 0
+    var forward = 0
     for (i, node) in f.nodes.enumerated() {
       for d in node.ctrlDeps + node.dataDeps {
         guard let j = index[d], j != i else {
@@ -115,24 +123,31 @@ extension ChakraProtobufImporter {
     }
     let loc = TraceLocation(file: path)
     if duplicateIDs > 0 {
-      diagnostics.warning("chakra.duplicateID", "\(duplicateIDs) node id(s) appear more than once; "
-                            + "the first node with each id is the one dependencies point to", at: loc)
+      diagnostics.warning(
+        "chakra.duplicateID",
+        "\(duplicateIDs) node id(s) appear more than once; "
+          + "the first node with each id is the one dependencies point to", at: loc)
     }
     if dangling > 0 {
-      diagnostics.warning("chakra.danglingDependency",
-                          "\(dangling) dependency(ies) name no node in the file (or the node itself); ignored", at: loc)
+      diagnostics.warning(
+        "chakra.danglingDependency",
+        "\(dangling) dependency(ies) name no node in the file (or the node itself); ignored", at: loc)
     }
     if forward > 0 {
-      diagnostics.warning("chakra.forwardDependency", "\(forward) dependency(ies) point to a node later in the file; "
-                            + "dropped to keep the graph acyclic", at: loc)
+      diagnostics.warning(
+        "chakra.forwardDependency",
+        "\(forward) dependency(ies) point to a node later in the file; "
+          + "dropped to keep the graph acyclic", at: loc)
     }
     return deps
   }
 
   /// Start times (ns): as written, or, when the file has none, as soon as possible in file (=
   /// dependency) order: each node when its dependencies have ended and its lane is free.
-  static func startTimes(_ f: File, deps: [[Int]], duration: [Int64], lanes: [Int], laneCount: Int, path: String,
-                         diagnostics: inout Diagnostics) -> [Int64] {
+  static func startTimes(
+    _ f: File, deps: [[Int]], duration: [Int64], lanes: [Int], laneCount: Int, path: String,
+    diagnostics: inout Diagnostics
+  ) -> [Int64] {
     if f.nodes.contains(where: { $0.startTimeMicros > 0 }) {
       return f.nodes.map { Int64(clamping: $0.startTimeMicros) &* 1000 }
     }
@@ -145,9 +160,10 @@ extension ChakraProtobufImporter {
       laneFree[lanes[u]] = t + duration[u]
     }
     if !f.nodes.isEmpty {
-      diagnostics.note("chakra.untimed",
-                       "no start_time_micros in the file: nodes laid out as soon as their dependencies and lane allow",
-                       at: TraceLocation(file: path))
+      diagnostics.note(
+        "chakra.untimed",
+        "no start_time_micros in the file: nodes laid out as soon as their dependencies and lane allow",
+        at: TraceLocation(file: path))
     }
     return start
   }
@@ -157,7 +173,8 @@ extension ChakraProtobufImporter {
   static func eventKind(of node: ChakraProtoMsg_Node, isHost: Bool, attributes x: NodeAttributes)
     -> (EventKind, UInt8)
   {
-    var kind: EventKind, detail: UInt8 = 0
+    var kind: EventKind
+    var detail: UInt8 = 0
     switch node.type {
     case .compNode: kind = isHost ? .hostOp : .kernel
     case .commCollNode:
@@ -209,9 +226,11 @@ extension ChakraProtobufImporter {
         let group = x.pg ?? "default"
         let s = seq[group, default: 0]
         seq[group] = s + 1
-        b.collectives.append(CollectiveRecord(event: EventID(i), kind: collectiveKind(x.commType ?? 0),
-                                              group: b.strings.intern(group), groupSize: 0, sequence: s, dtype: .empty,
-                                              inputBytes: x.size, outputBytes: x.size))
+        b.collectives.append(
+          CollectiveRecord(
+            event: EventID(i), kind: collectiveKind(x.commType ?? 0),
+            group: b.strings.intern(group), groupSize: 0, sequence: s, dtype: .empty,
+            inputBytes: x.size, outputBytes: x.size))
       case .commSendNode:
         b.p2p.append(P2PRecord(event: EventID(i), isSend: true, peer: x.dst.map { RankID(Int($0)) }, bytes: x.size))
       case .commRecvNode:

@@ -28,17 +28,20 @@ import TraceModel
 /// does not decode) is an error naming the byte offset of the message; lengths are checked
 /// against the bytes left before anything is allocated, so memory stays bounded by the file size.
 struct ChakraProtobufImporter: TraceImporter {
-  static let descriptor = TraceFormatDescriptor(name: "Chakra execution trace (protobuf)", nativeTimeUnit: "µs",
-                                                isSupported: true)
+  static let descriptor = TraceFormatDescriptor(
+    name: "Chakra execution trace (protobuf)", nativeTimeUnit: "µs",
+    isSupported: true)
 
   /// A varint-delimited GlobalMetadata (fields 1 and 2, length-delimited) followed by the start
   /// of a Node (field 1 varint, or field 2 string): checked strictly, so JSON never passes.
   static func sniff(prefix: UnsafeBufferPointer<UInt8>) -> Bool {
     var i = 0
     func varint() -> UInt64? {
-      var v: UInt64 = 0, shift: UInt64 = 0
+      var v: UInt64 = 0
+      var shift: UInt64 = 0
       while i < prefix.count && shift < 64 {
-        let b = prefix[i]; i += 1
+        let b = prefix[i]
+        i += 1
         v |= UInt64(b & 0x7F) << shift
         if b & 0x80 == 0 { return v }
         shift += 7
@@ -69,13 +72,15 @@ struct ChakraProtobufImporter: TraceImporter {
   static func importRank(_ file: File, _ request: ImportRequest, format: String) throws -> ImportedRank {
     let path = request.path
     var diagnostics = Diagnostics()
-    let rank = try RankResolver.rank(declared: nil, path: path, isOnlyFile: request.isOnlyRankFile, notes: rankNotes,
-                                     diagnostics: &diagnostics)
+    let rank = try RankResolver.rank(
+      declared: nil, path: path, isOnlyFile: request.isOnlyRankFile, notes: rankNotes,
+      diagnostics: &diagnostics)
     let graph = build(file, path: path, rank: rank, diagnostics: &diagnostics)
     let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
-    let ingested = IngestedFile(path: path, rank: rank, bytesOnDisk: size, decompressedBytes: size, isGzip: false,
-                                format: format, stats: KinetoStats(), events: graph.eventCount,
-                                recordTypes: countByType(file))
+    let ingested = IngestedFile(
+      path: path, rank: rank, bytesOnDisk: size, decompressedBytes: size, isGzip: false,
+      format: format, stats: KinetoStats(), events: graph.eventCount,
+      recordTypes: countByType(file))
     return ImportedRank(file: ingested, graph: graph, diagnostics: diagnostics)
   }
 
@@ -102,15 +107,19 @@ struct ChakraProtobufImporter: TraceImporter {
     func next() throws -> (start: Int, body: ArraySlice<UInt8>)? {
       guard offset < data.count else { return nil }
       let start = offset
-      var len: UInt64 = 0, shift: UInt64 = 0
+      var len: UInt64 = 0
+      var shift: UInt64 = 0
       while true {
         guard offset < data.count else {
-          throw TraceImportError.malformed(loc(start), expected: "a varint length prefix", found: "the end of the file after \(offset - start) byte(s) (truncated varint)")
+          throw TraceImportError.malformed(
+            loc(start), expected: "a varint length prefix",
+            found: "the end of the file after \(offset - start) byte(s) (truncated varint)")
         }
         let b = data[offset]
         offset += 1
         if shift == 63 && b > 1 || shift > 63 {
-          throw TraceImportError.malformed(loc(start), expected: "a varint length prefix of at most 10 bytes", found: "a longer or overflowing varint")
+          throw TraceImportError.malformed(
+            loc(start), expected: "a varint length prefix of at most 10 bytes", found: "a longer or overflowing varint")
         }
         len |= UInt64(b & 0x7F) << shift
         if b & 0x80 == 0 { break }
@@ -118,7 +127,9 @@ struct ChakraProtobufImporter: TraceImporter {
       }
       let left = data.count - offset
       guard len <= UInt64(left) else {
-        throw TraceImportError.malformed(loc(start), expected: "a message of \(len) bytes (length prefix)", found: "only \(left) byte(s) left in the file")
+        throw TraceImportError.malformed(
+          loc(start), expected: "a message of \(len) bytes (length prefix)",
+          found: "only \(left) byte(s) left in the file")
       }
       defer { offset += Int(len) }
       return (start, data[offset..<(offset + Int(len))])
@@ -128,13 +139,18 @@ struct ChakraProtobufImporter: TraceImporter {
     }
     let metadata: ChakraProtoMsg_GlobalMetadata
     do { metadata = try ChakraProtoMsg_GlobalMetadata(serializedBytes: Array(first.body)) } catch {
-      throw TraceImportError.malformed(loc(first.start), expected: "a Chakra 0.0.4 GlobalMetadata message",
-                                       found: "\(error) (legacy pre-1.0 Chakra files have no GlobalMetadata and other field numbers; they are not supported)")
+      throw TraceImportError.malformed(
+        loc(first.start), expected: "a Chakra 0.0.4 GlobalMetadata message",
+        found:
+          "\(error) (legacy pre-1.0 Chakra files have no GlobalMetadata and other field numbers; they are not supported)"
+      )
     }
-    var nodes: [ChakraProtoMsg_Node] = [], offsets: [Int] = []
+    var nodes: [ChakraProtoMsg_Node] = []
+    var offsets: [Int] = []
     while let m = try next() {
       do { nodes.append(try ChakraProtoMsg_Node(serializedBytes: Array(m.body))) } catch {
-        throw TraceImportError.malformed(loc(m.start), expected: "a Chakra Node message (node #\(nodes.count))", found: "\(error)")
+        throw TraceImportError.malformed(
+          loc(m.start), expected: "a Chakra Node message (node #\(nodes.count))", found: "\(error)")
       }
       offsets.append(m.start)
     }

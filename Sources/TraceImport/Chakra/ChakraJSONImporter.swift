@@ -1,5 +1,5 @@
-import ChakraSchema
 import CJansson
+import ChakraSchema
 import Foundation
 import TraceModel
 
@@ -12,8 +12,9 @@ import TraceModel
 /// read as Chakra's default, ALL_REDUCE (comm_type 0). Names are kept as written (the jsonizer
 /// mangles some, e.g. `voId`, `Namespace`).
 struct ChakraJSONImporter: TraceImporter {
-  static let descriptor = TraceFormatDescriptor(name: "Chakra execution trace JSON", nativeTimeUnit: "µs",
-                                                isSupported: true)
+  static let descriptor = TraceFormatDescriptor(
+    name: "Chakra execution trace JSON", nativeTimeUnit: "µs",
+    isSupported: true)
 
   /// A JSON object with a `workload_graph` key.
   static func sniff(prefix: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -26,7 +27,8 @@ struct ChakraJSONImporter: TraceImporter {
 
   /// Reads the nodes of `path` into the form the protobuf reader decodes (`comm_type` from names).
   static func decode(path: String) throws -> ChakraProtobufImporter.File {
-    let root = try ExecutionTrace.loadJSON(try ExecutionTrace.readAllBytes(path), file: path, expected: "JSON (a Chakra workload graph)")
+    let root = try ExecutionTrace.loadJSON(
+      try ExecutionTrace.readAllBytes(path), file: path, expected: "JSON (a Chakra workload graph)")
     defer { cj_decref(root) }
     guard let graph = json_object_get(root, "workload_graph"), cj_typeof(graph) == JSON_ARRAY else {
       throw TraceImportError.missingField("workload_graph", at: TraceLocation(file: path, byteOffset: 0))
@@ -53,22 +55,31 @@ struct ChakraJSONImporter: TraceImporter {
     for i in 0..<count {
       let o = json_array_get(graph, i)
       guard cj_typeof(o) == JSON_OBJECT else {
-        throw TraceImportError.malformed(TraceLocation(file: path, eventIndex: i), expected: "a node object", found: "another JSON value")
+        throw TraceImportError.malformed(
+          TraceLocation(file: path, eventIndex: i), expected: "a node object", found: "another JSON value")
       }
-      guard let id = int(value(o, ["Id", "id"])) else { throw TraceImportError.missingField("Id", at: TraceLocation(file: path, eventIndex: i)) }
+      guard let id = int(value(o, ["Id", "id"])) else {
+        throw TraceImportError.missingField("Id", at: TraceLocation(file: path, eventIndex: i))
+      }
       var n = ChakraProtoMsg_Node()
       n.id = UInt64(clamping: id)
-      if let s = value(o, ["Name", "name"]), cj_typeof(s) == JSON_STRING { n.name = String(cString: json_string_value(s)) }
+      if let s = value(o, ["Name", "name"]), cj_typeof(s) == JSON_STRING {
+        n.name = String(cString: json_string_value(s))
+      }
       n.type = ChakraProtoMsg_NodeType(rawValue: Int(int(value(o, ["NodeType", "type"])) ?? 0)) ?? .invalidNode
       n.ctrlDeps = ids(value(o, ["ctrlDeps", "ctrl_deps"]))
       n.dataDeps = ids(value(o, ["data_deps", "dataDeps"]))
       n.durationMicros = UInt64(clamping: max(0, int(value(o, ["runtime", "duration_micros"])) ?? 0))
       if let cpu = value(o, ["is_cpu_op"]) {
-        var a = ChakraProtoMsg_AttributeProto(); a.name = "is_cpu_op"; a.boolVal = cj_typeof(cpu) == JSON_TRUE || (int(cpu) ?? 0) != 0
+        var a = ChakraProtoMsg_AttributeProto()
+        a.name = "is_cpu_op"
+        a.boolVal = cj_typeof(cpu) == JSON_TRUE || (int(cpu) ?? 0) != 0
         n.attr.append(a)
       }
       if n.type == .commCollNode, let kind = collectiveKind(n.name) {
-        var a = ChakraProtoMsg_AttributeProto(); a.name = "comm_type"; a.int64Val = ChakraProtobufImporter.commType(kind)
+        var a = ChakraProtoMsg_AttributeProto()
+        a.name = "comm_type"
+        a.int64Val = ChakraProtobufImporter.commType(kind)
         n.attr.append(a)
       }
       nodes.append(n)
@@ -80,7 +91,9 @@ struct ChakraJSONImporter: TraceImporter {
   /// host op (`c10d::broadcast_(0)`, the jsonizer's `(N)` suffix dropped).
   static func collectiveKind(_ name: String) -> CollectiveKind? {
     var base = name
-    if base.hasSuffix(")"), let open = base.lastIndex(of: "("), base[base.index(after: open)..<base.index(before: base.endIndex)].allSatisfy(\.isNumber) {
+    if base.hasSuffix(")"), let open = base.lastIndex(of: "("),
+      base[base.index(after: open)..<base.index(before: base.endIndex)].allSatisfy(\.isNumber)
+    {
       base = String(base[..<open])
     }
     if case .collective(let k)? = CommClassifier.kernelName(base) { return k }

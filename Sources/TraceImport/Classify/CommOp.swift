@@ -82,8 +82,9 @@ public enum CommClassifier {
     guard name.hasPrefix("nccl") || name.hasPrefix("rccl") else { return nil }
     guard let underscore = name.firstIndex(of: "_") else { return nil }
     let head = name[..<underscore]
-    guard head.hasPrefix("ncclKernel") || head.hasPrefix("ncclDevKernel") || head.hasPrefix("rcclKernel")
-      || head.hasPrefix("ncclDevFunc")
+    guard
+      head.hasPrefix("ncclKernel") || head.hasPrefix("ncclDevKernel") || head.hasPrefix("rcclKernel")
+        || head.hasPrefix("ncclDevFunc")
     else { return nil }
     let rest = name[name.index(after: underscore)...]
     let word = rest.prefix { $0.isLetter || $0.isNumber }

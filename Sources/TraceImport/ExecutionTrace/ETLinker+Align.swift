@@ -33,7 +33,8 @@ struct SequenceAligner {
   /// The matched pairs; empty when no anchor is found.
   func align(near: ClosedRange<Int64>?) -> [(Int, Int)] {
     guard !a.isEmpty, !b.isEmpty, let start = anchor(near: near) else { return [] }
-    let lo = max(0, start - 16), hi = min(b.count, start + 2 * a.count + 64)
+    let lo = max(0, start - 16)
+    let hi = min(b.count, start + 2 * a.count + 64)
     if let pairs = ETLinker.myersMatches(a, Array(b[lo..<hi]), maxEdits: 3000) {
       return pairs.map { ($0.0, $0.1 + lo) }
     }
@@ -88,7 +89,9 @@ struct SequenceAligner {
 
   /// How many of a[i ..< i+count] match in order after `from`, each within `reach` of the last.
   func hitsAhead(_ i: Int, from: Int, count: Int, reach: Int) -> (hits: Int, probed: Int) {
-    var hits = 0, q = from, probed = 0
+    var hits = 0
+    var q = from
+    var probed = 0
     for t in i..<min(a.count, i + count) {
       var k = q
       let stop = min(b.count, q + reach)
@@ -129,7 +132,8 @@ extension ETLinker {
   /// Difference Algorithm and Its Variations", Algorithmica 1986, §2–3), or nil when more than
   /// `maxEdits` insertions and deletions separate them. Memory O(D²) for the trace, D ≤ maxEdits.
   static func myersMatches(_ a: [Int], _ b: [Int], maxEdits: Int) -> [(Int, Int)]? {
-    let n = a.count, m = b.count
+    let n = a.count
+    let m = b.count
     let maxD = min(n + m, maxEdits)
     let offset = maxD + 1
     var v = [Int32](repeating: 0, count: 2 * maxD + 3)
@@ -145,14 +149,21 @@ extension ETLinker {
           x = Int(v[offset + k - 1]) + 1
         }
         var y = x - k
-        while x < n && y < m && a[x] == b[y] { x += 1; y += 1 }
+        while x < n && y < m && a[x] == b[y] {
+          x += 1
+          y += 1
+        }
         v[offset + k] = Int32(x)
-        if x >= n && y >= m { found = d; break search }
+        if x >= n && y >= m {
+          found = d
+          break search
+        }
       }
     }
     guard found >= 0 else { return nil }
     var out: [(Int, Int)] = []
-    var x = n, y = m
+    var x = n
+    var y = m
     var d = found
     while d > 0 {
       let prev = trace[d]  // v at the start of round d, indexed k + d
@@ -160,13 +171,23 @@ extension ETLinker {
       let k = x - y
       let down = k == -d || (k != d && at(k - 1) < at(k + 1))
       let prevK = down ? k + 1 : k - 1
-      let prevX = at(prevK), prevY = prevX - prevK
+      let prevX = at(prevK)
+      let prevY = prevX - prevK
       let startX = down ? prevX : prevX + 1
-      while x > startX && y > startX - k { x -= 1; y -= 1; out.append((x, y)) }
-      x = prevX; y = prevY
+      while x > startX && y > startX - k {
+        x -= 1
+        y -= 1
+        out.append((x, y))
+      }
+      x = prevX
+      y = prevY
       d -= 1
     }
-    while x > 0 && y > 0 { x -= 1; y -= 1; out.append((x, y)) }
+    while x > 0 && y > 0 {
+      x -= 1
+      y -= 1
+      out.append((x, y))
+    }
     return out.reversed()
   }
 }

@@ -40,8 +40,10 @@ public enum ETLinker {
 
   /// Links `et` with the Kineto graph `g` of `rank`: matches ops, adds data edges, finds the
   /// kernels' parent ops; the summary goes to `diagnostics` too.
-  public static func link(_ g: EventGraph, _ et: ExecutionTrace, file: String, rank: RankID,
-                          diagnostics: inout Diagnostics) -> (EventGraph, ETLinkSummary) {
+  public static func link(
+    _ g: EventGraph, _ et: ExecutionTrace, file: String, rank: RankID,
+    diagnostics: inout Diagnostics
+  ) -> (EventGraph, ETLinkSummary) {
     let etByTid = etOpsByThread(et)
     let match = matchOps(et, etByTid: etByTid, with: g, kinetoByLane: kinetoOpsByLane(g, rank: rank))
     var b = g.toBuilder()
@@ -49,9 +51,10 @@ public enum ETLinker {
     for (from, to) in edges { b.addEdge(from: from, to: to, kind: .data) }
     let (kernels, withParent) = kernelParents(g, rank: rank, match: match)
     let etOps = etByTid.values.reduce(0) { $0 + $1.count }
-    let summary = ETLinkSummary(rank: Int(rank.rawValue), file: file, etOps: etOps,
-                                matchedOps: match.filter { $0 >= 0 }.count, kernels: kernels,
-                                kernelsWithParent: withParent, dataEdges: edges.count)
+    let summary = ETLinkSummary(
+      rank: Int(rank.rawValue), file: file, etOps: etOps,
+      matchedOps: match.filter { $0 >= 0 }.count, kernels: kernels,
+      kernelsWithParent: withParent, dataEdges: edges.count)
     report(summary, diagnostics: &diagnostics)
     return (b.build(), summary)
   }
@@ -81,7 +84,10 @@ public enum ETLinker {
       }
       let name = g.strings[g.name[e]]
       if name.hasPrefix("cuda") || name.hasPrefix("hip") || name.hasPrefix("ProfilerStep#")
-        || name.hasPrefix("PyTorch Profiler") { continue }
+        || name.hasPrefix("PyTorch Profiler")
+      {
+        continue
+      }
       kByLane[g.lane[e].index, default: []].append(e)
     }
     return kByLane.mapValues { $0.sorted { (g.start[$0], -g.duration[$0], $0) < (g.start[$1], -g.duration[$1], $1) } }
@@ -92,8 +98,10 @@ public enum ETLinker {
   /// Threads go largest first; each takes the unused Kineto lane where it matches most. The
   /// largest thread anchors anywhere; the others near it in time (one iteration of a longer
   /// capture: forward and backward threads of the same step).
-  static func matchOps(_ et: ExecutionTrace, etByTid: [Int64: [Int]], with g: EventGraph,
-                       kinetoByLane kByLane: [Int: [Int]]) -> [Int] {
+  static func matchOps(
+    _ et: ExecutionTrace, etByTid: [Int64: [Int]], with g: EventGraph,
+    kinetoByLane kByLane: [Int: [Int]]
+  ) -> [Int] {
     var names = NameNumbers()
     var match = [Int](repeating: -1, count: et.nodes.count)
     var usedLanes = Set<Int>()
@@ -102,8 +110,9 @@ public enum ETLinker {
       let a = ops.map { names.number(et.nodes[$0].name) }
       var best: (lane: Int, pairs: [(Int, Int)])? = nil
       for (lane, events) in kByLane.sorted(by: { $0.key < $1.key }) where !usedLanes.contains(lane) {
-        let aligner = SequenceAligner(a: a, b: events.map { names.number(g.strings[g.name[$0]]) },
-                                      times: events.map { g.start[$0] })
+        let aligner = SequenceAligner(
+          a: a, b: events.map { names.number(g.strings[g.name[$0]]) },
+          times: events.map { g.start[$0] })
         var pairs = aligner.align(near: near)
         if pairs.isEmpty && near != nil { pairs = aligner.align(near: nil) }
         if best.map({ pairs.count > $0.pairs.count }) ?? true { best = (lane, pairs) }
@@ -112,7 +121,8 @@ public enum ETLinker {
       usedLanes.insert(best.lane)
       for (i, k) in best.pairs { match[ops[i]] = events[k] }
       if near == nil, let t0 = best.pairs.map({ g.start[events[$0.1]] }).min(),
-         let t1 = best.pairs.map({ g.end(events[$0.1]) }).max() {
+        let t1 = best.pairs.map({ g.end(events[$0.1]) }).max()
+      {
         near = (t0 - (t1 - t0))...(t1 + (t1 - t0))
       }
     }
@@ -130,7 +140,8 @@ public enum ETLinker {
       if match[i] >= 0 {
         for t in n.inputTensors {
           guard let w = lastWriter[t], match[w] >= 0, match[w] != match[i] else { continue }
-          let from = match[w], to = match[i]
+          let from = match[w]
+          let to = match[i]
           guard g.start[from] <= g.start[to] else { continue }
           if added.insert(Int64(from) << 32 | Int64(to)).inserted { edges.append((EventID(from), EventID(to))) }
         }
@@ -144,13 +155,15 @@ public enum ETLinker {
   /// ancestor of their launch call (their parent op in the ET).
   static func kernelParents(_ g: EventGraph, rank: RankID, match: [Int]) -> (kernels: Int, withParent: Int) {
     var isMatched = [Bool](repeating: false, count: g.eventCount)
-    var lo = Int64.max, hi = Int64.min
+    var lo = Int64.max
+    var hi = Int64.min
     for m in match where m >= 0 {
       isMatched[m] = true
       lo = min(lo, g.start[m])
       hi = max(hi, g.end(m))
     }
-    var kernels = 0, withParent = 0
+    var kernels = 0
+    var withParent = 0
     for from in 0..<g.eventCount where g.rank(of: from) == rank && g.lanes[g.lane[from].index].kind == .hostThread {
       for (_, kind) in g.edges(from: EventID(from)) where kind == .launch {
         guard g.start[from] >= lo && g.start[from] <= hi else { continue }
@@ -166,14 +179,16 @@ public enum ETLinker {
   /// Notes how well the trace linked, and warns when too few ops matched.
   static func report(_ summary: ETLinkSummary, diagnostics: inout Diagnostics) {
     let loc = TraceLocation(file: summary.file)
-    let linked = String(format: "execution trace linked: %d of %d ops matched to Kineto ops (%.1f%%), "
-                          + "%d of %d kernels have an ET parent op (%.1f%%), %d data dependencies added",
-                        summary.matchedOps, summary.etOps, 100 * summary.opFraction, summary.kernelsWithParent,
-                        summary.kernels, 100 * summary.kernelFraction, summary.dataEdges)
+    let linked = String(
+      format: "execution trace linked: %d of %d ops matched to Kineto ops (%.1f%%), "
+        + "%d of %d kernels have an ET parent op (%.1f%%), %d data dependencies added",
+      summary.matchedOps, summary.etOps, 100 * summary.opFraction, summary.kernelsWithParent,
+      summary.kernels, 100 * summary.kernelFraction, summary.dataEdges)
     diagnostics.note("et.linked", linked, at: loc)
     if summary.etOps > 0 && summary.opFraction < 0.5 {
-      let poor = String(format: "only %.1f%% of the execution trace's ops match the Kineto trace of rank %d: "
-                          + "are they from the same run?", 100 * summary.opFraction, summary.rank)
+      let poor = String(
+        format: "only %.1f%% of the execution trace's ops match the Kineto trace of rank %d: "
+          + "are they from the same run?", 100 * summary.opFraction, summary.rank)
       diagnostics.warning("et.poorLink", poor, at: loc)
     }
   }
@@ -198,14 +213,17 @@ public enum ETLinker {
       } else {
         lane = b.lanes.count
         laneOf[key] = lane
-        b.lanes.append(Lane(rank: rank, kind: device ? .deviceStream : .hostThread, device: device ? 0 : -1,
-                            pid: et.pid ?? 0, tid: n.tid,
-                            name: b.strings.intern(device ? "stream \(n.tid)" : "thread \(n.tid)")))
+        b.lanes.append(
+          Lane(
+            rank: rank, kind: device ? .deviceStream : .hostThread, device: device ? 0 : -1,
+            pid: et.pid ?? 0, tid: n.tid,
+            name: b.strings.intern(device ? "stream \(n.tid)" : "thread \(n.tid)")))
       }
       let start = n.ts.map { Int64(($0 * 1000).rounded()) } ?? 0
       let dur = n.dur.map { Int64(($0 * 1000).rounded()) } ?? 0
       if n.ts != nil { timed += 1 }
-      let kind: EventKind = ExecutionTrace.isRoot(n.name)
+      let kind: EventKind =
+        ExecutionTrace.isRoot(n.name)
         ? .annotation : device ? (n.category == "kernel" ? .kernel : .memcpy) : .hostOp
       b.addEvent(lane: LaneID(lane), name: b.strings.intern(n.name), kind: kind, start: start, duration: dur)
     }
@@ -213,9 +231,10 @@ public enum ETLinker {
       if let p = index[n.parent], p != i, b.lane[p] == b.lane[i] { b.parent[i] = EventID(p) }
     }
     if timed == 0 {
-      diagnostics.note("et.untimed",
-                       "the execution trace has no times (ts/dur): give the rank's Kineto trace too to link them",
-                       at: TraceLocation(file: file))
+      diagnostics.note(
+        "et.untimed",
+        "the execution trace has no times (ts/dur): give the rank's Kineto trace too to link them",
+        at: TraceLocation(file: file))
     }
     return b.build()
   }

@@ -53,13 +53,18 @@ public struct ExecutionTrace: Sendable {
   }
 
   static func readAllBytes(_ path: String) throws -> [UInt8] {
-    guard let gz = gzopen(path, "rb") else { throw TraceImportError.unreadable(file: path, reason: String(cString: strerror(errno))) }
+    guard let gz = gzopen(path, "rb") else {
+      throw TraceImportError.unreadable(file: path, reason: String(cString: strerror(errno)))
+    }
     defer { gzclose(gz) }
     var out: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 1 << 20)
     while true {
       let n = chunk.withUnsafeMutableBytes { gzread(gz, $0.baseAddress, UInt32($0.count)) }
-      if n < 0 { throw TraceImportError.malformed(TraceLocation(file: path, byteOffset: Int64(out.count)), expected: "gzip data", found: "a corrupt stream") }
+      if n < 0 {
+        throw TraceImportError.malformed(
+          TraceLocation(file: path, byteOffset: Int64(out.count)), expected: "gzip data", found: "a corrupt stream")
+      }
       if n == 0 { break }
       out.append(contentsOf: chunk[0..<Int(n)])
     }
@@ -71,11 +76,14 @@ public struct ExecutionTrace: Sendable {
   static func loadJSON(_ data: [UInt8], file: String, expected: String) throws -> UnsafeMutablePointer<json_t> {
     var err = json_error_t()
     let root = data.withUnsafeBufferPointer { buf in
-      buf.baseAddress.map { p in p.withMemoryRebound(to: CChar.self, capacity: buf.count) { cj_loadb($0, buf.count, 0, &err) } } ?? nil
+      buf.baseAddress.map { p in
+        p.withMemoryRebound(to: CChar.self, capacity: buf.count) { cj_loadb($0, buf.count, 0, &err) }
+      } ?? nil
     }
     guard let root else {
       let text = withUnsafeBytes(of: err.text) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-      throw TraceImportError.malformed(TraceLocation(file: file, byteOffset: Int64(err.position)), expected: expected, found: text)
+      throw TraceImportError.malformed(
+        TraceLocation(file: file, byteOffset: Int64(err.position)), expected: expected, found: text)
     }
     return root
   }
@@ -87,8 +95,9 @@ public struct ExecutionTrace: Sendable {
     defer { cj_decref(root) }
     guard cj_typeof(root) == JSON_OBJECT, let nodes = json_object_get(root, "nodes"), cj_typeof(nodes) == JSON_ARRAY
     else { throw TraceImportError.missingField("nodes", at: TraceLocation(file: file, byteOffset: 0)) }
-    var out = ExecutionTrace(schema: ETJSON.string(root, "schema") ?? "unknown",
-                             pid: ETJSON.int(json_object_get(root, "pid")), nodes: [])
+    var out = ExecutionTrace(
+      schema: ETJSON.string(root, "schema") ?? "unknown",
+      pid: ETJSON.int(json_object_get(root, "pid")), nodes: [])
     let count = json_array_size(nodes)
     out.nodes.reserveCapacity(count)
     for i in 0..<count { out.nodes.append(try node(json_array_get(nodes, i), index: i, file: file)) }
@@ -98,17 +107,19 @@ public struct ExecutionTrace: Sendable {
   /// One node of the `nodes` array, in either schema's layout.
   static func node(_ n: UnsafeMutablePointer<json_t>?, index i: Int, file: String) throws -> Node {
     guard cj_typeof(n) == JSON_OBJECT else {
-      throw TraceImportError.malformed(TraceLocation(file: file, eventIndex: i), expected: "a node object",
-                                       found: "another JSON value")
+      throw TraceImportError.malformed(
+        TraceLocation(file: file, eventIndex: i), expected: "a node object",
+        found: "another JSON value")
     }
     guard let id = ETJSON.int(json_object_get(n, "id")) else {
       throw TraceImportError.missingField("id", at: TraceLocation(file: file, eventIndex: i))
     }
     let parent = ETJSON.int(json_object_get(n, "parent")) ?? ETJSON.int(json_object_get(n, "ctrl_deps")) ?? -1
-    var node = Node(id: id, name: ETJSON.string(n, "name") ?? "", parent: parent,
-                    rfID: ETJSON.int(json_object_get(n, "rf_id")), tid: ETJSON.int(json_object_get(n, "tid")) ?? 0,
-                    inputTensors: [], outputTensors: [], ts: ETJSON.number(json_object_get(n, "ts")),
-                    dur: ETJSON.number(json_object_get(n, "dur")), category: ETJSON.string(n, "cat"))
+    var node = Node(
+      id: id, name: ETJSON.string(n, "name") ?? "", parent: parent,
+      rfID: ETJSON.int(json_object_get(n, "rf_id")), tid: ETJSON.int(json_object_get(n, "tid")) ?? 0,
+      inputTensors: [], outputTensors: [], ts: ETJSON.number(json_object_get(n, "ts")),
+      dur: ETJSON.number(json_object_get(n, "dur")), category: ETJSON.string(n, "cat"))
     if let attrs = json_object_get(n, "attrs"), cj_typeof(attrs) == JSON_ARRAY {
       for k in 0..<json_array_size(attrs) {
         let a = json_array_get(attrs, k)

@@ -8,8 +8,9 @@ import TraceModel
 /// The rank is the one the file name states; else, when the ET is the only one and at most one
 /// rank graph is given, the rank of that graph (or 0 without one).
 struct PyTorchETImporter: TraceImporter {
-  static let descriptor = TraceFormatDescriptor(name: "PyTorch host execution trace (ET) JSON", nativeTimeUnit: "µs",
-                                                isSupported: true)
+  static let descriptor = TraceFormatDescriptor(
+    name: "PyTorch host execution trace (ET) JSON", nativeTimeUnit: "µs",
+    isSupported: true)
 
   /// A JSON object with `nodes` and `schema` keys and no `traceEvents`.
   static func sniff(prefix: UnsafeBufferPointer<UInt8>) -> Bool {

@@ -95,7 +95,8 @@ struct ByteInterner {
 
   /// The string for `id`.
   func string(_ id: Int32) -> String {
-    let s = starts[Int(id)], n = Int(lengths[Int(id)])
+    let s = starts[Int(id)]
+    let n = Int(lengths[Int(id)])
     return String(decoding: arena[s..<(s + n)], as: UTF8.self)
   }
 

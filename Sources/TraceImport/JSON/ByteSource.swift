@@ -185,7 +185,8 @@ final class ByteSource {
         var errnum: Int32 = 0
         let msg = gzerror(gz, &errnum).map { String(cString: $0) } ?? "unknown zlib error"
         throw TraceImportError.malformed(
-          TraceLocation(file: file, byteOffset: base + Int64(count)), expected: "valid gzip data", found: "zlib error: \(msg)")
+          TraceLocation(file: file, byteOffset: base + Int64(count)), expected: "valid gzip data",
+          found: "zlib error: \(msg)")
       }
       if n == 0 {
         // End of input: zlib reports a stream cut short (missing data or trailer) only here.

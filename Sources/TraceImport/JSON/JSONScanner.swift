@@ -129,7 +129,10 @@ struct JSONScanner {
     while true {
       if pos >= end { if try !refill() { return nil } }
       let b = ptr[pos]
-      if b == 0x20 || b == 0x0a || b == 0x0d || b == 0x09 { pos += 1; continue }
+      if b == 0x20 || b == 0x0a || b == 0x0d || b == 0x09 {
+        pos += 1
+        continue
+      }
       return b
     }
   }
@@ -145,8 +148,14 @@ struct JSONScanner {
   @inline(__always)
   mutating func commaOr(_ close: UInt8, _ what: String) throws -> Bool {
     let b = try peek()
-    if b == UInt8(ascii: ",") { pos += 1; return true }
-    if b == close { pos += 1; return false }
+    if b == UInt8(ascii: ",") {
+      pos += 1
+      return true
+    }
+    if b == close {
+      pos += 1
+      return false
+    }
     throw fail(expected: what)
   }
 
@@ -164,7 +173,8 @@ struct JSONScanner {
       // Fast path: eight plain bytes at a time.
       while end - pos >= 8 {
         let w = UnsafeRawPointer(ptr + pos).loadUnaligned(as: UInt64.self)
-        let q = w ^ quoteMask, s = w ^ slashMask
+        let q = w ^ quoteMask
+        let s = w ^ slashMask
         let special = (((q &- ones) & ~q) | ((s &- ones) & ~s) | ((w &- (ones &* 0x20)) & ~w) | w) & highs
         if special != 0 {
           // The lowest flagged byte is exact (borrows only propagate upwards).
@@ -184,14 +194,20 @@ struct JSONScanner {
         return slice
       } else if b == UInt8(ascii: "\\") {
         hasEscapes = true
-        guard try ensure(2) else { pos = end; throw fail(expected: "escape sequence") }
+        guard try ensure(2) else {
+          pos = end
+          throw fail(expected: "escape sequence")
+        }
         let e = ptr[pos + 1]
         switch e {
         case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
           UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
           pos += 2
         case UInt8(ascii: "u"):
-          guard try ensure(6) else { pos = end; throw fail(expected: "four hex digits after \\u") }
+          guard try ensure(6) else {
+            pos = end
+            throw fail(expected: "four hex digits after \\u")
+          }
           for i in 2..<6 where hexValue(ptr[pos + i]) == nil {
             pos += i
             throw fail(expected: "hex digit in \\u escape")
@@ -215,18 +231,30 @@ struct JSONScanner {
   private mutating func validateUTF8Sequence() throws {
     let lead = ptr[pos]
     var need = 0
-    var lo: UInt8 = 0x80, hi: UInt8 = 0xBF
+    var lo: UInt8 = 0x80
+    var hi: UInt8 = 0xBF
     switch lead {
     case 0xC2...0xDF: need = 1
-    case 0xE0: need = 2; lo = 0xA0
+    case 0xE0:
+      need = 2
+      lo = 0xA0
     case 0xE1...0xEC, 0xEE...0xEF: need = 2
-    case 0xED: need = 2; hi = 0x9F
-    case 0xF0: need = 3; lo = 0x90
+    case 0xED:
+      need = 2
+      hi = 0x9F
+    case 0xF0:
+      need = 3
+      lo = 0x90
     case 0xF1...0xF3: need = 3
-    case 0xF4: need = 3; hi = 0x8F
+    case 0xF4:
+      need = 3
+      hi = 0x8F
     default: throw fail(expected: "valid UTF-8")
     }
-    guard try ensure(need + 1) else { pos = end; throw fail(expected: "complete UTF-8 sequence") }
+    guard try ensure(need + 1) else {
+      pos = end
+      throw fail(expected: "complete UTF-8 sequence")
+    }
     for i in 1...need {
       let c = ptr[pos + i]
       let (l, h) = i == 1 ? (lo, hi) : (UInt8(0x80), UInt8(0xBF))
@@ -274,7 +302,11 @@ struct JSONScanner {
     }
     while i < s.length {
       let b = p[i]
-      if b != UInt8(ascii: "\\") { out.append(b); i += 1; continue }
+      if b != UInt8(ascii: "\\") {
+        out.append(b)
+        i += 1
+        continue
+      }
       let e = p[i + 1]
       i += 2
       switch e {
@@ -286,7 +318,8 @@ struct JSONScanner {
       case UInt8(ascii: "u"):
         var v = hex4(i)
         i += 4
-        if v >= 0xD800 && v < 0xDC00 && i + 6 <= s.length && p[i] == UInt8(ascii: "\\") && p[i + 1] == UInt8(ascii: "u") {
+        if v >= 0xD800 && v < 0xDC00 && i + 6 <= s.length && p[i] == UInt8(ascii: "\\") && p[i + 1] == UInt8(ascii: "u")
+        {
           let low = hex4(i + 2)
           if low >= 0xDC00 && low < 0xE000 {
             v = 0x10000 + ((v - 0xD800) << 10) + (low - 0xDC00)
@@ -313,8 +346,14 @@ struct JSONScanner {
     // Ensure the whole number is in the window (numbers are short; 64 bytes is plenty for real ones).
     _ = try ensure(64)
     var p = pos
-    if p < end && ptr[p] == UInt8(ascii: "-") { n.negative = true; p += 1 }
-    guard p < end, isDigit(ptr[p]) else { pos = p; throw fail(expected: "a digit") }
+    if p < end && ptr[p] == UInt8(ascii: "-") {
+      n.negative = true
+      p += 1
+    }
+    guard p < end, isDigit(ptr[p]) else {
+      pos = p
+      throw fail(expected: "a digit")
+    }
     if ptr[p] == UInt8(ascii: "0") {
       p += 1
     } else {
@@ -335,23 +374,35 @@ struct JSONScanner {
     if p < end && ptr[p] == UInt8(ascii: ".") {
       p += 1
       n.hasFraction = true
-      guard p < end, isDigit(ptr[p]) else { pos = p; throw fail(expected: "a digit after '.'") }
+      guard p < end, isDigit(ptr[p]) else {
+        pos = p
+        throw fail(expected: "a digit after '.'")
+      }
       var k = 0
       while p < end && isDigit(ptr[p]) {
         if k < 4 { n.fraction4 = n.fraction4 * 10 + UInt32(ptr[p] &- UInt8(ascii: "0")) }
         k += 1
         p += 1
       }
-      while k < 4 { n.fraction4 *= 10; k += 1 }
+      while k < 4 {
+        n.fraction4 *= 10
+        k += 1
+      }
     }
     if p < end && (ptr[p] == UInt8(ascii: "e") || ptr[p] == UInt8(ascii: "E")) {
       p += 1
       n.hasExponent = true
       if p < end && (ptr[p] == UInt8(ascii: "+") || ptr[p] == UInt8(ascii: "-")) { p += 1 }
-      guard p < end, isDigit(ptr[p]) else { pos = p; throw fail(expected: "a digit in exponent") }
+      guard p < end, isDigit(ptr[p]) else {
+        pos = p
+        throw fail(expected: "a digit in exponent")
+      }
       while p < end && isDigit(ptr[p]) { p += 1 }
     }
-    if p == end && !isExhausted { pos = p; throw fail(expected: "a number of at most 64 characters") }
+    if p == end && !isExhausted {
+      pos = p
+      throw fail(expected: "a number of at most 64 characters")
+    }
     n.length = p - startPos
     pos = p
     return n
@@ -363,20 +414,32 @@ struct JSONScanner {
     _ = try ensure(64)
     var p = pos
     if p < end && ptr[p] == UInt8(ascii: "-") { p += 1 }
-    guard p < end, isDigit(ptr[p]) else { pos = p; throw fail(expected: "a digit") }
+    guard p < end, isDigit(ptr[p]) else {
+      pos = p
+      throw fail(expected: "a digit")
+    }
     if ptr[p] == UInt8(ascii: "0") { p += 1 } else { while p < end && isDigit(ptr[p]) { p += 1 } }
     if p < end && ptr[p] == UInt8(ascii: ".") {
       p += 1
-      guard p < end, isDigit(ptr[p]) else { pos = p; throw fail(expected: "a digit after '.'") }
+      guard p < end, isDigit(ptr[p]) else {
+        pos = p
+        throw fail(expected: "a digit after '.'")
+      }
       while p < end && isDigit(ptr[p]) { p += 1 }
     }
     if p < end && (ptr[p] == UInt8(ascii: "e") || ptr[p] == UInt8(ascii: "E")) {
       p += 1
       if p < end && (ptr[p] == UInt8(ascii: "+") || ptr[p] == UInt8(ascii: "-")) { p += 1 }
-      guard p < end, isDigit(ptr[p]) else { pos = p; throw fail(expected: "a digit in exponent") }
+      guard p < end, isDigit(ptr[p]) else {
+        pos = p
+        throw fail(expected: "a digit in exponent")
+      }
       while p < end && isDigit(ptr[p]) { p += 1 }
     }
-    if p == end && !isExhausted { pos = p; throw fail(expected: "a number of at most 64 characters") }
+    if p == end && !isExhausted {
+      pos = p
+      throw fail(expected: "a number of at most 64 characters")
+    }
     pos = p
   }
 

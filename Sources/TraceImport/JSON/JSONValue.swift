@@ -63,7 +63,10 @@ extension JSONScanner {
     case UInt8(ascii: "{"):
       pos += 1
       var members: [(String, JSONValue)] = []
-      if try peek() == UInt8(ascii: "}") { pos += 1; return .object(members) }
+      if try peek() == UInt8(ascii: "}") {
+        pos += 1
+        return .object(members)
+      }
       repeat {
         let k = try parseString()
         let key = string(k)
@@ -74,13 +77,22 @@ extension JSONScanner {
     case UInt8(ascii: "["):
       pos += 1
       var items: [JSONValue] = []
-      if try peek() == UInt8(ascii: "]") { pos += 1; return .array(items) }
+      if try peek() == UInt8(ascii: "]") {
+        pos += 1
+        return .array(items)
+      }
       repeat { items.append(try parseValue(depth: depth + 1)) } while try commaOr(UInt8(ascii: "]"), "',' or ']'")
       return .array(items)
     case UInt8(ascii: "\""): return .string(string(try parseString()))
-    case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-    case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-    case UInt8(ascii: "n"): try literal("null"); return .null
+    case UInt8(ascii: "t"):
+      try literal("true")
+      return .bool(true)
+    case UInt8(ascii: "f"):
+      try literal("false")
+      return .bool(false)
+    case UInt8(ascii: "n"):
+      try literal("null")
+      return .null
     case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
       let n = try parseNumber()
       if let v = n.int64 { return .int(v) }

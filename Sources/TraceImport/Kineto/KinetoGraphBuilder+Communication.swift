@@ -24,8 +24,9 @@ extension KinetoGraphBuilder {
       let args = (own?.collectiveName ?? -1) >= 0 || own?.inMsgNelems != nil ? own : context.args
       let (op, isResolved) = operation(inf, args: args, context: context)
       if !isResolved { unresolved += 1 }
-      let message = messageSize(args: args, dims: (own?.inputDims ?? -1) >= 0 ? own : context.dims,
-                                nameMap: nameMap, shapes: &shapes, in: &b)
+      let message = messageSize(
+        args: args, dims: (own?.inputDims ?? -1) >= 0 ? own : context.dims,
+        nameMap: nameMap, shapes: &shapes, in: &b)
       let group = processGroup(args: args, defaultGroup: defaultGroup, nameMap: nameMap)
       switch op {
       case .send, .recv:
@@ -53,10 +54,11 @@ extension KinetoGraphBuilder {
       }
     }
     if unresolved > 0 {
-      diagnostics.note("classify.unresolvedComm",
-                       "communication kernels (SendRecv/Generic) have no host context or args naming the operation; "
-                         + "matched as collectives of unknown kind",
-                       at: TraceLocation(file: trace.file), count: unresolved)
+      diagnostics.note(
+        "classify.unresolvedComm",
+        "communication kernels (SendRecv/Generic) have no host context or args naming the operation; "
+          + "matched as collectives of unknown kind",
+        at: TraceLocation(file: trace.file), count: unresolved)
     }
   }
 
@@ -124,8 +126,10 @@ extension KinetoGraphBuilder {
 
   /// The message size from `In/Out msg nelems` × `dtype` in `args`, else from the first tensor
   /// of `Input Dims` / `Input type` in `dims`; zero when neither is known.
-  func messageSize(args: EventExtras?, dims: EventExtras?, nameMap: [NameID], shapes: inout ShapeTextCache,
-                   in b: inout EventGraph.Builder) -> MessageSize {
+  func messageSize(
+    args: EventExtras?, dims: EventExtras?, nameMap: [NameID], shapes: inout ShapeTextCache,
+    in b: inout EventGraph.Builder
+  ) -> MessageSize {
     var message = MessageSize()
     if let a = args, let nIn = a.inMsgNelems {
       let dt = a.dtype >= 0 ? trace.strings[Int(a.dtype)] : ""
@@ -168,15 +172,18 @@ extension KinetoGraphBuilder {
 
   /// The peer of a send or receive: from its args or its host context's; for gloo, from the
   /// `c10d::send` / `c10d::recv_` op just before it; for a two-rank group, the other rank.
-  func peer(of e: Int, isSend: Bool, own: EventExtras?, context: HostContext, group: ProcessGroup, order: [Int32],
-            in b: EventGraph.Builder) -> RankID? {
+  func peer(
+    of e: Int, isSend: Bool, own: EventExtras?, context: HostContext, group: ProcessGroup, order: [Int32],
+    in b: EventGraph.Builder
+  ) -> RankID? {
     if let peer = own?.peer ?? context.args?.peer { return RankID(Int(peer)) }
     // gloo: the peer is the third concrete input of the c10d::send / c10d::recv_ op issued
     // just before the gloo span on the same thread.
     var q = e - 1
     while q >= 0 && e - q <= 4 && b.lane[q] == b.lane[e] {
       if b.strings[b.name[q]] == (isSend ? "c10d::send" : "c10d::recv_"), let x = extras(ofEvent: q, order: order),
-         x.concreteInputs >= 0 {
+        x.concreteInputs >= 0
+      {
         let values = ShapeText.strings(trace.strings[Int(x.concreteInputs)])
         if values.count > 2, let r = Int(values[2]) { return RankID(r) }
         break
@@ -192,8 +199,9 @@ extension KinetoGraphBuilder {
 
   /// The record of collective event `e`; its sequence is set when linking across ranks.
   func collectiveRecord(_ e: Int, kind: CollectiveKind, group: ProcessGroup, message: MessageSize) -> CollectiveRecord {
-    CollectiveRecord(event: EventID(e), kind: kind, group: group.name, groupSize: group.size, groupRanks: group.ranks,
-                     sequence: -1, dtype: message.dtype, inputBytes: message.inBytes, outputBytes: message.outBytes)
+    CollectiveRecord(
+      event: EventID(e), kind: kind, group: group.name, groupSize: group.size, groupRanks: group.ranks,
+      sequence: -1, dtype: message.dtype, inputBytes: message.inBytes, outputBytes: message.outBytes)
   }
 
   /// The dimensions of the first tensor in an `Input Dims` value: `[[6144], [], …]` → [6144].

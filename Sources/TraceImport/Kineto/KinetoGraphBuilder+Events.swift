@@ -14,8 +14,10 @@ extension KinetoGraphBuilder {
 
   /// Appends one event per record to `b`, in lane order (`order[e]` is the record of event `e`),
   /// with its op shapes and memory records.
-  func addEvents(in order: [Int32], lanes: Lanes, categories: [KinetoCategory], nameMap: [NameID],
-                 into b: inout EventGraph.Builder) -> AddedEvents {
+  func addEvents(
+    in order: [Int32], lanes: Lanes, categories: [KinetoCategory], nameMap: [NameID],
+    into b: inout EventGraph.Builder
+  ) -> AddedEvents {
     let t = trace
     var names = NameClassifier(nameCount: t.strings.count)
     var unknownCategories: [String: Int] = [:]
@@ -36,18 +38,23 @@ extension KinetoGraphBuilder {
         }
       }
       recordInfo.append(inf)
-      b.addEvent(lane: LaneID(rawValue: UInt32(lanes.ofRecord[r])), name: nameMap[Int(max(t.name[r], 0))],
-                 kind: inf.kind, detail: inf.detail, start: t.ts[r], duration: t.dur[r], bytes: bytes,
-                 correlation: t.correlation[r], parent: .none, sourceIndex: t.index[r])
+      b.addEvent(
+        lane: LaneID(rawValue: UInt32(lanes.ofRecord[r])), name: nameMap[Int(max(t.name[r], 0))],
+        kind: inf.kind, detail: inf.detail, start: t.ts[r], duration: t.dur[r], bytes: bytes,
+        correlation: t.correlation[r], parent: .none, sourceIndex: t.index[r])
       guard let x else { continue }
       if inf.kind == .hostOp && inf.comm == nil && x.inputDims >= 0 {
-        b.opShapes.append(OpShape(event: EventID(e), dims: nameMap[Int(x.inputDims)],
-                                  types: x.inputType >= 0 ? nameMap[Int(x.inputType)] : .empty))
+        b.opShapes.append(
+          OpShape(
+            event: EventID(e), dims: nameMap[Int(x.inputDims)],
+            types: x.inputType >= 0 ? nameMap[Int(x.inputType)] : .empty))
       }
       if inf.kind == .memory {
-        b.memory.append(MemoryRecord(event: EventID(e), device: Int32(truncatingIfNeeded: x.deviceID ?? -1),
-                                     delta: x.memoryBytes ?? 0, totalAllocated: x.totalAllocated ?? -1,
-                                     totalReserved: x.totalReserved ?? -1))
+        b.memory.append(
+          MemoryRecord(
+            event: EventID(e), device: Int32(truncatingIfNeeded: x.deviceID ?? -1),
+            delta: x.memoryBytes ?? 0, totalAllocated: x.totalAllocated ?? -1,
+            totalReserved: x.totalReserved ?? -1))
       }
     }
     return AddedEvents(info: recordInfo, unknownKernels: names.unknownKernels, unknownCategories: unknownCategories)
@@ -60,8 +67,9 @@ extension KinetoGraphBuilder {
     return trace.shapes.compactMap { sh in
       let e = Int(eventOf[Int(sh.record)])
       guard b.kind[e] == .hostOp else { return nil }
-      return OpShape(event: EventID(e), dims: nameMap[Int(sh.dims)],
-                     types: sh.types >= 0 ? nameMap[Int(sh.types)] : .empty)
+      return OpShape(
+        event: EventID(e), dims: nameMap[Int(sh.dims)],
+        types: sh.types >= 0 ? nameMap[Int(sh.types)] : .empty)
     }
   }
 }

@@ -51,7 +51,8 @@ extension KinetoGraphBuilder {
     }
     keys.sort { l, r in
       if l.device != r.device { return !l.device }
-      let a = t.threads[Int(l.thread)], c = t.threads[Int(r.thread)]
+      let a = t.threads[Int(l.thread)]
+      let c = t.threads[Int(r.thread)]
       if a.pid != c.pid { return idPrecedes(a.pid, c.pid) }
       if a.tid != c.tid { return idPrecedes(a.tid, c.tid) }
       return false
@@ -74,7 +75,8 @@ extension KinetoGraphBuilder {
   func lane(for k: LaneKey, strings: inout StringTable) -> Lane {
     let t = trace
     let key = t.threads[Int(k.thread)]
-    let pid: Int64, tid: Int64
+    let pid: Int64
+    let tid: Int64
     if case .int(let p) = key.pid { pid = p } else { pid = -1 }
     switch key.tid {
     case .int(let q): tid = q
@@ -98,8 +100,9 @@ extension KinetoGraphBuilder {
     } else {
       label = "thread \(tid)"
     }
-    return Lane(rank: rank, kind: k.device ? .deviceStream : .hostThread,
-                device: k.device ? Int32(truncatingIfNeeded: pid) : -1, pid: pid, tid: tid,
-                name: strings.intern(label))
+    return Lane(
+      rank: rank, kind: k.device ? .deviceStream : .hostThread,
+      device: k.device ? Int32(truncatingIfNeeded: pid) : -1, pid: pid, tid: tid,
+      name: strings.intern(label))
   }
 }

@@ -22,8 +22,10 @@ extension KinetoGraphBuilder {
 
   /// Adds launch edges, CPU launch → device event: by correlation id, else by external id, else
   /// by flow events (hints only).
-  func linkLaunches(order: [Int32], lanes: Lanes, categories: [KinetoCategory],
-                    in b: inout EventGraph.Builder) -> LaunchStats {
+  func linkLaunches(
+    order: [Int32], lanes: Lanes, categories: [KinetoCategory],
+    in b: inout EventGraph.Builder
+  ) -> LaunchStats {
     let t = trace
     let launchers = findLaunchers(order: order, lanes: lanes, categories: categories, in: b)
     var stats = LaunchStats(launchedBy: [Int32](repeating: -1, count: order.count))
@@ -94,7 +96,10 @@ extension KinetoGraphBuilder {
     for f in t.flows {
       if f.phase == UInt8(ascii: "s") { starts[f.id] = f } else if f.phase == UInt8(ascii: "f") { finishes[f.id] = f }
     }
-    struct At: Hashable { var thread: Int32; var ts: Int64 }
+    struct At: Hashable {
+      var thread: Int32
+      var ts: Int64
+    }
     var byPosition: [At: Int] = [:]
     for e in 0..<order.count {
       let r = Int(order[e])
@@ -106,7 +111,8 @@ extension KinetoGraphBuilder {
     return events.map { e in
       let r = Int(order[e])
       guard let id = flowTarget[At(thread: t.thread[r], ts: t.ts[r])], let s = starts[id],
-            let h = byPosition[At(thread: s.thread, ts: s.ts)], !lanes.isDevice(b.lane[h]) else { return nil }
+        let h = byPosition[At(thread: s.thread, ts: s.ts)], !lanes.isDevice(b.lane[h])
+      else { return nil }
       return h
     }
   }

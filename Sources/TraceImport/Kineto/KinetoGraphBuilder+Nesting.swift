@@ -23,9 +23,11 @@ extension KinetoGraphBuilder {
       var prevWorkEnd = Int64.min
       for e in order.offsets[l]..<order.offsets[l + 1] {
         let k = b.kind[e]
-        let s = b.start[e], en = s + b.duration[e]
+        let s = b.start[e]
+        let en = s + b.duration[e]
         if !isDevice && !nest(e, stack: &stack, in: &b) { stats.nonNesting += 1 }
-        let isWork = isDevice
+        let isWork =
+          isDevice
           ? (k == .kernel || k == .memcpy || k == .memset || k == .collective || k == .send || k == .recv)
           : (k != .memory && k != .other)
         guard isWork else { continue }
@@ -46,7 +48,8 @@ extension KinetoGraphBuilder {
   /// and pushes `e`; false when `e` outlives the span it starts in (it then closes what it
   /// outlives).
   func nest(_ e: Int, stack: inout [Int], in b: inout EventGraph.Builder) -> Bool {
-    let s = b.start[e], en = s + b.duration[e]
+    let s = b.start[e]
+    let en = s + b.duration[e]
     var nests = true
     while let top = stack.last {
       let topEnd = b.start[top] + b.duration[top]

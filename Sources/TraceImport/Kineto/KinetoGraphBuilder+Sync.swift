@@ -14,8 +14,10 @@ extension KinetoGraphBuilder {
     for e in 0..<b.eventCount where b.kind[e] == .sync && !lanes.isDevice(b.lane[e]) {
       let name = b.strings[b.name[e]]
       guard name.hasSuffix("Synchronize") || name == "cuCtxSynchronize" else { continue }
-      let s = b.start[e], en = s + b.duration[e]
-      var lo = 0, hi = deviceEnds.count
+      let s = b.start[e]
+      let en = s + b.duration[e]
+      var lo = 0
+      var hi = deviceEnds.count
       while lo < hi {
         let mid = (lo + hi) / 2
         if deviceEnds[mid] <= en { lo = mid + 1 } else { hi = mid }
@@ -42,8 +44,10 @@ extension KinetoGraphBuilder {
     for e in 0..<b.eventCount where b.kind[e] == .annotation && !lanes.isDevice(b.lane[e]) {
       let name = b.strings[b.name[e]]
       if name.hasPrefix("ProfilerStep#"), let num = Int(name.dropFirst("ProfilerStep#".count)) {
-        steps.append(Step(rank: rank, number: num, start: Nanoseconds(b.start[e]),
-                          end: Nanoseconds(b.start[e] + b.duration[e]), event: EventID(e)))
+        steps.append(
+          Step(
+            rank: rank, number: num, start: Nanoseconds(b.start[e]),
+            end: Nanoseconds(b.start[e] + b.duration[e]), event: EventID(e)))
       }
     }
     steps.sort { ($0.number, $0.start) < ($1.number, $1.start) }

@@ -46,8 +46,9 @@ struct KinetoGraphBuilder {
       b.addEdge(from: from, to: to, kind: .sync)
     }
     b.steps = profilerSteps(lanes: lanes, in: b)
-    extractCommunication(&b, order: order.events, recordInfo: events.info, launchedBy: launches.launchedBy,
-                         nameMap: nameMap)
+    extractCommunication(
+      &b, order: order.events, recordInfo: events.info, launchedBy: launches.launchedBy,
+      nameMap: nameMap)
     b.ranks.append(rankInfo())
     reportProblems(events: events, nesting: nesting, launches: launches, in: b)
     return b.build()
@@ -67,48 +68,58 @@ struct KinetoGraphBuilder {
   func rankInfo() -> RankInfo {
     let t = trace
     let deviceNames = t.deviceProperties?.arrayValue?.map { $0["name"]?.stringValue ?? "" } ?? []
-    return RankInfo(rank: rank, file: t.file, worldSize: t.worldSize,
-                    backend: t.distributedInfo?["backend"]?.stringValue, deviceNames: deviceNames,
-                    baseTimeNanoseconds: t.baseTimeNanoseconds)
+    return RankInfo(
+      rank: rank, file: t.file, worldSize: t.worldSize,
+      backend: t.distributedInfo?["backend"]?.stringValue, deviceNames: deviceNames,
+      baseTimeNanoseconds: t.baseTimeNanoseconds)
   }
 
   /// Folds the problems the phases counted into diagnostics, one per kind of problem.
-  mutating func reportProblems(events: AddedEvents, nesting: NestingStats, launches: LaunchStats,
-                               in b: EventGraph.Builder) {
+  mutating func reportProblems(
+    events: AddedEvents, nesting: NestingStats, launches: LaunchStats,
+    in b: EventGraph.Builder
+  ) {
     let fileLoc = TraceLocation(file: trace.file)
     if nesting.overlaps > 0 {
-      let ex = nesting.overlapExample.map {
-        " (first: '\(b.strings[b.name[$0]].prefix(80))', event #\(b.sourceIndex[$0]))"
-      } ?? ""
-      diagnostics.warning("kineto.overlap",
-                          "device work overlaps earlier work on the same stream; kept as measured\(ex)",
-                          at: fileLoc, count: nesting.overlaps)
+      let ex =
+        nesting.overlapExample.map {
+          " (first: '\(b.strings[b.name[$0]].prefix(80))', event #\(b.sourceIndex[$0]))"
+        } ?? ""
+      diagnostics.warning(
+        "kineto.overlap",
+        "device work overlaps earlier work on the same stream; kept as measured\(ex)",
+        at: fileLoc, count: nesting.overlaps)
     }
     if nesting.nonNesting > 0 {
-      diagnostics.note("kineto.nonNesting",
-                       "host spans overlap without nesting on their thread (async work such as gloo send/recv)",
-                       at: fileLoc, count: nesting.nonNesting)
+      diagnostics.note(
+        "kineto.nonNesting",
+        "host spans overlap without nesting on their thread (async work such as gloo send/recv)",
+        at: fileLoc, count: nesting.nonNesting)
     }
     if launches.withoutLaunch > 0 {
-      diagnostics.note("kineto.noLaunch",
-                       "device events have no traced CPU launch (launched before the trace window or no correlation)",
-                       at: fileLoc, count: launches.withoutLaunch)
+      diagnostics.note(
+        "kineto.noLaunch",
+        "device events have no traced CPU launch (launched before the trace window or no correlation)",
+        at: fileLoc, count: launches.withoutLaunch)
     }
     if launches.orphanFlows > 0 {
-      diagnostics.note("kineto.orphanFlow", "flow 'f' events have no matching 's' (flows are hints only)", at: fileLoc,
-                       count: launches.orphanFlows)
+      diagnostics.note(
+        "kineto.orphanFlow", "flow 'f' events have no matching 's' (flows are hints only)", at: fileLoc,
+        count: launches.orphanFlows)
     }
     let unknownKernels = events.unknownKernels
     if !unknownKernels.isEmpty {
       let total = unknownKernels.values.reduce(0, +)
       let examples = unknownKernels.keys.sorted().prefix(3).map { "'\(String($0.prefix(60)))'" }.joined(separator: ", ")
-      diagnostics.note("classify.unknownKernel",
-                       "\(unknownKernels.count) kernel names match no compute-class rule and count as 'other' "
-                         + "(e.g. \(examples))", at: fileLoc, count: total)
+      diagnostics.note(
+        "classify.unknownKernel",
+        "\(unknownKernels.count) kernel names match no compute-class rule and count as 'other' "
+          + "(e.g. \(examples))", at: fileLoc, count: total)
     }
     for (cat, count) in events.unknownCategories.sorted(by: { $0.key < $1.key }) {
-      diagnostics.note("kineto.unknownCategory", "events with unknown category '\(cat)' kept as kind 'other'",
-                       at: fileLoc, count: count)
+      diagnostics.note(
+        "kineto.unknownCategory", "events with unknown category '\(cat)' kept as kind 'other'",
+        at: fileLoc, count: count)
     }
   }
 

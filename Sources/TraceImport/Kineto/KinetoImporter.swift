@@ -7,8 +7,9 @@ import TraceModel
 /// is the only one (`RankResolver`). Files that no importer recognizes come here too (`Ingest`),
 /// and `read` reports what they are instead.
 struct KinetoImporter: TraceImporter {
-  static let descriptor = TraceFormatDescriptor(name: "Kineto/Chrome trace JSON", nativeTimeUnit: "µs",
-                                                isSupported: true)
+  static let descriptor = TraceFormatDescriptor(
+    name: "Kineto/Chrome trace JSON", nativeTimeUnit: "µs",
+    isSupported: true)
 
   /// A JSON object or array.
   static func sniff(prefix: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -28,15 +29,17 @@ struct KinetoImporter: TraceImporter {
     let (trace, isGzip) = try read(path, progress: request.progress)
     request.clock.lap("parse \(path)")
     var diagnostics = trace.diagnostics
-    let rank = try RankResolver.rank(declared: trace.declaredRank, path: path, isOnlyFile: request.isOnlyRankFile,
-                                     notes: rankNotes, diagnostics: &diagnostics)
+    let rank = try RankResolver.rank(
+      declared: trace.declaredRank, path: path, isOnlyFile: request.isOnlyRankFile,
+      notes: rankNotes, diagnostics: &diagnostics)
     var builder = KinetoGraphBuilder(trace: trace, rank: rank)
     let graph = builder.build()
     diagnostics.append(contentsOf: builder.diagnostics)
     request.clock.lap("build \(path)")
-    let file = IngestedFile(path: path, rank: rank, bytesOnDisk: trace.inputBytes,
-                            decompressedBytes: trace.decompressedBytes, isGzip: isGzip, format: descriptor.name,
-                            stats: trace.stats, events: graph.eventCount)
+    let file = IngestedFile(
+      path: path, rank: rank, bytesOnDisk: trace.inputBytes,
+      decompressedBytes: trace.decompressedBytes, isGzip: isGzip, format: descriptor.name,
+      stats: trace.stats, events: graph.eventCount)
     return .rank(ImportedRank(file: file, graph: graph, diagnostics: diagnostics))
   }
 
@@ -51,8 +54,9 @@ struct KinetoImporter: TraceImporter {
     let source = try ByteSource(path: path)
     let prefixCount = min(source.count, TraceFormatDescriptor.sniffLength)
     if prefixCount == 0 {
-      throw TraceImportError.malformed(TraceLocation(file: path, byteOffset: 0), expected: "a Kineto/Chrome trace",
-                                       found: "an empty file")
+      throw TraceImportError.malformed(
+        TraceLocation(file: path, byteOffset: 0), expected: "a Kineto/Chrome trace",
+        found: "an empty file")
     }
     let format = TraceImporterRegistry.detect(UnsafeBufferPointer(start: source.buffer, count: prefixCount))
     guard let format else {
@@ -61,7 +65,8 @@ struct KinetoImporter: TraceImporter {
       throw TraceImportError.unrecognizedFormat(file: path, found: found)
     }
     guard format == KinetoImporter.self else {
-      let hint = format.descriptor.isSupported
+      let hint =
+        format.descriptor.isSupported
         ? "this reader takes Kineto/Chrome trace JSON; `reprise ingest` reads the other formats"
         : TraceImporterRegistry.readableFormats
       throw TraceImportError.unsupportedFormat(file: path, format: format.descriptor.name, hint: hint)

@@ -24,7 +24,9 @@ struct KinetoParser {
   private var lastThreadKey = ThreadKey(pid: .missing, tid: .missing)
   private var lastThreadIndex: Int32 = -1
   private var threadIndex: [ThreadKey: Int32] = [:]
-  private var openBegins: [Int32: [(name: Int32, cat: Int32, ts: Int64, index: UInt32, offset: Int64, extra: Int32, corr: Int64, ext: Int64)]] = [:]
+  private var openBegins:
+    [Int32: [(name: Int32, cat: Int32, ts: Int64, index: UInt32, offset: Int64, extra: Int32, corr: Int64, ext: Int64)]] =
+      [:]
   private var unsupportedPhases: [UInt8: Int] = [:]
   private var unmatchedEnds = 0
   private var phaseCounts = [Int](repeating: 0, count: 257)
@@ -41,10 +43,17 @@ struct KinetoParser {
     self.progress = progress
     // About one record per 300 bytes of JSON in real traces; grow from there.
     let expected = Int(min(source.isGzip ? source.fileSize * 8 : source.fileSize, 1 << 36) / 300)
-    out.phase.reserveCapacity(expected); out.category.reserveCapacity(expected); out.name.reserveCapacity(expected)
-    out.thread.reserveCapacity(expected); out.ts.reserveCapacity(expected); out.dur.reserveCapacity(expected)
-    out.correlation.reserveCapacity(expected); out.externalID.reserveCapacity(expected)
-    out.extra.reserveCapacity(expected); out.index.reserveCapacity(expected); out.offset.reserveCapacity(expected)
+    out.phase.reserveCapacity(expected)
+    out.category.reserveCapacity(expected)
+    out.name.reserveCapacity(expected)
+    out.thread.reserveCapacity(expected)
+    out.ts.reserveCapacity(expected)
+    out.dur.reserveCapacity(expected)
+    out.correlation.reserveCapacity(expected)
+    out.externalID.reserveCapacity(expected)
+    out.extra.reserveCapacity(expected)
+    out.index.reserveCapacity(expected)
+    out.offset.reserveCapacity(expected)
   }
 
   /// Parses the whole document.
@@ -110,15 +119,19 @@ struct KinetoParser {
     out.stats = st
     for (ph, n) in unsupportedPhases.sorted(by: { $0.key < $1.key }) {
       out.diagnostics.dataLoss(
-        "kineto.unsupportedPhase", "events with ph '\(Character(Unicode.Scalar(ph)))' are not read (not used by Reprise)",
+        "kineto.unsupportedPhase",
+        "events with ph '\(Character(Unicode.Scalar(ph)))' are not read (not used by Reprise)",
         at: TraceLocation(file: out.file), count: n)
     }
     if unmatchedEnds > 0 {
-      out.diagnostics.dataLoss("kineto.unmatchedEnd", "'E' events without an open 'B' on their thread", at: TraceLocation(file: out.file), count: unmatchedEnds)
+      out.diagnostics.dataLoss(
+        "kineto.unmatchedEnd", "'E' events without an open 'B' on their thread", at: TraceLocation(file: out.file),
+        count: unmatchedEnds)
     }
     let open = openBegins.values.reduce(0) { $0 + $1.count }
     if open > 0 {
-      out.diagnostics.dataLoss("kineto.unclosedBegin", "'B' events never closed by an 'E'", at: TraceLocation(file: out.file), count: open)
+      out.diagnostics.dataLoss(
+        "kineto.unclosedBegin", "'B' events never closed by an 'E'", at: TraceLocation(file: out.file), count: open)
     }
     out.threads = threadIndex.sorted { $0.value < $1.value }.map(\.key)
   }
@@ -128,7 +141,10 @@ struct KinetoParser {
   private mutating func parseEventArray() throws {
     sawTraceEvents = true
     try s.expect(UInt8(ascii: "["), "'[' starting the traceEvents array")
-    if try s.peek() == UInt8(ascii: "]") { s.pos += 1; return }
+    if try s.peek() == UInt8(ascii: "]") {
+      s.pos += 1
+      return
+    }
     var index: UInt32 = 0
     repeat {
       try parseEvent(index: index)
@@ -243,7 +259,8 @@ struct KinetoParser {
   private mutating func stringField(_ field: String, _ index: UInt32, _ offset: Int64) throws -> ByteSlice {
     guard try s.peek() == UInt8(ascii: "\"") else {
       let at = s.offset
-      throw TraceImportError.wrongType(field: field, expected: "a string", found: try describeValue(), at: loc(index, at))
+      throw TraceImportError.wrongType(
+        field: field, expected: "a string", found: try describeValue(), at: loc(index, at))
     }
     return try s.parseString()
   }
@@ -252,12 +269,14 @@ struct KinetoParser {
     let b = try s.peek()
     guard let b, b == UInt8(ascii: "-") || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) else {
       let at = s.offset
-      throw TraceImportError.wrongType(field: field, expected: "a number (microseconds)", found: try describeValue(), at: loc(index, at))
+      throw TraceImportError.wrongType(
+        field: field, expected: "a number (microseconds)", found: try describeValue(), at: loc(index, at))
     }
     let at = s.offset
     let n = try s.parseNumber()
     guard let ns = s.nanoseconds(fromMicroseconds: n) else {
-      throw TraceImportError.malformed(loc(index, at), expected: "'\(field)' within ±9.2e12 s", found: "an out-of-range number")
+      throw TraceImportError.malformed(
+        loc(index, at), expected: "'\(field)' within ±9.2e12 s", found: "an out-of-range number")
     }
     return ns
   }
@@ -270,12 +289,14 @@ struct KinetoParser {
     }
     guard let b, b == UInt8(ascii: "-") || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) else {
       let at = s.offset
-      throw TraceImportError.wrongType(field: field, expected: "a number or string", found: try describeValue(), at: loc(index, at))
+      throw TraceImportError.wrongType(
+        field: field, expected: "a number or string", found: try describeValue(), at: loc(index, at))
     }
     let at = s.offset
     let n = try s.parseNumber()
     guard let v = n.int64 else {
-      throw TraceImportError.malformed(loc(index, at), expected: "an integer '\(field)'", found: "a non-integer or out-of-range number")
+      throw TraceImportError.malformed(
+        loc(index, at), expected: "an integer '\(field)'", found: "a non-integer or out-of-range number")
     }
     return .int(v)
   }
@@ -307,7 +328,10 @@ struct KinetoParser {
     if let b, b == UInt8(ascii: "-") || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) {
       let n = try s.parseNumber()
       if let v = n.int64 { return v }
-      if !n.isInteger { let d = s.double(n); return d.isFinite && abs(d) < 9e18 ? Int64(d) : nil }
+      if !n.isInteger {
+        let d = s.double(n)
+        return d.isFinite && abs(d) < 9e18 ? Int64(d) : nil
+      }
       return nil
     }
     if b == UInt8(ascii: "\"") {
@@ -334,10 +358,14 @@ struct KinetoParser {
   private mutating func parseArgs(_ r: inout Raw, _ index: UInt32, _ offset: Int64) throws {
     guard try s.peek() == UInt8(ascii: "{") else {
       let at = s.offset
-      throw TraceImportError.wrongType(field: "args", expected: "an object", found: try describeValue(), at: loc(index, at))
+      throw TraceImportError.wrongType(
+        field: "args", expected: "an object", found: try describeValue(), at: loc(index, at))
     }
     s.pos += 1
-    if try s.peek() == UInt8(ascii: "}") { s.pos += 1; return }
+    if try s.peek() == UInt8(ascii: "}") {
+      s.pos += 1
+      return
+    }
     repeat {
       let key = try s.parseString()
       try s.expect(UInt8(ascii: ":"), "':' after object key")
@@ -349,47 +377,75 @@ struct KinetoParser {
       switch n {
       case 11 where isKey("correlation"): r.correlation = try intArg() ?? 0
       case 11 where isKey("External id"): r.externalID = try intArg() ?? 0
-      case 6 where isKey("stream"): r.extras.stream = try intArg(); r.hasExtras = true
-      case 6 where isKey("device"): r.extras.device = try intArg(); r.hasExtras = true
       case 4 where isKey("name"): r.argName = try optionalString()
       case 6 where isKey("labels"): r.argLabels = try optionalString()
-      case 15 where isKey("Collective name"): r.extras.collectiveName = try stringArg(); r.hasExtras = true
-      case 13 where isKey("In msg nelems"): r.extras.inMsgNelems = try intArg(); r.hasExtras = true
-      case 14 where isKey("Out msg nelems"): r.extras.outMsgNelems = try intArg(); r.hasExtras = true
-      case 10 where isKey("Group size"): r.extras.groupSize = try intArg(); r.hasExtras = true
-      case 5 where isKey("dtype"): r.extras.dtype = try stringArg(); r.hasExtras = true
-      case 18 where isKey("Process Group Name"): r.extras.processGroupName = try stringArg(); r.hasExtras = true
-      case 19 where isKey("Process Group Ranks"): r.extras.processGroupRanks = try stringArg(); r.hasExtras = true
-      case 25 where isKey("Process Group Description"): r.extras.processGroupDescription = try stringArg(); r.hasExtras = true
-      case 5 where isKey("bytes"): r.extras.bytes = try intArg(); r.hasExtras = true
-      case 4 where isKey("size"): r.extras.bytes = try intArg(); r.hasExtras = true
-      case 5 where isKey("Bytes"): r.extras.memoryBytes = try intArg(); r.hasExtras = true
-      case 15 where isKey("Total Allocated"): r.extras.totalAllocated = try intArg(); r.hasExtras = true
-      case 14 where isKey("Total Reserved"): r.extras.totalReserved = try intArg(); r.hasExtras = true
-      case 9 where isKey("Device Id"): r.extras.deviceID = try intArg(); r.hasExtras = true
-      case 9 where isKey("direction"): r.extras.direction = try stringArg(); r.hasExtras = true
-      case 3 where isKey("Seq"), 3 where isKey("seq"): r.extras.sequence = try intArg(); r.hasExtras = true
-      case 4 where isKey("peer"), 3 where isKey("dst"), 3 where isKey("src"), 8 where isKey("Dst rank"), 8 where isKey("Src rank"):
-        r.extras.peer = try intArg(); r.hasExtras = true
-      case 10 where isKey("Input Dims"):
-        _ = try s.peek()
-        let start = s.offset
-        try s.skipValue()
-        r.inputDims = (start, Int(s.offset - start))
-      case 15 where isKey("Concrete Inputs"):
-        _ = try s.peek()
-        let start = s.offset
-        try s.skipValue()
-        r.concreteInputs = (start, Int(s.offset - start))
-      case 10 where isKey("Input type"):
-        _ = try s.peek()
-        let start = s.offset
-        try s.skipValue()
-        r.inputType = (start, Int(s.offset - start))
+      case 10 where isKey("Input Dims"): r.inputDims = try rawValueSpan()
+      case 15 where isKey("Concrete Inputs"): r.concreteInputs = try rawValueSpan()
+      case 10 where isKey("Input type"): r.inputType = try rawValueSpan()
       default:
-        try s.skipValue()
+        if try parseExtraArg(&r.extras, isKey) {
+          r.hasExtras = true
+        } else {
+          try s.skipValue()
+        }
       }
     } while try s.commaOr(UInt8(ascii: "}"), "',' or '}' in args")
+  }
+
+  /// The byte offset and length of the next value, left unparsed (shapes are read only when a
+  /// model asks for them).
+  @inline(__always) private mutating func rawValueSpan() throws -> (Int64, Int) {
+    _ = try s.peek()
+    let start = s.offset
+    try s.skipValue()
+    return (start, Int(s.offset - start))
+  }
+
+  /// Reads the communication, memory and stream arguments into `extras`; false when the key is
+  /// none of them (the caller skips its value).
+  @inline(__always) private mutating func parseExtraArg(
+    _ x: inout EventExtras, _ isKey: (StaticString) -> Bool
+  ) throws -> Bool {
+    if isKey("stream") {
+      x.stream = try intArg()
+    } else if isKey("device") {
+      x.device = try intArg()
+    } else if isKey("Collective name") {
+      x.collectiveName = try stringArg()
+    } else if isKey("In msg nelems") {
+      x.inMsgNelems = try intArg()
+    } else if isKey("Out msg nelems") {
+      x.outMsgNelems = try intArg()
+    } else if isKey("Group size") {
+      x.groupSize = try intArg()
+    } else if isKey("dtype") {
+      x.dtype = try stringArg()
+    } else if isKey("Process Group Name") {
+      x.processGroupName = try stringArg()
+    } else if isKey("Process Group Ranks") {
+      x.processGroupRanks = try stringArg()
+    } else if isKey("Process Group Description") {
+      x.processGroupDescription = try stringArg()
+    } else if isKey("bytes") || isKey("size") {
+      x.bytes = try intArg()
+    } else if isKey("Bytes") {
+      x.memoryBytes = try intArg()
+    } else if isKey("Total Allocated") {
+      x.totalAllocated = try intArg()
+    } else if isKey("Total Reserved") {
+      x.totalReserved = try intArg()
+    } else if isKey("Device Id") {
+      x.deviceID = try intArg()
+    } else if isKey("direction") {
+      x.direction = try stringArg()
+    } else if isKey("Seq") || isKey("seq") {
+      x.sequence = try intArg()
+    } else if isKey("peer") || isKey("dst") || isKey("src") || isKey("Dst rank") || isKey("Src rank") {
+      x.peer = try intArg()
+    } else {
+      return false
+    }
+    return true
   }
 
   // MARK: Records
@@ -411,7 +467,9 @@ struct KinetoParser {
 
   private mutating func countCategory(_ cat: Int32) {
     let c = Int(cat)
-    if c >= categoryCounts.count { categoryCounts.append(contentsOf: repeatElement(0, count: c + 1 - categoryCounts.count)) }
+    if c >= categoryCounts.count {
+      categoryCounts.append(contentsOf: repeatElement(0, count: c + 1 - categoryCounts.count))
+    }
     categoryCounts[c] += 1
   }
 
@@ -435,7 +493,8 @@ struct KinetoParser {
         guard let d = r.dur else { throw TraceImportError.missingField("dur", at: loc(index, offset)) }
         dur = d
         if d < 0 {
-          out.diagnostics.warning("kineto.negativeDuration", "negative 'dur' \(d) ns clamped to 0", at: loc(index, offset))
+          out.diagnostics.warning(
+            "kineto.negativeDuration", "negative 'dur' \(d) ns clamped to 0", at: loc(index, offset))
           dur = 0
         }
       }
@@ -451,13 +510,15 @@ struct KinetoParser {
         return
       }
       openBegins[thread] = stack
-      appendRaw(UInt8(ascii: "X"), b.cat, b.name, thread, b.ts, max(0, ts - b.ts), b.corr, b.ext, b.extra, b.index, b.offset)
+      appendRaw(
+        UInt8(ascii: "X"), b.cat, b.name, thread, b.ts, max(0, ts - b.ts), b.corr, b.ext, b.extra, b.index, b.offset)
     case UInt8(ascii: "s"), UInt8(ascii: "t"), UInt8(ascii: "f"):
       guard let id = r.id else {
         out.diagnostics.dataLoss("kineto.flowWithoutId", "flow event without 'id' ignored", at: loc(index, offset))
         return
       }
-      out.flows.append(FlowRecord(phase: ph, id: id, category: cat, ts: ts, thread: thread, bindsEnclosing: r.bindsEnclosing))
+      out.flows.append(
+        FlowRecord(phase: ph, id: id, category: cat, ts: ts, thread: thread, bindsEnclosing: r.bindsEnclosing))
     default:
       unsupportedPhases[ph, default: 0] += 1
     }
@@ -500,7 +561,8 @@ struct KinetoParser {
       r.inputDims = nil
       r.inputType = nil
     }
-    var dims: Int32 = -1, types: Int32 = -1
+    var dims: Int32 = -1
+    var types: Int32 = -1
     if let (start, len) = r.concreteInputs, isCommName(r.name) {
       r.extras.concreteInputs = interner.intern(s.ptr + Int(start - s.base), len)
       r.hasExtras = true
@@ -511,13 +573,18 @@ struct KinetoParser {
       out.shapes.append(ShapeRecord(record: UInt32(recordIndex), dims: dims, types: types))
       return -1
     }
-    if dims >= 0 { r.extras.inputDims = dims; r.hasExtras = true }
-    if types >= 0 { r.extras.inputType = types; r.hasExtras = true }
+    if dims >= 0 {
+      r.extras.inputDims = dims
+      r.hasExtras = true
+    }
+    if types >= 0 {
+      r.extras.inputType = types
+      r.hasExtras = true
+    }
     guard r.hasExtras else { return -1 }
     out.extras.append(r.extras)
     return Int32(out.extras.count - 1)
   }
-
 
   private mutating func appendRecord(
     _ ph: UInt8, _ cat: Int32, _ name: Int32, _ thread: Int32, _ ts: Int64, _ dur: Int64,
@@ -532,9 +599,17 @@ struct KinetoParser {
     _ ph: UInt8, _ cat: Int32, _ name: Int32, _ thread: Int32, _ ts: Int64, _ dur: Int64,
     _ corr: Int64, _ ext: Int64, _ extra: Int32, _ index: UInt32, _ offset: Int64
   ) {
-    out.phase.append(ph); out.category.append(cat); out.name.append(name); out.thread.append(thread)
-    out.ts.append(ts); out.dur.append(dur); out.correlation.append(corr); out.externalID.append(ext)
-    out.extra.append(extra); out.index.append(index); out.offset.append(offset)
+    out.phase.append(ph)
+    out.category.append(cat)
+    out.name.append(name)
+    out.thread.append(thread)
+    out.ts.append(ts)
+    out.dur.append(dur)
+    out.correlation.append(corr)
+    out.externalID.append(ext)
+    out.extra.append(extra)
+    out.index.append(index)
+    out.offset.append(offset)
   }
 
   private mutating func metadata(_ r: Raw, index: UInt32, offset: Int64) throws {

@@ -54,8 +54,9 @@ public struct MultiRankLinker: Sendable {
     summary.p2pUnmatched = b.p2p.filter { $0.match == nil }.count
     if summary.p2pUnmatched > 0 {
       let why = p2p.unknownPeer > 0 ? " (\(p2p.unknownPeer) without a peer rank in the trace)" : ""
-      diagnostics.warning("link.unmatchedP2P", "send/recv events have no matching partner\(why)",
-                          count: summary.p2pUnmatched)
+      diagnostics.warning(
+        "link.unmatchedP2P", "send/recv events have no matching partner\(why)",
+        count: summary.p2pUnmatched)
     }
     summary.clockOffsets = Self.clockOffsets(graph, ranks: ranks, in: b)
     if summary.clockOffsets.values.contains(where: { abs($0) >= clockSkewThreshold }) {
@@ -93,7 +94,8 @@ public struct MultiRankLinker: Sendable {
     let sorted = perGroupRank.sorted { ($0.key.group, $0.key.rank) < ($1.key.group, $1.key.rank) }
     return sorted.map { key, calls in
       let list = calls.sorted {
-        let a = b.collectives[$0].event.index, c = b.collectives[$1].event.index
+        let a = b.collectives[$0].event.index
+        let c = b.collectives[$1].event.index
         return (b.start[a], a) < (b.start[c], c)
       }
       // Sequence metadata from the trace wins when every call of the group on this rank has it.
@@ -143,8 +145,10 @@ public struct MultiRankLinker: Sendable {
       let kind = kinds.count == 1 ? kinds.first ?? .unknown : (kinds.isEmpty ? .unknown : b.collectives[recs[0]].kind)
       let id = CollectiveInstanceID(b.instances.count)
       let evs = recs.map { b.collectives[$0].event }
-      b.instances.append(CollectiveInstance(kind: kind, group: key.group, sequence: key.sequence, members: evs,
-                                            expectedSize: expected))
+      b.instances.append(
+        CollectiveInstance(
+          kind: kind, group: key.group, sequence: key.sequence, members: evs,
+          expectedSize: expected))
       for i in recs { b.collectives[i].instance = id }
       for m in evs.dropFirst() { b.addEdge(from: m, to: evs[0], kind: .collective) }
       match.instances += 1
@@ -162,17 +166,20 @@ public struct MultiRankLinker: Sendable {
   /// instances.
   static func report(_ match: CollectiveMatch, world: World, strings: StringTable, diagnostics: inout Diagnostics) {
     if match.kindMismatch > 0 {
-      diagnostics.warning("link.kindMismatch",
-                          "collective instances whose ranks disagree on the operation "
-                            + "(matched by order; check that all ranks traced the same steps)",
-                          count: match.kindMismatch)
+      diagnostics.warning(
+        "link.kindMismatch",
+        "collective instances whose ranks disagree on the operation "
+          + "(matched by order; check that all ranks traced the same steps)",
+        count: match.kindMismatch)
     }
     for (group, n) in match.incompleteByGroup.sorted(by: { $0.key < $1.key }) {
-      let partial = world.size.map {
-        $0 > world.loadedRanks ? " (partial world: \(world.loadedRanks) of \($0) ranks loaded)" : ""
-      } ?? ""
-      diagnostics.warning("link.unmatchedCollective",
-                          "collective instances of group '\(strings[group])' lack participants\(partial)", count: n)
+      let partial =
+        world.size.map {
+          $0 > world.loadedRanks ? " (partial world: \(world.loadedRanks) of \($0) ranks loaded)" : ""
+        } ?? ""
+      diagnostics.warning(
+        "link.unmatchedCollective",
+        "collective instances of group '\(strings[group])' lack participants\(partial)", count: n)
     }
   }
 

@@ -10,7 +10,8 @@ struct RocprofImporter: TraceImporter {
 
   /// - Throws: always `TraceImportError.unsupportedFormat`.
   static func importFile(_ request: ImportRequest) throws -> ImportedFile {
-    throw TraceImportError.unsupportedFormat(file: request.path, format: descriptor.name,
-                                             hint: TraceImporterRegistry.readableFormats)
+    throw TraceImportError.unsupportedFormat(
+      file: request.path, format: descriptor.name,
+      hint: TraceImporterRegistry.readableFormats)
   }
 }
