@@ -49,6 +49,9 @@ public struct RooflineReport: JSONContract, Equatable {
 
   /// The device's display name, for the text.
   public var hardwareDisplayName = ""
+  /// Notes for the text (not in the JSON): sized kernels whose dtype the device has no peak for,
+  /// and recorded dtype names Reprise does not know.
+  public var notes: [String] = []
 
   enum CodingKeys: String, CodingKey {
     case schema, hardware, kernels, sizedKernels, unsizedKernels, byClass, ops, peakTFLOPs, hbmBandwidthGBps
@@ -86,6 +89,13 @@ public struct RooflineReport: JSONContract, Equatable {
     }
     peakTFLOPs = hw.peakTFLOPs
     hbmBandwidthGBps = hw.hbmBandwidthGBps
+    if r.kernelsWithoutPeak > 0 {
+      notes.append(
+        "note: \(r.kernelsWithoutPeak) sized kernel(s) run at a dtype \(hw.name) has no peak for (0 % of peak)")
+    }
+    for (name, count) in r.unknownDtypes.sorted(by: { $0.key < $1.key }) {
+      notes.append("note: \(count) op(s) of unknown dtype '\(name)' sized at 2 bytes per element")
+    }
   }
 
   /// Per-class summary lines (the demo prints these).
@@ -98,7 +108,7 @@ public struct RooflineReport: JSONContract, Equatable {
         "  \(f.padded(12)) \(s.kernels) kernels, \(TextFormat.fixed(s.flops / 1e12)) TFLOP in "
           + "\(TextFormat.fixed(s.durationNs.milliseconds)) ms = \(TextFormat.fixed(s.achievedTFLOPs, 2)) TFLOP/s")
     }
-    return lines
+    return lines + notes
   }
 
   /// The summary and the `top` ops by FLOPs.

@@ -1,0 +1,45 @@
+import Foundation
+import Rendering
+import Reports
+import Testing
+import TraceModel
+
+private struct Sample: Codable, Equatable {
+  var name: String
+  var count: Int
+  var ratio: Double
+  var span: Nanoseconds
+  var size: Bytes
+  var step: Int?
+  @NullWhenAbsent var hardware: String?
+  var nested: [String: [Int]]
+}
+
+@Test func codableValuesEncodeToTheSameJSONAsBefore() throws {
+  let value = Sample(
+    name: "a\"b", count: 3, ratio: 0.5, span: Nanoseconds(1_500), size: Bytes(4096), step: nil, hardware: nil,
+    nested: ["z": [1, 2], "a": []])
+  let json = try JSONDocumentEncoder().encode(value).encoded(pretty: false)
+  // Keys sorted, integers stay integers (units too), reals keep a decimal point, absent optionals
+  // are left out unless @NullWhenAbsent.
+  #expect(
+    json
+      == #"{"count":3,"hardware":null,"name":"a\"b","nested":{"a":[],"z":[1,2]},"ratio":0.5,"size":4096,"span":1500}"#)
+  let back = try JSONDecoder().decode(Sample.self, from: Data(json.utf8))
+  #expect(back == value)
+  // Non-finite reals become null rather than invalid JSON.
+  #expect(try JSONDocumentEncoder().encode([Double.nan, 1]).encoded(pretty: false) == "[null,1.0]")
+}
+
+@Test func csvTablesFollowTheCodingKeyOrder() throws {
+  let json = #"""
+    [{"key": "kernel:gemm, fused", "baselineNs": 100, "predictedNs": 50, "deltaNs": -50, "deltaPct": -50, "count": 2},
+     {"count": 1, "deltaPct": null, "deltaNs": 0, "predictedNs": 0, "baselineNs": 0, "key": "memset"}]
+    """#
+  let rows = try JSONDecoder().decode([RunReport.WhatIfClassRow].self, from: Data(json.utf8))
+  let table = try CSVTable("whatif_classes", rows)
+  #expect(
+    table.csv()
+      == "key,baselineNs,predictedNs,deltaNs,deltaPct,count\n\"kernel:gemm, fused\",100,50,-50,-50,2\nmemset,0,0,0,,1\n"
+  )
+}

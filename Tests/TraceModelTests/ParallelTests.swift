@@ -1,0 +1,26 @@
+import Foundation
+import Testing
+import TraceModel
+
+@Test func parallelMapKeepsIndexOrderAndEveryResult() throws {
+  for n in [0, 1, 2, 7, 1000] {
+    let squares = Parallel.map(n) { i in i * i }
+    #expect(squares == (0..<n).map { $0 * $0 })
+  }
+  // The first error in index order is thrown, whichever finished first.
+  struct Failure: Error, Equatable { var index: Int }
+  #expect(throws: Failure(index: 3)) {
+    _ = try Parallel.map(10) { i -> Int in
+      if i == 3 || i == 8 { throw Failure(index: i) }
+      return i
+    }
+  }
+}
+
+@Test func laneOrderSortsByStartThenLongestFirst() {
+  // Lane 1: events 0 (t=5, 10 ns), 2 (t=5, 20 ns), 3 (t=1); lane 0: event 1.
+  let order = LaneOrder(laneCount: 2, lanes: [1, 0, 1, 1], start: [5, 9, 5, 1], duration: [10, 1, 20, 1])
+  #expect(order.offsets == [0, 1, 4])
+  #expect(Array(order.events(of: 0)) == [1])
+  #expect(Array(order.events(of: 1)) == [3, 2, 0])
+}
