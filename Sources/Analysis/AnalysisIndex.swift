@@ -53,14 +53,7 @@ public struct AnalysisIndex: Sendable {
   /// The device event of `rank`, on a lane other than `lane`, with the latest end in `[lo, hi]`.
   func latestDeviceEnd(rank: Int32, notOnLane lane: Int, from lo: Nanoseconds, to hi: Nanoseconds) -> Int? {
     guard let list = deviceEndsByRank[rank], lo <= hi else { return nil }
-    // Last index with end <= hi.
-    var a = 0
-    var b = list.count
-    while a < b {
-      let m = (a + b) / 2
-      if list[m].end <= hi { a = m + 1 } else { b = m }
-    }
-    var i = a - 1
+    var i = list.countAtOrBefore(hi) { $0.end } - 1
     while i >= 0 && list[i].end >= lo {
       let e = Int(list[i].event)
       if graph.lane[e].index != lane { return e }

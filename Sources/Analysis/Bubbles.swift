@@ -209,12 +209,7 @@ public struct BubbleAnalysis: Sendable, Equatable {
       guard h >= 0, timeline.start[h] >= a else { return .other }
       let list = blocking[graph.lane[h].index]
       let launchAt = timeline.start[h]
-      var lo = 0
-      var hi = list.count
-      while lo < hi {
-        let m = (lo + hi) / 2
-        if list[m].end <= launchAt { lo = m + 1 } else { hi = m }
-      }
+      let lo = list.countAtOrBefore(launchAt) { $0.end }
       if lo > 0, list[lo - 1].end > a, let c = cause(of: graph.kind[Int(list[lo - 1].event)]) { return c }
       return .hostLaunch
     }

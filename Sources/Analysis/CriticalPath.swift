@@ -182,13 +182,7 @@ private struct PathNodes {
   func lanePrev(_ e: Int, by t: Nanoseconds) -> Int? {
     let times = timeline
     let list = byLane[graph.lane[e].index]
-    var a = 0
-    var b = list.count
-    while a < b {
-      let m = (a + b) / 2
-      if times.end[Int(list[m])] <= t { a = m + 1 } else { b = m }
-    }
-    var i = a - 1
+    var i = list.countAtOrBefore(t) { times.end[Int($0)] } - 1
     while i >= 0 {
       let c = Int(list[i])
       if (times.end[c], times.start[c], c) < (times.end[e], times.start[e], e) && times.start[c] <= times.start[e] {

@@ -226,13 +226,7 @@ extension ReplayPlan {
       let launchReady =
         launchFrom[e] >= 0 ? timing.anchorTime[e] + min(launchLag[e], ReplayPlan.queuedGap) : Int64.min
       guard max(prevFree, launchReady) < s - ReplayPlan.queuedGap else { return }
-      var lo = 0
-      var hi = ends.count
-      while lo < hi {
-        let mid = (lo + hi) / 2
-        if ends[mid] <= s { lo = mid + 1 } else { hi = mid }
-      }
-      var k = lo - 1
+      var k = ends.countAtOrBefore(s) { $0 } - 1
       while k >= 0 && ends[k] >= s - ReplayPlan.crossStreamWindow {
         let d = events[k]
         if graph.lane[d] != graph.lane[e] {

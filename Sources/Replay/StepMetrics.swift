@@ -40,13 +40,7 @@ public enum StepMetrics {
           let launch = Int(plan.launchFrom[e])
           let key = launch >= 0 ? measured.start[launch] : measured.start[e]
           // The last step starting at or before `key`.
-          var lo = 0
-          var hi = starts.count
-          while lo < hi {
-            let mid = (lo + hi) / 2
-            if starts[mid] <= key { lo = mid + 1 } else { hi = mid }
-          }
-          let k = lo - 1
+          let k = starts.countAtOrBefore(key) { $0 } - 1
           guard k >= 0, key < measured.end[steps[k].event.index] else { continue }
           mEnd[k] = max(mEnd[k], measured.end[e])
           pEnd[k] = max(pEnd[k], predicted.end[e])

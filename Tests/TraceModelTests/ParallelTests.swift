@@ -24,3 +24,14 @@ import TraceModel
   #expect(Array(order.events(of: 0)) == [1])
   #expect(Array(order.events(of: 1)) == [3, 2, 0])
 }
+
+@Test func countAtOrBeforeIsTheUpperBound() {
+  let sorted = [10, 20, 20, 30]
+  for (limit, count) in [(5, 0), (10, 1), (19, 1), (20, 3), (29, 3), (30, 4), (99, 4)] {
+    #expect(sorted.countAtOrBefore(limit) { $0 } == count, "limit \(limit)")
+  }
+  #expect([Int]().countAtOrBefore(1) { $0 } == 0)
+  // Sorted by a key: the events' ends.
+  let events = [(end: 5, id: 2), (end: 7, id: 0), (end: 7, id: 1)]
+  #expect(events.countAtOrBefore(7) { $0.end } == 3 && events.countAtOrBefore(6) { $0.end } == 1)
+}

@@ -16,13 +16,7 @@ extension KinetoGraphBuilder {
       guard name.hasSuffix("Synchronize") || name == "cuCtxSynchronize" else { continue }
       let s = b.start[e]
       let en = s + b.duration[e]
-      var lo = 0
-      var hi = deviceEnds.count
-      while lo < hi {
-        let mid = (lo + hi) / 2
-        if deviceEnds[mid] <= en { lo = mid + 1 } else { hi = mid }
-      }
-      var k = lo - 1
+      var k = deviceEnds.countAtOrBefore(en) { $0 } - 1
       var steps = 0
       while k >= 0 && deviceEnds[k] >= s && steps < 64 {
         let d = deviceByEnd[k]
