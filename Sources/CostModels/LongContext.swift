@@ -41,24 +41,28 @@ public struct LongContextAnalysis: Sendable, Equatable {
   ///   - weightDtype: the weights' dtype; its dense peak times the prefill (bf16's when the
   ///     device has none for it).
   ///   - kvDtype: the KV cache's dtype.
-  /// - Throws: `SpecError.invalid` when the device has neither peak.
+  ///   - computeEfficiency, memoryEfficiency: fractions of peak in (0, 1].
+  /// - Throws: `SpecError.invalid` when the device has neither peak; `ModelArgumentError` when an
+  ///   efficiency is outside (0, 1].
   public static func analyze(
     model m: ModelSpec, hardware hw: HardwareSpec, context: Int, outputTokens: Int = 0,
     tensorParallel tp: Int = 1, weightDtype: DType = .bf16, kvDtype: DType = .bf16,
     computeEfficiency: Double = 1, memoryEfficiency: Double = 1
   ) throws -> LongContextAnalysis {
+    try ModelArgumentError.checkEfficiency(computeEfficiency, "computeEfficiency")
+    try ModelArgumentError.checkEfficiency(memoryEfficiency, "memoryEfficiency")
     let k = Double(max(tp, 1))
     let params = Transformer.parameters(m)
-    let weightBytes = Int64(Double(params) * weightDtype.bytes)
+    let weightBytes = Int64(saturating: Double(params) * weightDtype.bytes)
     let kvPerToken = Transformer.kvBytesPerToken(m, bytesPerElement: kvDtype.bytes)
-    let kvBytes = Int64(kvPerToken * Double(context))
+    let kvBytes = Int64(saturating: kvPerToken * Double(context))
     let (lin, att) = Transformer.prefillFLOPs(m, context: context)
     guard let peak = hw.peak(weightDtype) ?? hw.peak(.bf16) else {
       throw SpecError.invalid(file: hw.name, path: "peakTFLOPs", message: "no peak for \(weightDtype.rawValue)")
     }
     let flops = peak.rawValue * k * computeEfficiency
     let bw = hw.memoryBandwidth.rawValue * k * memoryEfficiency
-    let hbm = Int64(Double(hw.hbmBytes.rawValue) * k)
+    let hbm = Int64(saturating: Double(hw.hbmBytes.rawValue) * k)
     let perToken = (Double(weightBytes) + Double(kvBytes)) / bw
     let free = hbm - weightBytes
     return LongContextAnalysis(

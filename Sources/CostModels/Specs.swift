@@ -43,11 +43,11 @@ public struct HardwareSpec: Codable, Sendable, Equatable {
 
   /// HBM capacity in bytes.
   public var hbmBytes: Bytes {
-    Bytes(Int64((hbm.amount * (hbm.unit == "GiB" ? 1_073_741_824 : 1e9)).rounded()))
+    Bytes(rounding: hbm.amount * (hbm.unit == "GiB" ? 1_073_741_824 : 1e9))
   }
   public var memoryBandwidth: BytesPerSecond { BytesPerSecond(rawValue: hbmBandwidthGBps * 1e9) }
   public var pcieBandwidth: BytesPerSecond { BytesPerSecond(rawValue: pcie.gbpsPerDirection * 1e9) }
-  public var launchOverhead: Nanoseconds { Nanoseconds(Int64((launchOverheadUs * 1000).rounded())) }
+  public var launchOverhead: Nanoseconds { Nanoseconds(microseconds: launchOverheadUs) }
 
   /// Dense peak for a dtype; nil when the device has none.
   public func peak(_ dtype: DType) -> FLOPsPerSecond? {
@@ -76,11 +76,24 @@ public struct HardwareSpec: Codable, Sendable, Equatable {
       let known = DType.allCases.map(\.rawValue).joined(separator: ", ")
       throw SpecError.invalid(file: file, path: "peakTFLOPs.\(k)", message: "unknown dtype; expected one of \(known)")
     }
-    for (k, v) in peakTFLOPs where !(v > 0) {
+    for (k, v) in peakTFLOPs where !(v > 0 && v.isFinite) {
       throw SpecError.invalid(file: file, path: "peakTFLOPs.\(k)", message: "expected a positive number, found \(v)")
     }
-    if !(hbmBandwidthGBps > 0) {
-      throw SpecError.invalid(file: file, path: "hbmBandwidthGBps", message: "expected a positive number")
+    let positives: [(String, Double)] = [
+      ("hbmBandwidthGBps", hbmBandwidthGBps), ("hbm.amount", hbm.amount),
+      ("pcie.GBpsPerDirection", pcie.gbpsPerDirection),
+    ]
+    for (path, v) in positives where !(v > 0 && v.isFinite) {
+      throw SpecError.invalid(file: file, path: path, message: "expected a positive number, found \(v)")
+    }
+    if let link = interconnect, !(link.gbpsPerDirection > 0 && link.gbpsPerDirection.isFinite) {
+      throw SpecError.invalid(
+        file: file, path: "interconnect.GBpsPerDirection",
+        message: "expected a positive number, found \(link.gbpsPerDirection)")
+    }
+    if !(launchOverheadUs >= 0 && launchOverheadUs.isFinite) {
+      throw SpecError.invalid(
+        file: file, path: "launchOverheadUs", message: "expected a non-negative number, found \(launchOverheadUs)")
     }
   }
 }
@@ -164,6 +177,22 @@ public enum SpecError: Error, CustomStringConvertible, Sendable {
     }
   }
   public var isUsageError: Bool { if case .unknownName = self { return true } else { return false } }
+}
+
+/// A model argument outside its domain (an efficiency of 0, a negative degree): a usage error.
+public struct ModelArgumentError: Error, CustomStringConvertible, Sendable, Equatable {
+  /// The argument's name as the library spells it (`computeEfficiency`).
+  public var argument: String
+  public var expected: String
+  public var found: String
+  public var description: String { "\(argument): expected \(expected), found \(found)" }
+
+  /// Throws unless `value` is a fraction of peak in (0, 1].
+  public static func checkEfficiency(_ value: Double, _ argument: String) throws {
+    if !(value > 0 && value <= 1) {
+      throw ModelArgumentError(argument: argument, expected: "a fraction of peak in (0, 1]", found: "\(value)")
+    }
+  }
 }
 
 /// Finds and decodes specs under a `Models/` directory.
@@ -250,10 +279,17 @@ public struct SpecLibrary: Sendable {
 
 extension SpecLibrary {
   /// The spec of the first device the trace names in `deviceProperties` that this library has,
-  /// or nil (no names, no match, or a spec that does not load).
-  public func detectHardware(_ graph: EventGraph) -> HardwareSpec? {
+  /// or nil (no names, no match, or no spec file of that name).
+  /// - Throws: `SpecError.invalid`/`.unreadable` when the matching spec file is broken: a user
+  ///   who edited it wants to hear so, not to lose the roofline silently.
+  public func detectHardware(_ graph: EventGraph) throws -> HardwareSpec? {
     for device in graph.ranks.flatMap(\.deviceNames) {
-      if let name = Self.hardwareName(forDevice: device), let spec = try? hardware(name) { return spec }
+      guard let name = Self.hardwareName(forDevice: device) else { continue }
+      do {
+        return try hardware(name)
+      } catch let error as SpecError where error.isUsageError {
+        continue
+      }
     }
     return nil
   }

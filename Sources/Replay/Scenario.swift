@@ -55,14 +55,18 @@ public struct Scenario: Sendable, CustomStringConvertible {
 
   mutating func set(_ key: String, _ value: String) throws {
     func scale() throws -> Double {
-      guard let v = Double(value), v >= 0, v.isFinite else {
-        throw ScenarioError(message: "--set \(key)=\(value): expected a non-negative number")
+      guard let v = Double(value), v >= 0, v <= Self.maxScale else {
+        throw ScenarioError(message: "--set \(key)=\(value): expected a number in 0…\(Int(Self.maxScale))")
       }
       return v
     }
     settings.append((key, value))
     switch key {
-    case "compute.scale": computeScale *= try scale()
+    case "compute.scale":
+      computeScale *= try scale()
+      if computeScale > Self.maxScale {
+        throw ScenarioError(message: "--set \(key)=\(value): the scales given multiply past \(Int(Self.maxScale))")
+      }
     case "compute.gemm.scale": classScale[.gemm, default: 1] *= try scale()
     case "compute.attention.scale": classScale[.attention, default: 1] *= try scale()
     case "compute.elementwise.scale": classScale[.elementwise, default: 1] *= try scale()
@@ -70,9 +74,10 @@ public struct Scenario: Sendable, CustomStringConvertible {
     case "compute.other.scale": classScale[.other, default: 1] *= try scale()
     case "kernel.match":
       guard let comma = value.range(of: ",scale=", options: .backwards),
-        let f = Double(value[comma.upperBound...]), f >= 0
+        let f = Double(value[comma.upperBound...]), f >= 0, f <= Self.maxScale
       else {
-        throw ScenarioError(message: "--set kernel.match=\(value): expected REGEX,scale=X")
+        throw ScenarioError(
+          message: "--set kernel.match=\(value): expected REGEX,scale=X with X in 0…\(Int(Self.maxScale))")
       }
       let pattern = String(value[..<comma.lowerBound])
       guard (try? NSRegularExpression(pattern: pattern)) != nil else {
@@ -102,6 +107,19 @@ public struct Scenario: Sendable, CustomStringConvertible {
     }
   }
 
+  /// The largest scale factor a setting accepts: a million times slower still replays in
+  /// 64-bit nanoseconds without overflow for any trace shorter than a month.
+  public static let maxScale = 1e6
+  /// The longest duration a setting accepts (one day), for the same reason.
+  public static let maxDuration = 86_400e9
+  static let maxDurationText = "1 day"
+
+  /// How a setting reads back in an error: `--set KEY=VALUE`, or `--flag VALUE` when the key is
+  /// a command-line flag (the model commands parse their flags with the same helpers).
+  static func setting(_ key: String, _ value: String) -> String {
+    key.hasPrefix("--") ? "\(key) \(value)" : "--set \(key)=\(value)"
+  }
+
   /// Parses `300GB/s`, `25GiB/s`, `400Gb/s`.
   public static func bandwidth(_ key: String, _ value: String) throws -> BytesPerSecond {
     let units: [(String, Double)] = [
@@ -111,18 +129,21 @@ public struct Scenario: Sendable, CustomStringConvertible {
     for (u, f) in units where value.hasSuffix(u) {
       if let v = Double(value.dropLast(u.count)), v > 0, v.isFinite { return BytesPerSecond(rawValue: v * f) }
     }
-    throw ScenarioError(message: "--set \(key)=\(value): expected a bandwidth such as 300GB/s, 25GiB/s or 400Gb/s")
+    throw ScenarioError(
+      message: "\(Self.setting(key, value)): expected a bandwidth such as 300GB/s, 25GiB/s or 400Gb/s")
   }
 
   /// Parses `5us`, `1.5ms`, `2s`, `1500ns`, rounded to whole nanoseconds.
   public static func duration(_ key: String, _ value: String) throws -> Nanoseconds {
     let units: [(String, Double)] = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9)]
     for (u, f) in units where value.hasSuffix(u) {
-      if let v = Double(value.dropLast(u.count)), v >= 0, v * f < 9e18 {
-        return Nanoseconds(rawValue: Int64((v * f).rounded()))
+      if let v = Double(value.dropLast(u.count)), v >= 0, v * f <= maxDuration {
+        return Nanoseconds(rawValue: Int64(saturating: v * f))
       }
     }
-    throw ScenarioError(message: "--set \(key)=\(value): expected a duration such as 5us, 1.5ms or 1500ns")
+    throw ScenarioError(
+      message:
+        "\(Self.setting(key, value)): expected a duration such as 5us, 1.5ms or 1500ns, at most \(maxDurationText)")
   }
 
   /// Parses one duration for every stage (`18.5ms`), or a comma-separated value per stage.
@@ -130,7 +151,7 @@ public struct Scenario: Sendable, CustomStringConvertible {
     let values = try value.split(separator: ",").map { try duration(key, String($0)) }
     if values.count == 1 { return Array(repeating: values[0], count: count) }
     guard values.count == count else {
-      throw ScenarioError(message: "\(key) \(value): give one value or \(count) (one per stage)")
+      throw ScenarioError(message: "\(Self.setting(key, value)): give one value or \(count) (one per stage)")
     }
     return values
   }
@@ -145,7 +166,7 @@ public struct Scenario: Sendable, CustomStringConvertible {
       if let v = Double(value.dropLast(u.count)), v >= 0, v * f < 9e18 { return Bytes(rounding: v * f) }
     }
     if let v = Double(value), v >= 0, v < 9e18 { return Bytes(rounding: v) }
-    throw ScenarioError(message: "\(key) \(value): expected a size such as 1GiB, 512MB or 4096")
+    throw ScenarioError(message: "\(Self.setting(key, value)): expected a size such as 1GiB, 512MB or 4096")
   }
 
   public var description: String { settings.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
@@ -185,14 +206,14 @@ public struct Scenario: Sendable, CustomStringConvertible {
       let rankFactor = rankSlowdown.isEmpty ? 1 : (rankSlowdown[g.rank(of: e)] ?? 1)
       switch g.kind[e] {
       case .kernel:
-        durations[e] = Int64((Double(durations[e]) * kernelFactor(e) * rankFactor).rounded())
+        durations[e] = Int64(saturating: Double(durations[e]) * kernelFactor(e) * rankFactor)
       case .collective, .send, .recv:
-        if plan.instance[e] < 0 { durations[e] = Int64((Double(durations[e]) * commScale).rounded()) }
+        if plan.instance[e] < 0 { durations[e] = Int64(saturating: Double(durations[e]) * commScale) }
       case .hostOp:
         if let launch = hostLaunch, launchNames.contains(g.name[e]) {
           durations[e] = launch.rawValue
         } else if rankFactor != 1 {
-          durations[e] = Int64((Double(durations[e]) * rankFactor).rounded())
+          durations[e] = Int64(saturating: Double(durations[e]) * rankFactor)
         }
       default:
         break
@@ -237,7 +258,7 @@ public struct Scenario: Sendable, CustomStringConvertible {
       if fOld > 0 { t *= fNew / fOld }
     }
     t *= commScale
-    return Nanoseconds(rawValue: Int64(max(0, t).rounded()))
+    return Nanoseconds(rawValue: Int64(saturating: max(0, t)))
   }
 
   /// The knobs as a JSON-ready dictionary.

@@ -171,7 +171,7 @@ public enum ScheduleSimulator {
       let b = Double(costs.backward[s].rawValue)
       added.append(
         Nanoseconds(
-          rawValue: Int64((Double(result.microbatches) * (max(0, transfer - f) + max(0, transfer - b))).rounded())))
+          rawValue: Int64(saturating: Double(result.microbatches) * (max(0, transfer - f) + max(0, transfer - b)))))
     }
     out.offload = ScheduleResult.Offload(
       ratio: r, pcieBandwidth: pcie, saved: saved, added: added, peakActivationAfter: after)

@@ -19,14 +19,15 @@ extension Nanoseconds: AdditiveArithmetic {
 
 extension Nanoseconds {
   /// Converts microseconds (the Chrome-trace unit) to nanoseconds, rounding to nearest.
-  public init(microseconds: Double) { self.init(rawValue: Int64((microseconds * 1_000).rounded())) }
+  public init(microseconds: Double) { self.init(rawValue: Int64(saturating: microseconds * 1_000)) }
   /// Converts seconds (analytical models, the JSON edge) to nanoseconds, rounding to nearest.
-  public init(seconds: Double) { self.init(rawValue: Int64((seconds * 1e9).rounded())) }
+  /// Saturates: an infinite time (a zero rate) becomes `.max`, never a trap.
+  public init(seconds: Double) { self.init(rawValue: Int64(saturating: seconds * 1e9)) }
   /// The dimensionless ratio of two durations.
   public static func / (lhs: Self, rhs: Self) -> Double { Double(lhs.rawValue) / Double(rhs.rawValue) }
   /// The duration scaled by `factor`, rounded to the nearest nanosecond.
   public static func * (lhs: Self, factor: Double) -> Self {
-    Self(rawValue: Int64((Double(lhs.rawValue) * factor).rounded()))
+    Self(rawValue: Int64(saturating: Double(lhs.rawValue) * factor))
   }
   /// An equal share of the duration (integer division: averages of whole nanoseconds).
   public static func / (lhs: Self, parts: Int) -> Self { Self(rawValue: lhs.rawValue / Int64(parts)) }
@@ -60,11 +61,11 @@ extension Bytes: AdditiveArithmetic {
 
 extension Bytes {
   /// Bytes from a real amount (sharded states, fractional element sizes), rounded to nearest.
-  public init(rounding amount: Double) { self.init(rawValue: Int64(amount.rounded())) }
+  public init(rounding amount: Double) { self.init(rawValue: Int64(saturating: amount)) }
   public static func += (lhs: inout Self, rhs: Self) { lhs = lhs + rhs }
   /// The amount scaled by `factor`, rounded to the nearest byte.
   public static func * (lhs: Self, factor: Double) -> Self {
-    Self(rawValue: Int64((Double(lhs.rawValue) * factor).rounded()))
+    Self(rawValue: Int64(saturating: Double(lhs.rawValue) * factor))
   }
   /// The amount in GiB (2^30 bytes), for display only.
   public var gibibytes: Double { Double(rawValue) / 1_073_741_824 }
@@ -98,7 +99,7 @@ public struct FLOPsPerSecond: RawRepresentable, Hashable, Comparable, Sendable, 
 
 /// Time to move `amount` at `rate`, rounded up to whole nanoseconds.
 public func / (amount: Bytes, rate: BytesPerSecond) -> Nanoseconds {
-  Nanoseconds(rawValue: Int64((Double(amount.rawValue) / rate.rawValue * 1e9).rounded(.up)))
+  Nanoseconds(rawValue: Int64(saturating: Double(amount.rawValue) / rate.rawValue * 1e9, rule: .up))
 }
 
 /// The rate of performing `work` in `time` (0 when no time passed).
@@ -108,5 +109,25 @@ public func / (work: FLOPs, time: Nanoseconds) -> FLOPsPerSecond {
 
 /// Time to perform `work` at `rate`, rounded up to whole nanoseconds.
 public func / (work: FLOPs, rate: FLOPsPerSecond) -> Nanoseconds {
-  Nanoseconds(rawValue: Int64((work.rawValue / rate.rawValue * 1e9).rounded(.up)))
+  Nanoseconds(rawValue: Int64(saturating: work.rawValue / rate.rawValue * 1e9, rule: .up))
+}
+
+extension Int64 {
+  /// `value` rounded by `rule` and clamped to the representable range; NaN becomes 0.
+  ///
+  /// Every real-to-integer step in Reprise (a model's seconds, a user's scale factor, a trace's
+  /// microseconds) goes through here, so a zero rate or an absurd factor gives a huge but finite
+  /// result instead of a trap.
+  public init(saturating value: Double, rule: FloatingPointRoundingRule = .toNearestOrAwayFromZero) {
+    let r = value.rounded(rule)
+    if r.isNaN {
+      self = 0
+    } else if r >= 9_223_372_036_854_775_807.0 {
+      self = .max
+    } else if r <= -9_223_372_036_854_775_808.0 {
+      self = .min
+    } else {
+      self = Int64(r)
+    }
+  }
 }

@@ -42,7 +42,7 @@ struct LongContextCommand: ParsableCommand {
   @Option(help: "Context length in tokens.") var context: Int
   @Option(help: "Tokens to decode.") var outputTokens = 0
   @Option(help: "Tensor-parallel degree (multiplies HBM, FLOPs and bandwidth; comm neglected).") var tp = 1
-  @Option(help: "KV-cache dtype: fp32, bf16, fp16, fp8, int8, int4.") var kvDtype: DType = .bf16
+  @Option(help: "KV-cache dtype.") var kvDtype: DType = .bf16
   @Option(help: "Weight dtype.") var weightDtype: DType = .bf16
   @Option(help: "Compute efficiency (fraction of peak).") var computeEfficiency = 1.0
   @Option(help: "Memory-bandwidth efficiency.") var memoryEfficiency = 1.0
@@ -51,7 +51,12 @@ struct LongContextCommand: ParsableCommand {
   func validate() throws {
     if context <= 0 { throw ValidationError("--context must be positive") }
     if tp < 1 { throw ValidationError("--tp must be ≥ 1") }
+    for (flag, v) in [("--compute-efficiency", computeEfficiency), ("--memory-efficiency", memoryEfficiency)]
+    where !(v > 0 && v <= 1) {
+      throw ValidationError("\(flag): expected a fraction of peak in (0, 1], found \(v)")
+    }
     try checkKVDtype(kvDtype)
+    try checkKVDtype(weightDtype, flag: "--weight-dtype")
   }
 
   func run() throws {

@@ -20,13 +20,15 @@ extension CollectiveModel.Algorithm: ExpressibleByArgument {}
 
 extension DType: ExpressibleByArgument {
   public init?(argument: String) { self.init(name: argument) }
+  /// The storage dtypes the model commands take (help and completion list these).
+  public static var allValueStrings: [String] { kvCacheDTypes.map(\.rawValue) }
 }
 
-/// A KV-cache dtype flag: one of `kvCacheDTypes`.
-func checkKVDtype(_ dtype: DType) throws {
+/// A weight or KV-cache dtype flag: one of `kvCacheDTypes`.
+func checkKVDtype(_ dtype: DType, flag: String = "--kv-dtype") throws {
   if !kvCacheDTypes.contains(dtype) {
     throw ValidationError(
-      "--kv-dtype \(dtype.rawValue): expected \(kvCacheDTypes.map(\.rawValue).joined(separator: ", "))")
+      "\(flag) \(dtype.rawValue): expected \(kvCacheDTypes.map(\.rawValue).joined(separator: ", "))")
   }
 }
 

@@ -43,3 +43,35 @@ import TraceModel
   let full = KernelRooflineReport.analyze(g, hardware: try library.hardware("mi300x"))
   #expect(full.kernelsWithoutPeak == 0 && full.sizedKernels == r.sizedKernels)
 }
+
+/// An efficiency of 0 used to divide by zero and trap converting infinity to nanoseconds.
+@Test func longContextRejectsEfficienciesOutsideTheUnitInterval() throws {
+  let library = SpecLibrary(root: TestPaths.packageRoot + "/Models")
+  let (m, hw) = (try library.model("llama-3.1-8b"), try library.hardware("h100-sxm5-80gb"))
+  for bad in [0, -0.5, 1.5, Double.nan] {
+    #expect(throws: ModelArgumentError.self) {
+      _ = try LongContextAnalysis.analyze(model: m, hardware: hw, context: 1000, computeEfficiency: bad)
+    }
+  }
+  let half = try LongContextAnalysis.analyze(model: m, hardware: hw, context: 1000, memoryEfficiency: 0.5)
+  let full = try LongContextAnalysis.analyze(model: m, hardware: hw, context: 1000)
+  #expect(abs(half.decodePerToken / full.decodePerToken - 2) < 1e-6)
+}
+
+/// Every rate a model divides by is checked when the spec is read, naming file and field.
+@Test func specRatesMustBePositive() throws {
+  let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-rates-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(atPath: dir.path + "/hardware", withIntermediateDirectories: true)
+  defer { try? FileManager.default.removeItem(at: dir) }
+  let base = try Data(contentsOf: URL(fileURLWithPath: TestPaths.packageRoot + "/Models/hardware/h100-sxm5-80gb.json"))
+  for (field, path) in [("pcie", "pcie.GBpsPerDirection"), ("hbm", "hbm.amount")] {
+    var object = try #require(try JSONSerialization.jsonObject(with: base) as? [String: Any])
+    var inner = try #require(object[field] as? [String: Any])
+    inner[field == "pcie" ? "GBpsPerDirection" : "amount"] = 0
+    object[field] = inner
+    try JSONSerialization.data(withJSONObject: object).write(to: dir.appendingPathComponent("hardware/zero.json"))
+    #expect { try SpecLibrary(root: dir.path).hardware("zero") } throws: {
+      "\($0)".contains("zero.json: \(path): expected a positive number, found 0")
+    }
+  }
+}

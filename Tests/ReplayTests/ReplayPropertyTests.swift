@@ -148,3 +148,20 @@ private func replayIsMonotone(c: Case) throws {
   #expect(throws: ReplayError.self) { try Replayer().replay(plan) }
   do { _ = try Replayer().replay(plan) } catch { #expect("\(error)".contains("dependency cycle")) }
 }
+
+/// Scale factors and durations are bounded so a replay's 64-bit clock cannot overflow, and the
+/// error names the setting as the user wrote it (`--set KEY=VALUE`, or `--flag VALUE`).
+@Test func scenarioSettingsAreBoundedAndNamedAsWritten() throws {
+  #expect { try Scenario.parse(["compute.scale=1e300"]) } throws: {
+    "\($0)".hasPrefix("--set compute.scale=1e300: expected a number in 0…1000000")
+  }
+  #expect { try Scenario.parse(["compute.scale=1e4", "compute.scale=1e3"]) } throws: {
+    "\($0)".contains("multiply past 1000000")
+  }
+  #expect { try Scenario.parse(["kernel.match=gemm,scale=1e9"]) } throws: { "\($0)".contains("0…1000000") }
+  #expect { try Scenario.parse(["link.latency=2d"]) } throws: { "\($0)".hasPrefix("--set link.latency=2d:") }
+  #expect { try Scenario.duration("--p2p", "1e20ns") } throws: { "\($0)".hasPrefix("--p2p 1e20ns: expected") }
+  #expect { try Scenario.size("--bytes", "1Gx") } throws: { "\($0)".hasPrefix("--bytes 1Gx: expected a size") }
+  #expect(try Scenario.duration("--p2p", "1.5ms") == Nanoseconds(1_500_000))
+  #expect(try Scenario.parse(["compute.scale=1e6"]).description == "compute.scale=1e6")
+}

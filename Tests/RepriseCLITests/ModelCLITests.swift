@@ -32,6 +32,15 @@ import Testing
   #expect(h.status == 64 && h.stderr.contains("unknown hardware 'tpu-v5'") && h.stderr.contains("h100-sxm5-80gb"))
 }
 
+@Test func zeroEfficiencyIsAUsageErrorNotATrap() throws {
+  let r = try reprise(
+    "model", "longctx", "--model", "llama-3.1-8b", "--hardware", "h100-sxm5-80gb", "--context", "1000",
+    "--compute-efficiency", "0")
+  #expect(r.status == 64 && r.stderr.contains("--compute-efficiency: expected a fraction of peak in (0, 1], found 0.0"))
+  let w = try reprise("whatif", TestPaths.dlrm, "--set", "compute.scale=1e300")
+  #expect(w.status == 64 && w.stderr.contains("--set compute.scale=1e300: expected a number in 0…1000000"))
+}
+
 @Test func brokenSpecExits65NamingFileAndPath() throws {
   let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-models-\(UUID().uuidString)")
   try FileManager.default.createDirectory(atPath: dir.path + "/models", withIntermediateDirectories: true)

@@ -35,3 +35,14 @@ import TraceModel
   let events = [(end: 5, id: 2), (end: 7, id: 0), (end: 7, id: 1)]
   #expect(events.countAtOrBefore(7) { $0.end } == 3 && events.countAtOrBefore(6) { $0.end } == 1)
 }
+
+/// Real-to-integer conversions saturate: a zero rate, an infinite or NaN time never traps.
+@Test func unitConversionsSaturateInsteadOfTrapping() {
+  #expect(Int64(saturating: .infinity) == .max && Int64(saturating: -.infinity) == .min)
+  #expect(Int64(saturating: .nan) == 0 && Int64(saturating: 9.3e18) == .max)
+  #expect(Int64(saturating: 2.5) == 3 && Int64(saturating: -2.5) == -3 && Int64(saturating: 2.1, rule: .up) == 3)
+  #expect(Nanoseconds(seconds: .infinity) == .max && Nanoseconds(seconds: 1.5e-9) == Nanoseconds(2))
+  #expect(Nanoseconds(1_000) * .infinity == .max && Bytes(rounding: 1e30) == Bytes(.max))
+  #expect(Bytes(1_000) / BytesPerSecond(rawValue: 0) == .max)
+  #expect(FLOPs(rawValue: 1e12) / FLOPsPerSecond(rawValue: 1e12) == Nanoseconds(1_000_000_000))
+}

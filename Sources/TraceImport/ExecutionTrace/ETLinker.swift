@@ -219,8 +219,8 @@ public enum ETLinker {
             pid: et.pid ?? 0, tid: n.tid,
             name: b.strings.intern(device ? "stream \(n.tid)" : "thread \(n.tid)")))
       }
-      let start = n.ts.map { Int64(($0 * 1000).rounded()) } ?? 0
-      let dur = n.dur.map { Int64(($0 * 1000).rounded()) } ?? 0
+      let start = n.ts.map { Int64(saturating: $0 * 1000) } ?? 0
+      let dur = n.dur.map { Int64(saturating: $0 * 1000) } ?? 0
       if n.ts != nil { timed += 1 }
       let kind: EventKind =
         ExecutionTrace.isRoot(n.name)
