@@ -33,7 +33,9 @@ let package = Package(
     // The product layer: one entry point per command, every JSON contract as a Codable value.
     .target(
       name: "Reports",
-      dependencies: ["TraceModel", "TraceImport", "CostModels", "Replay", "Schedules", "Analysis", "Rendering"]),
+      dependencies: [
+        "TraceModel", "TraceImport", "TraceExport", "CostModels", "Replay", "Schedules", "Analysis", "Rendering",
+      ]),
     .executableTarget(
       name: "reprise",
       dependencies: [

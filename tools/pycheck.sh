@@ -11,14 +11,11 @@ if ! [ -x "$PY" ] || ! "$PY" -c "import pandas, matplotlib, jsonschema, nbformat
   "$PY" -m pip install --quiet --disable-pip-version-check -r tools/notebook/requirements.txt
 fi
 # The optional external corpus of public traces (<project>/<path in the project>), as the Swift
-# tests find it: $REPRISE_TRACE_CORPUS, else the traces folder of a sibling checkout. Absent in a
-# fresh clone: then only the bundled traces are checked.
+# tests find it: $REPRISE_TRACE_CORPUS. Absent in a fresh clone: then only the bundled traces are
+# checked.
 CORPUS=""
-sib="$(cd .. && pwd)/shared"
 if [ -n "${REPRISE_TRACE_CORPUS:-}" ] && [ -d "$REPRISE_TRACE_CORPUS" ]; then
   CORPUS="$REPRISE_TRACE_CORPUS"
-elif [ -d "$sib"/traces ]; then
-  CORPUS="$sib"/traces
 fi
 "$PY" tools/check_reports.py .build/debug/reprise "$CORPUS"
 "$PY" tools/run_notebook.py "${NOTEBOOK_OUT:-}"

@@ -6,9 +6,9 @@ import TraceModel
 /// - per lane: every gap between consecutive work on one stream, inside the rank's window
 ///   (its `ProfilerStep` spans, or first to last device event when the rank has no steps);
 ///   other streams of the rank may be busy meanwhile;
-/// - per rank: the time no stream of the rank runs anything (the breakdown's `idleNs`), whose
+/// - per rank: the time no stream of the rank runs anything (the breakdown's `idle`), whose
 ///   share of the window is the rank's *bubble ratio*; and the time no compute kernel runs
-///   (`computeIdleNs`, `computeBubbleRatio`), the pipeline view: a stage waiting inside a NCCL
+///   (`computeIdle`, `computeBubbleRatio`), the pipeline view: a stage waiting inside a NCCL
 ///   receive kernel keeps its device busy but is in a pipeline bubble.
 ///
 /// A bubble is classified by what the work that ends it was waiting for (`Cause`):
@@ -23,7 +23,7 @@ import TraceModel
 ///    `hostLaunch` (host-bound: the CPU did not issue work fast enough);
 /// 3. else (launched before the bubble began, or nothing starts after it) → `other`.
 ///
-/// Cross-check: per rank, Σ of the per-rank bubbles = `TemporalBreakdown(window: .steps).idleNs`.
+/// Cross-check: per rank, Σ of the per-rank bubbles = `TemporalBreakdown(window: .steps).idle`.
 public struct BubbleAnalysis: Sendable, Equatable {
   public enum Cause: String, CaseIterable, Sendable, Codable {
     case hostLaunch, collective, recv, sync, crossStream, other

@@ -8,14 +8,14 @@ import TraceModel
 /// side by side with HTA's:
 /// - the window is a rank's *device span*, from the first device event's start to the last
 ///   device event's end (all device streams of the rank together);
-/// - `idleNs` is the part of the span covered by no device event;
-/// - `computeNs` is the union of compute kernels (everything on a device stream that is not a
+/// - `idle` is the part of the span covered by no device event;
+/// - `compute` is the union of compute kernels (everything on a device stream that is not a
 ///   collective/send/recv kernel or a memcpy/memset);
-/// - `nonComputeNs = spanNs - computeNs - idleNs` (HTA's "non-compute time").
+/// - `nonCompute = span - compute - idle` (HTA's "non-compute time").
 ///
 /// Beyond HTA, the non-compute part is split exactly into exposed communication (communication
 /// not overlapped by compute) and exposed memory (memcpy/memset overlapped by neither), so
-/// `computeNs + exposedCommunicationNs + exposedMemoryNs + idleNs == spanNs` holds by
+/// `compute + exposedCommunication + exposedMemory + idle == span` holds by
 /// construction. `overlapRatio` is the share of communication time that runs under compute
 /// (HTA's `get_comm_comp_overlap`, as a fraction rather than a percentage).
 public struct TemporalBreakdown: Sendable, Equatable, Codable {

@@ -27,62 +27,55 @@ public struct JSONDocumentEncoder: Sendable {
 
 /// A tree under construction: containers are reference nodes so nested containers can keep
 /// filling after they are handed out, as `Encoder` requires.
+///
+/// Members and items are stored properties, not enum payloads, so an append mutates in place
+/// (an enum payload would be copied on every append: quadratic in the array's length).
 private final class Node {
-  enum Content {
-    case empty
-    case value(JSONDocument)
-    case object([String: Node])
-    case array([Node])
+  enum Kind { case empty, value, object, array }
+  var kind = Kind.empty
+  var value = JSONDocument.null
+  var members: [String: Node] = [:]
+  var items: [Node] = []
+
+  func set(_ v: JSONDocument) {
+    (kind, value, members, items) = (.value, v, [:], [])
   }
-  var content: Content = .empty
 
   var document: JSONDocument? {
-    switch content {
+    switch kind {
     case .empty: return nil
-    case .value(let v): return v
-    case .object(let members): return .object(members.compactMapValues(\.document))
-    case .array(let items): return .array(items.map { $0.document ?? .null })
+    case .value: return value
+    case .object: return .object(members.compactMapValues(\.document))
+    case .array: return .array(items.map { $0.document ?? .null })
     }
   }
 
   func objectChild(_ key: String) -> Node {
-    if case .object(var members) = content {
-      if let existing = members[key] { return existing }
-      let child = Node()
-      members[key] = child
-      content = .object(members)
-      return child
-    }
+    makeObject()
+    if let existing = members[key] { return existing }
     let child = Node()
-    content = .object([key: child])
+    members[key] = child
     return child
   }
 
   func makeObject() {
-    if case .object = content { return }
-    content = .object([:])
+    if kind == .object { return }
+    (kind, members, items) = (.object, [:], [])
   }
 
   func makeArray() {
-    if case .array = content { return }
-    content = .array([])
+    if kind == .array { return }
+    (kind, members, items) = (.array, [:], [])
   }
 
   func appendChild() -> Node {
+    makeArray()
     let child = Node()
-    if case .array(var items) = content {
-      items.append(child)
-      content = .array(items)
-    } else {
-      content = .array([child])
-    }
+    items.append(child)
     return child
   }
 
-  var count: Int {
-    if case .array(let items) = content { return items.count }
-    return 0
-  }
+  var count: Int { kind == .array ? items.count : 0 }
 }
 
 private struct DocumentEncoder: Encoder {
@@ -134,7 +127,7 @@ private func scalar(_ value: some Encodable) -> JSONDocument? {
 /// Encodes `value` into `node`: scalars directly, everything else through its own `encode(to:)`.
 private func encodeValue(_ value: some Encodable, into node: Node, codingPath: [any CodingKey]) throws {
   if let s = scalar(value) {
-    node.content = .value(s)
+    node.set(s)
   } else {
     try value.encode(to: DocumentEncoder(codingPath: codingPath, storage: node))
   }
@@ -145,7 +138,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
   var codingPath: [any CodingKey]
 
   mutating func encodeNil(forKey key: Key) throws {
-    node.objectChild(key.stringValue).content = .value(.null)
+    node.objectChild(key.stringValue).set(.null)
   }
 
   mutating func encode(_ value: some Encodable, forKey key: Key) throws {
@@ -188,7 +181,7 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
   var codingPath: [any CodingKey]
   var count: Int { node.count }
 
-  mutating func encodeNil() throws { node.appendChild().content = .value(.null) }
+  mutating func encodeNil() throws { node.appendChild().set(.null) }
 
   mutating func encode(_ value: some Encodable) throws {
     let path = codingPath + [IndexKey(count)]
@@ -220,7 +213,7 @@ private struct SingleContainer: SingleValueEncodingContainer {
   let node: Node
   var codingPath: [any CodingKey]
 
-  mutating func encodeNil() throws { node.content = .value(.null) }
+  mutating func encodeNil() throws { node.set(.null) }
 
   mutating func encode(_ value: some Encodable) throws {
     try encodeValue(value, into: node, codingPath: codingPath)

@@ -30,7 +30,7 @@ extension Demo {
     for knobs in whatIfs {
       log(try WhatIfRun(graph: g, scenario: try Scenario.parse(knobs)).headline())
     }
-    let hardware = specs.detectHardware(g)
+    let hardware = try specs.detectHardware(g)
     if let hardware {
       let roofline = RooflineReport(g, hardware: hardware)
       log("\n" + roofline.summaryLines().joined(separator: "\n"))
@@ -61,7 +61,7 @@ extension Demo {
     log(replay.text().split(separator: "\n").last.map(String.init) ?? "")
     var written = [try write(try IngestSummary(result).json(), name + ".ingest.json")]
     written.append(try write(try replay.summary.json(), name + ".replay.json"))
-    let hardware = specs.detectHardware(g)
+    let hardware = try specs.detectHardware(g)
     if let hardware, g.kind.contains(.kernel) {
       let roofline = RooflineReport(g, hardware: hardware)
       log(roofline.summaryLines().joined(separator: "\n"))

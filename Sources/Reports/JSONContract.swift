@@ -8,7 +8,8 @@ import Rendering
 public protocol JSONContract: Codable, Sendable {
   /// The schema name, e.g. `reprise.ingest`.
   static var schemaName: String { get }
-  /// The schema version; bumped when a key changes meaning or disappears.
+  /// The schema version; bumped when a documented key changes meaning or disappears. Values
+  /// that are not a function of the inputs (wall-clock rates) are never part of a contract.
   static var schemaVersion: Int { get }
 }
 

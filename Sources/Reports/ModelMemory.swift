@@ -1,5 +1,6 @@
 import CostModels
 import Rendering
+import TraceModel
 
 /// Modeled training memory per GPU for a model spec: model states with ZeRO sharding and
 /// activations after Korthikanti et al. (docs/models/memory.md).
@@ -29,6 +30,16 @@ public struct ModelMemory: Sendable, Equatable {
     self.dataParallel = dataParallel
     self.zeroStage = zeroStage
     self.activations = activations
+  }
+
+  /// The model as `graph` ran it: every rank of the trace is one data-parallel replica, so the
+  /// ZeRO shards divide by the rank count (at least 1), as `reprise report --model` assumes.
+  public init(
+    model: ModelSpec, sequence: Int, microBatch: Int, tensorParallel: Int, zeroStage: Int, ranksOf graph: EventGraph
+  ) {
+    self.init(
+      model: model, sequence: sequence, microBatch: microBatch, tensorParallel: tensorParallel,
+      dataParallel: max(1, graph.ranks.count), zeroStage: zeroStage)
   }
 
   /// The split per GPU, as the report's `memory.modeled` shows it (bytes as reals: sharded

@@ -2,6 +2,7 @@ import CostModels
 import Rendering
 import Replay
 import Schedules
+import TraceExport
 import TraceImport
 
 /// An error the command line reports as one line and maps to an exit code: a usage error
@@ -20,6 +21,10 @@ extension RunError: ReportableError {
 }
 
 extension SpecError: ReportableError {}
+
+extension ModelArgumentError: ReportableError {
+  public var isUsageError: Bool { true }
+}
 
 extension ScenarioError: ReportableError {
   public var isUsageError: Bool { true }
@@ -46,5 +51,15 @@ extension Graphviz.RenderError: ReportableError {
 }
 
 extension PipelineProfile.Failure: ReportableError {
+  public var isUsageError: Bool { false }
+}
+
+/// An output file that cannot be written: exit 65 with the path and the system's reason, as for
+/// every other file the commands write.
+extension ChromeTraceWriter.WriteError: ReportableError {
+  public var isUsageError: Bool { false }
+}
+
+extension ChakraExporter.WriteError: ReportableError {
   public var isUsageError: Bool { false }
 }

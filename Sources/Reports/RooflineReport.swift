@@ -174,7 +174,7 @@ extension SpecLibrary {
   ///   and the trace names no known device (the message lists what it names and what is known).
   public func hardware(named name: String?, for graph: EventGraph) throws -> HardwareSpec {
     if let name { return try hardware(name) }
-    if let detected = detectHardware(graph) { return detected }
+    if let detected = try detectHardware(graph) { return detected }
     let devices = Set(graph.ranks.flatMap(\.deviceNames)).sorted().joined(separator: ", ")
     throw RunError.usage(
       "cannot tell the hardware from deviceProperties (\(devices.isEmpty ? "none" : devices)); give --hardware: "

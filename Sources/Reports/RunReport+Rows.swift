@@ -343,6 +343,10 @@ extension RunReport {
         criticalPathNs, stragglers, errors, warnings, hardware, inputs, files, eventsByKind
     }
 
-    public static var csvColumns: [String] { Array(CodingKeys.allCases.map(\.rawValue).prefix(13)) }
+    /// The scalar columns: the lists (`inputs`, `files`) and the `eventsByKind` map are JSON only.
+    public static var csvColumns: [String] {
+      let jsonOnly: Set<CodingKeys> = [.inputs, .files, .eventsByKind]
+      return CodingKeys.allCases.filter { !jsonOnly.contains($0) }.map(\.rawValue)
+    }
   }
 }

@@ -12,9 +12,6 @@ enum TextFormat {
   /// `v` with `digits` decimals.
   static func fixed(_ v: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", v) }
 
-  /// Nanoseconds as milliseconds with 3 decimals.
-  static func ms(_ ns: Int64) -> String { String(format: "%.3f", Double(ns) / 1e6) }
-
   /// Bytes as GiB.
   static func gib(_ bytes: Double, _ digits: Int = 2) -> String { fixed(bytes / 1_073_741_824, digits) }
 

@@ -48,8 +48,9 @@ public enum TraceDiagram {
   {
     switch kind {
     case .timeline:
-      let (lo, hi, label) = try window(g, t, step: o.step)
-      let bubbles = BubbleAnalysis(g, timeline: t)
+      let index = AnalysisIndex(g, timeline: t)
+      let (lo, hi, label) = try window(index, step: o.step)
+      let bubbles = BubbleAnalysis(index: index)
       let title =
         "\(g.ranks.count) rank(s), \(label): \(String(format: "%.3f", (hi - lo).milliseconds)) ms; idle gaps coloured by cause"
       let d = TraceTimelineRenderer.diagram(
@@ -83,9 +84,10 @@ public enum TraceDiagram {
 
   /// The time window of `step` (job-wide), or the default: the critical path's step, else the
   /// whole trace.
-  static func window(_ g: EventGraph, _ t: Timeline, step: Int?) throws -> (Nanoseconds, Nanoseconds, String) {
+  static func window(_ index: AnalysisIndex, step: Int?) throws -> (Nanoseconds, Nanoseconds, String) {
+    let (g, t) = (index.graph, index.timeline)
     guard let step else {
-      let cp = CriticalPath(g, timeline: t)
+      let cp = CriticalPath(index: index)
       return (cp.windowStart, cp.windowEnd, cp.step.map { "step \($0)" } ?? "whole trace")
     }
     let spans = g.steps.filter { $0.number == step && $0.event != .none }

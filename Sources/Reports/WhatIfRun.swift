@@ -49,11 +49,20 @@ public struct WhatIfRun: Sendable {
       predictedWait = baselineWait
     }
     baselineSteps = StepMetrics.stepTimes(plan, measured: measured, predicted: baseline)
-    steps = StepMetrics.stepTimes(plan, measured: measured, predicted: predicted)
+    steps = scenario == nil ? baselineSteps : StepMetrics.stepTimes(plan, measured: measured, predicted: predicted)
     if steps.isEmpty {
       let files = graph.ranks.map(\.file).joined(separator: ", ")
       throw RunError.data("\(files): no complete ProfilerStep and no host or device work to time; nothing to replay")
     }
+  }
+
+  /// The timeline of `graph` under `scenario` alone: one replay, without the baseline a full
+  /// `WhatIfRun` also times (`reprise export chakra --whatif`).
+  /// - Throws: `ReplayError` when the graph cannot be replayed.
+  public static func predictedTimeline(graph: EventGraph, scenario: Scenario) throws -> Timeline {
+    let plan = ReplayPlan(graph)
+    let (durations, transfers) = scenario.durations(for: plan)
+    return try Replayer().replay(plan, durations: durations, transfers: transfers)
   }
 
   /// Job step time: per step number the slowest rank, averaged over the steps.

@@ -11,15 +11,14 @@ public enum TestPaths {
     return url.path
   }()
 
-  /// An optional corpus of more real traces (HTA, TraceLens, param, Chakra, ASTRA-sim test data):
-  /// `$REPRISE_TRACE_CORPUS`, else the `traces` folder of a sibling checkout named `shared`. CI
-  /// has it; a fresh clone does not, and the tests that need it are skipped (`needsCorpus`).
+  /// An optional corpus of more real traces (HTA, TraceLens, param, Chakra, ASTRA-sim test data)
+  /// at `$REPRISE_TRACE_CORPUS`. CI sets it; a fresh clone has none, and the tests that need it
+  /// are skipped with the reason shown (`needsCorpus`).
   public static let corpus: String? = {
-    let env = ProcessInfo.processInfo.environment["REPRISE_TRACE_CORPUS"]
-    let sibling = URL(fileURLWithPath: packageRoot).deletingLastPathComponent()
-      .appendingPathComponent("shared").appendingPathComponent("traces").path
-    for p in [env, sibling].compactMap({ $0 }) where FileManager.default.fileExists(atPath: p) { return p }
-    return nil
+    guard let env = ProcessInfo.processInfo.environment["REPRISE_TRACE_CORPUS"], !env.isEmpty,
+      FileManager.default.fileExists(atPath: env)
+    else { return nil }
+    return env
   }()
 
   /// Whether the external trace corpus is present.

@@ -40,7 +40,8 @@ struct ExportChakraCommand: ParsableCommand {
   func run() throws {
     let g = try input.ingest().graph
     let timeline =
-      whatIf.isEmpty ? Timeline(measured: g) : try WhatIfRun(graph: g, scenario: try Scenario.parse(whatIf)).predicted
+      whatIf.isEmpty
+      ? Timeline(measured: g) : try WhatIfRun.predictedTimeline(graph: g, scenario: try Scenario.parse(whatIf))
     let s = try ChakraExporter.write(g, timeline: timeline, to: output, name: name)
     print(s.text(dir: output, note: whatIf.isEmpty ? "" : " (under \(whatIf.joined(separator: " ")))"))
   }

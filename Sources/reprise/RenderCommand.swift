@@ -46,7 +46,8 @@ struct RenderCommand: ParsableCommand {
     let spec = try loadCluster(cluster)
     let graph = try input.ingest().graph
     let options = TraceDiagram.Options(
-      step: step, cluster: spec, linkGBps: try linkGBps(linkBandwidth), hardware: specs.library.detectHardware(graph),
+      step: step, cluster: spec, linkGBps: try linkGBps(linkBandwidth),
+      hardware: kind == .topology ? try specs.library.detectHardware(graph) : nil,
       width: width)
     let bytes: [UInt8]
     do {

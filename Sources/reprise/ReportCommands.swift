@@ -56,12 +56,12 @@ struct ReportCommand: ParsableCommand {
     let named = try hardware.map { try lib.hardware($0) }
     let modelSpec = try model.map { try lib.model($0) }
     let result = try input.ingest()
-    options.hardware = named ?? lib.detectHardware(result.graph)
+    options.hardware = try named ?? lib.detectHardware(result.graph)
     options.linkGBps = try linkGBps(linkBandwidth)
     options.modelMemory = modelSpec.map {
       ModelMemory(
-        model: $0, sequence: sequence, microBatch: microBatch, tensorParallel: tp,
-        dataParallel: max(1, result.graph.ranks.count), zeroStage: zero)
+        model: $0, sequence: sequence, microBatch: microBatch, tensorParallel: tp, zeroStage: zero,
+        ranksOf: result.graph)
     }
     let report = try RunReport(result, inputs: input.paths, options: options)
     try emit(try report.json(), to: output)

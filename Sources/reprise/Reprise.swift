@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Reports
-import TraceExport
 
 /// The `reprise` command line: parses flags, reads inputs, calls one library entry point per
 /// command, prints the value it returns, and decides the exit code here, in one place.
@@ -28,8 +27,6 @@ struct Reprise: ParsableCommand {
       try command.run()
     } catch let error as any ReportableError {
       fail(error.description, error.isUsageError ? 64 : 65)
-    } catch let error as ChakraExporter.WriteError {
-      fail(error.description, 65)
     } catch {
       exit(withError: error)
     }

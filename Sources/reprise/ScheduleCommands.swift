@@ -4,15 +4,14 @@ import Rendering
 import Replay
 import Reports
 import Schedules
-import TraceExport
 import TraceModel
 
 struct ScheduleCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "schedule",
     abstract: "Generate and simulate a pipeline-parallel schedule; bubbles, memory, diagram.",
-    subcommands: [ScheduleRun.self, ScheduleCompare.self],
-    defaultSubcommand: ScheduleRun.self)
+    subcommands: [ScheduleRunCommand.self, ScheduleCompareCommand.self],
+    defaultSubcommand: ScheduleRunCommand.self)
 }
 
 /// Costs shared by `schedule` and `schedule compare`.
@@ -46,7 +45,7 @@ struct ScheduleOptions: ParsableArguments {
   }
 }
 
-struct ScheduleRun: ParsableCommand {
+struct ScheduleRunCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "run", abstract: "Simulate one schedule (the default: `reprise schedule NAME …`).")
   @Argument(help: "Schedule: \(ScheduleGenerators.names.joined(separator: ", ")).") var name: String
@@ -66,28 +65,21 @@ struct ScheduleRun: ParsableCommand {
   }
 
   func run() throws {
-    let costs = try options.costs()
-    var r = try ScheduleSimulator.simulate(
-      name, stages: options.stages, microbatches: options.microbatches,
-      chunks: options.chunks, costs: costs)
-    if let ratio = offloadRatio {
-      let bw = try flag { try Scenario.bandwidth("--pcie", pcie) }
-      r = ScheduleSimulator.offload(r, costs: costs, ratio: ratio, pcie: bw)
-    }
-    if let output, let format = Graphviz.Format(rawValue: (output as NSString).pathExtension.lowercased()) {
-      try write(try Graphviz.render(ScheduleRenderer.diagram(r).dot(), format: format, engine: "nop"), to: output)
-    }
-    if let chakra {
-      let g = r.eventGraph()
-      let summary = try ChakraExporter.write(g, timeline: Timeline(measured: g), to: chakra, name: r.name)
+    let format = output.flatMap { Graphviz.Format(rawValue: ($0 as NSString).pathExtension.lowercased()) }
+    let run = try ScheduleRun(
+      ScheduleRun.Request(
+        name: name, stages: options.stages, microbatches: options.microbatches, chunks: options.chunks,
+        costs: try options.costs(),
+        offload: try offloadRatio.map { ($0, try flag { try Scenario.bandwidth("--pcie", pcie) }) },
+        diagram: output.flatMap { path in format.map { (path, $0) } }, chakraDirectory: chakra))
+    if let chakra, let summary = run.chakra {
       printError("wrote \(summary.files.count) Chakra file(s), \(summary.nodes) nodes, to \(chakra)/")
     }
-    let report = ScheduleReport(r)
-    print(json ? try report.json() : report.text() + (output.map { "\n  wrote \($0)" } ?? ""))
+    print(json ? try run.report.json() : run.report.text() + (output.map { "\n  wrote \($0)" } ?? ""))
   }
 }
 
-struct ScheduleCompare: ParsableCommand {
+struct ScheduleCompareCommand: ParsableCommand {
   static let configuration = CommandConfiguration(commandName: "compare", abstract: "Every schedule side by side.")
   @OptionGroup var options: ScheduleOptions
   @Flag(help: "Compare all schedules (the default).") var all = false

@@ -50,7 +50,7 @@ func ingestReplayReportAndDiffMatchTheirGoldens(set: String) throws {
   let result = try Ingest.run(paths: [root + "/Traces/" + set])
   expectGolden(try IngestSummary(result).json(), name + ".ingest.json")
   expectGolden(try WhatIfRun(graph: result.graph, scenario: nil).summary.json(), name + ".replay.json")
-  let options = RunReport.Options(hardware: specs.detectHardware(result.graph))
+  let options = RunReport.Options(hardware: try specs.detectHardware(result.graph))
   expectGolden(try RunReport(result, inputs: ["Traces/" + set], options: options).json(), name + ".report.json")
   let whatIf = try WhatIfRun(graph: result.graph, scenario: try Scenario.parse(["compute.scale=0.5"]))
   let labels = ("Traces/\(set) (replayed)", "Traces/\(set) under compute.scale=0.5")
@@ -64,7 +64,7 @@ func ingestReplayReportAndDiffMatchTheirGoldens(set: String) throws {
     dataParallel: 4, zeroStage: 0)
   let options = RunReport.Options(
     scenario: try Scenario.parse(["compute.scale=0.5"]),
-    hardware: specs.detectHardware(ddp.graph), modelMemory: memory)
+    hardware: try specs.detectHardware(ddp.graph), modelMemory: memory)
   expectGolden(
     try RunReport(ddp, inputs: ["Traces/generated/ddp-4rank"], options: options).json(),
     "generated_ddp-4rank.report-whatif.json")

@@ -1,3 +1,4 @@
+import Analysis
 import Foundation
 import Rendering
 import Reports
@@ -42,4 +43,18 @@ private struct Sample: Codable, Equatable {
     table.csv()
       == "key,baselineNs,predictedNs,deltaNs,deltaPct,count\n\"kernel:gemm, fused\",100,50,-50,-50,2\nmemset,0,0,0,,1\n"
   )
+}
+
+/// Every idle cause the analysis knows has its column in `bubbles_by_rank.csv`, and the summary
+/// table keeps exactly the scalar columns.
+@Test func tableColumnsCoverTheAnalysesTheyFlatten() {
+  let columns = Set(RunReport.BubbleRankRow.CodingKeys.allCases.map(\.rawValue))
+  for cause in BubbleAnalysis.Cause.allCases {
+    #expect(columns.contains(cause.rawValue + "Ns"), "no column for idle cause \(cause.rawValue)")
+  }
+  #expect(
+    RunReport.SummaryRow.csvColumns == [
+      "ranks", "lanes", "events", "steps", "measuredStepNs", "replayedStepNs", "collectiveInstances",
+      "unmatchedCollectives", "criticalPathNs", "stragglers", "errors", "warnings", "hardware",
+    ])
 }

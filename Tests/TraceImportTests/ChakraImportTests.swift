@@ -52,7 +52,7 @@ private func shared(_ rel: String) throws -> String { try #require(TestPaths.cor
   }
 }
 
-/// The legacy pre-1.0 ASTRA-sim file (INVENTORY.md: not decodable by the current schema) fails
+/// The legacy pre-1.0 ASTRA-sim file (which the current schema cannot decode) fails
 /// with one clear line naming the offset.
 @Test(.needsCorpus) func legacyChakraFileIsAClearError() throws {
   let path = try shared("/astra-sim/history-f5d4ddd/runs/example/workload/resnet50_DataParallel.0.et")

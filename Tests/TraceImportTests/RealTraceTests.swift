@@ -69,7 +69,7 @@ let executionTraceFiles: [String] = {
   #expect(et.name.contains("execution trace") && et.isSupported)
   let chakra = try Ingest.detectFormat(root + "/chakra/tests/data/json_trace.tar.gz.d/jsonData/small_chakra.0.json")
   #expect(chakra.name.contains("Chakra") && chakra.isSupported)
-  // The jsonized Chakra graph holds the same nodes as its .et (INVENTORY.md: 3664 nodes).
+  // The jsonized Chakra graph holds the same nodes as its .et (3664 nodes, as its jsonized form counts them).
   let json = try Ingest.run(paths: [root + "/chakra/tests/data/json_trace.tar.gz.d/jsonData/chakra.0.json"])
   #expect(json.files.first?.recordTypes == ["COMP_NODE": 3643, "COMM_COLL_NODE": 21] && json.graph.eventCount == 3664)
   #expect(json.diagnostics.count(of: .error) == 0 && json.graph.validate().isEmpty)
