@@ -21,8 +21,10 @@ public indirect enum JSONDocument: Sendable, Equatable {
 
   /// Encodes with sorted keys. `pretty` indents by 2; otherwise compact on one line.
   /// Doubles are written with up to 12 significant digits.
-  public func encoded(pretty: Bool = true) -> String {
-    let root = toJansson()
+  public func encoded(pretty: Bool = true) -> String { Self.dump(toJansson(), pretty: pretty) }
+
+  /// Writes `root` with sorted keys and releases it.
+  static func dump(_ root: UnsafeMutablePointer<json_t>, pretty: Bool) -> String {
     defer { cj_decref(root) }
     // JSON_SORT_KEYS 0x80, JSON_INDENT(n) n, JSON_COMPACT 0x20, JSON_REAL_PRECISION(n) (n & 0x1F) << 11.
     // JSON_ENCODE_ANY 0x200: scalars at the root too.
@@ -32,7 +34,8 @@ public indirect enum JSONDocument: Sendable, Equatable {
     return String(cString: cstr)
   }
 
-  private func toJansson() -> UnsafeMutablePointer<json_t> {
+  /// A new jansson value (reference owned by the caller).
+  func toJansson() -> UnsafeMutablePointer<json_t> {
     switch self {
     case .object(let members):
       // jansson returns nil only when it cannot allocate; the document then degrades to null.

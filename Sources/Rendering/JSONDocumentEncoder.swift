@@ -1,3 +1,6 @@
+import CJansson
+import TraceModel
+
 /// Encodes any `Encodable` value into a `JSONDocument`, which jansson then writes with sorted
 /// keys: every JSON contract is a `Codable` type, and this is the one path from a value to its
 /// bytes.
@@ -23,6 +26,19 @@ public struct JSONDocumentEncoder: Sendable {
     }
     return document
   }
+
+  /// `value` as JSON text with sorted keys, as `encode(value).encoded(pretty:)` would write it,
+  /// without building the intermediate `JSONDocument` (the report's hot path).
+  /// - Throws: `EncodingError.invalidValue` when `value` encodes nothing at all.
+  public func encodedText<T: Encodable>(_ value: T, pretty: Bool = true) throws -> String {
+    let encoder = DocumentEncoder(codingPath: [])
+    try value.encode(to: encoder)
+    guard let root = encoder.storage.jansson() else {
+      throw EncodingError.invalidValue(
+        value, EncodingError.Context(codingPath: [], debugDescription: "\(T.self) encoded nothing"))
+    }
+    return JSONDocument.dump(root, pretty: pretty)
+  }
 }
 
 /// A tree under construction: containers are reference nodes so nested containers can keep
@@ -35,24 +51,51 @@ private final class Node {
   var kind = Kind.empty
   var value = JSONDocument.null
   var members: [String: Node] = [:]
+  /// Scalar members, kept without a node each (most of a report's values); a key is in
+  /// `members` or here, never both.
+  var scalars: [String: JSONDocument] = [:]
   var items: [Node] = []
 
   func set(_ v: JSONDocument) {
-    (kind, value, members, items) = (.value, v, [:], [])
+    (kind, value, members, scalars, items) = (.value, v, [:], [:], [])
+  }
+
+  func setScalar(_ v: JSONDocument, forKey key: String) {
+    makeObject()
+    if !members.isEmpty { members[key] = nil }
+    scalars[key] = v
   }
 
   var document: JSONDocument? {
     switch kind {
     case .empty: return nil
     case .value: return value
-    case .object: return .object(members.compactMapValues(\.document))
+    case .object: return .object(members.compactMapValues(\.document).merging(scalars) { $1 })
     case .array: return .array(items.map { $0.document ?? .null })
+    }
+  }
+
+  /// The tree as a new jansson value; nil for an empty node (left out of its object).
+  func jansson() -> UnsafeMutablePointer<json_t>? {
+    switch kind {
+    case .empty: return nil
+    case .value: return value.toJansson()
+    case .object:
+      guard let o = json_object() else { return json_null() }
+      for (k, v) in members { if let j = v.jansson() { json_object_set_new(o, k, j) } }
+      for (k, v) in scalars { json_object_set_new(o, k, v.toJansson()) }
+      return o
+    case .array:
+      guard let a = json_array() else { return json_null() }
+      for v in items { json_array_append_new(a, v.jansson() ?? json_null()) }
+      return a
     }
   }
 
   func objectChild(_ key: String) -> Node {
     makeObject()
     if let existing = members[key] { return existing }
+    if !scalars.isEmpty { scalars[key] = nil }
     let child = Node()
     members[key] = child
     return child
@@ -60,12 +103,12 @@ private final class Node {
 
   func makeObject() {
     if kind == .object { return }
-    (kind, members, items) = (.object, [:], [])
+    (kind, members, scalars, items) = (.object, [:], [:], [])
   }
 
   func makeArray() {
     if kind == .array { return }
-    (kind, members, items) = (.array, [:], [])
+    (kind, members, scalars, items) = (.array, [:], [:], [])
   }
 
   func appendChild() -> Node {
@@ -103,33 +146,44 @@ private struct DocumentEncoder: Encoder {
   }
 }
 
-/// Scalars as documents; `nil` when the value is not a scalar the writer knows.
-private func scalar(_ value: some Encodable) -> JSONDocument? {
-  switch value {
-  case let v as String: return .string(v)
-  case let v as Bool: return .bool(v)
-  case let v as Double: return .double(v)
-  case let v as Float: return .double(Double(v))
-  case let v as Int: return .int(Int64(v))
-  case let v as Int64: return .int(v)
-  case let v as Int32: return .int(Int64(v))
-  case let v as Int16: return .int(Int64(v))
-  case let v as Int8: return .int(Int64(v))
-  case let v as UInt8: return .int(Int64(v))
-  case let v as UInt16: return .int(Int64(v))
-  case let v as UInt32: return .int(Int64(v))
-  case let v as UInt: return v <= UInt(Int64.max) ? .int(Int64(v)) : .double(Double(v))
-  case let v as UInt64: return v <= UInt64(Int64.max) ? .int(Int64(v)) : .double(Double(v))
-  default: return nil
-  }
+/// A value written as one JSON scalar. One conformance check per value finds it (the runtime
+/// caches conformance lookups), instead of a cast to every scalar type in turn; unit types are
+/// written from their raw value directly, as their `Codable` conformance would write them.
+private protocol JSONScalar { var jsonScalar: JSONDocument { get } }
+
+extension String: JSONScalar { var jsonScalar: JSONDocument { .string(self) } }
+extension Bool: JSONScalar { var jsonScalar: JSONDocument { .bool(self) } }
+extension Double: JSONScalar { var jsonScalar: JSONDocument { .double(self) } }
+extension Float: JSONScalar { var jsonScalar: JSONDocument { .double(Double(self)) } }
+extension Int: JSONScalar { var jsonScalar: JSONDocument { .int(Int64(self)) } }
+extension Int64: JSONScalar { var jsonScalar: JSONDocument { .int(self) } }
+extension Int32: JSONScalar { var jsonScalar: JSONDocument { .int(Int64(self)) } }
+extension Int16: JSONScalar { var jsonScalar: JSONDocument { .int(Int64(self)) } }
+extension Int8: JSONScalar { var jsonScalar: JSONDocument { .int(Int64(self)) } }
+extension UInt8: JSONScalar { var jsonScalar: JSONDocument { .int(Int64(self)) } }
+extension UInt16: JSONScalar { var jsonScalar: JSONDocument { .int(Int64(self)) } }
+extension UInt32: JSONScalar { var jsonScalar: JSONDocument { .int(Int64(self)) } }
+extension UInt: JSONScalar {
+  var jsonScalar: JSONDocument { self <= UInt(Int64.max) ? .int(Int64(self)) : .double(Double(self)) }
 }
+extension UInt64: JSONScalar {
+  var jsonScalar: JSONDocument { self <= UInt64(Int64.max) ? .int(Int64(self)) : .double(Double(self)) }
+}
+extension Nanoseconds: JSONScalar { var jsonScalar: JSONDocument { .int(rawValue) } }
+extension Bytes: JSONScalar { var jsonScalar: JSONDocument { .int(rawValue) } }
+extension FLOPs: JSONScalar { var jsonScalar: JSONDocument { .double(rawValue) } }
+extension BytesPerSecond: JSONScalar { var jsonScalar: JSONDocument { .double(rawValue) } }
+extension FLOPsPerSecond: JSONScalar { var jsonScalar: JSONDocument { .double(rawValue) } }
 
 /// Encodes `value` into `node`: scalars directly, everything else through its own `encode(to:)`.
-private func encodeValue(_ value: some Encodable, into node: Node, codingPath: [any CodingKey]) throws {
-  if let s = scalar(value) {
-    node.set(s)
+/// The coding path is built only for the latter (scalars, most values, never need it).
+private func encodeValue(
+  _ value: some Encodable, into node: Node, codingPath: @autoclosure () -> [any CodingKey]
+) throws {
+  if let s = value as? any JSONScalar {
+    node.set(s.jsonScalar)
   } else {
-    try value.encode(to: DocumentEncoder(codingPath: codingPath, storage: node))
+    try value.encode(to: DocumentEncoder(codingPath: codingPath(), storage: node))
   }
 }
 
@@ -137,13 +191,28 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
   let node: Node
   var codingPath: [any CodingKey]
 
-  mutating func encodeNil(forKey key: Key) throws {
-    node.objectChild(key.stringValue).set(.null)
-  }
+  mutating func encodeNil(forKey key: Key) throws { node.setScalar(.null, forKey: key.stringValue) }
 
   mutating func encode(_ value: some Encodable, forKey key: Key) throws {
-    try encodeValue(value, into: node.objectChild(key.stringValue), codingPath: codingPath + [key])
+    if let s = value as? any JSONScalar {
+      node.setScalar(s.jsonScalar, forKey: key.stringValue)
+    } else {
+      try value.encode(to: DocumentEncoder(codingPath: codingPath + [key], storage: node.objectChild(key.stringValue)))
+    }
   }
+
+  // The primitives the synthesized conformances call directly: no cast, no node.
+  mutating func encode(_ value: String, forKey key: Key) throws {
+    node.setScalar(.string(value), forKey: key.stringValue)
+  }
+  mutating func encode(_ value: Bool, forKey key: Key) throws { node.setScalar(.bool(value), forKey: key.stringValue) }
+  mutating func encode(_ value: Double, forKey key: Key) throws {
+    node.setScalar(.double(value), forKey: key.stringValue)
+  }
+  mutating func encode(_ value: Int, forKey key: Key) throws {
+    node.setScalar(.int(Int64(value)), forKey: key.stringValue)
+  }
+  mutating func encode(_ value: Int64, forKey key: Key) throws { node.setScalar(.int(value), forKey: key.stringValue) }
 
   mutating func nestedContainer<NestedKey: CodingKey>(
     keyedBy keyType: NestedKey.Type, forKey key: Key
@@ -184,8 +253,8 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
   mutating func encodeNil() throws { node.appendChild().set(.null) }
 
   mutating func encode(_ value: some Encodable) throws {
-    let path = codingPath + [IndexKey(count)]
-    try encodeValue(value, into: node.appendChild(), codingPath: path)
+    let index = count
+    try encodeValue(value, into: node.appendChild(), codingPath: codingPath + [IndexKey(index)])
   }
 
   mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<

@@ -46,7 +46,7 @@ public struct Replayer: Sendable {
   func replay(_ plan: ReplayPlan, rawDurations: [Int64], rawTransfers: [Int64]) throws -> Timeline {
     var engine = Engine(plan: plan, durations: rawDurations, transfers: rawTransfers)
     try engine.run()
-    return Timeline(startNs: engine.start, endNs: engine.end)
+    return Timeline(start: engine.start, end: engine.end)
   }
 }
 
@@ -57,8 +57,8 @@ private struct Engine {
   let g: EventGraph
   let durations: [Int64]
   let transfers: [Int64]
-  var start: [Int64]
-  var end: [Int64]
+  var start: [Nanoseconds]
+  var end: [Nanoseconds]
   var done: [Bool]
   var arrival: [Int64]
   var instArrived: [Int32]
@@ -77,8 +77,8 @@ private struct Engine {
     self.transfers = transfers
     let n = g.eventCount
     let laneCount = plan.laneOffsets.count - 1
-    start = [Int64](repeating: 0, count: n)
-    end = [Int64](repeating: 0, count: n)
+    start = [Nanoseconds](repeating: .zero, count: n)
+    end = [Nanoseconds](repeating: .zero, count: n)
     done = [Bool](repeating: false, count: n)
     arrival = [Int64](repeating: Int64.min, count: n)
     instArrived = [Int32](repeating: 0, count: plan.instanceCount)
@@ -109,7 +109,7 @@ private struct Engine {
   @inline(__always) mutating func closeOpen(_ l: Int, upTo s: Int64) {
     while let top = open[l].last, g.start[Int(top)] + g.duration[Int(top)] <= s {
       let t = Int(top)
-      end[t] = g.start[t] + g.duration[t] + shift[l]
+      end[t] = Nanoseconds(rawValue: g.start[t] + g.duration[t] + shift[l])
       open[l].removeLast()
     }
   }
@@ -125,8 +125,8 @@ private struct Engine {
       let finish = instMax[inst] + transfers[inst]
       for k in lo..<hi {
         let mi = Int(plan.instanceMembers[k])
-        start[mi] = arrival[mi]
-        end[mi] = finish
+        start[mi] = Nanoseconds(rawValue: arrival[mi])
+        end[mi] = Nanoseconds(rawValue: finish)
         done[mi] = true
         if mi != e { enqueue(g.lane[mi].index) }
       }
@@ -161,10 +161,10 @@ private struct Engine {
       if done[e] {
         // A barrier member completed by its instance: finish it on this lane.
         if device {
-          prevEnd[l] = max(prevEnd[l], end[e])
-          shift[l] = start[e] - s
+          prevEnd[l] = max(prevEnd[l], end[e].rawValue)
+          shift[l] = start[e].rawValue - s
         } else {
-          shift[l] = end[e] - (s + g.duration[e])
+          shift[l] = end[e].rawValue - (s + g.duration[e])
         }
         notify(e)
         cursor[l] += 1
@@ -178,12 +178,13 @@ private struct Engine {
           let launch = Int(plan.launchFrom[e])
           if launch >= 0 {
             if !done[launch] { return }
-            ready = max(ready, (plan.launchFromEnd[e] ? end[launch] : start[launch]) + plan.launchLag[e])
+            ready = max(
+              ready, (plan.launchFromEnd[e] ? end[launch].rawValue : start[launch].rawValue) + plan.launchLag[e])
           }
           let wait = Int(plan.waitFrom[e])
           if wait >= 0 {
             if !done[wait] { return }
-            ready = max(ready, end[wait] + plan.waitLag[e])
+            ready = max(ready, end[wait].rawValue + plan.waitLag[e])
           }
           if ready == Int64.min { ready = s }
           let inst = Int(plan.instance[e])
@@ -192,13 +193,13 @@ private struct Engine {
             if !done[e] { return }
             continue  // finished through the done[e] path above
           }
-          start[e] = ready
-          end[e] = ready + durations[e]
-          prevEnd[l] = max(prevEnd[l], end[e])
+          start[e] = Nanoseconds(rawValue: ready)
+          end[e] = Nanoseconds(rawValue: ready + durations[e])
+          prevEnd[l] = max(prevEnd[l], end[e].rawValue)
           shift[l] = ready - s
         } else {
-          start[e] = s + shift[l]
-          end[e] = g.start[e] + g.duration[e] + shift[l]
+          start[e] = Nanoseconds(rawValue: s + shift[l])
+          end[e] = Nanoseconds(rawValue: g.start[e] + g.duration[e] + shift[l])
         }
       } else {
         if !open[l].isEmpty { closeOpen(l, upTo: s) }
@@ -206,19 +207,19 @@ private struct Engine {
         case .hostSync:
           let d = Int(plan.syncFrom[e])
           if !done[d] { return }
-          start[e] = s + shift[l]
-          end[e] = max(start[e] + plan.syncOwn[e], end[d] + plan.syncTail[e])
-          shift[l] = end[e] - (s + g.duration[e])
+          start[e] = Nanoseconds(rawValue: s + shift[l])
+          end[e] = Nanoseconds(rawValue: max(start[e].rawValue + plan.syncOwn[e], end[d].rawValue + plan.syncTail[e]))
+          shift[l] = end[e].rawValue - (s + g.duration[e])
         case .hostBarrier:
           if arrival[e] == Int64.min { arrive(e, at: s + shift[l], instance: Int(plan.instance[e])) }
           if !done[e] { return }
           continue
         case .hostParent:
-          start[e] = s + shift[l]
+          start[e] = Nanoseconds(rawValue: s + shift[l])
           open[l].append(Int32(e))
         default:
-          start[e] = s + shift[l]
-          end[e] = start[e] + durations[e]
+          start[e] = Nanoseconds(rawValue: s + shift[l])
+          end[e] = Nanoseconds(rawValue: start[e].rawValue + durations[e])
           shift[l] += durations[e] - g.duration[e]
         }
       }

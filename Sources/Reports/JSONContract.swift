@@ -23,7 +23,9 @@ extension JSONContract {
 
   /// The value as JSON text: indented by 2 when `pretty`, else one line; no trailing newline.
   /// - Throws: `EncodingError` as `document()`.
-  public func json(pretty: Bool = true) throws -> String { try document().encoded(pretty: pretty) }
+  public func json(pretty: Bool = true) throws -> String {
+    try JSONDocumentEncoder().encodedText(self, pretty: pretty)
+  }
 }
 
 /// A JSON array of contract values (`reprise schedule compare --json`).
@@ -31,6 +33,6 @@ extension Array where Element: JSONContract {
   /// The values as one JSON array.
   /// - Throws: `EncodingError` as `JSONContract.document()`.
   public func json(pretty: Bool = true) throws -> String {
-    try JSONDocument.array(map { try $0.document() }).encoded(pretty: pretty)
+    try JSONDocumentEncoder().encodedText(self, pretty: pretty)
   }
 }

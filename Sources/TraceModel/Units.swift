@@ -6,15 +6,15 @@
 ///     let launch = Nanoseconds(microseconds: 12.5)   // Kineto "ts" → 12_500 ns
 public struct Nanoseconds: RawRepresentable, Hashable, Comparable, Sendable, Codable {
   public var rawValue: Int64
-  public init(rawValue: Int64) { self.rawValue = rawValue }
-  public init(_ value: Int64) { self.rawValue = value }
-  public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+  @inlinable public init(rawValue: Int64) { self.rawValue = rawValue }
+  @inlinable public init(_ value: Int64) { self.rawValue = value }
+  @inlinable public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
 extension Nanoseconds: AdditiveArithmetic {
   public static var zero: Nanoseconds { Nanoseconds(rawValue: 0) }
-  public static func + (lhs: Self, rhs: Self) -> Self { Self(rawValue: lhs.rawValue &+ rhs.rawValue) }
-  public static func - (lhs: Self, rhs: Self) -> Self { Self(rawValue: lhs.rawValue &- rhs.rawValue) }
+  @inlinable public static func + (lhs: Self, rhs: Self) -> Self { Self(rawValue: lhs.rawValue &+ rhs.rawValue) }
+  @inlinable public static func - (lhs: Self, rhs: Self) -> Self { Self(rawValue: lhs.rawValue &- rhs.rawValue) }
 }
 
 extension Nanoseconds {
@@ -48,15 +48,15 @@ extension Nanoseconds {
 /// An amount of memory or data moved, in bytes.
 public struct Bytes: RawRepresentable, Hashable, Comparable, Sendable, Codable {
   public var rawValue: Int64
-  public init(rawValue: Int64) { self.rawValue = rawValue }
-  public init(_ value: Int64) { self.rawValue = value }
-  public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+  @inlinable public init(rawValue: Int64) { self.rawValue = rawValue }
+  @inlinable public init(_ value: Int64) { self.rawValue = value }
+  @inlinable public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
 extension Bytes: AdditiveArithmetic {
   public static var zero: Bytes { Bytes(rawValue: 0) }
-  public static func + (lhs: Self, rhs: Self) -> Self { Self(rawValue: lhs.rawValue &+ rhs.rawValue) }
-  public static func - (lhs: Self, rhs: Self) -> Self { Self(rawValue: lhs.rawValue &- rhs.rawValue) }
+  @inlinable public static func + (lhs: Self, rhs: Self) -> Self { Self(rawValue: lhs.rawValue &+ rhs.rawValue) }
+  @inlinable public static func - (lhs: Self, rhs: Self) -> Self { Self(rawValue: lhs.rawValue &- rhs.rawValue) }
 }
 
 extension Bytes {
@@ -79,22 +79,22 @@ public func / (amount: Bytes, time: Nanoseconds) -> BytesPerSecond {
 /// A count of floating-point operations.
 public struct FLOPs: RawRepresentable, Hashable, Comparable, Sendable, Codable {
   public var rawValue: Double
-  public init(rawValue: Double) { self.rawValue = rawValue }
-  public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+  @inlinable public init(rawValue: Double) { self.rawValue = rawValue }
+  @inlinable public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
 /// A data rate in bytes per second (1 GB/s = 1e9 B/s, as nccl-tests prints it).
 public struct BytesPerSecond: RawRepresentable, Hashable, Comparable, Sendable, Codable {
   public var rawValue: Double
-  public init(rawValue: Double) { self.rawValue = rawValue }
-  public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+  @inlinable public init(rawValue: Double) { self.rawValue = rawValue }
+  @inlinable public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
 /// A compute rate in floating-point operations per second.
 public struct FLOPsPerSecond: RawRepresentable, Hashable, Comparable, Sendable, Codable {
   public var rawValue: Double
-  public init(rawValue: Double) { self.rawValue = rawValue }
-  public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+  @inlinable public init(rawValue: Double) { self.rawValue = rawValue }
+  @inlinable public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
 /// Time to move `amount` at `rate`, rounded up to whole nanoseconds.

@@ -30,6 +30,13 @@ private struct Sample: Codable, Equatable {
   #expect(back == value)
   // Non-finite reals become null rather than invalid JSON.
   #expect(try JSONDocumentEncoder().encode([Double.nan, 1]).encoded(pretty: false) == "[null,1.0]")
+  // The direct text path (no intermediate document) writes the same bytes.
+  for pretty in [false, true] {
+    #expect(
+      try JSONDocumentEncoder().encodedText(value, pretty: pretty)
+        == JSONDocumentEncoder().encode(value).encoded(pretty: pretty))
+  }
+  #expect(try JSONDocumentEncoder().encodedText([Sample]()) == "[]")
 }
 
 @Test func csvTablesFollowTheCodingKeyOrder() throws {

@@ -94,3 +94,32 @@ func computeClasses(name: String, cls: ComputeClass) {
   #expect(KinetoGraphBuilder.firstTypeName(#"["c10::BFloat16", "Scalar"]"#) == "c10::BFloat16")
   #expect(KinetoGraphBuilder.parseRankList("[0, 1, 2]") == [0, 1, 2])
 }
+
+/// The byte search the classifiers use agrees with `String.contains` on every rule pattern,
+/// on real-looking names, random ASCII and the edges (pattern at the start, the end, longer
+/// than the name, empty).
+@Test func substringRulesAgreeWithStringContains() {
+  let patterns = KernelClassifier.rules.map(\.0) + ["", "x", "zz"]
+  var names = [
+    "void at::native::vectorized_elementwise_kernel<4, at::native::FillFunctor<float>>(int, float*)",
+    "ampere_fp16_s16816gemm_fp16_128x128_ldg8_f2f_stages_32x5_nn", "flash", "ash", "", "a",
+    "sm90_xmma_gemm_bf16bf16_bf16f32_f32_tn_n_tilesize128x128x64",
+  ]
+  var seed: UInt64 = 42
+  for _ in 0..<300 {
+    var s = ""
+    for _ in 0..<Int(seed % 40) {
+      seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      s.append(Character(UnicodeScalar(UInt8(97 + (seed >> 33) % 26))))
+    }
+    names.append(s)
+  }
+  for name in names {
+    let lower = name.lowercased()
+    var bytes = lower
+    let found = bytes.withUTF8 { hay in patterns.map { SubstringRules.occurs($0, in: hay) } }
+    for (p, hit) in zip(patterns, found) {
+      #expect(hit == (p.isEmpty || lower.contains(p)), "\(p) in \(name)")
+    }
+  }
+}
