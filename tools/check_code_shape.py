@@ -2,8 +2,8 @@
 """Checks the shape rules of docs/Architecture.md ("Code shape"); exits 1 when one breaks.
 
 - The executable target (Sources/reprise) stays thin: at most 900 lines in all, 150 per file.
-- No function or initializer body over 100 lines anywhere in Sources/
-  (generated code, *.pb.swift, excluded).
+- No function or initializer body over 100 lines anywhere in Sources/, and no source file over
+  600 lines (generated code, *.pb.swift, excluded): a longer file is split by concern.
 
 Function length is measured from the line that declares `func NAME` or `init(` to the line
 where its body's braces balance again; string literals and comments are skipped when counting
@@ -13,7 +13,7 @@ import os
 import re
 import sys
 
-CLI_TOTAL, CLI_FILE, FUNCTION = 900, 150, 100
+CLI_TOTAL, CLI_FILE, FUNCTION, FILE = 900, 150, 100, 600
 DECLARATION = re.compile(r"^\s*(?:@[\w.]+(?:\([^)]*\))?\s+)*(?:\w+\s+)*(?:func\s+[^\s(<]+|init[?!]?\s*[(<])")
 
 
@@ -98,8 +98,12 @@ def main():
             if not name.endswith(".swift") or name.endswith(".pb.swift"):
                 continue
             path = os.path.join(folder, name)
+            rel = os.path.relpath(path, root)
+            with open(path, encoding="utf-8", errors="replace") as f:
+                n = sum(1 for _ in f)
+            if n > FILE:
+                problems.append(f"{rel}: {n} lines (at most {FILE} per file; split it by concern)")
             for length, line, decl in function_lengths(path):
-                rel = os.path.relpath(path, root)
                 longest.append((length, f"{rel}:{line}"))
                 if length > FUNCTION:
                     problems.append(f"{rel}:{line}: {length}-line function (at most {FUNCTION}): {decl[:80]}")
