@@ -27,13 +27,14 @@ public struct CSVTable: Sendable, Equatable {
   /// - Throws: `EncodingError` when a row does not encode to an object.
   public init<Row: TableRow>(_ name: String, _ rows: [Row]) throws {
     self.name = name
-    columns = Row.csvColumns
+    let columns = Row.csvColumns
+    self.columns = columns
     let encoder = JSONDocumentEncoder()
     self.rows = try rows.map { row in
       guard case .object(let members) = try encoder.encode(row) else {
         throw EncodingError.invalidValue(row, .init(codingPath: [], debugDescription: "a table row must be an object"))
       }
-      return Row.csvColumns.map { members[$0] ?? .null }
+      return columns.map { members[$0] ?? .null }
     }
   }
 

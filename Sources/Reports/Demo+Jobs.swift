@@ -27,9 +27,7 @@ extension Demo {
     let replay = try WhatIfRun(graph: g, scenario: nil)
     log("\n" + replay.text())
     written.append(try write(try replay.summary.json(), "replay.json"))
-    for knobs in whatIfs {
-      log(try WhatIfRun(graph: g, scenario: try Scenario.parse(knobs)).headline())
-    }
+    for knobs in whatIfs { log(try replay.with(try Scenario.parse(knobs)).headline()) }
     let hardware = try specs.detectHardware(g)
     if let hardware {
       let roofline = RooflineReport(g, hardware: hardware)
@@ -43,7 +41,7 @@ extension Demo {
     try replay.writeTimeline(to: output + "/timeline.json")
     written.append(output + "/timeline.json")
     for kind in TraceDiagram.Kind.allCases { written.append(try draw(kind, g, measured, to: kind.rawValue + ".svg")) }
-    log("\n" + criticalPathLine(CriticalPath(g, timeline: measured)))
+    log("\n" + criticalPathLine(report.criticalPath))
     log("  wrote " + written.joined(separator: ", ") + " and \(csv.count) CSV tables in \(output)/")
     log(
       "  report.json holds the what-if \((whatIfs.first ?? []).joined(separator: " ")); open timeline.json in "
@@ -99,22 +97,23 @@ extension Demo {
       if name == "zb-h1" {
         for format in [Graphviz.Format.svg, .png] {
           let file = output + "/schedule-zb-h1." + format.rawValue
-          let bytes = try Graphviz.render(ScheduleRenderer.diagram(r).dot(), format: format, engine: "nop")
-          guard FileManager.default.createFile(atPath: file, contents: Data(bytes)) else {
-            throw RunError.data("\(file): cannot write")
-          }
+          try OutputFile.write(
+            try Graphviz.render(ScheduleRenderer.diagram(r).dot(), format: format, engine: "nop"), to: file)
         }
       }
     }
     log("  wrote \(output)/schedule-zb-h1.svg, \(output)/schedule-zb-h1.png")
   }
 
-  private func criticalPathLine(_ cp: CriticalPath) -> String {
+  /// The report's critical path in one line (the analysis is not run again).
+  private func criticalPathLine(_ cp: RunReport.CriticalPathSection) -> String {
     let shares = CriticalPath.Category.allCases.map {
-      String(format: "%@ %.1f%%", $0.rawValue, 100 * ((cp.byCategory[$0] ?? .zero) / max(cp.length, Nanoseconds(1))))
+      String(
+        format: "%@ %.1f%%", $0.rawValue,
+        100 * ((cp.byCategoryNs[$0.rawValue] ?? .zero) / max(cp.lengthNs, Nanoseconds(1))))
     }
     return String(
       format: "critical path%@: %.3f ms over %d rank(s) (%d hop(s)): ", cp.step.map { " of step \($0)" } ?? "",
-      cp.length.milliseconds, Set(cp.segments.map(\.rank)).count, cp.rankChanges) + shares.joined(separator: ", ")
+      cp.lengthNs.milliseconds, Set(cp.segments.map(\.rank)).count, cp.rankChanges) + shares.joined(separator: ", ")
   }
 }

@@ -52,11 +52,7 @@ public struct Demo: Sendable {
   /// - Throws: input, replay and rendering errors of any set (`TraceImportError`, `ReplayError`,
   ///   `RunError`, `Graphviz.RenderError`).
   public func run(log: (String) -> Void) throws {
-    do {
-      try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-    } catch {
-      throw RunError.data("\(output): cannot create the output folder: \(error.localizedDescription)")
-    }
+    try OutputFile.makeDirectory(output)
     for set in try sets() {
       let started = Date()
       let result = try Ingest.run(paths: [traces + "/" + set])
@@ -73,21 +69,14 @@ public struct Demo: Sendable {
 
   func write(_ text: String, _ name: String) throws -> String {
     let path = output + "/" + name
-    do {
-      try (text + "\n").write(toFile: path, atomically: true, encoding: .utf8)
-    } catch {
-      throw RunError.data("\(path): cannot write: \(error.localizedDescription)")
-    }
+    try OutputFile.write(text + "\n", to: path)
     return path
   }
 
   func draw(_ kind: TraceDiagram.Kind, _ g: EventGraph, _ t: Timeline, to name: String) throws -> String {
     let options = TraceDiagram.Options(hardware: kind == .topology ? try specs.detectHardware(g) : nil)
     let path = output + "/" + name
-    let bytes = try TraceDiagram.render(kind, g, t, format: .svg, options: options)
-    guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
-      throw RunError.data("\(path): cannot write")
-    }
+    try OutputFile.write(try TraceDiagram.render(kind, g, t, format: .svg, options: options), to: path)
     return path
   }
 }

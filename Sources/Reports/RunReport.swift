@@ -154,14 +154,10 @@ public struct RunReport: JSONContract, Equatable {
   /// Writes one CSV per table into `dir` (created if needed); returns the paths written.
   /// - Throws: `RunError.data` when a file cannot be written.
   public func writeCSV(to dir: String) throws -> [String] {
-    do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-      throw RunError.data("\(dir): cannot create: \(error.localizedDescription)")
-    }
+    try OutputFile.makeDirectory(dir)
     return try tables().map { table in
       let path = dir + "/" + table.name + ".csv"
-      do { try table.csv().write(toFile: path, atomically: true, encoding: .utf8) } catch {
-        throw RunError.data("\(path): cannot write: \(error.localizedDescription)")
-      }
+      try OutputFile.write(table.csv(), to: path)
       return path
     }
   }

@@ -51,10 +51,8 @@ public struct ScheduleRun: Sendable {
       r = ScheduleSimulator.offload(r, costs: request.costs, ratio: ratio, pcie: pcie)
     }
     if let (path, format) = request.diagram {
-      let bytes = try Graphviz.render(ScheduleRenderer.diagram(r).dot(), format: format, engine: "nop")
-      guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
-        throw RunError.data("\(path): cannot write")
-      }
+      try OutputFile.write(
+        try Graphviz.render(ScheduleRenderer.diagram(r).dot(), format: format, engine: "nop"), to: path)
     }
     if let dir = request.chakraDirectory {
       let g = r.eventGraph()

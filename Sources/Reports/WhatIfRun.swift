@@ -32,17 +32,30 @@ public struct WhatIfRun: Sendable {
   /// - Throws: `ReplayError` when the graph cannot be replayed; `RunError.data` when no rank has
   ///   a profiler step or any work to time.
   public init(graph: EventGraph, scenario: Scenario?) throws {
-    plan = ReplayPlan(graph)
-    measured = Timeline(measured: graph)
-    let replayer = Replayer()
+    let plan = ReplayPlan(graph)
     let t0 = DispatchTime.now().uptimeNanoseconds
-    baseline = try replayer.replay(plan)
-    replaySeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    let baseline = try Replayer().replay(plan)
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    try self.init(
+      plan: plan, measured: Timeline(measured: graph), baseline: baseline, replaySeconds: seconds, scenario: scenario)
+  }
+
+  /// The same run under another scenario: only the scenario is replayed; the plan, the
+  /// measured timeline and the baseline replay are this run's.
+  /// - Throws: `ReplayError` when the graph cannot be replayed under `scenario`.
+  public func with(_ scenario: Scenario?) throws -> WhatIfRun {
+    try WhatIfRun(plan: plan, measured: measured, baseline: baseline, replaySeconds: replaySeconds, scenario: scenario)
+  }
+
+  private init(plan: ReplayPlan, measured: Timeline, baseline: Timeline, replaySeconds: Double, scenario: Scenario?)
+    throws
+  {
+    (self.plan, self.measured, self.baseline, self.replaySeconds) = (plan, measured, baseline, replaySeconds)
     self.scenario = scenario
     baselineWait = StepMetrics.barrierWait(plan, timeline: baseline, transfers: plan.instanceTransfer)
     if let scenario {
       let (durations, transfers) = scenario.durations(for: plan)
-      predicted = try replayer.replay(plan, durations: durations, transfers: transfers)
+      predicted = try Replayer().replay(plan, durations: durations, transfers: transfers)
       predictedWait = StepMetrics.barrierWait(plan, timeline: predicted, transfers: transfers)
     } else {
       predicted = baseline
@@ -51,7 +64,7 @@ public struct WhatIfRun: Sendable {
     baselineSteps = StepMetrics.stepTimes(plan, measured: measured, predicted: baseline)
     steps = scenario == nil ? baselineSteps : StepMetrics.stepTimes(plan, measured: measured, predicted: predicted)
     if steps.isEmpty {
-      let files = graph.ranks.map(\.file).joined(separator: ", ")
+      let files = plan.graph.ranks.map(\.file).joined(separator: ", ")
       throw RunError.data("\(files): no complete ProfilerStep and no host or device work to time; nothing to replay")
     }
   }

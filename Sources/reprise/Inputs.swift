@@ -65,17 +65,8 @@ func printError(_ line: String) {
 /// Writes `text` (plus a newline) to `path`, or prints it when `path` is nil.
 func emit(_ text: String, to path: String?) throws {
   guard let path else { return print(text) }
-  do { try (text + "\n").write(toFile: path, atomically: true, encoding: .utf8) } catch {
-    throw RunError.data("\(path): cannot write: \(error.localizedDescription)")
-  }
+  try OutputFile.write(text + "\n", to: path)
   print("wrote \(path)")
-}
-
-/// Writes bytes to `path`.
-func write(_ bytes: [UInt8], to path: String) throws {
-  guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
-    throw RunError.data("\(path): cannot write")
-  }
 }
 
 /// A flag value parsed by the library; a malformed one is a usage error (exit 64).

@@ -57,7 +57,7 @@ struct RenderCommand: ParsableCommand {
     } catch let e as Graphviz.RenderError {
       throw RunError.data("\(output): \(e.description)")
     }
-    try write(bytes, to: output)
+    try OutputFile.write(bytes, to: output)
     print("wrote \(output) (\(bytes.count) bytes)")
   }
 }

@@ -37,3 +37,17 @@ func textTablesAndCSVMatchTheirGoldens(set: String) throws {
   // The golden ends each file with its own newline; expectGolden adds one more.
   expectGolden(String(joined.dropLast()), name + ".report-whatif.csv")
 }
+
+/// A what-if derived from an earlier run (`with`) replays only the scenario and equals a run
+/// built from scratch.
+@Test func whatIfFromAnEarlierRunEqualsAFreshOne() throws {
+  let g = try Ingest.run(paths: [TestPaths.dlrm]).graph
+  let base = try WhatIfRun(graph: g, scenario: nil)
+  for knobs in [["host.launch=2us"], ["compute.scale=0.5"]] {
+    let scenario = try Scenario.parse(knobs)
+    let derived = try base.with(scenario)
+    let fresh = try WhatIfRun(graph: g, scenario: scenario)
+    #expect(derived.summary == fresh.summary && derived.predicted == fresh.predicted)
+  }
+  #expect(try base.with(nil).summary == base.summary)
+}
