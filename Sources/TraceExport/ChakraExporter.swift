@@ -136,7 +136,7 @@ public enum ChakraExporter {
       let record = records.collective[e]
       let kind = CollectiveKind(rawValue: g.detail[e]) ?? record?.kind ?? .unknown
       let bytes = record.map { max($0.inputBytes, $0.outputBytes) } ?? g.bytes[e]
-      var attributes = [attr("comm_type", .int64Val(commType(kind))), attr("comm_size", .int64Val(bytes))]
+      var attributes = [attr("comm_type", .int64Val(kind.chakraCommType)), attr("comm_size", .int64Val(bytes))]
       if let record { attributes.append(attr("pg_name", .stringVal(g.strings[record.group]))) }
       return (.commCollNode, attributes)
     case .send, .recv:
@@ -162,24 +162,6 @@ public enum ChakraExporter {
     }
   }
 
-  /// Chakra's `CollectiveCommType` number for a collective kind (unknown kinds are written as
-  /// ALL_REDUCE, Chakra's default).
-  static func commType(_ k: CollectiveKind) -> Int64 {
-    switch k {
-    case .allReduce: 0
-    case .reduce: 1
-    case .allGather: 2
-    case .gather: 3
-    case .scatter: 4
-    case .broadcast: 5
-    case .allToAll: 6
-    case .reduceScatter: 7
-    case .barrier: 9
-    case .unknown: 0
-    }
-  }
-
-  /// ns → µs, rounded half up.
   /// Whole microseconds (Chakra's unit), rounded half away from zero.
   static func micros(_ time: Nanoseconds) -> Int64 {
     let ns = time.rawValue

@@ -100,21 +100,9 @@ enum TraceImporterRegistry {
 
 /// Byte tests for `sniff` implementations.
 enum Sniffing {
-  /// Whether `prefix` contains `needle` (byte search).
+  /// Whether `prefix` contains `needle` (a non-empty byte string).
   static func contains(_ prefix: UnsafeBufferPointer<UInt8>, _ needle: String) -> Bool {
-    let n = Array(needle.utf8)
-    guard prefix.count >= n.count, let first = n.first else { return false }
-    var i = 0
-    let limit = prefix.count - n.count
-    while i <= limit {
-      if prefix[i] == first {
-        var k = 1
-        while k < n.count && prefix[i + k] == n[k] { k += 1 }
-        if k == n.count { return true }
-      }
-      i += 1
-    }
-    return false
+    !needle.isEmpty && SubstringRules.occurs(needle, in: prefix)
   }
 
   /// The first non-whitespace byte (after a UTF-8 byte-order mark).

@@ -134,3 +134,39 @@ public enum LaneKind: UInt8, Sendable, Codable {
   case hostThread, deviceStream
   public var name: String { self == .hostThread ? "hostThread" : "deviceStream" }
 }
+
+extension CollectiveKind {
+  /// The kind of MLCommons Chakra's `CollectiveCommType` number (`et_def.proto`: ALL_REDUCE 0,
+  /// REDUCE 1, ALL_GATHER 2, GATHER 3, SCATTER 4, BROADCAST 5, ALL_TO_ALL 6, REDUCE_SCATTER 7,
+  /// REDUCE_SCATTER_BLOCK 8, BARRIER 9); `unknown` for any other number.
+  public init(chakraCommType v: Int64) {
+    switch v {
+    case 0: self = .allReduce
+    case 1: self = .reduce
+    case 2: self = .allGather
+    case 3: self = .gather
+    case 4: self = .scatter
+    case 5: self = .broadcast
+    case 6: self = .allToAll
+    case 7, 8: self = .reduceScatter
+    case 9: self = .barrier
+    default: self = .unknown
+    }
+  }
+
+  /// The `CollectiveCommType` number Reprise writes for this kind: the lowest that reads back as
+  /// it, and 0 (ALL_REDUCE, Chakra's default) for `unknown`.
+  public var chakraCommType: Int64 {
+    switch self {
+    case .allReduce, .unknown: 0
+    case .reduce: 1
+    case .allGather: 2
+    case .gather: 3
+    case .scatter: 4
+    case .broadcast: 5
+    case .allToAll: 6
+    case .reduceScatter: 7
+    case .barrier: 9
+    }
+  }
+}

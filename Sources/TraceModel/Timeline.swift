@@ -12,11 +12,6 @@ public struct Timeline: Sendable, Equatable {
     self.end = end
   }
 
-  /// A timeline from raw nanosecond columns (the replay engine's working arrays).
-  public init(startNs: [Int64], endNs: [Int64]) {
-    self.init(start: startNs.map(Nanoseconds.init(rawValue:)), end: endNs.map(Nanoseconds.init(rawValue:)))
-  }
-
   /// The measured timeline of a graph: its recorded start and end times.
   public init(measured graph: EventGraph) {
     start = graph.start.map(Nanoseconds.init(rawValue:))

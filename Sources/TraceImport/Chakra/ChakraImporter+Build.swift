@@ -179,7 +179,7 @@ extension ChakraProtobufImporter {
     case .compNode: kind = isHost ? .hostOp : .kernel
     case .commCollNode:
       kind = .collective
-      detail = collectiveKind(x.commType ?? 0).rawValue
+      detail = CollectiveKind(chakraCommType: x.commType ?? 0).rawValue
     case .commSendNode: kind = .send
     case .commRecvNode: kind = .recv
     case .memLoadNode:
@@ -228,7 +228,7 @@ extension ChakraProtobufImporter {
         seq[group] = s + 1
         b.collectives.append(
           CollectiveRecord(
-            event: EventID(i), kind: collectiveKind(x.commType ?? 0),
+            event: EventID(i), kind: CollectiveKind(chakraCommType: x.commType ?? 0),
             group: b.strings.intern(group), groupSize: 0, sequence: s, dtype: .empty,
             inputBytes: x.size, outputBytes: x.size))
       case .commSendNode:

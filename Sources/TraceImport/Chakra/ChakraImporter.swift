@@ -178,28 +178,6 @@ struct ChakraProtobufImporter: TraceImporter {
     }
   }
 
-  /// Chakra's `CollectiveCommType` numbering.
-  static func collectiveKind(_ v: Int64) -> CollectiveKind {
-    switch v {
-    case 0: .allReduce
-    case 1: .reduce
-    case 2: .allGather
-    case 3: .gather
-    case 4: .scatter
-    case 5: .broadcast
-    case 6: .allToAll
-    case 7, 8: .reduceScatter
-    case 9: .barrier
-    default: .unknown
-    }
-  }
-
-  /// The `CollectiveCommType` number that `collectiveKind` reads as `k` (the lowest one), 0
-  /// (ALL_REDUCE, Chakra's default) for an unknown kind.
-  static func commType(_ k: CollectiveKind) -> Int64 {
-    (0...9).first { collectiveKind($0) == k } ?? 0
-  }
-
   /// An attribute's value as an integer, whichever integer (or bool) field carries it.
   static func int(_ a: ChakraProtoMsg_AttributeProto) -> Int64? {
     switch a.value {

@@ -79,7 +79,7 @@ struct ChakraJSONImporter: TraceImporter {
       if n.type == .commCollNode, let kind = collectiveKind(n.name) {
         var a = ChakraProtoMsg_AttributeProto()
         a.name = "comm_type"
-        a.int64Val = ChakraProtobufImporter.commType(kind)
+        a.int64Val = kind.chakraCommType
         n.attr.append(a)
       }
       nodes.append(n)

@@ -47,7 +47,7 @@ public enum KernelClassifier {
 }
 
 /// The first rule whose (ASCII) pattern occurs in a lowercased name, searched on its UTF-8
-/// bytes. Kernel names run to a thousand characters of C++ template text and a table has a
+/// bytes (the importers' format sniffing uses the same byte search). Kernel names run to a thousand characters of C++ template text and a table has a
 /// hundred rules; a byte search is ~50× cheaper than `String.contains` through Foundation,
 /// which bridged every name to UTF-16 per rule and was half of a DLRM ingest.
 enum SubstringRules {
@@ -102,16 +102,11 @@ public enum SyncClassifier {
   public static func isSync(_ name: String) -> Bool { names.contains(name) }
 }
 
-/// Element size of a dtype as it appears in `dtype` args (`Float`, `BFloat16`) or
-/// `Input type` lists (`float`, `c10::BFloat16`, `long int`).
+/// Whole bytes per element of a dtype as it appears in `dtype` args (`Float`, `BFloat16`) or
+/// `Input type` lists (`float`, `c10::BFloat16`, `long int`): `DType`'s vocabulary, nil for an
+/// unknown name or a sub-byte type (a message size is counted in whole elements).
 public enum DTypeSize {
-  static let table: [String: Int] = [
-    "float": 4, "float32": 4, "double": 8, "float64": 8, "half": 2, "float16": 2, "c10::half": 2,
-    "bfloat16": 2, "c10::bfloat16": 2, "long": 8, "long int": 8, "int64": 8, "int": 4, "int32": 4,
-    "short": 2, "short int": 2, "int16": 2, "char": 1, "signed char": 1, "int8": 1, "byte": 1,
-    "unsigned char": 1, "uint8": 1, "bool": 1, "float8_e4m3fn": 1, "float8_e5m2": 1,
-    "c10::float8_e4m3fn": 1, "c10::float8_e5m2": 1, "float8_e4m3fnuz": 1, "float8_e5m2fnuz": 1,
-    "complexfloat": 8, "c10::complex<float>": 8, "complexdouble": 16,
-  ]
-  public static func bytes(_ dtype: String) -> Int? { table[dtype.lowercased()] }
+  public static func bytes(_ dtype: String) -> Int? {
+    DType(name: dtype).flatMap { $0.bytes >= 1 ? Int($0.bytes) : nil }
+  }
 }

@@ -106,13 +106,15 @@ public enum ETLinker {
     var match = [Int](repeating: -1, count: et.nodes.count)
     var usedLanes = Set<Int>()
     var near: ClosedRange<Int64>? = nil
+    // Each Kineto lane's name numbers and start times, once (names are compared by number only).
+    let lanes = kByLane.sorted(by: { $0.key < $1.key }).map { lane, events in
+      (lane: lane, numbers: events.map { names.number(g.strings[g.name[$0]]) }, times: events.map { g.start[$0] })
+    }
     for (_, ops) in etByTid.sorted(by: { ($0.value.count, $1.key) > ($1.value.count, $0.key) }) {
       let a = ops.map { names.number(et.nodes[$0].name) }
       var best: (lane: Int, pairs: [(Int, Int)])? = nil
-      for (lane, events) in kByLane.sorted(by: { $0.key < $1.key }) where !usedLanes.contains(lane) {
-        let aligner = SequenceAligner(
-          a: a, b: events.map { names.number(g.strings[g.name[$0]]) },
-          times: events.map { g.start[$0] })
+      for (lane, numbers, times) in lanes where !usedLanes.contains(lane) {
+        let aligner = SequenceAligner(a: a, b: numbers, times: times)
         var pairs = aligner.align(near: near)
         if pairs.isEmpty && near != nil { pairs = aligner.align(near: nil) }
         if best.map({ pairs.count > $0.pairs.count }) ?? true { best = (lane, pairs) }
@@ -219,8 +221,8 @@ public enum ETLinker {
             pid: et.pid ?? 0, tid: n.tid,
             name: b.strings.intern(device ? "stream \(n.tid)" : "thread \(n.tid)")))
       }
-      let start = n.ts.map { Int64(saturating: $0 * 1000) } ?? 0
-      let dur = n.dur.map { Int64(saturating: $0 * 1000) } ?? 0
+      let start = n.ts.map { Nanoseconds(microseconds: $0).rawValue } ?? 0
+      let dur = n.dur.map { Nanoseconds(microseconds: $0).rawValue } ?? 0
       if n.ts != nil { timed += 1 }
       let kind: EventKind =
         ExecutionTrace.isRoot(n.name)
