@@ -19,7 +19,7 @@ public struct RunDiff: Sendable, Equatable {
     public var bCount: Int
     public var delta: Nanoseconds { b - a }
     /// Δ as a share of A's time; nil when A had none.
-    public var deltaPct: Double? { a > .zero ? 100 * (delta / a) : nil }
+    public var deltaPct: Double? { a > .zero ? 100 * Double(delta.rawValue) / Double(a.rawValue) : nil }
   }
 
   public var aStep: Nanoseconds

@@ -18,7 +18,14 @@ public enum CollectiveModel {
     _ kind: CollectiveKind?, bytes: Bytes, ranks p: Int, bandwidth: BytesPerSecond,
     latency alpha: Nanoseconds = .zero, algorithm: Algorithm = .ring
   ) -> Nanoseconds {
-    let n = Double(bytes.rawValue)
+    time(kind, size: Double(bytes.rawValue), ranks: p, bandwidth: bandwidth, latency: alpha, algorithm: algorithm)
+  }
+
+  /// `time` of a real size: a hierarchical all-reduce's 1/g shard need not be whole bytes.
+  static func time(
+    _ kind: CollectiveKind?, size n: Double, ranks p: Int, bandwidth: BytesPerSecond, latency alpha: Nanoseconds,
+    algorithm: Algorithm
+  ) -> Nanoseconds {
     let rankCount = Double(max(p, 1))
     let beta = 1 / bandwidth.rawValue
     let a = Double(alpha.rawValue) / 1e9
@@ -50,8 +57,8 @@ public enum CollectiveModel {
     inter: BytesPerSecond, latency: Nanoseconds = .zero
   ) -> Nanoseconds {
     let rs = time(.reduceScatter, bytes: n, ranks: g, bandwidth: intra, latency: latency)
-    let shard = Bytes(rounding: Double(n.rawValue) / Double(max(g, 1)))
-    let ar = time(.allReduce, bytes: shard, ranks: nodes, bandwidth: inter, latency: latency)
+    let shard = Double(n.rawValue) / Double(max(g, 1))
+    let ar = time(.allReduce, size: shard, ranks: nodes, bandwidth: inter, latency: latency, algorithm: .ring)
     let ag = time(.allGather, bytes: n, ranks: g, bandwidth: intra, latency: latency)
     return rs + ar + ag
   }

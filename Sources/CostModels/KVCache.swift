@@ -73,8 +73,8 @@ public struct KVCacheAnalysis: Sendable, Equatable {
     var swap: Nanoseconds? = nil
     if let hw = hardware {
       let hbm = Double(hw.hbmBytes.rawValue) * Double(max(tp, 1))
-      let free = Int64(saturating: hbm - Double(Transformer.parameters(m)) * wb)
-      let fitting = perToken > 0 ? max(0, Int64(saturating: Double(free) / perToken)) : 0
+      let free = Int64(saturating: hbm - Double(Transformer.parameters(m)) * wb, rule: .towardZero)
+      let fitting = perToken > 0 ? max(0, Int64(saturating: Double(free) / perToken, rule: .towardZero)) : 0
       (spare, tokens) = (Bytes(free), fitting)
       fit = Double(fitting) / Double(context)
       swap = Nanoseconds(seconds: Double(blocks * blockSize) * perToken / hw.pcieBandwidth.rawValue)

@@ -53,16 +53,16 @@ public struct LongContextAnalysis: Sendable, Equatable {
     try ModelArgumentError.checkEfficiency(memoryEfficiency, "memoryEfficiency")
     let k = Double(max(tp, 1))
     let params = Transformer.parameters(m)
-    let weightBytes = Int64(saturating: Double(params) * weightDtype.bytes)
+    let weightBytes = Int64(saturating: Double(params) * weightDtype.bytes, rule: .towardZero)
     let kvPerToken = Transformer.kvBytesPerToken(m, bytesPerElement: kvDtype.bytes)
-    let kvBytes = Int64(saturating: kvPerToken * Double(context))
+    let kvBytes = Int64(saturating: kvPerToken * Double(context), rule: .towardZero)
     let (lin, att) = Transformer.prefillFLOPs(m, context: context)
     guard let peak = hw.peak(weightDtype) ?? hw.peak(.bf16) else {
       throw SpecError.invalid(file: hw.name, path: "peakTFLOPs", message: "no peak for \(weightDtype.rawValue)")
     }
     let flops = peak.rawValue * k * computeEfficiency
     let bw = hw.memoryBandwidth.rawValue * k * memoryEfficiency
-    let hbm = Int64(saturating: Double(hw.hbmBytes.rawValue) * k)
+    let hbm = Int64(saturating: Double(hw.hbmBytes.rawValue) * k, rule: .towardZero)
     let perToken = (Double(weightBytes) + Double(kvBytes)) / bw
     let free = hbm - weightBytes
     return LongContextAnalysis(

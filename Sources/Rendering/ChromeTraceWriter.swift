@@ -7,13 +7,6 @@ import TraceModel
   import Darwin
 #endif
 
-/// Writes timelines of an `EventGraph` as Chrome trace-event JSON (opens in Perfetto and
-/// chrome://tracing), streaming — no tree is built, so million-event timelines are cheap.
-///
-/// Each timeline is a process group: process `"<label> rank R"` per rank, one thread per lane
-/// (`thread_name` metadata), complete (`X`) events in microseconds with ns fractions. Flow
-/// events link each collective instance's members (`cat: "collective"`). Output is
-/// deterministic (events in graph order, fixed number formatting).
 /// Analyses drawn on top of a timeline in Perfetto: bubbles as slices on their own tracks and the
 /// critical path as slices plus flow arrows between consecutive path events.
 public struct TraceAnnotations: Sendable {
@@ -57,6 +50,13 @@ public struct TraceAnnotations: Sendable {
   }
 }
 
+/// Writes timelines of an `EventGraph` as Chrome trace-event JSON (opens in Perfetto and
+/// chrome://tracing), streaming — no tree is built, so million-event timelines are cheap.
+///
+/// Each timeline is a process group: process `"<label> rank R"` per rank, one thread per lane
+/// (`thread_name` metadata), complete (`X`) events in microseconds with ns fractions. Flow
+/// events link each collective instance's members (`cat: "collective"`). Output is
+/// deterministic (events in graph order, fixed number formatting).
 public enum ChromeTraceWriter {
   public struct WriteError: Error, CustomStringConvertible {
     public var description: String
@@ -84,9 +84,12 @@ public enum ChromeTraceWriter {
       for e in 0..<g.eventCount {
         let lane = g.lane[e].index
         let dur = max(.zero, tl.end[e] - tl.start[e])
+        // One literal (a line continuation, not `+`): this line runs once per event.
         out.event(
-          "{\"ph\": \"X\", \"cat\": \"\(g.kind[e].name)\", \"name\": \"\(esc(g.strings[g.name[e]]))\", "
-            + "\"pid\": \(pid(g.lanes[lane].rank)), \"tid\": \(lane), \"ts\": \(us(tl.start[e])), \"dur\": \(us(dur))}")
+          """
+          {"ph": "X", "cat": "\(g.kind[e].name)", "name": "\(esc(g.strings[g.name[e]]))", \
+          "pid": \(pid(g.lanes[lane].rank)), "tid": \(lane), "ts": \(us(tl.start[e])), "dur": \(us(dur))}
+          """)
       }
       if let notes { annotations(notes, g, tl, timelineIndex: t, pid: pid, &out) }
       collectiveFlows(g, tl, timelineIndex: t, pid: pid, &out)
@@ -222,7 +225,8 @@ struct EventStream {
   }
 
   mutating func event(_ s: String) {
-    put(first ? s : ",\n" + s)
+    if !first { put(",\n") }
+    put(s)
     first = false
   }
 }

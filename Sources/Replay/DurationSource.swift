@@ -24,6 +24,15 @@ extension Scenario: DurationSource {
 }
 
 extension Replayer {
+  /// Replays `plan` under `scenario`; also returns the transfer time of every barrier instance
+  /// the replay used (for the collective waits).
+  public func replay(_ plan: ReplayPlan, under scenario: Scenario) throws -> (
+    timeline: Timeline, transfers: [Nanoseconds]
+  ) {
+    let (durations, transfers) = scenario.rawDurations(for: plan)
+    return (try replay(plan, rawDurations: durations, rawTransfers: transfers.map(\.rawValue)), transfers)
+  }
+
   /// Replays `plan` with the durations `source` gives.
   public func replay(_ plan: ReplayPlan, with source: some DurationSource) throws -> Timeline {
     let (d, t) = source.durations(for: plan)

@@ -93,15 +93,16 @@ public struct ReplayPlan: Sendable {
     instanceTransfer = barriers.transfer.map(Nanoseconds.init(rawValue:))
     instanceKind = barriers.kinds
     instanceBytes = barriers.bytes.map(Bytes.init(rawValue:))
-    let timing = LaneTiming(
+    var timing = LaneTiming(
       graph, order: order, deviceLane: deviceLane, launchFrom: launchFrom, syncFrom: syncFrom,
       instance: barriers.instanceOf)
     role = timing.role
-    streamLag = timing.streamLag
     syncOwn = timing.syncOwn
     syncTail = timing.syncTail
     launchFromEnd = timing.fromEnd
+    // The waits refine the lags: hand the arrays over (no copy-on-write copy of either).
     var waits = Waits(n: n, launchLag: timing.launchLag, streamLag: timing.streamLag)
+    (timing.launchLag, timing.streamLag) = ([], [])
     waits.addExplicit(graph, role: timing.role, depCount: &depCount)
     waits.addCrossStream(graph, timing: timing, launchFrom: launchFrom, depCount: &depCount)
     waitFrom = waits.from
@@ -157,12 +158,16 @@ public struct ReplayPlan: Sendable {
     for i in 0..<n { offsets[i + 1] += offsets[i] }
     var deps = [Int32](repeating: 0, count: offsets[n])
     var fill = offsets
+    func add(_ source: Int32, _ v: Int) {
+      guard source >= 0 else { return }
+      let u = Int(source)
+      deps[fill[u]] = Int32(v)
+      fill[u] += 1
+    }
     for v in 0..<n {
-      for source in [launchFrom[v], syncFrom[v], waitFrom[v]] where source >= 0 {
-        let u = Int(source)
-        deps[fill[u]] = Int32(v)
-        fill[u] += 1
-      }
+      add(launchFrom[v], v)
+      add(syncFrom[v], v)
+      add(waitFrom[v], v)
     }
     return (offsets, deps)
   }

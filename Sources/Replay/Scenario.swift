@@ -48,9 +48,23 @@ public struct Scenario: Sendable, CustomStringConvertible {
     var s = Scenario(cluster: cluster)
     for item in items {
       guard let eq = item.firstIndex(of: "=") else { throw ScenarioError(message: "--set \(item): expected KEY=VALUE") }
-      try s.set(String(item[..<eq]), String(item[item.index(after: eq)...]))
+      let (key, value) = (String(item[..<eq]), String(item[item.index(after: eq)...]))
+      try s.set(key, value)
+      if s.largestFactor > maxScale {
+        throw ScenarioError(
+          message: "--set \(key)=\(value): the scales given multiply past \(Int(maxScale)) for some events")
+      }
     }
     return s
+  }
+
+  /// The largest factor any event's duration can get from the settings together: compute ×
+  /// class × every kernel rule × the slowest rank, or the communication scale.
+  var largestFactor: Double {
+    let kernel =
+      computeScale * max(classScale.values.max() ?? 1, 1) * kernelRules.reduce(1) { $0 * max($1.scale, 1) }
+      * max(rankSlowdown.values.max() ?? 1, 1)
+    return max(kernel, commScale)
   }
 
   mutating func set(_ key: String, _ value: String) throws {
@@ -62,11 +76,7 @@ public struct Scenario: Sendable, CustomStringConvertible {
     }
     settings.append((key, value))
     switch key {
-    case "compute.scale":
-      computeScale *= try scale()
-      if computeScale > Self.maxScale {
-        throw ScenarioError(message: "--set \(key)=\(value): the scales given multiply past \(Int(Self.maxScale))")
-      }
+    case "compute.scale": computeScale *= try scale()
     case "compute.gemm.scale": classScale[.gemm, default: 1] *= try scale()
     case "compute.attention.scale": classScale[.attention, default: 1] *= try scale()
     case "compute.elementwise.scale": classScale[.elementwise, default: 1] *= try scale()
@@ -182,6 +192,13 @@ public struct Scenario: Sendable, CustomStringConvertible {
 
   /// New per-event durations and per-instance transfer times for `plan`.
   public func apply(to plan: ReplayPlan) -> (durations: [Nanoseconds], transfers: [Nanoseconds]) {
+    let (raw, transfers) = rawDurations(for: plan)
+    return (raw.map(Nanoseconds.init(rawValue:)), transfers)
+  }
+
+  /// `apply(to:)` with the durations as the graph's raw nanosecond column, as the replay engine
+  /// reads them (no conversion copy on the what-if path).
+  func rawDurations(for plan: ReplayPlan) -> (durations: [Int64], transfers: [Nanoseconds]) {
     let g = plan.graph
     var durations = g.duration
     // Per-name kernel factor, computed once per distinct name.
@@ -220,7 +237,7 @@ public struct Scenario: Sendable, CustomStringConvertible {
       }
     }
     let transfers = (0..<plan.instanceCount).map { transfer(plan, instance: $0) }
-    return (durations.map(Nanoseconds.init(rawValue:)), transfers)
+    return (durations, transfers)
   }
 
   /// Transfer time of barrier instance `i` under the knobs.

@@ -54,8 +54,8 @@ public struct WhatIfRun: Sendable {
     self.scenario = scenario
     baselineWait = StepMetrics.barrierWait(plan, timeline: baseline, transfers: plan.instanceTransfer)
     if let scenario {
-      let (durations, transfers) = scenario.durations(for: plan)
-      predicted = try Replayer().replay(plan, durations: durations, transfers: transfers)
+      let (timeline, transfers) = try Replayer().replay(plan, under: scenario)
+      predicted = timeline
       predictedWait = StepMetrics.barrierWait(plan, timeline: predicted, transfers: transfers)
     } else {
       predicted = baseline
@@ -74,8 +74,7 @@ public struct WhatIfRun: Sendable {
   /// - Throws: `ReplayError` when the graph cannot be replayed.
   public static func predictedTimeline(graph: EventGraph, scenario: Scenario) throws -> Timeline {
     let plan = ReplayPlan(graph)
-    let (durations, transfers) = scenario.durations(for: plan)
-    return try Replayer().replay(plan, durations: durations, transfers: transfers)
+    return try Replayer().replay(plan, under: scenario).timeline
   }
 
   /// Job step time: per step number the slowest rank, averaged over the steps.
@@ -113,7 +112,8 @@ public struct WhatIfRun: Sendable {
   public func writeTimeline(to path: String) throws {
     let g = plan.graph
     func notes(_ t: Timeline) -> TraceAnnotations {
-      TraceAnnotations(g, bubbles: BubbleAnalysis(g, timeline: t), criticalPath: CriticalPath(g, timeline: t))
+      let index = AnalysisIndex(g, timeline: t)
+      return TraceAnnotations(g, bubbles: BubbleAnalysis(index: index), criticalPath: CriticalPath(index: index))
     }
     try ChromeTraceWriter.write(
       graph: g, timelines: [("measured", measured, notes(measured)), ("predicted", predicted, notes(predicted))],

@@ -164,7 +164,9 @@ public enum ScheduleSimulator {
     var added: [Nanoseconds] = []
     var after: [Bytes] = []
     for s in 0..<result.stages {
-      let save = Bytes(Int64(moved * Double(max(result.peakInFlight[s] - 1, 0)) / Double(result.chunks)))
+      let save = Bytes(
+        Int64(saturating: moved * Double(max(result.peakInFlight[s] - 1, 0)) / Double(result.chunks), rule: .towardZero)
+      )
       saved.append(save)
       after.append(result.peakActivation[s] - save)
       let f = Double(costs.forward[s].rawValue)

@@ -158,6 +158,11 @@ private func replayIsMonotone(c: Case) throws {
   #expect { try Scenario.parse(["compute.scale=1e4", "compute.scale=1e3"]) } throws: {
     "\($0)".contains("multiply past 1000000")
   }
+  // The bound holds for the product on any one event, whichever knobs make it up.
+  #expect { try Scenario.parse(["compute.gemm.scale=1e6", "kernel.match=gemm,scale=10"]) } throws: {
+    "\($0)".hasPrefix("--set kernel.match=gemm,scale=10: the scales given multiply past 1000000")
+  }
+  #expect(throws: Never.self) { try Scenario.parse(["compute.gemm.scale=0.5", "compute.scale=1e6", "comm.scale=1e6"]) }
   #expect { try Scenario.parse(["kernel.match=gemm,scale=1e9"]) } throws: { "\($0)".contains("0…1000000") }
   #expect { try Scenario.parse(["link.latency=2d"]) } throws: { "\($0)".hasPrefix("--set link.latency=2d:") }
   #expect { try Scenario.duration("--p2p", "1e20ns") } throws: { "\($0)".hasPrefix("--p2p 1e20ns: expected") }
