@@ -10,15 +10,21 @@ import TraceModel
 extension Demo {
   /// Everything on the main set: summary, breakdown, bandwidth, identity replay, the what-ifs,
   /// roofline, the report with CSV, the Perfetto timeline and the four diagrams.
-  func mainJob(_ result: IngestResult, seconds: Double, set: String, log: (String) -> Void) throws {
+  func mainJob(_ result: IngestResult, seconds: Double, set: String, warnings: [String], log: (String) -> Void)
+    throws
+  {
     let g = result.graph
     let dir = traces + "/" + set
     log("== \(set): \(result.files.count) file(s) in \(dir) — the main job")
+    warnings.forEach(log)
     let ingest = IngestSummary(result)
     log(ingest.text(seconds: seconds))
     var written = [try write(try ingest.json(), "ingest.json")]
     let measured = Timeline(measured: g)
-    let breakdown = BreakdownReport(TemporalBreakdown(g, timeline: measured))
+    // The report's window (profiler steps when the trace has them), so the printed breakdown,
+    // breakdown.json, report.json and breakdown.csv agree.
+    let window: TemporalBreakdown.Window = g.steps.isEmpty ? .deviceSpan : .steps
+    let breakdown = BreakdownReport(TemporalBreakdown(g, timeline: measured, window: window))
     log("\n" + breakdown.text())
     written.append(try write(try breakdown.json(), "breakdown.json"))
     let bandwidth = BandwidthReport(BandwidthAnalysis(g, timeline: measured), StragglerAnalysis(g, timeline: measured))
@@ -50,11 +56,12 @@ extension Demo {
 
   /// Every other set: the summary line, the identity replay, the report, the timeline diagram,
   /// the roofline when the device is known and, for a pipeline, a schedule swap.
-  func shortJob(_ result: IngestResult, set: String, log: (String) -> Void) throws {
+  func shortJob(_ result: IngestResult, set: String, warnings: [String], log: (String) -> Void) throws {
     let g = result.graph
     let dir = traces + "/" + set
     let name = set.split(separator: "/").last.map(String.init) ?? set
     log("== \(set): \(result.files.count) file(s), \(g.ranks.count) rank(s), \(g.eventCount) events")
+    warnings.forEach(log)
     let replay = try WhatIfRun(graph: g, scenario: nil)
     log(replay.text().split(separator: "\n").last.map(String.init) ?? "")
     var written = [try write(try IngestSummary(result).json(), name + ".ingest.json")]

@@ -57,11 +57,12 @@ public struct Demo: Sendable {
       let started = Date()
       let result = try Ingest.run(paths: [traces + "/" + set])
       let seconds = Date().timeIntervalSince(started)
-      for d in result.diagnostics.items where d.severity >= .warning { log(d.description) }
+      // The set's warnings go under its header line, which each job prints first.
+      let warnings = result.diagnostics.items.filter { $0.severity >= .warning }.map(\.description)
       if set == main {
-        try mainJob(result, seconds: seconds, set: set, log: log)
+        try mainJob(result, seconds: seconds, set: set, warnings: warnings, log: log)
       } else {
-        try shortJob(result, set: set, log: log)
+        try shortJob(result, set: set, warnings: warnings, log: log)
       }
     }
     try schedules(log: log)
