@@ -62,6 +62,12 @@ public struct ClusterSpec: Codable, Sendable, Equatable {
     guard let data = FileManager.default.contents(atPath: path) else {
       throw ClusterSpecError(file: path, message: "cannot read file")
     }
+    return try decode(data, file: path)
+  }
+
+  /// Decodes and checks a cluster spec; `file` names it in errors.
+  /// - Throws: `ClusterSpecError` naming the file and the JSON path of the problem.
+  public static func decode(_ data: Data, file path: String) throws -> ClusterSpec {
     do {
       let spec = try JSONDecoder().decode(ClusterSpec.self, from: data)
       if spec.gpusPerNode < 1 {

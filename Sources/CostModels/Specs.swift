@@ -161,22 +161,33 @@ public struct ModelSpec: Codable, Sendable, Equatable {
 
 /// Problems with spec files or names.
 public enum SpecError: Error, CustomStringConvertible, Sendable {
-  /// The name is not a spec in `Models/<kind>/` (a usage error: exit 64).
-  case unknownName(kind: String, name: String, known: [String])
+  /// The name is not a spec of that kind where the library looked (a usage error: exit 64);
+  /// `searched` says where that was.
+  case unknownName(kind: String, name: String, known: [String], searched: String)
   /// The file is not a valid spec (a data error: exit 65).
   case invalid(file: String, path: String, message: String)
   case unreadable(file: String)
+  /// A specs folder given by `--models` or `REPRISE_MODELS` is missing or holds no spec (a
+  /// usage error: exit 64); the message names the folders searched.
+  case noSpecs(String)
 
   public var description: String {
     switch self {
-    case .unknownName(let kind, let name, let known):
-      return "unknown \(kind) '\(name)'; known: \(known.joined(separator: ", "))"
+    case .unknownName(let kind, let name, let known, let searched):
+      return "unknown \(kind) '\(name)'; known: \(known.isEmpty ? "none" : known.joined(separator: ", "))"
+        + " (searched \(searched))"
     case .invalid(let file, let path, let message):
       return "\(file): \(path.isEmpty ? "" : path + ": ")\(message)"
     case .unreadable(let file): return "\(file): cannot read"
+    case .noSpecs(let message): return message
     }
   }
-  public var isUsageError: Bool { if case .unknownName = self { return true } else { return false } }
+  public var isUsageError: Bool {
+    switch self {
+    case .unknownName, .noSpecs: return true
+    case .invalid, .unreadable: return false
+    }
+  }
 }
 
 /// A model argument outside its domain (an efficiency of 0, a negative degree): a usage error.
@@ -192,122 +203,5 @@ public struct ModelArgumentError: Error, CustomStringConvertible, Sendable, Equa
     if !(value > 0 && value <= 1) {
       throw ModelArgumentError(argument: argument, expected: "a fraction of peak in (0, 1]", found: "\(value)")
     }
-  }
-}
-
-/// Finds and decodes specs under a `Models/` directory.
-public struct SpecLibrary: Sendable {
-  public var root: String
-
-  /// `REPRISE_MODELS`, else `./Models`, else `Models/` next to the executable's package.
-  public static func locate() -> SpecLibrary {
-    if let env = ProcessInfo.processInfo.environment["REPRISE_MODELS"] { return SpecLibrary(root: env) }
-    let fm = FileManager.default
-    if fm.fileExists(atPath: "Models/hardware") { return SpecLibrary(root: "Models") }
-    var url = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath()
-      .deletingLastPathComponent()
-    for _ in 0..<4 {
-      let candidate = url.appendingPathComponent("Models").path
-      if fm.fileExists(atPath: candidate + "/hardware") { return SpecLibrary(root: candidate) }
-      url.deleteLastPathComponent()
-    }
-    return SpecLibrary(root: "Models")
-  }
-
-  public init(root: String) { self.root = root }
-
-  public func names(_ kind: String) -> [String] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: root + "/" + kind)) ?? [])
-      .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
-  }
-
-  public func hardware(_ name: String) throws -> HardwareSpec {
-    let (spec, file): (HardwareSpec, String) = try load("hardware", name)
-    try spec.validate(file: file)
-    return spec
-  }
-
-  public func model(_ name: String) throws -> ModelSpec {
-    let (spec, file): (ModelSpec, String) = try load("models", name)
-    try spec.validate(file: file)
-    return spec
-  }
-
-  public func cluster(_ name: String) throws -> ClusterSpec {
-    let file = name.hasSuffix(".json") ? name : root + "/clusters/" + name + ".json"
-    guard FileManager.default.fileExists(atPath: file) else {
-      throw SpecError.unknownName(kind: "cluster", name: name, known: names("clusters"))
-    }
-    do { return try ClusterSpec.load(file) } catch let e as ClusterSpecError {
-      throw SpecError.invalid(file: e.file, path: "", message: e.message)
-    }
-  }
-
-  /// Loads `NAME` (a name in `Models/<kind>/`, or a path to a `.json` file).
-  func load<T: Decodable>(_ kind: String, _ name: String) throws -> (T, String) {
-    let file = name.hasSuffix(".json") ? name : root + "/" + kind + "/" + name + ".json"
-    guard let data = FileManager.default.contents(atPath: file) else {
-      if name.hasSuffix(".json") { throw SpecError.unreadable(file: file) }
-      throw SpecError.unknownName(kind: kind == "models" ? "model" : kind, name: name, known: names(kind))
-    }
-    do {
-      return (try JSONDecoder().decode(T.self, from: data), file)
-    } catch let e as DecodingError {
-      let (path, message) = Self.describe(e)
-      throw SpecError.invalid(file: file, path: path, message: message)
-    } catch {
-      throw SpecError.invalid(file: file, path: "", message: "\(error)")
-    }
-  }
-
-  static func describe(_ e: DecodingError) -> (String, String) {
-    func path(_ codingPath: [CodingKey]) -> String {
-      codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop(while: { $0 == "." })
-        .description
-    }
-    switch e {
-    case .keyNotFound(let key, let ctx):
-      let p = path(ctx.codingPath + [key])
-      return (p, "missing required field")
-    case .typeMismatch(let t, let ctx): return (path(ctx.codingPath), "expected \(t)")
-    case .valueNotFound(let t, let ctx): return (path(ctx.codingPath), "expected \(t), found null")
-    case .dataCorrupted(let ctx): return (path(ctx.codingPath), ctx.debugDescription)
-    @unknown default: return ("", "\(e)")
-    }
-  }
-}
-
-extension SpecLibrary {
-  /// The spec of the first device the trace names in `deviceProperties` that this library has,
-  /// or nil (no names, no match, or no spec file of that name).
-  /// - Throws: `SpecError.invalid`/`.unreadable` when the matching spec file is broken: a user
-  ///   who edited it wants to hear so, not to lose the roofline silently.
-  public func detectHardware(_ graph: EventGraph) throws -> HardwareSpec? {
-    for device in graph.ranks.flatMap(\.deviceNames) {
-      guard let name = Self.hardwareName(forDevice: device) else { continue }
-      do {
-        return try hardware(name)
-      } catch let error as SpecError where error.isUsageError {
-        continue
-      }
-    }
-    return nil
-  }
-
-  /// The hardware spec name for a `deviceProperties` name (`NVIDIA H100 80GB HBM3`,
-  /// `Tesla V100-SXM2-32GB`, `AMD Instinct MI300X`), or nil when none matches.
-  public static func hardwareName(forDevice device: String) -> String? {
-    let d = device.uppercased()
-    if d.contains("MI300X") { return "mi300x" }
-    if d.contains("B200") { return "b200" }
-    if d.contains("H200") { return "h200-sxm-141gb" }
-    if d.contains("H100") { return d.contains("PCIE") ? "h100-pcie-80gb" : "h100-sxm5-80gb" }
-    if d.contains("A100") {
-      if d.contains("PCIE") { return "a100-pcie-80gb" }
-      return d.contains("40GB") ? "a100-sxm4-40gb" : "a100-sxm4-80gb"
-    }
-    if d.contains("V100") { return "v100-sxm2-32gb" }
-    if d.contains("L40S") { return "l40s" }
-    return nil
   }
 }

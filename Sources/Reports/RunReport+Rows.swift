@@ -332,20 +332,25 @@ extension RunReport {
     public var criticalPathNs: Nanoseconds
     public var stragglers: Int
     public var errors: Int
+    /// Ingest diagnostics of severity warning or data loss, plus `reportWarnings`.
     public var warnings: Int
     @NullWhenAbsent public var hardware: String?
     public var inputs: [String]
     public var files: [String]
     public var eventsByKind: [String: Int]
+    /// What the report itself could not do, one line each (the hardware not resolved); the
+    /// command line also prints them on standard error.
+    public var reportWarnings: [String]
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
       case ranks, lanes, events, steps, measuredStepNs, replayedStepNs, collectiveInstances, unmatchedCollectives,
-        criticalPathNs, stragglers, errors, warnings, hardware, inputs, files, eventsByKind
+        criticalPathNs, stragglers, errors, warnings, hardware, inputs, files, eventsByKind, reportWarnings
     }
 
-    /// The scalar columns: the lists (`inputs`, `files`) and the `eventsByKind` map are JSON only.
+    /// The scalar columns: the lists (`inputs`, `files`, `reportWarnings`) and the `eventsByKind`
+    /// map are JSON only.
     public static var csvColumns: [String] {
-      let jsonOnly: Set<CodingKeys> = [.inputs, .files, .eventsByKind]
+      let jsonOnly: Set<CodingKeys> = [.inputs, .files, .eventsByKind, .reportWarnings]
       return CodingKeys.allCases.filter { !jsonOnly.contains($0) }.map(\.rawValue)
     }
   }

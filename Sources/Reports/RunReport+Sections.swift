@@ -126,13 +126,25 @@ extension RunReport {
     let g = result.graph
     let counts = g.countByKind()
     let d = result.diagnostics
+    let reportWarnings = hardware == nil ? [hardwareWarning(g)] : []
     return SummaryRow(
       ranks: g.ranks.count, lanes: g.lanes.count, events: g.eventCount, steps: Set(g.steps.map(\.number)).count,
       measuredStepNs: a.replay.measuredStep, replayedStepNs: a.replay.baselineStep,
       collectiveInstances: g.instances.count, unmatchedCollectives: a.bandwidth.unmatched,
       criticalPathNs: a.criticalPath.length, stragglers: a.stragglers.ranks.filter(\.flagged).count,
-      errors: d.count(of: .error), warnings: d.count(of: .warning) + d.count(of: .dataLoss), hardware: hardware?.name,
-      inputs: inputs, files: g.ranks.map(\.file),
-      eventsByKind: Dictionary(uniqueKeysWithValues: EventKind.allCases.map { ($0.name, counts[$0] ?? 0) }))
+      errors: d.count(of: .error), warnings: d.count(of: .warning) + d.count(of: .dataLoss) + reportWarnings.count,
+      hardware: hardware?.name, inputs: inputs, files: g.ranks.map(\.file),
+      eventsByKind: Dictionary(uniqueKeysWithValues: EventKind.allCases.map { ($0.name, counts[$0] ?? 0) }),
+      reportWarnings: reportWarnings)
+  }
+
+  /// Why the report has no hardware: the devices the trace names match no spec, or it names none.
+  static func hardwareWarning(_ g: EventGraph) -> String {
+    let devices = Set(g.ranks.flatMap(\.deviceNames)).sorted()
+    let why =
+      devices.isEmpty
+      ? "the trace names no GPU in deviceProperties"
+      : "no hardware spec matches \(devices.joined(separator: ", ")) (deviceProperties)"
+    return "hardware unknown: \(why); give --hardware NAME for the link peak (bandwidth.peakPct)"
   }
 }

@@ -62,7 +62,7 @@ struct DemoCommand: ParsableCommand {
   @OptionGroup var specs: SpecOptions
 
   func run() throws {
-    try Demo(traces: traces, output: output, specs: specs.library).run { line in
+    try Demo(traces: traces, output: output, specs: try specs.library()).run { line in
       print(line)
       fflush(nil)
     }

@@ -51,10 +51,16 @@ struct TraceInputs: ParsableArguments {
 
 /// Where the hardware, model and cluster specs are.
 struct SpecOptions: ParsableArguments {
-  @Option(help: "Directory with hardware/, models/, clusters/ specs (default: ./Models or REPRISE_MODELS).")
+  @Option(
+    help:
+      "Folder with hardware/, models/, clusters/ specs replacing the built-in ones (default: REPRISE_MODELS if set).")
   var models: String?
 
-  var library: SpecLibrary { models.map(SpecLibrary.init(root:)) ?? SpecLibrary.locate() }
+  /// `--models`, else `REPRISE_MODELS`, else the specs built into the binary.
+  func library() throws -> SpecLibrary { try SpecLibrary.resolve(flag: models) }
+
+  /// The cluster spec `name` (a name in clusters/ or a path), if given.
+  func cluster(_ name: String?) throws -> ClusterSpec? { try name.map { try library().cluster($0) } }
 }
 
 /// Writes a line to standard error.
@@ -78,9 +84,6 @@ func flag<T>(_ parse: () throws -> T) throws -> T {
 func linkGBps(_ value: String?) throws -> Double? {
   try flag { try value.map { try Scenario.bandwidth("--link-bandwidth", $0).rawValue / 1e9 } }
 }
-
-/// An optional cluster spec file.
-func loadCluster(_ path: String?) throws -> ClusterSpec? { try path.map { try ClusterSpec.load($0) } }
 
 /// `--set`-style knobs, checked in `validate()` so a bad one prints the usage.
 func checkKnobs(_ knobs: [String]) throws {

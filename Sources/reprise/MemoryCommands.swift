@@ -25,7 +25,7 @@ struct MemoryCommand: ParsableCommand {
 
   func run() throws {
     let m = ModelMemory(
-      model: try specs.library.model(model), sequence: sequence, microBatch: microBatch,
+      model: try specs.library().model(model), sequence: sequence, microBatch: microBatch,
       tensorParallel: tp, dataParallel: dp, zeroStage: zero, activations: activations)
     let estimate = MemoryEstimate(m)
     print(json ? try estimate.json() : estimate.text())
@@ -37,8 +37,8 @@ struct LongContextCommand: ParsableCommand {
     commandName: "longctx",
     abstract: "Long-context serving at peak numbers: prefill, decode, concurrency, context switch (Fu 2024).")
   @OptionGroup var specs: SpecOptions
-  @Option(help: "Model name in Models/models/.") var model: String
-  @Option(help: "Hardware name in Models/hardware/.") var hardware: String
+  @Option(help: "Model name in models/.") var model: String
+  @Option(help: "Hardware name in hardware/.") var hardware: String
   @Option(help: "Context length in tokens.") var context: Int
   @Option(help: "Tokens to decode.") var outputTokens = 0
   @Option(help: "Tensor-parallel degree (multiplies HBM, FLOPs and bandwidth; comm neglected).") var tp = 1
@@ -60,7 +60,7 @@ struct LongContextCommand: ParsableCommand {
   }
 
   func run() throws {
-    let lib = specs.library
+    let lib = try specs.library()
     let m = try lib.model(model)
     let hw = try lib.hardware(hardware)
     let a = try LongContextAnalysis.analyze(
@@ -101,7 +101,7 @@ struct KVCacheCommand: ParsableCommand {
   }
 
   func run() throws {
-    let lib = specs.library
+    let lib = try specs.library()
     let m = try lib.model(model)
     let hw = try hardware.map { try lib.hardware($0) }
     let a = KVCacheAnalysis.analyze(

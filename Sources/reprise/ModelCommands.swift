@@ -9,7 +9,8 @@ struct ModelCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "model",
     abstract: "Analytical models: roofline, collectives, memory, long-context serving, KV cache.",
-    discussion: "Specs come from Models/ (hardware, models, clusters); formulas and sources: docs/models/.",
+    discussion:
+      "Specs (hardware, models, clusters) are built in; --models DIR or REPRISE_MODELS use a folder instead. Formulas and sources: docs/models/.",
     subcommands: [
       RooflineCommand.self, CommCommand.self, MemoryCommand.self, LongContextCommand.self, KVCacheCommand.self,
     ])
@@ -51,7 +52,7 @@ struct RooflineCommand: ParsableCommand {
   @Flag(help: "Print JSON (schema reprise.roofline/v1).") var json = false
 
   func run() throws {
-    let lib = specs.library
+    let lib = try specs.library()
     if paths.isEmpty {
       guard let flops, let bytes else {
         throw ValidationError("give trace paths, or --flops and --bytes with --hardware")

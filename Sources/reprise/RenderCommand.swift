@@ -26,7 +26,8 @@ struct RenderCommand: ParsableCommand {
   @Option(help: "dot, svg or png (default: from the output's extension).") var format: String?
   @Option(help: "Profiler step to draw (timeline; default: the slowest step all ranks have, else the whole trace).")
   var step: Int?
-  @Option(help: "Cluster spec JSON (topology): nodes, GPUs per node, link peaks.") var cluster: String?
+  @Option(help: "Cluster spec (topology): a name in clusters/ or a JSON file; nodes, GPUs per node, link peaks.")
+  var cluster: String?
   @Option(help: "Per-rank link bandwidth peak for the topology colours, e.g. 300GB/s.") var linkBandwidth: String?
   @Option(help: "Timeline width in points.") var width = 1200.0
 
@@ -43,11 +44,11 @@ struct RenderCommand: ParsableCommand {
   }
 
   func run() throws {
-    let spec = try loadCluster(cluster)
+    let spec = try specs.cluster(cluster)
     let graph = try input.ingest().graph
     let options = TraceDiagram.Options(
       step: step, cluster: spec, linkGBps: try linkGBps(linkBandwidth),
-      hardware: kind == .topology ? try specs.library.detectHardware(graph) : nil,
+      hardware: kind == .topology ? try specs.library().detectHardware(graph) : nil,
       width: width)
     let bytes: [UInt8]
     do {

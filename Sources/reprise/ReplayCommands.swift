@@ -37,7 +37,8 @@ struct WhatIfCommand: ParsableCommand {
 
   @OptionGroup var input: TraceInputs
   @Option(name: .customLong("set"), help: "A what-if knob KEY=VALUE (repeatable).") var settings: [String] = []
-  @Option(help: "Cluster spec JSON (Models/clusters/NAME.json): nodes, GPUs per node, NVLink and NIC bandwidth.")
+  @OptionGroup var specs: SpecOptions
+  @Option(help: "Cluster spec: a name in clusters/ (v100-dgx1) or a JSON file; nodes, GPUs per node, link bandwidths.")
   var cluster: String?
   @Option(
     help:
@@ -62,7 +63,7 @@ struct WhatIfCommand: ParsableCommand {
   }
 
   func run() throws {
-    let scenario = try Scenario.parse(settings, cluster: try loadCluster(cluster))
+    let scenario = try Scenario.parse(settings, cluster: try specs.cluster(cluster))
     let graph = try input.ingest().graph
     if let schedule {
       let swap = try ScheduleSwap(graph, target: schedule, chunks: chunks)

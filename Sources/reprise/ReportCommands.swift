@@ -20,17 +20,17 @@ struct ReportCommand: ParsableCommand {
   @OptionGroup var specs: SpecOptions
   @Option(name: .customLong("whatif"), help: "A what-if knob KEY=VALUE (repeatable), as in `reprise whatif --set`.")
   var whatIf: [String] = []
-  @Option(help: "Cluster spec JSON for the what-if (Models/clusters/NAME.json).") var cluster: String?
+  @Option(help: "Cluster spec for the what-if: a name in clusters/ (v100-dgx1) or a JSON file.") var cluster: String?
   @Option(
     help:
-      "Hardware name in Models/hardware/ (default: from the trace's deviceProperties); its interconnect is the link peak."
+      "Hardware name in hardware/ (default: from the trace's deviceProperties); its interconnect is the link peak."
   )
   var hardware: String?
   @Option(help: "Per-rank link bandwidth for % of peak, e.g. 300GB/s (overrides the hardware's interconnect).")
   var linkBandwidth: String?
   @Option(
     help:
-      "Model name in Models/models/: adds the modeled memory breakdown (weights, gradients, optimizer, activations).")
+      "Model name in models/: adds the modeled memory breakdown (weights, gradients, optimizer, activations).")
   var model: String?
   @Option(help: "Sequence length for the modeled activations.") var sequence = 2048
   @Option(help: "Micro-batch size for the modeled activations.") var microBatch = 1
@@ -49,8 +49,8 @@ struct ReportCommand: ParsableCommand {
   }
 
   func run() throws {
-    let lib = specs.library
-    let spec = try loadCluster(cluster)
+    let lib = try specs.library()
+    let spec = try specs.cluster(cluster)
     var options = RunReport.Options(
       scenario: whatIf.isEmpty && spec == nil ? nil : try Scenario.parse(whatIf, cluster: spec))
     let named = try hardware.map { try lib.hardware($0) }
@@ -64,6 +64,7 @@ struct ReportCommand: ParsableCommand {
         ranksOf: result.graph)
     }
     let report = try RunReport(result, inputs: input.paths, options: options)
+    for line in report.summary.reportWarnings { printError("warning: " + line) }
     try emit(try report.json(), to: output)
     if let csv { printError("wrote \(try report.writeCSV(to: csv).count) CSV files to \(csv)/") }
   }
