@@ -6,40 +6,88 @@ import TraceModel
 /// activations after Korthikanti et al. (docs/models/memory.md).
 ///
 /// Mixed-precision Adam (Rajbhandari et al., ZeRO, SC'20 §3.1): 2Ψ bytes of fp16 weights, 2Ψ of
-/// fp16 gradients and 12Ψ of fp32 optimizer state for Ψ parameters per tensor-parallel shard;
-/// stage 1 shards the optimizer state over the data-parallel ranks, stage 2 also the gradients,
-/// stage 3 also the weights. Activations per layer from Korthikanti et al., "Reducing Activation
-/// Recomputation in Large Transformer Models" (arXiv 2205.05198), Table 2, times the layers.
+/// fp16 gradients and 12Ψ of fp32 optimizer state for Ψ parameters per tensor- and
+/// pipeline-parallel shard; stage 1 shards the optimizer state over the data-parallel ranks,
+/// stage 2 also the gradients, stage 3 also the weights. Activations per layer from Korthikanti
+/// et al., "Reducing Activation Recomputation in Large Transformer Models" (arXiv 2205.05198),
+/// Table 2, for the sequence share of one context-parallel rank, times all layers: under 1F1B the
+/// first pipeline stage holds p micro-batches of L/p layers (§4.2.3), as much as L layers.
 public struct ModelMemory: Sendable, Equatable {
   public var model: ModelSpec
   public var sequence: Int
   public var microBatch: Int
   public var tensorParallel: Int
+  public var pipelineParallel: Int
+  public var contextParallel: Int
   public var dataParallel: Int
   public var zeroStage: Int
   public var activations: Transformer.ActivationConfig
 
   public init(
-    model: ModelSpec, sequence: Int, microBatch: Int, tensorParallel: Int, dataParallel: Int,
-    zeroStage: Int, activations: Transformer.ActivationConfig = .tensorSequenceSelective
+    model: ModelSpec, sequence: Int, microBatch: Int, tensorParallel: Int, pipelineParallel: Int = 1,
+    contextParallel: Int = 1, dataParallel: Int, zeroStage: Int,
+    activations: Transformer.ActivationConfig = .tensorSequenceSelective
   ) {
     self.model = model
     self.sequence = sequence
     self.microBatch = microBatch
     self.tensorParallel = tensorParallel
+    self.pipelineParallel = pipelineParallel
+    self.contextParallel = contextParallel
     self.dataParallel = dataParallel
     self.zeroStage = zeroStage
     self.activations = activations
   }
 
-  /// The model as `graph` ran it: every rank of the trace is one data-parallel replica, so the
-  /// ZeRO shards divide by the rank count (at least 1), as `reprise report --model` assumes.
+  /// The model as `graph` ran it: the data-parallel degree is the world size (the traces'
+  /// `distributedInfo.world_size`, else the rank count) over TP·PP·CP, as `reprise report
+  /// --model` derives it; `dataParallel`, when given, must agree.
+  /// - Throws: `RunError.usage` (exit 64) when TP·PP·CP does not divide the world size, when
+  ///   `dataParallel` disagrees with it, or when a degree is below 1.
   public init(
-    model: ModelSpec, sequence: Int, microBatch: Int, tensorParallel: Int, zeroStage: Int, ranksOf graph: EventGraph
-  ) {
+    model: ModelSpec, sequence: Int, microBatch: Int, tensorParallel: Int, pipelineParallel: Int = 1,
+    contextParallel: Int = 1, dataParallel: Int? = nil, zeroStage: Int, worldOf graph: EventGraph
+  ) throws {
+    let dp = try Self.dataParallel(
+      world: Self.worldSize(graph), tensor: tensorParallel, pipeline: pipelineParallel, context: contextParallel,
+      given: dataParallel)
     self.init(
       model: model, sequence: sequence, microBatch: microBatch, tensorParallel: tensorParallel,
-      dataParallel: max(1, graph.ranks.count), zeroStage: zeroStage)
+      pipelineParallel: pipelineParallel, contextParallel: contextParallel, dataParallel: dp, zeroStage: zeroStage)
+  }
+
+  /// The world size of `graph`'s run, and where it comes from: `distributedInfo.world_size`
+  /// when a trace gives it, else the ranks in the trace.
+  public static func worldSize(_ graph: EventGraph) -> (size: Int, source: String) {
+    if let w = graph.ranks.compactMap(\.worldSize).max(), w >= graph.ranks.count {
+      return (w, "distributedInfo.world_size")
+    }
+    return (max(1, graph.ranks.count), "ranks in the trace")
+  }
+
+  /// DP = world / (TP·PP·CP).
+  /// - Throws: `RunError.usage` when the product does not divide the world, `given` disagrees,
+  ///   or a degree is below 1.
+  public static func dataParallel(
+    world: (size: Int, source: String), tensor tp: Int, pipeline pp: Int, context cp: Int, given: Int?
+  ) throws -> Int {
+    for (flag, v) in [("--tp", tp), ("--pp", pp), ("--cp", cp), ("--dp", given ?? 1)] where v < 1 {
+      throw RunError.usage("\(flag) \(v): expected ≥ 1")
+    }
+    let worldText = "the world size \(world.size) (\(world.source))"
+    let layout = "TP \(tp) × PP \(pp) × CP \(cp)"
+    let (tpp, overflow) = tp.multipliedReportingOverflow(by: pp)
+    let (product, overflow2) = tpp.multipliedReportingOverflow(by: cp)
+    guard !overflow, !overflow2, world.size % product == 0 else {
+      throw RunError.usage(
+        "\(layout) = \(overflow || overflow2 ? "too many" : "\(product)") does not divide \(worldText); "
+          + "DP = world / (TP·PP·CP) must be a whole number")
+    }
+    let dp = world.size / product
+    if let given, given != dp {
+      throw RunError.usage("--dp \(given) conflicts with \(worldText): world / (\(layout)) = \(dp)")
+    }
+    return dp
   }
 
   /// The split per GPU, as the report's `memory.modeled` shows it (bytes as reals: sharded
@@ -50,6 +98,8 @@ public struct ModelMemory: Sendable, Equatable {
     public var sequence: Int
     public var microBatch: Int
     public var tensorParallel: Int
+    public var pipelineParallel: Int
+    public var contextParallel: Int
     public var dataParallel: Int
     public var zeroStage: Int
     public var weightBytes: Double
@@ -73,11 +123,13 @@ public struct ModelMemory: Sendable, Equatable {
   /// Activations of all layers per GPU (bytes).
   public var activationBytes: Double {
     Transformer.activationBytesPerLayer(
-      sequence: Double(sequence), microBatch: Double(microBatch), hidden: Double(model.hidden),
+      sequence: Double(sequence) / Double(contextParallel), microBatch: Double(microBatch),
+      hidden: Double(model.hidden),
       heads: Double(model.heads), tensorParallel: Double(tensorParallel), config: activations) * Double(model.layers)
   }
 
-  private var shardParameters: Double { Double(parameters) / Double(tensorParallel) }
+  /// Parameters per GPU before ZeRO: the model split over the tensor- and pipeline-parallel ranks.
+  private var shardParameters: Double { Double(parameters) / Double(tensorParallel * pipelineParallel) }
 
   /// The split with every part on its own.
   public func breakdown() -> Breakdown {
@@ -87,8 +139,9 @@ public struct ModelMemory: Sendable, Equatable {
     let act = activationBytes
     return Breakdown(
       model: model.name, parameters: parameters, sequence: sequence, microBatch: microBatch,
-      tensorParallel: tensorParallel, dataParallel: dataParallel, zeroStage: zeroStage,
-      weightBytes: 2 * psi / (zeroStage >= 3 ? dp : 1), gradientBytes: 2 * psi / (zeroStage >= 2 ? dp : 1),
+      tensorParallel: tensorParallel, pipelineParallel: pipelineParallel, contextParallel: contextParallel,
+      dataParallel: dataParallel, zeroStage: zeroStage, weightBytes: 2 * psi / (zeroStage >= 3 ? dp : 1),
+      gradientBytes: 2 * psi / (zeroStage >= 2 ? dp : 1),
       optimizerBytes: 12 * psi / (zeroStage >= 1 ? dp : 1), modelStateBytes: states, activationBytes: act,
       kvCacheBytes: nil, totalBytes: states + act)
   }

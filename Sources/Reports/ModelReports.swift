@@ -60,6 +60,8 @@ public struct MemoryEstimate: JSONContract, Equatable {
   /// The configuration, for the text (not in the JSON).
   public var configuration = ""
   public var layers = 0
+  /// Pipeline stages, for the text (not in the JSON).
+  public var stages = 1
 
   enum CodingKeys: String, CodingKey { case schema, model, parameters, modelStateBytes, activationBytes, totalBytes }
 
@@ -70,9 +72,11 @@ public struct MemoryEstimate: JSONContract, Equatable {
     activationBytes = m.activationBytes
     totalBytes = modelStateBytes + activationBytes
     configuration =
-      "TP \(m.tensorParallel), DP \(m.dataParallel), ZeRO-\(m.zeroStage), s=\(m.sequence), b=\(m.microBatch), "
+      "TP \(m.tensorParallel), PP \(m.pipelineParallel), CP \(m.contextParallel), DP \(m.dataParallel), "
+      + "ZeRO-\(m.zeroStage), s=\(m.sequence), b=\(m.microBatch), "
       + "activations \(m.activations.rawValue)"
     layers = m.model.layers
+    stages = m.pipelineParallel
   }
 
   public func text() -> String {
@@ -80,7 +84,9 @@ public struct MemoryEstimate: JSONContract, Equatable {
       "\(model), \(configuration)",
       "  model states  \(TextFormat.gib(modelStateBytes)) GiB per GPU (weights, gradients, Adam states; 16 B/param "
         + "before sharding)",
-      "  activations   \(TextFormat.gib(activationBytes)) GiB per GPU (all \(layers) layers)",
+      "  activations   \(TextFormat.gib(activationBytes)) GiB per GPU (all \(layers) layers"
+        + (stages > 1
+          ? "' worth: 1F1B's first stage holds \(stages) micro-batches of \(layers / stages) layers)" : ")"),
       "  total         \(TextFormat.gib(totalBytes)) GiB",
     ].joined(separator: "\n")
   }

@@ -13,6 +13,8 @@ struct MemoryCommand: ParsableCommand {
   @Option(help: "Sequence length.") var sequence = 2048
   @Option(help: "Micro-batch size.") var microBatch = 1
   @Option(help: "Tensor-parallel degree.") var tp = 1
+  @Option(help: "Pipeline-parallel degree (divides the model states; 1F1B keeps all layers' activations).") var pp = 1
+  @Option(help: "Context-parallel degree (divides the sequence of the activations).") var cp = 1
   @Option(help: "Data-parallel degree.") var dp = 1
   @Option(help: "ZeRO stage 0–3.") var zero = 0
   @Option(help: "Activations: none, tensor, tensorSequence, tensorSelective, tensorSequenceSelective, full.")
@@ -21,12 +23,13 @@ struct MemoryCommand: ParsableCommand {
 
   func validate() throws {
     if !(0...3).contains(zero) { throw ValidationError("--zero: 0, 1, 2 or 3") }
+    if min(tp, pp, cp, dp) < 1 { throw ValidationError("--tp, --pp, --cp and --dp must be ≥ 1") }
   }
 
   func run() throws {
     let m = ModelMemory(
-      model: try specs.library().model(model), sequence: sequence, microBatch: microBatch,
-      tensorParallel: tp, dataParallel: dp, zeroStage: zero, activations: activations)
+      model: try specs.library().model(model), sequence: sequence, microBatch: microBatch, tensorParallel: tp,
+      pipelineParallel: pp, contextParallel: cp, dataParallel: dp, zeroStage: zero, activations: activations)
     let estimate = MemoryEstimate(m)
     print(json ? try estimate.json() : estimate.text())
   }

@@ -35,7 +35,11 @@ struct ReportCommand: ParsableCommand {
   @Option(help: "Sequence length for the modeled activations.") var sequence = 2048
   @Option(help: "Micro-batch size for the modeled activations.") var microBatch = 1
   @Option(help: "Tensor-parallel degree for the memory model.") var tp = 1
-  @Option(help: "ZeRO stage 0–3 for the memory model (data-parallel degree = ranks in the trace).") var zero = 0
+  @Option(help: "Pipeline-parallel degree for the memory model.") var pp = 1
+  @Option(help: "Context-parallel degree for the memory model.") var cp = 1
+  @Option(help: "Data-parallel degree for the memory model (default: world size / (TP·PP·CP); must agree).")
+  var dp: Int?
+  @Option(help: "ZeRO stage 0–3 for the memory model (states sharded over the data-parallel ranks).") var zero = 0
   @Option(name: .shortAndLong, help: "Write the report here instead of standard output.") var output: String?
   @Option(help: "Also write one CSV per section into this directory.") var csv: String?
 
@@ -58,10 +62,10 @@ struct ReportCommand: ParsableCommand {
     let result = try input.ingest()
     options.hardware = try named ?? lib.detectHardware(result.graph)
     options.linkGBps = try linkGBps(linkBandwidth)
-    options.modelMemory = modelSpec.map {
-      ModelMemory(
-        model: $0, sequence: sequence, microBatch: microBatch, tensorParallel: tp, zeroStage: zero,
-        ranksOf: result.graph)
+    options.modelMemory = try modelSpec.map {
+      try ModelMemory(
+        model: $0, sequence: sequence, microBatch: microBatch, tensorParallel: tp, pipelineParallel: pp,
+        contextParallel: cp, dataParallel: dp, zeroStage: zero, worldOf: result.graph)
     }
     let report = try RunReport(result, inputs: input.paths, options: options)
     for line in report.summary.reportWarnings { printError("warning: " + line) }
