@@ -70,6 +70,12 @@ public struct ReplayPlan: Sendable {
 
   public var instanceCount: Int { instanceTransfer.count }
 
+  /// The collective kind of barrier instance `i`; nil for a send/recv pair.
+  public func collectiveKind(of i: Int) -> CollectiveKind? {
+    if case .collective(let k) = instanceKind[i] { return k }
+    return nil
+  }
+
   /// Members of barrier instance `i`.
   public func members(of i: Int) -> ArraySlice<Int32> { instanceMembers[instanceOffsets[i]..<instanceOffsets[i + 1]] }
 

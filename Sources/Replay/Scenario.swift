@@ -240,32 +240,40 @@ public struct Scenario: Sendable, CustomStringConvertible {
     return (durations, transfers)
   }
 
-  /// Transfer time of barrier instance `i` under the knobs.
-  func transfer(_ plan: ReplayPlan, instance i: Int) -> Nanoseconds {
+  /// The link bandwidth B₀ a link knob scales barrier instance `i` from (bytes per second; nil
+  /// when unknown), and whether the instance crosses nodes: the path's bottleneck in `cluster`,
+  /// else the instance's measured bus bandwidth `S·f/T` with ranks filling nodes of 8.
+  func linkBaseline(_ plan: ReplayPlan, instance i: Int) -> (crossesNodes: Bool, bandwidth: Double?) {
     let g = plan.graph
-    let measured = plan.instanceTransfer[i].rawValue
     let members = plan.members(of: i).map { Int($0) }
     let ranks = members.map { g.rank(of: $0) }
-    let kind: CollectiveKind? = { if case .collective(let k) = plan.instanceKind[i] { return k } else { return nil } }()
+    if let cluster {
+      let b = cluster.bottleneck(for: ranks)
+      return (b.crossesNodes, b.bandwidth.rawValue)
+    }
+    let crosses = Set(ranks.map { Int($0.rawValue) / 8 }).count > 1
+    let measured = Double(plan.instanceTransfer[i].rawValue)
+    let bytes = Double(plan.instanceBytes[i].rawValue)
+    let f = BusFactor.factor(plan.collectiveKind(of: i), ranks: members.count)
+    return (crosses, (bytes > 0 && measured > 0) ? bytes * f / (measured / 1e9) : nil)
+  }
+
+  /// Transfer time of barrier instance `i` under the knobs.
+  func transfer(_ plan: ReplayPlan, instance i: Int) -> Nanoseconds {
+    let measured = plan.instanceTransfer[i].rawValue
+    let members = plan.members(of: i)
+    let kind = plan.collectiveKind(of: i)
     var t = Double(measured)
     // The measured α is not separable from one measurement: taken as 0; link.latency adds α'.
     let alphaOld = 0.0
     // Link bandwidth change: T' = α' + (T − α)·B/B'.
-    let crosses: Bool
-    let baseBandwidth: Double?
-    if let cluster {
-      let b = cluster.bottleneck(for: ranks)
-      crosses = b.crossesNodes
-      baseBandwidth = b.bandwidth.rawValue
-    } else {
-      let nodes = Set(ranks.map { Int($0.rawValue) / 8 })
-      crosses = nodes.count > 1
-      let bytes = Double(plan.instanceBytes[i].rawValue)
-      let f = BusFactor.factor(kind, ranks: members.count)
-      baseBandwidth = (bytes > 0 && measured > 0) ? bytes * f / (Double(measured) / 1e9) : nil
-    }
-    if let newB = (crosses ? interBandwidth : intraBandwidth)?.rawValue, let oldB = baseBandwidth, oldB > 0 {
-      t = alphaOld + (t - alphaOld) * oldB / newB
+    if intraBandwidth != nil || interBandwidth != nil {
+      let link = linkBaseline(plan, instance: i)
+      if let newB = (link.crossesNodes ? interBandwidth : intraBandwidth)?.rawValue, let oldB = link.bandwidth,
+        oldB > 0
+      {
+        t = alphaOld + (t - alphaOld) * oldB / newB
+      }
     }
     if let latency { t += Double(latency.rawValue) }
     // Data-parallel degree: rescale by the bus factor of the new group size.

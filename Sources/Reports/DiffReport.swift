@@ -40,6 +40,8 @@ public struct DiffReport: JSONContract, Equatable {
   public var deltaStepNs: Nanoseconds
   public var byClass: [Row]
   public var byName: [Row]
+  /// With `--whatif`: each knob in order with what it matched.
+  public var knobs: [KnobRow]?
 
   /// The document of a comparison.
   public init(_ diff: RunDiff, a: String, b: String) {
@@ -61,6 +63,7 @@ public struct DiffReport: JSONContract, Equatable {
   /// A run's identity replay against the same run under a what-if.
   public init(_ run: WhatIfRun, labels: (String, String)) {
     self.init(run.diff, a: labels.0, b: labels.1)
+    knobs = run.scenario == nil ? nil : run.knobs.map(KnobRow.init)
   }
 
   /// The table `reprise diff` prints.

@@ -115,7 +115,8 @@ extension RunReport {
         predictedCollectiveWaitNs: run.predictedWait[s.rank] ?? .zero)
     }
     return WhatIfSection(
-      knobs: scenario.knobDocument, description: scenario.description, measuredStepNs: run.measuredStep,
+      knobs: scenario.knobDocument, knobMatches: run.knobs.map(KnobRow.init), description: scenario.description,
+      measuredStepNs: run.measuredStep,
       baselineStepNs: run.baselineStep, predictedStepNs: run.predictedStep, speedup: run.speedup, ranks: ranks,
       byClass: run.diff.rows.map(WhatIfClassRow.init))
   }

@@ -84,6 +84,8 @@ public struct RunReport: JSONContract, Equatable {
 
   public struct WhatIfSection: Codable, Sendable, Equatable {
     public var knobs: [String: String]
+    /// Each knob in order with what it matched (the `knobs` array of `reprise.replay/v1`).
+    public var knobMatches: [KnobRow]
     public var description: String
     public var measuredStepNs: Nanoseconds
     public var baselineStepNs: Nanoseconds
@@ -132,6 +134,10 @@ public struct RunReport: JSONContract, Equatable {
     criticalPath = Self.criticalPathSection(analyses.criticalPath, graph: g)
     whatIf = options.scenario.map { Self.whatIfSection(analyses.replay, scenario: $0) }
     summary = Self.summary(result, inputs: inputs, analyses: analyses, hardware: options.hardware)
+    if options.scenario != nil {
+      summary.reportWarnings += analyses.replay.knobWarnings
+      summary.warnings += analyses.replay.knobWarnings.count
+    }
   }
 
   /// The report's tables, one CSV file each, in a fixed order (`summary` first).

@@ -27,6 +27,8 @@ public struct WhatIfRun: Sendable {
   public let predictedWait: [RankID: Nanoseconds]
   /// Wall time of the baseline replay (for the text; never in the JSON, which stays deterministic).
   public let replaySeconds: Double
+  /// What each knob of the scenario matched (empty without one).
+  public let knobs: [KnobMatch]
 
   /// Replays `graph` as measured and, when given, under `scenario`.
   /// - Throws: `ReplayError` when the graph cannot be replayed; `RunError.data` when no rank has
@@ -52,6 +54,7 @@ public struct WhatIfRun: Sendable {
   {
     (self.plan, self.measured, self.baseline, self.replaySeconds) = (plan, measured, baseline, replaySeconds)
     self.scenario = scenario
+    knobs = scenario?.matches(in: plan) ?? []
     baselineWait = StepMetrics.barrierWait(plan, timeline: baseline, transfers: plan.instanceTransfer)
     if let scenario {
       let (timeline, transfers) = try Replayer().replay(plan, under: scenario)
@@ -87,6 +90,9 @@ public struct WhatIfRun: Sendable {
     guard !byStep.isEmpty else { return .zero }
     return byStep.values.reduce(.zero, +) / byStep.count
   }
+
+  /// One line per knob that matched nothing (`knob KEY=VALUE matched 0 kernels (…)`), for stderr.
+  public var knobWarnings: [String] { knobs.compactMap(\.warning) }
 
   /// The measured job step time.
   public var measuredStep: Nanoseconds { Self.jobStep(steps, predicted: false) }
@@ -164,6 +170,8 @@ public struct ReplaySummary: JSONContract, Equatable {
   public var baselineStepNs: Nanoseconds?
   /// The knobs (`KEY: VALUE`, plus `cluster` or `schedule`), with a what-if.
   public var whatIf: [String: String]?
+  /// Each `--set` knob in order with what it matched, with a what-if.
+  public var knobs: [KnobRow]?
   public var speedup: Double?
   public var pipeline: Pipeline?
 
@@ -179,6 +187,7 @@ public struct ReplaySummary: JSONContract, Equatable {
     if let scenario = run.scenario {
       baselineStepNs = run.baselineStep
       whatIf = scenario.knobDocument
+      knobs = run.knobs.map(KnobRow.init)
       speedup = run.speedup
     }
   }
@@ -191,6 +200,27 @@ public struct ReplaySummary: JSONContract, Equatable {
     whatIf = ["schedule": schedule]
     self.speedup = speedup
     self.pipeline = pipeline
+  }
+}
+
+/// One `--set` knob as the JSON documents show it: what it matched (`KnobMatch`). Exactly one
+/// count is present: kernels and other events re-timed, ranks, or collective instances and
+/// send/recv pairs whose transfer is re-derived.
+public struct KnobRow: Codable, Sendable, Equatable {
+  public var key: String
+  public var value: String
+  public var matchedEvents: Int?
+  public var matchedRanks: Int?
+  public var matchedTransfers: Int?
+
+  init(_ m: KnobMatch) {
+    key = m.key
+    value = m.value
+    switch m.target {
+    case .kernels, .launchCalls, .communicationEvents: matchedEvents = m.matched
+    case .ranks: matchedRanks = m.matched
+    case .transfers: matchedTransfers = m.matched
+    }
   }
 }
 

@@ -32,7 +32,10 @@ struct WhatIfCommand: ParsableCommand {
     abstract: "Predict a recorded run under changed compute, links, stragglers or group sizes.",
     discussion: """
       Knobs (--set KEY=VALUE, repeatable, composable): \(Scenario.validKeys.joined(separator: ", ")). \
-      Durations take ns/us/ms/s, bandwidths GB/s (1e9 B/s), GiB/s or Gb/s.
+      Durations take ns/us/ms/s, bandwidths GB/s (1e9 B/s), GiB/s or Gb/s. kernel.match's REGEX is \
+      case-sensitive and matches anywhere in the kernel name; (?i) makes it ignore case: \
+      kernel.match=(?i)gemm,scale=0.5. A knob that matches nothing (no such rank, kernel or class) \
+      prints a warning; --json lists what each knob matched (knobs).
       """)
 
   @OptionGroup var input: TraceInputs
@@ -71,6 +74,7 @@ struct WhatIfCommand: ParsableCommand {
       return
     }
     let run = try WhatIfRun(graph: graph, scenario: scenario)
+    for line in run.knobWarnings { printError("warning: " + line) }
     if let timeline { try run.writeTimeline(to: timeline) }
     print(json ? try run.summary.json() : run.text())
   }

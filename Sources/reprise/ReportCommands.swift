@@ -105,6 +105,7 @@ struct DiffCommand: ParsableCommand {
       report = DiffReport(ra, try TraceInputs.ingest([b]), labels: (a, b))
     } else {
       let run = try WhatIfRun(graph: ra.graph, scenario: try Scenario.parse(whatIf))
+      for line in run.knobWarnings { printError("warning: " + line) }
       report = DiffReport(run, labels: (a + " (replayed)", a + " under " + whatIf.joined(separator: " ")))
     }
     if output != nil || json { try emit(try report.json(), to: output) } else { print(report.text()) }

@@ -1,0 +1,127 @@
+import Foundation
+import TraceModel
+
+/// What one `--set` knob acts on in a run (`Scenario.matches(in:)`): how many kernels, launch
+/// calls, communication events, ranks or transfers it re-times. A knob that matches nothing
+/// changes nothing; `warning` says so, and why.
+public struct KnobMatch: Sendable, Equatable {
+  /// What a knob's matches count.
+  public enum Target: String, Sendable {
+    case kernels
+    case launchCalls = "launch calls"
+    case communicationEvents = "communication events"
+    case ranks
+    /// Collective instances and send/recv pairs whose transfer time the knob re-derives.
+    case transfers
+  }
+
+  public var key: String
+  public var value: String
+  public var target: Target
+  public var matched: Int
+  /// Why nothing matched (shown with the warning), or how to widen the match.
+  public var hint: String
+
+  /// `knob KEY=VALUE matched 0 kernels (hint)` when the knob matched nothing, else nil.
+  public var warning: String? {
+    matched > 0 ? nil : "knob \(key)=\(value) matched 0 \(target.rawValue)" + (hint.isEmpty ? "" : " (\(hint))")
+  }
+}
+
+extension Scenario {
+  /// What each knob matches in `plan`'s graph, in the order the knobs were given: the events,
+  /// ranks and transfers the knobs re-time when the plan replays under this scenario.
+  public func matches(in plan: ReplayPlan) -> [KnobMatch] {
+    let g = plan.graph
+    let counts = EventCounts(g)
+    let ranks = Set(g.ranks.map(\.rank))
+    var transfers = (intra: 0, inter: 0, dp: 0)
+    for i in 0..<plan.instanceCount {
+      if plan.collectiveKind(of: i) != nil, plan.members(of: i).count >= 2 { transfers.dp += 1 }
+      guard intraBandwidth != nil || interBandwidth != nil else { continue }
+      let link = linkBaseline(plan, instance: i)
+      if let b = link.bandwidth, b > 0 {
+        if link.crossesNodes { transfers.inter += 1 } else { transfers.intra += 1 }
+      }
+    }
+    return settings.map { key, value in
+      func match(_ target: KnobMatch.Target, _ n: Int, _ hint: String) -> KnobMatch {
+        KnobMatch(key: key, value: value, target: target, matched: n, hint: n > 0 ? "" : hint)
+      }
+      switch key {
+      case "compute.scale": return match(.kernels, counts.kernels, "the trace has no device kernels")
+      case "kernel.match":
+        let pattern = value.range(of: ",scale=", options: .backwards).map { String(value[..<$0.lowerBound]) } ?? value
+        return match(
+          .kernels, counts.kernels(matching: pattern, in: g),
+          "no kernel name matches; the regular expression is case-sensitive, (?i) makes it ignore case")
+      case "comm.scale":
+        return match(.communicationEvents, counts.communication, "the trace has no collectives or send/recv")
+      case "link.intra.bandwidth":
+        return match(.transfers, transfers.intra, "no collective or send/recv within one node has a known size")
+      case "link.inter.bandwidth":
+        let nodes = cluster == nil ? "; without --cluster, ranks fill nodes of 8" : ""
+        return match(.transfers, transfers.inter, "no collective or send/recv of a known size crosses nodes" + nodes)
+      case "link.latency": return match(.transfers, plan.instanceCount, "the trace has no matched collectives")
+      case "host.launch": return match(.launchCalls, counts.launches, "the trace has no kernel launch calls")
+      case "dp.degree":
+        return match(.transfers, transfers.dp, "the trace has no collectives of two or more ranks")
+      default:
+        if let cls = Self.computeClass(ofKey: key) {
+          return match(.kernels, counts.byClass[cls] ?? 0, "the trace has no \(cls.name) kernels")
+        }
+        let rank = key.split(separator: ".").dropFirst().first.flatMap { Int32($0) }.map(RankID.init(rawValue:))
+        return match(.ranks, rank.map { ranks.contains($0) ? 1 : 0 } ?? 0, "the trace has ranks " + Self.list(ranks))
+      }
+    }
+  }
+
+  /// The compute class a `compute.CLASS.scale` key names.
+  static func computeClass(ofKey key: String) -> ComputeClass? {
+    let parts = key.split(separator: ".")
+    guard parts.count == 3, parts[0] == "compute", parts[2] == "scale" else { return nil }
+    return ComputeClass.allCases.first { $0.name == parts[1] }
+  }
+
+  /// `0–7`, or the ranks one by one when they are not contiguous.
+  static func list(_ ranks: Set<RankID>) -> String {
+    let sorted = ranks.map { Int($0.rawValue) }.sorted()
+    guard let first = sorted.first, let last = sorted.last else { return "none" }
+    if last - first + 1 == sorted.count { return first == last ? "\(first)" : "\(first)–\(last)" }
+    return sorted.map(String.init).joined(separator: ", ")
+  }
+}
+
+/// The events the compute, communication and host knobs act on, counted once per graph.
+private struct EventCounts {
+  var kernels = 0
+  var byClass: [ComputeClass: Int] = [:]
+  var kernelsByName: [NameID: Int] = [:]
+  var communication = 0
+  var launches = 0
+
+  init(_ g: EventGraph) {
+    let launchNames = Set(Scenario.launchCalls.compactMap { g.strings.lookup($0) })
+    for e in 0..<g.eventCount {
+      switch g.kind[e] {
+      case .kernel:
+        kernels += 1
+        byClass[ComputeClass(rawValue: g.detail[e]) ?? .other, default: 0] += 1
+        kernelsByName[g.name[e], default: 0] += 1
+      case .collective, .send, .recv: communication += 1
+      case .hostOp where launchNames.contains(g.name[e]): launches += 1
+      default: break
+      }
+    }
+  }
+
+  /// Kernels whose name `pattern` matches (as `kernel.match` applies it: anywhere in the name).
+  func kernels(matching pattern: String, in g: EventGraph) -> Int {
+    guard let re = try? NSRegularExpression(pattern: pattern) else { return 0 }
+    return kernelsByName.reduce(0) { n, entry in
+      let text = g.strings[entry.key]
+      let hit = re.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+      return n + (hit ? entry.value : 0)
+    }
+  }
+}
