@@ -21,10 +21,61 @@ public struct KnobMatch: Sendable, Equatable {
   public var matched: Int
   /// Why nothing matched (shown with the warning), or how to widen the match.
   public var hint: String
+  /// For `link.intra.bandwidth` and `link.inter.bandwidth`: the bandwidth the knob scales from.
+  public var baseline: LinkBaseline?
 
   /// `knob KEY=VALUE matched 0 kernels (hint)` when the knob matched nothing, else nil.
   public var warning: String? {
     matched > 0 ? nil : "knob \(key)=\(value) matched 0 \(target.rawValue)" + (hint.isEmpty ? "" : " (\(hint))")
+  }
+}
+
+/// The link bandwidth B₀ that a link knob scales the matched transfers from,
+/// `T' = α' + (T − α)·B₀/B'`, and where it comes from.
+public struct LinkBaseline: Sendable, Equatable, CustomStringConvertible {
+  public enum Source: Sendable, Equatable {
+    /// The path's bottleneck in the cluster spec of this name (`--cluster`).
+    case cluster(String)
+    /// The interconnect of the hardware spec of this name: the GPU named in `deviceProperties`.
+    case hardware(String, link: String)
+    /// Each transfer's measured bus bandwidth `S·f/T` (no spec says the link's peak).
+    case measured
+  }
+
+  public var source: Source
+  /// B₀ over the matched transfers, weighted by their bus bytes (`ΣS·f / Σ(S·f/B₀)`: the value
+  /// itself when every transfer has the same B₀); nil when nothing matched.
+  public var gbps: Double?
+
+  /// `hardware`, `cluster` or `measured`.
+  public var kind: String {
+    switch source {
+    case .cluster: "cluster"
+    case .hardware: "hardware"
+    case .measured: "measured"
+    }
+  }
+
+  /// Where B₀ comes from and its value, for the text.
+  public var description: String {
+    let value = gbps.map { String(format: "%.1f GB/s", $0) } ?? "unknown"
+    switch source {
+    case .cluster(let name): return "the links of cluster \(name), \(value)"
+    case .hardware(let name, let link):
+      return "the \(name) spec's \(link), \(value) per direction (the GPU named in deviceProperties)"
+    case .measured:
+      return "the measured bus bandwidth, \(value) weighted by bus bytes "
+        + "(no GPU spec with an interconnect for this trace and no --cluster)"
+    }
+  }
+
+  /// The spec and link B₀ comes from (`v100-sxm2-32gb NVLink 2`, `v100-dgx1`); nil when measured.
+  public var spec: String? {
+    switch source {
+    case .cluster(let name): name
+    case .hardware(let name, let link): name + " " + link
+    case .measured: nil
+    }
   }
 }
 
@@ -36,13 +87,18 @@ extension Scenario {
     let counts = EventCounts(g)
     let ranks = Set(g.ranks.map(\.rank))
     var transfers = (intra: 0, inter: 0, dp: 0)
+    var links = [false: LinkSums(), true: LinkSums()]
     for i in 0..<plan.instanceCount {
       if plan.collectiveKind(of: i) != nil, plan.members(of: i).count >= 2 { transfers.dp += 1 }
       guard intraBandwidth != nil || interBandwidth != nil else { continue }
       let link = linkBaseline(plan, instance: i)
       if let b = link.bandwidth, b > 0 {
         if link.crossesNodes { transfers.inter += 1 } else { transfers.intra += 1 }
+        links[link.crossesNodes, default: LinkSums()].add(bandwidth: b, busBytes: link.busBytes)
       }
+    }
+    func baseline(crossesNodes: Bool) -> LinkBaseline {
+      LinkBaseline(source: linkBaselineSource(crossesNodes: crossesNodes), gbps: links[crossesNodes]?.gbps)
     }
     return settings.map { key, value in
       func match(_ target: KnobMatch.Target, _ n: Int, _ hint: String) -> KnobMatch {
@@ -58,10 +114,14 @@ extension Scenario {
       case "comm.scale":
         return match(.communicationEvents, counts.communication, "the trace has no collectives or send/recv")
       case "link.intra.bandwidth":
-        return match(.transfers, transfers.intra, "no collective or send/recv within one node has a known size")
+        var m = match(.transfers, transfers.intra, "no collective or send/recv within one node has a known size")
+        m.baseline = baseline(crossesNodes: false)
+        return m
       case "link.inter.bandwidth":
         let nodes = cluster == nil ? "; without --cluster, ranks fill nodes of 8" : ""
-        return match(.transfers, transfers.inter, "no collective or send/recv of a known size crosses nodes" + nodes)
+        var m = match(.transfers, transfers.inter, "no collective or send/recv of a known size crosses nodes" + nodes)
+        m.baseline = baseline(crossesNodes: true)
+        return m
       case "link.latency": return match(.transfers, plan.instanceCount, "the trace has no matched collectives")
       case "host.launch": return match(.launchCalls, counts.launches, "the trace has no kernel launch calls")
       case "dp.degree":
@@ -89,6 +149,25 @@ extension Scenario {
     guard let first = sorted.first, let last = sorted.last else { return "none" }
     if last - first + 1 == sorted.count { return first == last ? "\(first)" : "\(first)–\(last)" }
     return sorted.map(String.init).joined(separator: ", ")
+  }
+}
+
+/// The link baselines of the transfers a link knob matched, for their bus-bytes-weighted mean.
+private struct LinkSums {
+  var busBytes = 0.0
+  var seconds = 0.0
+  var bandwidths: [Double] = []
+
+  mutating func add(bandwidth: Double, busBytes bytes: Double) {
+    busBytes += bytes
+    seconds += bytes / bandwidth
+    bandwidths.append(bandwidth)
+  }
+
+  /// ΣS·f / Σ(S·f/B₀) in GB/s; the plain mean when no transfer has a known size; nil when empty.
+  var gbps: Double? {
+    if busBytes > 0 && seconds > 0 { return busBytes / seconds / 1e9 }
+    return bandwidths.isEmpty ? nil : bandwidths.reduce(0, +) / Double(bandwidths.count) / 1e9
   }
 }
 

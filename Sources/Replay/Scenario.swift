@@ -15,7 +15,9 @@ public struct ScenarioError: Error, CustomStringConvertible, Sendable {
 /// rank a straggler. Link knobs use the alpha-beta model calibrated on the measurement: a
 /// measured transfer `T = α + S·f/B_eff` keeps its efficiency, so with link bandwidth `B`
 /// changed to `B'`, `T' = α' + (T − α)·B/B'` (Hockney's model; bus factor f from nccl-tests).
-/// Without `--cluster`, B is the measured bus bandwidth itself (the link is assumed saturated).
+/// B is the path's bottleneck in `cluster`; without one, inside a node it is the `hardware`'s
+/// interconnect (the GPU named in the trace's `deviceProperties`, as `report` and `render
+/// topology` use it), else the measured bus bandwidth itself (the link is assumed saturated).
 public struct Scenario: Sendable, CustomStringConvertible {
   /// The knobs as given, in order.
   public private(set) var settings: [(key: String, value: String)] = []
@@ -30,6 +32,8 @@ public struct Scenario: Sendable, CustomStringConvertible {
   var hostLaunch: Nanoseconds? = nil
   var dpDegree: Int? = nil
   public var cluster: ClusterSpec?
+  /// The accelerator whose interconnect is the intra-node link baseline without a cluster.
+  public var hardware: HardwareSpec?
 
   /// The keys `--set` accepts.
   public static let validKeys = [
@@ -41,6 +45,9 @@ public struct Scenario: Sendable, CustomStringConvertible {
   static var validKeysHelp: String { "valid keys: " + validKeys.joined(separator: ", ") }
 
   public init(cluster: ClusterSpec? = nil) { self.cluster = cluster }
+
+  /// Whether a link-bandwidth knob is set (its baseline may need the `hardware`).
+  public var setsLinkBandwidth: Bool { intraBandwidth != nil || interBandwidth != nil }
 
   /// Parses `KEY=VALUE` settings.
   /// - Throws: `ScenarioError` for an unknown key or a bad value.
@@ -240,22 +247,34 @@ public struct Scenario: Sendable, CustomStringConvertible {
     return (durations, transfers)
   }
 
+  /// Where the link bandwidth B₀ of the link knobs comes from, for a transfer within one node
+  /// or across nodes.
+  public func linkBaselineSource(crossesNodes: Bool) -> LinkBaseline.Source {
+    if let cluster { return .cluster(cluster.name) }
+    if !crossesNodes, let hardware, let link = hardware.interconnect {
+      return .hardware(hardware.name, link: link.name)
+    }
+    return .measured
+  }
+
   /// The link bandwidth B₀ a link knob scales barrier instance `i` from (bytes per second; nil
-  /// when unknown), and whether the instance crosses nodes: the path's bottleneck in `cluster`,
-  /// else the instance's measured bus bandwidth `S·f/T` with ranks filling nodes of 8.
-  func linkBaseline(_ plan: ReplayPlan, instance i: Int) -> (crossesNodes: Bool, bandwidth: Double?) {
+  /// when unknown), whether the instance crosses nodes (ranks fill nodes of 8 without
+  /// `cluster`), and its bus bytes `S·f`: the path's bottleneck in `cluster`, else inside a node
+  /// the `hardware`'s interconnect, else the measured bus bandwidth `S·f/T`.
+  func linkBaseline(_ plan: ReplayPlan, instance i: Int) -> (crossesNodes: Bool, bandwidth: Double?, busBytes: Double) {
     let g = plan.graph
     let members = plan.members(of: i).map { Int($0) }
     let ranks = members.map { g.rank(of: $0) }
+    let busBytes =
+      Double(plan.instanceBytes[i].rawValue) * BusFactor.factor(plan.collectiveKind(of: i), ranks: members.count)
     if let cluster {
       let b = cluster.bottleneck(for: ranks)
-      return (b.crossesNodes, b.bandwidth.rawValue)
+      return (b.crossesNodes, b.bandwidth.rawValue, busBytes)
     }
     let crosses = Set(ranks.map { Int($0.rawValue) / 8 }).count > 1
+    if !crosses, let link = hardware?.interconnect { return (false, link.gbpsPerDirection * 1e9, busBytes) }
     let measured = Double(plan.instanceTransfer[i].rawValue)
-    let bytes = Double(plan.instanceBytes[i].rawValue)
-    let f = BusFactor.factor(plan.collectiveKind(of: i), ranks: members.count)
-    return (crosses, (bytes > 0 && measured > 0) ? bytes * f / (measured / 1e9) : nil)
+    return (crosses, (busBytes > 0 && measured > 0) ? busBytes / (measured / 1e9) : nil, busBytes)
   }
 
   /// Transfer time of barrier instance `i` under the knobs.

@@ -30,7 +30,10 @@ extension RunReport {
       let measured = Timeline(measured: g)
       let index = AnalysisIndex(g, timeline: measured)
       let link = options.linkGBps ?? options.hardware?.interconnect?.gbpsPerDirection
-      let scenario = options.scenario
+      // The link knobs scale from the report's hardware (--hardware, else deviceProperties).
+      var withHardware = options.scenario
+      if withHardware?.hardware == nil { withHardware?.hardware = options.hardware }
+      let scenario = withHardware
       let parts: [Part] = try Parallel.map(6) { i in
         switch i {
         case 0:

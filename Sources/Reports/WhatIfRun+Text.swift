@@ -14,6 +14,9 @@ extension WhatIfRun {
         + "\(TextFormat.compact(replaySeconds * 1000)) ms (\(TextFormat.compact(rate)) M events/s)"
     ]
     if let scenario { lines.append("what-if: \(scenario.description)") }
+    for k in knobs {
+      if let b = k.baseline { lines.append("  \(k.key)=\(k.value) scales \(k.matched) transfers from \(b)") }
+    }
     if steps.contains(where: { $0.step == nil }) {
       lines.append("  (ranks without ProfilerStep annotations are timed over the whole trace: step 'all')")
     }

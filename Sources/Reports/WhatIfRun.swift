@@ -1,4 +1,5 @@
 import Analysis
+import CostModels
 import Dispatch
 import Foundation
 import Rendering
@@ -29,30 +30,40 @@ public struct WhatIfRun: Sendable {
   public let replaySeconds: Double
   /// What each knob of the scenario matched (empty without one).
   public let knobs: [KnobMatch]
+  /// Where the hardware for the link knobs' baseline is looked up.
+  let specs: SpecLibrary
 
-  /// Replays `graph` as measured and, when given, under `scenario`.
+  /// Replays `graph` as measured and, when given, under `scenario`. A link-bandwidth knob
+  /// without a cluster or hardware in the scenario scales from the interconnect of the GPU the
+  /// trace names in `deviceProperties`, looked up in `specs` (`Scenario.resolvingHardware`).
   /// - Throws: `ReplayError` when the graph cannot be replayed; `RunError.data` when no rank has
-  ///   a profiler step or any work to time.
-  public init(graph: EventGraph, scenario: Scenario?) throws {
+  ///   a profiler step or any work to time; `SpecError` when the matching spec is broken.
+  public init(graph: EventGraph, scenario: Scenario?, specs: SpecLibrary = .embedded) throws {
     let plan = ReplayPlan(graph)
     let t0 = DispatchTime.now().uptimeNanoseconds
     let baseline = try Replayer().replay(plan)
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
     try self.init(
-      plan: plan, measured: Timeline(measured: graph), baseline: baseline, replaySeconds: seconds, scenario: scenario)
+      plan: plan, measured: Timeline(measured: graph), baseline: baseline, replaySeconds: seconds, scenario: scenario,
+      specs: specs)
   }
 
   /// The same run under another scenario: only the scenario is replayed; the plan, the
   /// measured timeline and the baseline replay are this run's.
   /// - Throws: `ReplayError` when the graph cannot be replayed under `scenario`.
   public func with(_ scenario: Scenario?) throws -> WhatIfRun {
-    try WhatIfRun(plan: plan, measured: measured, baseline: baseline, replaySeconds: replaySeconds, scenario: scenario)
+    try WhatIfRun(
+      plan: plan, measured: measured, baseline: baseline, replaySeconds: replaySeconds, scenario: scenario,
+      specs: specs)
   }
 
-  private init(plan: ReplayPlan, measured: Timeline, baseline: Timeline, replaySeconds: Double, scenario: Scenario?)
-    throws
-  {
+  private init(
+    plan: ReplayPlan, measured: Timeline, baseline: Timeline, replaySeconds: Double, scenario: Scenario?,
+    specs: SpecLibrary
+  ) throws {
     (self.plan, self.measured, self.baseline, self.replaySeconds) = (plan, measured, baseline, replaySeconds)
+    self.specs = specs
+    let scenario = try scenario?.resolvingHardware(for: plan.graph, specs: specs)
     self.scenario = scenario
     knobs = scenario?.matches(in: plan) ?? []
     baselineWait = StepMetrics.barrierWait(plan, timeline: baseline, transfers: plan.instanceTransfer)
@@ -75,9 +86,11 @@ public struct WhatIfRun: Sendable {
   /// The timeline of `graph` under `scenario` alone: one replay, without the baseline a full
   /// `WhatIfRun` also times (`reprise export chakra --whatif`).
   /// - Throws: `ReplayError` when the graph cannot be replayed.
-  public static func predictedTimeline(graph: EventGraph, scenario: Scenario) throws -> Timeline {
+  public static func predictedTimeline(graph: EventGraph, scenario: Scenario, specs: SpecLibrary = .embedded) throws
+    -> Timeline
+  {
     let plan = ReplayPlan(graph)
-    return try Replayer().replay(plan, under: scenario).timeline
+    return try Replayer().replay(plan, under: try scenario.resolvingHardware(for: graph, specs: specs)).timeline
   }
 
   /// Job step time: per step number the slowest rank, averaged over the steps.
@@ -212,10 +225,19 @@ public struct KnobRow: Codable, Sendable, Equatable {
   public var matchedEvents: Int?
   public var matchedRanks: Int?
   public var matchedTransfers: Int?
+  /// Link-bandwidth knobs: where the bandwidth they scale from comes from (`hardware`: the
+  /// interconnect of the GPU named in `deviceProperties`; `cluster`; `measured` bus bandwidth),
+  /// the spec (`v100-sxm2-32gb NVLink 2`), and its value over the matched transfers.
+  public var baselineSource: String?
+  public var baselineSpec: String?
+  public var baselineGBps: Double?
 
   init(_ m: KnobMatch) {
     key = m.key
     value = m.value
+    baselineSource = m.baseline?.kind
+    baselineSpec = m.baseline?.spec
+    baselineGBps = m.baseline?.gbps.map { ($0 * 1000).rounded() / 1000 }
     switch m.target {
     case .kernels, .launchCalls, .communicationEvents: matchedEvents = m.matched
     case .ranks: matchedRanks = m.matched
@@ -225,6 +247,17 @@ public struct KnobRow: Codable, Sendable, Equatable {
 }
 
 extension Scenario {
+  /// The scenario with `hardware` set to the GPU `graph` names in `deviceProperties` (found in
+  /// `specs`) when a link-bandwidth knob needs a baseline and neither a cluster nor a hardware
+  /// spec is given: the same GPU and interconnect `report` and `render topology` use.
+  /// - Throws: `SpecError` when the matching spec is broken.
+  public func resolvingHardware(for graph: EventGraph, specs: SpecLibrary) throws -> Scenario {
+    guard setsLinkBandwidth, cluster == nil, hardware == nil else { return self }
+    var s = self
+    s.hardware = try specs.detectHardware(graph)
+    return s
+  }
+
   /// The knobs as the JSON documents show them: `KEY: VALUE`, plus `cluster` with a cluster spec.
   public var knobDocument: [String: String] {
     var o = knobDictionary()

@@ -73,7 +73,7 @@ struct WhatIfCommand: ParsableCommand {
       print(json ? try swap.summary.json() : swap.text())
       return
     }
-    let run = try WhatIfRun(graph: graph, scenario: scenario)
+    let run = try WhatIfRun(graph: graph, scenario: scenario, specs: try specs.library())
     for line in run.knobWarnings { printError("warning: " + line) }
     if let timeline { try run.writeTimeline(to: timeline) }
     print(json ? try run.summary.json() : run.text())

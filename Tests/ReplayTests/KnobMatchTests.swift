@@ -1,3 +1,4 @@
+import CostModels
 import Foundation
 import Replay
 import TestSupport
@@ -44,6 +45,23 @@ func knobMatchCountsAreTheEventsItChanges(knob: String) throws {
   #expect(m.map(\.matched) == [0, 1, 8, 0, 8, 8])
   #expect(m[0].warning == "knob rank.99.slowdown=2 matched 0 ranks (the trace has ranks 0–7)")
   #expect(m[3].warning?.hasPrefix("knob link.inter.bandwidth=10GB/s matched 0 transfers") == true)
+}
+
+/// At the V100 spec's own NVLink bandwidth every intra-node transfer keeps its measured time;
+/// from the measured bus bandwidth (about 20 GB/s on DLRM) the same knob shortens them.
+@Test func intraLinkAtTheSpecBandwidthKeepsEveryTransfer() throws {
+  let g = try dlrm()
+  let plan = ReplayPlan(g)
+  var s = try Scenario.parse(["link.intra.bandwidth=150GB/s"])
+  s.hardware = try SpecLibrary.embedded.detectHardware(g)
+  #expect(s.hardware?.name == "v100-sxm2-32gb")
+  #expect(s.apply(to: plan).transfers == plan.instanceTransfer)
+  let baseline = try #require(s.matches(in: plan).first?.baseline)
+  #expect(baseline.source == .hardware("v100-sxm2-32gb", link: "NVLink 2") && baseline.gbps == 150)
+  s.hardware = nil
+  let measured = s.apply(to: plan).transfers
+  #expect(zip(measured, plan.instanceTransfer).allSatisfy { $0 < $1 })
+  #expect(s.matches(in: plan).first?.baseline?.source == .measured)
 }
 
 private func dlrm() throws -> EventGraph { try Ingest.run(paths: [TestPaths.dlrm]).graph }

@@ -52,3 +52,44 @@ private func rows(_ value: Any?) -> [String] {
   let h = try reprise("whatif", "--help")
   #expect(h.stdout.contains("case-sensitive") && h.stdout.contains("(?i)"), "\(h.stdout)")
 }
+
+/// `link.intra.bandwidth` without --cluster scales from the interconnect of the GPU named in
+/// deviceProperties (V100: NVLink 2, 150 GB/s per direction, as report and render topology use
+/// it), so setting the V100's own 150 GB/s predicts the baseline, not a speed-up; without a
+/// matching spec it scales from the measured bus bandwidth and says so.
+@Test func linkBandwidthScalesFromTheGPUsSpecInterconnect() throws {
+  let dlrm = "Traces/public/dlrm-8rank"
+  let same = try reprise("whatif", dlrm, "--set", "link.intra.bandwidth=150GB/s", "--json")
+  #expect(same.status == 0, "\(same.stderr)")
+  let doc = try json(same.stdout)
+  #expect(doc["speedup"] as? Double == 1.0)
+  #expect((doc["stepNs"] as? [String: Any])?["predicted"] as? Int == doc["baselineStepNs"] as? Int)
+  let knob = try #require((doc["knobs"] as? [[String: Any]])?.first)
+  #expect(
+    knob["baselineSource"] as? String == "hardware" && knob["baselineSpec"] as? String == "v100-sxm2-32gb NVLink 2")
+  #expect(knob["baselineGBps"] as? Double == 150 && knob["matchedTransfers"] as? Int == 8)
+  let text = try reprise("whatif", dlrm, "--set", "link.intra.bandwidth=150GB/s")
+  #expect(
+    text.stdout.contains(
+      "link.intra.bandwidth=150GB/s scales 8 transfers from the v100-sxm2-32gb spec's NVLink 2, 150.0 GB/s per direction"
+    ),
+    "\(text.stdout)")
+  let faster = try json(try reprise("whatif", dlrm, "--set", "link.intra.bandwidth=300GB/s", "--json").stdout)
+  #expect((faster["speedup"] as? Double ?? 0) > 1)
+  // A specs folder without hardware: the measured bus bandwidth is the baseline, and the output says so.
+  let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-nohw-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: dir.appendingPathComponent("models"), withIntermediateDirectories: true)
+  defer { try? FileManager.default.removeItem(at: dir) }
+  try FileManager.default.copyItem(
+    atPath: TestPaths.packageRoot + "/Models/models/llama-2-7b.json", toPath: dir.path + "/models/llama-2-7b.json")
+  let measured = try reprise("whatif", dlrm, "--set", "link.intra.bandwidth=150GB/s", "--models", dir.path)
+  #expect(measured.status == 0, "\(measured.stderr)")
+  #expect(
+    measured.stdout.contains("scales 8 transfers from the measured bus bandwidth, 20.3 GB/s weighted by bus bytes"),
+    "\(measured.stdout)")
+  let m = try json(
+    try reprise("whatif", dlrm, "--set", "link.intra.bandwidth=150GB/s", "--models", dir.path, "--json").stdout)
+  let mk = try #require((m["knobs"] as? [[String: Any]])?.first)
+  #expect(mk["baselineSource"] as? String == "measured" && mk["baselineSpec"] == nil)
+  #expect(abs((mk["baselineGBps"] as? Double ?? 0) - 20.302) < 0.001)
+}
