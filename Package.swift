@@ -49,7 +49,7 @@ let package = Package(
       name: "TraceImportTests", dependencies: ["TraceImport", "TraceModel", "TestSupport", "CJansson", "CZlib"]),
     .testTarget(name: "RenderingTests", dependencies: ["Rendering", "Analysis", "CostModels", "Schedules", "TraceImport", "TraceModel", "TestSupport"],
                 exclude: ["Goldens"]),
-    .testTarget(name: "SchedulesTests", dependencies: ["Schedules", "TraceModel", "TraceImport", "TestSupport"]),
+    .testTarget(name: "SchedulesTests", dependencies: ["Schedules", "Replay", "TraceModel", "TraceImport", "TestSupport"]),
     .testTarget(name: "CostModelsTests", dependencies: ["CostModels", "TraceModel", "TraceImport", "TestSupport"]),
     .testTarget(
       name: "ReplayTests",
