@@ -3,6 +3,7 @@ import CostModels
 import Foundation
 import Replay
 import Reports
+import Schedules
 import TraceImport
 import TraceModel
 
@@ -69,9 +70,11 @@ func emit(_ text: String, to path: String?) throws {
   print("wrote \(path)")
 }
 
-/// A flag value parsed by the library; a malformed one is a usage error (exit 64).
+/// A flag value parsed or checked by the library; a malformed one is a usage error (exit 64).
 func flag<T>(_ parse: () throws -> T) throws -> T {
-  do { return try parse() } catch let e as ScenarioError { throw ValidationError(e.message) }
+  do { return try parse() } catch let e as ScenarioError { throw ValidationError(e.message) } catch let e
+    as ScheduleError
+  { throw ValidationError(e.description) }
 }
 
 /// `--link-bandwidth` in GB/s.

@@ -43,7 +43,7 @@ struct WhatIfCommand: ParsableCommand {
     help:
       "Re-time a pipeline-parallel trace under another schedule (\(ScheduleGenerators.names.joined(separator: ", "))).")
   var schedule: String?
-  @Option(help: "Chunks for --schedule interleaved-1f1b or hanayo.") var chunks = 2
+  @Option(help: "Chunks per stage for --schedule interleaved-1f1b (≥ 2) or hanayo (default: 2).") var chunks: Int?
   @Flag(help: "Print one JSON object (schema reprise.replay/v1 with whatIf, baselineStepNs, speedup).") var json = false
   @Option(help: "Write the measured and predicted timelines as Chrome-trace JSON (opens in Perfetto).")
   var timeline: String?
@@ -58,6 +58,7 @@ struct WhatIfCommand: ParsableCommand {
         "--schedule \(schedule): expected one of \(ScheduleGenerators.names.joined(separator: ", "))")
     }
     if schedule != nil && !settings.isEmpty { throw ValidationError("--schedule and --set cannot be combined yet") }
+    if let schedule { _ = try flag { try ScheduleGenerators.chunks(schedule, requested: chunks) } }
     try checkKnobs(settings)
   }
 
