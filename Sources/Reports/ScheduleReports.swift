@@ -1,4 +1,5 @@
 import Foundation
+import Rendering
 import Schedules
 import TraceModel
 
@@ -128,6 +129,8 @@ public struct ScheduleSwap: Sendable {
   public let predicted: ScheduleResult
   public let predictedStep: Nanoseconds
   public let events: Int
+  /// The recorded run.
+  public let graph: EventGraph
 
   /// Re-times `graph` under schedule `target`, with `chunks` per stage for `interleaved-1f1b`
   /// and `hanayo` (nil: `ScheduleGenerators.defaultChunks`).
@@ -145,7 +148,31 @@ public struct ScheduleSwap: Sendable {
       throw RunError.data(e.description)
     }
     self.target = target
+    self.graph = graph
     events = graph.eventCount
+  }
+
+  /// Writes the timelines as Chrome-trace JSON (Perfetto), three process groups: `measured` (the
+  /// recorded run, with its bubbles and critical path), `simulated <recorded schedule>` and
+  /// `predicted <target>` (the pipeline under each schedule from the recorded per-stage costs,
+  /// one process per stage, starting where the recorded run's first profiler step starts).
+  /// - Throws: `ChromeTraceWriter.WriteError` when the file cannot be written.
+  public func writeTimeline(to path: String) throws {
+    let origin = graph.steps.map(\.start).min() ?? .zero
+    func simulated(_ label: String, _ r: ScheduleResult) -> ChromeTraceWriter.Group {
+      let g = r.eventGraph()
+      let t = Timeline(measured: g)
+      return ChromeTraceWriter.Group(
+        label, graph: g, timeline: Timeline(start: t.start.map { $0 + origin }, end: t.end.map { $0 + origin }))
+    }
+    let measured = Timeline(measured: graph)
+    try ChromeTraceWriter.write(
+      [
+        ChromeTraceWriter.Group(
+          "measured", graph: graph, timeline: measured, annotations: WhatIfRun.annotations(graph, measured)),
+        simulated("simulated \(profile.detectedSchedule)", source),
+        simulated("predicted \(target)", predicted),
+      ], to: path)
   }
 
   /// Measured over predicted step.
