@@ -31,7 +31,7 @@ extension Demo {
     log("\n" + bandwidth.text())
     written.append(try write(try bandwidth.json(), "bandwidth.json"))
     let replay = try WhatIfRun(graph: g, scenario: nil)
-    log("\n" + replay.text())
+    log("\n" + replay.text() + "\n  " + replay.timingText)
     written.append(try write(try replay.summary.json(), "replay.json"))
     for knobs in whatIfs { log(try replay.with(try Scenario.parse(knobs)).headline()) }
     let hardware = try specs.detectHardware(g)

@@ -11,7 +11,8 @@ struct ReplayCommand: ParsableCommand {
     discussion: """
       Each host thread and device stream is a serial lane; launches, synchronizations, \
       collectives and send/recv pairs are the dependencies. An identity replay should \
-      reproduce every rank's measured step time; the error per rank says how well it does.
+      reproduce every rank's measured step time; the error per rank says how well it does. \
+      Output is the same for the same inputs; -v also prints the replay's wall time on stderr.
       """)
 
   @OptionGroup var input: TraceInputs
@@ -22,6 +23,7 @@ struct ReplayCommand: ParsableCommand {
   func run() throws {
     let run = try WhatIfRun(graph: try input.ingest().graph, scenario: nil)
     if let timeline { try run.writeTimeline(to: timeline) }
+    if input.verbose { printError(run.timingText) }
     print(json ? try run.summary.json() : run.text())
   }
 }
@@ -77,6 +79,7 @@ struct WhatIfCommand: ParsableCommand {
     }
     let run = try WhatIfRun(graph: graph, scenario: scenario)
     if let timeline { try run.writeTimeline(to: timeline) }
+    if input.verbose { printError(run.timingText) }
     print(json ? try run.summary.json() : run.text())
   }
 }

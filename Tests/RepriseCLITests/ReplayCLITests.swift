@@ -148,3 +148,25 @@ import Testing
   let span = try #require(ends.max()) - (try #require(starts.min()))
   #expect(abs(span * 1000 - Double(makespan)) < 2, "span \(span) µs vs makespan \(makespan) ns")
 }
+
+/// Issue 12, bug 9: two identical runs must print identical results. The replay's wall-clock
+/// speed was on the first line of the `replay`/`whatif` table (and in `--json` before the
+/// contracts moved to the library); it is now on stderr with `-v` only. Every `--json` output
+/// (replay, whatif, diff, report) is byte-identical across runs and has no wall-clock key.
+@Test func identicalRunsPrintIdenticalOutput() throws {
+  let set = "Traces/generated/ddp-4rank"
+  let commands: [[String]] = [
+    ["replay", set], ["whatif", set, "--set", "compute.scale=0.5"], ["replay", set, "--json"],
+    ["whatif", set, "--set", "compute.scale=0.5", "--json"], ["diff", set, "--whatif", "comm.scale=2", "--json"],
+    ["report", set],
+  ]
+  for args in commands {
+    let first = try reprise(args)
+    let second = try reprise(args)
+    #expect(first.status == 0 && second.status == 0, "\(args): \(first.stderr)")
+    #expect(first.stdout == second.stdout, "\(args): output differs between two identical runs")
+    #expect(!first.stdout.contains("PerSecond") && !first.stdout.contains("events/s"), "\(args)")
+  }
+  let verbose = try reprise("replay", set, "-v")
+  #expect(verbose.stderr.contains("replay took") && verbose.stderr.contains("M events/s"), "\(verbose.stderr)")
+}
