@@ -77,6 +77,13 @@ func flag<T>(_ parse: () throws -> T) throws -> T {
   { throw ValidationError(e.description) }
 }
 
+/// Integer flags below `minimum` are usage errors naming the flag (`--tp -1: out of range: must be ≥ 1`).
+func requireAtLeast(_ minimum: Int, _ flags: KeyValuePairs<String, Int>) throws {
+  for (name, value) in flags where value < minimum {
+    throw ValidationError("\(name) \(value): out of range: must be ≥ \(minimum)")
+  }
+}
+
 /// `--link-bandwidth` in GB/s.
 func linkGBps(_ value: String?) throws -> Double? {
   try flag { try value.map { try Scenario.bandwidth("--link-bandwidth", $0).rawValue / 1e9 } }

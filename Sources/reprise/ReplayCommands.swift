@@ -47,11 +47,7 @@ struct WhatIfCommand: ParsableCommand {
   var schedule: String?
   @Option(help: "Chunks per stage for --schedule interleaved-1f1b (≥ 2) or hanayo (default: 2).") var chunks: Int?
   @Flag(help: "Print one JSON object (schema reprise.replay/v1 with whatIf, baselineStepNs, speedup).") var json = false
-  @Option(
-    help: """
-      Write the measured and predicted timelines as Chrome-trace JSON (opens in Perfetto); with \
-      --schedule, the recorded run and the pipeline simulated under the recorded and the new schedule.
-      """)
+  @Option(help: "Write the measured and predicted timelines (with --schedule: simulated pipelines) for Perfetto.")
   var timeline: String?
 
   func validate() throws {

@@ -30,9 +30,7 @@ struct ScheduleOptions: ParsableArguments {
   @Option(name: .customLong("act-mem-w"), help: "Memory held from B until W per micro-batch.") var actMemW = "0"
 
   func validate() throws {
-    if stages < 1 || microbatches < 1 || (chunks ?? 1) < 1 {
-      throw ValidationError("--stages, --microbatches and --chunks must be ≥ 1")
-    }
+    try requireAtLeast(1, ["--stages": stages, "--microbatches": microbatches, "--chunks": chunks ?? 1])
   }
 
   func costs() throws -> PipelineCosts {
