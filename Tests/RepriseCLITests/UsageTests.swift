@@ -56,3 +56,25 @@ func negativeNumbersAreRangeErrorsNamingTheFlag(args: [String], flag: String) th
   let version = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
   #expect(version.split(separator: ".").count == 3 && version.allSatisfy { $0.isNumber || $0 == "." }, "\(r.stdout)")
 }
+
+/// Issue 12, bug 9: reports did not record the tool version. Every JSON document (each element
+/// of `schedule compare --json` too) carries `toolVersion`, the version `--version` prints.
+@Test func everyJSONDocumentRecordsTheToolVersion() throws {
+  let version = try reprise("--version").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+  let set = "Traces/generated/ddp-4rank"
+  let costs = ["--stages", "2", "--microbatches", "4", "--forward", "1ms", "--backward", "1ms", "--json"]
+  for args in [
+    ["ingest", set, "--json"], ["replay", set, "--json"], ["report", set],
+    ["diff", set, "--whatif", "comm.scale=2", "--json"],
+    ["breakdown", set, "--json"], ["bandwidth", set, "--json"], ["schedule", "1f1b"] + costs,
+    ["model", "comm", "--kind", "allreduce", "--bytes", "1GiB", "--ranks", "8", "--bandwidth", "100GB/s", "--json"],
+  ] {
+    let r = try reprise(args)
+    #expect(r.status == 0, "\(args): \(r.stderr)")
+    let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(args)")
+    #expect(obj["toolVersion"] as? String == version, "\(args)")
+  }
+  let compare = try reprise(["schedule", "compare"] + costs)
+  let all = try #require(try JSONSerialization.jsonObject(with: Data(compare.stdout.utf8)) as? [[String: Any]])
+  #expect(!all.isEmpty && all.allSatisfy { $0["toolVersion"] as? String == version })
+}
