@@ -9,7 +9,7 @@ import TraceModel
 
 /// The trace arguments of every command that reads a run: paths and `-v`.
 struct TraceInputs: ParsableArguments {
-  @Argument(help: "Trace files or directories (one file per rank).")
+  @Argument(help: "Trace files, directories (searched recursively) or .tar.gz bundles (one file per rank).")
   var paths: [String]
 
   @Flag(name: .shortAndLong, help: "Also print notes, not only warnings and errors.")
@@ -43,9 +43,10 @@ struct TraceInputs: ParsableArguments {
         printError("reading \(name): \(done >> 20) MiB of \(size >> 20) MiB (on disk)")
       }
     }
-    let result = try Ingest.run(paths: files, options: options)
+    let result = try Ingest.run(paths: paths, options: options)
     fflush(nil)
     for d in result.diagnostics.items where verbose || d.severity >= .warning { printError(d.description) }
+    for s in result.skipped { printError("note: skipped \(s.path): \(s.reason)") }
     return result
   }
 }
