@@ -62,6 +62,19 @@ public enum ChromeTraceWriter {
     public var description: String
   }
 
+  /// One process group of the output: a timeline of a graph, with its label and, optionally,
+  /// analyses drawn on top.
+  public struct Group: Sendable {
+    public var label: String
+    public var graph: EventGraph
+    public var timeline: Timeline
+    public var annotations: TraceAnnotations?
+
+    public init(_ label: String, graph: EventGraph, timeline: Timeline, annotations: TraceAnnotations? = nil) {
+      (self.label, self.graph, self.timeline, self.annotations) = (label, graph, timeline, annotations)
+    }
+  }
+
   public static func write(graph g: EventGraph, timelines: [(String, Timeline)], to path: String) throws {
     try write(graph: g, timelines: timelines.map { ($0.0, $0.1, nil) }, to: path)
   }
@@ -70,17 +83,27 @@ public enum ChromeTraceWriter {
   public static func write(graph g: EventGraph, timelines: [(String, Timeline, TraceAnnotations?)], to path: String)
     throws
   {
+    try write(timelines.map { Group($0.0, graph: g, timeline: $0.1, annotations: $0.2) }, to: path)
+  }
+
+  /// Writes groups that may come from different graphs (a recorded run and simulated schedules):
+  /// each group's ranks get their own processes, numbered after the previous group's.
+  /// - Throws: `WriteError` when the file cannot be written.
+  public static func write(_ groups: [Group], to path: String) throws {
     guard let f = fopen(path, "w") else {
       throw WriteError(description: "\(path): cannot write: \(String(cString: strerror(errno)))")
     }
     defer { fclose(f) }
     var out = EventStream(file: f)
     out.put("{\"displayTimeUnit\": \"ns\", \"traceEvents\": [\n")
-    let rankIndex = Dictionary(uniqueKeysWithValues: g.ranks.enumerated().map { ($1.rank, $0) })
-    for (t, (label, tl, notes)) in timelines.enumerated() {
-      let base = t * (g.ranks.count + 1) + 1
-      let pid = { (rank: RankID) in base + (rankIndex[rank] ?? 0) }
-      metadata(g, label: label, base: base, pid: pid, &out)
+    var base = 1
+    for (t, group) in groups.enumerated() {
+      let (label, g, tl, notes) = (group.label, group.graph, group.timeline, group.annotations)
+      let rankIndex = Dictionary(uniqueKeysWithValues: g.ranks.enumerated().map { ($1.rank, $0) })
+      let groupBase = base
+      base += g.ranks.count + 1
+      let pid = { (rank: RankID) in groupBase + (rankIndex[rank] ?? 0) }
+      metadata(g, label: label, base: groupBase, pid: pid, &out)
       for e in 0..<g.eventCount {
         let lane = g.lane[e].index
         let dur = max(.zero, tl.end[e] - tl.start[e])

@@ -137,6 +137,16 @@ public struct Scenario: Sendable, CustomStringConvertible {
     key.hasPrefix("--") ? "\(key) \(value)" : "--set \(key)=\(value)"
   }
 
+  /// The range error for a value that parses as a negative number: `--forward -1ms: out of
+  /// range: must be ≥ 0`, rather than a format error.
+  static func rejectNegative(_ key: String, _ value: String, strictlyPositive: Bool = false) throws {
+    let number = value.prefix { "+-.0123456789eE".contains($0) }
+    if let v = Double(number), v < 0 || (strictlyPositive && v == 0) {
+      throw ScenarioError(
+        message: "\(Self.setting(key, value)): out of range: must be \(strictlyPositive ? "> 0" : "≥ 0")")
+    }
+  }
+
   /// Parses `300GB/s`, `25GiB/s`, `400Gb/s`.
   public static func bandwidth(_ key: String, _ value: String) throws -> BytesPerSecond {
     let units: [(String, Double)] = [
@@ -146,6 +156,7 @@ public struct Scenario: Sendable, CustomStringConvertible {
     for (u, f) in units where value.hasSuffix(u) {
       if let v = Double(value.dropLast(u.count)), v > 0, v.isFinite { return BytesPerSecond(rawValue: v * f) }
     }
+    try rejectNegative(key, value, strictlyPositive: true)
     throw ScenarioError(
       message: "\(Self.setting(key, value)): expected a bandwidth such as 300GB/s, 25GiB/s or 400Gb/s")
   }
@@ -158,6 +169,7 @@ public struct Scenario: Sendable, CustomStringConvertible {
         return Nanoseconds(rawValue: Int64(saturating: v * f))
       }
     }
+    try rejectNegative(key, value)
     throw ScenarioError(
       message:
         "\(Self.setting(key, value)): expected a duration such as 5us, 1.5ms or 1500ns, at most \(maxDurationText)")
@@ -183,6 +195,7 @@ public struct Scenario: Sendable, CustomStringConvertible {
       if let v = Double(value.dropLast(u.count)), v >= 0, v * f < 9e18 { return Bytes(rounding: v * f) }
     }
     if let v = Double(value), v >= 0, v < 9e18 { return Bytes(rounding: v) }
+    try rejectNegative(key, value)
     throw ScenarioError(message: "\(Self.setting(key, value)): expected a size such as 1GiB, 512MB or 4096")
   }
 

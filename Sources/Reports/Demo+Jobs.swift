@@ -31,7 +31,7 @@ extension Demo {
     log("\n" + bandwidth.text())
     written.append(try write(try bandwidth.json(), "bandwidth.json"))
     let replay = try WhatIfRun(graph: g, scenario: nil)
-    log("\n" + replay.text())
+    log("\n" + replay.text() + "\n  " + replay.timingText)
     written.append(try write(try replay.summary.json(), "replay.json"))
     for knobs in whatIfs { log(try replay.with(try Scenario.parse(knobs)).headline()) }
     let hardware = try specs.detectHardware(g)
@@ -94,8 +94,7 @@ extension Demo {
       comm: Nanoseconds(600_000), memB: Bytes(1 << 30), memW: Bytes(1 << 29))
     log("== pipeline schedules (p=4, m=8, T_F 18.5 ms, T_B 18.1 ms, T_W 9.3 ms, p2p 0.6 ms)")
     for name in ScheduleGenerators.names {
-      let v = name == "interleaved-1f1b" || name == "hanayo" ? 2 : 1
-      let r = try ScheduleSimulator.simulate(name, stages: 4, microbatches: 8, chunks: v, costs: costs)
+      let r = try ScheduleSimulator.simulate(name, stages: 4, microbatches: 8, costs: costs)
       log(
         "  " + name.padded(18)
           + String(

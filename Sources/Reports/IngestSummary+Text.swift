@@ -36,6 +36,11 @@ extension IngestSummary {
             + "%d of %d kernels with their parent op (%.1f%%), %d data deps",
           l.rank, l.matchedOps, l.ops, opPct, l.kernelsWithParent, l.kernels, kernelPct, l.dataEdges))
     }
+    if !skippedFiles.isEmpty {
+      lines.append(
+        "  skipped       \(skippedFiles.count) file(s) that are not traces: "
+          + skippedFiles.map(\.path).joined(separator: ", "))
+    }
     let d = diagnostics
     lines.append(
       "  diagnostics   \(d.error) errors, \(d.warning) warnings, \(d.dataLoss) data loss, \(d.note) notes"

@@ -51,6 +51,12 @@ public struct IngestSummary: JSONContract, Equatable {
     public var error: Int
   }
 
+  /// A file found in a directory or bundle and passed over: not a trace.
+  public struct Skipped: Codable, Sendable, Equatable {
+    public var path: String
+    public var reason: String
+  }
+
   public struct ExecutionTraceLink: Codable, Sendable, Equatable {
     public var rank: Int
     public var file: String
@@ -78,6 +84,8 @@ public struct IngestSummary: JSONContract, Equatable {
   /// Bytes read from disk.
   public var inputBytes: Bytes
   public var executionTraces: [ExecutionTraceLink]
+  /// Files found in the directories and bundles given that are not traces, skipped (empty when none).
+  public var skippedFiles: [Skipped]
 
   // Not in the JSON: for the text summary.
   /// Host-thread and device-stream lanes.
@@ -88,7 +96,7 @@ public struct IngestSummary: JSONContract, Equatable {
 
   enum CodingKeys: String, CodingKey {
     case schema, files, ranks, lanes, events, edges, steps, collectives, p2p, clockOffsetsNs, clockAligned, diagnostics,
-      inputBytes, executionTraces
+      inputBytes, executionTraces, skippedFiles
   }
 
   /// The summary of an ingestion.
@@ -128,6 +136,7 @@ public struct IngestSummary: JSONContract, Equatable {
         rank: e.rank, file: e.file, ops: e.etOps, matchedOps: e.matchedOps, kernels: e.kernels,
         kernelsWithParent: e.kernelsWithParent, dataEdges: e.dataEdges)
     }
+    skippedFiles = result.skipped.map { Skipped(path: $0.path, reason: $0.reason) }
     hostLanes = g.lanes.filter { $0.kind == .hostThread }.count
     deviceLanes = g.lanes.filter { $0.kind == .deviceStream }.count
   }

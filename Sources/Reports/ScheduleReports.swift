@@ -1,4 +1,5 @@
 import Foundation
+import Rendering
 import Schedules
 import TraceModel
 
@@ -84,14 +85,16 @@ public struct ScheduleReport: JSONContract, Equatable {
   }
 
   /// Every schedule that fits the costs, simulated side by side (`reprise schedule compare`):
-  /// interleaved 1F1B needs m divisible by p, BitPipe an even p; chunked schedules use ≥ 2 chunks.
-  /// - Throws: `ScheduleError` when a schedule cannot be simulated.
-  public static func compare(stages p: Int, microbatches m: Int, chunks: Int, costs: PipelineCosts) throws
+  /// interleaved 1F1B needs m divisible by p, BitPipe an even p; `interleaved-1f1b` and `hanayo`
+  /// run with `chunks` (nil: `ScheduleGenerators.defaultChunks`, as `reprise schedule` does).
+  /// - Throws: `ScheduleError` when a schedule cannot be simulated or `chunks` is not valid for
+  ///   `interleaved-1f1b` (fewer than 2).
+  public static func compare(stages p: Int, microbatches m: Int, chunks: Int?, costs: PipelineCosts) throws
     -> [ScheduleReport]
   {
     var out: [ScheduleReport] = []
     for name in ScheduleGenerators.names {
-      let v = (name == "interleaved-1f1b" || name == "hanayo") ? max(chunks, 2) : 1
+      let v = try ScheduleGenerators.chunks(name, requested: chunks)
       if name == "interleaved-1f1b" && m % p != 0 { continue }
       if name == "bitpipe" && p % 2 != 0 { continue }
       out.append(
@@ -102,11 +105,14 @@ public struct ScheduleReport: JSONContract, Equatable {
 
   /// The side-by-side table of `compare`.
   public static func comparisonText(_ reports: [ScheduleReport]) -> String {
-    var lines = ["schedule            makespan ms   bubble rate   peak activation (stage 0)"]
-    for r in reports {
+    // The label column is as wide as the longest label (never cut: `interleaved-1f1b v=2`).
+    let labels = reports.map { $0.schedule + ($0.chunks > 1 ? " v=\($0.chunks)" : "") }
+    let width = max(labels.map(\.count).max() ?? 0, "schedule".count)
+    var lines = ["schedule".padded(width) + "  makespan ms   bubble rate   peak activation (max over stages)"]
+    for (r, label) in zip(reports, labels) {
       let peak = r.perStage.map(\.peakActivationBytes).max() ?? .zero
       lines.append(
-        (r.schedule + (r.chunks > 1 ? " v=\(r.chunks)" : "")).padded(18)
+        label.padded(width)
           + String(format: "  %11.3f   %11.4f   %13.3f GiB", r.makespanNs.milliseconds, r.bubbleRate, peak.gibibytes))
     }
     return lines.joined(separator: "\n")
@@ -123,13 +129,18 @@ public struct ScheduleSwap: Sendable {
   public let predicted: ScheduleResult
   public let predictedStep: Nanoseconds
   public let events: Int
+  /// The recorded run.
+  public let graph: EventGraph
 
-  /// - Throws: `RunError.data` when the trace is not a pipeline or the schedule cannot run on it.
-  public init(_ graph: EventGraph, target: String, chunks: Int) throws {
+  /// Re-times `graph` under schedule `target`, with `chunks` per stage for `interleaved-1f1b`
+  /// and `hanayo` (nil: `ScheduleGenerators.defaultChunks`).
+  /// - Throws: `ScheduleError` (a usage error) when `target` cannot take `chunks`; `RunError.data`
+  ///   when the trace is not a pipeline or the schedule cannot run on it.
+  public init(_ graph: EventGraph, target: String, chunks: Int? = nil) throws {
+    _ = try ScheduleGenerators.chunks(target, requested: chunks)
     do {
       profile = try PipelineProfile.analyze(graph)
-      let v = (target == "interleaved-1f1b" || target == "hanayo") ? chunks : 1
-      let p = try profile.predict(target, chunks: v)
+      let p = try profile.predict(target, chunks: chunks)
       (source, predicted, predictedStep) = (p.source, p.target, p.predictedStep)
     } catch let e as PipelineProfile.Failure {
       throw RunError.data(e.description)
@@ -137,7 +148,31 @@ public struct ScheduleSwap: Sendable {
       throw RunError.data(e.description)
     }
     self.target = target
+    self.graph = graph
     events = graph.eventCount
+  }
+
+  /// Writes the timelines as Chrome-trace JSON (Perfetto), three process groups: `measured` (the
+  /// recorded run, with its bubbles and critical path), `simulated <recorded schedule>` and
+  /// `predicted <target>` (the pipeline under each schedule from the recorded per-stage costs,
+  /// one process per stage, starting where the recorded run's first profiler step starts).
+  /// - Throws: `ChromeTraceWriter.WriteError` when the file cannot be written.
+  public func writeTimeline(to path: String) throws {
+    let origin = graph.steps.map(\.start).min() ?? .zero
+    func simulated(_ label: String, _ r: ScheduleResult) -> ChromeTraceWriter.Group {
+      let g = r.eventGraph()
+      let t = Timeline(measured: g)
+      return ChromeTraceWriter.Group(
+        label, graph: g, timeline: Timeline(start: t.start.map { $0 + origin }, end: t.end.map { $0 + origin }))
+    }
+    let measured = Timeline(measured: graph)
+    try ChromeTraceWriter.write(
+      [
+        ChromeTraceWriter.Group(
+          "measured", graph: graph, timeline: measured, annotations: WhatIfRun.annotations(graph, measured)),
+        simulated("simulated \(profile.detectedSchedule)", source),
+        simulated("predicted \(target)", predicted),
+      ], to: path)
   }
 
   /// Measured over predicted step.

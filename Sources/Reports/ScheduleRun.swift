@@ -14,7 +14,8 @@ public struct ScheduleRun: Sendable {
     public var name: String
     public var stages: Int
     public var microbatches: Int
-    public var chunks: Int
+    /// Chunks per stage for `interleaved-1f1b` and `hanayo` (nil: `ScheduleGenerators.defaultChunks`).
+    public var chunks: Int?
     public var costs: PipelineCosts
     /// PipeOffload (arXiv 2503.01328): the share of activations moved to host memory over `pcie`.
     public var offload: (ratio: Double, pcie: BytesPerSecond)?
@@ -24,7 +25,7 @@ public struct ScheduleRun: Sendable {
     public var chakraDirectory: String?
 
     public init(
-      name: String, stages: Int, microbatches: Int, chunks: Int = 1, costs: PipelineCosts,
+      name: String, stages: Int, microbatches: Int, chunks: Int? = nil, costs: PipelineCosts,
       offload: (ratio: Double, pcie: BytesPerSecond)? = nil, diagram: (path: String, format: Graphviz.Format)? = nil,
       chakraDirectory: String? = nil
     ) {

@@ -4,15 +4,11 @@ import TraceModel
 
 extension WhatIfRun {
   /// The table `reprise replay` and `reprise whatif` print: per rank and step, measured,
-  /// (baseline,) predicted, the identity error and the collective wait.
+  /// (baseline,) predicted, the identity error and the collective wait. Deterministic: the
+  /// replay's wall time is in `timingText`, not here.
   public func text() -> String {
     let g = plan.graph
-    let events = g.eventCount
-    let rate = replaySeconds > 0 ? Double(events) / replaySeconds / 1e6 : 0
-    var lines = [
-      "replayed \(events) events on \(g.lanes.count) lanes of \(g.ranks.count) rank(s) in "
-        + "\(TextFormat.compact(replaySeconds * 1000)) ms (\(TextFormat.compact(rate)) M events/s)"
-    ]
+    var lines = ["replayed \(g.eventCount) events on \(g.lanes.count) lanes of \(g.ranks.count) rank(s)"]
     if let scenario { lines.append("what-if: \(scenario.description)") }
     for k in knobs {
       if let b = k.baseline { lines.append("  \(k.key)=\(k.value) scales \(k.matched) transfers from \(b)") }
@@ -37,6 +33,13 @@ extension WhatIfRun {
       lines.append(String(format: "  step (slowest rank): measured %.3f ms, predicted %.3f ms", jm, jp))
     }
     return lines.joined(separator: "\n")
+  }
+
+  /// How long the baseline replay took, wall clock (`-v` prints it on standard error; it differs
+  /// from run to run, so it is in no table and no JSON).
+  public var timingText: String {
+    let rate = replaySeconds > 0 ? Double(plan.graph.eventCount) / replaySeconds / 1e6 : 0
+    return "replay took \(TextFormat.compact(replaySeconds * 1000)) ms (\(TextFormat.compact(rate)) M events/s)"
   }
 
   /// The what-if line and the job step line only (the demo's short form).

@@ -130,13 +130,18 @@ public struct WhatIfRun: Sendable {
   /// - Throws: `ChromeTraceWriter.WriteError` when the file cannot be written.
   public func writeTimeline(to path: String) throws {
     let g = plan.graph
-    func notes(_ t: Timeline) -> TraceAnnotations {
-      let index = AnalysisIndex(g, timeline: t)
-      return TraceAnnotations(g, bubbles: BubbleAnalysis(index: index), criticalPath: CriticalPath(index: index))
-    }
     try ChromeTraceWriter.write(
-      graph: g, timelines: [("measured", measured, notes(measured)), ("predicted", predicted, notes(predicted))],
+      graph: g,
+      timelines: [
+        ("measured", measured, Self.annotations(g, measured)), ("predicted", predicted, Self.annotations(g, predicted)),
+      ],
       to: path)
+  }
+
+  /// The bubbles and the critical path of `g` under timeline `t`, to draw on a Chrome trace.
+  static func annotations(_ g: EventGraph, _ t: Timeline) -> TraceAnnotations {
+    let index = AnalysisIndex(g, timeline: t)
+    return TraceAnnotations(g, bubbles: BubbleAnalysis(index: index), criticalPath: CriticalPath(index: index))
   }
 }
 

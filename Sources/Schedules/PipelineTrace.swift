@@ -123,7 +123,7 @@ public struct PipelineProfile: Sendable, Equatable {
   /// The step under another schedule: the measured step minus the simulated source schedule
   /// plus the simulated target (host work and gaps outside the pipeline kept), using the
   /// recorded per-stage F and B (fused backward: W = 0).
-  public func predict(_ target: String, chunks: Int = 1, comm: Nanoseconds = .zero) throws
+  public func predict(_ target: String, chunks: Int? = nil, comm: Nanoseconds = .zero) throws
     -> (source: ScheduleResult, target: ScheduleResult, predictedStep: Nanoseconds)
   {
     let costs = PipelineCosts(

@@ -12,12 +12,30 @@
 public enum ScheduleGenerators {
   public static let names = ["gpipe", "1f1b", "interleaved-1f1b", "zb-h1", "zb-h2", "zb-v", "hanayo", "bitpipe"]
 
-  /// Chunks each schedule uses (`nil`: as given with --chunks).
-  public static func chunks(_ name: String, requested v: Int) -> Int {
+  /// Model chunks per stage v of `interleaved-1f1b` and `hanayo` when none are asked for.
+  public static let defaultChunks = 2
+
+  /// Whether schedule `name` takes its chunk count from the request (`--chunks`).
+  public static func takesChunks(_ name: String) -> Bool { name == "interleaved-1f1b" || name == "hanayo" }
+
+  /// Chunks schedule `name` runs with: 2 for `zb-v` and `bitpipe` (their shape), 1 for the
+  /// unchunked schedules, and for `interleaved-1f1b` and `hanayo` the requested count, else
+  /// `defaultChunks`. The same default everywhere: `schedule`, `schedule compare`, `whatif
+  /// --schedule`.
+  /// - Throws: `ScheduleError.invalid` for fewer than one chunk, and for `interleaved-1f1b` with
+  ///   one chunk, which is plain 1F1B (Narayanan et al. SC'21 interleave v ≥ 2 chunks).
+  public static func chunks(_ name: String, requested v: Int?) throws -> Int {
     switch name {
     case "zb-v", "bitpipe": return 2
     case "gpipe", "1f1b", "zb-h1", "zb-h2": return 1
-    default: return v
+    default:
+      let chunks = v ?? defaultChunks
+      if chunks < 1 { throw ScheduleError.invalid("--chunks must be ≥ 1; got \(chunks)") }
+      if name == "interleaved-1f1b" && chunks < 2 {
+        throw ScheduleError.invalid(
+          "interleaved-1f1b needs --chunks ≥ 2 (model chunks per stage); with 1 chunk it is plain 1f1b")
+      }
+      return chunks
     }
   }
 

@@ -9,14 +9,15 @@ import TraceModel
 /// B on its stage. Virtual stage k = chunk·p + stage, so chunk c of stage p−1 feeds chunk c+1 of
 /// stage 0 (Megatron's interleaving).
 public enum ScheduleSimulator {
-  /// Generates schedule `name` and simulates it.
-  /// - Throws: `ScheduleError` for an unknown schedule, costs of the wrong length, or an order
-  ///   whose dependencies can never be met.
+  /// Generates schedule `name` and simulates it, with `requested` chunks per stage for the
+  /// chunked schedules (nil: `ScheduleGenerators.defaultChunks`).
+  /// - Throws: `ScheduleError` for an unknown schedule, a chunk count it cannot run with, costs
+  ///   of the wrong length, or an order whose dependencies can never be met.
   public static func simulate(
-    _ name: String, stages p: Int, microbatches m: Int, chunks requested: Int = 1,
+    _ name: String, stages p: Int, microbatches m: Int, chunks requested: Int? = nil,
     costs: PipelineCosts
   ) throws -> ScheduleResult {
-    let v = ScheduleGenerators.chunks(name, requested: requested)
+    let v = try ScheduleGenerators.chunks(name, requested: requested)
     guard costs.forward.count == p, costs.backward.count == p, costs.weight.count == p else {
       throw ScheduleError.invalid("per-stage costs must list \(p) values")
     }

@@ -25,6 +25,8 @@ public struct IngestResult: Sendable {
   public var link: LinkSummary
   /// Host execution traces linked with their rank's Kineto trace.
   public var etLinks: [ETLinkSummary] = []
+  /// Files found in a directory or bundle that are not traces, passed over.
+  public var skipped: [SkippedFile] = []
   /// Total bytes read from disk.
   public var inputBytes: Int64 { files.reduce(0) { $0 + $1.bytesOnDisk } }
 }
@@ -41,34 +43,6 @@ public struct IngestOptions: Sendable {
 
 /// Ingestion: files or directories → one linked `EventGraph` across ranks.
 public enum Ingest {
-  /// Expands directories into the trace files they hold (not recursive), sorted by name.
-  ///
-  /// - Throws: `TraceImportError.noTraces` for a directory without traces, `.unreadable` for a
-  ///   path that does not exist.
-  public static func expand(_ paths: [String]) throws -> [String] {
-    var out: [String] = []
-    let fm = FileManager.default
-    for p in paths {
-      var isDir: ObjCBool = false
-      guard fm.fileExists(atPath: p, isDirectory: &isDir) else {
-        throw TraceImportError.unreadable(file: p, reason: "no such file or directory")
-      }
-      if isDir.boolValue {
-        let names = ((try? fm.contentsOfDirectory(atPath: p)) ?? []).filter(isTraceFileName).sorted()
-        if names.isEmpty { throw TraceImportError.noTraces(directory: p) }
-        out.append(contentsOf: names.map { p.hasSuffix("/") ? p + $0 : p + "/" + $0 })
-      } else {
-        out.append(p)
-      }
-    }
-    return out
-  }
-
-  static func isTraceFileName(_ name: String) -> Bool {
-    if name.hasPrefix(".") || name.hasPrefix("._") { return false }
-    return name.hasSuffix(".json") || name.hasSuffix(".json.gz") || name.hasSuffix(".trace.gz") || name.hasSuffix(".et")
-  }
-
   /// The rank a file name states: `rank-3`, `rank3`, `rank_3`, `worker3`, `…_3.json`.
   public static func rankFromFileName(_ path: String) -> Int? { RankResolver.rank(inFileName: path) }
 
@@ -95,9 +69,18 @@ public enum Ingest {
     try KinetoImporter.read(path, progress: nil).0.stats
   }
 
-  /// The importer whose sniff accepts the first bytes of `path`, nil when none does.
+  /// The importer whose sniff accepts the first bytes of the file at `path`, nil when none does.
   static func sniffFormat(_ path: String) throws -> (any TraceImporter.Type)? {
-    let source = try ByteSource(path: path, chunkSize: TraceFormatDescriptor.sniffLength)
+    try sniffFormat(TraceInput(path: path, isListed: false))
+  }
+
+  /// The importer whose sniff accepts the first bytes of `input`, nil when none does.
+  static func sniffFormat(_ input: TraceInput) throws -> (any TraceImporter.Type)? {
+    let source =
+      try input.contents.map {
+        ByteSource(bytes: Array($0.prefix(TraceFormatDescriptor.sniffLength)), file: input.path)
+      }
+      ?? ByteSource(path: input.path, chunkSize: TraceFormatDescriptor.sniffLength)
     let n = min(source.count, TraceFormatDescriptor.sniffLength)
     return n == 0 ? nil : TraceImporterRegistry.detect(UnsafeBufferPointer(start: source.buffer, count: n))
   }
@@ -120,9 +103,12 @@ public enum Ingest {
     return (g, d)
   }
 
-  /// Ingests files and directories of one run into one linked graph.
+  /// Ingests files, directories and tar bundles of one run into one linked graph.
   ///
-  /// Files are sniffed in order, then imported in parallel (one task per file), each by the
+  /// Directories are searched recursively and bundles (`.tar.gz`, `.tgz`, `.tar`) opened into
+  /// their trace members (`expand`, `TarBundle`). A file found that way which is well-formed
+  /// JSON but not a trace (a `steps.json` of timings) is skipped and listed in `skipped`; a file
+  /// named in `paths` must be a trace. Files are sniffed in order, then imported in parallel (one task per file), each by the
   /// importer its first bytes select (`TraceImporterRegistry`): Kineto JSON, Chakra protobuf or
   /// JSON, PyTorch host execution trace. Each file's rank comes from `distributedInfo.rank`, else
   /// its name; a lone file without either is rank 0 (`RankResolver`). A host execution trace
@@ -130,13 +116,18 @@ public enum Ingest {
   /// (`ETLinker`); alone it becomes its rank's graph. The ranks' graphs are then merged and
   /// linked across ranks (`MultiRankLinker`).
   /// - Throws: `TraceImportError` for unreadable, malformed or unsupported input, unknown or
-  ///   duplicate ranks. Recoverable problems are in `diagnostics`.
+  ///   duplicate ranks, or no trace left after skipping. Recoverable problems are in `diagnostics`.
   public static func run(paths: [String], options: IngestOptions = IngestOptions()) throws -> IngestResult {
-    let files = try expand(paths)
+    let inputs = try inputs(paths)
     let clock = PhaseClock()
-    let imported = try importFiles(files, progress: options.progress, clock: clock)
+    let (imported, skipped) = try importFiles(inputs, progress: options.progress, clock: clock)
+    if imported.isEmpty {
+      throw TraceImportError.noTraces(directory: paths.joined(separator: ", "), skipped: skipped.map(\.path))
+    }
     let joined = try joinHostTraces(imported)
-    return try mergeAndLink(joined, options: options, clock: clock)
+    var result = try mergeAndLink(joined, options: options, clock: clock)
+    result.skipped = skipped
+    return result
   }
 
   /// The importer of a file whose first bytes no registered importer accepts: a `.et` goes to
@@ -147,19 +138,33 @@ public enum Ingest {
   }
 
   /// Every file read by its importer: sniffed in order (the first file that cannot be opened
-  /// fails first), then imported in parallel; results in file order.
+  /// fails first), then imported in parallel; results in file order. A listed file that is not
+  /// a trace (`notATrace`) is skipped instead of failing the run.
   static func importFiles(
-    _ files: [String], progress: (@Sendable (String, Int64, Int64) -> Void)?,
+    _ files: [TraceInput], progress: (@Sendable (String, Int64, Int64) -> Void)?,
     clock: PhaseClock
-  ) throws -> [ImportedFile] {
-    let importers = try files.map { try sniffFormat($0) ?? fallbackImporter(for: $0) }
+  ) throws -> (imported: [ImportedFile], skipped: [SkippedFile]) {
+    let importers = try files.map { try sniffFormat($0) ?? fallbackImporter(for: $0.path) }
     let isOnlyRankFile = importers.filter { !$0.isLinkedWithRankGraph }.count <= 1
-    return try Parallel.map(files.count) { i in
-      try importers[i].importFile(
-        ImportRequest(
-          path: files[i], isOnlyRankFile: isOnlyRankFile, progress: progress,
-          clock: clock))
+    enum Outcome: Sendable {
+      case imported(ImportedFile)
+      case skipped(SkippedFile)
     }
+    let results: [Outcome] = try Parallel.map(files.count) { i in
+      let request = ImportRequest(
+        path: files[i].path, contents: files[i].contents, isOnlyRankFile: isOnlyRankFile, progress: progress,
+        clock: clock)
+      do {
+        return .imported(files[i].recorded(try importers[i].importFile(request)))
+      } catch let error as TraceImportError {
+        guard let reason = notATrace(files[i], importer: importers[i]) else { throw error }
+        return .skipped(SkippedFile(path: files[i].path, reason: reason))
+      }
+    }
+    return (
+      results.compactMap { if case .imported(let f) = $0 { f } else { nil } },
+      results.compactMap { if case .skipped(let s) = $0 { s } else { nil } }
+    )
   }
 
   /// The ranks' graphs with the host execution traces joined in.

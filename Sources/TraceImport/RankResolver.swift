@@ -64,7 +64,9 @@ enum RankResolver {
   /// The rank a file name states: `rank-3`, `rank3`, `rank_3`, `worker3`, `name.3.et`,
   /// `name.3.json`, `…_3.json`, `…-3.json.gz`; nil when it states none.
   static func rank(inFileName path: String) -> Int? {
-    let base = String(path.split(separator: "/").last ?? Substring(path)).lowercased()
+    // The last path component; of a bundle member (`bundle.tar.gz:dir/rank3.json`), the member's.
+    let last = path.split(separator: "/").last ?? Substring(path)
+    let base = String(last.split(separator: ":").last ?? last).lowercased()
     return rankAfterWord(base) ?? rankBeforeChakraExtension(base) ?? rankAtEndOfStem(base)
   }
 

@@ -15,8 +15,8 @@ public enum TraceImportError: Error, Hashable, Sendable, CustomStringConvertible
   case missingField(String, at: TraceLocation)
   /// A field has the wrong JSON type.
   case wrongType(field: String, expected: String, found: String, at: TraceLocation)
-  /// A directory held no trace files.
-  case noTraces(directory: String)
+  /// A directory or bundle held no trace files (`skipped`: files found that were not traces).
+  case noTraces(directory: String, skipped: [String] = [])
   /// Several files were given and the rank of one cannot be determined.
   case unknownRank(file: String)
   /// Two files claim the same rank.
@@ -32,7 +32,9 @@ public enum TraceImportError: Error, Hashable, Sendable, CustomStringConvertible
     case .missingField(let field, let loc): return "\(loc): missing required field '\(field)'"
     case .wrongType(let field, let expected, let found, let loc):
       return "\(loc): field '\(field)' should be \(expected), found \(found)"
-    case .noTraces(let dir): return "\(dir): directory holds no trace files (*.json, *.json.gz, *.pt.trace.json)"
+    case .noTraces(let dir, let skipped):
+      return "\(dir): holds no trace files (searched recursively for *.json, *.json.gz, *.trace.gz, *.et, "
+        + "*.tar.gz, *.tgz, *.tar)" + (skipped.isEmpty ? "" : "; not traces: " + skipped.joined(separator: ", "))
     case .unknownRank(let file):
       return
         "\(file): cannot tell which rank this file is: no distributedInfo.rank and no rank in the file name (rank-3, rank3, worker3, _3.json)"

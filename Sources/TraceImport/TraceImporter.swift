@@ -43,7 +43,10 @@ extension TraceImporter {
 
 /// What an importer is given to read one file.
 struct ImportRequest: Sendable {
+  /// The file, or `<bundle>:<member>` for a member of a tar bundle.
   var path: String
+  /// A bundle member's bytes; nil for a file on disk, which the importer opens at `path`.
+  var contents: [UInt8]? = nil
   /// Whether the file is the only rank file of the run (host execution traces not counted),
   /// so that a rank nothing states is rank 0 (`RankResolver`).
   var isOnlyRankFile: Bool

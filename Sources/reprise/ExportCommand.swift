@@ -80,6 +80,7 @@ struct BenchCommand: ParsableCommand {
   @Option(help: "Replays to time.") var repeats = 5
 
   func run() throws {
+    try requireAtLeast(1, ["--ranks": ranks, "--kernels": kernels, "--repeats": repeats])
     print(try ReplayBenchmark(ranks: ranks, kernelsPerRank: kernels, repeats: repeats).text())
   }
 }

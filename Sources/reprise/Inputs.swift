@@ -3,12 +3,13 @@ import CostModels
 import Foundation
 import Replay
 import Reports
+import Schedules
 import TraceImport
 import TraceModel
 
 /// The trace arguments of every command that reads a run: paths and `-v`.
 struct TraceInputs: ParsableArguments {
-  @Argument(help: "Trace files or directories (one file per rank).")
+  @Argument(help: "Trace files, directories (searched recursively) or .tar.gz bundles (one file per rank).")
   var paths: [String]
 
   @Flag(name: .shortAndLong, help: "Also print notes, not only warnings and errors.")
@@ -42,9 +43,10 @@ struct TraceInputs: ParsableArguments {
         printError("reading \(name): \(done >> 20) MiB of \(size >> 20) MiB (on disk)")
       }
     }
-    let result = try Ingest.run(paths: files, options: options)
+    let result = try Ingest.run(paths: paths, options: options)
     fflush(nil)
     for d in result.diagnostics.items where verbose || d.severity >= .warning { printError(d.description) }
+    for s in result.skipped { printError("note: skipped \(s.path): \(s.reason)") }
     return result
   }
 }
@@ -75,9 +77,18 @@ func emit(_ text: String, to path: String?) throws {
   print("wrote \(path)")
 }
 
-/// A flag value parsed by the library; a malformed one is a usage error (exit 64).
+/// A flag value parsed or checked by the library; a malformed one is a usage error (exit 64).
 func flag<T>(_ parse: () throws -> T) throws -> T {
-  do { return try parse() } catch let e as ScenarioError { throw ValidationError(e.message) }
+  do { return try parse() } catch let e as ScenarioError { throw ValidationError(e.message) } catch let e
+    as ScheduleError
+  { throw ValidationError(e.description) }
+}
+
+/// Integer flags below `minimum` are usage errors naming the flag (`--tp -1: out of range: must be ≥ 1`).
+func requireAtLeast(_ minimum: Int, _ flags: KeyValuePairs<String, Int>) throws {
+  for (name, value) in flags where value < minimum {
+    throw ValidationError("\(name) \(value): out of range: must be ≥ \(minimum)")
+  }
 }
 
 /// `--link-bandwidth` in GB/s.

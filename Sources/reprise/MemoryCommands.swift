@@ -23,7 +23,7 @@ struct MemoryCommand: ParsableCommand {
 
   func validate() throws {
     if !(0...3).contains(zero) { throw ValidationError("--zero: 0, 1, 2 or 3") }
-    if min(tp, pp, cp, dp) < 1 { throw ValidationError("--tp, --pp, --cp and --dp must be ≥ 1") }
+    try requireAtLeast(1, ["--sequence": sequence, "--micro-batch": microBatch, "--tp": tp, "--pp": pp, "--cp": cp, "--dp": dp])
   }
 
   func run() throws {
@@ -52,8 +52,8 @@ struct LongContextCommand: ParsableCommand {
   @Flag(help: "Print one JSON object (schema reprise.longctx/v1).") var json = false
 
   func validate() throws {
-    if context <= 0 { throw ValidationError("--context must be positive") }
-    if tp < 1 { throw ValidationError("--tp must be ≥ 1") }
+    try requireAtLeast(1, ["--context": context, "--tp": tp])
+    try requireAtLeast(0, ["--output-tokens": outputTokens])
     for (flag, v) in [("--compute-efficiency", computeEfficiency), ("--memory-efficiency", memoryEfficiency)]
     where !(v > 0 && v <= 1) {
       throw ValidationError("\(flag): expected a fraction of peak in (0, 1], found \(v)")
@@ -97,9 +97,8 @@ struct KVCacheCommand: ParsableCommand {
 
   func validate() throws {
     try checkKVDtype(kvDtype)
-    if context <= 0 || requests <= 0 || blockSize <= 0 || contexts <= 0 || turns <= 0 {
-      throw ValidationError("sizes and counts must be positive")
-    }
+    try requireAtLeast(1, ["--context": context, "--requests": requests, "--block-size": blockSize, "--tp": tp])
+    try requireAtLeast(1, ["--contexts": contexts, "--turns": turns])
     if sharedPrefix < 0 || sharedPrefix > context { throw ValidationError("--shared-prefix must be within 0…context") }
   }
 

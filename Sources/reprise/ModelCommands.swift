@@ -52,6 +52,8 @@ struct RooflineCommand: ParsableCommand {
   @Flag(help: "Print JSON (schema reprise.roofline/v1).") var json = false
 
   func run() throws {
+    try requireAtLeast(0, ["--top": top])
+    if let flops, !(flops >= 0) { throw ValidationError("--flops: out of range: must be ≥ 0, found \(flops)") }
     let lib = try specs.library()
     if paths.isEmpty {
       guard let flops, let bytes else {
@@ -85,6 +87,7 @@ struct CommCommand: ParsableCommand {
   @Flag(help: "Print JSON (schema reprise.comm/v1).") var json = false
 
   func run() throws {
+    try requireAtLeast(1, ["--ranks": ranks, "--gpus-per-node": gpusPerNode ?? 1])
     guard let op = CollectiveKind.parse(commandLine: kind) else {
       throw ValidationError(
         "--kind \(kind): expected allreduce, allgather, reducescatter, alltoall, broadcast, reduce or sendrecv")

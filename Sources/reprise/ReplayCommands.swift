@@ -11,7 +11,8 @@ struct ReplayCommand: ParsableCommand {
     discussion: """
       Each host thread and device stream is a serial lane; launches, synchronizations, \
       collectives and send/recv pairs are the dependencies. An identity replay should \
-      reproduce every rank's measured step time; the error per rank says how well it does.
+      reproduce every rank's measured step time; the error per rank says how well it does. \
+      Output is the same for the same inputs; -v also prints the replay's wall time on stderr.
       """)
 
   @OptionGroup var input: TraceInputs
@@ -22,6 +23,7 @@ struct ReplayCommand: ParsableCommand {
   func run() throws {
     let run = try WhatIfRun(graph: try input.ingest().graph, scenario: nil)
     if let timeline { try run.writeTimeline(to: timeline) }
+    if input.verbose { printError(run.timingText) }
     print(json ? try run.summary.json() : run.text())
   }
 }
@@ -47,9 +49,9 @@ struct WhatIfCommand: ParsableCommand {
     help:
       "Re-time a pipeline-parallel trace under another schedule (\(ScheduleGenerators.names.joined(separator: ", "))).")
   var schedule: String?
-  @Option(help: "Chunks for --schedule interleaved-1f1b or hanayo.") var chunks = 2
+  @Option(help: "Chunks per stage for --schedule interleaved-1f1b (≥ 2) or hanayo (default: 2).") var chunks: Int?
   @Flag(help: "Print one JSON object (schema reprise.replay/v1 with whatIf, baselineStepNs, speedup).") var json = false
-  @Option(help: "Write the measured and predicted timelines as Chrome-trace JSON (opens in Perfetto).")
+  @Option(help: "Write the measured and predicted timelines (with --schedule: simulated pipelines) for Perfetto.")
   var timeline: String?
 
   func validate() throws {
@@ -62,6 +64,7 @@ struct WhatIfCommand: ParsableCommand {
         "--schedule \(schedule): expected one of \(ScheduleGenerators.names.joined(separator: ", "))")
     }
     if schedule != nil && !settings.isEmpty { throw ValidationError("--schedule and --set cannot be combined yet") }
+    if let schedule { _ = try flag { try ScheduleGenerators.chunks(schedule, requested: chunks) } }
     try checkKnobs(settings)
   }
 
@@ -70,12 +73,14 @@ struct WhatIfCommand: ParsableCommand {
     let graph = try input.ingest().graph
     if let schedule {
       let swap = try ScheduleSwap(graph, target: schedule, chunks: chunks)
+      if let timeline { try swap.writeTimeline(to: timeline) }
       print(json ? try swap.summary.json() : swap.text())
       return
     }
     let run = try WhatIfRun(graph: graph, scenario: scenario, specs: try specs.library())
     for line in run.knobWarnings { printError("warning: " + line) }
     if let timeline { try run.writeTimeline(to: timeline) }
+    if input.verbose { printError(run.timingText) }
     print(json ? try run.summary.json() : run.text())
   }
 }

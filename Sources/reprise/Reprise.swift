@@ -12,7 +12,9 @@ struct Reprise: ParsableCommand {
     discussion: """
       Reads PyTorch profiler (Kineto) traces of one or many ranks into one event graph.
       Exit codes: 0 ok, 64 bad flags, 65 bad input data, 1 other failure.
+      A value that starts with '-' and a digit is read as the option's value (--width -5).
       """,
+    version: ToolVersion.current,
     subcommands: [
       IngestCommand.self, BreakdownCommand.self, BandwidthCommand.self, ReplayCommand.self, WhatIfCommand.self,
       ScheduleCommand.self, ModelCommand.self, ReportCommand.self, DiffCommand.self, RenderCommand.self,
@@ -20,20 +22,27 @@ struct Reprise: ParsableCommand {
     ])
 
   /// Runs the CLI and maps errors to exit codes: 64 for requests that cannot be met, 65 for input
-  /// that cannot be used, 1 for anything else.
+  /// that cannot be used, 1 for anything else. A flag error found after parsing (in `run()`)
+  /// prints the usage of the command that was run, not the top-level one.
   static func main() {
+    var command: (any ParsableCommand)?
     do {
-      var command = try parseAsRoot()
-      try command.run()
+      command = try parseAsRoot(CommandLineArguments.attachingNegativeValues(Array(CommandLine.arguments.dropFirst())))
+      try command?.run()
     } catch let error as any ReportableError {
       fail(error.description, error.isUsageError ? 64 : 65)
+    } catch let error as ValidationError where command != nil {  // thrown by run(), after parsing
+      let usage = usageString(for: type(of: command ?? Reprise()))  // "reprise schedule run [<options>] <name> …"
+      let path = usage.split(separator: " ").prefix { !"<[-".contains($0.first ?? "<") }.joined(separator: " ")
+      fail("\(message(for: error))\nUsage: \(usage)\n  See '\(path) --help' for more information.", 64, "Error: ")
     } catch {
       exit(withError: error)
     }
   }
 
-  static func fail(_ message: String, _ code: Int32) -> Never {
-    FileHandle.standardError.write(Data("reprise: \(message)\n".utf8))
+  static func fail(_ message: String, _ code: Int32, _ prefix: String = "reprise: ") -> Never {
+    FileHandle.standardError.write(Data("\(prefix)\(message)\n".utf8))
     Foundation.exit(code)
   }
+
 }

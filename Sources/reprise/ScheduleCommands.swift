@@ -18,7 +18,8 @@ struct ScheduleCommand: ParsableCommand {
 struct ScheduleOptions: ParsableArguments {
   @Option(help: "Pipeline stages p.") var stages: Int
   @Option(help: "Micro-batches m.") var microbatches: Int
-  @Option(help: "Model chunks per stage v (interleaved schedules).") var chunks = 1
+  @Option(help: "Model chunks per stage v for interleaved-1f1b (≥ 2) and hanayo (waves) (default: 2).")
+  var chunks: Int?
   @Option(help: "Forward time per micro-batch per stage (e.g. 18.5ms); comma-separated for per-stage values.")
   var forward: String
   @Option(help: "Input-gradient backward time (B).") var backward: String
@@ -29,9 +30,7 @@ struct ScheduleOptions: ParsableArguments {
   @Option(name: .customLong("act-mem-w"), help: "Memory held from B until W per micro-batch.") var actMemW = "0"
 
   func validate() throws {
-    if stages < 1 || microbatches < 1 || chunks < 1 {
-      throw ValidationError("--stages, --microbatches and --chunks must be ≥ 1")
-    }
+    try requireAtLeast(1, ["--stages": stages, "--microbatches": microbatches, "--chunks": chunks ?? 1])
   }
 
   func costs() throws -> PipelineCosts {
@@ -58,6 +57,7 @@ struct ScheduleRunCommand: ParsableCommand {
   var chakra: String?
 
   func validate() throws {
+    _ = try flag { try ScheduleGenerators.chunks(name, requested: options.chunks) }
     if let offloadRatio, !(0...1).contains(offloadRatio) { throw ValidationError("--offload-ratio must be within 0…1") }
     if let output, Graphviz.Format(rawValue: (output as NSString).pathExtension.lowercased()) == nil {
       throw ValidationError("-o \(output): expected .svg, .png or .dot")
@@ -84,6 +84,10 @@ struct ScheduleCompareCommand: ParsableCommand {
   @OptionGroup var options: ScheduleOptions
   @Flag(help: "Compare all schedules (the default).") var all = false
   @Flag(help: "Print a JSON array of reprise.schedule/v1 objects.") var json = false
+
+  func validate() throws {
+    _ = try flag { try ScheduleGenerators.chunks("interleaved-1f1b", requested: options.chunks) }
+  }
 
   func run() throws {
     let reports = try ScheduleReport.compare(

@@ -65,3 +65,15 @@ private struct Sample: Codable, Equatable {
       "unmatchedCollectives", "criticalPathNs", "stragglers", "errors", "warnings", "hardware",
     ])
 }
+
+/// Issue 12, bug 9: negative numbers after a long option become its value, nothing else moves.
+@Test func negativeNumbersAreAttachedToTheirOption() {
+  let a = CommandLineArguments.attachingNegativeValues
+  #expect(a(["--width", "-5", "-o", "x.svg"]) == ["--width=-5", "-o", "x.svg"])
+  #expect(
+    a(["--forward", "-1ms", "--flops", "-2e12", "--x", "-.5"]) == ["--forward=-1ms", "--flops=-2e12", "--x=-.5"])
+  #expect(
+    a(["--json", "-v", "--set", "comm.scale=-1", "-o", "-5"]) == ["--json", "-v", "--set", "comm.scale=-1", "-o", "-5"])
+  #expect(a(["--width=-5", "--", "--width", "-5"]) == ["--width=-5", "--", "--width", "-5"])
+  #expect(a(["--step", "-", "--top", "-x1"]) == ["--step", "-", "--top", "-x1"])
+}

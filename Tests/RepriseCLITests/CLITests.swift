@@ -116,3 +116,30 @@ import Testing
   #expect(try reprise("report", set, "-o", out).status == 0)
   #expect(try String(contentsOfFile: out, encoding: .utf8) == golden("report"))
 }
+
+/// Issue 12, bug 9: a `steps.json` of timings beside the rank files failed the run; it is skipped
+/// with a note on stderr naming it and counted in the ingest summary. A subdirectory is searched.
+/// Named on the command line, the same file is an error (65).
+@Test func nonTraceFilesInADirectoryAreSkippedWithANote() throws {
+  let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-skip-\(UUID().uuidString)").path
+  defer { try? FileManager.default.removeItem(atPath: dir) }
+  let fm = FileManager.default
+  try fm.createDirectory(atPath: dir + "/ranks", withIntermediateDirectories: true)
+  let set = TestPaths.bundledTraces + "/ddp-4rank/"
+  for r in 0..<4 {
+    try fm.copyItem(atPath: set + "rank\(r).pt.trace.json", toPath: dir + "/ranks/rank\(r).pt.trace.json")
+  }
+  _ = fm.createFile(atPath: dir + "/steps.json", contents: Data(#"{"steps": [{"step": 3, "ms": 17.5}]}"#.utf8))
+  let r = try reprise("ingest", dir, "--json")
+  #expect(r.status == 0, "\(r.stderr)")
+  #expect(r.stderr.contains("note: skipped \(dir)/steps.json"), "\(r.stderr)")
+  let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+  #expect(obj["ranks"] as? Int == 4)
+  #expect((obj["skippedFiles"] as? [[String: Any]])?.map { $0["path"] as? String } == [dir + "/steps.json"])
+  let text = try reprise("ingest", dir)
+  #expect(text.stdout.contains("skipped       1 file(s) that are not traces: \(dir)/steps.json"), "\(text.stdout)")
+  let named = try reprise("ingest", dir + "/steps.json")
+  #expect(named.status == 65 && named.stderr.contains("missing required field 'traceEvents'"), "\(named.stderr)")
+  let help = try reprise("ingest", "--help")
+  #expect(help.stdout.contains("searched recursively") && help.stdout.contains(".tar.gz"), "\(help.stdout)")
+}

@@ -47,3 +47,29 @@ import Testing
   let notPipeline = try reprise("whatif", "Traces/generated/ddp-4rank", "--schedule", "gpipe")
   #expect(notPipeline.status == 65 && notPipeline.stderr.contains("not a pipeline-parallel trace"))
 }
+
+/// Issue 12, bug 8: the compare table cut the label to `interleaved-1f1b v`; `schedule
+/// interleaved-1f1b` defaulted to v = 1 while compare used v = 2; v = 1 was accepted.
+@Test func interleavedScheduleHasOneDefaultAndAFullLabel() throws {
+  let costs = ["--stages", "4", "--microbatches", "8", "--forward", "1ms", "--backward", "1ms", "--weight", "1ms"]
+  let table = try reprise(["schedule", "compare"] + costs)
+  #expect(table.status == 0, "\(table.stderr)")
+  let row = try #require(table.stdout.split(separator: "\n").first { $0.hasPrefix("interleaved-1f1b") })
+  #expect(row.hasPrefix("interleaved-1f1b v=2 "), "\(row)")
+  let compared = try reprise(["schedule", "compare", "--json"] + costs)
+  let all = try #require(try JSONSerialization.jsonObject(with: Data(compared.stdout.utf8)) as? [[String: Any]])
+  let inCompare = try #require(all.first { $0["schedule"] as? String == "interleaved-1f1b" })
+  let single = try reprise(["schedule", "interleaved-1f1b", "--json"] + costs)
+  #expect(single.status == 0, "\(single.stderr)")
+  let alone = try #require(try JSONSerialization.jsonObject(with: Data(single.stdout.utf8)) as? [String: Any])
+  #expect(alone["chunks"] as? Int == 2 && inCompare["chunks"] as? Int == 2)
+  #expect(alone["makespanNs"] as? Int == inCompare["makespanNs"] as? Int)
+  for args in [
+    ["schedule", "interleaved-1f1b", "--chunks", "1"] + costs, ["schedule", "compare", "--chunks", "1"] + costs,
+    ["whatif", "Traces/kineto-cpu/pipeline-1f1b", "--schedule", "interleaved-1f1b", "--chunks", "1"],
+  ] {
+    let r = try reprise(args)
+    #expect(r.status == 64, "\(args): \(r.stderr)")
+    #expect(r.stderr.contains("interleaved-1f1b needs --chunks ≥ 2"), "\(args): \(r.stderr)")
+  }
+}

@@ -65,7 +65,7 @@ func generatorInvariants(name: String) throws {
   for p in 1...6 {
     if name == "bitpipe" && p % 2 == 1 { continue }
     for m in [1, 2, 3, p, 2 * p, 2 * p + 1, 4 * p] {
-      for v in (name == "interleaved-1f1b" || name == "hanayo" ? [1, 2, 3] : [1]) {
+      for v in (name == "interleaved-1f1b" ? [2, 3] : name == "hanayo" ? [1, 2, 3] : [1]) {
         if name == "interleaved-1f1b" && m % p != 0 { continue }
         let c = costs(p, 1, 1.3, 0.7, comm: 0.1)
         let r = try ScheduleSimulator.simulate(name, stages: p, microbatches: m, chunks: v, costs: c)
@@ -194,4 +194,21 @@ func generatorInvariants(name: String) throws {
   let hidden = try #require(
     ScheduleSimulator.offload(r, costs: c, ratio: 0.5, pcie: BytesPerSecond(rawValue: 100e9)).offload)
   #expect(hidden.added.allSatisfy { $0 == .zero })
+}
+
+/// Issue 12, bug 8: `schedule interleaved-1f1b` ran with v = 1 (plain 1F1B) while `compare` used
+/// v = 2. One default, 2, for the chunked schedules; v = 1 is refused for interleaved 1F1B.
+@Test func chunkedSchedulesDefaultToTwoChunksAndInterleavedRefusesOne() throws {
+  let c = costs(4, 1, 1, 1)
+  for name in ["interleaved-1f1b", "hanayo"] {
+    let byDefault = try ScheduleSimulator.simulate(name, stages: 4, microbatches: 8, costs: c)
+    let two = try ScheduleSimulator.simulate(name, stages: 4, microbatches: 8, chunks: 2, costs: c)
+    #expect(byDefault.chunks == 2 && byDefault.makespan == two.makespan, "\(name)")
+  }
+  #expect(throws: ScheduleError.self) {
+    try ScheduleSimulator.simulate("interleaved-1f1b", stages: 4, microbatches: 8, chunks: 1, costs: c)
+  }
+  #expect(try ScheduleGenerators.chunks("hanayo", requested: 1) == 1)
+  #expect(try ScheduleGenerators.chunks("zb-v", requested: 3) == 2)
+  #expect(try ScheduleGenerators.chunks("1f1b", requested: 3) == 1)
 }

@@ -64,7 +64,7 @@ struct ChakraProtobufImporter: TraceImporter {
     onlyFile: .init(code: "ingest.rankDefault") { _ in "no rank in the file name (name.N.et); treated as rank 0" })
 
   static func importFile(_ request: ImportRequest) throws -> ImportedFile {
-    .rank(try importRank(try decode(path: request.path), request, format: descriptor.name))
+    .rank(try importRank(try decode(path: request.path, bytes: request.contents), request, format: descriptor.name))
   }
 
   /// The graph of one rank from a decoded file (protobuf or JSON): its rank from the file name

@@ -26,7 +26,7 @@ struct KinetoImporter: TraceImporter {
 
   static func importFile(_ request: ImportRequest) throws -> ImportedFile {
     let path = request.path
-    let (trace, isGzip) = try read(path, progress: request.progress)
+    let (trace, isGzip) = try read(path, contents: request.contents, progress: request.progress)
     request.clock.lap("parse \(path)")
     var diagnostics = trace.diagnostics
     let rank = try RankResolver.rank(
@@ -48,10 +48,10 @@ struct KinetoImporter: TraceImporter {
   /// - Throws: `TraceImportError`: `.malformed` for an empty file or bad JSON,
   ///   `.unrecognizedFormat` for bytes no importer recognizes, `.unsupportedFormat` for another
   ///   format's file.
-  static func read(_ path: String, progress: (@Sendable (String, Int64, Int64) -> Void)?) throws
-    -> (KinetoTrace, isGzip: Bool)
-  {
-    let source = try ByteSource(path: path)
+  static func read(
+    _ path: String, contents: [UInt8]? = nil, progress: (@Sendable (String, Int64, Int64) -> Void)?
+  ) throws -> (KinetoTrace, isGzip: Bool) {
+    let source = try contents.map { ByteSource(bytes: $0, file: path) } ?? ByteSource(path: path)
     let prefixCount = min(source.count, TraceFormatDescriptor.sniffLength)
     if prefixCount == 0 {
       throw TraceImportError.malformed(
