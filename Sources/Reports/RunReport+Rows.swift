@@ -263,9 +263,13 @@ extension RunReport {
     public var startNs: Nanoseconds
     public var durationNs: Nanoseconds
     public var category: String
+    /// For a wait: the op or annotation that held it (null for an event, or when nothing can be named).
+    @NullWhenAbsent public var heldBy: String?
+    /// The holder's event kind (`hostOp`, `annotation`, `kernel`, …).
+    @NullWhenAbsent public var heldByKind: String?
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
-      case rank, lane, laneName, event, kind, startNs, durationNs, category
+      case rank, lane, laneName, event, kind, startNs, durationNs, category, heldBy, heldByKind
     }
 
     init(_ s: CriticalPath.Segment, graph g: EventGraph) {
@@ -277,6 +281,21 @@ extension RunReport {
       startNs = s.start
       durationNs = s.duration
       category = s.category.rawValue
+      heldBy = s.heldBy.map { g.strings[g.name[$0]] }
+      heldByKind = s.heldBy.map { g.kind[$0].name }
+    }
+  }
+
+  /// Wait time on the critical path per holder (`critical_path_waits.csv`), largest first.
+  public struct CriticalPathWaitRow: TableRow, Equatable {
+    public var rank: Int
+    @NullWhenAbsent public var heldBy: String?
+    @NullWhenAbsent public var heldByKind: String?
+    public var durationNs: Nanoseconds
+    public var segments: Int
+
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+      case rank, heldBy, heldByKind, durationNs, segments
     }
   }
 

@@ -96,14 +96,32 @@ extension RunReport {
   }
 
   static func criticalPathSection(_ cp: CriticalPath, graph g: EventGraph) -> CriticalPathSection {
-    CriticalPathSection(
-      step: cp.step, windowStartNs: cp.windowStart, windowEndNs: cp.windowEnd, pathStartNs: cp.pathStart,
-      pathEndNs: cp.pathEnd, lengthNs: cp.length, rankChanges: cp.rankChanges,
+    // Holders with the same rank, name and kind are one row.
+    var rows: [String: CriticalPathWaitRow] = [:]
+    for s in cp.segments where s.isWait {
+      let name = s.heldBy.map { g.strings[g.name[$0]] }
+      let kind = s.heldBy.map { g.kind[$0].name }
+      let key = "\(s.rank)\u{0}\(name ?? "")\u{0}\(kind ?? "")"
+      var row =
+        rows[key] ?? CriticalPathWaitRow(rank: s.rank, heldBy: name, heldByKind: kind, durationNs: .zero, segments: 0)
+      row.durationNs += s.duration
+      row.segments += 1
+      rows[key] = row
+    }
+    let waits = rows.values.sorted {
+      ($0.durationNs, $1.rank, $1.heldBy ?? "", $1.heldByKind ?? "") > (
+        $1.durationNs, $0.rank, $0.heldBy ?? "", $0.heldByKind ?? ""
+      )
+    }.prefix(maxWaitHolders)
+    return CriticalPathSection(
+      step: cp.step, windowStartNs: cp.windowStart, windowEndNs: cp.windowEnd,
+      jobWindowNs: cp.windowEnd - cp.windowStart, pathStartNs: cp.pathStart, pathEndNs: cp.pathEnd,
+      lengthNs: cp.length, jobStepNs: cp.length, rankChanges: cp.rankChanges,
       byCategoryNs: Dictionary(
         uniqueKeysWithValues: CriticalPath.Category.allCases.map {
           ($0.rawValue, cp.byCategory[$0] ?? .zero)
         }),
-      segments: cp.segments.map { CriticalPathRow($0, graph: g) })
+      segments: cp.segments.map { CriticalPathRow($0, graph: g) }, waitsByHolder: Array(waits))
   }
 
   static func whatIfSection(_ run: WhatIfRun, scenario: Scenario) -> WhatIfSection {
