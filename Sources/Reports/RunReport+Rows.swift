@@ -344,8 +344,14 @@ extension RunReport {
     public var lanes: Int
     public var events: Int
     public var steps: Int
+    /// The slowest per-rank step, measured and replayed (v1 names; docs/Glossary.md).
     public var measuredStepNs: Nanoseconds
     public var replayedStepNs: Nanoseconds
+    /// The job step (first rank's entry to the step's last work), measured and replayed.
+    public var jobStepNs: Nanoseconds
+    public var replayedJobStepNs: Nanoseconds
+    /// The job window (the step annotations' span over the ranks).
+    public var jobWindowNs: Nanoseconds
     public var collectiveInstances: Int
     public var unmatchedCollectives: Int
     public var criticalPathNs: Nanoseconds
@@ -358,8 +364,9 @@ extension RunReport {
     public var eventsByKind: [String: Int]
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
-      case ranks, lanes, events, steps, measuredStepNs, replayedStepNs, collectiveInstances, unmatchedCollectives,
-        criticalPathNs, stragglers, errors, warnings, hardware, inputs, files, eventsByKind
+      case ranks, lanes, events, steps, measuredStepNs, replayedStepNs, jobStepNs, replayedJobStepNs, jobWindowNs,
+        collectiveInstances, unmatchedCollectives, criticalPathNs, stragglers, errors, warnings, hardware, inputs,
+        files, eventsByKind
     }
 
     /// The scalar columns: the lists (`inputs`, `files`) and the `eventsByKind` map are JSON only.

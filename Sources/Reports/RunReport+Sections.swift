@@ -134,7 +134,9 @@ extension RunReport {
     }
     return WhatIfSection(
       knobs: scenario.knobDocument, description: scenario.description, measuredStepNs: run.measuredStep,
-      baselineStepNs: run.baselineStep, predictedStepNs: run.predictedStep, speedup: run.speedup, ranks: ranks,
+      baselineStepNs: run.baselineStep, predictedStepNs: run.predictedStep, speedup: run.speedup,
+      measuredJobStepNs: run.measuredJobStep, baselineJobStepNs: run.baselineJobStep,
+      predictedJobStepNs: run.predictedJobStep, jobStepSpeedup: run.jobStepSpeedup, ranks: ranks,
       byClass: run.diff.rows.map(WhatIfClassRow.init))
   }
 
@@ -147,6 +149,8 @@ extension RunReport {
     return SummaryRow(
       ranks: g.ranks.count, lanes: g.lanes.count, events: g.eventCount, steps: Set(g.steps.map(\.number)).count,
       measuredStepNs: a.replay.measuredStep, replayedStepNs: a.replay.baselineStep,
+      jobStepNs: a.replay.measuredJobStep, replayedJobStepNs: a.replay.baselineJobStep,
+      jobWindowNs: a.replay.measuredSpans.meanJobWindow,
       collectiveInstances: g.instances.count, unmatchedCollectives: a.bandwidth.unmatched,
       criticalPathNs: a.criticalPath.length, stragglers: a.stragglers.ranks.filter(\.flagged).count,
       errors: d.count(of: .error), warnings: d.count(of: .warning) + d.count(of: .dataLoss), hardware: hardware?.name,

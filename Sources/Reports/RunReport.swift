@@ -96,10 +96,16 @@ public struct RunReport: JSONContract, Equatable {
   public struct WhatIfSection: Codable, Sendable, Equatable {
     public var knobs: [String: String]
     public var description: String
+    /// The slowest per-rank step (v1 names; docs/Glossary.md) and its speedup.
     public var measuredStepNs: Nanoseconds
     public var baselineStepNs: Nanoseconds
     public var predictedStepNs: Nanoseconds
     public var speedup: Double
+    /// The job step (first rank's entry to the step's last work) and its speedup.
+    public var measuredJobStepNs: Nanoseconds
+    public var baselineJobStepNs: Nanoseconds
+    public var predictedJobStepNs: Nanoseconds
+    public var jobStepSpeedup: Double
     public var ranks: [WhatIfRankRow]
     public var byClass: [WhatIfClassRow]
   }
