@@ -180,11 +180,9 @@ public struct ReplaySummary: JSONContract, Equatable {
   /// Per rank and step (per-rank steps); absent for a schedule swap, which predicts the pipeline
   /// as a whole.
   public var ranks: [Rank]?
-  /// The slowest per-rank step (docs/Glossary.md; the v1 key). A schedule swap: the pipeline's
-  /// step.
+  /// The slowest per-rank step (docs/Glossary.md; the v1 key). A schedule swap: the job step.
   public var stepNs: StepTimes
-  /// The job step: first rank's entry to the last end of the step's work on any rank; absent for
-  /// a schedule swap.
+  /// The job step: first rank's entry to the last end of the step's work on any rank.
   public var jobStepNs: StepTimes?
   /// The job window: the step annotations' span over the ranks; absent for a schedule swap.
   public var jobWindowNs: StepTimes?
@@ -223,12 +221,17 @@ public struct ReplaySummary: JSONContract, Equatable {
   }
 
   /// The document of a schedule swap.
+  /// `stepNs` is the job step here: the pipeline is predicted as a whole, so there is no per-rank
+  /// variant; `jobStepNs` and `jobStepSpeedup` repeat it under the job step's names.
   public init(stepNs: StepTimes, events: Int, schedule: String, speedup: Double, pipeline: Pipeline) {
     self.stepNs = stepNs
+    jobStepNs = stepNs
     self.events = events
     baselineStepNs = stepNs.measured
+    baselineJobStepNs = stepNs.measured
     whatIf = ["schedule": schedule]
     self.speedup = speedup
+    jobStepSpeedup = speedup
     self.pipeline = pipeline
   }
 }

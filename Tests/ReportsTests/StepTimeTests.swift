@@ -47,3 +47,15 @@ func oneJobStepWithNamedVariants(path: String) throws {
   let timeline = try TraceDiagram.dot(.timeline, g, Timeline(measured: g)).dot
   #expect(timeline.contains("job window of step \(step): \(String(format: "%.3f", window.milliseconds)) ms"))
 }
+
+/// A schedule swap (`whatif --schedule`) predicts from the same job step the replay reports, not
+/// from the slowest rank's step window (which left out the ranks' entry skew).
+@Test func scheduleSwapStartsFromTheJobStep() throws {
+  let g = try Ingest.run(paths: [TestPaths.packageRoot + "/Traces/kineto-cpu/pipeline-1f1b"]).graph
+  let swap = try ScheduleSwap(g, target: "gpipe", chunks: 1)
+  let run = try WhatIfRun(graph: g, scenario: nil)
+  #expect(swap.profile.measuredStep == run.measuredJobStep)
+  let summary = swap.summary
+  #expect(summary.jobStepNs == summary.stepNs && summary.jobStepNs?.measured == run.measuredJobStep)
+  #expect(swap.text().contains(String(format: "job step: measured %.3f ms", run.measuredJobStep.milliseconds)))
+}
