@@ -121,7 +121,7 @@ extension Demo {
     }
     let top = cp.waitsByHolder.first.map { w in
       String(
-        format: "; longest wait held by %@ on rank %d: %.3f ms", w.heldBy ?? "nothing named", w.rank,
+        format: "; longest %@ wait held by %@ on rank %d: %.3f ms", w.category, w.heldBy ?? "nothing named", w.rank,
         w.durationNs.milliseconds)
     }
     return String(

@@ -286,16 +286,19 @@ extension RunReport {
     }
   }
 
-  /// Wait time on the critical path per holder (`critical_path_waits.csv`), largest first.
+  /// Wait time on the critical path per rank, holder and category (`critical_path_waits.csv`),
+  /// largest first.
   public struct CriticalPathWaitRow: TableRow, Equatable {
     public var rank: Int
     @NullWhenAbsent public var heldBy: String?
     @NullWhenAbsent public var heldByKind: String?
+    /// `host`, `bubble` or `lateStart`.
+    public var category: String
     public var durationNs: Nanoseconds
     public var segments: Int
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
-      case rank, heldBy, heldByKind, durationNs, segments
+      case rank, heldBy, heldByKind, category, durationNs, segments
     }
   }
 

@@ -96,21 +96,23 @@ extension RunReport {
   }
 
   static func criticalPathSection(_ cp: CriticalPath, graph g: EventGraph) -> CriticalPathSection {
-    // Holders with the same rank, name and kind are one row.
+    // Holders with the same rank, name, kind and category are one row.
     var rows: [String: CriticalPathWaitRow] = [:]
     for s in cp.segments where s.isWait {
       let name = s.heldBy.map { g.strings[g.name[$0]] }
       let kind = s.heldBy.map { g.kind[$0].name }
-      let key = "\(s.rank)\u{0}\(name ?? "")\u{0}\(kind ?? "")"
+      let key = "\(s.rank)\u{0}\(name ?? "")\u{0}\(kind ?? "")\u{0}\(s.category.rawValue)"
       var row =
-        rows[key] ?? CriticalPathWaitRow(rank: s.rank, heldBy: name, heldByKind: kind, durationNs: .zero, segments: 0)
+        rows[key]
+        ?? CriticalPathWaitRow(
+          rank: s.rank, heldBy: name, heldByKind: kind, category: s.category.rawValue, durationNs: .zero, segments: 0)
       row.durationNs += s.duration
       row.segments += 1
       rows[key] = row
     }
     let waits = rows.values.sorted {
-      ($0.durationNs, $1.rank, $1.heldBy ?? "", $1.heldByKind ?? "") > (
-        $1.durationNs, $0.rank, $0.heldBy ?? "", $0.heldByKind ?? ""
+      ($0.durationNs, $1.rank, $1.heldBy ?? "", $1.heldByKind ?? "", $1.category) > (
+        $1.durationNs, $0.rank, $0.heldBy ?? "", $0.heldByKind ?? "", $0.category
       )
     }.prefix(maxWaitHolders)
     return CriticalPathSection(
