@@ -15,6 +15,8 @@ public struct AnalysisIndex: Sendable {
   /// Per rank, the ends of its device events sorted ascending, with the event: for "what other
   /// stream finished just before" lookups.
   var deviceEndsByRank: [Int32: [(end: Nanoseconds, event: Int32)]]
+  /// Which profiler step each event's work belongs to (decided on the graph's measured times).
+  public let membership: StepMembership
 
   /// Indexes `timeline` (measured or replayed), which must be parallel to `graph`'s events.
   /// - Complexity: O(events log events).
@@ -43,6 +45,7 @@ public struct AnalysisIndex: Sendable {
       }
     }
     self.launcher = launcher
+    membership = StepMembership(graph)
   }
 
   /// Work that occupies a device stream.

@@ -1,6 +1,6 @@
 import TraceModel
 
-/// The chain of work and waits that set the step time, across ranks.
+/// The chain of work and waits that set the job step, across ranks.
 ///
 /// HTA's critical-path analysis (`hta/analyzers/critical_path_analysis.py`) follows one rank's
 /// CPU ops and kernels. Here the graph's cross-rank edges take part too: a collective or a
@@ -8,7 +8,13 @@ import TraceModel
 /// the rank that arrived last; a synchronize call ends when the awaited device work ends, so it
 /// jumps to that work.
 ///
-/// The walk goes backwards from the work that ends last in the window. At each event the
+/// **What it spans.** The path explains one job step (docs/Glossary.md): the slowest step
+/// present on every rank with steps, or the whole trace when the ranks have no common step. It
+/// runs from the job step's start (the first rank's entry into the step) to its end (the last
+/// end of the step's work on any rank, `StepSpans`), so `length` equals the job step and the
+/// segments tile `[pathStart, pathEnd)` exactly.
+///
+/// **The walk** goes backwards from the step's work that ends last. At each event the
 /// predecessor is the candidate that became ready last (the binding constraint):
 /// - the previous work on the same lane (host leaf ops, or device work on a stream);
 /// - for device work, the host call that launched it (by correlation id);
@@ -16,21 +22,23 @@ import TraceModel
 ///   started (an inferred cross-stream event wait, as in `ReplayPlan`);
 /// - for a synchronize call, the device work it waited for; for a collective or send/recv
 ///   member, the member that arrived last.
-/// Time between the predecessor's end and the event's start is a wait: `bubble` on a device
-/// stream, `host` on a host thread (framework time between traced calls). Event time counts by
-/// kind: kernels, memcpy and memset are `compute`; collectives, sends and receives
-/// `communication`; host calls `host`. Only leaf host calls take part (an op's own time shows as
-/// host gaps between its children); annotations and allocator events do not.
 ///
-/// The window is the slowest profiler step present on every rank (job-wide: earliest start to
-/// latest end over the ranks), or the whole trace when the ranks have no common step.
-/// The segments tile `[pathStart, pathEnd)` exactly. The path begins where nothing earlier
-/// binds its first event, usually the start of that rank's traced step; when ranks began their
-/// step at different times (or their traces started at different times) `pathStart` is later
-/// than `windowStart`, and the difference is not attributed.
+/// Event time counts by kind: kernels, memcpy and memset are `compute`; collectives, sends and
+/// receives `communication`; host calls `host`. Only leaf host calls are path events (an op's own
+/// time shows as waits between its children); annotations and allocator events never are.
+///
+/// **Waits are attributed** (`Segment.heldBy`): time between a predecessor's end and an event's
+/// start is a wait, `host` on a host thread and `bubble` on a device stream. A host wait is held by
+/// the innermost host op or annotation on that thread that covers it (a data-loader range, an
+/// op's own time, `ProfilerStep#N` for Python between ops), split where that changes; a device
+/// wait by the launch call it waited for, or the other stream's work. When the walk reaches the
+/// first work of a rank that entered the step after the job step began, the time before its
+/// entry is `lateStart`, held by that rank's step annotation (its trace shows nothing earlier).
 public struct CriticalPath: Sendable, Equatable {
   public enum Category: String, CaseIterable, Sendable, Codable {
     case compute, communication, host, bubble
+    /// Before the path's first rank entered the step (or, without steps, began its trace).
+    case lateStart
   }
 
   public struct Segment: Sendable, Equatable {
@@ -38,26 +46,30 @@ public struct CriticalPath: Sendable, Equatable {
     public var lane: Int
     /// The event, or nil for a wait.
     public var event: Int?
+    /// For a wait: the event that held it (see the type's discussion); nil when nothing can be
+    /// named (no enclosing op on the thread, or a rank without steps that started late).
+    public var heldBy: Int?
     public var start: Nanoseconds
     public var end: Nanoseconds
     public var category: Category
     public var duration: Nanoseconds { end - start }
+    public var isWait: Bool { event == nil }
   }
 
   /// The profiler step the path explains, or nil for the whole trace.
   public var step: Int?
+  /// The job window of that step (annotation span over the ranks).
   public var windowStart: Nanoseconds
   public var windowEnd: Nanoseconds
-  /// Where the path begins: `windowStart`, or later when nothing before it binds.
+  /// Where the path begins and ends: the job step's start and end.
   public var pathStart: Nanoseconds
-  /// Where the path ends: the end of the last work in the window (≤ `windowEnd`; a step's
-  /// annotation usually outlasts its last kernel).
   public var pathEnd: Nanoseconds
-  /// Chronological.
+  /// Chronological; they tile `[pathStart, pathEnd)`.
   public var segments: [Segment]
   public var byCategory: [Category: Nanoseconds]
   /// Times the path moves from one rank to another.
   public var rankChanges: Int
+  /// The job step's length.
   public var length: Nanoseconds { pathEnd - pathStart }
 
   public init(_ graph: EventGraph, timeline: Timeline) {
@@ -67,15 +79,15 @@ public struct CriticalPath: Sendable, Equatable {
   /// The critical path of the index's timeline (the index may be shared with other analyses).
   public init(index ix: AnalysisIndex) {
     let nodes = PathNodes(ix)
-    let (stepN, wlo, whi) = nodes.window()
-    var walk = PathWalk(nodes: nodes, from: wlo, to: whi)
+    let job = nodes.jobStep()
+    var walk = PathWalk(nodes: nodes, step: job.step, from: job.start, to: job.end)
     walk.run()
-    step = stepN
-    windowStart = wlo
-    windowEnd = whi
+    step = job.step
+    windowStart = job.windowStart
+    windowEnd = job.windowEnd
+    pathStart = job.start
+    pathEnd = max(job.end, job.start)
     segments = walk.segments.reversed()
-    pathStart = segments.first?.start ?? walk.start
-    pathEnd = segments.last?.end ?? max(walk.end, pathStart)
     var by: [Category: Nanoseconds] = [:]
     var changes = 0
     for (i, s) in segments.enumerated() {
@@ -85,11 +97,23 @@ public struct CriticalPath: Sendable, Equatable {
     byCategory = by
     rankChanges = changes
   }
+
+  /// Wait time per holder (nil: not attributable), largest first, ties by holder id.
+  public var waitsByHolder: [(holder: Int?, time: Nanoseconds, segments: Int)] {
+    var by: [Int: (Nanoseconds, Int)] = [:]
+    for s in segments where s.isWait {
+      let v = by[s.heldBy ?? -1] ?? (.zero, 0)
+      by[s.heldBy ?? -1] = (v.0 + s.duration, v.1 + 1)
+    }
+    return by.map { (holder: $0.key < 0 ? nil : $0.key, time: $0.value.0, segments: $0.value.1) }
+      .sorted { ($0.time, -($0.holder ?? -1)) > ($1.time, -($1.holder ?? -1)) }
+  }
 }
 
 /// What the walk needs about the graph: which events are path nodes, each lane's nodes by end,
-/// the device work each synchronize waited for, and the members of each barrier.
-private struct PathNodes {
+/// the device work each synchronize waited for, the members of each barrier, and the host
+/// events that can hold a wait.
+struct PathNodes {
   let index: AnalysisIndex
   var graph: EventGraph { index.graph }
   var timeline: Timeline { index.timeline }
@@ -101,6 +125,9 @@ private struct PathNodes {
   /// Barrier of each event (-1: none), and each barrier's members.
   let barrier: [Int32]
   let members: [[Int32]]
+  /// Host events that are not path nodes (annotations, ops with children), per lane by start:
+  /// the candidates that hold a host wait.
+  let holdersByLane: [[Int32]]
 
   init(_ ix: AnalysisIndex) {
     index = ix
@@ -108,20 +135,29 @@ private struct PathNodes {
     let n = graph.eventCount
     var hasChild = [Bool](repeating: false, count: n)
     for e in 0..<n where graph.parent[e] != .none { hasChild[graph.parent[e].index] = true }
+    let isDeviceLane = graph.lanes.map { $0.kind == .deviceStream }
     isNode = (0..<n).map { e in
       switch graph.kind[e] {
       case .annotation, .memory: return false
-      default:
-        return graph.lanes[graph.lane[e].index].kind == .deviceStream
-          ? AnalysisIndex.isDeviceWork(graph, e) : !hasChild[e]
+      default: return isDeviceLane[graph.lane[e].index] ? AnalysisIndex.isDeviceWork(graph, e) : !hasChild[e]
       }
     }
     var byLane = [[Int32]](repeating: [], count: graph.lanes.count)
-    for e in 0..<n where isNode[e] { byLane[graph.lane[e].index].append(Int32(e)) }
+    var holders = [[Int32]](repeating: [], count: graph.lanes.count)
+    for e in 0..<n {
+      let l = graph.lane[e].index
+      if isNode[e] {
+        byLane[l].append(Int32(e))
+      } else if !isDeviceLane[l] && graph.kind[e] != .memory {
+        holders[l].append(Int32(e))
+      }
+    }
     for l in byLane.indices {
       byLane[l].sort { (times.end[Int($0)], times.start[Int($0)], $0) < (times.end[Int($1)], times.start[Int($1)], $1) }
+      holders[l].sort { (times.start[Int($0)], $0) < (times.start[Int($1)], $1) }
     }
     self.byLane = byLane
+    holdersByLane = holders
     var syncSource = [Int32](repeating: -1, count: n)
     for from in 0..<n where graph.edgeOffsets[from] != graph.edgeOffsets[from + 1] {
       for (to, kind) in graph.edges(from: EventID(rawValue: UInt32(from))) where kind == .sync {
@@ -151,30 +187,31 @@ private struct PathNodes {
     return (barrier, members)
   }
 
-  /// The slowest profiler step common to all ranks with steps (job-wide span), else the span of
-  /// every node.
-  func window() -> (step: Int?, lo: Nanoseconds, hi: Nanoseconds) {
-    let times = timeline
-    var perStep: [Int: (ranks: Set<Int32>, lo: Nanoseconds, hi: Nanoseconds)] = [:]
-    for s in graph.steps where s.event != .none {
-      var v = perStep[s.number] ?? ([], .max, .min)
-      v.ranks.insert(s.rank.rawValue)
-      v.lo = min(v.lo, times.start[s.event.index])
-      v.hi = max(v.hi, times.end[s.event.index])
-      perStep[s.number] = v
-    }
-    let stepRanks = Set(graph.steps.map(\.rank.rawValue))
-    let common = perStep.filter { $0.value.ranks == stepRanks }
-    if let best = common.max(by: { ($0.value.hi - $0.value.lo, -$0.key) < ($1.value.hi - $1.value.lo, -$1.key) }) {
-      return (best.key, best.value.lo, best.value.hi)
+  /// The job step to explain: the slowest job step present on every rank with steps, else the
+  /// whole trace (all work of every rank).
+  func jobStep() -> StepSpans.JobStep {
+    let spans = StepSpans(graph, membership: index.membership, timeline: timeline)
+    let stepRanks = Set(graph.steps.filter { $0.event != .none }.map(\.rank.rawValue)).count
+    let common = spans.jobs.filter { $0.step != nil && $0.ranks == stepRanks }
+    if let best = common.max(by: { ($0.duration, -($0.step ?? 0)) < ($1.duration, -($1.step ?? 0)) }) {
+      return best
     }
     var lo = Nanoseconds.max
     var hi = Nanoseconds.min
-    for e in 0..<graph.eventCount where isNode[e] {
-      lo = min(lo, times.start[e])
-      hi = max(hi, times.end[e])
+    var (first, last) = (RankID(0), RankID(0))
+    for e in 0..<graph.eventCount where index.membership.step[e] != StepMembership.none {
+      if timeline.start[e] < lo { (lo, first) = (timeline.start[e], graph.rank(of: e)) }
+      if timeline.end[e] > hi { (hi, last) = (timeline.end[e], graph.rank(of: e)) }
     }
-    return (nil, lo == .max ? .zero : lo, hi == .min ? .zero : hi)
+    if lo > hi { (lo, hi) = (.zero, .zero) }
+    return StepSpans.JobStep(
+      step: nil, start: lo, end: hi, windowStart: lo, windowEnd: hi, slowestRank: first, slowestRankStep: .zero,
+      firstRank: first, lastRank: last, ranks: graph.ranks.count)
+  }
+
+  /// Whether `e` is work of the step the path explains (any step work for the whole trace).
+  func isWork(_ e: Int, of step: Int?) -> Bool {
+    step == nil ? index.membership.step[e] != StepMembership.none : index.membership.isWork(e, ofStep: step, in: graph)
   }
 
   /// The latest node on `e`'s lane that ends by `t` and comes strictly before `e` in the lane's
@@ -202,120 +239,4 @@ private struct PathNodes {
   }
 
   func isDevice(_ e: Int) -> Bool { graph.lanes[graph.lane[e].index].kind == .deviceStream }
-}
-
-/// The backward walk from the last work in the window, collecting segments newest first.
-private struct PathWalk {
-  let nodes: PathNodes
-  let wlo: Nanoseconds
-  let whi: Nanoseconds
-  var segments: [CriticalPath.Segment] = []
-  /// Where the walk stopped, and the end of the work it started from.
-  var start: Nanoseconds
-  var end: Nanoseconds
-
-  init(nodes: PathNodes, from wlo: Nanoseconds, to whi: Nanoseconds) {
-    self.nodes = nodes
-    self.wlo = wlo
-    self.whi = whi
-    start = whi
-    end = whi
-  }
-
-  mutating func add(_ e: Int?, lane: Int, rank: Int32, _ s: Nanoseconds, _ t: Nanoseconds, _ c: CriticalPath.Category) {
-    let s = max(s, wlo)
-    guard t > s else { return }
-    segments.append(CriticalPath.Segment(rank: Int(rank), lane: lane, event: e, start: s, end: t, category: c))
-  }
-
-  /// The node that ends last in the window (device work wins a tie), and that end.
-  func last() -> (event: Int, end: Nanoseconds)? {
-    let times = nodes.timeline
-    var cur = -1
-    var bestEnd = Nanoseconds.min
-    for e in 0..<nodes.graph.eventCount where nodes.isNode[e] && times.start[e] < whi && times.end[e] > wlo {
-      let end = min(times.end[e], whi)
-      if end > bestEnd || (end == bestEnd && nodes.isDevice(e) && (cur < 0 || !nodes.isDevice(cur))) {
-        bestEnd = end
-        cur = e
-      }
-    }
-    return cur >= 0 ? (cur, bestEnd) : nil
-  }
-
-  mutating func run() {
-    guard let (first, firstEnd) = last() else { return }
-    var cur = first
-    var t = firstEnd
-    end = firstEnd
-    var visited = Set<Int>()
-    while cur >= 0 && t > wlo && visited.insert(cur).inserted {
-      let (from, newT) = step(cur, at: t, visited: &visited)
-      if let jump = from.jumpTo {
-        (cur, t) = (jump, newT)
-        continue
-      }
-      t = newT
-      if t <= wlo { break }
-      guard let next = predecessor(of: from.event, at: t) else { break }
-      let g = nodes.graph
-      add(
-        nil, lane: g.lane[from.event].index, rank: g.rank(of: from.event).rawValue, next.ready, t,
-        nodes.isDevice(from.event) ? .bubble : .host)
-      t = next.ready
-      cur = next.e
-    }
-    start = max(t, wlo)
-  }
-
-  /// Adds event `e`'s segment ending at `t`. Returns whose predecessors to look at next and the
-  /// new time; `jumpTo` when a synchronize hands the path to the work it waited for.
-  mutating func step(_ e: Int, at t: Nanoseconds, visited: inout Set<Int>) -> ((event: Int, jumpTo: Int?), Nanoseconds)
-  {
-    let (g, times) = (nodes.graph, nodes.timeline)
-    let laneE = g.lane[e].index
-    let rankE = g.rank(of: e).rawValue
-    let sync = Int(nodes.syncSource[e])
-    if g.kind[e] == .sync, sync >= 0, times.end[sync] > times.start[e], times.end[sync] <= t {
-      add(e, lane: laneE, rank: rankE, times.end[sync], t, .host)
-      return ((e, sync), times.end[sync])
-    }
-    if nodes.barrier[e] >= 0,
-      let last = nodes.members[Int(nodes.barrier[e])].map(Int.init).max(by: {
-        (times.start[$0], -$0) < (times.start[$1], -$1)
-      }
-      ),
-      last != e && times.start[last] > times.start[e] && times.start[last] < t
-    {
-      add(last, lane: g.lane[last].index, rank: g.rank(of: last).rawValue, times.start[last], t, .communication)
-      visited.insert(last)
-      return ((last, nil), times.start[last])
-    }
-    add(e, lane: laneE, rank: rankE, times.start[e], t, nodes.category(e))
-    return ((e, nil), times.start[e])
-  }
-
-  /// The candidate that became ready last before `t`: the previous node on the lane; for device
-  /// work also its launch and work on another stream that ended just before.
-  func predecessor(of from: Int, at t: Nanoseconds) -> (e: Int, ready: Nanoseconds)? {
-    let (g, times, ix) = (nodes.graph, nodes.timeline, nodes.index)
-    var best: (e: Int, ready: Nanoseconds)? = nil
-    func offer(_ c: Int, _ ready: Nanoseconds) {
-      let r = min(ready, t)
-      if best.map({ r > $0.ready }) ?? true { best = (c, r) }
-    }
-    if let p = nodes.lanePrev(from, by: t) { offer(p, times.end[p]) }
-    if nodes.isDevice(from) {
-      let h = Int(ix.launcher[from])
-      if h >= 0 && nodes.isNode[h] { offer(h, times.end[h]) }
-      if let w = ix.latestDeviceEnd(
-        rank: g.rank(of: from).rawValue, notOnLane: g.lane[from].index, from: t - BubbleAnalysis.crossStreamWindow,
-        to: t + BubbleAnalysis.roundingTolerance)
-      {
-        offer(w, times.end[w])
-      }
-    }
-    guard let next = best, next.ready > wlo || times.end[next.e] > wlo else { return nil }
-    return next
-  }
 }

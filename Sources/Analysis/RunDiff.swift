@@ -1,15 +1,17 @@
 import TraceModel
 
 /// What changed between two runs: device time per kernel class, memcpy direction and
-/// collective kind, sorted by impact (largest |Δ| first), plus the step time of each.
+/// collective kind, sorted by impact (largest |Δ| first), plus the step times of each.
 ///
 /// The runs are two traces (e.g. before and after a change) or one graph under two timelines
-/// (measured vs. a what-if replay). Times are Σ over every rank of the device events' durations
-/// inside each rank's window (profiler steps when present, else device span), so a class that
-/// got faster on every rank moves by the sum. Keys: `kernel:<class>` (gemm, attention,
-/// elementwise, reduction, other; the kernel classifier's classes), `memcpy:<direction>`,
-/// `memset`, `collective:<kind>`, `sendRecv`. `byName` repeats the comparison per event name
-/// (the 25 names with the largest |Δ|).
+/// (measured vs. a what-if replay). Work is counted by step membership (`StepMembership`, as the
+/// replay's step times): every device event that is work of a profiler step (or of the whole
+/// trace, for a rank without steps) counts once with its full duration under the run's timeline,
+/// summed over the ranks — so a what-if that moves work in time never changes which work is
+/// counted, and a class it does not touch keeps its count and total. Keys: `kernel:<class>`
+/// (gemm, attention, elementwise, reduction, other; the kernel classifier's classes),
+/// `memcpy:<direction>`, `memset`, `collective:<kind>`, `sendRecv`. `byName` repeats the
+/// comparison per event name (the 25 names with the largest |Δ|).
 public struct RunDiff: Sendable, Equatable {
   public struct Row: Sendable, Equatable {
     public var key: String
@@ -22,21 +24,30 @@ public struct RunDiff: Sendable, Equatable {
     public var deltaPct: Double? { a > .zero ? 100 * Double(delta.rawValue) / Double(a.rawValue) : nil }
   }
 
+  /// The job window of each run (docs/Glossary.md), averaged over the steps.
   public var aStep: Nanoseconds
   public var bStep: Nanoseconds
+  /// The job step of each run (first rank's entry to the step's last work), averaged over the steps.
+  public var aJobStep: Nanoseconds
+  public var bJobStep: Nanoseconds
   public var rows: [Row]
   public var byName: [Row]
   public var deltaStep: Nanoseconds { bStep - aStep }
+  public var deltaJobStep: Nanoseconds { bJobStep - aJobStep }
 
   public static let topNames = 25
 
   public init(a: EventGraph, _ ta: Timeline, b: EventGraph, _ tb: Timeline) {
-    let (ka, na) = Self.totals(a, ta)
-    let (kb, nb) = Self.totals(b, tb)
+    let ma = StepMembership(a)
+    let mb = a == b ? ma : StepMembership(b)
+    let (ka, na) = Self.totals(a, ta, membership: ma)
+    let (kb, nb) = Self.totals(b, tb, membership: mb)
     rows = Self.rows(ka, kb)
     byName = Array(Self.rows(na, nb).prefix(Self.topNames))
-    aStep = Self.stepTime(a, ta)
-    bStep = Self.stepTime(b, tb)
+    let sa = StepSpans(a, membership: ma, timeline: ta)
+    let sb = StepSpans(b, membership: mb, timeline: tb)
+    (aStep, bStep) = (sa.meanJobWindow, sb.meanJobWindow)
+    (aJobStep, bJobStep) = (sa.meanJobStep, sb.meanJobStep)
   }
 
   static func rows(_ a: [String: (Nanoseconds, Int)], _ b: [String: (Nanoseconds, Int)]) -> [Row] {
@@ -58,46 +69,21 @@ public struct RunDiff: Sendable, Equatable {
     }
   }
 
-  static func totals(_ g: EventGraph, _ t: Timeline) -> ([String: (Nanoseconds, Int)], [String: (Nanoseconds, Int)]) {
-    let ix = AnalysisIndex(g, timeline: t)
-    let frames = ix.frames(steps: true)
+  /// Device time and count per class and per name of the step work of `g` under `t`.
+  static func totals(_ g: EventGraph, _ t: Timeline, membership: StepMembership)
+    -> ([String: (Nanoseconds, Int)], [String: (Nanoseconds, Int)])
+  {
     var byKey: [String: (Nanoseconds, Int)] = [:]
     var byName: [String: (Nanoseconds, Int)] = [:]
-    for l in ix.deviceByLane.indices {
-      guard let first = ix.deviceByLane[l].first, let frame = frames[g.rank(of: Int(first)).rawValue] else { continue }
-      for e32 in ix.deviceByLane[l] {
-        let e = Int(e32)
-        let inside = frame.intersection(IntervalSet([(t.start[e], t.end[e])])).measure
-        if inside == .zero && t.end[e] > t.start[e] { continue }
-        if inside == .zero && !frame.intervals.contains(where: { $0.start <= t.start[e] && t.start[e] < $0.end }) {
-          continue
-        }
-        let k = key(g, e)
-        let name = g.strings[g.name[e]]
-        byKey[k, default: (.zero, 0)].0 += inside
-        byKey[k, default: (.zero, 0)].1 += 1
-        byName[name, default: (.zero, 0)].0 += inside
-        byName[name, default: (.zero, 0)].1 += 1
-      }
+    for e in 0..<g.eventCount where membership.step[e] != StepMembership.none && AnalysisIndex.isDeviceWork(g, e) {
+      let k = key(g, e)
+      let name = g.strings[g.name[e]]
+      let d = t.end[e] - t.start[e]
+      byKey[k, default: (.zero, 0)].0 += d
+      byKey[k, default: (.zero, 0)].1 += 1
+      byName[name, default: (.zero, 0)].0 += d
+      byName[name, default: (.zero, 0)].1 += 1
     }
     return (byKey, byName)
-  }
-
-  /// Mean job step (per step number: latest end − earliest start over ranks), or the device
-  /// span of the whole run without steps.
-  public static func stepTime(_ g: EventGraph, _ t: Timeline) -> Nanoseconds {
-    var per: [Int: (Nanoseconds, Nanoseconds)] = [:]
-    for s in g.steps where s.event != .none {
-      let v = per[s.number] ?? (.max, .min)
-      per[s.number] = (min(v.0, t.start[s.event.index]), max(v.1, t.end[s.event.index]))
-    }
-    if !per.isEmpty { return per.values.reduce(Nanoseconds.zero) { $0 + ($1.1 - $1.0) } / per.count }
-    var lo = Nanoseconds.max
-    var hi = Nanoseconds.min
-    for e in 0..<g.eventCount where AnalysisIndex.isDeviceWork(g, e) {
-      lo = min(lo, t.start[e])
-      hi = max(hi, t.end[e])
-    }
-    return hi > lo ? hi - lo : .zero
   }
 }

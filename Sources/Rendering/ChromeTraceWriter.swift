@@ -34,7 +34,7 @@ public struct TraceAnnotations: Sendable {
           category: "bubble", start: b.start, end: b.start + b.duration))
     }
     for s in cp.segments {
-      let name = s.event.map { g.strings[g.name[$0]] } ?? "wait"
+      let name = s.event.map { g.strings[g.name[$0]] } ?? "wait in " + (s.heldBy.map { g.strings[g.name[$0]] } ?? "?")
       slices.append(
         Slice(
           rank: RankID(rawValue: Int32(s.rank)), track: "critical path", name: "\(s.category.rawValue): \(name)",

@@ -47,6 +47,7 @@ public enum TracePalette {
     case .communication: "#f28e2b"
     case .host: "#9c9c9c"
     case .bubble: "#ff9d9a"
+    case .lateStart: "#e9ecef"
     }
   }
 
@@ -225,7 +226,7 @@ public enum DependencyGraphRenderer {
 
   static func title(_ g: EventGraph, _ cp: CriticalPath) -> String {
     "Dependencies by op class, \(g.ranks.count) rank(s), \(g.eventCount) events; red: on the critical path"
-      + (cp.step.map { " of step \($0)" } ?? "") + " (\(TracePalette.ms(cp.length.rawValue)))"
+      + " of job step" + (cp.step.map { " \($0)" } ?? " (whole trace)") + " (\(TracePalette.ms(cp.length.rawValue)))"
   }
 }
 
@@ -282,7 +283,7 @@ public enum CriticalPathRenderer {
     }.joined(separator: ", ")
     out +=
       TracePalette.escape(
-        "Critical path\(cp.step.map { " of step \($0)" } ?? ""): \(TracePalette.ms(cp.length.rawValue)), \(cp.rankChanges) rank change(s); \(totals)"
+        "Critical path of job step\(cp.step.map { " \($0)" } ?? " (whole trace)"): \(TracePalette.ms(cp.length.rawValue)) (first rank's entry to last work), \(cp.rankChanges) rank change(s); \(totals)"
       ) + "\"];\n"
     out +=
       "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", fontsize=9];\n  edge [fontname=\"Helvetica\", fontsize=8];\n"

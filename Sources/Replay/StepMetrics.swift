@@ -15,60 +15,24 @@ public struct StepTime: Hashable, Sendable {
 
 /// Step times of every rank under a measured and a predicted timeline.
 ///
-/// A step is the window of a `ProfilerStep#N` annotation; its work is every event of the rank
-/// that starts inside the window (annotations and memory markers excluded), plus the device
-/// work launched from inside it. Its time runs from the annotation's start to the last end of
-/// that work — so idle host time at the end of the annotation does not count. Ranks without steps count the
-/// whole trace (first start to last end of all non-annotation events).
+/// The per-rank step of docs/Glossary.md (`StepSpans`): from the `ProfilerStep#N` annotation's
+/// start to the last end of the step's work (`StepMembership`: the rank's events that start inside
+/// the window, annotations and memory markers excluded, plus the device work launched from inside
+/// it) — so idle host time at the end of the annotation does not count. Ranks without steps
+/// count the whole trace (first start to last end of their work).
 public enum StepMetrics {
   public static func stepTimes(_ plan: ReplayPlan, measured: Timeline, predicted: Timeline) -> [StepTime] {
-    let g = plan.graph
-    var byRank: [RankID: [Step]] = [:]
-    for s in g.steps { byRank[s.rank, default: []].append(s) }
-    var out: [StepTime] = []
-    // Events per rank.
-    var eventsOfRank: [RankID: [Int]] = [:]
-    for e in 0..<g.eventCount { eventsOfRank[g.rank(of: e), default: []].append(e) }
-    for info in g.ranks.sorted(by: { $0.rank < $1.rank }) {
-      let r = info.rank
-      let events = eventsOfRank[r] ?? []
-      if let steps = byRank[r]?.sorted(by: { $0.start < $1.start }), !steps.isEmpty {
-        var mEnd = steps.map { measured.start[$0.event.index] }
-        var pEnd = steps.map { predicted.start[$0.event.index] }
-        let starts = steps.map { measured.start[$0.event.index] }
-        for e in events where g.kind[e] != .annotation && g.kind[e] != .memory {
-          let launch = Int(plan.launchFrom[e])
-          let key = launch >= 0 ? measured.start[launch] : measured.start[e]
-          // The last step starting at or before `key`.
-          let k = starts.countAtOrBefore(key) { $0 } - 1
-          guard k >= 0, key < measured.end[steps[k].event.index] else { continue }
-          mEnd[k] = max(mEnd[k], measured.end[e])
-          pEnd[k] = max(pEnd[k], predicted.end[e])
-        }
-        for (k, s) in steps.enumerated() {
-          out.append(
-            StepTime(
-              rank: r, step: s.number,
-              measured: mEnd[k] - measured.start[s.event.index],
-              predicted: pEnd[k] - predicted.start[s.event.index]))
-        }
-      } else {
-        var mLo = Nanoseconds.max
-        var mHi = Nanoseconds.min
-        var pLo = Nanoseconds.max
-        var pHi = Nanoseconds.min
-        for e in events where g.kind[e] != .annotation && g.kind[e] != .memory {
-          mLo = min(mLo, measured.start[e])
-          mHi = max(mHi, measured.end[e])
-          pLo = min(pLo, predicted.start[e])
-          pHi = max(pHi, predicted.end[e])
-        }
-        if mLo <= mHi {
-          out.append(StepTime(rank: r, step: nil, measured: mHi - mLo, predicted: pHi - pLo))
-        }
-      }
+    let membership = StepMembership(plan.graph)
+    return stepTimes(
+      measured: StepSpans(plan.graph, membership: membership, timeline: measured),
+      predicted: StepSpans(plan.graph, membership: membership, timeline: predicted))
+  }
+
+  /// The per-rank steps of two timelines of one graph, paired.
+  public static func stepTimes(measured: StepSpans, predicted: StepSpans) -> [StepTime] {
+    zip(measured.ranks, predicted.ranks).map { a, b in
+      StepTime(rank: a.rank, step: a.step, measured: a.duration, predicted: b.duration)
     }
-    return out
   }
 
   /// Per rank, time spent waiting for late peers inside barriers (collectives, send/recv):

@@ -66,8 +66,8 @@ public struct BreakdownReport: JSONContract, Equatable {
     func us(_ time: Nanoseconds) -> String { String(format: "%10.1f", time.microseconds) }
     let w =
       switch TemporalBreakdown.Window(rawValue: window) {
-      case .deviceSpan, nil: "device span (first to last device event)"
-      case .steps: "profiler steps"
+      case .deviceSpan, nil: "device span (first to last device event; not a step time, docs/Glossary.md)"
+      case .steps: "step windows (each rank's ProfilerStep annotations; not the per-rank or job step)"
       case .completeSteps: "device span of work launched before the last profiler step (HTA's trimming)"
       }
     var lines = ["window: \(w)", "rank     span µs   compute   exp.comm  exp.mem    idle   overlap"]

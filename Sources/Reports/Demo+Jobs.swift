@@ -118,8 +118,14 @@ extension Demo {
         format: "%@ %.1f%%", $0.rawValue,
         100 * ((cp.byCategoryNs[$0.rawValue] ?? .zero) / max(cp.lengthNs, Nanoseconds(1))))
     }
+    let top = cp.waitsByHolder.first.map { w in
+      String(
+        format: "; longest %@ wait held by %@ on rank %d: %.3f ms", w.category, w.heldBy ?? "nothing named", w.rank,
+        w.durationNs.milliseconds)
+    }
     return String(
-      format: "critical path%@: %.3f ms over %d rank(s) (%d hop(s)): ", cp.step.map { " of step \($0)" } ?? "",
-      cp.lengthNs.milliseconds, Set(cp.segments.map(\.rank)).count, cp.rankChanges) + shares.joined(separator: ", ")
+      format: "critical path of job step%@ (%.3f ms, first rank's entry to last work): %d rank(s), %d hop(s): ",
+      cp.step.map { " \($0)" } ?? " (whole trace)", cp.lengthNs.milliseconds, Set(cp.segments.map(\.rank)).count,
+      cp.rankChanges) + shares.joined(separator: ", ") + (top ?? "")
   }
 }

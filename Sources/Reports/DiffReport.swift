@@ -5,7 +5,8 @@ import TraceImport
 import TraceModel
 
 /// What changed between two runs, or between a run and itself under a what-if (`reprise diff`,
-/// schema `reprise.diff/v1`): device time per class and per name, sorted by impact.
+/// schema `reprise.diff/v1`): the job step and job window of each, and the step work's device
+/// time per class and per name, sorted by impact.
 public struct DiffReport: JSONContract, Equatable {
   public static let schemaName = "reprise.diff"
   public static let schemaVersion = 1
@@ -35,9 +36,14 @@ public struct DiffReport: JSONContract, Equatable {
   /// What A and B are (paths, or a path and its what-if).
   public var a: String
   public var b: String
+  /// The job window of A and B (docs/Glossary.md; v1 names).
   public var aStepNs: Nanoseconds
   public var bStepNs: Nanoseconds
   public var deltaStepNs: Nanoseconds
+  /// The job step of A and B: first rank's entry to the step's last work.
+  public var aJobStepNs: Nanoseconds
+  public var bJobStepNs: Nanoseconds
+  public var deltaJobStepNs: Nanoseconds
   public var byClass: [Row]
   public var byName: [Row]
   /// With `--whatif`: each knob in order with what it matched.
@@ -50,6 +56,9 @@ public struct DiffReport: JSONContract, Equatable {
     aStepNs = diff.aStep
     bStepNs = diff.bStep
     deltaStepNs = diff.deltaStep
+    aJobStepNs = diff.aJobStep
+    bJobStepNs = diff.bJobStep
+    deltaJobStepNs = diff.deltaJobStep
     byClass = diff.rows.map(Row.init)
     byName = diff.byName.map(Row.init)
   }
@@ -72,8 +81,12 @@ public struct DiffReport: JSONContract, Equatable {
     var lines = [
       "A: \(a)", "B: \(b)",
       String(
-        format: "step: A %.3f ms, B %.3f ms, Δ %+.3f ms", aStepNs.milliseconds, bStepNs.milliseconds,
+        format: "job step: A %.3f ms, B %.3f ms, Δ %+.3f ms", aJobStepNs.milliseconds, bJobStepNs.milliseconds,
+        deltaJobStepNs.milliseconds),
+      String(
+        format: "job window: A %.3f ms, B %.3f ms, Δ %+.3f ms", aStepNs.milliseconds, bStepNs.milliseconds,
         deltaStepNs.milliseconds),
+      "device time per class, step work only (full durations, summed over ranks):",
       "class                          A ms       B ms    Δ ms      Δ %",
     ]
     for r in byClass {

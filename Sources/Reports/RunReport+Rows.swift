@@ -263,9 +263,13 @@ extension RunReport {
     public var startNs: Nanoseconds
     public var durationNs: Nanoseconds
     public var category: String
+    /// For a wait: the op or annotation that held it (null for an event, or when nothing can be named).
+    @NullWhenAbsent public var heldBy: String?
+    /// The holder's event kind (`hostOp`, `annotation`, `kernel`, …).
+    @NullWhenAbsent public var heldByKind: String?
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
-      case rank, lane, laneName, event, kind, startNs, durationNs, category
+      case rank, lane, laneName, event, kind, startNs, durationNs, category, heldBy, heldByKind
     }
 
     init(_ s: CriticalPath.Segment, graph g: EventGraph) {
@@ -277,6 +281,24 @@ extension RunReport {
       startNs = s.start
       durationNs = s.duration
       category = s.category.rawValue
+      heldBy = s.heldBy.map { g.strings[g.name[$0]] }
+      heldByKind = s.heldBy.map { g.kind[$0].name }
+    }
+  }
+
+  /// Wait time on the critical path per rank, holder and category (`critical_path_waits.csv`),
+  /// largest first.
+  public struct CriticalPathWaitRow: TableRow, Equatable {
+    public var rank: Int
+    @NullWhenAbsent public var heldBy: String?
+    @NullWhenAbsent public var heldByKind: String?
+    /// `host`, `bubble` or `lateStart`.
+    public var category: String
+    public var durationNs: Nanoseconds
+    public var segments: Int
+
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+      case rank, heldBy, heldByKind, category, durationNs, segments
     }
   }
 
@@ -325,8 +347,14 @@ extension RunReport {
     public var lanes: Int
     public var events: Int
     public var steps: Int
+    /// The slowest per-rank step, measured and replayed (v1 names; docs/Glossary.md).
     public var measuredStepNs: Nanoseconds
     public var replayedStepNs: Nanoseconds
+    /// The job step (first rank's entry to the step's last work), measured and replayed.
+    public var jobStepNs: Nanoseconds
+    public var replayedJobStepNs: Nanoseconds
+    /// The job window (the step annotations' span over the ranks).
+    public var jobWindowNs: Nanoseconds
     public var collectiveInstances: Int
     public var unmatchedCollectives: Int
     public var criticalPathNs: Nanoseconds
@@ -343,8 +371,9 @@ extension RunReport {
     public var reportWarnings: [String]
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
-      case ranks, lanes, events, steps, measuredStepNs, replayedStepNs, collectiveInstances, unmatchedCollectives,
-        criticalPathNs, stragglers, errors, warnings, hardware, inputs, files, eventsByKind, reportWarnings
+      case ranks, lanes, events, steps, measuredStepNs, replayedStepNs, jobStepNs, replayedJobStepNs, jobWindowNs,
+        collectiveInstances, unmatchedCollectives, criticalPathNs, stragglers, errors, warnings, hardware, inputs,
+        files, eventsByKind, reportWarnings
     }
 
     /// The scalar columns: the lists (`inputs`, `files`, `reportWarnings`) and the `eventsByKind`

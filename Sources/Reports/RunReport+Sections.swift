@@ -99,14 +99,34 @@ extension RunReport {
   }
 
   static func criticalPathSection(_ cp: CriticalPath, graph g: EventGraph) -> CriticalPathSection {
-    CriticalPathSection(
-      step: cp.step, windowStartNs: cp.windowStart, windowEndNs: cp.windowEnd, pathStartNs: cp.pathStart,
-      pathEndNs: cp.pathEnd, lengthNs: cp.length, rankChanges: cp.rankChanges,
+    // Holders with the same rank, name, kind and category are one row.
+    var rows: [String: CriticalPathWaitRow] = [:]
+    for s in cp.segments where s.isWait {
+      let name = s.heldBy.map { g.strings[g.name[$0]] }
+      let kind = s.heldBy.map { g.kind[$0].name }
+      let key = "\(s.rank)\u{0}\(name ?? "")\u{0}\(kind ?? "")\u{0}\(s.category.rawValue)"
+      var row =
+        rows[key]
+        ?? CriticalPathWaitRow(
+          rank: s.rank, heldBy: name, heldByKind: kind, category: s.category.rawValue, durationNs: .zero, segments: 0)
+      row.durationNs += s.duration
+      row.segments += 1
+      rows[key] = row
+    }
+    let waits = rows.values.sorted {
+      ($0.durationNs, $1.rank, $1.heldBy ?? "", $1.heldByKind ?? "", $1.category) > (
+        $1.durationNs, $0.rank, $0.heldBy ?? "", $0.heldByKind ?? "", $0.category
+      )
+    }.prefix(maxWaitHolders)
+    return CriticalPathSection(
+      step: cp.step, windowStartNs: cp.windowStart, windowEndNs: cp.windowEnd,
+      jobWindowNs: cp.windowEnd - cp.windowStart, pathStartNs: cp.pathStart, pathEndNs: cp.pathEnd,
+      lengthNs: cp.length, jobStepNs: cp.length, rankChanges: cp.rankChanges,
       byCategoryNs: Dictionary(
         uniqueKeysWithValues: CriticalPath.Category.allCases.map {
           ($0.rawValue, cp.byCategory[$0] ?? .zero)
         }),
-      segments: cp.segments.map { CriticalPathRow($0, graph: g) })
+      segments: cp.segments.map { CriticalPathRow($0, graph: g) }, waitsByHolder: Array(waits))
   }
 
   static func whatIfSection(_ run: WhatIfRun, scenario: Scenario) -> WhatIfSection {
@@ -120,7 +140,9 @@ extension RunReport {
     return WhatIfSection(
       knobs: scenario.knobDocument, knobMatches: run.knobs.map(KnobRow.init), description: scenario.description,
       measuredStepNs: run.measuredStep,
-      baselineStepNs: run.baselineStep, predictedStepNs: run.predictedStep, speedup: run.speedup, ranks: ranks,
+      baselineStepNs: run.baselineStep, predictedStepNs: run.predictedStep, speedup: run.speedup,
+      measuredJobStepNs: run.measuredJobStep, baselineJobStepNs: run.baselineJobStep,
+      predictedJobStepNs: run.predictedJobStep, jobStepSpeedup: run.jobStepSpeedup, ranks: ranks,
       byClass: run.diff.rows.map(WhatIfClassRow.init))
   }
 
@@ -134,6 +156,8 @@ extension RunReport {
     return SummaryRow(
       ranks: g.ranks.count, lanes: g.lanes.count, events: g.eventCount, steps: Set(g.steps.map(\.number)).count,
       measuredStepNs: a.replay.measuredStep, replayedStepNs: a.replay.baselineStep,
+      jobStepNs: a.replay.measuredJobStep, replayedJobStepNs: a.replay.baselineJobStep,
+      jobWindowNs: a.replay.measuredSpans.meanJobWindow,
       collectiveInstances: g.instances.count, unmatchedCollectives: a.bandwidth.unmatched,
       criticalPathNs: a.criticalPath.length, stragglers: a.stragglers.ranks.filter(\.flagged).count,
       errors: d.count(of: .error), warnings: d.count(of: .warning) + d.count(of: .dataLoss) + reportWarnings.count,

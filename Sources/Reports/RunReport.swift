@@ -70,27 +70,44 @@ public struct RunReport: JSONContract, Equatable {
     @NullWhenAbsent public var modeled: ModelMemory.Breakdown?
   }
 
+  /// The critical path of one job step: it spans the job step (`pathStartNs`..`pathEndNs`, so
+  /// `lengthNs == jobStepNs`); `windowStartNs`..`windowEndNs` is that step's job window.
   public struct CriticalPathSection: Codable, Sendable, Equatable {
     @NullWhenAbsent public var step: Int?
     public var windowStartNs: Nanoseconds
     public var windowEndNs: Nanoseconds
+    /// The job window's length.
+    public var jobWindowNs: Nanoseconds
     public var pathStartNs: Nanoseconds
     public var pathEndNs: Nanoseconds
     public var lengthNs: Nanoseconds
+    /// The job step the path explains (equals `lengthNs`).
+    public var jobStepNs: Nanoseconds
     public var rankChanges: Int
     public var byCategoryNs: [String: Nanoseconds]
     public var segments: [CriticalPathRow]
+    /// Wait time per holder, largest first (at most `maxWaitHolders`).
+    public var waitsByHolder: [CriticalPathWaitRow]
   }
+
+  /// Holders listed in `criticalPath.waitsByHolder`.
+  public static let maxWaitHolders = 20
 
   public struct WhatIfSection: Codable, Sendable, Equatable {
     public var knobs: [String: String]
     /// Each knob in order with what it matched (the `knobs` array of `reprise.replay/v1`).
     public var knobMatches: [KnobRow]
     public var description: String
+    /// The slowest per-rank step (v1 names; docs/Glossary.md) and its speedup.
     public var measuredStepNs: Nanoseconds
     public var baselineStepNs: Nanoseconds
     public var predictedStepNs: Nanoseconds
     public var speedup: Double
+    /// The job step (first rank's entry to the step's last work) and its speedup.
+    public var measuredJobStepNs: Nanoseconds
+    public var baselineJobStepNs: Nanoseconds
+    public var predictedJobStepNs: Nanoseconds
+    public var jobStepSpeedup: Double
     public var ranks: [WhatIfRankRow]
     public var byClass: [WhatIfClassRow]
   }
@@ -149,6 +166,7 @@ public struct RunReport: JSONContract, Equatable {
       try CSVTable("bandwidth", bandwidth.instances), try CSVTable("bandwidth_buckets", bandwidth.buckets),
       try CSVTable("stragglers", stragglers.ranks), try CSVTable("memory", memory.samples),
       try CSVTable("memory_devices", memory.devices), try CSVTable("critical_path", criticalPath.segments),
+      try CSVTable("critical_path_waits", criticalPath.waitsByHolder),
     ]
     if let whatIf {
       out.append(try CSVTable("whatif", whatIf.ranks))

@@ -205,7 +205,7 @@ public struct ScheduleSwap: Sendable {
         predicted.makespan.milliseconds))
     lines.append(
       String(
-        format: "  step: measured %.3f ms, predicted under %@ %.3f ms, speedup %.3fx",
+        format: "  job step: measured %.3f ms, predicted under %@ %.3f ms, speedup %.3fx",
         profile.measuredStep.milliseconds, target, predictedStep.milliseconds, speedup))
     return lines.joined(separator: "\n")
   }

@@ -88,7 +88,7 @@ public enum TraceDiagram {
     let (g, t) = (index.graph, index.timeline)
     guard let step else {
       let cp = CriticalPath(index: index)
-      return (cp.windowStart, cp.windowEnd, cp.step.map { "step \($0)" } ?? "whole trace")
+      return (cp.windowStart, cp.windowEnd, cp.step.map { "job window of step \($0)" } ?? "whole trace")
     }
     let spans = g.steps.filter { $0.number == step && $0.event != .none }
     guard let lo = spans.map({ t.start[$0.event.index] }).min(), let hi = spans.map({ t.end[$0.event.index] }).max()
@@ -96,6 +96,6 @@ public enum TraceDiagram {
       let have = Set(g.steps.map(\.number)).sorted().map(String.init).joined(separator: ", ")
       throw RunError.usage("--step \(step): no such profiler step (the trace has: \(have.isEmpty ? "none" : have))")
     }
-    return (lo, hi, "step \(step)")
+    return (lo, hi, "job window of step \(step)")
   }
 }

@@ -17,21 +17,12 @@ extension WhatIfRun {
       lines.append("  (ranks without ProfilerStep annotations are timed over the whole trace: step 'all')")
     }
     let isWhatIf = scenario != nil
+    lines.append("  per-rank steps (annotation start to the step's last work):")
     lines.append(
       "  rank  step      measured ms   \(isWhatIf ? "baseline ms   predicted ms" : "predicted ms")   error  "
         + (isWhatIf ? "coll. wait ms, all steps (baseline → predicted)" : "coll. wait ms, all steps"))
     for (i, s) in steps.enumerated() { lines.append(row(s, baselineSteps[i])) }
-    let jm = measuredStep.milliseconds
-    let jp = predictedStep.milliseconds
-    if isWhatIf {
-      let jb = baselineStep.milliseconds
-      lines.append(
-        String(
-          format: "  step (slowest rank): measured %.3f ms, baseline %.3f ms, predicted %.3f ms, speedup %.3fx",
-          jm, jb, jp, jp > 0 ? jb / jp : 0))
-    } else {
-      lines.append(String(format: "  step (slowest rank): measured %.3f ms, predicted %.3f ms", jm, jp))
-    }
+    lines += summaryLines()
     return lines.joined(separator: "\n")
   }
 
@@ -42,9 +33,34 @@ extension WhatIfRun {
     return "replay took \(TextFormat.compact(replaySeconds * 1000)) ms (\(TextFormat.compact(rate)) M events/s)"
   }
 
+  /// The job step line (first rank's entry to the step's last work, all ranks) and its named
+  /// variants: the slowest per-rank step and the job window (docs/Glossary.md).
+  func summaryLines() -> [String] {
+    let (jm, jp) = (measuredJobStep.milliseconds, predictedJobStep.milliseconds)
+    let (sm, sp) = (measuredStep.milliseconds, predictedStep.milliseconds)
+    let (wm, wp) = (measuredSpans.meanJobWindow.milliseconds, predictedSpans.meanJobWindow.milliseconds)
+    guard scenario != nil else {
+      return [
+        String(format: "  job step: measured %.3f ms, predicted %.3f ms", jm, jp),
+        String(
+          format: "  slowest per-rank step: measured %.3f ms, predicted %.3f ms; job window: measured %.3f ms, "
+            + "predicted %.3f ms", sm, sp, wm, wp),
+      ]
+    }
+    let (jb, sb) = (baselineJobStep.milliseconds, baselineStep.milliseconds)
+    return [
+      String(
+        format: "  job step: measured %.3f ms, baseline %.3f ms, predicted %.3f ms, speedup %.3fx", jm, jb, jp,
+        jp > 0 ? jb / jp : 0),
+      String(
+        format: "  slowest per-rank step: measured %.3f ms, baseline %.3f ms, predicted %.3f ms, speedup %.3fx; "
+          + "job window: measured %.3f ms, predicted %.3f ms", sm, sb, sp, sp > 0 ? sb / sp : 0, wm, wp),
+    ]
+  }
+
   /// The what-if line and the job step line only (the demo's short form).
   public func headline() -> String {
-    text().split(separator: "\n").filter { $0.hasPrefix("what-if") || $0.contains("step (slowest rank)") }
+    text().split(separator: "\n").filter { $0.hasPrefix("what-if") || $0.hasPrefix("  job step:") }
       .joined(separator: "\n")
   }
 

@@ -23,6 +23,11 @@ public struct WhatIfRun: Sendable {
   /// Measured against predicted, per rank and step.
   public let steps: [StepTime]
   public let scenario: Scenario?
+  /// The step times of docs/Glossary.md (per-rank step, job step, job window) under the
+  /// measured, baseline and predicted timelines; work belongs to the same step in all three.
+  public let measuredSpans: StepSpans
+  public let baselineSpans: StepSpans
+  public let predictedSpans: StepSpans
   /// Per rank: time its collective and send/recv members waited for late peers.
   public let baselineWait: [RankID: Nanoseconds]
   public let predictedWait: [RankID: Nanoseconds]
@@ -75,8 +80,13 @@ public struct WhatIfRun: Sendable {
       predicted = baseline
       predictedWait = baselineWait
     }
-    baselineSteps = StepMetrics.stepTimes(plan, measured: measured, predicted: baseline)
-    steps = scenario == nil ? baselineSteps : StepMetrics.stepTimes(plan, measured: measured, predicted: predicted)
+    let membership = StepMembership(plan.graph)
+    measuredSpans = StepSpans(plan.graph, membership: membership, timeline: measured)
+    baselineSpans = StepSpans(plan.graph, membership: membership, timeline: baseline)
+    predictedSpans =
+      scenario == nil ? baselineSpans : StepSpans(plan.graph, membership: membership, timeline: predicted)
+    baselineSteps = StepMetrics.stepTimes(measured: measuredSpans, predicted: baselineSpans)
+    steps = scenario == nil ? baselineSteps : StepMetrics.stepTimes(measured: measuredSpans, predicted: predictedSpans)
     if steps.isEmpty {
       let files = plan.graph.ranks.map(\.file).joined(separator: ", ")
       throw RunError.data("\(files): no complete ProfilerStep and no host or device work to time; nothing to replay")
@@ -93,7 +103,7 @@ public struct WhatIfRun: Sendable {
     return try Replayer().replay(plan, under: try scenario.resolvingHardware(for: graph, specs: specs)).timeline
   }
 
-  /// Job step time: per step number the slowest rank, averaged over the steps.
+  /// The slowest per-rank step: per step number the slowest rank, averaged over the steps.
   public static func jobStep(_ steps: [StepTime], predicted: Bool) -> Nanoseconds {
     var byStep: [Int: Nanoseconds] = [:]
     for s in steps {
@@ -107,16 +117,28 @@ public struct WhatIfRun: Sendable {
   /// One line per knob that matched nothing (`knob KEY=VALUE matched 0 kernels (…)`), for stderr.
   public var knobWarnings: [String] { knobs.compactMap(\.warning) }
 
-  /// The measured job step time.
+  /// The measured slowest per-rank step (docs/Glossary.md; JSON `stepNs.measured`).
   public var measuredStep: Nanoseconds { Self.jobStep(steps, predicted: false) }
-  /// The identity replay's job step time.
+  /// The identity replay's slowest per-rank step.
   public var baselineStep: Nanoseconds { Self.jobStep(baselineSteps, predicted: true) }
-  /// The predicted job step time (the baseline's without a scenario).
+  /// The predicted slowest per-rank step (the baseline's without a scenario).
   public var predictedStep: Nanoseconds { Self.jobStep(steps, predicted: true) }
-  /// Baseline over predicted, rounded to 4 decimals; 0 when nothing is predicted.
-  public var speedup: Double {
-    let p = predictedStep
-    return p > .zero ? ((baselineStep / p) * 10000).rounded() / 10000 : 0
+  /// Baseline over predicted slowest per-rank step, rounded to 4 decimals; 0 when nothing is
+  /// predicted (JSON `speedup`, kept from v1).
+  public var speedup: Double { Self.ratio(baselineStep, predictedStep) }
+
+  /// The measured job step (docs/Glossary.md: first rank's entry to the last end of the step's
+  /// work, averaged over the steps).
+  public var measuredJobStep: Nanoseconds { measuredSpans.meanJobStep }
+  /// The identity replay's job step.
+  public var baselineJobStep: Nanoseconds { baselineSpans.meanJobStep }
+  /// The predicted job step (the baseline's without a scenario).
+  public var predictedJobStep: Nanoseconds { predictedSpans.meanJobStep }
+  /// Baseline over predicted job step, rounded to 4 decimals; 0 when nothing is predicted.
+  public var jobStepSpeedup: Double { Self.ratio(baselineJobStep, predictedJobStep) }
+
+  static func ratio(_ a: Nanoseconds, _ b: Nanoseconds) -> Double {
+    b > .zero ? ((a / b) * 10000).rounded() / 10000 : 0
   }
 
   /// Device time per class and name, baseline against prediction.
@@ -179,18 +201,30 @@ public struct ReplaySummary: JSONContract, Equatable {
   }
 
   public private(set) var schema = Self.schema
-  /// Per rank and step; absent for a schedule swap, which predicts the pipeline as a whole.
+  /// Per rank and step (per-rank steps); absent for a schedule swap, which predicts the pipeline
+  /// as a whole.
   public var ranks: [Rank]?
+  /// The slowest per-rank step (docs/Glossary.md; the v1 key). A schedule swap: the job step.
   public var stepNs: StepTimes
+  /// The job step: first rank's entry to the last end of the step's work on any rank.
+  public var jobStepNs: StepTimes?
+  /// The job window: the step annotations' span over the ranks; absent for a schedule swap.
+  public var jobWindowNs: StepTimes?
   /// Events replayed.
   public var events: Int
-  /// The identity replay's step, with a what-if.
+  /// The identity replay's slowest per-rank step, with a what-if.
   public var baselineStepNs: Nanoseconds?
+  /// The identity replay's job step, with a what-if.
+  public var baselineJobStepNs: Nanoseconds?
   /// The knobs (`KEY: VALUE`, plus `cluster` or `schedule`), with a what-if.
   public var whatIf: [String: String]?
   /// Each `--set` knob in order with what it matched, with a what-if.
   public var knobs: [KnobRow]?
+
+  /// Baseline over predicted slowest per-rank step (`baselineStepNs / stepNs.predicted`).
   public var speedup: Double?
+  /// Baseline over predicted job step (`baselineJobStepNs / jobStepNs.predicted`).
+  public var jobStepSpeedup: Double?
   public var pipeline: Pipeline?
 
   /// The document of a replay.
@@ -201,22 +235,31 @@ public struct ReplaySummary: JSONContract, Equatable {
         errorPct: (s.errorPct * 1000).rounded() / 1000, collectiveWaitNs: run.predictedWait[s.rank] ?? .zero)
     }
     stepNs = StepTimes(measured: run.measuredStep, predicted: run.predictedStep)
+    jobStepNs = StepTimes(measured: run.measuredJobStep, predicted: run.predictedJobStep)
+    jobWindowNs = StepTimes(measured: run.measuredSpans.meanJobWindow, predicted: run.predictedSpans.meanJobWindow)
     events = run.plan.graph.eventCount
     if let scenario = run.scenario {
       baselineStepNs = run.baselineStep
+      baselineJobStepNs = run.baselineJobStep
       whatIf = scenario.knobDocument
       knobs = run.knobs.map(KnobRow.init)
       speedup = run.speedup
+      jobStepSpeedup = run.jobStepSpeedup
     }
   }
 
   /// The document of a schedule swap.
+  /// `stepNs` is the job step here: the pipeline is predicted as a whole, so there is no per-rank
+  /// variant; `jobStepNs` and `jobStepSpeedup` repeat it under the job step's names.
   public init(stepNs: StepTimes, events: Int, schedule: String, speedup: Double, pipeline: Pipeline) {
     self.stepNs = stepNs
+    jobStepNs = stepNs
     self.events = events
     baselineStepNs = stepNs.measured
+    baselineJobStepNs = stepNs.measured
     whatIf = ["schedule": schedule]
     self.speedup = speedup
+    jobStepSpeedup = speedup
     self.pipeline = pipeline
   }
 }

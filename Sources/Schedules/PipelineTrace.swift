@@ -18,7 +18,8 @@ public struct PipelineProfile: Sendable, Equatable {
   /// `gpipe` when the trace has ScheduleGPipe's `Backward i` annotations or every forward of a step
   /// precedes every backward on the first stage, else `1f1b`.
   public var detectedSchedule: String
-  /// The job's measured step: per step, the slowest rank's ProfilerStep window; averaged.
+  /// The measured job step (docs/Glossary.md: first rank's entry to the step's last work),
+  /// averaged over the steps.
   public var measuredStep: Nanoseconds
 
   public enum Failure: Error, CustomStringConvertible, Sendable {
@@ -65,7 +66,6 @@ public struct PipelineProfile: Sendable, Equatable {
     var backward: [Int64] = []
     var microbatches: [Int] = []
     var gpipeLike = true
-    var stepTimes: [Int: Int64] = [:]
     // Micro-batches per step: the sends of the first stage (one activation per micro-batch).
     let firstStage = ranks[0]
     let sendsOfFirst = g.p2p.filter { $0.isSend && g.rank(of: $0.event.index) == firstStage }.map {
@@ -75,7 +75,6 @@ public struct PipelineProfile: Sendable, Equatable {
       var f: [Int64] = []
       var b: [Int64] = []
       for step in g.steps where step.rank == r {
-        stepTimes[step.number] = max(stepTimes[step.number] ?? 0, step.end.rawValue - step.start.rawValue)
         if r == firstStage {
           microbatches.append(sendsOfFirst.filter { $0 >= step.start.rawValue && $0 < step.end.rawValue }.count)
         }
@@ -113,11 +112,11 @@ public struct PipelineProfile: Sendable, Equatable {
     }
     let m = microbatches.sorted()[microbatches.count / 2]
     guard m >= 1 else { throw Failure.notPipeline("no sends from the first stage: micro-batches unknown") }
-    let measured = stepTimes.values.reduce(0, +) / Int64(max(stepTimes.count, 1))
+    let measured = StepSpans(g, membership: StepMembership(g), timeline: Timeline(measured: g)).meanJobStep
     return PipelineProfile(
       stages: ranks.count, microbatches: m, forward: forward.map { Nanoseconds($0 / Int64(m)) },
       backward: backward.map { Nanoseconds($0 / Int64(m)) }, detectedSchedule: gpipeLike ? "gpipe" : "1f1b",
-      measuredStep: Nanoseconds(measured))
+      measuredStep: measured)
   }
 
   /// The step under another schedule: the measured step minus the simulated source schedule

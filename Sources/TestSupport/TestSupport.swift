@@ -30,9 +30,12 @@ public enum TestPaths {
   /// The bundled generated multi-rank sets, the bundled real DLRM set, then the given
   /// corpus-relative paths (each starting with `/`) when the corpus is present.
   public static func traceSets(corpus extra: [String] = []) -> [String] {
-    [bundledTraces + "/ddp-4rank", bundledTraces + "/pipeline-2rank", dlrm]
+    [bundledTraces + "/ddp-4rank", bundledTraces + "/pipeline-2rank", megatron, dlrm]
       + (corpus.map { root in extra.map { root + $0 } } ?? [])
   }
+
+  /// The generated Megatron-style 8-rank tensor-parallel set (`Traces/generated/megatron-tp8`).
+  public static var megatron: String { bundledTraces + "/megatron-tp8" }
 
   /// The generated fixtures (`Traces/generated`).
   public static var bundledTraces: String { packageRoot + "/Traces/generated" }

@@ -12,6 +12,8 @@ struct ReplayCommand: ParsableCommand {
       Each host thread and device stream is a serial lane; launches, synchronizations, \
       collectives and send/recv pairs are the dependencies. An identity replay should \
       reproduce every rank's measured step time; the error per rank says how well it does. \
+      Prints the per-rank steps, then the job step (first rank's entry to the step's last work) \
+      with its variants, the slowest per-rank step and the job window (docs/Glossary.md).
       Output is the same for the same inputs; -v also prints the replay's wall time on stderr.
       """)
 

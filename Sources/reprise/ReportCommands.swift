@@ -80,8 +80,9 @@ struct DiffCommand: ParsableCommand {
     abstract: "What changed between two runs: device time per kernel class and collective kind, sorted by impact.",
     discussion: """
       A and B are traces (a file or a directory of rank files each). With --whatif KEY=VALUE \
-      instead of B, compares the identity replay of A with A under the what-if. Times are summed \
-      over ranks inside each rank's profiler steps (else its device span). JSON schema reprise.diff/v1.
+      instead of B, compares the identity replay of A with A under the what-if. Prints the job \
+      step and job window of each (docs/Glossary.md); device times are the step work's (every \
+      device event of a profiler step, full duration), summed over ranks. JSON schema reprise.diff/v1.
       """)
 
   @Argument(help: "The first run (a trace file or a directory of rank files).") var a: String

@@ -87,7 +87,9 @@ private func handGraph() -> (EventGraph, [String: Int]) {
 
 private func name(_ ids: [String: Int], _ e: Int) -> String { ids.first { $0.value == e }!.key }
 
-/// Segments tile the path exactly, in order, on every real multi-rank set.
+/// Segments tile the path exactly, in order, on every real multi-rank set. The path starts where
+/// the job window does (the first rank's step annotation); it ends with the step's last work, which
+/// can outlast the annotations (device work launched at the end of the step: megatron-tp8).
 @Test(arguments: TestPaths.traceSets())
 func criticalPathTilesItsWindow(path: String) throws {
   let g = try Ingest.run(paths: [path]).graph
@@ -98,10 +100,8 @@ func criticalPathTilesItsWindow(path: String) throws {
     #expect(s.start.rawValue == t && s.end.rawValue > s.start.rawValue, "\(path): gap or overlap at \(t)")
     t = s.end.rawValue
   }
-  #expect(
-    t == cp.pathEnd.rawValue && cp.pathEnd.rawValue <= cp.windowEnd.rawValue
-      && cp.byCategory.values.reduce(.zero, +) == cp.length)
-  #expect(cp.pathStart.rawValue >= cp.windowStart.rawValue)
+  #expect(t == cp.pathEnd.rawValue && cp.byCategory.values.reduce(.zero, +) == cp.length)
+  #expect(cp.pathStart == cp.windowStart && cp.pathEnd > cp.windowStart)
 }
 
 /// The pipeline's path crosses ranks at the send/recv pairs; the DDP sample's path stays on its

@@ -61,8 +61,9 @@ private struct Sample: Codable, Equatable {
   }
   #expect(
     RunReport.SummaryRow.csvColumns == [
-      "ranks", "lanes", "events", "steps", "measuredStepNs", "replayedStepNs", "collectiveInstances",
-      "unmatchedCollectives", "criticalPathNs", "stragglers", "errors", "warnings", "hardware",
+      "ranks", "lanes", "events", "steps", "measuredStepNs", "replayedStepNs", "jobStepNs", "replayedJobStepNs",
+      "jobWindowNs", "collectiveInstances", "unmatchedCollectives", "criticalPathNs", "stragglers", "errors",
+      "warnings", "hardware",
     ])
 }
 

@@ -5,7 +5,7 @@ reprise.report/v1, docs/report.schema.json). Both forms load into the same table
 per section, named like the CSV files:
 
     summary, breakdown, bubbles, bubble_ranks, bandwidth, bandwidth_buckets, stragglers,
-    memory, memory_devices, critical_path, whatif, whatif_classes
+    memory, memory_devices, critical_path, critical_path_waits, whatif, whatif_classes
 
 Times stay in nanoseconds as in the report (columns end in ``Ns``); the plots convert to ms.
 
@@ -39,13 +39,15 @@ _TABLES = {
     "memory": ("memory", ["memory", "samples"]),
     "memory_devices": ("memory_devices", ["memory", "devices"]),
     "critical_path": ("critical_path", ["criticalPath", "segments"]),
+    "critical_path_waits": ("critical_path_waits", ["criticalPath", "waitsByHolder"]),
     "whatif": ("whatif", ["whatIf", "ranks"]),
     "whatif_classes": ("whatif_classes", ["whatIf", "byClass"]),
 }
 
 CAUSE_COLORS = {"hostLaunch": "#ff8787", "collective": "#ffa94d", "recv": "#e03131",
                 "sync": "#9775fa", "crossStream": "#3bc9db", "other": "#ced4da"}
-CATEGORY_COLORS = {"compute": "#4e79a7", "communication": "#f28e2b", "host": "#9c9c9c", "bubble": "#ff9d9a"}
+CATEGORY_COLORS = {"compute": "#4e79a7", "communication": "#f28e2b", "host": "#9c9c9c", "bubble": "#ff9d9a",
+                   "lateStart": "#e9ecef"}
 
 
 def load_report(path: str) -> Dict[str, pd.DataFrame]:
