@@ -32,7 +32,11 @@ struct WhatIfCommand: ParsableCommand {
     abstract: "Predict a recorded run under changed compute, links, stragglers or group sizes.",
     discussion: """
       Knobs (--set KEY=VALUE, repeatable, composable): \(Scenario.validKeys.joined(separator: ", ")). \
-      Durations take ns/us/ms/s, bandwidths GB/s (1e9 B/s), GiB/s or Gb/s.
+      Durations take ns/us/ms/s, bandwidths GB/s (1e9 B/s), GiB/s or Gb/s. dp.degree rescales the \
+      data-parallel process group's collectives only; pg.NAME.scale|bandwidth|degree act on one \
+      process group (NAME as the trace names it, or its pg_config description such as \
+      DATA_PARALLEL_GROUP). On CPU-only (gloo) traces compute.* and rank.N.slowdown act on the \
+      aten operators. A zb-* --schedule on a fused backward splits it evenly into B and W, and says so.
       """)
 
   @OptionGroup var input: TraceInputs
