@@ -18,9 +18,24 @@ import TraceModel
 /// `compute + exposedCommunication + exposedMemory + idle == span` holds by
 /// construction. `overlapRatio` is the share of communication time that runs under compute
 /// (HTA's `get_comm_comp_overlap`, as a fraction rather than a percentage).
+///
+/// A rank without device streams (a CPU-only gloo run) is analysed on its host threads instead,
+/// as the replay treats them (`Lanes.hostThreads`): compute is the union of its host ops (the
+/// `c10d::` enqueue calls count as communication), communication the union of its host-side
+/// collectives and send/recv (gloo's worker threads, its async send/recv spans), memory is
+/// zero, and the window's span runs from its first to its last host op or collective.
 public struct TemporalBreakdown: Sendable, Equatable, Codable {
+  /// Which lanes a rank's work was taken from.
+  public enum Lanes: String, Sendable, Codable {
+    /// Device streams (kernels, memcpy/memset, device collectives): HTA's definition.
+    case deviceStreams
+    /// Host threads (operators, gloo collectives): a rank without device streams.
+    case hostThreads
+  }
+
   public struct Rank: Sendable, Equatable, Codable {
     public var rank: Int
+    public var lanes: Lanes
     public var spanStart: Nanoseconds
     public var span: Nanoseconds
     public var compute: Nanoseconds
@@ -75,6 +90,17 @@ public struct TemporalBreakdown: Sendable, Equatable, Codable {
     }
   }
 
+  /// The class of a host event on a rank without device streams: host ops are compute, except
+  /// the `c10d::` calls that enqueue communication; host-side collectives and send/recv are
+  /// communication.
+  static func hostClass(_ kind: EventKind, isComm: @autoclosure () -> Bool) -> DeviceClass? {
+    switch kind {
+    case .collective, .send, .recv: .communication
+    case .hostOp: isComm() ? .communication : .compute
+    default: nil
+    }
+  }
+
   /// The breakdown of `timeline` (measured or predicted) over `graph`'s device streams; the
   /// ranks are independent and computed side by side.
   public init(_ graph: EventGraph, timeline: Timeline, window: Window = .deviceSpan) {
@@ -85,24 +111,39 @@ public struct TemporalBreakdown: Sendable, Equatable, Codable {
     self.ranks = Parallel.map(ranks.count) { i in Self.rank(Int(ranks[i]), work[ranks[i]] ?? RankWork()) }
   }
 
-  /// One rank's device intervals by class, its event counts and its step windows.
+  /// One rank's device (or host) intervals by class, its event counts and its step windows.
   struct RankWork: Sendable {
+    var lanes = Lanes.deviceStreams
     var intervals: [[(start: Nanoseconds, end: Nanoseconds)]] = [[], [], []]
     var counts = [0, 0, 0]
     var steps: [(start: Nanoseconds, end: Nanoseconds)] = []
   }
 
-  /// Groups the device events (and, with `.steps`, the step windows) by rank.
+  /// Groups the device events (host events on ranks without device streams and, with `.steps`,
+  /// the step windows) by rank.
   static func deviceWork(_ graph: EventGraph, _ timeline: Timeline, window: Window) -> [Int32: RankWork] {
     var work: [Int32: RankWork] = [:]
     let keep = window == .completeSteps ? launchedBeforeLastStep(graph, timeline) : nil
+    let deviceRanks = Set(graph.lanes.filter { $0.kind == .deviceStream }.map(\.rank))
+    var commName: [NameID: Bool] = [:]
+    func isComm(_ e: Int) -> Bool {
+      if let hit = commName[graph.name[e]] { return hit }
+      let hit = graph.strings[graph.name[e]].hasPrefix("c10d::")
+      commName[graph.name[e]] = hit
+      return hit
+    }
     for e in 0..<graph.eventCount {
       let l = graph.lanes[graph.lane[e].index]
-      guard l.kind == .deviceStream, let c = deviceClass(graph.kind[e]) else { continue }
+      let onHost = !deviceRanks.contains(l.rank)
+      let cls =
+        l.kind == .deviceStream
+        ? deviceClass(graph.kind[e]) : onHost ? hostClass(graph.kind[e], isComm: isComm(e)) : nil
+      guard let c = cls else { continue }
       if let keep, !keep[e] { continue }
       let idx = c == .compute ? 0 : c == .communication ? 1 : 2
       work[l.rank.rawValue, default: RankWork()].intervals[idx].append((timeline.start[e], timeline.end[e]))
       work[l.rank.rawValue, default: RankWork()].counts[idx] += 1
+      if onHost { work[l.rank.rawValue, default: RankWork()].lanes = .hostThreads }
     }
     if window == .steps {
       for s in graph.steps where s.event != .none && work[s.rank.rawValue] != nil {
@@ -136,13 +177,14 @@ public struct TemporalBreakdown: Sendable, Equatable, Codable {
     let overlapped = comm.intersection(compute).measure
     let exposedMem = mem.measure - mem.intersection(compute.union(comm)).measure
     return Rank(
-      rank: r, spanStart: spanStart, span: span, compute: compute.measure, communication: comm.measure,
+      rank: r, lanes: w.lanes, spanStart: spanStart, span: span, compute: compute.measure, communication: comm.measure,
       overlappedCommunication: overlapped, exposedCommunication: comm.measure - overlapped, memory: mem.measure,
       exposedMemory: exposedMem, idle: idle, nonCompute: span - compute.measure - idle, computeEvents: w.counts[0],
       communicationEvents: w.counts[1], memoryEvents: w.counts[2])
   }
 
   /// `keep[e]` for `Window.completeSteps`; nil when the run has fewer than two profiler steps.
+  /// Host events (ranks without device streams) are kept when they start before the cut.
   static func launchedBeforeLastStep(_ graph: EventGraph, _ timeline: Timeline) -> [Bool]? {
     guard Set(graph.steps.map(\.number)).count >= 2 else { return nil }
     var lastStepStart: [Int32: Nanoseconds] = [:]
@@ -153,6 +195,7 @@ public struct TemporalBreakdown: Sendable, Equatable, Codable {
     var keep = [Bool](repeating: false, count: graph.eventCount)
     for from in 0..<graph.eventCount where graph.lanes[graph.lane[from].index].kind == .hostThread {
       guard let cut = lastStepStart[graph.rank(of: from).rawValue], timeline.start[from] < cut else { continue }
+      keep[from] = true
       for (to, kind) in graph.edges(from: EventID(rawValue: UInt32(from))) where kind == .launch {
         keep[to.index] = true
       }

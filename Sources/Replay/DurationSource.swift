@@ -26,9 +26,12 @@ extension Scenario: DurationSource {
 extension Replayer {
   /// Replays `plan` under `scenario`; also returns the transfer time of every barrier instance
   /// the replay used (for the collective waits).
+  /// - Throws: `ScenarioError` when a knob does not fit the run (`Scenario.check`),
+  ///   `ReplayError` when the replay cannot proceed.
   public func replay(_ plan: ReplayPlan, under scenario: Scenario) throws -> (
     timeline: Timeline, transfers: [Nanoseconds]
   ) {
+    try scenario.check(plan)
     let (durations, transfers) = scenario.rawDurations(for: plan)
     return (try replay(plan, rawDurations: durations, rawTransfers: transfers.map(\.rawValue)), transfers)
   }

@@ -15,6 +15,10 @@ extension ReplayPlan {
     var transfer: [Int64] = []
     var kinds: [BarrierKind] = []
     var bytes: [Int64] = []
+    /// Per member: how long after the last arrival it ended, for instances on host threads
+    /// (gloo's ranks do not leave together); -1 on device streams, where all end together.
+    var tails: [Int64] = []
+    var groups: [NameID] = []
 
     init(_ graph: EventGraph, deviceLane: [Bool]) {
       let n = graph.eventCount
@@ -22,24 +26,30 @@ extension ReplayPlan {
       var recordBytes = [Int64](repeating: 0, count: n)
       for c in graph.collectives { recordBytes[c.event.index] = max(c.inputBytes, c.outputBytes) }
       for inst in graph.instances where inst.members.count >= 2 && inst.members.count >= inst.expectedSize {
-        add(inst.members.map(\.index), .collective(inst.kind), graph: graph, recordBytes: recordBytes)
+        add(
+          inst.members.map(\.index), .collective(inst.kind), group: inst.group, graph: graph, recordBytes: recordBytes)
       }
       for p in graph.p2p where p.isSend {
         if let m = p.match, deviceLane[graph.lane[p.event.index].index], deviceLane[graph.lane[m.index].index] {
-          add([p.event.index, m.index], .pointToPoint, graph: graph, recordBytes: recordBytes)
+          add([p.event.index, m.index], .pointToPoint, group: .empty, graph: graph, recordBytes: recordBytes)
         }
       }
     }
 
-    mutating func add(_ events: [Int], _ kind: BarrierKind, graph: EventGraph, recordBytes: [Int64]) {
+    mutating func add(
+      _ events: [Int], _ kind: BarrierKind, group: NameID, graph: EventGraph, recordBytes: [Int64]
+    ) {
       guard events.count >= 2, events.allSatisfy({ instanceOf[$0] < 0 }),
         let last = events.max(by: { (graph.start[$0], $0) < (graph.start[$1], $1) })
       else { return }
       let id = Int32(transfer.count)
+      let onHost = events.allSatisfy { graph.lanes[graph.lane[$0].index].kind == .hostThread }
       for e in events {
         instanceOf[e] = id
         members.append(Int32(e))
+        tails.append(onHost ? max(0, graph.end(e) - graph.start[last]) : -1)
       }
+      groups.append(group)
       offsets.append(members.count)
       transfer.append(graph.duration[last])
       kinds.append(kind)
@@ -159,10 +169,14 @@ extension ReplayPlan {
     var explicit: [Bool]
     var launchLag: [Int64]
     var streamLag: [Int64]
+    /// Host events with an inferred wait: the part of the idle gap before them that was waiting
+    /// (allocated by the first such wait).
+    var slack: [Int64]
 
     init(n: Int, launchLag: [Int64], streamLag: [Int64]) {
       from = [Int32](repeating: -1, count: n)
       lag = [Int64](repeating: 0, count: n)
+      slack = []
       explicit = [Bool](repeating: false, count: n)
       self.launchLag = launchLag
       self.streamLag = streamLag
@@ -200,6 +214,7 @@ extension ReplayPlan {
       var byDevice: [DeviceKey: [Int]] = [:]
       for e in 0..<graph.eventCount where timing.role[e] == .deviceWork {
         let lane = graph.lanes[graph.lane[e].index]
+        guard lane.kind == .deviceStream else { continue }  // gloo worker threads wait for no stream
         byDevice[DeviceKey(rank: lane.rank, device: lane.device), default: []].append(e)
       }
       for (_, list) in byDevice.sorted(by: { ($0.key.rank, $0.key.device) < ($1.key.rank, $1.key.device) }) {

@@ -14,6 +14,13 @@ import TraceModel
 /// Collective instances and matched send/recv pairs become *barriers*: every member starts
 /// when it arrives; all end together at the last arrival plus the transfer time (the measured
 /// duration of the last arriver, whose kernel did not wait for peers).
+///
+/// CPU-only ranks (gloo): the worker threads that run the collectives (`gloo:all_reduce`) are
+/// replayed like device streams, each collective launched by the `c10d::` op that enqueued it;
+/// host-side collectives end on each rank as long after the last arrival as they did in the
+/// trace (gloo's ranks leave the ring one after another). The thread that enqueued them waits
+/// for them without an event of its own: that wait is inferred (`Waits.addHostWaits`), as
+/// cross-stream waits are on a GPU.
 public struct ReplayPlan: Sendable {
   public let graph: EventGraph
 
@@ -47,6 +54,22 @@ public struct ReplayPlan: Sendable {
   var instance: [Int32]
   var instanceOffsets: [Int]
   var instanceMembers: [Int32]
+  /// Per member slot (parallel to `instanceMembers`): for host-side instances, how long after
+  /// the last arrival the member ended in the trace; -1 where members end together.
+  var instanceTails: [Int64]
+  /// Host events that waited for a host-side collective without an event of their own: the part
+  /// of the idle gap before them that was waiting (ns); see `Waits.addHostWaits`. Empty when
+  /// no host event waits so.
+  var waitSlack: [Int64]
+  /// Compute class of each host op that is CPU compute (an operator on a rank without device
+  /// streams, `HostCompute`), else `ReplayPlan.noClass`; empty without CPU-only ranks.
+  public internal(set) var hostComputeClass: [UInt8]
+  /// The ranks without device streams (CPU-only, gloo): their host ops are their work.
+  public let cpuOnlyRanks: Set<RankID>
+  /// Process group of each barrier instance (`NameID.empty` for point-to-point pairs).
+  public internal(set) var instanceGroup: [NameID]
+  /// The run's process groups and which of them are data-parallel.
+  public let processGroups: ProcessGroups
   /// Measured transfer time of each instance (duration of the last arriver).
   public internal(set) var instanceTransfer: [Nanoseconds]
   /// What each instance is: a collective (its record's kind) or a point-to-point pair.
@@ -85,7 +108,8 @@ public struct ReplayPlan: Sendable {
   public init(_ graph: EventGraph) {
     self.graph = graph
     let n = graph.eventCount
-    let deviceLane = graph.lanes.map { $0.kind == .deviceStream }
+    // Device streams, and the host threads that run collectives other threads enqueue (gloo).
+    let deviceLane = zip(graph.lanes, Self.workerLanes(graph)).map { $0.kind == .deviceStream || $1 }
     isDeviceLane = deviceLane
     let order = LaneOrder(graph)
     laneOffsets = order.offsets
@@ -99,6 +123,12 @@ public struct ReplayPlan: Sendable {
     instanceTransfer = barriers.transfer.map(Nanoseconds.init(rawValue:))
     instanceKind = barriers.kinds
     instanceBytes = barriers.bytes.map(Bytes.init(rawValue:))
+    instanceTails = barriers.tails
+    instanceGroup = barriers.groups
+    processGroups = ProcessGroups(graph)
+    cpuOnlyRanks = Set(graph.ranks.map(\.rank)).subtracting(
+      graph.lanes.filter { $0.kind == .deviceStream }.map(\.rank))
+    hostComputeClass = Self.hostCompute(graph, cpuOnly: cpuOnlyRanks)
     var timing = LaneTiming(
       graph, order: order, deviceLane: deviceLane, launchFrom: launchFrom, syncFrom: syncFrom,
       instance: barriers.instanceOf)
@@ -111,6 +141,10 @@ public struct ReplayPlan: Sendable {
     (timing.launchLag, timing.streamLag) = ([], [])
     waits.addExplicit(graph, role: timing.role, depCount: &depCount)
     waits.addCrossStream(graph, timing: timing, launchFrom: launchFrom, depCount: &depCount)
+    waits.addHostWaits(
+      graph, order: order, timing: timing, deviceLane: deviceLane, launchFrom: launchFrom,
+      instance: barriers.instanceOf, depCount: &depCount)
+    waitSlack = waits.slack
     waitFrom = waits.from
     waitLag = waits.lag
     launchLag = waits.launchLag
@@ -176,6 +210,49 @@ public struct ReplayPlan: Sendable {
       add(waitFrom[v], v)
     }
     return (offsets, deps)
+  }
+
+  /// Marks `hostComputeClass` entries that are not CPU compute.
+  public static let noClass = UInt8.max
+
+  /// The host threads that run collectives enqueued on another thread (gloo's worker threads):
+  /// a `launch` edge from another host thread reaches them, and they hold nothing but
+  /// communication (and annotations).
+  static func workerLanes(_ graph: EventGraph) -> [Bool] {
+    var worker = [Bool](repeating: false, count: graph.lanes.count)
+    var other = [Bool](repeating: false, count: graph.lanes.count)
+    for u in 0..<graph.eventCount {
+      let lu = graph.lane[u].index
+      switch graph.kind[u] {
+      case .collective, .send, .recv, .annotation, .memory: break
+      default: other[lu] = true
+      }
+      guard graph.lanes[lu].kind == .hostThread else { continue }
+      for i in Int(graph.edgeOffsets[u])..<Int(graph.edgeOffsets[u + 1]) where graph.edgeKinds[i] == .launch {
+        let lv = graph.lane[graph.edgeTargets[i].index].index
+        if lv != lu && graph.lanes[lv].kind == .hostThread { worker[lv] = true }
+      }
+    }
+    return zip(worker, other).map { $0 && !$1 }
+  }
+
+  /// The compute class of every host op that is an operator on a CPU-only rank (`HostCompute`),
+  /// else `noClass`.
+  static func hostCompute(_ graph: EventGraph, cpuOnly: Set<RankID>) -> [UInt8] {
+    guard !cpuOnly.isEmpty else { return [] }
+    var out = [UInt8](repeating: noClass, count: graph.eventCount)
+    var byName: [NameID: UInt8] = [:]
+    for e in 0..<graph.eventCount where graph.kind[e] == .hostOp && cpuOnly.contains(graph.rank(of: e)) {
+      let name = graph.name[e]
+      if let c = byName[name] {
+        out[e] = c
+      } else {
+        let c = HostCompute.computeClass(graph.strings[name])?.rawValue ?? noClass
+        byName[name] = c
+        out[e] = c
+      }
+    }
+    return out
   }
 
   static func isDeviceWork(_ k: EventKind) -> Bool {

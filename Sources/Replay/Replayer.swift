@@ -123,10 +123,16 @@ private struct Engine {
     let hi = plan.instanceOffsets[inst + 1]
     if Int(instArrived[inst]) == hi - lo {
       let finish = instMax[inst] + transfers[inst]
+      let measured = plan.instanceTransfer[inst].rawValue
       for k in lo..<hi {
         let mi = Int(plan.instanceMembers[k])
+        // Host-side members leave when they did after the last arrival, scaled with the transfer.
+        var tail = plan.instanceTails[k]
+        if tail >= 0 && transfers[inst] != measured && measured > 0 {
+          tail = Int64(saturating: Double(tail) * Double(transfers[inst]) / Double(measured))
+        }
         start[mi] = Nanoseconds(rawValue: arrival[mi])
-        end[mi] = Nanoseconds(rawValue: finish)
+        end[mi] = Nanoseconds(rawValue: tail < 0 ? finish : instMax[inst] + tail)
         done[mi] = true
         if mi != e { enqueue(g.lane[mi].index) }
       }
@@ -203,6 +209,12 @@ private struct Engine {
         }
       } else {
         if !open[l].isEmpty { closeOpen(l, upTo: s) }
+        let wait = Int(plan.waitFrom[e])
+        if wait >= 0 {
+          // An inferred wait for a host-side collective (gloo): resume after it ends.
+          if !done[wait] { return }
+          shift[l] = max(shift[l] - plan.waitSlack[e], end[wait].rawValue + plan.waitLag[e] - s)
+        }
         switch plan.role[e] {
         case .hostSync:
           let d = Int(plan.syncFrom[e])
@@ -216,6 +228,9 @@ private struct Engine {
           continue
         case .hostParent:
           start[e] = Nanoseconds(rawValue: s + shift[l])
+          // A changed duration of a parent is a change of its own time (CPU operators): its
+          // children and its end move by it.
+          shift[l] += durations[e] - g.duration[e]
           open[l].append(Int32(e))
         default:
           start[e] = Nanoseconds(rawValue: s + shift[l])

@@ -31,16 +31,25 @@ public struct Scenario: Sendable, CustomStringConvertible {
   var rankSlowdown: [RankID: Double] = [:]
   var hostLaunch: Nanoseconds? = nil
   var dpDegree: Int? = nil
+  /// `pg.NAME.scale|bandwidth|degree` settings, by the group name or description given.
+  var groupKnobs: [String: GroupKnobs] = [:]
   public var cluster: ClusterSpec?
   /// The accelerator whose interconnect is the intra-node link baseline without a cluster.
   public var hardware: HardwareSpec?
+
+  /// The knobs of one process group (`pg.NAME.…`).
+  struct GroupKnobs: Sendable {
+    var scale = 1.0
+    var bandwidth: BytesPerSecond? = nil
+    var degree: Int? = nil
+  }
 
   /// The keys `--set` accepts.
   public static let validKeys = [
     "compute.scale=X", "compute.gemm.scale=X", "compute.attention.scale=X", "compute.elementwise.scale=X",
     "compute.reduction.scale=X", "compute.other.scale=X", "kernel.match=REGEX,scale=X", "comm.scale=X",
     "link.intra.bandwidth=300GB/s", "link.inter.bandwidth=25GB/s", "link.latency=5us", "rank.N.slowdown=X",
-    "host.launch=4us", "dp.degree=N",
+    "host.launch=4us", "dp.degree=N", "pg.NAME.scale=X", "pg.NAME.bandwidth=100GB/s", "pg.NAME.degree=N",
   ]
   static var validKeysHelp: String { "valid keys: " + validKeys.joined(separator: ", ") }
 
@@ -71,7 +80,7 @@ public struct Scenario: Sendable, CustomStringConvertible {
     let kernel =
       computeScale * max(classScale.values.max() ?? 1, 1) * kernelRules.reduce(1) { $0 * max($1.scale, 1) }
       * max(rankSlowdown.values.max() ?? 1, 1)
-    return max(kernel, commScale)
+    return max(kernel, commScale * max(groupKnobs.values.map(\.scale).max() ?? 1, 1))
   }
 
   mutating func set(_ key: String, _ value: String) throws {
@@ -113,7 +122,9 @@ public struct Scenario: Sendable, CustomStringConvertible {
       dpDegree = n
     default:
       let parts = key.split(separator: ".")
-      if parts.count == 3, parts[0] == "rank", parts[2] == "slowdown", let r = Int32(parts[1]), r >= 0 {
+      if parts.count >= 3, parts[0] == "pg", ["scale", "bandwidth", "degree"].contains(parts[parts.count - 1]) {
+        try setGroup(parts[1..<(parts.count - 1)].joined(separator: "."), String(parts[parts.count - 1]), key, value)
+      } else if parts.count == 3, parts[0] == "rank", parts[2] == "slowdown", let r = Int32(parts[1]), r >= 0 {
         let f = try scale()
         guard f > 0 else { throw ScenarioError(message: "--set \(key)=\(value): slowdown must be > 0") }
         rankSlowdown[RankID(rawValue: r)] = f
@@ -121,6 +132,42 @@ public struct Scenario: Sendable, CustomStringConvertible {
         settings.removeLast()
         throw ScenarioError(message: "--set \(key)=\(value): unknown key '\(key)'")
       }
+    }
+  }
+
+  /// `pg.NAME.KNOB=VALUE`.
+  mutating func setGroup(_ name: String, _ knob: String, _ key: String, _ value: String) throws {
+    var g = groupKnobs[name] ?? GroupKnobs()
+    switch knob {
+    case "scale":
+      guard let v = Double(value), v >= 0, v <= Self.maxScale else {
+        throw ScenarioError(message: "--set \(key)=\(value): expected a number in 0…\(Int(Self.maxScale))")
+      }
+      g.scale *= v
+    case "bandwidth": g.bandwidth = try Self.bandwidth(key, value)
+    default:
+      guard let n = Int(value), n >= 1 else {
+        throw ScenarioError(message: "--set \(key)=\(value): expected an integer ≥ 1")
+      }
+      g.degree = n
+    }
+    groupKnobs[name] = g
+  }
+
+  /// Checks the knobs against the run: every `pg.NAME` names a process group of it, and
+  /// `dp.degree` needs to know which groups are data-parallel.
+  /// - Throws: `ScenarioError` naming the groups the run has.
+  public func check(_ plan: ReplayPlan) throws {
+    let pgs = plan.processGroups
+    let listing = pgs.groups.isEmpty ? "none" : pgs.groups.map(\.label).joined(separator: ", ")
+    for name in groupKnobs.keys.sorted() where pgs.named(name).isEmpty {
+      throw ScenarioError(
+        message: "--set pg.\(name).…: no process group '\(name)' has collectives here; groups: \(listing)")
+    }
+    if dpDegree != nil && !pgs.knowsDataParallel && !pgs.groups.isEmpty {
+      throw ScenarioError(
+        message: "--set dp.degree: cannot tell the data-parallel group: \(pgs.dataParallelRule); "
+          + "set pg.NAME.degree=N for it instead")
     }
   }
 
@@ -201,6 +248,9 @@ public struct Scenario: Sendable, CustomStringConvertible {
 
   public var description: String { settings.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
 
+  /// Whether a knob acts on process groups (`dp.degree`, `pg.NAME.…`).
+  public var usesProcessGroups: Bool { dpDegree != nil || !groupKnobs.isEmpty }
+
   /// Knob values for reports.
   public var knobs: [(String, String)] { settings }
 
@@ -224,9 +274,8 @@ public struct Scenario: Sendable, CustomStringConvertible {
     // Per-name kernel factor, computed once per distinct name.
     var nameFactor: [NameID: Double] = [:]
     let regexes = kernelRules.compactMap { r in (try? NSRegularExpression(pattern: r.pattern)).map { ($0, r.scale) } }
-    func kernelFactor(_ e: Int) -> Double {
+    func kernelFactor(_ e: Int, _ cls: ComputeClass) -> Double {
       let name = g.name[e]
-      let cls = ComputeClass(rawValue: g.detail[e]) ?? .other
       let base = computeScale * (classScale[cls] ?? 1)
       if regexes.isEmpty { return base }
       if let f = nameFactor[name] { return base * f }
@@ -239,25 +288,65 @@ public struct Scenario: Sendable, CustomStringConvertible {
       return base * f
     }
     let launchNames = Set(Self.launchCalls.compactMap { g.strings.lookup($0) })
+    let ownTime = plan.cpuOnlyRanks.isEmpty ? [] : Self.ownTime(plan)
     for e in 0..<g.eventCount {
       let rankFactor = rankSlowdown.isEmpty ? 1 : (rankSlowdown[g.rank(of: e)] ?? 1)
       switch g.kind[e] {
       case .kernel:
-        durations[e] = Int64(saturating: Double(durations[e]) * kernelFactor(e) * rankFactor)
+        let cls = ComputeClass(rawValue: g.detail[e]) ?? .other
+        durations[e] = Int64(saturating: Double(durations[e]) * kernelFactor(e, cls) * rankFactor)
       case .collective, .send, .recv:
         if plan.instance[e] < 0 { durations[e] = Int64(saturating: Double(durations[e]) * commScale) }
       case .hostOp:
         if let launch = hostLaunch, launchNames.contains(g.name[e]) {
+          // A launch call with traced children keeps its time (the engine times parents by them).
+          if plan.role[e] == .hostParent { continue }
           durations[e] = launch.rawValue
-        } else if rankFactor != 1 {
+        } else if !ownTime.isEmpty && plan.cpuOnlyRanks.contains(g.rank(of: e)) {
+          // A CPU-only rank's operators are its compute: the kernels' knobs act on them. A parent
+          // changes by its own time (its duration less its children's).
+          let cls = ComputeClass(rawValue: plan.hostComputeClass[e])
+          let f = (cls.map { kernelFactor(e, $0) } ?? 1) * rankFactor
+          if f != 1 { durations[e] += Int64(saturating: Double(ownTime[e]) * (f - 1)) }
+        } else if rankFactor != 1 && plan.role[e] != .hostParent {
           durations[e] = Int64(saturating: Double(durations[e]) * rankFactor)
         }
       default:
         break
       }
     }
-    let transfers = (0..<plan.instanceCount).map { transfer(plan, instance: $0) }
+    let effects = groupEffects(plan)
+    let transfers = (0..<plan.instanceCount).map {
+      transfer(plan, instance: $0, group: effects[plan.instanceGroup[$0]])
+    }
     return (durations, transfers)
+  }
+
+  /// What the `pg.NAME.…` knobs and `dp.degree` do to each process group of `plan`: a group's
+  /// own knobs win over `dp.degree`, which acts on the data-parallel groups only.
+  func groupEffects(_ plan: ReplayPlan) -> [NameID: GroupKnobs] {
+    guard dpDegree != nil || !groupKnobs.isEmpty else { return [:] }
+    var out: [NameID: GroupKnobs] = [:]
+    for group in plan.processGroups.groups {
+      guard let id = plan.graph.strings.lookup(group.name) else { continue }
+      var effect = GroupKnobs(degree: group.isDataParallel ? dpDegree : nil)
+      for (name, knobs) in groupKnobs.sorted(by: { $0.key < $1.key })
+      where plan.processGroups.named(name).contains(where: { $0.name == group.name }) {
+        effect.scale *= knobs.scale
+        effect.bandwidth = knobs.bandwidth ?? effect.bandwidth
+        effect.degree = knobs.degree ?? effect.degree
+      }
+      out[id] = effect
+    }
+    return out
+  }
+
+  /// Each host op's own time: its duration less its children's (its whole duration for a leaf).
+  static func ownTime(_ plan: ReplayPlan) -> [Int64] {
+    let g = plan.graph
+    var own = g.duration
+    for e in 0..<g.eventCount where g.parent[e] != .none { own[g.parent[e].index] -= g.duration[e] }
+    return own.map { max(0, $0) }
   }
 
   /// Where the link bandwidth B₀ of the link knobs comes from, for a transfer within one node
@@ -290,8 +379,9 @@ public struct Scenario: Sendable, CustomStringConvertible {
     return (crosses, (busBytes > 0 && measured > 0) ? busBytes / (measured / 1e9) : nil, busBytes)
   }
 
-  /// Transfer time of barrier instance `i` under the knobs.
-  func transfer(_ plan: ReplayPlan, instance i: Int) -> Nanoseconds {
+  /// Transfer time of barrier instance `i` under the knobs; `group` is what the process-group
+  /// knobs do to its group.
+  func transfer(_ plan: ReplayPlan, instance i: Int, group: GroupKnobs? = nil) -> Nanoseconds {
     let measured = plan.instanceTransfer[i].rawValue
     let members = plan.members(of: i)
     let kind = plan.collectiveKind(of: i)
@@ -299,22 +389,22 @@ public struct Scenario: Sendable, CustomStringConvertible {
     // The measured α is not separable from one measurement: taken as 0; link.latency adds α'.
     let alphaOld = 0.0
     // Link bandwidth change: T' = α' + (T − α)·B/B'.
-    if intraBandwidth != nil || interBandwidth != nil {
+    if intraBandwidth != nil || interBandwidth != nil || group?.bandwidth != nil {
       let link = linkBaseline(plan, instance: i)
-      if let newB = (link.crossesNodes ? interBandwidth : intraBandwidth)?.rawValue, let oldB = link.bandwidth,
-        oldB > 0
-      {
+      let newBandwidth = group?.bandwidth ?? (link.crossesNodes ? interBandwidth : intraBandwidth)
+      if let newB = newBandwidth?.rawValue, let oldB = link.bandwidth, oldB > 0 {
         t = alphaOld + (t - alphaOld) * oldB / newB
       }
     }
     if let latency { t += Double(latency.rawValue) }
-    // Data-parallel degree: rescale by the bus factor of the new group size.
-    if let n = dpDegree, let k = kind, members.count >= 2 {
+    // Another degree for the group (`dp.degree` on the data-parallel groups, `pg.NAME.degree`):
+    // rescale by the bus factor of the new group size.
+    if let n = group?.degree, let k = kind, members.count >= 2 {
       let fOld = BusFactor.factor(k, ranks: members.count)
       let fNew = BusFactor.factor(k, ranks: n)
       if fOld > 0 { t *= fNew / fOld }
     }
-    t *= commScale
+    t *= commScale * (group?.scale ?? 1)
     return Nanoseconds(rawValue: Int64(saturating: max(0, t)))
   }
 

@@ -36,17 +36,20 @@ public enum StepMetrics {
   }
 
   /// Per rank, time spent waiting for late peers inside barriers (collectives, send/recv):
-  /// a member arrives at its start and transfers during the last `transfer` ns before the
-  /// common end; the rest is waiting.
+  /// a member arrives at its start and waits until the last member arrives (on device streams,
+  /// `transfer` ns before the common end); the rest is the transfer. `transfers` is kept for
+  /// callers; the last arrival alone decides.
   public static func barrierWait(_ plan: ReplayPlan, timeline t: Timeline, transfers: [Nanoseconds])
     -> [RankID: Nanoseconds]
   {
     var out: [RankID: Nanoseconds] = [:]
     for r in plan.graph.ranks { out[r.rank] = .zero }
     for i in 0..<plan.instanceCount {
-      for m in plan.members(of: i) {
+      let members = plan.members(of: i)
+      let lastArrival = members.map { t.start[Int($0)] }.max() ?? .zero
+      for m in members {
         let e = Int(m)
-        out[plan.graph.rank(of: e), default: .zero] += max(.zero, t.end[e] - transfers[i] - t.start[e])
+        out[plan.graph.rank(of: e), default: .zero] += max(.zero, lastArrival - t.start[e])
       }
     }
     return out

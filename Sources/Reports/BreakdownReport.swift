@@ -17,6 +17,8 @@ public struct BreakdownReport: JSONContract, Equatable {
 
   public struct Rank: Codable, Sendable, Equatable {
     public var rank: Int
+    /// `deviceStreams`, or `hostThreads` for a rank without device streams (CPU-only, gloo).
+    public var lanes: String
     public var spanStartNs: Nanoseconds
     public var spanNs: Nanoseconds
     public var computeNs: Nanoseconds
@@ -35,12 +37,13 @@ public struct BreakdownReport: JSONContract, Equatable {
   public var window: String
   public var ranks: [Rank]
   /// The breakdown of a graph's measured timeline.
-  /// - Throws: `RunError.data` when no rank has device work.
+  /// - Throws: `RunError.data` when no rank has device work, or host work without device streams.
   public init(_ graph: EventGraph, window: TemporalBreakdown.Window, inputs: [String]) throws {
     let b = TemporalBreakdown(graph, timeline: Timeline(measured: graph), window: window)
     if b.ranks.isEmpty {
       throw RunError.data(
-        "\(inputs.joined(separator: " ")): no device events (kernels, memcpy, collectives) to break down")
+        "\(inputs.joined(separator: " ")): no device events (kernels, memcpy, collectives) and no host ops "
+          + "to break down")
     }
     self.init(b)
   }
@@ -50,7 +53,7 @@ public struct BreakdownReport: JSONContract, Equatable {
     window = b.window.rawValue
     ranks = b.ranks.map { r in
       Rank(
-        rank: r.rank, spanStartNs: r.spanStart, spanNs: r.span, computeNs: r.compute,
+        rank: r.rank, lanes: r.lanes.rawValue, spanStartNs: r.spanStart, spanNs: r.span, computeNs: r.compute,
         communicationNs: r.communication, overlappedCommunicationNs: r.overlappedCommunication,
         exposedCommunicationNs: r.exposedCommunication, memoryNs: r.memory, exposedMemoryNs: r.exposedMemory,
         idleNs: r.idle, nonComputeNs: r.nonCompute, overlapRatio: r.overlapRatio,
@@ -70,7 +73,15 @@ public struct BreakdownReport: JSONContract, Equatable {
       case .steps: "step windows (each rank's ProfilerStep annotations; not the per-rank or job step)"
       case .completeSteps: "device span of work launched before the last profiler step (HTA's trimming)"
       }
-    var lines = ["window: \(w)", "rank     span µs   compute   exp.comm  exp.mem    idle   overlap"]
+    let onHost = ranks.filter { $0.lanes == TemporalBreakdown.Lanes.hostThreads.rawValue }.map(\.rank)
+    let allHost = !onHost.isEmpty && onHost.count == ranks.count
+    var lines = ["window: " + (allHost ? w.replacingOccurrences(of: "device", with: "host") : w)]
+    if !onHost.isEmpty {
+      lines.append(
+        "lanes: host threads for rank(s) \(onHost.map(String.init).joined(separator: ", ")) (no device streams): "
+          + "compute = host ops, communication = gloo collectives and c10d calls, spans over host work")
+    }
+    lines.append("rank     span µs   compute   exp.comm  exp.mem    idle   overlap")
     for r in ranks {
       let ov = r.overlapRatio.map { String(format: "%6.1f%%", 100 * $0) } ?? "      -"
       lines.append(

@@ -9,6 +9,8 @@ extension RunReport {
   /// One rank of the temporal breakdown (`breakdown.csv`).
   public struct BreakdownRow: TableRow, Equatable {
     public var rank: Int
+    /// `deviceStreams`, or `hostThreads` for a rank without device streams.
+    public var lanes: String
     public var spanStartNs: Nanoseconds
     public var spanNs: Nanoseconds
     public var computeNs: Nanoseconds
@@ -25,12 +27,14 @@ extension RunReport {
     public var memoryEvents: Int
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
-      case rank, spanStartNs, spanNs, computeNs, communicationNs, overlappedCommunicationNs, exposedCommunicationNs,
+      case rank, lanes, spanStartNs, spanNs, computeNs, communicationNs, overlappedCommunicationNs,
+        exposedCommunicationNs,
         memoryNs, exposedMemoryNs, idleNs, nonComputeNs, overlapRatio, computeEvents, communicationEvents, memoryEvents
     }
 
     init(_ r: TemporalBreakdown.Rank) {
       rank = r.rank
+      lanes = r.lanes.rawValue
       spanStartNs = r.spanStart
       spanNs = r.span
       computeNs = r.compute

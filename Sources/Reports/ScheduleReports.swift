@@ -178,6 +178,19 @@ public struct ScheduleSwap: Sendable {
   /// Measured over predicted step.
   public var speedup: Double { predictedStep > .zero ? profile.measuredStep / predictedStep : 0 }
 
+  /// Whether the target schedule runs the weight-gradient pass W on its own (Zero Bubble's
+  /// schedules), so the fused backward of the trace had to be split.
+  public var splitsWeight: Bool { predicted.ops.contains { $0.contains { $0.op.kind == .W } } }
+
+  /// How W was found, when the target needs it: the trace's backward is fused, so W is unknown
+  /// and taken as a share of it.
+  public var weightNote: String? {
+    guard splitsWeight else { return nil }
+    let pct = Int((PipelineProfile.fusedWeightFraction * 100).rounded())
+    return "W unknown: the recorded backward is fused (B and W in one pass, no separate weight-gradient op); "
+      + "split as W = \(pct)% of it, B = the rest (Zero Bubble's T_B = T_W)"
+  }
+
   /// The `reprise.replay/v1` document, with the pipeline profile.
   public var summary: ReplaySummary {
     ReplaySummary(
@@ -186,7 +199,12 @@ public struct ScheduleSwap: Sendable {
       pipeline: .init(
         stages: profile.stages, microbatches: profile.microbatches, detectedSchedule: profile.detectedSchedule,
         forwardNs: profile.forward, backwardNs: profile.backward, sourceMakespanNs: source.makespan,
-        targetMakespanNs: predicted.makespan))
+        targetMakespanNs: predicted.makespan,
+        weight: weightNote.map { note in
+          .init(
+            known: false, fraction: PipelineProfile.fusedWeightFraction, inputNs: profile.splitBackward.input,
+            weightNs: profile.splitBackward.weight, note: note)
+        }))
   }
 
   public func text() -> String {
@@ -198,6 +216,14 @@ public struct ScheduleSwap: Sendable {
         String(
           format: "  stage %d: forward %.3f ms, backward %.3f ms per micro-batch", s, profile.forward[s].milliseconds,
           profile.backward[s].milliseconds))
+    }
+    if let note = weightNote {
+      let (input, weight) = profile.splitBackward
+      lines.append("  " + note + ":")
+      for s in 0..<profile.stages {
+        lines.append(
+          String(format: "    stage %d: B %.3f ms, W %.3f ms", s, input[s].milliseconds, weight[s].milliseconds))
+      }
     }
     lines.append(
       String(

@@ -9,7 +9,15 @@ extension WhatIfRun {
   public func text() -> String {
     let g = plan.graph
     var lines = ["replayed \(g.eventCount) events on \(g.lanes.count) lanes of \(g.ranks.count) rank(s)"]
-    if let scenario { lines.append("what-if: \(scenario.description)") }
+    if let scenario {
+      lines.append("what-if: \(scenario.description)")
+      if scenario.usesProcessGroups { lines += processGroupLines() }
+      if !plan.cpuOnlyRanks.isEmpty {
+        lines.append(
+          "  CPU-only rank(s) \(plan.cpuOnlyRanks.map(\.rawValue).sorted().map(String.init).joined(separator: ", ")): "
+            + "compute knobs and rank slowdowns act on their operators (aten::); gloo collectives are barriers")
+      }
+    }
     for k in knobs {
       if let b = k.baseline { lines.append("  \(k.key)=\(k.value) scales \(k.matched) transfers from \(b)") }
     }
@@ -59,6 +67,16 @@ extension WhatIfRun {
   }
 
   /// The what-if line and the job step line only (the demo's short form).
+  /// The process groups the knobs can act on, the data-parallel ones marked.
+  func processGroupLines() -> [String] {
+    let pgs = plan.processGroups
+    var lines = ["  process groups (data-parallel: \(pgs.knowsDataParallel ? pgs.dataParallelRule : "unknown")):"]
+    for g in pgs.groups {
+      lines.append("    \(g.label): \(g.instances) collectives\(g.isDataParallel ? ", data-parallel" : "")")
+    }
+    return lines
+  }
+
   public func headline() -> String {
     text().split(separator: "\n").filter { $0.hasPrefix("what-if") || $0.hasPrefix("  job step:") }
       .joined(separator: "\n")

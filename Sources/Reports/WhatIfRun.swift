@@ -198,6 +198,20 @@ public struct ReplaySummary: JSONContract, Equatable {
     public var backwardNs: [Nanoseconds]
     public var sourceMakespanNs: Nanoseconds
     public var targetMakespanNs: Nanoseconds
+    /// How the weight-gradient pass W was taken, when the target schedule runs it on its own.
+    public var weight: WeightSplit?
+  }
+
+  /// W of a schedule swap whose target runs W on its own (`zb-h1`, `zb-h2`, `zb-v`).
+  public struct WeightSplit: Codable, Sendable, Equatable {
+    /// Whether the trace recorded W apart from B (false: the backward is fused).
+    public var known: Bool
+    /// The share of the recorded backward taken as W.
+    public var fraction: Double
+    /// Per stage, B and W per micro-batch as simulated.
+    public var inputNs: [Nanoseconds]
+    public var weightNs: [Nanoseconds]
+    public var note: String
   }
 
   public private(set) var schema = Self.schema
@@ -226,6 +240,32 @@ public struct ReplaySummary: JSONContract, Equatable {
   /// Baseline over predicted job step (`baselineJobStepNs / jobStepNs.predicted`).
   public var jobStepSpeedup: Double?
   public var pipeline: Pipeline?
+  /// The process groups, with a knob that acts on them (`dp.degree`, `pg.NAME.…`).
+  public var processGroups: ProcessGroupsDoc?
+
+  /// A run's process groups and which are data-parallel.
+  public struct ProcessGroupsDoc: Codable, Sendable, Equatable {
+    public struct Group: Codable, Sendable, Equatable {
+      public var name: String
+      public var description: String
+      public var size: Int
+      public var ranks: [Int32]
+      public var collectives: Int
+      public var dataParallel: Bool
+    }
+    /// How the data-parallel groups were found, or why they could not be.
+    public var dataParallelRule: String
+    public var groups: [Group]
+
+    init(_ pgs: ProcessGroups) {
+      dataParallelRule = pgs.dataParallelRule
+      groups = pgs.groups.map {
+        Group(
+          name: $0.name, description: $0.description, size: $0.size, ranks: $0.ranks, collectives: $0.instances,
+          dataParallel: $0.isDataParallel)
+      }
+    }
+  }
 
   /// The document of a replay.
   public init(_ run: WhatIfRun) {
@@ -245,6 +285,7 @@ public struct ReplaySummary: JSONContract, Equatable {
       knobs = run.knobs.map(KnobRow.init)
       speedup = run.speedup
       jobStepSpeedup = run.jobStepSpeedup
+      if scenario.usesProcessGroups { processGroups = ProcessGroupsDoc(run.plan.processGroups) }
     }
   }
 

@@ -119,15 +119,29 @@ public struct PipelineProfile: Sendable, Equatable {
       measuredStep: measured)
   }
 
+  /// The share of a fused backward taken as the weight-gradient pass W when a schedule runs W
+  /// on its own (Zero Bubble's schedules): the recorded backward is B and W together, and the
+  /// trace cannot tell them apart, so it is split evenly, B = W (Qi et al., ICLR'24, take
+  /// T_B = T_W for transformer layers).
+  public static let fusedWeightFraction = 0.5
+
+  /// The per-stage B and W a schedule is simulated with: the recorded backward split by
+  /// `fusedWeightFraction`. Schedules that fuse B and W (GPipe, 1F1B, interleaved) run the sum,
+  /// which is the recorded backward.
+  public var splitBackward: (input: [Nanoseconds], weight: [Nanoseconds]) {
+    let weight = backward.map { Nanoseconds(Int64((Double($0.rawValue) * Self.fusedWeightFraction).rounded())) }
+    return (zip(backward, weight).map { $0 - $1 }, weight)
+  }
+
   /// The step under another schedule: the measured step minus the simulated source schedule
   /// plus the simulated target (host work and gaps outside the pipeline kept), using the
-  /// recorded per-stage F and B (fused backward: W = 0).
+  /// recorded per-stage F and the backward split into B and W (`splitBackward`).
   public func predict(_ target: String, chunks: Int? = nil, comm: Nanoseconds = .zero) throws
     -> (source: ScheduleResult, target: ScheduleResult, predictedStep: Nanoseconds)
   {
+    let (input, weight) = splitBackward
     let costs = PipelineCosts(
-      forward: forward, backward: backward,
-      weight: Array(repeating: .zero, count: stages), comm: comm, memB: Bytes(0), memW: Bytes(0))
+      forward: forward, backward: input, weight: weight, comm: comm, memB: Bytes(0), memW: Bytes(0))
     let src = try ScheduleSimulator.simulate(detectedSchedule, stages: stages, microbatches: microbatches, costs: costs)
     let dst = try ScheduleSimulator.simulate(
       target, stages: stages, microbatches: microbatches, chunks: chunks, costs: costs)

@@ -121,9 +121,12 @@ public struct RankInfo: Hashable, Sendable, Codable {
   public var deviceNames: [String]
   /// `baseTimeNanoseconds` from the trace, when present (exact, may exceed 2^53).
   public var baseTimeNanoseconds: UInt64?
+  /// The process groups `distributedInfo.pg_config` lists (empty when the trace has none).
+  public var processGroups: [ProcessGroupConfig]
   public init(
     rank: RankID, file: String, worldSize: Int? = nil, backend: String? = nil,
-    clockOffset: Nanoseconds = .zero, deviceNames: [String] = [], baseTimeNanoseconds: UInt64? = nil
+    clockOffset: Nanoseconds = .zero, deviceNames: [String] = [], baseTimeNanoseconds: UInt64? = nil,
+    processGroups: [ProcessGroupConfig] = []
   ) {
     self.rank = rank
     self.file = file
@@ -132,6 +135,21 @@ public struct RankInfo: Hashable, Sendable, Codable {
     self.clockOffset = clockOffset
     self.deviceNames = deviceNames
     self.baseTimeNanoseconds = baseTimeNanoseconds
+    self.processGroups = processGroups
+  }
+}
+
+/// One process group as a trace's `distributedInfo.pg_config` describes it: its name (the
+/// `Process Group Name` collectives carry), its description (`pg_desc`: `default_pg`, or what
+/// the framework named it, such as Megatron's `DATA_PARALLEL_GROUP`), and its global ranks.
+public struct ProcessGroupConfig: Hashable, Sendable, Codable {
+  public var name: String
+  public var description: String
+  public var ranks: [Int32]
+  public init(name: String, description: String, ranks: [Int32]) {
+    self.name = name
+    self.description = description
+    self.ranks = ranks
   }
 }
 

@@ -39,7 +39,11 @@ struct WhatIfCommand: ParsableCommand {
       Durations take ns/us/ms/s, bandwidths GB/s (1e9 B/s), GiB/s or Gb/s. kernel.match's REGEX is \
       case-sensitive and matches anywhere in the kernel name; (?i) makes it ignore case: \
       kernel.match=(?i)gemm,scale=0.5. A knob that matches nothing (no such rank, kernel or class) \
-      prints a warning; --json lists what each knob matched (knobs).
+      prints a warning; --json lists what each knob matched (knobs). dp.degree rescales the \
+      data-parallel process group's collectives only; pg.NAME.scale|bandwidth|degree act on one \
+      process group (NAME as the trace names it, or its pg_config description such as \
+      DATA_PARALLEL_GROUP). On CPU-only (gloo) traces compute.* and rank.N.slowdown act on the \
+      aten operators. A zb-* --schedule on a fused backward splits it evenly into B and W, and says so.
       """)
 
   @OptionGroup var input: TraceInputs

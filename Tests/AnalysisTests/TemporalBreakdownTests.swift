@@ -138,3 +138,20 @@ func breakdownPartitionsTheSpan(path: String) throws {
     TemporalBreakdown(dlrm, timeline: Timeline(measured: dlrm), window: .completeSteps).ranks
       == TemporalBreakdown(dlrm, timeline: Timeline(measured: dlrm)).ranks)
 }
+
+/// A CPU-only run (gloo, no device streams) is broken down on its host threads, as the replay
+/// treats them: operators are compute, gloo's all-reduces (and the c10d calls that enqueue them)
+/// communication, mostly hidden under the backward pass. It used to have no ranks at all (and
+/// `reprise breakdown` exited 65).
+@Test(arguments: [TemporalBreakdown.Window.deviceSpan, .steps, .completeSteps])
+func cpuOnlyRanksAreBrokenDownOnTheirHostThreads(window: TemporalBreakdown.Window) throws {
+  let g = try Ingest.run(paths: [TestPaths.packageRoot + "/Traces/kineto-cpu/ddp-gloo-4rank"]).graph
+  let b = TemporalBreakdown(g, timeline: Timeline(measured: g), window: window)
+  #expect(b.ranks.map(\.rank) == [0, 1, 2, 3])
+  for r in b.ranks {
+    #expect(r.compute + r.exposedCommunication + r.exposedMemory + r.idle == r.span, "rank \(r.rank)")
+    #expect(r.compute > r.span / 2 && r.idle > .zero && r.memory == .zero && r.memoryEvents == 0)
+    #expect(r.exposedCommunication > .zero && (r.overlapRatio ?? 0) > 0.5, "rank \(r.rank): \(r)")
+    #expect(r.communicationEvents == (window == .completeSteps ? 48 : 72) && r.computeEvents > 800)
+  }
+}

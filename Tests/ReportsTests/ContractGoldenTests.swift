@@ -18,6 +18,7 @@ private let specs = SpecLibrary(root: root + "/Models")
 let bundledSets = [
   "public/dlrm-8rank", "public/mi300-qwen1.5-0.5b", "public/mi250-minitoy", "generated/ddp-4rank",
   "generated/pipeline-2rank", "generated/megatron-tp8", "kineto-cpu/pipeline-1f1b", "kineto-cpu/pipeline-gpipe",
+  "kineto-cpu/ddp-gloo-4rank", "kineto-cpu/ddp-gloo-4rank-straggler",
 ]
 
 /// Compares `json` (as the CLI prints it, plus a newline) with `Goldens/<name>.gz`; absolute paths
@@ -72,7 +73,10 @@ func ingestReplayReportAndDiffMatchTheirGoldens(set: String) throws {
   expectGolden(
     try WhatIfRun(graph: dlrm.graph, scenario: try Scenario.parse(["host.launch=2us"])).summary.json(),
     "public_dlrm-8rank.whatif.json")
-  for (result, name) in [(dlrm, "public_dlrm-8rank"), (ddp, "generated_ddp-4rank")] {
+  let gloo = try Ingest.run(paths: [root + "/Traces/kineto-cpu/ddp-gloo-4rank"])
+  for (result, name) in [
+    (dlrm, "public_dlrm-8rank"), (ddp, "generated_ddp-4rank"), (gloo, "kineto-cpu_ddp-gloo-4rank"),
+  ] {
     expectGolden(try BreakdownReport(result.graph, window: .deviceSpan, inputs: []).json(), name + ".breakdown.json")
     expectGolden(try BandwidthReport(result.graph, linkGBps: nil, inputs: []).json(), name + ".bandwidth.json")
   }

@@ -11,7 +11,7 @@ import TraceImport
 /// `ingest`, `replay`, `whatif` (without their first line, which times the run), `breakdown`,
 /// `bandwidth`, `diff`, and `report --whatif compute.scale=0.5 --csv DIR` with the files joined
 /// in name order under `== NAME.csv` headers.
-@Test(arguments: ["public/dlrm-8rank", "generated/ddp-4rank"])
+@Test(arguments: ["public/dlrm-8rank", "generated/ddp-4rank", "kineto-cpu/ddp-gloo-4rank"])
 func textTablesAndCSVMatchTheirGoldens(set: String) throws {
   let name = set.replacingOccurrences(of: "/", with: "_")
   let label = "Traces/" + set

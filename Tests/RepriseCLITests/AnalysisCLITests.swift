@@ -27,8 +27,19 @@ private let ddp = TestPaths.bundledTraces + "/ddp-4rank"
 @Test func analysisCommandsRejectBadFlagsAndEmptyInput() throws {
   #expect(try reprise("breakdown", "--window", "weekly", ddp).status == 64)
   #expect(try reprise("bandwidth", "--link-bandwidth", "fast", ddp).status == 64)
-  // A CPU-only trace has no device work and no NCCL kernels.
-  let cpu = TestPaths.packageRoot + "/Traces/kineto-cpu/pipeline-gpipe"
-  let r = try reprise("breakdown", cpu)
-  #expect(r.status == 65 && r.stderr.contains("no device events"), "\(r.status) \(r.stderr)")
+}
+
+/// A CPU-only trace (gloo) has no device work: its host threads are the lanes, and the table and
+/// the JSON say so (it used to exit 65, "no device events").
+@Test func breakdownOfACPUTraceUsesTheHostThreadsAndSaysSo() throws {
+  for set in ["pipeline-gpipe", "ddp-gloo-4rank"] {
+    let cpu = TestPaths.packageRoot + "/Traces/kineto-cpu/" + set
+    let r = try reprise("breakdown", cpu)
+    #expect(r.status == 0, "\(set): \(r.status) \(r.stderr)")
+    #expect(r.stdout.contains("window: host span") && r.stdout.contains("lanes: host threads for rank(s) 0, 1"))
+    let j = try reprise("breakdown", "--json", "--window", "steps", cpu)
+    #expect(j.status == 0 && j.stdout.contains("\"lanes\": \"hostThreads\"") && !j.stdout.contains("deviceStreams"))
+  }
+  let gpu = try reprise("breakdown", "--json", ddp)
+  #expect(gpu.stdout.contains("\"lanes\": \"deviceStreams\"") && !gpu.stdout.contains("hostThreads"))
 }

@@ -170,3 +170,32 @@ import Testing
   let verbose = try reprise("replay", set, "-v")
   #expect(verbose.stderr.contains("replay took") && verbose.stderr.contains("M events/s"), "\(verbose.stderr)")
 }
+
+/// `whatif --schedule zb-h1` on a fused backward (the CPU 1F1B capture) says that W is unknown
+/// and how it was split, in the text and the JSON, instead of quietly equalling 1F1B; a target
+/// that fuses B and W says nothing of it.
+@Test func zbH1OnAFusedBackwardSaysHowWWasSplit() throws {
+  let f1b = "Traces/kineto-cpu/pipeline-1f1b"
+  let t = try reprise("whatif", f1b, "--schedule", "zb-h1")
+  #expect(t.status == 0 && t.stdout.contains("W unknown: the recorded backward is fused"), "\(t.stdout)\(t.stderr)")
+  let j = try reprise("whatif", f1b, "--schedule", "zb-h1", "--json")
+  let obj = try #require(try JSONSerialization.jsonObject(with: Data(j.stdout.utf8)) as? [String: Any])
+  let pipeline = try #require(obj["pipeline"] as? [String: Any])
+  let weight = try #require(pipeline["weight"] as? [String: Any], "\(pipeline)")
+  #expect(weight["known"] as? Bool == false && weight["fraction"] as? Double == 0.5)
+  #expect((pipeline["targetMakespanNs"] as? Int ?? 0) < (pipeline["sourceMakespanNs"] as? Int ?? 0))
+  let gpipe = try reprise("whatif", f1b, "--schedule", "gpipe", "--json")
+  #expect(gpipe.status == 0 && !gpipe.stdout.contains("\"weight\"") && !gpipe.stdout.contains("W unknown"))
+}
+
+/// `dp.degree` and `pg.NAME.…` show the process groups and which one is data-parallel; a group
+/// the run does not have is a bad flag (64).
+@Test func processGroupKnobsShowTheGroups() throws {
+  let ddp = "Traces/kineto-cpu/ddp-gloo-4rank"
+  let t = try reprise("whatif", ddp, "--set", "dp.degree=8")
+  #expect(t.status == 0 && t.stdout.contains("'default' (default_pg, 4 ranks): 36 collectives, data-parallel"))
+  let j = try reprise("whatif", ddp, "--set", "pg.default_pg.scale=2", "--json")
+  #expect(j.status == 0 && j.stdout.contains("\"dataParallelRule\": \"the only process group with collectives\""))
+  let bad = try reprise("whatif", ddp, "--set", "pg.TENSOR_MODEL_PARALLEL_GROUP.scale=2")
+  #expect(bad.status == 64 && bad.stderr.contains("no process group 'TENSOR_MODEL_PARALLEL_GROUP'"), "\(bad.stderr)")
+}

@@ -35,7 +35,7 @@ private func object(_ text: String) throws -> [String: Any] {
   #expect(stragglers["flagged"] as? [Int] == [2])
   // One CSV per section, header = the JSON keys, one row per rank for the breakdown.
   let breakdown = try String(contentsOfFile: dir + "/csv/breakdown.csv", encoding: .utf8).split(separator: "\n")
-  #expect(breakdown.count == 5 && breakdown[0].hasPrefix("rank,spanStartNs,spanNs,computeNs"))
+  #expect(breakdown.count == 5 && breakdown[0].hasPrefix("rank,lanes,spanStartNs,spanNs,computeNs"))
   for name in [
     "summary", "bubbles", "bubble_ranks", "bandwidth", "bandwidth_buckets", "stragglers", "memory", "memory_devices",
     "critical_path",

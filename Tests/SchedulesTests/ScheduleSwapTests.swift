@@ -36,3 +36,16 @@ private let root = TestPaths.packageRoot + "/Traces/kineto-cpu"
   let g = try Ingest.run(paths: [TestPaths.bundledTraces + "/ddp-4rank"]).graph
   #expect(throws: PipelineProfile.Failure.self) { try PipelineProfile.analyze(g) }
 }
+
+/// ZB-H1 needs W apart from B; the CPU captures fuse them. The recorded backward is split (half
+/// each), so ZB-H1 fills the cool-down bubbles that 1F1B leaves: it used to equal 1F1B exactly
+/// (W = 0). Schedules that fuse B and W again see the recorded backward unchanged.
+@Test func zbH1SplitsAFusedBackward() throws {
+  let p = try PipelineProfile.analyze(try Ingest.run(paths: [root + "/pipeline-1f1b"]).graph)
+  let oneF1B = try p.predict("1f1b")
+  let zb = try p.predict("zb-h1")
+  #expect(zb.target.makespan < oneF1B.target.makespan, "zb-h1 \(zb.target.makespan) vs 1f1b \(oneF1B.target.makespan)")
+  #expect(oneF1B.predictedStep == p.measuredStep)
+  let gpipe = try p.predict("gpipe")
+  #expect(gpipe.target.ops.allSatisfy { $0.allSatisfy { $0.op.kind != .W } })
+}

@@ -197,3 +197,21 @@ private func names(_ g: EventGraph) -> [String] { (0..<g.eventCount).map { g.str
   #expect(summary.p2pPairs == 1 && summary.p2pUnmatched == 0)
   #expect(g.edgeKinds.contains(.p2p))
 }
+
+/// gloo runs each all-reduce on a worker thread: the `c10d::allreduce_` that enqueued it on the
+/// main thread launches it (by order, as the worker threads take the queue), and its ranks do
+/// not leave the ring together, so they set no clock offsets (one host, one clock).
+@Test func glooCollectivesLinkToTheirEnqueueAndSetNoClockOffsets() throws {
+  let r = try Ingest.run(paths: [TestPaths.packageRoot + "/Traces/kineto-cpu/ddp-gloo-4rank"])
+  let g = r.graph
+  var linked = 0
+  for u in 0..<g.eventCount where g.strings[g.name[u]] == "c10d::allreduce_" {
+    for (v, kind) in g.edges(from: EventID(u)) where kind == .launch {
+      #expect(g.strings[g.name[v.index]] == "gloo:all_reduce" && g.kind[v.index] == .collective)
+      #expect(g.lane[v.index] != g.lane[u] && g.rank(of: v.index) == g.rank(of: u) && g.start[v.index] >= g.start[u])
+      linked += 1
+    }
+  }
+  #expect(linked == 144 && r.link.matchedInstances == 36)
+  #expect(!r.link.clockAligned && r.link.clockOffsets.values.allSatisfy { $0 == 0 }, "\(r.link.clockOffsets)")
+}

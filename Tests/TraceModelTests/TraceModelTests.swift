@@ -103,3 +103,17 @@ func randomGraphsKeepTheirEdgesAndValidate(seed: UInt64) {
   #expect(d.count(of: .note) == 3 && d.count(of: .warning) == 1 && d.maxSeverity == .error)
   #expect(d.items[2].description == "f.json:@12 (event #4): error: z")
 }
+
+/// The compute classes of CPU operators come from the operator, not from substrings of its
+/// name: `aten::addmm` is a matrix product, `aten::mse_loss_backward` elementwise.
+@Test func hostOperatorsHaveComputeClasses() {
+  let cases: [(String, ComputeClass?)] = [
+    ("aten::addmm", .gemm), ("aten::mm", .gemm), ("aten::linear", .gemm), ("aten::convolution", .gemm),
+    ("aten::_scaled_dot_product_flash_attention", .attention), ("aten::sum", .reduction),
+    ("aten::mse_loss", .reduction), ("aten::_log_softmax", .reduction), ("aten::mse_loss_backward", .elementwise),
+    ("aten::add_", .elementwise), ("aten::threshold_backward", .elementwise), ("aten::copy_", .elementwise),
+    ("aten::empty_strided", .other), ("aten::t", .other), ("aten::as_strided", .other), ("aten::resize_", .other),
+    ("c10d::allreduce_", nil), ("autograd::engine::evaluate_function: AddmmBackward0", nil), ("gemm", nil),
+  ]
+  for (name, cls) in cases { #expect(HostCompute.computeClass(name) == cls, "\(name)") }
+}

@@ -9,9 +9,12 @@ extension KinetoGraphBuilder {
   /// `cudaLaunchKernel`); else the kernel's generic name (`SendRecv`, `Generic`), which
   /// becomes a collective of unknown kind, reported. Sizes come from `In/Out msg nelems` ×
   /// `dtype` when present, else from the first tensor of `Input Dims`/`Input type`.
+  /// - Returns: the process groups the args describe (`Process Group Description`), by name.
+  @discardableResult
   mutating func extractCommunication(
     _ b: inout EventGraph.Builder, order: [Int32], recordInfo: [NameInfo], launchedBy: [Int32], nameMap: [NameID]
-  ) {
+  ) -> [ProcessGroupConfig] {
+    var described: [String: ProcessGroupConfig] = [:]
     let defaultGroup = b.strings.intern("default")
     var shapes = ShapeTextCache(strings: trace.strings)
     var unresolved = 0
@@ -28,6 +31,10 @@ extension KinetoGraphBuilder {
         args: args, dims: (own?.inputDims ?? -1) >= 0 ? own : context.dims,
         nameMap: nameMap, shapes: &shapes, in: &b)
       let group = processGroup(args: args, defaultGroup: defaultGroup, nameMap: nameMap)
+      if let d = args?.processGroupDescription, d >= 0, described[b.strings[group.name]] == nil {
+        described[b.strings[group.name]] = ProcessGroupConfig(
+          name: b.strings[group.name], description: trace.strings[Int(d)], ranks: group.ranks)
+      }
       switch op {
       case .send, .recv:
         let isSend = op == .send
@@ -60,6 +67,7 @@ extension KinetoGraphBuilder {
           + "matched as collectives of unknown kind",
         at: TraceLocation(file: trace.file), count: unresolved)
     }
+    return described.values.sorted { $0.name < $1.name }
   }
 
   /// What the host side says about a communication event: the launching call and its ancestors

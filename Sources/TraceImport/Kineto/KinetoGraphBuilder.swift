@@ -5,12 +5,13 @@ import TraceModel
 /// Decides each event's lane and kind (one table for categories, the classifiers for names),
 /// orders events lane by lane, computes host nesting, and links within the rank: program
 /// order, CPU launch → device work by `args.correlation` (flows are used only as a fallback
-/// hint for device events without one), synchronize calls ← the device work they waited for.
+/// hint for device events without one), synchronize calls ← the device work they waited for,
+/// and `c10d::` enqueue → the gloo collective it queued on a worker thread (by order).
 /// Collective, send/recv and memory records are extracted with their sizes; cross-rank
 /// matching is `MultiRankLinker`'s job. Problems are folded into counted diagnostics.
 ///
 /// The phases live in `KinetoGraphBuilder+<Phase>.swift`: lanes, events (kinds, shapes, memory),
-/// nesting and program order, launches, synchronization and steps, communication.
+/// nesting and program order, launches, synchronization and steps, communication, enqueues.
 struct KinetoGraphBuilder {
   let trace: KinetoTrace
   let rank: RankID
@@ -46,10 +47,20 @@ struct KinetoGraphBuilder {
       b.addEdge(from: from, to: to, kind: .sync)
     }
     b.steps = profilerSteps(lanes: lanes, in: b)
-    extractCommunication(
+    let described = extractCommunication(
       &b, order: order.events, recordInfo: events.info, launchedBy: launches.launchedBy,
       nameMap: nameMap)
-    b.ranks.append(rankInfo())
+    let unlinked = linkCollectiveEnqueues(lanes: lanes, in: &b)
+    if unlinked > 0 {
+      diagnostics.note(
+        "kineto.unlinkedEnqueue",
+        "collectives on worker threads (gloo) have no c10d enqueue before them on another thread; "
+          + "replayed without one", at: TraceLocation(file: trace.file), count: unlinked)
+    }
+    var info = rankInfo()
+    let configured = Set(info.processGroups.map(\.name))
+    info.processGroups += described.filter { !configured.contains($0.name) }
+    b.ranks.append(info)
     reportProblems(events: events, nesting: nesting, launches: launches, in: b)
     return b.build()
   }
@@ -64,14 +75,24 @@ struct KinetoGraphBuilder {
     return kinds
   }
 
-  /// The rank's record: file, world size, backend, devices, base time.
+  /// The rank's record: file, world size, backend, devices, base time, the process groups of
+  /// `pg_config` (those only the collectives' args describe are added by `build`).
   func rankInfo() -> RankInfo {
     let t = trace
     let deviceNames = t.deviceProperties?.arrayValue?.map { $0["name"]?.stringValue ?? "" } ?? []
     return RankInfo(
       rank: rank, file: t.file, worldSize: t.worldSize,
       backend: t.distributedInfo?["backend"]?.stringValue, deviceNames: deviceNames,
-      baseTimeNanoseconds: t.baseTimeNanoseconds)
+      baseTimeNanoseconds: t.baseTimeNanoseconds, processGroups: processGroupConfigs())
+  }
+
+  /// `distributedInfo.pg_config`: name, description and ranks of each process group.
+  func processGroupConfigs() -> [ProcessGroupConfig] {
+    (trace.distributedInfo?["pg_config"]?.arrayValue ?? []).compactMap { pg in
+      guard let name = pg["pg_name"]?.stringValue ?? pg["pg_name"]?.intValue.map({ String($0) }) else { return nil }
+      let ranks = pg["ranks"]?.arrayValue?.compactMap { $0.intValue.flatMap { Int32(exactly: $0) } } ?? []
+      return ProcessGroupConfig(name: name, description: pg["pg_desc"]?.stringValue ?? "", ranks: ranks)
+    }
   }
 
   /// Folds the problems the phases counted into diagnostics, one per kind of problem.

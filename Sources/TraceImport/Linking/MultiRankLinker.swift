@@ -26,8 +26,9 @@ public struct LinkSummary: Sendable, Equatable {
 /// each rank forms instance k (as HTA and Chakra's trace linker do). An instance is complete when every rank of
 /// the group is present; partial worlds (sampled ranks) leave instances incomplete, counted
 /// and reported. Sends match receives in order per (source, destination) pair when the peer
-/// is known. Clock offsets are the median, over complete instances, of each rank's collective
-/// end time minus the reference rank's (NCCL collectives end together on all ranks).
+/// is known. Clock offsets are the median, over complete instances on device streams, of each
+/// rank's collective end time minus the reference rank's (NCCL collectives end together on all
+/// ranks; gloo's host-side ones do not).
 public struct MultiRankLinker: Sendable {
   /// Offsets below this are treated as the same clock and not applied (ns).
   public var clockSkewThreshold: Int64 = 20_000
@@ -220,12 +221,16 @@ public struct MultiRankLinker: Sendable {
     return (pairs, unknownPeer)
   }
 
-  /// Each rank's clock offset (ns to add to its times): the median, over complete instances, of
-  /// the lowest rank's collective end minus the rank's; 0 for the lowest rank.
+  /// Each rank's clock offset (ns to add to its times): the median, over complete instances on
+  /// device streams, of the lowest rank's collective end minus the rank's; 0 for the lowest rank.
+  /// Host-side collectives (gloo on worker threads) are left out: their ranks leave the ring one
+  /// after another, so their ends do not line up the way NCCL kernels' do.
   static func clockOffsets(_ graph: EventGraph, ranks: Set<RankID>, in b: EventGraph.Builder) -> [RankID: Int64] {
     let ref = ranks.min()
     var diffs: [RankID: [Int64]] = [:]
-    for inst in b.instances where inst.members.count >= 2 && inst.members.count >= inst.expectedSize {
+    let onDevice = { (e: EventID) in graph.lanes[graph.lane[e.index].index].kind == .deviceStream }
+    for inst in b.instances
+    where inst.members.count >= 2 && inst.members.count >= inst.expectedSize && inst.members.allSatisfy(onDevice) {
       guard let refEvent = inst.members.first(where: { graph.rank(of: $0.index) == ref }) else { continue }
       let refEnd = b.start[refEvent.index] + b.duration[refEvent.index]
       for m in inst.members {
