@@ -65,9 +65,12 @@ public struct CriticalPath: Sendable, Equatable {
   }
 
   /// The critical path of the index's timeline (the index may be shared with other analyses).
-  public init(index ix: AnalysisIndex) {
+  /// - Parameter step: the profiler step to explain (its job-wide span: earliest start to latest
+  ///   end over the ranks that have it); nil: the slowest step every rank has, else the whole
+  ///   trace. A step the trace does not have gives an empty path.
+  public init(index ix: AnalysisIndex, step explained: Int? = nil) {
     let nodes = PathNodes(ix)
-    let (stepN, wlo, whi) = nodes.window()
+    let (stepN, wlo, whi) = nodes.window(step: explained)
     var walk = PathWalk(nodes: nodes, from: wlo, to: whi)
     walk.run()
     step = stepN
@@ -153,7 +156,7 @@ private struct PathNodes {
 
   /// The slowest profiler step common to all ranks with steps (job-wide span), else the span of
   /// every node.
-  func window() -> (step: Int?, lo: Nanoseconds, hi: Nanoseconds) {
+  func window(step: Int? = nil) -> (step: Int?, lo: Nanoseconds, hi: Nanoseconds) {
     let times = timeline
     var perStep: [Int: (ranks: Set<Int32>, lo: Nanoseconds, hi: Nanoseconds)] = [:]
     for s in graph.steps where s.event != .none {
@@ -162,6 +165,10 @@ private struct PathNodes {
       v.lo = min(v.lo, times.start[s.event.index])
       v.hi = max(v.hi, times.end[s.event.index])
       perStep[s.number] = v
+    }
+    if let step {
+      guard let v = perStep[step] else { return (step, .zero, .zero) }
+      return (step, v.lo, v.hi)
     }
     let stepRanks = Set(graph.steps.map(\.rank.rawValue))
     let common = perStep.filter { $0.value.ranks == stepRanks }
