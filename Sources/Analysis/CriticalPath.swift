@@ -77,9 +77,12 @@ public struct CriticalPath: Sendable, Equatable {
   }
 
   /// The critical path of the index's timeline (the index may be shared with other analyses).
-  public init(index ix: AnalysisIndex) {
+  /// - Parameter step: the profiler step to explain (its job-wide span: earliest start to latest
+  ///   end over the ranks that have it); nil: the slowest step every rank has, else the whole
+  ///   trace. A step the trace does not have gives an empty path.
+  public init(index ix: AnalysisIndex, step explained: Int? = nil) {
     let nodes = PathNodes(ix)
-    let job = nodes.jobStep()
+    let job = nodes.jobStep(step: explained)
     var walk = PathWalk(nodes: nodes, step: job.step, from: job.start, to: job.end)
     walk.run()
     step = job.step
@@ -187,10 +190,17 @@ struct PathNodes {
     return (barrier, members)
   }
 
-  /// The job step to explain: the slowest job step present on every rank with steps, else the
-  /// whole trace (all work of every rank).
-  func jobStep() -> StepSpans.JobStep {
+  /// The job step to explain: `step` when given (an empty path when the trace does not have it),
+  /// else the slowest job step present on every rank with steps, else the whole trace (all work
+  /// of every rank).
+  func jobStep(step explained: Int? = nil) -> StepSpans.JobStep {
     let spans = StepSpans(graph, membership: index.membership, timeline: timeline)
+    if let explained {
+      if let job = spans.jobs.first(where: { $0.step == explained }) { return job }
+      return StepSpans.JobStep(
+        step: explained, start: .zero, end: .zero, windowStart: .zero, windowEnd: .zero, slowestRank: RankID(0),
+        slowestRankStep: .zero, firstRank: RankID(0), lastRank: RankID(0), ranks: 0)
+    }
     let stepRanks = Set(graph.steps.filter { $0.event != .none }.map(\.rank.rawValue)).count
     let common = spans.jobs.filter { $0.step != nil && $0.ranks == stepRanks }
     if let best = common.max(by: { ($0.duration, -($0.step ?? 0)) < ($1.duration, -($1.step ?? 0)) }) {

@@ -15,20 +15,23 @@ public enum TracePalette {
       case .reduction: "#59a14f"
       case .other: "#bab0ac"
       }
-    case .collective, .send, .recv: "#f28e2b"
+    case .collective, .send, .recv: commColor
     case .memcpy, .memset: "#edc948"
     default: "#bab0ac"
     }
   }
 
+  public static let commColor = "#f28e2b"
+
+  /// Idle time is drawn light: pale tints, one per cause.
   public static func bubble(_ c: BubbleAnalysis.Cause) -> String {
     switch c {
-    case .hostLaunch: "#ffc9c9"
-    case .collective: "#ffe3bf"
-    case .recv: "#ff8787"
-    case .sync: "#d0bfff"
-    case .crossStream: "#c5f6fa"
-    case .other: "#f1f3f5"
+    case .hostLaunch: "#ffd6d6"
+    case .collective: "#ffe8cc"
+    case .recv: "#ffc4c4"
+    case .sync: "#e6ddff"
+    case .crossStream: "#d5f5f9"
+    case .other: "#eceff1"
     }
   }
 
@@ -51,19 +54,22 @@ public enum TracePalette {
     }
   }
 
-  /// Green → yellow → red for a utilisation in [0, 1].
+  /// Link utilisation bins, low to high: pale to dark blue, one per fifth of the peak, and
+  /// magenta above the peak (a measurement problem, not a rate).
+  public static let utilisationBins: [(label: String, color: String)] = [
+    ("0-20%", "#c6dbef"), ("20-40%", "#9ecae1"), ("40-60%", "#6baed6"), ("60-80%", "#3182bd"), ("80-100%", "#08519c"),
+  ]
+  public static let overPeakColor = "#d6168b"
+
+  /// The colour of a utilisation (achieved / peak): its fifth's bin, or `overPeakColor` above 1.
   public static func utilisation(_ u: Double) -> String {
-    let x = max(0, min(1, u))
-    let r = x < 0.5 ? Int(2 * x * 255) : 255
-    let g = x < 0.5 ? 200 : Int((1 - x) * 2 * 200)
-    return String(format: "#%02x%02x%02x", r, g, 40)
+    if u > 1 { return overPeakColor }
+    return utilisationBins[min(Int(max(u, 0) * 5), 4)].color
   }
 
   static func ms(_ ns: Int64) -> String { String(format: "%.3f ms", Double(ns) / 1e6) }
-  static func escape(_ s: String) -> String {
-    s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(
-      of: "\n", with: "\\n")
-  }
+  /// Text for a DOT string (`DOTText.escape`).
+  static func escape(_ s: String) -> String { DOTText.escape(s) }
   /// A kernel name shortened for a label: template arguments and namespaces dropped.
   static func short(_ name: String, _ n: Int = 28) -> String {
     var s = name
@@ -72,74 +78,6 @@ public enum TracePalette {
     if s.hasPrefix("void ") { s.removeFirst(5) }
     if let r = s.range(of: "::", options: .backwards) { s = String(s[r.upperBound...]) }
     return s.count > n ? String(s.prefix(n - 1)) + "…" : s
-  }
-}
-
-/// A per-rank timeline of one step: one row per device stream, boxes placed and sized by time,
-/// idle gaps drawn as bubble boxes coloured by cause. Work closer together than half a point is
-/// merged into one box so that thousands of microsecond kernels stay readable; labels are cut
-/// to the width of their box.
-public enum TraceTimelineRenderer {
-  public static func diagram(
-    _ g: EventGraph, timeline t: Timeline, bubbles: BubbleAnalysis, from start: Nanoseconds,
-    to stop: Nanoseconds, title: String, width: Double = 1200
-  ) -> TimelineDiagram {
-    let (lo, hi) = (start.rawValue, stop.rawValue)
-    let scale = width / Double(max(hi - lo, 1))
-    let mergeGap = Int64(0.5 / scale)
-    var byLane: [Int: [Int]] = [:]
-    for e in 0..<g.eventCount
-    where g.lanes[g.lane[e].index].kind == .deviceStream && TemporalBreakdown.deviceClass(g.kind[e]) != nil {
-      if t.end[e] > start && t.start[e] < stop { byLane[g.lane[e].index, default: []].append(e) }
-    }
-    var bubblesByLane: [Int: [BubbleAnalysis.Bubble]] = [:]
-    for b in bubbles.laneBubbles where b.start < stop && b.start + b.duration > start {
-      bubblesByLane[b.lane, default: []].append(b)
-    }
-    let lanes = byLane.keys.sorted { (g.lanes[$0].rank.rawValue, $0) < (g.lanes[$1].rank.rawValue, $1) }
-    var rows: [(name: String, boxes: [TimelineDiagram.Box])] = []
-    for l in lanes {
-      var raw: [(s: Int64, e: Int64, fill: String, label: String, n: Int)] = []
-      for b in bubblesByLane[l] ?? [] {
-        raw.append(
-          (
-            max(b.start.rawValue, lo), min((b.start + b.duration).rawValue, hi), TracePalette.bubble(b.cause),
-            b.cause.rawValue, 1
-          ))
-      }
-      for e in byLane[l] ?? [] {
-        raw.append(
-          (
-            max(t.start[e].rawValue, lo), min(t.end[e].rawValue, hi), TracePalette.fill(g, e),
-            TracePalette.short(g.strings[g.name[e]]), 1
-          ))
-      }
-      raw.sort { ($0.s, $0.e, $0.fill) < ($1.s, $1.e, $1.fill) }
-      var merged: [(s: Int64, e: Int64, fill: String, label: String, n: Int)] = []
-      for r in raw {
-        if var last = merged.last, last.fill == r.fill, r.s - last.e <= mergeGap {
-          last.e = max(last.e, r.e)
-          last.n += 1
-          merged[merged.count - 1] = last
-        } else {
-          merged.append(r)
-        }
-      }
-      let boxes = merged.map { m -> TimelineDiagram.Box in
-        let w = Double(m.e - m.s) * scale
-        // About 6 pt per character at font size 9 inside 8 pt margins: cut the label to fit, or drop it.
-        let fits = Int((w - 16) / 6)
-        var label = m.n > 1 ? "\(m.n)×" : m.label
-        if label.count > fits { label = fits >= 6 ? String(label.prefix(fits - 1)) + "…" : "" }
-        return TimelineDiagram.Box(start: m.s, end: m.e, label: label, fill: m.fill)
-      }
-      let lane = g.lanes[l]
-      rows.append((name: "rank \(lane.rank.rawValue) \(g.strings[lane.name])", boxes: boxes))
-    }
-    var d = TimelineDiagram(title: title, rows: rows, legend: TracePalette.workLegend + TracePalette.bubbleLegend)
-    d.width = width
-    d.span = (lo, hi)
-    return d
   }
 }
 
@@ -162,10 +100,14 @@ public enum DependencyGraphRenderer {
     }
   }
 
-  public static func dot(_ g: EventGraph, timeline t: Timeline, criticalPath cp: CriticalPath) -> String {
+  /// - Parameter include: the events to count (a step's), nil: all.
+  public static func dot(_ g: EventGraph, timeline t: Timeline, criticalPath cp: CriticalPath, include: [Bool]? = nil)
+    -> String
+  {
     var count: [String: Int] = [:]
     var time: [String: Int64] = [:]
-    for e in 0..<g.eventCount {
+    func keep(_ e: Int) -> Bool { include.map { $0[e] } ?? true }
+    for e in 0..<g.eventCount where keep(e) {
       if let k = key(g, e) {
         count[k, default: 0] += 1
         time[k, default: 0] += (t.end[e] - t.start[e]).rawValue
@@ -173,9 +115,9 @@ public enum DependencyGraphRenderer {
     }
     var edges: [String: Int] = [:]
     func ekey(_ a: String, _ b: String, _ k: EdgeKind) -> String { a + "\u{1}" + b + "\u{1}" + k.name }
-    for from in 0..<g.eventCount {
+    for from in 0..<g.eventCount where keep(from) {
       guard let a = key(g, from) else { continue }
-      for (to, kind) in g.edges(from: EventID(rawValue: UInt32(from))) {
+      for (to, kind) in g.edges(from: EventID(rawValue: UInt32(from))) where keep(to.index) {
         guard let b = key(g, to.index), kind != .programOrder || a != b else { continue }
         edges[ekey(a, b, kind), default: 0] += 1
       }
@@ -191,7 +133,7 @@ public enum DependencyGraphRenderer {
       prevKey = k
     }
     var out =
-      "digraph dependencies {\n  graph [rankdir=TB, fontname=\"Helvetica\", fontsize=14, labelloc=t, label=\"\(TracePalette.escape(title(g, cp)))\"];\n"
+      "digraph dependencies {\n  graph [rankdir=TB, fontname=\"Helvetica\", fontsize=14, labelloc=t, label=\"\(TracePalette.escape(title(g, cp, events: include?.count { $0 } ?? g.eventCount, stepOnly: include != nil)))\"];\n"
     out +=
       "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", fontsize=10];\n  edge [fontname=\"Helvetica\", fontsize=8];\n"
     let nodes = count.keys.sorted()
@@ -224,9 +166,10 @@ public enum DependencyGraphRenderer {
     return out
   }
 
-  static func title(_ g: EventGraph, _ cp: CriticalPath) -> String {
-    "Dependencies by op class, \(g.ranks.count) rank(s), \(g.eventCount) events; red: on the critical path"
-      + " of job step" + (cp.step.map { " \($0)" } ?? " (whole trace)") + " (\(TracePalette.ms(cp.length.rawValue)))"
+  static func title(_ g: EventGraph, _ cp: CriticalPath, events: Int, stepOnly: Bool) -> String {
+    "Dependencies by op class, \(g.ranks.count) rank(s), \(events) events"
+      + (stepOnly ? cp.step.map { " of step \($0)" } ?? "" : "") + "; red: on the critical path of job step"
+      + (cp.step.map { " \($0)" } ?? " (whole trace)") + " (\(TracePalette.ms(cp.length.rawValue)))"
   }
 }
 
@@ -322,85 +265,6 @@ public enum CriticalPathRenderer {
     for row in stride(from: 0, to: list.count, by: perRow) {
       out +=
         "  { rank=same; " + (row..<min(row + perRow, list.count)).map { "s\($0)" }.joined(separator: "; ") + "; }\n"
-    }
-    out += "}\n"
-    return out
-  }
-}
-
-/// The cluster: one box per node holding its GPUs (ranks), each GPU linked to the node's switch
-/// (NVLink/xGMI) and the switch to the network (NIC), links coloured by utilisation: the rank's
-/// achieved bus bandwidth over its collectives (Σ bytes × bus factor / Σ transfer time, split
-/// into intra-node and cross-node instances) as a share of the link's peak.
-public enum TopologyRenderer {
-  public static func dot(_ g: EventGraph, bandwidth bw: BandwidthAnalysis, cluster: ClusterSpec?, linkGBps: Double?)
-    -> String
-  {
-    let ranks = g.ranks.map { Int($0.rank.rawValue) }.sorted()
-    let world = max(g.ranks.compactMap(\.worldSize).max() ?? 0, (ranks.last ?? 0) + 1)
-    let perNode = cluster?.gpusPerNode ?? world
-    let nodes = cluster?.expandedNodes ?? []
-    func nodeOf(_ r: Int) -> Int { r / max(perNode, 1) }
-    func spec(_ n: Int) -> (intra: Double?, nic: Double?) {
-      if nodes.isEmpty { return (linkGBps, nil) }
-      let s = nodes[min(n, nodes.count - 1)]
-      return (s.intraNodeGBps, s.nicGBps)
-    }
-    // Per rank: bus bytes and transfer time, intra vs. cross node.
-    var intra: [Int: (Double, Int64)] = [:]
-    var inter: [Int: (Double, Int64)] = [:]
-    for inst in bw.instances where inst.matched && inst.transfer > .zero {
-      let transfer = inst.transfer.rawValue
-      let members = inst.memberRanks
-      let crosses = Set(members.map(nodeOf)).count > 1
-      let busBytes = inst.busbwGBps * Double(transfer)  // GB/s × ns = bytes
-      for r in members {
-        if crosses {
-          inter[r, default: (0, 0)].0 += busBytes
-          inter[r, default: (0, 0)].1 += transfer
-        } else {
-          intra[r, default: (0, 0)].0 += busBytes
-          intra[r, default: (0, 0)].1 += transfer
-        }
-      }
-    }
-    func edgeAttrs(_ v: (Double, Int64)?, peak: Double?) -> String {
-      guard let v, v.1 > 0 else { return "color=\"#bbbbbb\", style=dashed, label=\"idle\"" }
-      let gbps = v.0 / Double(v.1)
-      guard let peak, peak > 0 else { return "color=\"#555555\", label=\"\(String(format: "%.1f", gbps)) GB/s\"" }
-      let u = gbps / peak
-      return
-        "color=\"\(TracePalette.utilisation(u))\", penwidth=\(String(format: "%.1f", 1 + 4 * min(u, 1))), label=\"\(String(format: "%.1f", gbps)) of \(String(format: "%.0f", peak)) GB/s (\(String(format: "%.0f", 100 * u))%)\""
-    }
-    let title =
-      "Topology: \(ranks.count) of \(world) rank(s)"
-      + (cluster.map { " on \($0.name) (\($0.gpusPerNode) GPU/node)" } ?? "")
-      + "; links coloured by achieved busbw / peak (green low, red high)"
-    var out =
-      "graph topology {\n  graph [fontname=\"Helvetica\", fontsize=14, labelloc=t, label=\"\(TracePalette.escape(title))\", rankdir=TB];\n"
-    out += "  node [fontname=\"Helvetica\", fontsize=10];\n  edge [fontname=\"Helvetica\", fontsize=8];\n"
-    let usedNodes = Array(Set(ranks.map(nodeOf))).sorted()
-    let multiNode = usedNodes.count > 1 || cluster != nil
-    if multiNode { out += "  network [label=\"network\", shape=ellipse, style=filled, fillcolor=\"#eeeeee\"];\n" }
-    for n in usedNodes {
-      let device = g.ranks.first { nodeOf(Int($0.rank.rawValue)) == n }?.deviceNames.first ?? "GPU"
-      out += "  subgraph cluster_node\(n) {\n    label=\"node \(n)\"; style=rounded; color=\"#888888\";\n"
-      out +=
-        "    switch\(n) [label=\"switch\\n\(spec(n).intra.map { String(format: "%.0f GB/s per GPU", $0) } ?? "peak unknown")\", shape=hexagon, style=filled, fillcolor=\"#f5f5f5\"];\n"
-      for r in ranks where nodeOf(r) == n {
-        out +=
-          "    gpu\(r) [label=\"rank \(r)\\n\(TracePalette.escape(TracePalette.short(device, 24)))\", shape=box, style=\"rounded,filled\", fillcolor=\"#dbe6f1\"];\n"
-        out += "    gpu\(r) -- switch\(n) [\(edgeAttrs(intra[r], peak: spec(n).intra))];\n"
-      }
-      out += "  }\n"
-      if multiNode {
-        let nic = spec(n).nic
-        let agg = ranks.filter { nodeOf($0) == n }.compactMap { inter[$0] }.reduce((0.0, Int64(0))) {
-          ($0.0 + $1.0, max($0.1, $1.1))
-        }
-        out +=
-          "  switch\(n) -- network [\(edgeAttrs(agg.1 > 0 ? (agg.0 / Double(ranks.filter { nodeOf($0) == n }.count), agg.1) : nil, peak: nic))];\n"
-      }
     }
     out += "}\n"
     return out

@@ -1,5 +1,6 @@
 import Foundation
 import Rendering
+import TraceModel
 
 /// A row of a report table: a `Codable` value whose columns are its coding keys, in order.
 ///
@@ -16,7 +17,8 @@ extension TableRow {
   public static var csvColumns: [String] { CodingKeys.allCases.map(\.rawValue) }
 }
 
-/// One section of a report as a CSV table: RFC 4180, a header row, `null` as an empty field.
+/// One section of a report as a CSV table: RFC 4180, a header row, `null` as an empty field;
+/// control characters in names written as `\uXXXX` (`SafeText`), so one row stays one line.
 public struct CSVTable: Sendable, Equatable {
   /// The file name without `.csv`.
   public var name: String
@@ -51,7 +53,8 @@ public struct CSVTable: Sendable, Equatable {
     case .double(let d): return d.isFinite ? String(format: "%.12g", d) : ""
     case .bool(let b): return b ? "true" : "false"
     case .null: return ""
-    case .string(let s):
+    case .string(let raw):
+      let s = SafeText.escape(raw)
       let quote = s.contains { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }
       return quote ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     case .object, .array: return ""

@@ -81,9 +81,7 @@ extension Demo {
         "  recorded as \(profile.detectedSchedule); "
           + (swap.text().split(separator: "\n").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""))
     }
-    if g.lanes.contains(where: { $0.kind == .deviceStream }) {
-      written.append(try draw(.timeline, g, Timeline(measured: g), to: name + ".timeline.svg"))
-    }
+    written.append(try draw(.timeline, g, Timeline(measured: g), to: name + ".timeline.svg"))
     log("  wrote " + written.joined(separator: ", ") + "\n")
   }
 

@@ -119,7 +119,7 @@ public struct RooflineReport: JSONContract, Equatable {
       lines.append(
         String(
           format: "  %17.2f  %9.1f  %13.1f  %-7@  %@ → %@", op.achievedTFLOPs, op.percentOfPeak, op.percentOfRoofline,
-          op.bound, op.op, String(op.kernel.prefix(50))))
+          op.bound, SafeText.escape(op.op), SafeText.escape(String(op.kernel.prefix(50)))))
     }
     return lines.joined(separator: "\n")
   }

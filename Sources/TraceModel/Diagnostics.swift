@@ -68,12 +68,13 @@ public struct Diagnostic: Hashable, Sendable, Codable, CustomStringConvertible {
     self.count = count
   }
 
+  /// One line; names quoted from the trace keep their control characters escaped (`SafeText`).
   public var description: String {
     var s = ""
     if let location { s += "\(location): " }
     s += "\(severity.name): \(message)"
     if count > 1 { s += " (\(count) occurrences)" }
-    return s
+    return SafeText.escape(s)
   }
 }
 

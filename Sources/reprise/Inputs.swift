@@ -67,7 +67,7 @@ struct SpecOptions: ParsableArguments {
 
 /// Writes a line to standard error.
 func printError(_ line: String) {
-  FileHandle.standardError.write(Data((line + "\n").utf8))
+  FileHandle.standardError.write(Data((SafeText.escape(line) + "\n").utf8))
 }
 
 /// Writes `text` (plus a newline) to `path`, or prints it when `path` is nil.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Reports
+import TraceModel
 
 /// The `reprise` command line: parses flags, reads inputs, calls one library entry point per
 /// command, prints the value it returns, and decides the exit code here, in one place.
@@ -41,7 +42,7 @@ struct Reprise: ParsableCommand {
   }
 
   static func fail(_ message: String, _ code: Int32, _ prefix: String = "reprise: ") -> Never {
-    FileHandle.standardError.write(Data("\(prefix)\(message)\n".utf8))
+    FileHandle.standardError.write(Data("\(prefix)\(SafeText.escape(message))\n".utf8))
     Foundation.exit(code)
   }
 

@@ -117,3 +117,12 @@ func randomGraphsKeepTheirEdgesAndValidate(seed: UInt64) {
   ]
   for (name, cls) in cases { #expect(HostCompute.computeClass(name) == cls, "\(name)") }
 }
+
+/// Issue 12, bug 6: every control character becomes a visible `\uXXXX`; other text is untouched.
+@Test func safeTextEscapesControlCharacters() {
+  #expect(SafeText.escape("gemm\u{0}\u{7}\u{1b}[31m") == #"gemm\u0000\u0007\u001b[31m"#)
+  #expect(SafeText.escape("a\tb\nc\u{7f}\u{9b}\u{fffe}") == #"a\u0009b\u000ac\u007f\u009b\ufffe"#)
+  let plain = "aten::mm <float> \\ \"q\" µs — 名前"
+  #expect(SafeText.escape(plain) == plain && !SafeText.needsEscaping(plain))
+  #expect(SafeText.escape(SafeText.escape("x\u{0}")) == SafeText.escape("x\u{0}"))
+}
