@@ -15,6 +15,7 @@ extension RunReport {
     var memory: MemoryTimeline
     var criticalPath: CriticalPath
     var replay: WhatIfRun
+    var verdict: Verdict
 
     /// One result of `Parallel.map`.
     private enum Part: Sendable {
@@ -65,6 +66,8 @@ extension RunReport {
         throw RunError.data("internal: a report section was not computed")
       }
       (breakdown, bubbles, bandwidth, stragglers, memory, criticalPath, replay) = (b, bu, bw.0, bw.1, m, cp, r)
+      verdict = Verdict(
+        account: TimeAccount(index: index, bubbles: bu), stragglers: bw.1, criticalPath: cp, graph: g)
     }
   }
 

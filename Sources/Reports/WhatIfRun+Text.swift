@@ -30,6 +30,7 @@ extension WhatIfRun {
         String(
           format: "  step (slowest rank): measured %.3f ms, baseline %.3f ms, predicted %.3f ms, speedup %.3fx",
           jm, jb, jp, jp > 0 ? jb / jp : 0))
+      lines += predictedVerdict.lines.map { $0.replacingOccurrences(of: "verdict: ", with: "verdict (predicted): ") }
     } else {
       lines.append(String(format: "  step (slowest rank): measured %.3f ms, predicted %.3f ms", jm, jp))
     }

@@ -103,6 +103,9 @@ public struct WhatIfRun: Sendable {
   /// Device time per class and name, baseline against prediction.
   public var diff: RunDiff { RunDiff(a: plan.graph, baseline, b: plan.graph, predicted) }
 
+  /// The bottleneck verdicts of the predicted timeline (the baseline's without a scenario).
+  public var predictedVerdict: VerdictSection { VerdictSection(plan.graph, timeline: predicted) }
+
   /// The `reprise.replay/v1` document.
   public var summary: ReplaySummary { ReplaySummary(self) }
 
@@ -166,6 +169,8 @@ public struct ReplaySummary: JSONContract, Equatable {
   public var whatIf: [String: String]?
   public var speedup: Double?
   public var pipeline: Pipeline?
+  /// The bottleneck verdicts of the predicted timeline, with a what-if (docs/analyses.md).
+  public var verdict: VerdictSection?
 
   /// The document of a replay.
   public init(_ run: WhatIfRun) {
@@ -180,6 +185,7 @@ public struct ReplaySummary: JSONContract, Equatable {
       baselineStepNs = run.baselineStep
       whatIf = scenario.knobDocument
       speedup = run.speedup
+      verdict = run.predictedVerdict
     }
   }
 

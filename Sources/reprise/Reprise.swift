@@ -14,7 +14,8 @@ struct Reprise: ParsableCommand {
       Exit codes: 0 ok, 64 bad flags, 65 bad input data, 1 other failure.
       """,
     subcommands: [
-      IngestCommand.self, BreakdownCommand.self, BandwidthCommand.self, ReplayCommand.self, WhatIfCommand.self,
+      IngestCommand.self, BreakdownCommand.self, BandwidthCommand.self, TopCommand.self, ReplayCommand.self,
+      WhatIfCommand.self,
       ScheduleCommand.self, ModelCommand.self, ReportCommand.self, DiffCommand.self, RenderCommand.self,
       ExportCommand.self, DemoCommand.self, BenchCommand.self,
     ])

@@ -17,7 +17,7 @@ private let specs = SpecLibrary(root: root + "/Models")
 /// The trace sets bundled in Traces/.
 let bundledSets = [
   "public/dlrm-8rank", "public/mi300-qwen1.5-0.5b", "public/mi250-minitoy", "generated/ddp-4rank",
-  "generated/pipeline-2rank", "kineto-cpu/pipeline-1f1b", "kineto-cpu/pipeline-gpipe",
+  "generated/pipeline-2rank", "generated/comm-bound-4rank", "kineto-cpu/pipeline-1f1b", "kineto-cpu/pipeline-gpipe",
 ]
 
 /// Compares `json` (as the CLI prints it, plus a newline) with `Goldens/<name>.gz`; absolute paths
