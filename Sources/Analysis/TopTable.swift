@@ -62,20 +62,46 @@ public struct TopTable: Sendable, Equatable {
   /// Σ of the ranked time over every name (for shares).
   public var total: Nanoseconds
 
+  /// The table of `graph`'s `timeline`.
   public init(
     _ g: EventGraph, timeline t: Timeline, kind: Kind, order: Order = .total, phase: Phase? = nil,
-    ranks: Set<Int>? = nil, limit: Int = 10, phases: [Phase]? = nil
+    ranks: Set<Int>? = nil, limit: Int = 10
+  ) {
+    let instances = Self.instances(index: AnalysisIndex(g, timeline: t), kind: kind)
+    self.init(
+      instances, graph: g, kind: kind, order: order, phase: phase, phases: phase == nil ? nil : Phase.of(g),
+      ranks: ranks, limit: limit)
+  }
+
+  /// The table of instances computed once (`instances(index:kind:)`), for several tables of one
+  /// graph; `phases` (`Phase.of`) is needed when `phase` is given.
+  public init(
+    _ instances: [Instance], graph g: EventGraph, kind: Kind, order: Order = .total, phase: Phase? = nil,
+    phases: [Phase]? = nil, ranks: Set<Int>? = nil, limit: Int = 10
   ) {
     self.kind = kind
     self.order = order
     self.phase = phase
-    let ix = AnalysisIndex(g, timeline: t)
-    let phases = phase == nil ? nil : (phases ?? Phase.of(g))
-    let keep = (0..<g.eventCount).map { e in
-      (phases.map { $0[e] == phase } ?? true) && (ranks.map { $0.contains(Int(g.rank(of: e).rawValue)) } ?? true)
+    var byName: [NameID: Samples] = [:]
+    for i in instances {
+      let e = Int(i.event)
+      if let phase, let phases, phases[e] != phase { continue }
+      if let ranks, !ranks.contains(Int(g.rank(of: e).rawValue)) { continue }
+      var s =
+        byName[g.name[e]]
+        ?? Samples(
+          name: g.strings[g.name[e]], category: kind == .kernel ? RunDiff.key(g, e) : "op", isOp: kind == .op)
+      s.total.append(i.total)
+      s.selfTime.append(i.selfTime)
+      if i.deviceSelf >= 0 {
+        s.launches += 1
+        s.deviceSelf += i.deviceSelf
+      }
+      s.deviceTotal += i.deviceTotal
+      if let dims = i.shape { s.shapes[dims, default: 0] += 1 }
+      byName[g.name[e]] = s
     }
-    let samples = kind == .kernel ? Self.kernelSamples(ix, keep: keep) : OpTimes(ix).samples(keep: keep)
-    var all = samples.map { Self.row($0, order: order) }
+    var all = byName.values.map { Self.row($0, order: order) }
     all.sort { (l, r) in
       let (a, b) = order == .total ? (l.total, r.total) : (l.selfTime, r.selfTime)
       return a != b ? a > b : l.name < r.name
@@ -83,6 +109,23 @@ public struct TopTable: Sendable, Equatable {
     names = all.count
     total = all.reduce(.zero) { $0 + (order == .total ? $1.total : $1.selfTime) }
     rows = Array(all.prefix(max(0, limit)))
+  }
+
+  /// One event of a table's kind with its times, before grouping by name.
+  public struct Instance: Sendable {
+    var event: Int32
+    var total: Int64
+    var selfTime: Int64
+    /// Device busy time launched directly; -1 when it launched none (operators only).
+    var deviceSelf: Int64
+    /// Device busy time launched in its subtree; 0 when nested in an instance of its own name.
+    var deviceTotal: Int64
+    var shape: String?
+  }
+
+  /// Every instance of `kind` in the index's timeline.
+  public static func instances(index ix: AnalysisIndex, kind: Kind) -> [Instance] {
+    kind == .kernel ? kernelInstances(ix) : OpTimes(ix).instances()
   }
 
   /// Instances of one name.
@@ -98,18 +141,16 @@ public struct TopTable: Sendable, Equatable {
     var shapes: [String: Int] = [:]
   }
 
-  static func kernelSamples(_ ix: AnalysisIndex, keep: [Bool]) -> [Samples] {
+  static func kernelInstances(_ ix: AnalysisIndex) -> [Instance] {
     let g = ix.graph
-    var byName: [NameID: Samples] = [:]
     var shapeOf = ShapeLookup(g)
-    for e in 0..<g.eventCount where keep[e] && AnalysisIndex.isDeviceWork(g, e) {
+    return (0..<g.eventCount).filter { AnalysisIndex.isDeviceWork(g, $0) }.map { e in
       let d = ix.timeline.end[e].rawValue - ix.timeline.start[e].rawValue
-      byName[g.name[e], default: Samples(name: g.strings[g.name[e]], category: RunDiff.key(g, e))].total.append(d)
-      byName[g.name[e]]?.selfTime.append(d)
       let l = Int(ix.launcher[e])
-      if l >= 0, let dims = shapeOf.dims(above: l) { byName[g.name[e]]?.shapes[dims, default: 0] += 1 }
+      return Instance(
+        event: Int32(e), total: d, selfTime: d, deviceSelf: -1, deviceTotal: 0,
+        shape: l >= 0 ? shapeOf.dims(above: l) : nil)
     }
-    return Array(byName.values)
   }
 
   static func row(_ s: Samples, order: Order) -> Row {
@@ -136,6 +177,7 @@ public struct TopTable: Sendable, Equatable {
 struct ShapeLookup {
   let graph: EventGraph
   let dims: [Int32: NameID]
+  private var text: [NameID: String] = [:]
   init(_ g: EventGraph) {
     graph = g
     dims = Dictionary(g.opShapes.map { (Int32(bitPattern: $0.event.rawValue), $0.dims) }) { a, _ in a }
@@ -161,7 +203,7 @@ struct OpTimes {
 
   init(_ ix: AnalysisIndex) { self.ix = ix }
 
-  func samples(keep: [Bool]) -> [TopTable.Samples] {
+  func instances() -> [TopTable.Instance] {
     let (g, t) = (ix.graph, ix.timeline)
     var opName: [NameID: Bool] = [:]
     let isOp = (0..<g.eventCount).map { e in
@@ -177,23 +219,15 @@ struct OpTimes {
     }
     let (direct, subtree) = deviceWork(isOp: isOp)
     var shapeOf = ShapeLookup(g)
-    var byName: [NameID: TopTable.Samples] = [:]
-    for e in 0..<g.eventCount where keep[e] && isOp[e] {
+    return (0..<g.eventCount).filter { isOp[$0] }.map { e in
       let d = t.end[e].rawValue - t.start[e].rawValue
-      var s = byName[g.name[e]] ?? TopTable.Samples(name: g.strings[g.name[e]], category: "op", isOp: true)
-      s.total.append(d)
-      s.selfTime.append(max(0, d - childTime[e]))
-      if let ivs = direct[e] {
-        s.launches += 1
-        s.deviceSelf += IntervalSet(ivs).measure.rawValue
-      }
-      if let ivs = subtree[e], !nestedInSameName(e) { s.deviceTotal += IntervalSet(ivs).measure.rawValue }
-      if let dims = shapeOf.dims(above: e), shapeOf.dims[Int32(bitPattern: UInt32(e))] != nil {
-        s.shapes[dims, default: 0] += 1
-      }
-      byName[g.name[e]] = s
+      let own = shapeOf.dims[Int32(bitPattern: UInt32(e))] != nil
+      return TopTable.Instance(
+        event: Int32(e), total: d, selfTime: max(0, d - childTime[e]),
+        deviceSelf: direct[e].map { IntervalSet($0).measure.rawValue } ?? -1,
+        deviceTotal: subtree[e].map { nestedInSameName(e) ? 0 : IntervalSet($0).measure.rawValue } ?? 0,
+        shape: own ? shapeOf.dims(above: e) : nil)
     }
-    return Array(byName.values)
   }
 
   /// Whether an ancestor of `e` has its name (its subtree time is already that ancestor's).

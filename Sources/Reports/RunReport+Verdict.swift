@@ -8,13 +8,15 @@ extension RunReport {
   public static let topOverall = 10
   public static let topPerPhase = 5
 
-  static func topSection(_ g: EventGraph, timeline: Timeline) -> TopSection {
+  static func topSection(_ index: AnalysisIndex) -> TopSection {
+    let g = index.graph
     let phases = Phase.of(g)
     var rows: [TopRow] = []
     for kind in TopTable.Kind.allCases {
-      rows += TopReport(TopTable(g, timeline: timeline, kind: kind, limit: topOverall)).rows
+      let instances = TopTable.instances(index: index, kind: kind)
+      rows += TopReport(TopTable(instances, graph: g, kind: kind, limit: topOverall)).rows
       for phase in Phase.allCases where phases.contains(phase) {
-        let t = TopTable(g, timeline: timeline, kind: kind, phase: phase, limit: topPerPhase, phases: phases)
+        let t = TopTable(instances, graph: g, kind: kind, phase: phase, phases: phases, limit: topPerPhase)
         rows += TopReport(t).rows
       }
     }

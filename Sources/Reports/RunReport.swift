@@ -149,7 +149,7 @@ public struct RunReport: JSONContract, Equatable {
     whatIf = options.scenario.map { Self.whatIfSection(analyses.replay, scenario: $0) }
     verdict = VerdictSection(analyses.verdict)
     stepTimes = StepTimeSection(ranks: StepTimeRow.rows(analyses.replay.steps))
-    top = Self.topSection(g, timeline: analyses.replay.measured)
+    top = analyses.top
     summary = Self.summary(result, inputs: inputs, analyses: analyses, hardware: options.hardware)
   }
 

@@ -50,6 +50,9 @@ public struct TopReport: JSONContract, Equatable {
       "   #  " + "name".padded(56) + "  count    total ms     self ms    mean µs     p50 µs     p99 µs  share  shapes",
     ]
     for r in rows { lines.append(r.textLine) }
+    if rows.isEmpty && kind == "kernel" {
+      lines.append("  (no device work in the trace; --kind op ranks the operators)")
+    }
     return lines.joined(separator: "\n")
   }
 }

@@ -46,8 +46,19 @@ public struct VerdictSection: Codable, Sendable, Equatable {
         criticalPath: CriticalPath(index: index), graph: graph))
   }
 
-  /// The job line, then one line per rank.
-  public var lines: [String] { (job.map { ["verdict: " + $0.line] } ?? []) + ranks.map { "  " + $0.line } }
+  /// Rank lines printed before the rest are summarised by kind (the JSON has every rank).
+  public static let maxRankLines = 16
+
+  /// The job line, then one line per rank (the first `maxRankLines`, then a count per kind).
+  public var lines: [String] {
+    var out = (job.map { ["verdict: " + $0.line] } ?? []) + ranks.prefix(Self.maxRankLines).map { "  " + $0.line }
+    let rest = ranks.dropFirst(Self.maxRankLines)
+    if !rest.isEmpty {
+      let counts = Dictionary(grouping: rest, by: \.kind).map { "\($0.key)-bound \($0.value.count)" }.sorted()
+      out.append("  … \(rest.count) more ranks: \(counts.joined(separator: ", ")) (every rank in the JSON)")
+    }
+    return out
+  }
 
   static func share(_ part: Nanoseconds, _ whole: Nanoseconds) -> Double {
     whole > .zero ? ((part / whole) * 10000).rounded() / 10000 : 0

@@ -47,3 +47,18 @@ import TraceModel
   #expect(run.text().contains("verdict (predicted): compute-bound"))
   #expect(try WhatIfRun(graph: ddp.graph, scenario: nil).summary.verdict == nil)
 }
+
+/// Past 16 ranks the printed lines summarise the rest by kind; the JSON keeps every rank.
+@Test func manyRanksPrintASummaryLine() {
+  var b = EventGraph.Builder()
+  for r in 0..<20 {
+    let rank = RankID(rawValue: Int32(r))
+    b.ranks.append(RankInfo(rank: rank, file: "r\(r)"))
+    b.lanes.append(Lane(rank: rank, kind: .deviceStream, device: 0, pid: 0, tid: 7, name: b.strings.intern("s")))
+    b.addEvent(lane: LaneID(rawValue: UInt32(r)), name: b.strings.intern("k"), kind: .kernel, start: 0, duration: 1000)
+  }
+  let g = b.build()
+  let v = VerdictSection(g, timeline: Timeline(measured: g))
+  #expect(v.ranks.count == 20 && v.lines.count == 1 + 16 + 1)
+  #expect(v.lines.last == "  … 4 more ranks: compute-bound 4 (every rank in the JSON)")
+}
