@@ -64,8 +64,10 @@ public struct VerdictSection: Codable, Sendable, Equatable {
     whole > .zero ? ((part / whole) * 10000).rounded() / 10000 : 0
   }
 
-  /// Milliseconds with one decimal from 10 ms, else two.
-  static func ms(_ t: Nanoseconds) -> String { String(format: t.milliseconds >= 10 ? "%.1f" : "%.2f", t.milliseconds) }
+  /// Milliseconds: one decimal from 10 ms, two from 1 ms, else three.
+  static func ms(_ t: Nanoseconds) -> String {
+    String(format: t.milliseconds >= 10 ? "%.1f" : t.milliseconds >= 1 ? "%.2f" : "%.3f", t.milliseconds)
+  }
 
   static func line(_ j: Verdict.JobVerdict, cpuOnly: Bool) -> String {
     let pct = String(format: "%.0f%%", 100 * share(j.time, j.whole))
