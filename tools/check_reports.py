@@ -23,7 +23,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def sets(corpus):
     out = [os.path.join(ROOT, p) for p in ["Traces/generated/ddp-4rank", "Traces/generated/pipeline-2rank",
-                                           "Traces/public/dlrm-8rank", "Traces/kineto-cpu/ddp-gloo-4rank"]]
+                                           "Traces/generated/comm-bound-4rank", "Traces/public/dlrm-8rank",
+                                           "Traces/kineto-cpu/ddp-gloo-4rank"]]
     if corpus and os.path.isdir(corpus):
         for rel in ["hta/tests/data/trace_filter"]:
             p = os.path.join(corpus, rel)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set Reprise's temporal breakdown beside Holistic Trace Analysis' on the same traces.
 
-Usage: tools/compare_hta.py TRACE_DIR [--reprise PATH_TO_REPRISE] [--tolerance-pct 1.0] [--idle]
+Usage: tools/compare_hta.py TRACE_DIR [--reprise PATH_TO_REPRISE] [--tolerance-pct 1.0] [--idle | --kernels]
 
 Needs `pip install HolisticTraceAnalysis` (any recent version). Prints one row per rank with
 HTA's and Reprise's span, idle, compute and non-compute time (µs) and the largest difference
@@ -74,13 +74,65 @@ def idle_table(trace_dir, reprise, tolerance_pct):
     sys.exit(0 if worst <= tolerance_pct else 1)
 
 
+def hta_kernels(trace_dir):
+    from hta.trace_analysis import TraceAnalysis
+
+    analyzer = TraceAnalysis(trace_dir=trace_dir)
+    _, df = analyzer.get_gpu_kernel_breakdown(visualize=False, duration_ratio=1.0, num_kernels=10**9,
+                                              include_memory_kernels=True)
+    return {(row["name"], int(row["rank"])): {"sum": float(row["sum (us)"]), "mean": float(row["mean (us)"]),
+                                              "max": float(row["max (us)"])} for _, row in df.iterrows()}
+
+
+def reprise_kernels(reprise, trace_dir, ranks):
+    out = {}
+    for rank in ranks:
+        doc = json.loads(subprocess.run([reprise, "top", "--kind", "kernel", "--rank", str(rank), "-n", "1000000",
+                                         "--json", trace_dir], check=True, capture_output=True, text=True).stdout)
+        for r in doc["rows"]:
+            out[(r["name"], rank)] = {"sum": r["totalNs"] / 1e3, "mean": r["meanNs"] / 1e3, "max": r["maxNs"] / 1e3,
+                                      "count": r["count"]}
+    return out
+
+
+def kernel_table(trace_dir, reprise, tolerance_pct):
+    hta = hta_kernels(trace_dir)
+    ours = reprise_kernels(reprise, trace_dir, sorted({r for _, r in hta}))
+    names = collections.defaultdict(lambda: [0.0, 0.0, 0, 0])  # HTA sum, Reprise sum, ranks, count
+    worst = 0.0
+    total = sum(v["sum"] for v in hta.values())
+    for key in sorted(set(hta) | set(ours)):
+        h, o = hta.get(key), ours.get(key)
+        n = names[key[0]]
+        n[0] += h["sum"] if h else 0.0
+        n[1] += o["sum"] if o else 0.0
+        n[2] += 1
+        n[3] += o["count"] if o else 0
+        if h is None or o is None:
+            worst = float("inf")
+            print(f"{key[0][:60]} rank {key[1]}: missing in {'HTA' if h is None else 'Reprise'}")
+            continue
+        worst = max(worst, max(abs(h[k] - o[k]) for k in ("sum", "mean", "max")) / total * 100 if total else 0.0)
+    print("| kernel | count | total HTA µs | total Reprise µs |")
+    print("|---|---|---|---|")
+    for name, (h, o, _, c) in sorted(names.items(), key=lambda kv: -kv[1][0]):
+        print(f"| `{name[:70]}` | {c} | {h:.1f} | {o:.1f} |")
+    print(f"{len(names)} kernel names, {len(hta)} (name, rank) rows; HTA total {total:.1f} µs, "
+          f"Reprise total {sum(v['sum'] for v in ours.values()):.1f} µs")
+    print(f"worst (name, rank) difference in sum/mean/max: {worst:.4f}% of HTA's total (tolerance {tolerance_pct}%)")
+    sys.exit(0 if worst <= tolerance_pct else 1)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("trace_dir")
     p.add_argument("--reprise", default=".build/release/reprise")
     p.add_argument("--tolerance-pct", type=float, default=1.0)
     p.add_argument("--idle", action="store_true", help="compare HTA's idle-time breakdown with Reprise's bubbles")
+    p.add_argument("--kernels", action="store_true", help="compare HTA's kernel breakdown with reprise top")
     a = p.parse_args()
+    if a.kernels:
+        kernel_table(a.trace_dir, a.reprise, a.tolerance_pct)
     if a.idle:
         idle_table(a.trace_dir, a.reprise, a.tolerance_pct)
     hta = hta_breakdown(a.trace_dir)

@@ -490,6 +490,48 @@ def megatron(out):
     write(out, "megatron-tp8", job.ranks, world, gz=True)
 
 
+def comm_bound(out):
+    """4-rank data parallel whose step is bound by communication: a little compute, then one large
+    gradient all-reduce (128 Mi bf16 elements) over a slow ~25 GB/s bus that nothing overlaps.
+    No straggler: the ranks arrive within a few µs of each other."""
+    world = 4
+    ranks = [Rank(r, world) for r in range(world)]
+    rnd = random.Random(13)
+    nelems = 128 * 1024 * 1024
+    t_step = 50.0
+    for step in range(2):
+        arrivals = []
+        for r, R in enumerate(ranks):
+            t = t_step + rnd.uniform(0, 2)
+            for k, cost in [(GEMM, 310.0), (ELEM, 22.0)] * 3:
+                op = "aten::linear" if k == GEMM else "aten::add"
+                t = R.compute(op, k, t, cost * rnd.uniform(0.99, 1.01))
+            args = {"Collective name": "allreduce", "dtype": "BFloat16", "In msg nelems": nelems,
+                    "Out msg nelems": nelems, "Group size": world, "Process Group Name": "0",
+                    "Process Group Description": "default_pg", "Process Group Ranks": str(list(range(world))),
+                    "In split size": "[]", "Out split size": "[]", "Global rank start": 0, "Global rank stride": 1}
+            R.cpu("record_param_comms", t, 22.0, args=args)
+            c, start = R.launch(ALLREDUCE, t + 4.0, 0, stream=20)
+            arrivals.append((r, c, max(start, R.stream_free[7]), args, t + 24.0))
+        transfer = 2 * (world - 1) / world * nelems * 2 / 25e3  # µs at 25 GB/s bus bandwidth
+        end = max(a[2] for a in arrivals) + transfer
+        for r, c, start, args, host in arrivals:
+            R = ranks[r]
+            R.kernel(ALLREDUCE, c, start, end - start, stream=20, extra=dict(args))
+            R.events.append({"ph": "X", "cat": "cuda_runtime", "name": "cudaStreamSynchronize", "pid": R.pid,
+                             "tid": R.tid, "ts": R.ts(host), "dur": us(end + 2.0 - host),
+                             "args": {"External id": R.ext, "cbid": 131, "correlation": R.corr}})
+            R.corr += 1
+            t = end + 6.0
+            R.cpu("Optimizer.step#SGD.step", t, 60.0, cat="user_annotation")
+            t = R.compute("aten::_foreach_add_", ELEM, t + 1.0, 30.0)
+        step_end = max(R.stream_free[7] for R in ranks) + 20.0
+        for R in ranks:
+            R.cpu("ProfilerStep#%d" % (step + 1), t_step, step_end - t_step, cat="user_annotation")
+            R.stream_free = {7: step_end, 20: step_end}
+        t_step = step_end + 40.0
+    write(out, "comm-bound-4rank", ranks, world)
+
 
 def write(out, name, ranks, world, gz=False):
     d = os.path.join(out, name)
@@ -515,3 +557,4 @@ if __name__ == "__main__":
     ddp(OUT)
     pipeline(OUT)
     megatron(OUT)
+    comm_bound(OUT)

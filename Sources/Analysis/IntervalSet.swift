@@ -56,6 +56,19 @@ public struct IntervalSet: Sendable, Equatable {
   /// The set of times in `self` or `other`.
   public func union(_ other: IntervalSet) -> IntervalSet { IntervalSet(intervals + other.intervals) }
 
+  /// The set of times in `self` and not in `other`.
+  public func subtracting(_ other: IntervalSet) -> IntervalSet {
+    guard let lo = intervals.first?.start, let hi = intervals.last?.end else { return self }
+    var keep: [(start: Nanoseconds, end: Nanoseconds)] = []
+    var cursor = lo
+    for iv in other.intervals where iv.end > lo && iv.start < hi {
+      if iv.start > cursor { keep.append((cursor, iv.start)) }
+      cursor = max(cursor, iv.end)
+    }
+    if cursor < hi { keep.append((cursor, hi)) }
+    return intersection(IntervalSet(merged: keep))
+  }
+
   /// The gaps between consecutive intervals, within `[first start, last end)`.
   public var gaps: [(start: Nanoseconds, end: Nanoseconds)] {
     guard intervals.count > 1 else { return [] }

@@ -15,6 +15,8 @@ extension RunReport {
     var memory: MemoryTimeline
     var criticalPath: CriticalPath
     var replay: WhatIfRun
+    var verdict: Verdict
+    var top: TopSection
 
     /// One result of `Parallel.map`.
     private enum Part: Sendable {
@@ -24,6 +26,7 @@ extension RunReport {
       case memory(MemoryTimeline)
       case criticalPath(CriticalPath)
       case replay(WhatIfRun)
+      case top(TopSection)
     }
 
     init(_ g: EventGraph, options: Options) throws {
@@ -34,7 +37,7 @@ extension RunReport {
       var withHardware = options.scenario
       if withHardware?.hardware == nil { withHardware?.hardware = options.hardware }
       let scenario = withHardware
-      let parts: [Part] = try Parallel.map(6) { i in
+      let parts: [Part] = try Parallel.map(7) { i in
         switch i {
         case 0:
           return .breakdown(TemporalBreakdown(g, timeline: measured, window: g.steps.isEmpty ? .deviceSpan : .steps))
@@ -45,6 +48,7 @@ extension RunReport {
             StragglerAnalysis(g, timeline: measured))
         case 3: return .memory(MemoryTimeline(g, timeline: measured))
         case 4: return .criticalPath(CriticalPath(index: index))
+        case 5: return .top(RunReport.topSection(index))
         default: return .replay(try WhatIfRun(graph: g, scenario: scenario))
         }
       }
@@ -54,6 +58,7 @@ extension RunReport {
       var m: MemoryTimeline?
       var cp: CriticalPath?
       var r: WhatIfRun?
+      var top: TopSection?
       for part in parts {
         switch part {
         case .breakdown(let v): b = v
@@ -62,12 +67,16 @@ extension RunReport {
         case .memory(let v): m = v
         case .criticalPath(let v): cp = v
         case .replay(let v): r = v
+        case .top(let v): top = v
         }
       }
-      guard let b, let bu, let bw, let m, let cp, let r else {
+      guard let b, let bu, let bw, let m, let cp, let r, let top else {
         throw RunError.data("internal: a report section was not computed")
       }
       (breakdown, bubbles, bandwidth, stragglers, memory, criticalPath, replay) = (b, bu, bw.0, bw.1, m, cp, r)
+      self.top = top
+      verdict = Verdict(
+        account: TimeAccount(index: index, bubbles: bu), stragglers: bw.1, criticalPath: cp, graph: g)
     }
   }
 

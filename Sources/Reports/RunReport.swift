@@ -9,8 +9,8 @@ import TraceModel
 /// Every analysis of one run in one document (`reprise report`, schema `reprise.report/v1`,
 /// described by docs/report.schema.json and docs/report.md).
 ///
-/// Sections: `summary`, `breakdown`, `bubbles`, `bandwidth`, `stragglers`, `memory`,
-/// `criticalPath` and `whatIf`. The analyses run once over one measured timeline and one shared
+/// Sections: `summary`, `verdict`, `stepTimes`, `top`, `breakdown`, `bubbles`, `bandwidth`,
+/// `stragglers`, `memory`, `criticalPath` and `whatIf`. The analyses run once over one measured timeline and one shared
 /// `AnalysisIndex`, the independent ones side by side (`Parallel.map`); the result does not
 /// depend on which finished first. Every table is also a CSV file (`tables`).
 public struct RunReport: JSONContract, Equatable {
@@ -112,8 +112,24 @@ public struct RunReport: JSONContract, Equatable {
     public var byClass: [WhatIfClassRow]
   }
 
+  /// Per rank, the distribution of its step times over all its steps.
+  public struct StepTimeSection: Codable, Sendable, Equatable {
+    public var ranks: [StepTimeRow]
+  }
+
+  /// The top kernels and operators: overall and per training phase present.
+  public struct TopSection: Codable, Sendable, Equatable {
+    /// Rows per table: `overall` for all phases, `perPhase` for each phase.
+    public var overall: Int
+    public var perPhase: Int
+    public var rows: [TopRow]
+  }
+
   public private(set) var schema = Self.schema
   public var summary: SummaryRow
+  public var verdict: VerdictSection
+  public var stepTimes: StepTimeSection
+  public var top: TopSection
   public var breakdown: BreakdownSection
   public var bubbles: BubbleSection
   public var bandwidth: BandwidthSection
@@ -150,6 +166,9 @@ public struct RunReport: JSONContract, Equatable {
     memory = Self.memorySection(analyses.memory, modeled: options.modelMemory?.breakdown())
     criticalPath = Self.criticalPathSection(analyses.criticalPath, graph: g)
     whatIf = options.scenario.map { Self.whatIfSection(analyses.replay, scenario: $0) }
+    verdict = VerdictSection(analyses.verdict)
+    stepTimes = StepTimeSection(ranks: StepTimeRow.rows(analyses.replay.steps))
+    top = analyses.top
     summary = Self.summary(result, inputs: inputs, analyses: analyses, hardware: options.hardware)
     if options.scenario != nil {
       summary.reportWarnings += analyses.replay.knobWarnings
@@ -161,7 +180,9 @@ public struct RunReport: JSONContract, Equatable {
   /// - Throws: `EncodingError` (never for these row types).
   public func tables() throws -> [CSVTable] {
     var out = [
-      try CSVTable("summary", [summary]), try CSVTable("breakdown", breakdown.ranks),
+      try CSVTable("summary", [summary]), try CSVTable("verdict", verdict.ranks),
+      try CSVTable("step_times", stepTimes.ranks), try CSVTable("top", top.rows),
+      try CSVTable("breakdown", breakdown.ranks),
       try CSVTable("bubbles", bubbles.intervals), try CSVTable("bubble_ranks", bubbles.ranks),
       try CSVTable("bandwidth", bandwidth.instances), try CSVTable("bandwidth_buckets", bandwidth.buckets),
       try CSVTable("stragglers", stragglers.ranks), try CSVTable("memory", memory.samples),

@@ -144,6 +144,9 @@ public struct WhatIfRun: Sendable {
   /// Device time per class and name, baseline against prediction.
   public var diff: RunDiff { RunDiff(a: plan.graph, baseline, b: plan.graph, predicted) }
 
+  /// The bottleneck verdicts of the predicted timeline (the baseline's without a scenario).
+  public var predictedVerdict: VerdictSection { VerdictSection(plan.graph, timeline: predicted) }
+
   /// The `reprise.replay/v1` document.
   public var summary: ReplaySummary { ReplaySummary(self) }
 
@@ -267,6 +270,9 @@ public struct ReplaySummary: JSONContract, Equatable {
     }
   }
 
+  /// The bottleneck verdicts of the predicted timeline, with a what-if (docs/analyses.md).
+  public var verdict: VerdictSection?
+
   /// The document of a replay.
   public init(_ run: WhatIfRun) {
     ranks = run.steps.map { s in
@@ -286,6 +292,7 @@ public struct ReplaySummary: JSONContract, Equatable {
       speedup = run.speedup
       jobStepSpeedup = run.jobStepSpeedup
       if scenario.usesProcessGroups { processGroups = ProcessGroupsDoc(run.plan.processGroups) }
+      verdict = run.predictedVerdict
     }
   }
 

@@ -67,3 +67,32 @@ struct BandwidthCommand: ParsableCommand {
     print(json ? try report.json() : report.text())
   }
 }
+
+struct TopCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "top",
+    abstract: "Kernels or operators ranked by total or self time: count, mean, p50/p99, shapes, per phase.",
+    discussion: "HTA's kernel breakdown and TraceLens' ops table over the whole trace; see docs/analyses.md.")
+
+  @OptionGroup var input: TraceInputs
+  @Option(name: .short, help: "Rows to show (at least 1).") var n = 20
+  @Option(help: "Rank by total or self time.") var by: TopTable.Order = .total
+  @Option(help: "kernel (device work by name) or op (host operators, namespace::op, with self time).") var kind:
+    TopTable.Kind = .kernel
+  @Option(help: "Only this phase: forward, backward, optimizer or other (from autograd/optimizer/nn.Module ranges).")
+  var phase: Phase?
+  @Option(help: "Only these ranks (repeatable).") var rank: [Int] = []
+  @Flag(help: "Print one JSON object (schema reprise.top/v1).") var json = false
+  @Flag(help: "Print CSV (the JSON rows' keys as the header).") var csv = false
+
+  func run() throws {
+    let report = TopReport(
+      try input.ingest().graph, kind: kind, by: by, phase: phase, ranks: rank.isEmpty ? nil : Set(rank),
+      limit: max(1, n))
+    print(json ? try report.json() : csv ? try report.csv() : report.text(), terminator: csv && !json ? "" : "\n")
+  }
+}
+
+extension TopTable.Order: ExpressibleByArgument {}
+extension TopTable.Kind: ExpressibleByArgument {}
+extension Phase: ExpressibleByArgument {}

@@ -9,7 +9,10 @@ struct ReportCommand: ParsableCommand {
     commandName: "report",
     abstract: "All analyses of a run in one JSON document (reprise.report/v1), and one CSV per section.",
     discussion: """
-      Sections: summary, breakdown, bubbles, bandwidth, memory, criticalPath, stragglers, whatIf. \
+      Sections: summary, verdict, stepTimes, top, breakdown, bubbles, bandwidth, memory, criticalPath, \
+      stragglers, whatIf. Prints the verdicts (what bounds the job and each rank, with the evidence), \
+      the step-time distribution per rank and the top kernels (on standard error when the JSON goes \
+      to standard output). \
       The schema is docs/report.schema.json; the fields are described in docs/report.md. \
       --whatif KEY=VALUE (repeatable; the knobs of `reprise whatif --set`) fills whatIf with the \
       baseline and predicted step per rank and the change per kernel class. The same inputs give \
@@ -70,6 +73,7 @@ struct ReportCommand: ParsableCommand {
     let report = try RunReport(result, inputs: input.paths, options: options)
     for line in report.summary.reportWarnings { printError("warning: " + line) }
     try emit(try report.json(), to: output)
+    if output == nil { printError(report.headline()) } else { print(report.headline()) }
     if let csv { printError("wrote \(try report.writeCSV(to: csv).count) CSV files to \(csv)/") }
   }
 }

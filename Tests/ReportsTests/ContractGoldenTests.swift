@@ -17,8 +17,8 @@ private let specs = SpecLibrary(root: root + "/Models")
 /// The trace sets bundled in Traces/.
 let bundledSets = [
   "public/dlrm-8rank", "public/mi300-qwen1.5-0.5b", "public/mi250-minitoy", "generated/ddp-4rank",
-  "generated/pipeline-2rank", "generated/megatron-tp8", "kineto-cpu/pipeline-1f1b", "kineto-cpu/pipeline-gpipe",
-  "kineto-cpu/ddp-gloo-4rank", "kineto-cpu/ddp-gloo-4rank-straggler",
+  "generated/pipeline-2rank", "generated/megatron-tp8", "generated/comm-bound-4rank", "kineto-cpu/pipeline-1f1b",
+  "kineto-cpu/pipeline-gpipe", "kineto-cpu/ddp-gloo-4rank", "kineto-cpu/ddp-gloo-4rank-straggler",
 ]
 
 /// Compares `json` (as the CLI prints it, plus a newline) with `Goldens/<name>.gz`; absolute paths

@@ -156,3 +156,25 @@ private func object(_ text: String) throws -> [String: Any] {
     cut.status == 65 && cut.stderr.contains("cut.0.et:@") && cut.stderr.split(separator: "\n").count == 1,
     "\(cut.stderr)")
 }
+
+@Test func topRanksKernelsAndOperators() throws {
+  let text = try reprise("top", TestPaths.dlrm, "-n", "3")
+  #expect(text.status == 0 && text.stdout.hasPrefix("top 3 of 81 kernels by total time"), "\(text.stderr)")
+  let json = try object(try reprise("top", ddp, "--kind", "op", "--by", "self", "--phase", "backward", "--json").stdout)
+  #expect(json["schema"] as? String == "reprise.top/v1" && json["phase"] as? String == "backward")
+  let rows = try #require(json["rows"] as? [[String: Any]])
+  #expect(rows.first?["name"] as? String == "autograd::engine::evaluate_function: AddmmBackward0")
+  let csv = try reprise("top", ddp, "--csv", "-n", "2").stdout.split(separator: "\n")
+  #expect(csv.count == 3 && csv[0].hasPrefix("kind,phase,by,position,name,category,count,totalNs,selfNs"))
+  #expect(try reprise("top", ddp, "--kind", "module").status == 64)
+}
+
+@Test func reportAndWhatIfPrintVerdicts() throws {
+  let dir = tempDir("verdict")
+  defer { try? FileManager.default.removeItem(atPath: dir) }
+  let r = try reprise("report", TestPaths.dlrm, "-o", dir + "/r.json")
+  #expect(r.status == 0 && r.stdout.contains("verdict: host-bound: 13.1 of 13.2 ms of the critical path (step 10)"))
+  #expect(r.stdout.contains("straggler-bound on rank 1") && r.stdout.contains("step times (per rank, all steps):"))
+  let w = try reprise("whatif", TestPaths.dlrm, "--set", "host.launch=2us")
+  #expect(w.status == 0 && w.stdout.contains("verdict (predicted): "), "\(w.stdout)")
+}
