@@ -135,7 +135,7 @@ public struct Verdict: Sendable, Equatable {
         } else {
           out[2].1 += s.duration
         }
-      case .bubble: break
+      case .bubble, .lateStart: break
       }
     }
     return out

@@ -23,7 +23,8 @@ struct MemoryCommand: ParsableCommand {
 
   func validate() throws {
     if !(0...3).contains(zero) { throw ValidationError("--zero: 0, 1, 2 or 3") }
-    try requireAtLeast(1, ["--sequence": sequence, "--micro-batch": microBatch, "--tp": tp, "--pp": pp, "--cp": cp, "--dp": dp])
+    try requireAtLeast(
+      1, ["--sequence": sequence, "--micro-batch": microBatch, "--tp": tp, "--pp": pp, "--cp": cp, "--dp": dp])
   }
 
   func run() throws {

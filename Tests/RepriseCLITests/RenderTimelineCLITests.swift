@@ -17,10 +17,6 @@ private func render(_ dir: String, _ name: String, _ args: String...) throws -> 
   return try String(contentsOfFile: dir + "/" + name, encoding: .utf8)
 }
 
-private func reprise(_ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-  try runProcess(TestPaths.reprise, args, cwd: TestPaths.packageRoot)
-}
-
 /// The row labels of a timeline's DOT, in order.
 private func rows(_ dot: String) -> [String] {
   dot.split(separator: "\n").compactMap { line -> String? in
