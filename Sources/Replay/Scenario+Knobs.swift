@@ -84,7 +84,7 @@ extension Scenario {
   /// ranks and transfers the knobs re-time when the plan replays under this scenario.
   public func matches(in plan: ReplayPlan) -> [KnobMatch] {
     let g = plan.graph
-    let counts = EventCounts(g)
+    let counts = EventCounts(plan)
     let ranks = Set(g.ranks.map(\.rank))
     var transfers = (intra: 0, inter: 0, dp: 0)
     var links = [false: LinkSums(), true: LinkSums()]
@@ -179,7 +179,8 @@ private struct EventCounts {
   var communication = 0
   var launches = 0
 
-  init(_ g: EventGraph) {
+  init(_ plan: ReplayPlan) {
+    let g = plan.graph
     let launchNames = Set(Scenario.launchCalls.compactMap { g.strings.lookup($0) })
     for e in 0..<g.eventCount {
       switch g.kind[e] {
@@ -188,7 +189,8 @@ private struct EventCounts {
         byClass[ComputeClass(rawValue: g.detail[e]) ?? .other, default: 0] += 1
         kernelsByName[g.name[e], default: 0] += 1
       case .collective, .send, .recv: communication += 1
-      case .hostOp where launchNames.contains(g.name[e]): launches += 1
+      // A launch call with traced children keeps its time (`Scenario.apply`): not counted.
+      case .hostOp where launchNames.contains(g.name[e]) && plan.role[e] != .hostParent: launches += 1
       default: break
       }
     }

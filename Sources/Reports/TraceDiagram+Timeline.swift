@@ -19,7 +19,7 @@ extension TraceDiagram {
     let cp = CriticalPath(index: index, step: o.step)
     let hostMode = !TraceTimelineRenderer.hasDeviceWork(g)
     let title =
-      "\(g.ranks.count) rank(s), \(label), job window \(String(format: "%.3f", (stepHi - stepLo).milliseconds)) ms"
+      "\(g.ranks.count) rank(s), \(label): \(String(format: "%.3f", (stepHi - stepLo).milliseconds)) ms"
 
     var d = TraceTimelineRenderer.diagram(
       g, timeline: t, bubbles: BubbleAnalysis(index: index), criticalPath: cp, from: lo, to: hi, origin: stepLo,
@@ -40,7 +40,7 @@ extension TraceDiagram {
       ? "work: CPU ops (strong boxes); idle: no traced op (low pale boxes)"
       : "work: strong boxes by class; idle: low pale boxes by cause"
     d.notes.insert(
-      what + "; red strip: the critical path of \(cp.step.map { "step \($0)" } ?? "the trace") "
+      what + "; red strip: the critical path of \(cp.step.map { "job step \($0)" } ?? "the trace") "
         + "(\(String(format: "%.3f", cp.length.milliseconds)) ms)", at: 0)
     let filters = filterNote(g, d, o, lo: lo - stepLo, hi: hi - stepLo)
     if !filters.isEmpty { d.notes.insert("showing " + filters, at: 1) }

@@ -177,7 +177,7 @@ private func verdict(_ path: String) throws -> Verdict {
     criticalPath: CriticalPath(index: ix), graph: g)
 }
 
-/// DLRM: the critical path of step 10 is 13.1 of 13.2 ms host work; ranks 1 and 3 spend most of
+/// DLRM: the critical path of step 10 (the job step, 20.7 ms, of which 7.5 ms is before rank 7 entered it) is 13.1 ms host work; ranks 1 and 3 spend most of
 /// their step waiting for late peers (rank 7 is last most often), the others' devices wait for
 /// their hosts. No rank holds the others long enough to be the job's straggler.
 @Test func dlrmIsHostBound() throws {
@@ -186,7 +186,7 @@ private func verdict(_ path: String) throws -> Verdict {
   #expect(kinds(v) == ["host", "straggler", "host", "straggler", "host", "host", "host", "host"])
   let job = try #require(v.job)
   #expect(job.kind == .host && job.basis == .criticalPath && job.step == 10)
-  #expect(job.time.rawValue == 13_139_000 && job.whole.rawValue == 13_219_000 && job.pathRanks == [7, 5])
+  #expect(job.time.rawValue == 13_129_000 && job.whole.rawValue == 20_723_000 && job.pathRanks == [7, 4])
   #expect(v.ranks[1].account.waitedFor == 7)
 }
 

@@ -111,7 +111,7 @@ private func controlCharacterTrace() throws -> String {
       let r = try reprise("render", kind, ddp, "--step", step, "-o", file)
       #expect(r.status == 0, "\(r.stderr)")
       let dot = try String(contentsOfFile: file, encoding: .utf8)
-      #expect(dot.contains("of step \(step)"), "\(kind) --step \(step)")
+      #expect(dot.contains("step \(step)"), "\(kind) --step \(step)")
       dots.append(dot)
     }
     #expect(dots[0] != dots[1], "\(kind): steps 3 and 4 draw the same")

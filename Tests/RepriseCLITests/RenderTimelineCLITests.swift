@@ -35,7 +35,7 @@ private func rows(_ dot: String) -> [String] {
   let dot = try render(dir, "t.dot", "timeline", ddp)
   let ticks = dot.split(separator: "\n").filter { $0.contains(" label\" [label=\"") && $0.contains("\"tick") }
   #expect(ticks.count >= 5, "an axis with ticks")
-  #expect(dot.contains(#"ms from\nstep 3 start"#))
+  #expect(dot.contains(#"of step 3 start"#))
   // Work boxes 28 pt high with an outline, idle boxes 12 pt and pale.
   #expect(dot.contains("color=\"#333333\"") && dot.contains("height=0.39"))
   #expect(dot.contains("fontcolor=\"#666666\", fontsize=7") && dot.contains("height=0.17"))
