@@ -1,6 +1,11 @@
 import Foundation
 import TraceModel
 
+/// The built-in specs, keyed `KIND/NAME.json`: one generated file per kind
+/// (`EmbeddedSpecs+{Clusters,Hardware,Models}.generated.swift`).
+let embeddedSpecFiles: [String: String] = embeddedClusterSpecs.merging(embeddedHardwareSpecs) { a, _ in a }
+  .merging(embeddedModelSpecs) { a, _ in a }
+
 /// Finds and decodes the hardware, model and cluster specs.
 ///
 /// The specs of the repository's `Models/` folder are built into the binary
