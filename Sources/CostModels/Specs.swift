@@ -16,6 +16,9 @@ public struct HardwareSpec: Codable, Sendable, Equatable {
   public var interconnect: Link?
   public var pcie: PCIe
   public var launchOverheadUs: Double
+  /// Sustained (achievable) ceilings measured by public microbenchmarks, when known: what a
+  /// well-tuned GEMM and a streaming kernel reach, as opposed to the datasheet peaks above.
+  public var sustained: Sustained?
 
   public struct Amount: Codable, Sendable, Equatable {
     public var amount: Double
@@ -39,6 +42,41 @@ public struct HardwareSpec: Codable, Sendable, Equatable {
       case generation
       case gbpsPerDirection = "GBpsPerDirection"
     }
+  }
+
+  /// Achievable ceilings: dense GEMM TFLOP/s per dtype and streaming memory bandwidth, each
+  /// from a public measurement named in `source`.
+  public struct Sustained: Codable, Sendable, Equatable {
+    /// Sustained dense GEMM TFLOP/s by dtype (`bf16`, `fp16`, `fp8`, `tf32`, `fp32`).
+    public var tflops: [String: Double]?
+    /// Sustained streaming memory bandwidth (STREAM copy/triad-like), GB/s (1e9 B/s).
+    public var hbmGBps: Double?
+    /// Where the numbers come from (paper and table, article, benchmark repository and path).
+    public var source: String
+
+    public init(tflops: [String: Double]? = nil, hbmGBps: Double? = nil, source: String) {
+      (self.tflops, self.hbmGBps, self.source) = (tflops, hbmGBps, source)
+    }
+  }
+
+  /// The compute ceiling a kernel of `dtype` can reach: the sustained GEMM rate when the spec
+  /// gives one, else the dense datasheet peak; `sustained` says which. Nil without either.
+  public func computeCeiling(_ dtype: DType) -> (rate: FLOPsPerSecond, sustained: Bool)? {
+    if let t = sustained?.tflops?[dtype.rawValue] { return (FLOPsPerSecond(rawValue: t * 1e12), true) }
+    return peak(dtype).map { ($0, false) }
+  }
+
+  /// The first of `dtypes` with a compute ceiling (`computeCeiling`), with it.
+  public func firstCeiling(_ dtypes: [DType]) -> (dtype: DType, rate: FLOPsPerSecond, sustained: Bool)? {
+    for d in dtypes { if let c = computeCeiling(d) { return (d, c.rate, c.sustained) } }
+    return nil
+  }
+
+  /// The memory ceiling: the sustained streaming bandwidth when the spec gives one, else the
+  /// datasheet HBM bandwidth; `sustained` says which.
+  public var memoryCeiling: (rate: BytesPerSecond, sustained: Bool) {
+    if let b = sustained?.hbmGBps { return (BytesPerSecond(rawValue: b * 1e9), true) }
+    return (memoryBandwidth, false)
   }
 
   /// HBM capacity in bytes.
@@ -90,6 +128,18 @@ public struct HardwareSpec: Codable, Sendable, Equatable {
       throw SpecError.invalid(
         file: file, path: "interconnect.GBpsPerDirection",
         message: "expected a positive number, found \(link.gbpsPerDirection)")
+    }
+    for (k, v) in sustained?.tflops ?? [:] {
+      if DType(rawValue: k) == nil {
+        throw SpecError.invalid(file: file, path: "sustained.tflops.\(k)", message: "unknown dtype")
+      }
+      if !(v > 0 && v.isFinite) {
+        throw SpecError.invalid(
+          file: file, path: "sustained.tflops.\(k)", message: "expected a positive number, found \(v)")
+      }
+    }
+    if let b = sustained?.hbmGBps, !(b > 0 && b.isFinite) {
+      throw SpecError.invalid(file: file, path: "sustained.hbmGBps", message: "expected a positive number, found \(b)")
     }
     if !(launchOverheadUs >= 0 && launchOverheadUs.isFinite) {
       throw SpecError.invalid(

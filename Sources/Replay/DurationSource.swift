@@ -42,3 +42,26 @@ extension Replayer {
     return try replay(plan, durations: d, transfers: t)
   }
 }
+
+/// How a prediction timed one event: kept as measured, re-timed by a ratio for its class (a
+/// knob, a class ceiling ratio, the network model), or re-timed through the roofline from its
+/// op's shapes. `fidelity.coverage` in the JSON documents sums event time by method.
+public enum TimingMethod: UInt8, Sendable, CaseIterable {
+  case measured, classRatio, shapeModel
+}
+
+extension Scenario {
+  /// How each event of `plan` is timed under this scenario (`TimingMethod`): an event whose
+  /// duration a knob changes, or a member of a barrier instance whose transfer it changes, is
+  /// class-timed; everything else is measured.
+  public func timingMethods(for plan: ReplayPlan) -> [TimingMethod] {
+    let g = plan.graph
+    let (durations, transfers) = rawDurations(for: plan)
+    var methods = [TimingMethod](repeating: .measured, count: g.eventCount)
+    for e in 0..<g.eventCount where durations[e] != g.duration[e] { methods[e] = .classRatio }
+    for i in 0..<plan.instanceCount where transfers[i] != plan.instanceTransfer[i] {
+      for m in plan.members(of: i) { methods[Int(m)] = .classRatio }
+    }
+    return methods
+  }
+}
