@@ -11,12 +11,16 @@ public struct ClusterSpec: Codable, Sendable, Equatable {
   public var source: String?
   public var gpusPerNode: Int
   public var nodes: [Node]
+  /// How many of a job's ranks each node holds (ranks fill nodes in order); nil: `gpusPerNode`,
+  /// except where a what-if spreads the job over the whole cluster (`spreading(world:)`).
+  public var ranksPerNode: Int?
 
-  public init(name: String, source: String? = nil, gpusPerNode: Int, nodes: [Node]) {
+  public init(name: String, source: String? = nil, gpusPerNode: Int, nodes: [Node], ranksPerNode: Int? = nil) {
     self.name = name
     self.source = source
     self.gpusPerNode = gpusPerNode
     self.nodes = nodes
+    self.ranksPerNode = ranksPerNode
   }
 
   public struct Node: Codable, Sendable, Equatable {
@@ -41,7 +45,7 @@ public struct ClusterSpec: Codable, Sendable, Equatable {
   public var expandedNodes: [Node] { nodes.flatMap { Array(repeating: $0, count: max(1, $0.count ?? 1)) } }
 
   /// The node index of a global rank (ranks fill nodes in order).
-  public func node(of rank: RankID) -> Int { Int(rank.rawValue) / max(gpusPerNode, 1) }
+  public func node(of rank: RankID) -> Int { Int(rank.rawValue) / max(ranksPerNode ?? gpusPerNode, 1) }
 
   /// Bandwidth bounding a collective among `ranks`: intra-node if all share a node, else the
   /// slowest NIC among the nodes involved.
@@ -74,6 +78,9 @@ public struct ClusterSpec: Codable, Sendable, Equatable {
         throw ClusterSpecError(file: path, message: "gpusPerNode: expected ≥ 1, found \(spec.gpusPerNode)")
       }
       if spec.nodes.isEmpty { throw ClusterSpecError(file: path, message: "nodes: expected at least one node") }
+      if let r = spec.ranksPerNode, r < 1 || r > spec.gpusPerNode {
+        throw ClusterSpecError(file: path, message: "ranksPerNode: expected 1…\(spec.gpusPerNode), found \(r)")
+      }
       return spec
     } catch let e as DecodingError {
       throw ClusterSpecError(file: path, message: Self.describe(e))

@@ -34,8 +34,17 @@ public struct Scenario: Sendable, CustomStringConvertible {
   /// `pg.NAME.scale|bandwidth|degree` settings, by the group name or description given.
   var groupKnobs: [String: GroupKnobs] = [:]
   public var cluster: ClusterSpec?
-  /// The accelerator whose interconnect is the intra-node link baseline without a cluster.
+  /// The accelerator whose interconnect is the intra-node link baseline without a cluster: the
+  /// recorded GPU, or the target of a hardware transfer.
   public var hardware: HardwareSpec?
+  /// Another accelerator for the whole run (`whatif --hardware`): device work re-timed through
+  /// the cost models before the knobs apply.
+  public var transfer: HardwareTransfer?
+  /// Whether collectives and send/recv pairs are re-timed through the collective model on the
+  /// cluster's network (`whatif --cluster`); also with `transfer` or `comm.algorithm`.
+  public var retimesNetwork = false
+  /// `comm.algorithm=ring|tree|hierarchical`.
+  var commAlgorithm: NetworkRetiming.Algorithm? = nil
 
   /// The knobs of one process group (`pg.NAME.…`).
   struct GroupKnobs: Sendable {
@@ -49,7 +58,7 @@ public struct Scenario: Sendable, CustomStringConvertible {
     "compute.scale=X", "compute.gemm.scale=X", "compute.attention.scale=X", "compute.elementwise.scale=X",
     "compute.reduction.scale=X", "compute.other.scale=X", "kernel.match=REGEX,scale=X", "comm.scale=X",
     "link.intra.bandwidth=300GB/s", "link.inter.bandwidth=25GB/s", "link.latency=5us", "rank.N.slowdown=X",
-    "host.launch=4us", "dp.degree=N", "pg.NAME.scale=X", "pg.NAME.bandwidth=100GB/s", "pg.NAME.degree=N",
+    "host.launch=4us", "comm.algorithm=ring|tree|hierarchical", "dp.degree=N", "pg.NAME.scale=X", "pg.NAME.bandwidth=100GB/s", "pg.NAME.degree=N",
   ]
   static var validKeysHelp: String { "valid keys: " + validKeys.joined(separator: ", ") }
 
@@ -115,6 +124,12 @@ public struct Scenario: Sendable, CustomStringConvertible {
     case "link.inter.bandwidth": interBandwidth = try Self.bandwidth(key, value)
     case "link.latency": latency = try Self.duration(key, value)
     case "host.launch": hostLaunch = try Self.duration(key, value)
+    case "comm.algorithm":
+      guard let a = NetworkRetiming.Algorithm(rawValue: value) else {
+        let names = NetworkRetiming.Algorithm.allCases.map(\.rawValue).joined(separator: ", ")
+        throw ScenarioError(message: "--set comm.algorithm=\(value): expected one of \(names)")
+      }
+      commAlgorithm = a
     case "dp.degree":
       guard let n = Int(value), n >= 1 else {
         throw ScenarioError(message: "--set dp.degree=\(value): expected an integer ≥ 1")
@@ -246,7 +261,12 @@ public struct Scenario: Sendable, CustomStringConvertible {
     throw ScenarioError(message: "\(Self.setting(key, value)): expected a size such as 1GiB, 512MB or 4096")
   }
 
-  public var description: String { settings.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
+  public var description: String {
+    var parts: [String] = []
+    if let t = transfer { parts.append("hardware \(t.source.name) → \(t.target.name)") }
+    if retimesNetwork, let c = cluster { parts.append("cluster \(c.name)") }
+    return (parts + settings.map { "\($0.key)=\($0.value)" }).joined(separator: " ")
+  }
 
   /// Whether a knob acts on process groups (`dp.degree`, `pg.NAME.…`).
   public var usesProcessGroups: Bool { dpDegree != nil || !groupKnobs.isEmpty }
@@ -271,6 +291,8 @@ public struct Scenario: Sendable, CustomStringConvertible {
   func rawDurations(for plan: ReplayPlan) -> (durations: [Int64], transfers: [Nanoseconds]) {
     let g = plan.graph
     var durations = g.duration
+    let retiming = transfer?.retime(plan)
+    if let retiming { Self.apply(retiming, plan, to: &durations) }
     // Per-name kernel factor, computed once per distinct name.
     var nameFactor: [NameID: Double] = [:]
     let regexes = kernelRules.compactMap { r in (try? NSRegularExpression(pattern: r.pattern)).map { ($0, r.scale) } }
@@ -288,7 +310,10 @@ public struct Scenario: Sendable, CustomStringConvertible {
       return base * f
     }
     let launchNames = Set(Self.launchCalls.compactMap { g.strings.lookup($0) })
-    let ownTime = plan.cpuOnlyRanks.isEmpty ? [] : Self.ownTime(plan)
+    var ownTime = plan.cpuOnlyRanks.isEmpty ? [] : Self.ownTime(plan, g.duration)
+    if let retiming, !ownTime.isEmpty {
+      for e in ownTime.indices { ownTime[e] = Int64(saturating: Double(ownTime[e]) * retiming.factor[e]) }
+    }
     for e in 0..<g.eventCount {
       let rankFactor = rankSlowdown.isEmpty ? 1 : (rankSlowdown[g.rank(of: e)] ?? 1)
       switch g.kind[e] {
@@ -316,8 +341,9 @@ public struct Scenario: Sendable, CustomStringConvertible {
       }
     }
     let effects = groupEffects(plan)
+    let base = network?.transfers(plan).transfers ?? plan.instanceTransfer.map { Double($0.rawValue) }
     let transfers = (0..<plan.instanceCount).map {
-      transfer(plan, instance: $0, group: effects[plan.instanceGroup[$0]])
+      transfer(plan, instance: $0, group: effects[plan.instanceGroup[$0]], from: base[$0])
     }
     return (durations, transfers)
   }
@@ -341,11 +367,35 @@ public struct Scenario: Sendable, CustomStringConvertible {
     return out
   }
 
-  /// Each host op's own time: its duration less its children's (its whole duration for a leaf).
-  static func ownTime(_ plan: ReplayPlan) -> [Int64] {
+  /// Applies a hardware transfer's factors: device work and host leaves scale their measured
+  /// time; on CPU-only ranks each operator changes by its own time (`ownTime`), as the compute
+  /// knobs do there.
+  static func apply(_ r: HardwareTransfer.Retiming, _ plan: ReplayPlan, to durations: inout [Int64]) {
     let g = plan.graph
-    var own = g.duration
-    for e in 0..<g.eventCount where g.parent[e] != .none { own[g.parent[e].index] -= g.duration[e] }
+    let own = plan.cpuOnlyRanks.isEmpty ? [] : ownTime(plan, g.duration)
+    for e in 0..<g.eventCount where r.factor[e] != 1 {
+      if g.kind[e] == .hostOp && !own.isEmpty && plan.cpuOnlyRanks.contains(g.rank(of: e)) {
+        durations[e] += Int64(saturating: Double(own[e]) * (r.factor[e] - 1))
+      } else {
+        durations[e] = Int64(saturating: Double(durations[e]) * r.factor[e])
+      }
+    }
+  }
+
+  /// The network re-timing this scenario applies, if any: with `retimesNetwork`, a hardware
+  /// transfer or `comm.algorithm`.
+  public var network: NetworkRetiming? {
+    guard retimesNetwork || transfer != nil || commAlgorithm != nil else { return nil }
+    return NetworkRetiming(
+      cluster: cluster, source: transfer?.source ?? hardware, target: transfer?.target,
+      algorithm: commAlgorithm ?? .ring)
+  }
+
+  /// Each host op's own time: its duration less its children's (its whole duration for a leaf).
+  static func ownTime(_ plan: ReplayPlan, _ durations: [Int64]) -> [Int64] {
+    let g = plan.graph
+    var own = durations
+    for e in 0..<g.eventCount where g.parent[e] != .none { own[g.parent[e].index] -= durations[e] }
     return own.map { max(0, $0) }
   }
 
@@ -381,11 +431,10 @@ public struct Scenario: Sendable, CustomStringConvertible {
 
   /// Transfer time of barrier instance `i` under the knobs; `group` is what the process-group
   /// knobs do to its group.
-  func transfer(_ plan: ReplayPlan, instance i: Int, group: GroupKnobs? = nil) -> Nanoseconds {
-    let measured = plan.instanceTransfer[i].rawValue
+  func transfer(_ plan: ReplayPlan, instance i: Int, group: GroupKnobs? = nil, from base: Double? = nil) -> Nanoseconds {
     let members = plan.members(of: i)
     let kind = plan.collectiveKind(of: i)
-    var t = Double(measured)
+    var t = base ?? Double(plan.instanceTransfer[i].rawValue)
     // The measured α is not separable from one measurement: taken as 0; link.latency adds α'.
     let alphaOld = 0.0
     // Link bandwidth change: T' = α' + (T − α)·B/B'.

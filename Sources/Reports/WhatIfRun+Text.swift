@@ -12,6 +12,8 @@ extension WhatIfRun {
     if let scenario {
       lines.append("what-if: \(scenario.description)")
       if scenario.usesProcessGroups { lines += processGroupLines() }
+      lines += transferSection?.lines ?? []
+      lines += networkSection?.lines ?? []
       if !plan.cpuOnlyRanks.isEmpty {
         lines.append(
           "  CPU-only rank(s) \(plan.cpuOnlyRanks.map(\.rawValue).sorted().map(String.init).joined(separator: ", ")): "

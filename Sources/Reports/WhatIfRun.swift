@@ -37,6 +37,10 @@ public struct WhatIfRun: Sendable {
   public let knobs: [KnobMatch]
   /// Where the hardware for the link knobs' baseline is looked up.
   let specs: SpecLibrary
+  /// Class by class, what a hardware transfer did (nil without `--hardware`).
+  public let transferSection: TransferSection?
+  /// What the network re-timing did (nil without `--cluster`, `--hardware` or `comm.algorithm`).
+  public let networkSection: NetworkSection?
 
   /// Replays `graph` as measured and, when given, under `scenario`. A link-bandwidth knob
   /// without a cluster or hardware in the scenario scales from the interconnect of the GPU the
@@ -76,9 +80,14 @@ public struct WhatIfRun: Sendable {
       let (timeline, transfers) = try Replayer().replay(plan, under: scenario)
       predicted = timeline
       predictedWait = StepMetrics.barrierWait(plan, timeline: predicted, transfers: transfers)
+      transferSection =
+        scenario.transfer == nil
+        ? nil : TransferSection(plan, scenario: scenario, durations: scenario.apply(to: plan).durations.map(\.rawValue))
+      networkSection = NetworkSection(plan, scenario: scenario, transfers: transfers)
     } else {
       predicted = baseline
       predictedWait = baselineWait
+      (transferSection, networkSection) = (nil, nil)
     }
     let membership = StepMembership(plan.graph)
     measuredSpans = StepSpans(plan.graph, membership: membership, timeline: measured)
@@ -272,6 +281,10 @@ public struct ReplaySummary: JSONContract, Equatable {
 
   /// The bottleneck verdicts of the predicted timeline, with a what-if (docs/analyses.md).
   public var verdict: VerdictSection?
+  /// A hardware transfer (`whatif --hardware`), class by class (docs/models/transfer.md).
+  public var transfer: TransferSection?
+  /// The network re-timing (`whatif --cluster`, `--hardware`, `comm.algorithm`).
+  public var network: NetworkSection?
 
   /// The document of a replay.
   public init(_ run: WhatIfRun) {
@@ -293,6 +306,8 @@ public struct ReplaySummary: JSONContract, Equatable {
       jobStepSpeedup = run.jobStepSpeedup
       if scenario.usesProcessGroups { processGroups = ProcessGroupsDoc(run.plan.processGroups) }
       verdict = run.predictedVerdict
+      transfer = run.transferSection
+      network = run.networkSection
     }
   }
 
@@ -348,9 +363,14 @@ extension Scenario {
   /// spec is given: the same GPU and interconnect `report` and `render topology` use.
   /// - Throws: `SpecError` when the matching spec is broken.
   public func resolvingHardware(for graph: EventGraph, specs: SpecLibrary) throws -> Scenario {
-    guard setsLinkBandwidth, cluster == nil, hardware == nil else { return self }
     var s = self
-    s.hardware = try specs.detectHardware(graph)
+    if let transfer {
+      // Link knobs scale from the target GPU's interconnect.
+      s.hardware = s.hardware ?? transfer.target
+    } else if (setsLinkBandwidth && cluster == nil || network != nil) && hardware == nil {
+      s.hardware = try specs.detectHardware(graph)
+    }
+    if s.network != nil, let c = cluster { s.cluster = c.spreading(world: graph.ranks.count) }
     return s
   }
 
@@ -358,6 +378,12 @@ extension Scenario {
   public var knobDocument: [String: String] {
     var o = knobDictionary()
     if let c = cluster { o["cluster"] = c.name }
+    if let t = transfer {
+      o["hardware"] = t.target.name
+      o["from"] = t.source.name
+      if t.hostScale != 1 { o["hostScale"] = "\(t.hostScale)" }
+    }
+    if retimesNetwork, let r = cluster?.ranksPerNode { o["ranksPerNode"] = "\(r)" }
     return o
   }
 }

@@ -45,6 +45,8 @@ public enum TestPaths {
 
   /// The bundled real MI300X trace (AMD-AGI/TraceLens `tests/traces/mi300`, Qwen1.5-0.5B).
   public static var mi300: String { packageRoot + "/Traces/public/mi300-qwen1.5-0.5b" }
+  /// The same Qwen1.5-0.5B workload on one H100 (TraceLens), the other half of the transfer pair.
+  public static var h100: String { packageRoot + "/Traces/public/h100-qwen1.5-0.5b" }
 
   /// The debug `reprise` binary built by `swift build`.
   public static var reprise: String { packageRoot + "/.build/debug/reprise" }

@@ -56,20 +56,31 @@ struct WhatIfCommand: ParsableCommand {
       "Re-time a pipeline-parallel trace under another schedule (\(ScheduleGenerators.names.joined(separator: ", "))).")
   var schedule: String?
   @Option(help: "Chunks per stage for --schedule interleaved-1f1b (≥ 2) or hanayo (default: 2).") var chunks: Int?
+  @Option(help: "Predict the run on this hardware spec (a name in hardware/, or a JSON file from `reprise calibrate`).")
+  var hardware: String?
+  @Option(help: "The recorded device's hardware spec (default: the GPU the trace names in deviceProperties).")
+  var from: String?
+  @Option(help: "With --hardware: factor on host (CPU) work, for another host CPU (default: 1, as measured).")
+  var hostScale: Double?
+  @Option(help: "With --cluster: ranks per node (default: the job spread evenly over the cluster's nodes).")
+  var ranksPerNode: Int?
   @Flag(help: "Print one JSON object (schema reprise.replay/v1 with whatIf, baselineStepNs, speedup).") var json = false
   @Option(help: "Write the measured and predicted timelines (with --schedule: simulated pipelines) for Perfetto.")
   var timeline: String?
 
   func validate() throws {
-    if settings.isEmpty && schedule == nil {
+    if settings.isEmpty && schedule == nil && hardware == nil && cluster == nil {
       throw ValidationError(
-        "give --schedule NAME or at least one --set KEY=VALUE; \(Scenario.validKeys.joined(separator: ", "))")
+        "give --hardware NAME, --cluster FILE, --schedule NAME or at least one --set KEY=VALUE; "
+          + Scenario.validKeys.joined(separator: ", "))
     }
     if let schedule, !ScheduleGenerators.names.contains(schedule) {
       throw ValidationError(
         "--schedule \(schedule): expected one of \(ScheduleGenerators.names.joined(separator: ", "))")
     }
-    if schedule != nil && !settings.isEmpty { throw ValidationError("--schedule and --set cannot be combined yet") }
+    if schedule != nil && !(settings.isEmpty && hardware == nil && cluster == nil) {
+      throw ValidationError("--schedule cannot be combined with --set, --hardware or --cluster yet")
+    }
     if let schedule { _ = try flag { try ScheduleGenerators.chunks(schedule, requested: chunks) } }
     try checkKnobs(settings)
   }
@@ -83,7 +94,12 @@ struct WhatIfCommand: ParsableCommand {
       print(json ? try swap.summary.json() : swap.text())
       return
     }
-    let run = try WhatIfRun(graph: graph, scenario: scenario, specs: try specs.library())
+    let library = try specs.library()
+    let models = try flag {
+      try scenario.configuringModels(
+        graph: graph, hardware: hardware, from: from, hostScale: hostScale, ranksPerNode: ranksPerNode, specs: library)
+    }
+    let run = try WhatIfRun(graph: graph, scenario: models, specs: library)
     for line in run.knobWarnings { printError("warning: " + line) }
     if let timeline { try run.writeTimeline(to: timeline) }
     if input.verbose { printError(run.timingText) }
