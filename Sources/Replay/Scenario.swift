@@ -58,7 +58,8 @@ public struct Scenario: Sendable, CustomStringConvertible {
     "compute.scale=X", "compute.gemm.scale=X", "compute.attention.scale=X", "compute.elementwise.scale=X",
     "compute.reduction.scale=X", "compute.other.scale=X", "kernel.match=REGEX,scale=X", "comm.scale=X",
     "link.intra.bandwidth=300GB/s", "link.inter.bandwidth=25GB/s", "link.latency=5us", "rank.N.slowdown=X",
-    "host.launch=4us", "comm.algorithm=ring|tree|hierarchical", "dp.degree=N", "pg.NAME.scale=X", "pg.NAME.bandwidth=100GB/s", "pg.NAME.degree=N",
+    "host.launch=4us", "comm.algorithm=ring|tree|hierarchical", "dp.degree=N", "pg.NAME.scale=X",
+    "pg.NAME.bandwidth=100GB/s", "pg.NAME.degree=N",
   ]
   static var validKeysHelp: String { "valid keys: " + validKeys.joined(separator: ", ") }
 
@@ -431,7 +432,8 @@ public struct Scenario: Sendable, CustomStringConvertible {
 
   /// Transfer time of barrier instance `i` under the knobs; `group` is what the process-group
   /// knobs do to its group.
-  func transfer(_ plan: ReplayPlan, instance i: Int, group: GroupKnobs? = nil, from base: Double? = nil) -> Nanoseconds {
+  func transfer(_ plan: ReplayPlan, instance i: Int, group: GroupKnobs? = nil, from base: Double? = nil) -> Nanoseconds
+  {
     let members = plan.members(of: i)
     let kind = plan.collectiveKind(of: i)
     var t = base ?? Double(plan.instanceTransfer[i].rawValue)

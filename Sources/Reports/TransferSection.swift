@@ -195,8 +195,10 @@ public struct NetworkSection: Codable, Sendable, Equatable {
         format: "instances re-timed; transfers %.3f → %.3f ms", measuredTransferNs.milliseconds,
         predictedTransferNs.milliseconds)
     if !kept.isEmpty {
-      line += "; kept as measured: " + kept.sorted { $0.key < $1.key }.map { "\($0.value) (\($0.key))" }.joined(
-        separator: ", ")
+      line +=
+        "; kept as measured: "
+        + kept.sorted { $0.key < $1.key }.map { "\($0.value) (\($0.key))" }.joined(
+          separator: ", ")
     }
     return [line]
   }

@@ -84,6 +84,12 @@ func flag<T>(_ parse: () throws -> T) throws -> T {
   { throw ValidationError(e.description) }
 }
 
+/// A flag value the library can only check against the ingested run: a bad one is a usage
+/// error (exit 64) printed as one line, without the usage text.
+func usage<T>(_ check: () throws -> T) throws -> T {
+  do { return try check() } catch let e as ScenarioError { throw RunError.usage(e.message) }
+}
+
 /// Integer flags below `minimum` are usage errors naming the flag (`--tp -1: out of range: must be ≥ 1`).
 func requireAtLeast(_ minimum: Int, _ flags: KeyValuePairs<String, Int>) throws {
   for (name, value) in flags where value < minimum {

@@ -64,17 +64,15 @@ struct LongContextCommand: ParsableCommand {
   }
 
   func run() throws {
-    let lib = try specs.library()
-    let m = try lib.model(model)
+    let (lib, m) = (try specs.library(), try specs.library().model(model))
     let hw = try lib.hardware(hardware)
     let a = try LongContextAnalysis.analyze(
       model: m, hardware: hw, context: context, outputTokens: outputTokens, tensorParallel: tp,
       weightDtype: weightDtype,
-      kvDtype: kvDtype, computeEfficiency: computeEfficiency,
-      memoryEfficiency: memoryEfficiency)
+      kvDtype: kvDtype, computeEfficiency: computeEfficiency, memoryEfficiency: memoryEfficiency)
     let report = LongContextReport(
-      a, model: m, hardware: hw, context: context, outputTokens: outputTokens,
-      tensorParallel: tp, kvDtype: kvDtype.rawValue)
+      a, model: m, hardware: hw, context: context, outputTokens: outputTokens, tensorParallel: tp,
+      kvDtype: kvDtype.rawValue)
     print(json ? try report.json() : report.text())
   }
 }
@@ -108,9 +106,9 @@ struct KVCacheCommand: ParsableCommand {
     let m = try lib.model(model)
     let hw = try hardware.map { try lib.hardware($0) }
     let a = KVCacheAnalysis.analyze(
-      model: m, kvDtype: kvDtype, context: context, requests: requests,
-      sharedPrefix: sharedPrefix, blockSize: blockSize, hardware: hw, tensorParallel: tp, contexts: contexts,
-      turns: turns)
+      model: m, kvDtype: kvDtype, context: context, requests: requests, sharedPrefix: sharedPrefix,
+      blockSize: blockSize,
+      hardware: hw, tensorParallel: tp, contexts: contexts, turns: turns)
     let report = KVCacheReport(a, model: m, kvDtype: kvDtype.rawValue)
     print(json ? try report.json() : report.text())
   }

@@ -69,6 +69,10 @@ struct WhatIfCommand: ParsableCommand {
   var timeline: String?
 
   func validate() throws {
+    if hardware == nil && (from != nil || hostScale != nil) {
+      throw ValidationError("--from and --host-scale need --hardware NAME (the device to predict on)")
+    }
+    if cluster == nil && ranksPerNode != nil { throw ValidationError("--ranks-per-node needs --cluster") }
     if settings.isEmpty && schedule == nil && hardware == nil && cluster == nil {
       throw ValidationError(
         "give --hardware NAME, --cluster FILE, --schedule NAME or at least one --set KEY=VALUE; "
@@ -95,7 +99,7 @@ struct WhatIfCommand: ParsableCommand {
       return
     }
     let library = try specs.library()
-    let models = try flag {
+    let models = try usage {
       try scenario.configuringModels(
         graph: graph, hardware: hardware, from: from, hostScale: hostScale, ranksPerNode: ranksPerNode, specs: library)
     }
