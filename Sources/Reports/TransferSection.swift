@@ -188,9 +188,9 @@ public struct NetworkSection: Codable, Sendable, Equatable {
 
   var lines: [String] {
     guard instances > 0 else { return ["network: no collectives or send/recv pairs to re-time"] }
-    let where_ = cluster.map { "cluster \($0), \(ranksPerNode) rank(s) per node" } ?? "nodes of \(ranksPerNode)"
+    let placement = cluster.map { "cluster \($0), \(ranksPerNode) rank(s) per node" } ?? "nodes of \(ranksPerNode)"
     var line =
-      "network: \(where_), all-reduce \(allReduceAlgorithm); \(retimed) of \(instances) collective/send-recv "
+      "network: \(placement), all-reduce \(allReduceAlgorithm); \(retimed) of \(instances) collective/send-recv "
       + String(
         format: "instances re-timed; transfers %.3f → %.3f ms", measuredTransferNs.milliseconds,
         predictedTransferNs.milliseconds)
