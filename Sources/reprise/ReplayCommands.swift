@@ -64,6 +64,8 @@ struct WhatIfCommand: ParsableCommand {
   var hostScale: Double?
   @Option(help: "With --cluster: ranks per node (default: the job spread evenly over the cluster's nodes).")
   var ranksPerNode: Int?
+  @Option(help: "With --hardware: a trace of the same workload measured on that hardware, to check the prediction.")
+  var compare: String?
   @Flag(help: "Print one JSON object (schema reprise.replay/v1 with whatIf, baselineStepNs, speedup).") var json = false
   @Option(help: "Write the measured and predicted timelines (with --schedule: simulated pipelines) for Perfetto.")
   var timeline: String?
@@ -73,6 +75,7 @@ struct WhatIfCommand: ParsableCommand {
       throw ValidationError("--from and --host-scale need --hardware NAME (the device to predict on)")
     }
     if cluster == nil && ranksPerNode != nil { throw ValidationError("--ranks-per-node needs --cluster") }
+    if hardware == nil && compare != nil { throw ValidationError("--compare needs --hardware NAME") }
     if settings.isEmpty && schedule == nil && hardware == nil && cluster == nil {
       throw ValidationError(
         "give --hardware NAME, --cluster FILE, --schedule NAME or at least one --set KEY=VALUE; "
@@ -107,6 +110,8 @@ struct WhatIfCommand: ParsableCommand {
     for line in run.knobWarnings { printError("warning: " + line) }
     if let timeline { try run.writeTimeline(to: timeline) }
     if input.verbose { printError(run.timingText) }
-    print(json ? try run.summary.json() : run.text())
+    guard let compare else { return print(json ? try run.summary.json() : run.text()) }
+    let check = try TransferCheck(run, measuredOnTarget: try TraceInputs.ingest([compare]).graph)
+    print(json ? try check.json() : run.text() + "\n" + check.text())
   }
 }

@@ -48,3 +48,18 @@ import Testing
   #expect(net["ranksPerNode"] as? Int == 2 && net["cluster"] as? String == "mixed-nic-4node")
   #expect((net["retimed"] as? Int ?? 0) > 0)
 }
+
+/// `--compare B` checks the transfer against a trace of the same workload measured on the target:
+/// the job steps and every class side by side (`reprise.transfercheck/v1`); it needs --hardware.
+@Test func transferCheckAgainstTheTargetsTrace() throws {
+  let r = try reprise("whatif", TestPaths.h100, "--hardware", "mi300x", "--compare", TestPaths.mi300, "--json")
+  #expect(r.status == 0, "\(r.stderr)")
+  let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+  #expect(doc["schema"] as? String == "reprise.transfercheck/v1")
+  #expect((40_000_000...55_000_000).contains(doc["measuredJobStepNs"] as? Int ?? 0))
+  let classes = try #require(doc["classes"] as? [[String: Any]])
+  let gemm = try #require(classes.first { $0["class"] as? String == "gemm" })
+  #expect((gemm["targetEvents"] as? Int ?? 0) > 200 && gemm["errorPct"] is Double)
+  let noHardware = try reprise("whatif", TestPaths.h100, "--set", "comm.scale=2", "--compare", TestPaths.mi300)
+  #expect(noHardware.status == 64 && noHardware.stderr.contains("--compare needs --hardware"))
+}
