@@ -393,7 +393,7 @@ public struct Scenario: Sendable, CustomStringConvertible {
   }
 
   /// Each host op's own time: its duration less its children's (its whole duration for a leaf).
-  static func ownTime(_ plan: ReplayPlan, _ durations: [Int64]) -> [Int64] {
+  public static func ownTime(_ plan: ReplayPlan, _ durations: [Int64]) -> [Int64] {
     let g = plan.graph
     var own = durations
     for e in 0..<g.eventCount where g.parent[e] != .none { own[g.parent[e].index] -= durations[e] }

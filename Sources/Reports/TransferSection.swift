@@ -89,6 +89,8 @@ public struct TransferSection: Codable, Sendable, Equatable {
     hostScale = t.hostScale
     unsizedGemmDType = r.gemmDType.rawValue
     var rows: [HardwareTransfer.WorkClass: ClassRow] = [:]
+    // CPU-only ranks: an operator's own time (less its children's) is its compute.
+    let own = plan.cpuOnlyRanks.isEmpty ? [] : Scenario.ownTime(plan, g.duration)
     for e in 0..<g.eventCount {
       guard let c = HardwareTransfer.workClass(plan, e) else { continue }
       var row =
@@ -102,8 +104,10 @@ public struct TransferSection: Codable, Sendable, Equatable {
       case .classRatio: row.classTimed += 1
       case .measured: row.measured += 1
       }
-      row.sourceNs += Nanoseconds(rawValue: g.duration[e])
-      row.predictedNs += Nanoseconds(rawValue: durations[e])
+      let cpu = !own.isEmpty && g.kind[e] == .hostOp && plan.cpuOnlyRanks.contains(g.rank(of: e))
+      let measured = cpu ? own[e] : g.duration[e]
+      row.sourceNs += Nanoseconds(rawValue: measured)
+      row.predictedNs += Nanoseconds(rawValue: measured + durations[e] - g.duration[e])
       rows[c] = row
     }
     classes = HardwareTransfer.WorkClass.allCases.compactMap { c in
