@@ -34,6 +34,12 @@ extension Demo {
     log("\n" + replay.text() + "\n  " + replay.timingText)
     written.append(try write(try replay.summary.json(), "replay.json"))
     for knobs in whatIfs { log(try replay.with(try Scenario.parse(knobs)).headline()) }
+    for name in networkWhatIfs {
+      let scenario = try Scenario(cluster: try specs.cluster(name)).configuringModels(
+        graph: g, hardware: nil, from: nil, hostScale: nil, ranksPerNode: nil, specs: specs)
+      let run = try replay.with(scenario)
+      log(([run.headline()] + (run.networkSection?.lines.map { "  " + $0 } ?? [])).joined(separator: "\n"))
+    }
     let hardware = try specs.detectHardware(g)
     if let hardware {
       let roofline = RooflineReport(g, hardware: hardware)
@@ -125,5 +131,29 @@ extension Demo {
       format: "critical path of job step%@ (%.3f ms, first rank's entry to last work): %d rank(s), %d hop(s): ",
       cp.step.map { " \($0)" } ?? " (whole trace)", cp.lengthNs.milliseconds, Set(cp.segments.map(\.rank)).count,
       cp.rankChanges) + shares.joined(separator: ", ") + (top ?? "")
+  }
+}
+
+extension Demo {
+  /// The hardware-transfer pair: each trace predicted on the other's GPU and checked against the
+  /// other's measurement (`whatif A --hardware NAME --compare B`); skipped when a half is missing.
+  func transfers(log: (String) -> Void) throws {
+    guard let pair = transferPair, (try? Ingest.expand([traces + "/" + pair.0, traces + "/" + pair.1])) != nil else {
+      return
+    }
+    let graphs = try [pair.0, pair.1].map { try Ingest.run(paths: [traces + "/" + $0]).graph }
+    log("== hardware transfer: \(pair.0) ⇄ \(pair.1), each predicted on the other's GPU")
+    var written: [String] = []
+    for (a, b) in [(0, 1), (1, 0)] {
+      guard let target = try specs.detectHardware(graphs[b]) else { continue }
+      let scenario = try Scenario().configuringModels(
+        graph: graphs[a], hardware: target.name, from: nil, hostScale: nil, ranksPerNode: nil, specs: specs)
+      let check = try TransferCheck(
+        try WhatIfRun(graph: graphs[a], scenario: scenario, specs: specs), measuredOnTarget: graphs[b])
+      log(check.text().split(separator: "\n").first.map { "  " + $0 } ?? "")
+      let name = ([pair.0, pair.1][a].split(separator: "/").last.map(String.init) ?? "") + ".on-" + target.name
+      written.append(try write(try check.json(), name + ".transfercheck.json"))
+    }
+    log("  wrote " + written.joined(separator: ", ") + "\n")
   }
 }

@@ -20,6 +20,10 @@ public struct Demo: Sendable {
   public var main = "public/dlrm-8rank"
   /// The what-ifs of the main job; the first also goes into the report.
   public var whatIfs = [["host.launch=2us"], ["compute.scale=0.5"]]
+  /// Clusters the main set's collectives are re-timed on (`whatif --cluster`).
+  public var networkWhatIfs = ["dgx-h100-4node", "mixed-nic-4node"]
+  /// Two sets recording the same workload on different GPUs: the hardware-transfer check.
+  public var transferPair: (String, String)? = ("public/h100-qwen1.5-0.5b", "public/mi300-qwen1.5-0.5b")
   public var specs: SpecLibrary
 
   public init(traces: String, output: String, specs: SpecLibrary) {
@@ -65,6 +69,7 @@ public struct Demo: Sendable {
         try shortJob(result, set: set, warnings: warnings, log: log)
       }
     }
+    try transfers(log: log)
     try schedules(log: log)
   }
 
