@@ -51,16 +51,22 @@ public enum TimingMethod: UInt8, Sendable, CaseIterable {
 }
 
 extension Scenario {
-  /// How each event of `plan` is timed under this scenario (`TimingMethod`): an event whose
-  /// duration a knob changes, or a member of a barrier instance whose transfer it changes, is
-  /// class-timed; everything else is measured.
+  /// How each event of `plan` is timed under this scenario (`TimingMethod`): a hardware
+  /// transfer's method for device work (shape-timed through the roofline or class-timed by a
+  /// ceiling ratio); class-timed for the members of a barrier instance the network model
+  /// re-times or a knob changes, and for any other event whose duration a knob changes;
+  /// everything else measured.
   public func timingMethods(for plan: ReplayPlan) -> [TimingMethod] {
     let g = plan.graph
     let (durations, transfers) = rawDurations(for: plan)
-    var methods = [TimingMethod](repeating: .measured, count: g.eventCount)
-    for e in 0..<g.eventCount where durations[e] != g.duration[e] { methods[e] = .classRatio }
-    for i in 0..<plan.instanceCount where transfers[i] != plan.instanceTransfer[i] {
-      for m in plan.members(of: i) { methods[Int(m)] = .classRatio }
+    var methods = transfer?.retime(plan).method ?? [TimingMethod](repeating: .measured, count: g.eventCount)
+    for e in 0..<g.eventCount where methods[e] == .measured && durations[e] != g.duration[e] {
+      methods[e] = .classRatio
+    }
+    let outcomes = network?.transfers(plan).outcomes
+    for i in 0..<plan.instanceCount
+    where transfers[i] != plan.instanceTransfer[i] || outcomes?[i] == .retimed {
+      for m in plan.members(of: i) where methods[Int(m)] == .measured { methods[Int(m)] = .classRatio }
     }
     return methods
   }
