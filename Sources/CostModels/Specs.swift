@@ -129,21 +129,50 @@ public struct HardwareSpec: Codable, Sendable, Equatable {
         file: file, path: "interconnect.GBpsPerDirection",
         message: "expected a positive number, found \(link.gbpsPerDirection)")
     }
-    for (k, v) in sustained?.tflops ?? [:] {
-      if DType(rawValue: k) == nil {
-        throw SpecError.invalid(file: file, path: "sustained.tflops.\(k)", message: "unknown dtype")
-      }
-      if !(v > 0 && v.isFinite) {
-        throw SpecError.invalid(
-          file: file, path: "sustained.tflops.\(k)", message: "expected a positive number, found \(v)")
-      }
-    }
-    if let b = sustained?.hbmGBps, !(b > 0 && b.isFinite) {
-      throw SpecError.invalid(file: file, path: "sustained.hbmGBps", message: "expected a positive number, found \(b)")
-    }
+    if let sustained { try validate(sustained, file: file) }
     if !(launchOverheadUs >= 0 && launchOverheadUs.isFinite) {
       throw SpecError.invalid(
         file: file, path: "launchOverheadUs", message: "expected a non-negative number, found \(launchOverheadUs)")
+    }
+  }
+}
+
+extension HardwareSpec {
+  /// A sustained ceiling is a measurement of what the datasheet peak allows: each dtype must be
+  /// known and have a peak it does not exceed, the bandwidth must not exceed the datasheet's, and
+  /// the numbers must say where they come from.
+  func validate(_ sustained: Sustained, file: String) throws {
+    for (k, v) in (sustained.tflops ?? [:]).sorted(by: { $0.key < $1.key }) {
+      let path = "sustained.tflops.\(k)"
+      guard DType(rawValue: k) != nil else {
+        let known = DType.allCases.map(\.rawValue).joined(separator: ", ")
+        throw SpecError.invalid(file: file, path: path, message: "unknown dtype; expected one of \(known)")
+      }
+      if !(v > 0 && v.isFinite) {
+        throw SpecError.invalid(file: file, path: path, message: "expected a positive number, found \(v)")
+      }
+      guard let peak = peakTFLOPs[k] else {
+        throw SpecError.invalid(file: file, path: path, message: "no datasheet peak peakTFLOPs.\(k) to bound it")
+      }
+      if v > peak {
+        throw SpecError.invalid(
+          file: file, path: path, message: "\(v) exceeds the datasheet peak peakTFLOPs.\(k) \(peak)")
+      }
+    }
+    if let b = sustained.hbmGBps {
+      if !(b > 0 && b.isFinite) {
+        throw SpecError.invalid(
+          file: file, path: "sustained.hbmGBps", message: "expected a positive number, found \(b)")
+      }
+      if b > hbmBandwidthGBps {
+        throw SpecError.invalid(
+          file: file, path: "sustained.hbmGBps",
+          message: "\(b) exceeds the datasheet bandwidth hbmBandwidthGBps \(hbmBandwidthGBps)")
+      }
+    }
+    if sustained.source.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+      throw SpecError.invalid(
+        file: file, path: "sustained.source", message: "expected where the measurements come from, found nothing")
     }
   }
 }
