@@ -29,6 +29,12 @@ let embeddedHardwareSpecs: [String: String] = [
     "GBpsPerDirection": 32
   },
   "launchOverheadUs": 4,
+  "sustained": {
+    "tflops": {
+      "bf16": 252.9
+    },
+    "source": "bf16 252.9: stas00/ml-engineering compute/accelerator/README.md at commit 744d01e18b79512572f64a6bbd8b5f4a725203a7 (https://github.com/stas00/ml-engineering/blob/744d01e18b79512572f64a6bbd8b5f4a725203a7/compute/accelerator/README.md), 'Maximum Achievable Matmul FLOPS comparison table': torch.matmul timed by mamf-finder.py, mean of 100 iterations after 50 warm-up, best shape found, BF16 row 'NVIDIA A100 PCIe' (2048x5120x6144, torch 2.5.1+cu124; the row does not say 40 or 80 GB). No public streaming-bandwidth measurement of the A100 PCIe 80GB was found: the datasheet figure stands"
+  },
   "notes": {
     "launchOverheadUs": "typical CUDA/HIP kernel launch overhead on the host, a modelling default (not a datasheet figure)"
   }
@@ -60,6 +66,13 @@ let embeddedHardwareSpecs: [String: String] = [
     "GBpsPerDirection": 32
   },
   "launchOverheadUs": 4,
+  "sustained": {
+    "tflops": {
+      "bf16": 271.2
+    },
+    "hbmGBps": 1280,
+    "source": "bf16 271.2: stas00/ml-engineering compute/accelerator/README.md at commit 744d01e18b79512572f64a6bbd8b5f4a725203a7 (https://github.com/stas00/ml-engineering/blob/744d01e18b79512572f64a6bbd8b5f4a725203a7/compute/accelerator/README.md), 'Maximum Achievable Matmul FLOPS comparison table': torch.matmul timed by mamf-finder.py, mean of 100 iterations after 50 warm-up, best shape found, BF16 row 'NVIDIA A100 SXM' (1024x10240x5120, torch 2.6.0+cu126; the row does not say 40 or 80 GB). hbmGBps 1280: pc2/GPUInspector.jl docs/src/devices/a100_sxm2.md at commit 83ce4ac3476e1afe96aa89a6a4e8adb723559087 (NVIDIA A100-SXM4-40GB, CUDA 11.5), 'Memory bandwidth': memory_bandwidth_saxpy() max 1192.09 GiB/s = 1280.0 GB/s"
+  },
   "notes": {
     "launchOverheadUs": "typical CUDA/HIP kernel launch overhead on the host, a modelling default (not a datasheet figure)"
   }
@@ -91,6 +104,14 @@ let embeddedHardwareSpecs: [String: String] = [
     "GBpsPerDirection": 32
   },
   "launchOverheadUs": 4,
+  "sustained": {
+    "tflops": {
+      "bf16": 271.2,
+      "fp16": 256.5
+    },
+    "hbmGBps": 1700,
+    "source": "bf16 271.2: stas00/ml-engineering compute/accelerator/README.md at commit 744d01e18b79512572f64a6bbd8b5f4a725203a7 (https://github.com/stas00/ml-engineering/blob/744d01e18b79512572f64a6bbd8b5f4a725203a7/compute/accelerator/README.md), 'Maximum Achievable Matmul FLOPS comparison table': torch.matmul timed by mamf-finder.py, mean of 100 iterations after 50 warm-up, best shape found, BF16 row 'NVIDIA A100 SXM' (1024x10240x5120, torch 2.6.0+cu126; the row does not say 40 or 80 GB). fp16 256.5 and hbmGBps 1700: Azure/AI-benchmarking-guide Azure_Results/ND_A100_v4_results.md at commit 8fd0c6e1bd0f853ef8f0500a3640a7d80a2a92ef (https://github.com/Azure/AI-benchmarking-guide/blob/8fd0c6e1bd0f853ef8f0500a3640a7d80a2a92ef/Azure_Results/ND_A100_v4_results.md) (A100-SXM4-80GB, CUDA 12.5): 'GEMM CuBLASLt' FP16 table, best shape 16384x16384x16384; 'HBM Bandwidth' table, BabelStream Triad 1.70 TB/s"
+  },
   "notes": {
     "launchOverheadUs": "typical CUDA/HIP kernel launch overhead on the host, a modelling default (not a datasheet figure)"
   }
@@ -122,6 +143,13 @@ let embeddedHardwareSpecs: [String: String] = [
     "GBpsPerDirection": 64
   },
   "launchOverheadUs": 3,
+  "sustained": {
+    "tflops": {
+      "bf16": 1745.0,
+      "fp8": 3432.5
+    },
+    "source": "bf16 1745.0 and fp8 3432.5: stas00/ml-engineering compute/accelerator/README.md at commit 744d01e18b79512572f64a6bbd8b5f4a725203a7 (https://github.com/stas00/ml-engineering/blob/744d01e18b79512572f64a6bbd8b5f4a725203a7/compute/accelerator/README.md), 'Maximum Achievable Matmul FLOPS comparison table': torch.matmul timed by mamf-finder.py, mean of 100 iterations after 50 warm-up, best shape found, rows 'NVIDIA B200 SXM' (BF16 1792x16128x3072, FP8 float8_e4m3fn 15360x4096x3072, torch 2.7.1+cu128). No public streaming-bandwidth measurement of the B200 was found: the datasheet figure stands"
+  },
   "notes": {
     "launchOverheadUs": "typical CUDA/HIP kernel launch overhead on the host, a modelling default (not a datasheet figure)"
   }
@@ -154,6 +182,10 @@ let embeddedHardwareSpecs: [String: String] = [
     "GBpsPerDirection": 64
   },
   "launchOverheadUs": 3,
+  "sustained": {
+    "hbmGBps": 1832,
+    "source": "hbmGBps 1832: te42kyfo/gpu-benches README.md and gpu-stream/h100_pcie.txt at commit 1c36d509ee717dca9215c27135fa1e611bb03ed1 (https://github.com/te42kyfo/gpu-benches/blob/1c36d509ee717dca9215c27135fa1e611bb03ed1/gpu-stream/h100_pcie.txt; NVIDIA-H100-PCIe, CUDA 11.7): gpu-stream triad column at 100 % occupancy (block size 1024), 1832 GB/s. No public GEMM measurement of the H100 PCIe was found: the datasheet peaks stand"
+  },
   "notes": {
     "launchOverheadUs": "typical CUDA/HIP kernel launch overhead on the host, a modelling default (not a datasheet figure)"
   }
@@ -186,6 +218,14 @@ let embeddedHardwareSpecs: [String: String] = [
     "GBpsPerDirection": 64
   },
   "launchOverheadUs": 3,
+  "sustained": {
+    "tflops": {
+      "bf16": 794.5,
+      "fp8": 1382.2
+    },
+    "hbmGBps": 2970,
+    "source": "bf16 794.5: stas00/ml-engineering compute/accelerator/README.md at commit 744d01e18b79512572f64a6bbd8b5f4a725203a7 (https://github.com/stas00/ml-engineering/blob/744d01e18b79512572f64a6bbd8b5f4a725203a7/compute/accelerator/README.md), 'Maximum Achievable Matmul FLOPS comparison table': torch.matmul timed by mamf-finder.py, mean of 100 iterations after 50 warm-up, best shape found, BF16 row 'NVIDIA H100 SXM' (2048x2048x13312, torch 2.7.0+cu126). fp8 1382.2 and hbmGBps 2970: Azure/AI-benchmarking-guide Azure_Results/ND_H100_v5_results.md at commit 8fd0c6e1bd0f853ef8f0500a3640a7d80a2a92ef (https://github.com/Azure/AI-benchmarking-guide/blob/8fd0c6e1bd0f853ef8f0500a3640a7d80a2a92ef/Azure_Results/ND_H100_v5_results.md) (H100 80GB HBM3, CUDA 12.6): 'GEMM CuBLASLt' FP8 table, best shape 32768x32768x32768; 'HBM Bandwidth' table, BabelStream Triad 2.97 TB/s"
+  },
   "notes": {
     "launchOverheadUs": "typical CUDA/HIP kernel launch overhead on the host, a modelling default (not a datasheet figure)"
   }
@@ -218,6 +258,14 @@ let embeddedHardwareSpecs: [String: String] = [
     "GBpsPerDirection": 64
   },
   "launchOverheadUs": 3,
+  "sustained": {
+    "tflops": {
+      "bf16": 794.5,
+      "fp8": 1366.3
+    },
+    "hbmGBps": 4150,
+    "source": "bf16 794.5: stas00/ml-engineering compute/accelerator/README.md at commit 744d01e18b79512572f64a6bbd8b5f4a725203a7 (https://github.com/stas00/ml-engineering/blob/744d01e18b79512572f64a6bbd8b5f4a725203a7/compute/accelerator/README.md), 'Maximum Achievable Matmul FLOPS comparison table': torch.matmul timed by mamf-finder.py, mean of 100 iterations after 50 warm-up, best shape found, BF16 row 'NVIDIA H100 SXM' whose notes say 'H200 is the same'. fp8 1366.3 and hbmGBps 4150: Azure/AI-benchmarking-guide Azure_Results/ND_H200_v5_results.md at commit 8fd0c6e1bd0f853ef8f0500a3640a7d80a2a92ef (https://github.com/Azure/AI-benchmarking-guide/blob/8fd0c6e1bd0f853ef8f0500a3640a7d80a2a92ef/Azure_Results/ND_H200_v5_results.md) (H200 141GB, CUDA 12.6): 'GEMM CuBLASLt' FP8 table, best shape 16384x16384x16384; 'HBM Bandwidth' table, BabelStream Triad 4.15 TB/s"
+  },
   "notes": {
     "launchOverheadUs": "typical CUDA/HIP kernel launch overhead on the host, a modelling default (not a datasheet figure)"
   }
@@ -278,6 +326,15 @@ let embeddedHardwareSpecs: [String: String] = [
     "GBpsPerDirection": 64
   },
   "launchOverheadUs": 5,
+  "sustained": {
+    "tflops": {
+      "bf16": 668.4,
+      "fp16": 654,
+      "fp8": 1222.9
+    },
+    "hbmGBps": 4100,
+    "source": "bf16 668.4: stas00/ml-engineering compute/accelerator/README.md at commit 744d01e18b79512572f64a6bbd8b5f4a725203a7 (https://github.com/stas00/ml-engineering/blob/744d01e18b79512572f64a6bbd8b5f4a725203a7/compute/accelerator/README.md), 'Maximum Achievable Matmul FLOPS comparison table': torch.matmul timed by mamf-finder.py, mean of 100 iterations after 50 warm-up, best shape found, BF16 row 'AMD MI300X' (10240x15360x8192, torch 2.5.1+6.3.42131, PYTORCH_TUNABLEOP_ENABLED=1). fp16 654: AMD max-achievable FLOPS (hipBLASLt-bench) as carried by AMD-AGI/TraceLens TraceLens/Agent/Analysis/utils/arch/MI300X.json at commit 171dd74721ca1ec45709e5805b68ae1f65e27811, max_achievable_tflops.matrix_fp16, citing https://rocm.blogs.amd.com/software-tools-optimization/measuring-max-achievable-flops-part2/README.html (AMD MAF results). fp8 1222.9 and hbmGBps 4100: Azure ND MI300X v5 results, Azure_Results/ND_MI300X_v5_results.md in yosoyjay/AI-benchmarking-guide (a fork of Azure/AI-benchmarking-guide) at commit a8263ef1e16a3b8811f8e3c59fab9045f016dee8 (ROCm 6.8.5, HIP 6.2.41134): 'GEMM HipBLASLt' FP8 table, best shape 8192x8192x8192; 'HBM Bandwidth' table, BabelStream Triad 4.10 TB/s"
+  },
   "notes": {
     "launchOverheadUs": "typical CUDA/HIP kernel launch overhead on the host, a modelling default (not a datasheet figure)"
   }
@@ -307,6 +364,14 @@ let embeddedHardwareSpecs: [String: String] = [
     "GBpsPerDirection": 16
   },
   "launchOverheadUs": 5,
+  "sustained": {
+    "tflops": {
+      "fp16": 116.4,
+      "fp32": 15.5
+    },
+    "hbmGBps": 810,
+    "source": "pc2/GPUInspector.jl docs/src/devices/v100_sxm2.md at commit 83ce4ac3476e1afe96aa89a6a4e8adb723559087 (https://github.com/pc2/GPUInspector.jl/blob/83ce4ac3476e1afe96aa89a6a4e8adb723559087/docs/src/devices/v100_sxm2.md; Tesla V100-SXM2-32GB, CUDA 11.6): 'Peakflops, Empirical': peakflops_gpu tensor-core Float16 116.4 and Float32 15.5 TFLOP/s (a compute-only kernel, an upper bound for GEMM, not a cuBLAS GEMM); 'Memory bandwidth': memory_bandwidth_saxpy 754.39 GiB/s = 810.0 GB/s"
+  },
   "notes": {
     "launchOverheadUs": "typical CUDA/HIP kernel launch overhead on the host, a modelling default (not a datasheet figure)"
   }
