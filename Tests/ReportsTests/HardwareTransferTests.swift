@@ -135,3 +135,18 @@ func retimed(_ plan: ReplayPlan, _ scenario: Scenario) -> [(measured: Int64, pre
   for i in others { #expect(out["ring"]![i] == out["tree"]![i] && out["ring"]![i] == out["hierarchical"]![i]) }
   #expect(throws: ScenarioError.self) { try Scenario.parse(["comm.algorithm=butterfly"]) }
 }
+
+/// The TraceLens Qwen1.5-0.5B pair: each trace predicted on the other's GPU lands within 15 % of
+/// the other's measured job step (docs/models/transfer.md, "Validation").
+@Test func qwenPairPredictsTheOtherGPUWithinFifteenPercent() throws {
+  let h100 = try Ingest.run(paths: [TestPaths.h100]).graph
+  let mi300 = try Ingest.run(paths: [TestPaths.mi300]).graph
+  for (a, b, target) in [(h100, mi300, "mi300x"), (mi300, h100, "h100-sxm5-80gb")] {
+    let s = try Scenario().configuringModels(
+      graph: a, hardware: target, from: nil, hostScale: nil, ranksPerNode: nil, specs: .embedded)
+    let check = try TransferCheck(try WhatIfRun(graph: a, scenario: s), measuredOnTarget: b)
+    #expect(abs(check.errorPct) < 15, "\(target): \(check.text())")
+    let gemm = try #require(check.classes.first { $0.workClass == "gemm" })
+    #expect(abs(try #require(gemm.errorPct)) < 25, "\(target) gemm: \(gemm)")
+  }
+}
