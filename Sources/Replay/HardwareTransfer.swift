@@ -63,6 +63,10 @@ public struct HardwareTransfer: Sendable {
     public var flips: [BoundFlip]
     /// The compute dtype used for unsized GEMM and attention kernels.
     public var gemmDType: DType
+    /// Sized kernels that ran faster than the source's roofline allows (efficiency η > 1): their
+    /// op's bytes or FLOPs are over-counted (broadcast inputs, cache hits) or the ceiling is low.
+    /// They keep η on the target, so their share says how far the sized re-timing can be trusted.
+    public var aboveCeiling = 0
   }
 
   /// The compute ceiling ratio source/target for `dtype` (fp32 runs on TF32 where the device has
@@ -95,11 +99,13 @@ public struct HardwareTransfer: Sendable {
 
   /// The ratio t(target)/t(source) of a sized cost and the bound on each side; nil when a device
   /// has no ceiling for the dtype or the cost is empty.
-  func shapeRatio(flops: Double, bytes: Double, dtype: DType) -> (ratio: Double, from: Bound, to: Bound)? {
+  func shapeRatio(flops: Double, bytes: Double, dtype: DType) -> (
+    ratio: Double, from: Bound, to: Bound, sourceTime: Double
+  )? {
     guard let s = Self.rooflineTime(flops: flops, bytes: bytes, dtype: dtype, on: source),
       let t = Self.rooflineTime(flops: flops, bytes: bytes, dtype: dtype, on: target), s.0 > 0
     else { return nil }
-    return (t.0 / s.0, s.1, t.1)
+    return (t.0 / s.0, s.1, t.1, s.0)
   }
 
   /// The work class of event `e` (nil for events the transfer never re-times: annotations,
@@ -140,6 +146,7 @@ public struct HardwareTransfer: Sendable {
     let sized = KernelRooflineReport.analyze(g, hardware: source)
     let gemmDType = Self.dominantDType(sized)
     var flips: [String: BoundFlip] = [:]
+    var above = 0
     for row in sized.rows {
       guard let r = shapeRatio(flops: row.flops.rawValue, bytes: Double(row.bytes.rawValue), dtype: row.dtype ?? .fp32)
       else { continue }
@@ -147,6 +154,7 @@ public struct HardwareTransfer: Sendable {
         factor[k.index] = r.ratio
         method[k.index] = .shapeModel
       }
+      if r.sourceTime * 1e9 > Double(row.duration.rawValue) { above += row.kernels.count }
       if r.from != r.to {
         let key = row.opName + "\u{1}" + row.kernelName + "\u{1}" + r.from.rawValue
         var f =
@@ -178,7 +186,7 @@ public struct HardwareTransfer: Sendable {
       (factor[e], method[e]) = (f, .classRatio)
     }
     let ordered = flips.values.sorted { ($0.measured, $1.op, $1.kernel) > ($1.measured, $0.op, $0.kernel) }
-    return Retiming(factor: factor, method: method, flips: ordered, gemmDType: gemmDType)
+    return Retiming(factor: factor, method: method, flips: ordered, gemmDType: gemmDType, aboveCeiling: above)
   }
 
   /// The dtype carrying most sized GEMM and attention FLOPs (bf16 when nothing is sized).

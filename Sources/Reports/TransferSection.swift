@@ -76,6 +76,9 @@ public struct TransferSection: Codable, Sendable, Equatable {
   public var classes: [ClassRow]
   /// Sized ops whose bound differs on the target, longest first.
   public var boundFlips: [Flip]
+  /// Shape-timed kernels that ran faster than the source roofline allows (efficiency above 1:
+  /// over-counted bytes, cache hits, or a low ceiling); they keep that efficiency on the target.
+  public var kernelsAboveCeiling: Int
 
   /// The section of `scenario`'s transfer over `plan` (nil without a transfer). `durations` are
   /// the scenario's predicted event durations.
@@ -117,6 +120,7 @@ public struct TransferSection: Codable, Sendable, Equatable {
         return row
       }
     }
+    kernelsAboveCeiling = r.aboveCeiling
     boundFlips = r.flips.map {
       Flip(
         op: $0.op, kernel: $0.kernel, kernels: $0.kernels, from: $0.sourceBound.rawValue, to: $0.targetBound.rawValue,
@@ -145,6 +149,12 @@ public struct TransferSection: Codable, Sendable, Equatable {
           format: "  %@ %7d %12d %12d %9d %12.3f %13.3f %7.3f",
           c.workClass.padding(toLength: 13, withPad: " ", startingAt: 0), c.events, c.shapeTimed,
           c.classTimed, c.measured, c.sourceNs.milliseconds, c.predictedNs.milliseconds, c.ratio))
+    }
+    let shaped = classes.reduce(0) { $0 + $1.shapeTimed }
+    if kernelsAboveCeiling > 0 {
+      out.append(
+        "  \(kernelsAboveCeiling) of \(shaped) shape-timed kernels ran above the source's roofline (efficiency > 1: "
+          + "bytes over-counted or the ceiling low); they keep it on the target")
     }
     if boundFlips.isEmpty {
       out.append("  bound flips: none (every sized op keeps its bound)")
