@@ -146,12 +146,14 @@ extension RunReport {
         baselineCollectiveWaitNs: run.baselineWait[s.rank] ?? .zero,
         predictedCollectiveWaitNs: run.predictedWait[s.rank] ?? .zero)
     }
+    let (slowest, job) = run.stepTimes
     return WhatIfSection(
       knobs: scenario.knobDocument, knobMatches: run.knobs.map(KnobRow.init), description: scenario.description,
       measuredStepNs: run.measuredStep,
       baselineStepNs: run.baselineStep, predictedStepNs: run.predictedStep, speedup: run.speedup,
       measuredJobStepNs: run.measuredJobStep, baselineJobStepNs: run.baselineJobStep,
-      predictedJobStepNs: run.predictedJobStep, jobStepSpeedup: run.jobStepSpeedup, ranks: ranks,
+      predictedJobStepNs: run.predictedJobStep, jobStepSpeedup: run.jobStepSpeedup, stepNs: slowest,
+      jobStepNs: job, fidelity: run.fidelity, ranks: ranks,
       byClass: run.diff.rows.map(WhatIfClassRow.init))
   }
 

@@ -108,6 +108,11 @@ public struct RunReport: JSONContract, Equatable {
     public var baselineJobStepNs: Nanoseconds
     public var predictedJobStepNs: Nanoseconds
     public var jobStepSpeedup: Double
+    /// The slowest per-rank step and the job step with baseline and interval, and the fidelity,
+    /// as `reprise whatif --json` writes them (docs/replay.md, Fidelity and Interval).
+    public var stepNs: ReplaySummary.StepTimes
+    public var jobStepNs: ReplaySummary.StepTimes
+    public var fidelity: Fidelity
     public var ranks: [WhatIfRankRow]
     public var byClass: [WhatIfClassRow]
   }

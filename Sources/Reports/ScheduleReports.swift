@@ -194,7 +194,9 @@ public struct ScheduleSwap: Sendable {
   /// The `reprise.replay/v1` document, with the pipeline profile.
   public var summary: ReplaySummary {
     ReplaySummary(
-      stepNs: .init(measured: profile.measuredStep, predicted: predictedStep), events: events, schedule: target,
+      stepNs: .init(
+        measured: profile.measuredStep, baseline: profile.measuredStep, predicted: predictedStep, interval: interval),
+      events: events, schedule: target,
       speedup: (speedup * 10000).rounded() / 10000,
       pipeline: .init(
         stages: profile.stages, microbatches: profile.microbatches, detectedSchedule: profile.detectedSchedule,
@@ -204,7 +206,7 @@ public struct ScheduleSwap: Sendable {
           .init(
             known: false, fraction: PipelineProfile.fusedWeightFraction, inputNs: profile.splitBackward.input,
             weightNs: profile.splitBackward.weight, note: note)
-        }))
+        }), fidelity: fidelity)
   }
 
   public func text() -> String {
@@ -231,8 +233,9 @@ public struct ScheduleSwap: Sendable {
         predicted.makespan.milliseconds))
     lines.append(
       String(
-        format: "  job step: measured %.3f ms, predicted under %@ %.3f ms, speedup %.3fx",
-        profile.measuredStep.milliseconds, target, predictedStep.milliseconds, speedup))
+        format: "  job step: measured %.3f ms, predicted under %@ %.3f ms ", profile.measuredStep.milliseconds, target,
+        predictedStep.milliseconds) + WhatIfRun.range(interval) + String(format: ", speedup %.3fx", speedup))
+    lines.append(fidelity.line)
     return lines.joined(separator: "\n")
   }
 }

@@ -52,23 +52,30 @@ extension WhatIfRun {
     let (jm, jp) = (measuredJobStep.milliseconds, predictedJobStep.milliseconds)
     let (sm, sp) = (measuredStep.milliseconds, predictedStep.milliseconds)
     let (wm, wp) = (measuredSpans.meanJobWindow.milliseconds, predictedSpans.meanJobWindow.milliseconds)
+    let (ji, si) = (Self.range(jobStepInterval), Self.range(slowestStepInterval))
     guard scenario != nil else {
       return [
-        String(format: "  job step: measured %.3f ms, predicted %.3f ms", jm, jp),
-        String(
-          format: "  slowest per-rank step: measured %.3f ms, predicted %.3f ms; job window: measured %.3f ms, "
-            + "predicted %.3f ms", sm, sp, wm, wp),
+        String(format: "  job step: measured %.3f ms, predicted %.3f ms ", jm, jp) + ji,
+        String(format: "  slowest per-rank step: measured %.3f ms, predicted %.3f ms ", sm, sp) + si
+          + String(format: "; job window: measured %.3f ms, predicted %.3f ms", wm, wp),
+        fidelity.line,
       ]
     }
     let (jb, sb) = (baselineJobStep.milliseconds, baselineStep.milliseconds)
     return [
-      String(
-        format: "  job step: measured %.3f ms, baseline %.3f ms, predicted %.3f ms, speedup %.3fx", jm, jb, jp,
-        jp > 0 ? jb / jp : 0),
-      String(
-        format: "  slowest per-rank step: measured %.3f ms, baseline %.3f ms, predicted %.3f ms, speedup %.3fx; "
-          + "job window: measured %.3f ms, predicted %.3f ms", sm, sb, sp, sp > 0 ? sb / sp : 0, wm, wp),
+      String(format: "  job step: measured %.3f ms, baseline %.3f ms, predicted %.3f ms ", jm, jb, jp) + ji
+        + String(format: ", speedup %.3fx", jp > 0 ? jb / jp : 0),
+      String(format: "  slowest per-rank step: measured %.3f ms, baseline %.3f ms, predicted %.3f ms ", sm, sb, sp)
+        + si
+        + String(
+          format: ", speedup %.3fx; job window: measured %.3f ms, predicted %.3f ms", sp > 0 ? sb / sp : 0, wm, wp),
+      fidelity.line,
     ]
+  }
+
+  /// `(low–high)` in milliseconds: the interval of a predicted step (docs/replay.md, Interval).
+  static func range(_ i: StepInterval) -> String {
+    String(format: "(%.3f–%.3f)", i.low.milliseconds, i.high.milliseconds)
   }
 
   /// The what-if line and the job step line only (the demo's short form).

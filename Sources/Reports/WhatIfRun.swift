@@ -199,6 +199,11 @@ public struct ReplaySummary: JSONContract, Equatable {
   public struct StepTimes: Codable, Sendable, Equatable {
     public var measured: Nanoseconds
     public var predicted: Nanoseconds
+    /// The identity replay (a schedule swap: the recorded schedule as simulated, the measured
+    /// step), and the prediction's interval (`StepInterval`; docs/replay.md, Interval).
+    public var baseline: Nanoseconds?
+    public var low: Nanoseconds?
+    public var high: Nanoseconds?
   }
 
   /// The pipeline behind a schedule swap (`whatif --schedule`).
@@ -285,6 +290,8 @@ public struct ReplaySummary: JSONContract, Equatable {
   public var transfer: TransferSection?
   /// The network re-timing (`whatif --cluster`, `--hardware`, `comm.algorithm`).
   public var network: NetworkSection?
+  /// The identity error and what the prediction re-timed (docs/replay.md, Fidelity).
+  public var fidelity: Fidelity?
 
   /// The document of a replay.
   public init(_ run: WhatIfRun) {
@@ -293,8 +300,8 @@ public struct ReplaySummary: JSONContract, Equatable {
         rank: Int(s.rank.rawValue), step: s.step, measuredStepNs: s.measured, predictedStepNs: s.predicted,
         errorPct: (s.errorPct * 1000).rounded() / 1000, collectiveWaitNs: run.predictedWait[s.rank] ?? .zero)
     }
-    stepNs = StepTimes(measured: run.measuredStep, predicted: run.predictedStep)
-    jobStepNs = StepTimes(measured: run.measuredJobStep, predicted: run.predictedJobStep)
+    (stepNs, jobStepNs) = run.stepTimes
+    fidelity = run.fidelity
     jobWindowNs = StepTimes(measured: run.measuredSpans.meanJobWindow, predicted: run.predictedSpans.meanJobWindow)
     events = run.plan.graph.eventCount
     if let scenario = run.scenario {
@@ -314,8 +321,11 @@ public struct ReplaySummary: JSONContract, Equatable {
   /// The document of a schedule swap.
   /// `stepNs` is the job step here: the pipeline is predicted as a whole, so there is no per-rank
   /// variant; `jobStepNs` and `jobStepSpeedup` repeat it under the job step's names.
-  public init(stepNs: StepTimes, events: Int, schedule: String, speedup: Double, pipeline: Pipeline) {
+  public init(
+    stepNs: StepTimes, events: Int, schedule: String, speedup: Double, pipeline: Pipeline, fidelity: Fidelity? = nil
+  ) {
     self.stepNs = stepNs
+    self.fidelity = fidelity
     jobStepNs = stepNs
     self.events = events
     baselineStepNs = stepNs.measured
