@@ -1,3 +1,4 @@
+import CostModels
 import Foundation
 import Replay
 import Reports
@@ -133,4 +134,21 @@ func whatIfAndReplayCarryFidelityAndAConsistentInterval(set: String) throws {
   let simulated = (swap.source.makespan - swap.profile.measuredStep) / swap.profile.measuredStep * 100
   #expect(abs(f.identityErrorPct - simulated) < 0.001)
   #expect(swap.text().contains("fidelity: identity error"))
+}
+
+/// `--hardware` times sized kernels through the roofline (shape-timed) and the rest of the device
+/// work by class ratios, even when the target is the source and every ratio is 1.
+@Test func aHardwareTransferShapeTimesTheSizedKernels() throws {
+  let g = try Ingest.run(paths: [TestPaths.h100]).graph
+  let source = try #require(try SpecLibrary.embedded.detectHardware(g))
+  let scenario = try Scenario().configuringModels(
+    graph: g, hardware: source.name, from: nil, hostScale: nil, ranksPerNode: nil, specs: .embedded)
+  let run = try WhatIfRun(graph: g, scenario: scenario)
+  let f = run.fidelity
+  #expect(f.coverage.shapeTimedPct > 0 && f.coverage.classTimedPct > 0 && f.coverage.measuredPct > 0, "\(f)")
+  #expect(hundredths(f.coverage) == 10_000)
+  expectConsistent(run.summary.stepNs, "h100 → h100")
+  // The same-GPU transfer predicts the baseline: its interval holds the baseline job step.
+  let job = try #require(run.summary.jobStepNs)
+  #expect(try #require(job.low) <= run.baselineJobStep && run.baselineJobStep <= (job.high ?? .zero))
 }
