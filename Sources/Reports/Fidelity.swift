@@ -28,11 +28,10 @@ public struct Fidelity: Codable, Sendable, Equatable {
     public init(work: [Nanoseconds], methods: [TimingMethod]) {
       var sums = [Int64](repeating: 0, count: TimingMethod.allCases.count)
       for (w, m) in zip(work, methods) { sums[Int(m.rawValue)] += w.rawValue }
-      let pct = Fidelity.percentages(sums)
+      let ordered = [TimingMethod.shapeModel, .classRatio, .measured].map { sums[Int($0.rawValue)] }
+      let pct = Fidelity.percentages(ordered)
       self.init(
-        shapeTimedPct: pct[Int(TimingMethod.shapeModel.rawValue)],
-        classTimedPct: pct[Int(TimingMethod.classRatio.rawValue)],
-        measuredPct: pct[Int(TimingMethod.measured.rawValue)], timedWorkNs: Nanoseconds(sums.reduce(0, +)))
+        shapeTimedPct: pct[0], classTimedPct: pct[1], measuredPct: pct[2], timedWorkNs: Nanoseconds(sums.reduce(0, +)))
     }
   }
 

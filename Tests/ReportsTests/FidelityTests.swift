@@ -84,6 +84,12 @@ func whatIfAndReplayCarryFidelityAndAConsistentInterval(set: String) throws {
 @Test func percentagesSumToExactlyAHundred() {
   #expect(Fidelity.percentages([1, 1, 1]) == [33.34, 33.33, 33.33])
   #expect(Fidelity.percentages([0, 0, 0]) == [0, 0, 100])
+  // No timed work at all (a host ET without durations): all of it counts as measured.
+  let none = Fidelity.Coverage(work: [.zero, .zero], methods: [.shapeModel, .classRatio])
+  #expect(none.measuredPct == 100 && none.shapeTimedPct == 0 && none.classTimedPct == 0, "\(none)")
+  let one = Fidelity.Coverage(
+    work: [Nanoseconds(1), Nanoseconds(1), Nanoseconds(1)], methods: [.shapeModel, .classRatio, .measured])
+  #expect(one.shapeTimedPct == 33.34 && one.classTimedPct == 33.33 && one.measuredPct == 33.33, "\(one)")
   #expect(Fidelity.percentages([2, 1, 0]) == [66.67, 33.33, 0])
   for parts: [Int64] in [[7, 13, 1_000_003], [1, 2, 3], [999, 1, 0], [5, 5, 5]] {
     let p = Fidelity.percentages(parts)
