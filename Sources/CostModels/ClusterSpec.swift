@@ -123,3 +123,17 @@ public enum BusFactor {
     }
   }
 }
+
+extension ClusterSpec {
+  /// The cluster with every node's intra-node and NIC bandwidth × `f`.
+  public func scaled(by f: Double) -> ClusterSpec {
+    var c = self
+    c.nodes = nodes.map {
+      var n = $0
+      n.intraNodeGBps *= f
+      n.nicGBps *= f
+      return n
+    }
+    return c
+  }
+}

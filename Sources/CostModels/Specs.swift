@@ -284,3 +284,21 @@ public struct ModelArgumentError: Error, CustomStringConvertible, Sendable, Equa
     }
   }
 }
+
+extension HardwareSpec {
+  /// The spec with every ceiling × `f`: the datasheet peaks, the sustained figures, the memory,
+  /// PCIe and interconnect bandwidths (a faster or slower part of the same design).
+  public func scaled(by f: Double) -> HardwareSpec {
+    var hw = self
+    hw.peakTFLOPs = peakTFLOPs.mapValues { $0 * f }
+    hw.hbmBandwidthGBps *= f
+    hw.pcie.gbpsPerDirection *= f
+    hw.interconnect?.gbpsPerDirection *= f
+    if var s = sustained {
+      s.tflops = s.tflops?.mapValues { $0 * f }
+      s.hbmGBps = s.hbmGBps.map { $0 * f }
+      hw.sustained = s
+    }
+    return hw
+  }
+}

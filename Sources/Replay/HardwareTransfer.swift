@@ -280,3 +280,28 @@ extension Scenario {
     return s
   }
 }
+
+extension Scenario {
+  /// The relative error assumed for the cost models' target ceilings when a prediction's interval
+  /// is drawn: ±15 %, the largest GEMM-class miss on the H100/MI300X validation pair (11.2 %)
+  /// rounded up (docs/models/transfer.md, "Validation"; docs/replay.md, "Interval").
+  public static let modelCeilingError = 0.15
+
+  /// The scenario with the models' target ceilings × `f` (the hardware transfer's target spec
+  /// and the cluster's links when the network is re-timed); nil when no cost model re-times
+  /// anything, or only onto the recorded hardware itself (the ratios are then exactly 1).
+  public func perturbingModels(by f: Double) -> Scenario? {
+    let newHardware = transfer.map { $0.target != $0.source } ?? false
+    let newNetwork = retimesNetwork || commAlgorithm != nil
+    guard newHardware || newNetwork else { return nil }
+    var s = self
+    if let t = transfer, newHardware { s.transfer?.target = t.target.scaled(by: f) }
+    if newNetwork {
+      if let c = cluster { s.cluster = c.scaled(by: f) }
+      // Without a cluster the target links are the target GPU's (or, without a transfer, the
+      // recorded GPU's) interconnect.
+      if transfer == nil, let h = hardware { s.hardware = h.scaled(by: f) }
+    }
+    return s
+  }
+}

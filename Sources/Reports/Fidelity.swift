@@ -99,9 +99,16 @@ public struct StepInterval: Sendable, Equatable {
     public var baseline: Nanoseconds
     public var predicted: Nanoseconds
     public var rankRatios: [Double]
+    /// The step predicted with the cost models' ceilings × (1 ± ε) (`WhatIfRun.modelBoundSpans`):
+    /// the model's own uncertainty; empty when no cost model re-times anything.
+    public var modelBounds: [Nanoseconds]
 
-    public init(measured: Nanoseconds, baseline: Nanoseconds, predicted: Nanoseconds, rankRatios: [Double]) {
+    public init(
+      measured: Nanoseconds, baseline: Nanoseconds, predicted: Nanoseconds, rankRatios: [Double],
+      modelBounds: [Nanoseconds] = []
+    ) {
       (self.measured, self.baseline, self.predicted, self.rankRatios) = (measured, baseline, predicted, rankRatios)
+      self.modelBounds = modelBounds
     }
   }
 
@@ -132,6 +139,7 @@ public struct StepInterval: Sendable, Equatable {
         let v = Double(s.baseline.rawValue) * q
         (lo, hi) = (min(lo, v), max(hi, v))
       }
+      for b in s.modelBounds { (lo, hi) = (min(lo, Double(b.rawValue)), max(hi, Double(b.rawValue))) }
     }
     let widen = abs(e) / 100
     self.init(
@@ -166,11 +174,15 @@ extension WhatIfRun {
     for (b, p) in zip(baselineSpans.ranks, predictedSpans.ranks) where b.duration > .zero {
       ratios[b.step ?? Int.min, default: []].append(p.duration / b.duration)
     }
-    return zip(measuredSpans.jobs, zip(baselineSpans.jobs, predictedSpans.jobs)).map { m, bp in
-      let (b, p) = bp
+    return zip(measuredSpans.jobs, zip(baselineSpans.jobs, predictedSpans.jobs)).enumerated().map { i, mbp in
+      let (m, (b, p)) = mbp
+      let bounds = modelBoundSpans.compactMap { spans in
+        spans.jobs.indices.contains(i) ? (slowest ? spans.jobs[i].slowestRankStep : spans.jobs[i].duration) : nil
+      }
       return StepInterval.Step(
         measured: slowest ? m.slowestRankStep : m.duration, baseline: slowest ? b.slowestRankStep : b.duration,
-        predicted: slowest ? p.slowestRankStep : p.duration, rankRatios: ratios[m.step ?? Int.min] ?? [])
+        predicted: slowest ? p.slowestRankStep : p.duration, rankRatios: ratios[m.step ?? Int.min] ?? [],
+        modelBounds: bounds)
     }
   }
 }

@@ -41,6 +41,9 @@ public struct WhatIfRun: Sendable {
   public let transferSection: TransferSection?
   /// What the network re-timing did (nil without `--cluster`, `--hardware` or `comm.algorithm`).
   public let networkSection: NetworkSection?
+  /// The step spans with the cost models' target ceilings × (1 ± `Scenario.modelCeilingError`),
+  /// faster first; empty when no cost model re-times anything (for the interval).
+  public let modelBoundSpans: [StepSpans]
 
   /// Replays `graph` as measured and, when given, under `scenario`. A link-bandwidth knob
   /// without a cluster or hardware in the scenario scales from the interconnect of the GPU the
@@ -96,6 +99,10 @@ public struct WhatIfRun: Sendable {
       scenario == nil ? baselineSpans : StepSpans(plan.graph, membership: membership, timeline: predicted)
     baselineSteps = StepMetrics.stepTimes(measured: measuredSpans, predicted: baselineSpans)
     steps = scenario == nil ? baselineSteps : StepMetrics.stepTimes(measured: measuredSpans, predicted: predictedSpans)
+    modelBoundSpans = try [1 + Scenario.modelCeilingError, 1 - Scenario.modelCeilingError].compactMap { f in
+      guard let s = scenario?.perturbingModels(by: f) else { return nil }
+      return StepSpans(plan.graph, membership: membership, timeline: try Replayer().replay(plan, under: s).timeline)
+    }
     if steps.isEmpty {
       let files = plan.graph.ranks.map(\.file).joined(separator: ", ")
       throw RunError.data("\(files): no complete ProfilerStep and no host or device work to time; nothing to replay")

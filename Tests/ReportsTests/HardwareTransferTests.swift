@@ -150,3 +150,22 @@ func retimed(_ plan: ReplayPlan, _ scenario: Scenario) -> [(measured: Int64, pre
     #expect(abs(try #require(gemm.errorPct)) < 25, "\(target) gemm: \(gemm)")
   }
 }
+
+/// The interval of a cross-hardware prediction carries the models' ceiling error (±15 %): it is a
+/// real range around the prediction, and on the Qwen pair the MI300X trace's range on the H100
+/// contains the H100's measured step; onto the recorded GPU itself it stays a point.
+@Test func crossHardwareIntervalCarriesTheModelError() throws {
+  let mi300 = try Ingest.run(paths: [TestPaths.mi300]).graph
+  let h100 = try Ingest.run(paths: [TestPaths.h100]).graph
+  let s = try Scenario().configuringModels(
+    graph: mi300, hardware: "h100-sxm5-80gb", from: nil, hostScale: nil, ranksPerNode: nil, specs: .embedded)
+  let run = try WhatIfRun(graph: mi300, scenario: s)
+  let interval = run.jobStepInterval
+  #expect(interval.low < run.predictedJobStep && run.predictedJobStep < interval.high)
+  #expect(run.modelBoundSpans.count == 2)
+  #expect(interval.contains(try WhatIfRun(graph: h100, scenario: nil).measuredJobStep))
+  let same = try Scenario().configuringModels(
+    graph: mi300, hardware: "mi300x", from: nil, hostScale: nil, ranksPerNode: nil, specs: .embedded)
+  let identity = try WhatIfRun(graph: mi300, scenario: same)
+  #expect(identity.modelBoundSpans.isEmpty && identity.jobStepInterval.low == identity.jobStepInterval.high)
+}
