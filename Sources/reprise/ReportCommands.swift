@@ -58,11 +58,15 @@ struct ReportCommand: ParsableCommand {
   func run() throws {
     let lib = try specs.library()
     let spec = try specs.cluster(cluster)
-    var options = RunReport.Options(
-      scenario: whatIf.isEmpty && spec == nil ? nil : try Scenario.parse(whatIf, cluster: spec))
     let named = try hardware.map { try lib.hardware($0) }
     let modelSpec = try model.map { try lib.model($0) }
     let result = try input.ingest()
+    // As in `whatif --cluster`: the cluster re-times the collectives.
+    var options = RunReport.Options(
+      scenario: whatIf.isEmpty && spec == nil
+        ? nil
+        : try Scenario.parse(whatIf, cluster: spec).configuringModels(
+          graph: result.graph, hardware: nil, from: nil, hostScale: nil, ranksPerNode: nil, specs: lib))
     options.hardware = try named ?? lib.detectHardware(result.graph)
     options.linkGBps = try linkGBps(linkBandwidth)
     options.modelMemory = try modelSpec.map {
