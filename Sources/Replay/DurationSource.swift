@@ -33,7 +33,9 @@ extension Replayer {
   ) {
     try scenario.check(plan)
     let (durations, transfers) = scenario.rawDurations(for: plan)
-    return (try replay(plan, rawDurations: durations, rawTransfers: transfers.map(\.rawValue)), transfers)
+    let timeline = try replay(
+      plan, rawDurations: durations, rawTransfers: transfers.map(\.rawValue), backup: scenario.backupWorkers(for: plan))
+    return (timeline, transfers)
   }
 
   /// Replays `plan` with the durations `source` gives.

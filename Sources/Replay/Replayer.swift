@@ -43,8 +43,13 @@ public struct Replayer: Sendable {
   }
 
   /// The engine works on raw nanosecond columns (the graph's own), converted once at this edge.
-  func replay(_ plan: ReplayPlan, rawDurations: [Int64], rawTransfers: [Int64]) throws -> Timeline {
+  /// `backup`: per instance, how many late members it does not wait for (`dp.backup`,
+  /// `Scenario.backupWorkers(for:)`); empty: every instance waits for all.
+  func replay(_ plan: ReplayPlan, rawDurations: [Int64], rawTransfers: [Int64], backup: [Int32] = []) throws
+    -> Timeline
+  {
     var engine = Engine(plan: plan, durations: rawDurations, transfers: rawTransfers)
+    engine.backup = backup
     try engine.run()
     return Timeline(start: engine.start, end: engine.end)
   }
@@ -69,6 +74,8 @@ private struct Engine {
   var open: [[Int32]]
   var queued: [Bool]
   var work: [Int32]
+  /// Per instance: late members not waited for (backup workers); empty when none.
+  var backup: [Int32] = []
 
   init(plan: ReplayPlan, durations: [Int64], transfers: [Int64]) {
     self.plan = plan
@@ -115,6 +122,11 @@ private struct Engine {
   }
 
   /// Records an arrival at barrier `inst`; completes the instance when it is the last.
+  ///
+  /// With backup workers (`backup[inst]` = K > 0) the instance's time is decided by its
+  /// (n−K)-th arrival instead of the last; it is still completed here, once every arrival is
+  /// known (the engine is not time-ordered, so which members are late is known only then), and
+  /// a late member ends no earlier than its own arrival.
   @inline(__always) mutating func arrive(_ e: Int, at a: Int64, instance inst: Int) {
     arrival[e] = a
     instArrived[inst] += 1
@@ -122,6 +134,11 @@ private struct Engine {
     let lo = plan.instanceOffsets[inst]
     let hi = plan.instanceOffsets[inst + 1]
     if Int(instArrived[inst]) == hi - lo {
+      if !backup.isEmpty && backup[inst] > 0 {
+        // The (n−K)-th arrival stands in for the last one below.
+        let times = (lo..<hi).map { arrival[Int(plan.instanceMembers[$0])] }.sorted()
+        instMax[inst] = times[hi - lo - Int(backup[inst]) - 1]
+      }
       let finish = instMax[inst] + transfers[inst]
       let measured = plan.instanceTransfer[inst].rawValue
       for k in lo..<hi {
@@ -132,7 +149,8 @@ private struct Engine {
           tail = Int64(saturating: Double(tail) * Double(transfers[inst]) / Double(measured))
         }
         start[mi] = Nanoseconds(rawValue: arrival[mi])
-        end[mi] = Nanoseconds(rawValue: tail < 0 ? finish : instMax[inst] + tail)
+        // max(): a late member (backup workers) ends no earlier than it arrived.
+        end[mi] = Nanoseconds(rawValue: max(arrival[mi], tail < 0 ? finish : instMax[inst] + tail))
         done[mi] = true
         if mi != e { enqueue(g.lane[mi].index) }
       }

@@ -13,6 +13,9 @@ public struct KnobMatch: Sendable, Equatable {
     case ranks
     /// Collective instances and send/recv pairs whose transfer time the knob re-derives.
     case transfers
+    /// All-reduce instances of data-parallel groups that stop waiting for their K late members
+    /// (`dp.backup`).
+    case allReduces = "data-parallel all-reduces"
   }
 
   public var key: String
@@ -126,6 +129,14 @@ extension Scenario {
       case "host.launch": return match(.launchCalls, counts.launches, "the trace has no kernel launch calls")
       case "dp.degree":
         return match(.transfers, transfers.dp, "the trace has no collectives of two or more ranks")
+      case "dp.backup":
+        let n = backupWorkers(for: plan).lazy.filter { $0 > 0 }.count
+        let why =
+          dpBackup == 0
+          ? "K=0 waits for every member, as without the knob"
+          : "no all-reduce of a data-parallel group has more than K members; data-parallel groups: "
+            + plan.processGroups.dataParallelRule
+        return match(.allReduces, n, why)
       default:
         if let cls = Self.computeClass(ofKey: key) {
           return match(.kernels, counts.byClass[cls] ?? 0, "the trace has no \(cls.name) kernels")

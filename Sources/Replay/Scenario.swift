@@ -31,6 +31,8 @@ public struct Scenario: Sendable, CustomStringConvertible {
   var rankSlowdown: [RankID: Double] = [:]
   var hostLaunch: Nanoseconds? = nil
   var dpDegree: Int? = nil
+  /// `dp.backup=K`: backup workers per data-parallel all-reduce (`Scenario+Backup.swift`).
+  var dpBackup: Int? = nil
   /// `pg.NAME.scale|bandwidth|degree` settings, by the group name or description given.
   var groupKnobs: [String: GroupKnobs] = [:]
   public var cluster: ClusterSpec?
@@ -58,7 +60,7 @@ public struct Scenario: Sendable, CustomStringConvertible {
     "compute.scale=X", "compute.gemm.scale=X", "compute.attention.scale=X", "compute.elementwise.scale=X",
     "compute.reduction.scale=X", "compute.other.scale=X", "kernel.match=REGEX,scale=X", "comm.scale=X",
     "link.intra.bandwidth=300GB/s", "link.inter.bandwidth=25GB/s", "link.latency=5us", "rank.N.slowdown=X",
-    "host.launch=4us", "comm.algorithm=ring|tree|hierarchical", "dp.degree=N", "pg.NAME.scale=X",
+    "host.launch=4us", "comm.algorithm=ring|tree|hierarchical", "dp.degree=N", "dp.backup=K", "pg.NAME.scale=X",
     "pg.NAME.bandwidth=100GB/s", "pg.NAME.degree=N",
   ]
   static var validKeysHelp: String { "valid keys: " + validKeys.joined(separator: ", ") }
@@ -136,6 +138,7 @@ public struct Scenario: Sendable, CustomStringConvertible {
         throw ScenarioError(message: "--set dp.degree=\(value): expected an integer ≥ 1")
       }
       dpDegree = n
+    case "dp.backup": dpBackup = try Self.backupCount(value)
     default:
       let parts = key.split(separator: ".")
       if parts.count >= 3, parts[0] == "pg", ["scale", "bandwidth", "degree"].contains(parts[parts.count - 1]) {
@@ -185,6 +188,7 @@ public struct Scenario: Sendable, CustomStringConvertible {
         message: "--set dp.degree: cannot tell the data-parallel group: \(pgs.dataParallelRule); "
           + "set pg.NAME.degree=N for it instead")
     }
+    try checkBackup(pgs)
   }
 
   /// The largest scale factor a setting accepts: a million times slower still replays in
@@ -269,8 +273,8 @@ public struct Scenario: Sendable, CustomStringConvertible {
     return (parts + settings.map { "\($0.key)=\($0.value)" }).joined(separator: " ")
   }
 
-  /// Whether a knob acts on process groups (`dp.degree`, `pg.NAME.…`).
-  public var usesProcessGroups: Bool { dpDegree != nil || !groupKnobs.isEmpty }
+  /// Whether a knob acts on process groups (`dp.degree`, `dp.backup`, `pg.NAME.…`).
+  public var usesProcessGroups: Bool { dpDegree != nil || dpBackup != nil || !groupKnobs.isEmpty }
 
   /// Knob values for reports.
   public var knobs: [(String, String)] { settings }

@@ -38,15 +38,18 @@ public enum StepMetrics {
   /// Per rank, time spent waiting for late peers inside barriers (collectives, send/recv):
   /// a member arrives at its start and waits until the last member arrives (on device streams,
   /// `transfer` ns before the common end); the rest is the transfer. `transfers` is kept for
-  /// callers; the last arrival alone decides.
-  public static func barrierWait(_ plan: ReplayPlan, timeline t: Timeline, transfers: [Nanoseconds])
-    -> [RankID: Nanoseconds]
-  {
+  /// callers; the last arrival alone decides. With backup workers (`backup[i]` = K > 0, see
+  /// `Scenario.backupWorkers(for:)`) the (n−K)-th arrival decides: the K late members wait 0.
+  public static func barrierWait(
+    _ plan: ReplayPlan, timeline t: Timeline, transfers: [Nanoseconds], backup: [Int32] = []
+  ) -> [RankID: Nanoseconds] {
     var out: [RankID: Nanoseconds] = [:]
     for r in plan.graph.ranks { out[r.rank] = .zero }
     for i in 0..<plan.instanceCount {
       let members = plan.members(of: i)
-      let lastArrival = members.map { t.start[Int($0)] }.max() ?? .zero
+      let k = backup.isEmpty ? 0 : Int(backup[i])
+      let arrivals = members.map { t.start[Int($0)] }
+      let lastArrival = k > 0 ? arrivals.sorted()[members.count - k - 1] : arrivals.max() ?? .zero
       for m in members {
         let e = Int(m)
         out[plan.graph.rank(of: e), default: .zero] += max(.zero, lastArrival - t.start[e])

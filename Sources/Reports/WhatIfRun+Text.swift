@@ -33,6 +33,7 @@ extension WhatIfRun {
         + (isWhatIf ? "coll. wait ms, all steps (baseline → predicted)" : "coll. wait ms, all steps"))
     for (i, s) in steps.enumerated() { lines.append(row(s, baselineSteps[i])) }
     lines += summaryLines()
+    lines += backupLines()
     if isWhatIf {
       lines += predictedVerdict.lines.map { $0.replacingOccurrences(of: "verdict: ", with: "verdict (predicted): ") }
     }

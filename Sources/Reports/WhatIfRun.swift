@@ -82,7 +82,8 @@ public struct WhatIfRun: Sendable {
     if let scenario {
       let (timeline, transfers) = try Replayer().replay(plan, under: scenario)
       predicted = timeline
-      predictedWait = StepMetrics.barrierWait(plan, timeline: predicted, transfers: transfers)
+      predictedWait = StepMetrics.barrierWait(
+        plan, timeline: predicted, transfers: transfers, backup: scenario.backupWorkers(for: plan))
       transferSection =
         scenario.transfer == nil
         ? nil : TransferSection(plan, scenario: scenario, durations: scenario.apply(to: plan).durations.map(\.rawValue))
@@ -299,6 +300,9 @@ public struct ReplaySummary: JSONContract, Equatable {
   public var network: NetworkSection?
   /// The identity error and what the prediction re-timed (docs/replay.md, Fidelity).
   public var fidelity: Fidelity?
+  /// The job step under backup workers and the ranks dropped per step, with `dp.backup`
+  /// (WhatIfRun+Backup.swift).
+  public var backupWorkers: BackupWorkers?
 
   /// The document of a replay.
   public init(_ run: WhatIfRun) {
@@ -322,6 +326,7 @@ public struct ReplaySummary: JSONContract, Equatable {
       verdict = run.predictedVerdict
       transfer = run.transferSection
       network = run.networkSection
+      backupWorkers = run.backupWorkers
     }
   }
 
@@ -369,7 +374,7 @@ public struct KnobRow: Codable, Sendable, Equatable {
     switch m.target {
     case .kernels, .launchCalls, .communicationEvents: matchedEvents = m.matched
     case .ranks: matchedRanks = m.matched
-    case .transfers: matchedTransfers = m.matched
+    case .transfers, .allReduces: matchedTransfers = m.matched
     }
   }
 }

@@ -40,7 +40,11 @@ struct WhatIfCommand: ParsableCommand {
       case-sensitive and matches anywhere in the kernel name; (?i) makes it ignore case: \
       kernel.match=(?i)gemm,scale=0.5. A knob that matches nothing (no such rank, kernel or class) \
       prints a warning; --json lists what each knob matched (knobs). dp.degree rescales the \
-      data-parallel process group's collectives only; pg.NAME.scale|bandwidth|degree act on one \
+      data-parallel process group's collectives only; dp.backup=K (backup workers, K below the \
+      group size) ends each data-parallel all-reduce at its (n-K)-th arrival, drops the K late \
+      members' contributions and reports the job step as the (n-K)-th fastest rank's step with the \
+      dropped ranks per step (all-to-all, send/recv and other groups still wait for every member); \
+      pg.NAME.scale|bandwidth|degree act on one \
       process group (NAME as the trace names it, or its pg_config description such as \
       DATA_PARALLEL_GROUP). On CPU-only (gloo) traces compute.* and rank.N.slowdown act on the \
       aten operators. A zb-* --schedule on a fused backward splits it evenly into B and W, and says so.

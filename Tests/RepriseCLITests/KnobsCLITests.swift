@@ -93,3 +93,19 @@ private func rows(_ value: Any?) -> [String] {
   #expect(mk["baselineSource"] as? String == "measured" && mk["baselineSpec"] == nil)
   #expect(abs((mk["baselineGBps"] as? Double ?? 0) - 20.302) < 0.001)
 }
+
+/// `dp.backup=K`: K at least the data-parallel group size exits 64 naming the group size; on
+/// the gloo DDP run the JSON and the text name the dropped rank of every step.
+@Test func backupWorkersOnTheCommandLine() throws {
+  let ddp = "Traces/kineto-cpu/ddp-gloo-4rank"
+  let bad = try reprise("whatif", ddp, "--set", "dp.backup=4")
+  #expect(bad.status == 64 && bad.stderr.contains("has 4 ranks; K must be below 4"), "\(bad.stderr)")
+  let w = try reprise("whatif", ddp, "--set", "rank.1.slowdown=2", "--set", "dp.backup=1", "--json")
+  #expect(w.status == 0, "\(w.stderr)")
+  let doc = try json(w.stdout)
+  let backup = try #require(doc["backupWorkers"] as? [String: Any])
+  #expect(backup["k"] as? Int == 1 && backup["groupSize"] as? Int == 4 && (backup["stepNs"] as? Int ?? 0) > 0)
+  #expect(rows(doc["knobs"]) == ["rank.1.slowdown=2 matchedRanks:1", "dp.backup=1 matchedTransfers:36"])
+  let t = try reprise("whatif", ddp, "--set", "rank.1.slowdown=2", "--set", "dp.backup=1")
+  #expect(t.stdout.contains("dropped: #1 rank 1; #2 rank 1; #3 rank 1"), "\(t.stdout)")
+}
