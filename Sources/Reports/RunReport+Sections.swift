@@ -147,7 +147,7 @@ extension RunReport {
         predictedCollectiveWaitNs: run.predictedWait[s.rank] ?? .zero)
     }
     let (slowest, job) = run.stepTimes
-    return WhatIfSection(
+    var section = WhatIfSection(
       knobs: scenario.knobDocument, knobMatches: run.knobs.map(KnobRow.init), description: scenario.description,
       measuredStepNs: run.measuredStep,
       baselineStepNs: run.baselineStep, predictedStepNs: run.predictedStep, speedup: run.speedup,
@@ -155,6 +155,8 @@ extension RunReport {
       predictedJobStepNs: run.predictedJobStep, jobStepSpeedup: run.jobStepSpeedup, stepNs: slowest,
       jobStepNs: job, fidelity: run.fidelity, ranks: ranks,
       byClass: run.diff.rows.map(WhatIfClassRow.init))
+    section.backupWorkers = run.backupWorkers
+    return section
   }
 
   static func summary(_ result: IngestResult, inputs: [String], analyses a: Analyses, hardware: HardwareSpec?)

@@ -115,6 +115,9 @@ public struct RunReport: JSONContract, Equatable {
     public var fidelity: Fidelity
     public var ranks: [WhatIfRankRow]
     public var byClass: [WhatIfClassRow]
+    /// The job step under backup workers and the dropped ranks, with `dp.backup` (as in
+    /// `reprise.replay/v1`).
+    public var backupWorkers: ReplaySummary.BackupWorkers?
   }
 
   /// Per rank, the distribution of its step times over all its steps.

@@ -108,4 +108,8 @@ private func rows(_ value: Any?) -> [String] {
   #expect(rows(doc["knobs"]) == ["rank.1.slowdown=2 matchedRanks:1", "dp.backup=1 matchedTransfers:36"])
   let t = try reprise("whatif", ddp, "--set", "rank.1.slowdown=2", "--set", "dp.backup=1")
   #expect(t.stdout.contains("dropped: #1 rank 1; #2 rank 1; #3 rank 1"), "\(t.stdout)")
+  let r = try reprise("report", ddp, "--whatif", "rank.1.slowdown=2", "--whatif", "dp.backup=1")
+  #expect(r.status == 0, "\(r.stderr)")
+  let section = (try json(r.stdout)["whatIf"] as? [String: Any])?["backupWorkers"] as? [String: Any]
+  #expect(section?["stepNs"] as? Int == backup["stepNs"] as? Int, "\(section ?? [:])")
 }
