@@ -94,3 +94,17 @@ private func waits(_ plan: ReplayPlan, _ t: Timeline, _ pick: (CollectiveKind?) 
   let ddpPlan = ReplayPlan(try Ingest.run(paths: [ddp]).graph)
   #expect(try Scenario.parse(["dp.backup=1"]).matches(in: ddpPlan).first?.matched == 36)
 }
+
+/// Backup workers only remove waiting: on the real DLRM and gloo DDP runs, with and without a
+/// straggler, no event ends later with `dp.backup=1` than without it, and some end earlier.
+@Test(arguments: [TestPaths.dlrm, ddp])
+func backupWorkersNeverDelayAnyEvent(path: String) throws {
+  let plan = ReplayPlan(try Ingest.run(paths: [path]).graph)
+  for knobs in [[], ["rank.1.slowdown=2"]] {
+    let without = try predicted(plan, knobs)
+    let with = try predicted(plan, knobs + ["dp.backup=1"])
+    let later = (0..<plan.graph.eventCount).filter { with.end[$0] > without.end[$0] }
+    #expect(later.isEmpty, "\(path) \(knobs): \(later.count) events end later, e.g. #\(later.first ?? -1)")
+    #expect((0..<plan.graph.eventCount).contains { with.end[$0] < without.end[$0] }, "\(path) \(knobs)")
+  }
+}
