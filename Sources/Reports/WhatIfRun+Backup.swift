@@ -77,6 +77,7 @@ extension WhatIfRun {
         format: "  job step under backup workers (rank %d of %d by per-rank step): %.3f ms", keep, b.groupSize,
         b.stepNs.milliseconds),
       "  dropped: " + perStep.joined(separator: "; "),
+      "  (the job step above and the verdict still count the dropped ranks' work and each all-reduce's last arrival)",
     ]
   }
 }
