@@ -42,8 +42,10 @@ struct Reprise: ParsableCommand {
     }
   }
 
+  /// Prints `message` on stderr, each of its lines escaped (`SafeText`), and exits with `code`.
   static func fail(_ message: String, _ code: Int32, _ prefix: String = "reprise: ") -> Never {
-    FileHandle.standardError.write(Data("\(prefix)\(SafeText.escape(message))\n".utf8))
+    let lines = message.split(separator: "\n", omittingEmptySubsequences: false).map { SafeText.escape(String($0)) }
+    FileHandle.standardError.write(Data("\(prefix)\(lines.joined(separator: "\n"))\n".utf8))
     Foundation.exit(code)
   }
 
