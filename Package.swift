@@ -1,6 +1,12 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+#if arch(x86_64)
+let calibrationFlags: [SwiftSetting] = [.unsafeFlags(["-O", "-target-cpu", "native"])]
+#else
+let calibrationFlags: [SwiftSetting] = [.unsafeFlags(["-O"])]
+#endif
+
 let package = Package(
   name: "Reprise",
   platforms: [.macOS(.v15)],
@@ -26,6 +32,9 @@ let package = Package(
     .target(name: "TraceExport", dependencies: ["TraceModel", "ChakraSchema",
                                                 .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     .target(name: "CostModels", dependencies: ["TraceModel"]),
+    // `reprise calibrate`'s measurement kernels: optimised in every configuration and, on x86-64,
+    // built for this machine's CPU (AVX2/FMA where it has them); Sources/Calibration/Kernels.swift says why.
+    .target(name: "Calibration", dependencies: ["TraceModel", "CostModels"], swiftSettings: calibrationFlags),
     .target(name: "Schedules", dependencies: ["TraceModel", "CostModels"]),
     .target(name: "Replay", dependencies: ["TraceModel", "CostModels"]),
     .target(name: "Analysis", dependencies: ["TraceModel", "CostModels"]),
@@ -35,6 +44,7 @@ let package = Package(
       name: "Reports",
       dependencies: [
         "TraceModel", "TraceImport", "TraceExport", "CostModels", "Replay", "Schedules", "Analysis", "Rendering",
+        "Calibration",
       ]),
     .executableTarget(
       name: "reprise",
@@ -50,6 +60,7 @@ let package = Package(
     .testTarget(name: "RenderingTests", dependencies: ["Rendering", "Analysis", "CostModels", "Schedules", "TraceImport", "TraceModel", "TestSupport"],
                 exclude: ["Goldens"]),
     .testTarget(name: "SchedulesTests", dependencies: ["Schedules", "Replay", "TraceModel", "TraceImport", "TestSupport"]),
+    .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "CostModels", "TraceModel"]),
     .testTarget(name: "CostModelsTests", dependencies: ["CostModels", "TraceModel", "TraceImport", "TestSupport"]),
     .testTarget(
       name: "ReplayTests",
