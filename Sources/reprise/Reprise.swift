@@ -20,7 +20,7 @@ struct Reprise: ParsableCommand {
       IngestCommand.self, BreakdownCommand.self, BandwidthCommand.self, TopCommand.self, ReplayCommand.self,
       WhatIfCommand.self,
       ScheduleCommand.self, ModelCommand.self, ReportCommand.self, DiffCommand.self, RenderCommand.self,
-      ExportCommand.self, DemoCommand.self, BenchCommand.self,
+      ExportCommand.self, DemoCommand.self, BenchCommand.self, CalibrateCommand.self,
     ])
 
   /// Runs the CLI and maps errors to exit codes: 64 for requests that cannot be met, 65 for input

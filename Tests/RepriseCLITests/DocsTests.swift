@@ -8,6 +8,7 @@ import Testing
   for cmd in [
     [], ["ingest"], ["replay"], ["whatif"], ["schedule", "run"], ["schedule", "compare"], ["demo"], ["model"],
     ["model", "roofline"], ["model", "comm"], ["model", "memory"], ["model", "longctx"], ["model", "kvcache"],
+    ["calibrate"],
   ] {
     let r = try runProcess(
       TestPaths.reprise, cmd + ["--help"], cwd: TestPaths.packageRoot, environment: ["COLUMNS": "100"])
