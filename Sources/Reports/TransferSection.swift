@@ -131,7 +131,9 @@ public struct TransferSection: Codable, Sendable, Equatable {
   /// The table for the text output.
   var lines: [String] {
     func ceilings(_ c: Ceilings) -> String {
-      let d = unsizedGemmDType
+      // The dtype the unsized GEMMs run at on this device (fp32 on TF32 where it has it).
+      let wanted = DType(rawValue: unsizedGemmDType)?.computePeaks.map(\.rawValue) ?? [unsizedGemmDType]
+      let d = wanted.first { c.computeTFLOPs[$0] != nil } ?? unsizedGemmDType
       let compute = c.computeTFLOPs[d].map {
         "\(d) \(TextFormat.compact($0)) TFLOP/s (\(c.sustainedDTypes.contains(d) ? "sustained" : "peak"))"
       }
