@@ -55,13 +55,12 @@ public struct TransferCheck: JSONContract, Equatable {
     errorPct = Self.error(predictedJobStepNs, measuredJobStepNs, digits: 100) ?? 0
     var measured: [String: (Int, Nanoseconds)] = [:]
     let plan = bRun.plan
-    // CPU-only ranks: an operator's own time is its compute, as in the transfer's classes.
-    let own = plan.cpuOnlyRanks.isEmpty ? [] : Scenario.ownTime(plan, b.duration)
+    // The run's timed work, as in the transfer's classes (own time of CPU-only operators).
+    let work = plan.timedWork
     for e in 0..<b.eventCount {
       guard let c = HardwareTransfer.workClass(plan, e) else { continue }
-      let cpu = !own.isEmpty && b.kind[e] == .hostOp && plan.cpuOnlyRanks.contains(b.rank(of: e))
       let old = measured[c.rawValue] ?? (0, .zero)
-      measured[c.rawValue] = (old.0 + 1, old.1 + Nanoseconds(rawValue: cpu ? own[e] : b.duration[e]))
+      measured[c.rawValue] = (old.0 + 1, old.1 + work[e])
     }
     let names = HardwareTransfer.WorkClass.allCases.map(\.rawValue)
     classes = names.compactMap { name in

@@ -92,8 +92,8 @@ public struct TransferSection: Codable, Sendable, Equatable {
     hostScale = t.hostScale
     unsizedGemmDType = r.gemmDType.rawValue
     var rows: [HardwareTransfer.WorkClass: ClassRow] = [:]
-    // CPU-only ranks: an operator's own time (less its children's) is its compute.
-    let own = plan.cpuOnlyRanks.isEmpty ? [] : Scenario.ownTime(plan, g.duration)
+    // The run's timed work: on CPU-only ranks an operator's own time (its compute).
+    let work = plan.timedWork
     for e in 0..<g.eventCount {
       guard let c = HardwareTransfer.workClass(plan, e) else { continue }
       var row =
@@ -107,8 +107,7 @@ public struct TransferSection: Codable, Sendable, Equatable {
       case .classRatio: row.classTimed += 1
       case .measured: row.measured += 1
       }
-      let cpu = !own.isEmpty && g.kind[e] == .hostOp && plan.cpuOnlyRanks.contains(g.rank(of: e))
-      let measured = cpu ? own[e] : g.duration[e]
+      let measured = work[e].rawValue
       row.sourceNs += Nanoseconds(rawValue: measured)
       row.predictedNs += Nanoseconds(rawValue: measured + durations[e] - g.duration[e])
       rows[c] = row
