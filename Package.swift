@@ -38,19 +38,20 @@ let package = Package(
     .target(name: "Schedules", dependencies: ["TraceModel", "CostModels"]),
     .target(name: "Replay", dependencies: ["TraceModel", "CostModels"]),
     .target(name: "Analysis", dependencies: ["TraceModel", "CostModels"]),
+    .target(name: "Parallel", dependencies: ["TraceModel", "CostModels", "Replay", "Schedules", "Analysis"]),
     .target(name: "Rendering", dependencies: ["TraceModel", "Analysis", "CostModels", "Schedules", "CJansson", "CGraphviz"]),
     // The product layer: one entry point per command, every JSON contract as a Codable value.
     .target(
       name: "Reports",
       dependencies: [
         "TraceModel", "TraceImport", "TraceExport", "CostModels", "Replay", "Schedules", "Analysis", "Rendering",
-        "Calibration",
+        "Calibration", "Parallel",
       ]),
     .executableTarget(
       name: "reprise",
       dependencies: [
         "TraceModel", "TraceImport", "TraceExport", "CostModels", "Replay", "Schedules", "Analysis", "Rendering",
-        "Reports",
+        "Reports", "Parallel",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .target(name: "TestSupport", dependencies: ["TraceModel", "CJansson", "CZlib"]),
@@ -73,5 +74,8 @@ let package = Package(
       ],
       exclude: ["Goldens"]),
     .testTarget(name: "RepriseCLITests", dependencies: ["TestSupport"]),
+    .testTarget(
+      name: "ParallelTests",
+      dependencies: ["Parallel", "Replay", "Schedules", "CostModels", "TraceImport", "TraceModel", "TestSupport"]),
   ]
 )

@@ -14,8 +14,15 @@ public struct ClusterSpec: Codable, Sendable, Equatable {
   /// How many of a job's ranks each node holds (ranks fill nodes in order); nil: `gpusPerNode`,
   /// except where a what-if spreads the job over the whole cluster (`spreading(world:)`).
   public var ranksPerNode: Int?
+  /// Per-message latency α of the links in µs (Hockney's model), when the spec gives it; the
+  /// collective models otherwise take α as 0 (bandwidth only).
+  public var latencyUs: Double?
 
-  public init(name: String, source: String? = nil, gpusPerNode: Int, nodes: [Node], ranksPerNode: Int? = nil) {
+  public init(
+    name: String, source: String? = nil, gpusPerNode: Int, nodes: [Node], ranksPerNode: Int? = nil,
+    latencyUs: Double? = nil
+  ) {
+    self.latencyUs = latencyUs
     self.name = name
     self.source = source
     self.gpusPerNode = gpusPerNode

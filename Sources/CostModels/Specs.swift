@@ -203,6 +203,16 @@ public struct ModelSpec: Codable, Sendable, Equatable {
   public var moe: MoE?
   public var mla: MLA?
 
+  /// A dense model (no MoE, no MLA).
+  public init(
+    name: String, source: String, layers: Int, hidden: Int, heads: Int, kvHeads: Int, headDim: Int, ffn: Int,
+    ffnType: String, vocab: Int, tiedEmbeddings: Bool, norm: String, bias: Bool
+  ) {
+    (self.name, self.source, self.layers, self.hidden, self.heads) = (name, source, layers, hidden, heads)
+    (self.kvHeads, self.headDim, self.ffn, self.ffnType, self.vocab) = (kvHeads, headDim, ffn, ffnType, vocab)
+    (self.tiedEmbeddings, self.norm, self.bias) = (tiedEmbeddings, norm, bias)
+  }
+
   public struct MoE: Codable, Sendable, Equatable {
     public var experts: Int
     public var topK: Int

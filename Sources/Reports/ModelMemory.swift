@@ -1,5 +1,6 @@
 import CostModels
 import Rendering
+import Schedules
 import TraceModel
 
 /// Modeled training memory per GPU for a model spec: model states with ZeRO sharding and
@@ -22,12 +23,16 @@ public struct ModelMemory: Sendable, Equatable {
   public var dataParallel: Int
   public var zeroStage: Int
   public var activations: Transformer.ActivationConfig
+  /// Micro-batches whose activations the first pipeline stage holds at its peak, in whole-stage
+  /// units (a chunked schedule's chunk counts 1/v); nil: PP, as 1F1B (Korthikanti et al. §4.2.3).
+  public var inFlightMicrobatches: Double?
 
   public init(
     model: ModelSpec, sequence: Int, microBatch: Int, tensorParallel: Int, pipelineParallel: Int = 1,
     contextParallel: Int = 1, dataParallel: Int, zeroStage: Int,
-    activations: Transformer.ActivationConfig = .tensorSequenceSelective
+    activations: Transformer.ActivationConfig = .tensorSequenceSelective, inFlightMicrobatches: Double? = nil
   ) {
+    self.inFlightMicrobatches = inFlightMicrobatches
     self.model = model
     self.sequence = sequence
     self.microBatch = microBatch
@@ -120,12 +125,29 @@ public struct ModelMemory: Sendable, Equatable {
     Transformer.zeroBytes(parameters: shardParameters, dataParallel: Double(dataParallel), stage: zeroStage)
   }
 
-  /// Activations of all layers per GPU (bytes).
+  /// Activations per GPU (bytes): one layer's × the first stage's L/PP layers × the micro-batches
+  /// it holds at its peak (`inFlightMicrobatches`; PP under 1F1B, which makes all L layers).
   public var activationBytes: Double {
-    Transformer.activationBytesPerLayer(
+    let perLayer = Transformer.activationBytesPerLayer(
       sequence: Double(sequence) / Double(contextParallel), microBatch: Double(microBatch),
       hidden: Double(model.hidden),
-      heads: Double(model.heads), tensorParallel: Double(tensorParallel), config: activations) * Double(model.layers)
+      heads: Double(model.heads), tensorParallel: Double(tensorParallel), config: activations)
+    guard let held = inFlightMicrobatches else { return perLayer * Double(model.layers) }
+    return perLayer * Double(model.layers) / Double(pipelineParallel) * held
+  }
+
+  /// The micro-batches (in whole-stage units) the first stage of schedule `name` holds at its
+  /// peak, from the schedule simulator with unit costs (peak in-flight F ops / chunks).
+  /// - Throws: `ScheduleError` for an unknown schedule or one that cannot run with these counts.
+  public static func inFlight(schedule name: String, stages p: Int, microbatches m: Int, chunks: Int? = nil) throws
+    -> Double
+  {
+    guard p > 1 else { return 1 }
+    let unit = Nanoseconds(rawValue: 1000)
+    let r = try ScheduleSimulator.simulate(
+      name, stages: p, microbatches: m, chunks: chunks,
+      costs: PipelineCosts(stages: p, forward: unit, backward: unit, weight: unit))
+    return Double(r.peakInFlight.first ?? p) / Double(r.chunks)
   }
 
   /// Parameters per GPU before ZeRO: the model split over the tensor- and pipeline-parallel ranks.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CostModels
 import Foundation
+import Parallel
 import Replay
 import Reports
 import Schedules
@@ -81,13 +82,15 @@ func emit(_ text: String, to path: String?) throws {
 func flag<T>(_ parse: () throws -> T) throws -> T {
   do { return try parse() } catch let e as ScenarioError { throw ValidationError(e.message) } catch let e
     as ScheduleError
-  { throw ValidationError(e.description) }
+  { throw ValidationError(e.description) } catch let e as ParallelLayout.ParseError { throw ValidationError(e.message) }
 }
 
 /// A flag value the library can only check against the ingested run: a bad one is a usage
 /// error (exit 64) printed as one line, without the usage text.
 func usage<T>(_ check: () throws -> T) throws -> T {
-  do { return try check() } catch let e as ScenarioError { throw RunError.usage(e.message) }
+  do { return try check() } catch let e as ScenarioError { throw RunError.usage(e.message) } catch let e
+    as ParallelError
+  { throw RunError.usage(e.message) } catch let e as ScheduleError { throw RunError.usage(e.description) }
 }
 
 /// Integer flags below `minimum` are usage errors naming the flag (`--tp -1: out of range: must be ≥ 1`).

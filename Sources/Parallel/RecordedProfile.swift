@@ -1,0 +1,387 @@
+import Analysis
+import CostModels
+import Replay
+import TraceModel
+
+/// Communication of a recorded run by what it does in the layout.
+public enum CommClass: String, Sendable, Codable, CaseIterable {
+  /// Gradient all-reduces (or reduce-scatter / all-gather) of the data-parallel groups.
+  case dp
+  /// Activation collectives of the tensor-parallel groups.
+  case tp
+  /// Pipeline send/recv.
+  case pp
+  /// Collectives on other groups (context-parallel, expert-parallel, unclassified).
+  case other
+}
+
+/// Where an op sits in the model: its pipeline stage follows from it.
+enum ModelPart: UInt8, Sendable { case layer, first, last }
+
+/// One group of recorded ops with the same name, shapes and labels in one phase: what the
+/// predictor re-times at once.
+struct OpGroup: Hashable, Sendable {
+  var name: String
+  var dims: [[Int64]]
+  var types: [String]
+  var labels: [[DimLabel]]
+  var phase: Phase
+  var part: ModelPart
+}
+
+/// One rank's recorded steps taken apart (averaged per step): ops to re-time, time kept as
+/// measured, exposed communication per class, and the collectives' measured transfers.
+struct RankProfile: Sendable {
+  var rank: RankID
+  /// Measured ns per step of each op group.
+  var ops: [OpGroup: Double] = [:]
+  /// Work without shapes per phase (ns per step): kept as measured on CPU-only ranks (framework
+  /// overhead), scaled with the tokens on GPUs (unsized kernels).
+  var unsized: [Phase: Double] = [:]
+  /// Idle time between work that no communication covers, per phase (ns per step): host and
+  /// launch overhead, kept as measured per micro-batch.
+  var overhead: [Phase: Double] = [:]
+  /// Idle time covered by communication, per class (ns per step).
+  var exposed: [CommClass: Double] = [:]
+  /// Collective transfers per class: total measured ns, bytes and count per step, and group size.
+  var transfers: [CommClass: Transfer] = [:]
+  /// Mean measured step (ns).
+  var step: Double = 0
+  var steps = 0
+
+  struct Transfer: Sendable {
+    var time = 0.0
+    var bytes = 0.0
+    var count = 0.0
+    var ranks = 0
+    var kind: CollectiveKind? = nil
+  }
+
+  var opTime: Double { ops.values.reduce(0, +) }
+}
+
+/// Builds the per-rank profiles of a recorded run.
+struct ProfileBuilder {
+  let plan: ReplayPlan
+  let labeler: ShapeLabeler?
+  let dims: TransformerDims?
+  let phases: [Phase]
+  let membership: StepMembership
+
+  let layout: ParallelLayout
+  let collectiveOf: [Int: CollectiveRecord]
+
+  init(plan: ReplayPlan, dims: TransformerDims?, layout: ParallelLayout) {
+    self.plan = plan
+    self.dims = dims
+    self.layout = layout
+    labeler = dims.map { ShapeLabeler(dims: $0, tp: layout.tp, cp: layout.cp) }
+    var m: [Int: CollectiveRecord] = [:]
+    for c in plan.graph.collectives { m[c.event.index] = c }
+    collectiveOf = m
+    phases = Phase.of(plan.graph)
+    membership = StepMembership(plan.graph)
+  }
+
+  static let commPrefixes = ["c10d::", "gloo:", "nccl:", "record_param_comms", "ncclDevKernel", "ncclKernel"]
+
+  static func isComm(_ g: EventGraph, _ e: Int) -> Bool {
+    switch g.kind[e] {
+    case .collective, .send, .recv: return true
+    case .hostOp, .kernel, .other:
+      let name = g.strings[g.name[e]]
+      return commPrefixes.contains { name.hasPrefix($0) }
+    default: return false
+    }
+  }
+
+  /// The class of a collective on group `group` (a name) moving `bytes`: a group whose
+  /// `pg_config` description names its role (Megatron's `TENSOR_MODEL_PARALLEL_GROUP`, …) has
+  /// it; else the recorded layout decides when it has one kind of group with collectives (TP or
+  /// DP); else an activation-sized message (micro-batch tokens × hidden) is TP's, the rest DP's.
+  func commClass(group: String, bytes: Int64) -> CommClass {
+    if let pg = plan.processGroups.groups.first(where: { $0.name == group }) {
+      let d = pg.description.uppercased()
+      if d.contains("TENSOR") || d == "TP" { return .tp }
+      if d.contains("PIPELINE") || d == "PP" { return .pp }
+      if d.contains("CONTEXT") || d == "CP" { return .other }
+      if d.contains("DATA") || d == "DP" { return .dp }
+    }
+    if layout.tp > 1 && layout.dp == 1 && layout.cp == 1 { return .tp }
+    if layout.dp > 1 && layout.tp == 1 && layout.cp == 1 { return .dp }
+    if let d = dims, bytes > 0 {
+      let tokens = Int64(d.microBatch * d.sequence / max(1, layout.cp)) * Int64(d.hidden)
+      if tokens > 0 && bytes % tokens == 0 && bytes / tokens <= 4 { return .tp }
+    }
+    return .dp
+  }
+
+  func build() -> [RankProfile] {
+    let g = plan.graph
+    let n = g.eventCount
+    let cpu = plan.cpuOnlyRanks
+    let own = cpu.isEmpty ? [] : Scenario.ownTime(plan, g.duration)
+    var shapeOf = [Int32](repeating: -1, count: n)
+    for (i, s) in g.opShapes.enumerated() { shapeOf[s.event.index] = Int32(i) }
+    let launcher = StepMembership.launchers(g)
+    var commAncestor = [Bool](repeating: false, count: n)
+    // Parents precede their children in start order on a lane; walk by start.
+    let order = (0..<n).sorted { (g.start[$0], $0) < (g.start[$1], $1) }
+    // gloo's send/recv spans are asynchronous: later compute nests in them by time, not by call,
+    // so only the synchronous wrappers (`c10d::…`, `record_param_comms`, `nccl:…`) pass their
+    // communication on to what they enclose.
+    var passesOn = [Bool](repeating: false, count: n)
+    for e in order {
+      let p = g.parent[e]
+      let inherited = p != .none && passesOn[p.index]
+      commAncestor[e] = Self.isComm(g, e) || inherited
+      passesOn[e] = inherited || (commAncestor[e] && !g.strings[g.name[e]].hasPrefix("gloo:"))
+    }
+    var profiles: [Int32: RankProfile] = [:]
+    var busy: [Int32: [(Int64, Int64, Phase)]] = [:]
+    var comm: [Int32: [CommClass: [(Int64, Int64)]]] = [:]
+    var groupCache: [Int: OpGroup?] = [:]
+    // Schedules without forward annotations (1F1B) run forwards after the step's first
+    // backward, which `Phase` calls `other`: before the step's last backward they are forwards.
+    var lastBackward: [Int32: Int64] = [:]
+    for e in 0..<n where phases[e] == .backward && membership.step[e] != StepMembership.none {
+      lastBackward[membership.step[e]] = max(lastBackward[membership.step[e]] ?? .min, g.start[e])
+    }
+    func phaseOf(_ e: Int) -> Phase {
+      let p = phases[e]
+      guard p == .other, let last = lastBackward[membership.step[e]], g.start[e] < last else { return p }
+      return .forward
+    }
+    for e in 0..<n {
+      let step = membership.step[e]
+      guard step != StepMembership.none else { continue }
+      let r = g.rank(of: e).rawValue
+      var p = profiles[r] ?? RankProfile(rank: RankID(rawValue: r))
+      defer { profiles[r] = p }
+      if commAncestor[e] {
+        // A send does not block the sender; receives and collectives do.
+        let name = g.strings[g.name[e]]
+        let isSend = g.kind[e] == .send || name == "gloo:send" || name.hasSuffix("::send")
+        if !isSend && g.duration[e] > 0 {
+          comm[r, default: [:]][commClassOf(e), default: []].append((g.start[e], g.end(e)))
+        }
+        continue
+      }
+      let phase = phaseOf(e)
+      let t: Double
+      var sizedBy = -1
+      if cpu.contains(RankID(rawValue: r)) {
+        guard g.kind[e] == .hostOp, plan.hostComputeClass[e] != ReplayPlan.noClass, own[e] > 0 else { continue }
+        t = Double(own[e])
+        sizedBy = shapeOf[e] >= 0 ? e : -1
+        busy[r, default: []].append((g.start[e], g.end(e), phase))
+      } else {
+        guard g.kind[e] == .kernel || g.kind[e] == .memset || g.kind[e] == .memcpy, g.duration[e] > 0 else { continue }
+        t = Double(g.duration[e])
+        var h = Int(launcher[e])
+        var depth = 0
+        while h >= 0 && depth < 64 {
+          if shapeOf[h] >= 0 {
+            sizedBy = h
+            break
+          }
+          h = g.parent[h] == .none ? -1 : g.parent[h].index
+          depth += 1
+        }
+        busy[r, default: []].append((g.start[e], g.end(e), phase))
+      }
+      if sizedBy >= 0, let group = groupCache[sizedBy] ?? cacheGroup(sizedBy, shapeOf, &groupCache) {
+        var grp = group
+        grp.phase = phase
+        p.ops[grp, default: 0] += t
+      } else {
+        p.unsized[phase, default: 0] += t
+      }
+    }
+    addTransfers(&profiles)
+    return profiles.keys.sorted().map { r in
+      var p = profiles[r]!
+      let windows = stepWindows(RankID(rawValue: r))
+      p.steps = windows.count
+      finishGaps(&p, busy: busy[r] ?? [], comm: comm[r] ?? [:], windows: windows)
+      return p.perStep()
+    }
+  }
+
+  private func cacheGroup(_ e: Int, _ shapeOf: [Int32], _ cache: inout [Int: OpGroup?]) -> OpGroup? {
+    let g = plan.graph
+    let s = g.opShapes[Int(shapeOf[e])]
+    let name = g.strings[g.name[e]]
+    let dims = OpCost.parseDims(g.strings[s.dims])
+    let types = OpCost.parseTypes(g.strings[s.types])
+    let labels = labeler?.labels(name: name, dims: dims) ?? dims.map { Array(repeating: .fixed, count: $0.count) }
+    var part = ModelPart.layer
+    if name.contains("embedding") {
+      part = .first
+    } else if let v = dims.flatMap({ $0 }).first(where: { $0 == Int64(self.dims?.vocab ?? -1) }), v > 0 {
+      part = .last
+    } else if name.contains("nll_loss") || name.contains("cross_entropy") || name.contains("log_softmax") {
+      part = .last
+    }
+    let grp = OpGroup(name: name, dims: dims, types: types, labels: labels, phase: .other, part: part)
+    cache[e] = grp
+    return grp
+  }
+
+  /// The class of communication event `e`: its collective's group, a send/recv, or its
+  /// nearest ancestor's.
+  private func commClassOf(_ e: Int) -> CommClass {
+    let g = plan.graph
+    if g.kind[e] == .send || g.kind[e] == .recv { return .pp }
+    if let c = collectiveOf[e] { return commClass(group: g.strings[c.group], bytes: max(c.inputBytes, c.outputBytes)) }
+    let name = g.strings[g.name[e]]
+    if name.contains("send") || name.contains("recv") { return .pp }
+    var p = g.parent[e]
+    while p != .none {
+      if let c = collectiveOf[p.index] {
+        return commClass(group: g.strings[c.group], bytes: max(c.inputBytes, c.outputBytes))
+      }
+      p = g.parent[p.index]
+    }
+    return commClass(group: "", bytes: g.bytes[e])
+  }
+
+  /// The measured transfer of each collective instance, by class, counted on each member's rank.
+  private func addTransfers(_ profiles: inout [Int32: RankProfile]) {
+    let g = plan.graph
+    for i in 0..<plan.instanceCount {
+      guard let kind = plan.collectiveKind(of: i) else { continue }
+      let members = plan.members(of: i)
+      guard let first = members.first else { continue }
+      _ = first
+      let cls = commClass(group: g.strings[plan.instanceGroup[i]], bytes: plan.instanceBytes[i].rawValue)
+      for m in members {
+        let r = g.rank(of: Int(m)).rawValue
+        guard membership.step[Int(m)] != StepMembership.none else { continue }
+        var t = profiles[r]?.transfers[cls] ?? RankProfile.Transfer()
+        t.time += Double(plan.instanceTransfer[i].rawValue)
+        t.bytes += Double(plan.instanceBytes[i].rawValue)
+        t.count += 1
+        t.ranks = max(t.ranks, members.count)
+        t.kind = t.kind ?? kind
+        profiles[r]?.transfers[cls] = t
+      }
+    }
+  }
+
+  /// The rank's step windows: its profiler steps, else the span of its work.
+  private func stepWindows(_ r: RankID) -> [(Int64, Int64)] {
+    let steps = plan.graph.steps.filter { $0.rank == r && $0.event != .none }
+    if !steps.isEmpty { return steps.map { ($0.start.rawValue, $0.end.rawValue) } }
+    let g = plan.graph
+    var lo = Int64.max
+    var hi = Int64.min
+    for e in 0..<g.eventCount where g.rank(of: e) == r && g.kind[e] != .annotation && g.kind[e] != .memory {
+      lo = min(lo, g.start[e])
+      hi = max(hi, g.end(e))
+    }
+    return lo <= hi ? [(lo, hi)] : []
+  }
+
+  /// Splits each step window's idle time (outside work) into exposed communication per class
+  /// and overhead (the phase of the work that follows it).
+  private func finishGaps(
+    _ p: inout RankProfile, busy: [(Int64, Int64, Phase)], comm: [CommClass: [(Int64, Int64)]],
+    windows: [(Int64, Int64)]
+  ) {
+    let work = busy.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+    let commSets = CommClass.allCases.map { c in (c, IntervalUnion(comm[c] ?? [])) }
+    var total = 0.0
+    for (ws, we) in windows {
+      total += Double(we - ws)
+      var cursor = ws
+      var i = work.partitionPoint { $0.1 <= ws }
+      func gap(_ a: Int64, _ b: Int64, _ phase: Phase) {
+        guard b > a else { return }
+        var covered: [(Int64, Int64)] = []
+        for (c, set) in commSets {
+          let parts = set.intersect(a, b, excluding: covered)
+          let len = parts.reduce(0) { $0 + $1.1 - $1.0 }
+          if len > 0 { p.exposed[c, default: 0] += Double(len) }
+          covered += parts
+        }
+        let coveredLength = covered.reduce(0) { $0 + $1.1 - $1.0 }
+        p.overhead[phase, default: 0] += Double(b - a - coveredLength)
+      }
+      while i < work.count && work[i].0 < we {
+        let (s, e, ph) = work[i]
+        gap(cursor, min(s, we), ph)
+        cursor = max(cursor, e)
+        i += 1
+      }
+      gap(cursor, we, .other)
+    }
+    p.step = windows.isEmpty ? 0 : total / Double(windows.count)
+  }
+}
+
+extension RankProfile {
+  /// Totals divided by the number of steps.
+  func perStep() -> RankProfile {
+    let k = Double(max(steps, 1))
+    var p = self
+    p.ops = ops.mapValues { $0 / k }
+    p.unsized = unsized.mapValues { $0 / k }
+    p.overhead = overhead.mapValues { $0 / k }
+    p.exposed = exposed.mapValues { $0 / k }
+    p.transfers = transfers.mapValues { t in
+      var t = t
+      (t.time, t.bytes, t.count) = (t.time / k, t.bytes / k, t.count / k)
+      return t
+    }
+    return p
+  }
+}
+
+/// A union of half-open intervals, merged.
+struct IntervalUnion {
+  var spans: [(Int64, Int64)]
+
+  init(_ raw: [(Int64, Int64)]) {
+    var merged: [(Int64, Int64)] = []
+    for (a, b) in raw.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) where b > a {
+      if let last = merged.last, a <= last.1 {
+        merged[merged.count - 1].1 = max(last.1, b)
+      } else {
+        merged.append((a, b))
+      }
+    }
+    spans = merged
+  }
+
+  /// The parts of [a, b) inside the union and outside `excluding`.
+  func intersect(_ a: Int64, _ b: Int64, excluding: [(Int64, Int64)]) -> [(Int64, Int64)] {
+    var out: [(Int64, Int64)] = []
+    var i = spans.partitionPoint { $0.1 <= a }
+    while i < spans.count && spans[i].0 < b {
+      var pieces = [(max(a, spans[i].0), min(b, spans[i].1))]
+      for (x, y) in excluding {
+        pieces = pieces.flatMap { (s, e) -> [(Int64, Int64)] in
+          if y <= s || x >= e { return [(s, e)] }
+          return [(s, x), (y, e)].filter { $0.1 > $0.0 }
+        }
+      }
+      out += pieces
+      i += 1
+    }
+    return out
+  }
+}
+
+extension Array {
+  /// The first index whose element is not `belowPivot` (the elements must be partitioned).
+  func partitionPoint(_ belowPivot: (Element) -> Bool) -> Int {
+    var lo = 0
+    var hi = count
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      if belowPivot(self[mid]) { lo = mid + 1 } else { hi = mid }
+    }
+    return lo
+  }
+}

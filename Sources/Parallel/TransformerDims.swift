@@ -1,0 +1,243 @@
+import CostModels
+import Replay
+import TraceModel
+
+/// The transformer dimensions of a recorded run, as one rank saw them: what lets an op's shapes
+/// be re-partitioned (docs/models/parallel.md, "Reading the shapes").
+///
+/// The hidden size, head count, FFN width and vocabulary come from `--model` when given, else
+/// from the shapes: the hidden size is the last dimension of the layer norms' input, the heads
+/// and head size come from the attention ops' query `[b, heads, s, d]`, the vocabulary is the
+/// widest output of a linear layer whose input is the hidden size. The micro-batch (sequences
+/// per rank per micro-batch) and the sequence length come from the attention ops, else from
+/// the layer norms' `[b, s, h]`.
+public struct TransformerDims: Sendable, Equatable, Codable {
+  /// Model width h.
+  public var hidden: Int
+  /// Attention heads of the whole model (per rank: heads / recorded TP).
+  public var heads: Int
+  public var headDim: Int
+  /// FFN inner width of the whole model (0 when unknown).
+  public var ffn: Int
+  /// Vocabulary (0 when unknown).
+  public var vocab: Int
+  /// Transformer layers of the whole model.
+  public var layers: Int
+  /// Sequence length of one sample (all context-parallel ranks together).
+  public var sequence: Int
+  /// Sequences per micro-batch per rank, as recorded.
+  public var microBatch: Int
+  /// Where the numbers come from (`--model NAME`, `shapes`).
+  public var source: String
+
+  /// The widths a Megatron tensor-parallel split divides, as one rank of `tp` holds them: the
+  /// fused QKV output, the FFN widths (plain and gated), the attention output's input and the
+  /// per-rank head count.
+  func shardedWidths(tp: Int) -> Set<Int64> {
+    var w: Set<Int64> = []
+    func add(_ full: Int) { if full > 0 && full % tp == 0 { w.insert(Int64(full / tp)) } }
+    add(3 * hidden)
+    add(ffn)
+    add(2 * ffn)
+    if tp > 1 { add(hidden) }
+    return w.subtracting([Int64(hidden), Int64(vocab)])
+  }
+}
+
+/// How one dimension of a recorded tensor changes with the layout.
+enum DimLabel: UInt8, Sendable {
+  /// Unchanged (hidden size, vocabulary, head size, weights' full dimensions).
+  case fixed
+  /// Tokens of one micro-batch on one rank: batch × local sequence.
+  case tokens
+  /// Sequences of one micro-batch.
+  case batch
+  /// The local (context-parallel) sequence.
+  case sequence
+  /// A tensor-parallel shard: QKV, FFN widths, heads.
+  case sharded
+}
+
+/// The factor each label scales by, from the recorded to a predicted layout.
+struct DimFactors: Hashable, Sendable {
+  var batch: Double
+  var sequence: Double
+  var shard: Double
+  var tokens: Double { batch * sequence }
+
+  func factor(_ l: DimLabel) -> Double {
+    switch l {
+    case .fixed: return 1
+    case .tokens: return tokens
+    case .batch: return batch
+    case .sequence: return sequence
+    case .sharded: return shard
+    }
+  }
+}
+
+extension TransformerDims {
+  static let attentionNames: Set<String> = [
+    "aten::_scaled_dot_product_flash_attention", "aten::_scaled_dot_product_efficient_attention",
+    "aten::_scaled_dot_product_cudnn_attention", "aten::_scaled_dot_product_flash_attention_for_cpu",
+    "aten::scaled_dot_product_attention",
+  ]
+  static let normNames: Set<String> = [
+    "aten::layer_norm", "aten::native_layer_norm", "aten::rms_norm", "aten::_fused_rms_norm",
+  ]
+
+  /// The dimensions of `graph` recorded with `tp`/`cp`, with `model` taking precedence for the
+  /// model's own sizes; nil when the shapes show no transformer (no attention and no norms).
+  static func infer(_ graph: EventGraph, model: ModelSpec?, tp: Int, cp: Int) -> TransformerDims? {
+    let g = graph
+    var attention: [[Int64]: Int] = [:]
+    var norms: [[Int64]: Int] = [:]
+    var linears: [[Int64]] = []
+    for s in g.opShapes {
+      let name = g.strings[g.name[s.event.index]]
+      let dims = OpCost.parseDims(g.strings[s.dims])
+      if attentionNames.contains(name), let q = dims.first, q.count == 4 {
+        attention[q, default: 0] += 1
+      } else if normNames.contains(name), let x = dims.first, x.count >= 2 {
+        norms[x, default: 0] += 1
+      } else if name == "aten::linear", dims.count >= 2, dims[1].count == 2 {
+        linears.append(dims[1])
+      }
+    }
+    func mostCommon(_ d: [[Int64]: Int]) -> [Int64]? {
+      d.max { ($0.value, $1.key.lexicographicallyPrecedes($0.key) ? 1 : 0) < ($1.value, 0) }?.key
+    }
+    let q = mostCommon(attention)
+    let x = mostCommon(norms)
+    guard q != nil || x != nil || model != nil else { return nil }
+    let hidden = model?.hidden ?? x.map { Int($0.last!) } ?? q.map { Int($0[1] * $0[3]) * tp } ?? 0
+    let heads = model?.heads ?? q.map { Int($0[1]) * tp } ?? 0
+    let headDim = model?.headDim ?? q.map { Int($0[3]) } ?? (heads > 0 ? hidden / heads : 0)
+    let (batch, localSeq): (Int, Int)
+    if let q {
+      (batch, localSeq) = (Int(q[0]), Int(q[2]))
+    } else if let x, x.count >= 3 {
+      (batch, localSeq) = (Int(x[0]), Int(x[1]))
+    } else {
+      (batch, localSeq) = (1, Int(x?.first ?? 1))
+    }
+    let fromHidden = linears.filter { $0[1] == Int64(hidden) }.map { Int($0[0]) }
+    let vocab = model?.vocab ?? (fromHidden.max().flatMap { $0 > 4 * hidden ? $0 : nil } ?? 0)
+    let ffnGuess = fromHidden.filter { $0 != vocab && $0 != hidden && $0 * tp != 3 * hidden }.max().map { $0 * tp } ?? 0
+    let ffn = model?.ffn ?? ffnGuess
+    let layers = model?.layers ?? 0
+    return TransformerDims(
+      hidden: hidden, heads: heads, headDim: headDim, ffn: ffn, vocab: vocab, layers: layers,
+      sequence: localSeq * cp, microBatch: batch,
+      source: model.map { "--model \($0.name) and the op shapes" } ?? "the op shapes")
+  }
+}
+
+/// Labels the dimensions of one op's recorded inputs (docs/models/parallel.md, rules 1–4).
+struct ShapeLabeler {
+  let dims: TransformerDims
+  let tp: Int
+  let cp: Int
+  let sharded: Set<Int64>
+  var tokens: Int64 { Int64(dims.microBatch * dims.sequence / cp) }
+  var localSequence: Int64 { Int64(dims.sequence / cp) }
+  var heads: Int64 { Int64(dims.heads / tp) }
+  var hidden: Int64 { Int64(dims.hidden) }
+
+  init(dims: TransformerDims, tp: Int, cp: Int) {
+    self.dims = dims
+    self.tp = tp
+    self.cp = cp
+    sharded = dims.shardedWidths(tp: tp)
+  }
+
+  /// Labels of every dimension of every input of op `name`.
+  func labels(name: String, dims d: [[Int64]]) -> [[DimLabel]] {
+    var out = d.map { [DimLabel](repeating: .fixed, count: $0.count) }
+    if TransformerDims.attentionNames.contains(name) || name.hasPrefix("aten::_scaled_dot_product") {
+      // [b, heads, s, d]: the batch, the heads (TP) and, for the query (first input), the
+      // local sequence (CP: keys and values travel the ring, the queries stay).
+      for (i, s) in d.enumerated() where s.count == 4 {
+        if s[0] == Int64(dims.microBatch) { out[i][0] = .batch }
+        if s[1] == heads { out[i][1] = .sharded }
+        if i == 0 && s[2] == localSequence { out[i][2] = .sequence }
+      }
+      return out
+    }
+    switch name {
+    case "aten::linear":
+      guard d.count >= 2, d[1].count == 2, let x = d.first, !x.isEmpty else { return generic(d) }
+      labelRows(x, &out[0], upTo: x.count - 1)
+      let (n, k) = (d[1][0], d[1][1])
+      let which = projection(k, n)
+      if which == 1 { (out[0][x.count - 1], out[1][1]) = (.sharded, .sharded) }
+      if which == 2 {
+        out[1][0] = .sharded
+        if d.count > 2, d[2].count == 1 { out[2][0] = .sharded }
+      }
+      return out
+    case "aten::addmm":
+      guard d.count >= 3, d[1].count == 2, d[2].count == 2 else { return generic(d) }
+      if d[1][0] == tokens { out[1][0] = .tokens }
+      let which = projection(d[1][1], d[2][1])
+      if which == 1 { (out[1][1], out[2][0]) = (.sharded, .sharded) }
+      if which == 2 {
+        out[2][1] = .sharded
+        if d[0].count >= 1 { out[0][d[0].count - 1] = .sharded }
+      }
+      return out
+    case "aten::mm":
+      guard d.count >= 2, d[0].count == 2, d[1].count == 2 else { return generic(d) }
+      let (a, b, c) = (d[0][0], d[0][1], d[1][1])
+      if a == tokens {
+        out[0][0] = .tokens
+        let which = projection(b, c)
+        if which == 1 { (out[0][1], out[1][0]) = (.sharded, .sharded) }
+        if which == 2 { out[1][1] = .sharded }
+      } else if b == tokens {
+        (out[0][1], out[1][0]) = (.tokens, .tokens)
+        let which = projection(a, c)
+        if which == 1 { out[0][0] = .sharded }
+        if which == 2 { out[1][1] = .sharded }
+      }
+      return out
+    default:
+      return generic(d)
+    }
+  }
+
+  /// Which of a projection's two feature dimensions a TP split divides: 1 for the first, 2 for
+  /// the second, 0 for none. A Megatron projection has one feature dimension equal to the
+  /// hidden size and the other a sharded width (QKV, FFN, or at TP 1 the attention output's
+  /// second hidden size, split row-wise); the LM head (vocabulary) and the rest stay whole.
+  func projection(_ first: Int64, _ second: Int64) -> Int {
+    if first == hidden && sharded.contains(second) { return 2 }
+    if second == hidden && sharded.contains(first) { return 1 }
+    if tp == 1 && first == hidden && second == hidden { return 1 }
+    return 0
+  }
+
+  /// The leading (row) dimensions of an activation: tokens, or batch and sequence.
+  func labelRows(_ s: [Int64], _ l: inout [DimLabel], upTo end: Int) {
+    if end == 1, s[0] == tokens { l[0] = .tokens }
+    if end >= 2 {
+      if s[0] == Int64(dims.microBatch) { l[0] = .batch }
+      if s[1] == localSequence { l[1] = .sequence }
+    }
+  }
+
+  /// Elementwise ops, norms, losses and the rest: rows as tokens or batch × sequence; a
+  /// trailing width that TP shards (an activation of the sharded QKV or FFN, or a bias
+  /// gradient of one) as sharded; everything else fixed.
+  func generic(_ d: [[Int64]]) -> [[DimLabel]] {
+    d.map { s in
+      var l = [DimLabel](repeating: .fixed, count: s.count)
+      guard !s.isEmpty else { return l }
+      if s.count >= 2 { labelRows(s, &l, upTo: s.count - 1) }
+      let hasRows = l.contains { $0 != .fixed }
+      if let last = s.last, sharded.contains(last), hasRows || s.count == 1 { l[s.count - 1] = .sharded }
+      if s.count == 4, s[1] == heads, l[0] == .batch { l[1] = .sharded }
+      return l
+    }
+  }
+}

@@ -1,0 +1,130 @@
+import CostModels
+import Foundation
+import Parallel
+import Replay
+import Schedules
+import TraceModel
+
+/// One recorded run set up for layout predictions: the identity replay it is anchored to, the
+/// recorded layout, the specs, and the predictor (`whatif --parallel` and `plan` share it).
+public struct ParallelStudy: Sendable {
+  public let predictor: ParallelModel
+  public let trace: String
+  public let recordedSource: String
+  public let modelSpec: ModelSpec?
+  public let modelSource: String
+  /// The device the memory is checked against and the ops are re-timed on.
+  public let hardware: HardwareSpec?
+  public let measuredStep: Nanoseconds
+  public let baselineStep: Nanoseconds
+  public let identityErrorPct: Double
+  /// Coverage of the recorded timed work by how a prediction re-times it.
+  public let coverage: Fidelity.Coverage
+  public let unsharded: [ParallelWhatIf.UnshardedOp]
+
+  /// Sets up `graph`.
+  /// - Throws: `ParallelError` / `LayoutError` for a recorded layout that does not fit the trace,
+  ///   `SpecError` for unknown specs.
+  public init(
+    graph: EventGraph, trace: String, recorded: ParallelLayout?, model: String?, hardware: String?, from: String?,
+    cluster: String?, specs: SpecLibrary
+  ) throws {
+    let plan = ReplayPlan(graph)
+    let run = try WhatIfRun(graph: graph, scenario: nil, specs: specs)
+    measuredStep = run.measuredJobStep
+    baselineStep = run.baselineJobStep
+    identityErrorPct = (Fidelity.errorPct(baselineStep, measuredStep) * 1000).rounded() / 1000
+    let detected = try Self.recordedLayout(graph, given: recorded)
+    recordedSource = detected.source
+    let spec = try model.map { try specs.model($0) }
+    modelSpec = spec
+    let source = try from.map { try specs.hardware($0) } ?? specs.detectHardware(graph)
+    let target = try hardware.map { try specs.hardware($0) } ?? source
+    self.hardware = target
+    let clusterSpec = try cluster.map { try specs.cluster($0) }
+    var schedule: String? = nil
+    var microbatches = 1
+    if detected.layout.pp > 1, let profile = try? PipelineProfile.analyze(graph) {
+      schedule = profile.detectedSchedule
+      microbatches = profile.microbatches
+    }
+    predictor = try ParallelModel(
+      plan: plan, recorded: detected.layout, recordedSchedule: schedule, recordedMicrobatches: microbatches,
+      baseline: baselineStep, model: spec, source: source, target: target, cluster: clusterSpec)
+    modelSource = spec.map { "--model \($0.name)" } ?? "inferred from the op shapes"
+    self.trace = trace
+    coverage = Self.coverage(predictor.timedWork)
+    unsharded = predictor.unshardedOps(limit: 10).map { .init(op: $0.name, durationNs: $0.time) }
+  }
+
+  static func coverage(_ w: ParallelModel.TimedWork) -> Fidelity.Coverage {
+    let pct = Fidelity.percentages([w.shapeTimed, w.classTimed, w.measured])
+    return Fidelity.Coverage(
+      shapeTimedPct: pct[0], classTimedPct: pct[1], measuredPct: pct[2],
+      timedWorkNs: Nanoseconds(w.shapeTimed + w.classTimed + w.measured))
+  }
+
+  /// The recorded layout: `given`, else one data-parallel group of all ranks, with a pipeline
+  /// when the trace's send/recv pairs show one.
+  static func recordedLayout(_ graph: EventGraph, given: ParallelLayout?) throws -> (
+    layout: ParallelLayout, source: String
+  ) {
+    let world = ModelMemory.worldSize(graph)
+    if let given {
+      guard given.worldSize == world.size else {
+        throw ParallelError(
+          "--recorded \(given) makes \(given.worldSize) ranks; the trace's world size is \(world.size) (\(world.source))"
+        )
+      }
+      return (given, "--recorded")
+    }
+    if world.size > 1, let p = try? PipelineProfile.analyze(graph), p.stages > 1, world.size % p.stages == 0 {
+      return (ParallelLayout(dp: world.size / p.stages, pp: p.stages), "pipeline send/recv between \(p.stages) stages")
+    }
+    return (
+      ParallelLayout(dp: world.size),
+      world.size == 1 ? "one rank" : "\(world.size) ranks (\(world.source)), data-parallel"
+    )
+  }
+
+  /// The model spec memory is computed with: `--model`, else one built from the trace's shapes.
+  public var memoryModel: ModelSpec? {
+    if let modelSpec { return modelSpec }
+    guard let d = predictor.dims, d.hidden > 0, d.heads > 0, d.layers > 0, d.vocab > 0 else { return nil }
+    return ModelSpec(
+      name: "inferred", source: "the trace's op shapes", layers: d.layers, hidden: d.hidden, heads: d.heads,
+      kvHeads: d.heads, headDim: d.headDim, ffn: d.ffn > 0 ? d.ffn : 4 * d.hidden, ffnType: "plain", vocab: d.vocab,
+      tiedEmbeddings: false, norm: "layernorm", bias: true)
+  }
+
+  /// The memory of prediction `p`: `reprise model memory` with the same configuration and the
+  /// schedule's peak in-flight micro-batches, against the device's HBM.
+  public func memory(
+    _ p: ParallelPrediction, options: ParallelOptions, activations: Transformer.ActivationConfig
+  ) throws -> (memory: ParallelWhatIf.Memory?, note: String?) {
+    guard let spec = memoryModel, let d = predictor.dims else {
+      return (nil, "no model sizes: give --model NAME (the shapes do not show hidden, heads, layers and vocabulary)")
+    }
+    let held = try ModelMemory.inFlight(
+      schedule: p.layout.pp > 1 ? p.schedule : "1f1b", stages: p.layout.pp, microbatches: p.microbatches,
+      chunks: options.chunks)
+    let m = ModelMemory(
+      model: spec, sequence: d.sequence, microBatch: p.microBatchSize, tensorParallel: p.layout.tp,
+      pipelineParallel: p.layout.pp, contextParallel: p.layout.cp, dataParallel: p.layout.dp,
+      zeroStage: options.zeroStage, activations: activations, inFlightMicrobatches: held)
+    let b = m.breakdown()
+    guard let hw = hardware else {
+      return (nil, "no device to check the memory against: give --hardware NAME")
+    }
+    let peak = Bytes(rounding: b.totalBytes)
+    let hbm = hw.hbmBytes
+    return (
+      ParallelWhatIf.Memory(
+        peakBytesPerRank: peak, hbmBytes: hbm, fits: peak <= hbm, overBytes: peak > hbm ? peak - hbm : .zero,
+        model: spec.name, modelSource: modelSpec == nil ? "inferred from the op shapes" : "--model",
+        activations: activations.rawValue, zeroStage: options.zeroStage, inFlightMicrobatches: held,
+        weightBytes: b.weightBytes, gradientBytes: b.gradientBytes, optimizerBytes: b.optimizerBytes,
+        activationBytes: b.activationBytes, hardware: hw.name), nil
+    )
+  }
+}
