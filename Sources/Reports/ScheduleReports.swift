@@ -85,8 +85,8 @@ public struct ScheduleReport: JSONContract, Equatable {
   }
 
   /// Every schedule that fits the costs, simulated side by side (`reprise schedule compare`):
-  /// interleaved 1F1B needs m divisible by p, BitPipe an even p; `interleaved-1f1b` and `hanayo`
-  /// run with `chunks` (nil: `ScheduleGenerators.defaultChunks`, as `reprise schedule` does).
+  /// interleaved 1F1B and ZeroPP need m divisible by p, BitPipe an even p; `interleaved-1f1b`,
+  /// `zeropp` and `hanayo` run with `chunks` (nil: `ScheduleGenerators.defaultChunks`, as `reprise schedule` does).
   /// - Throws: `ScheduleError` when a schedule cannot be simulated or `chunks` is not valid for
   ///   `interleaved-1f1b` (fewer than 2).
   public static func compare(stages p: Int, microbatches m: Int, chunks: Int?, costs: PipelineCosts) throws
@@ -95,7 +95,7 @@ public struct ScheduleReport: JSONContract, Equatable {
     var out: [ScheduleReport] = []
     for name in ScheduleGenerators.names {
       let v = try ScheduleGenerators.chunks(name, requested: chunks)
-      if name == "interleaved-1f1b" && m % p != 0 { continue }
+      if (name == "interleaved-1f1b" || name == "zeropp") && m % p != 0 { continue }
       if name == "bitpipe" && p % 2 != 0 { continue }
       out.append(
         ScheduleReport(try ScheduleSimulator.simulate(name, stages: p, microbatches: m, chunks: v, costs: costs)))

@@ -14,7 +14,7 @@ public struct ScheduleRun: Sendable {
     public var name: String
     public var stages: Int
     public var microbatches: Int
-    /// Chunks per stage for `interleaved-1f1b` and `hanayo` (nil: `ScheduleGenerators.defaultChunks`).
+    /// Chunks per stage for `interleaved-1f1b`, `zeropp` and `hanayo` (nil: `ScheduleGenerators.defaultChunks`).
     public var chunks: Int?
     public var costs: PipelineCosts
     /// PipeOffload (arXiv 2503.01328): the share of activations moved to host memory over `pcie`.

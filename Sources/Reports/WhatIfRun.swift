@@ -227,7 +227,7 @@ public struct ReplaySummary: JSONContract, Equatable {
     public var weight: WeightSplit?
   }
 
-  /// W of a schedule swap whose target runs W on its own (`zb-h1`, `zb-h2`, `zb-v`).
+  /// W of a schedule swap whose target runs W on its own (`zb-h1`, `zb-h2`, `zb-v`, `zeropp`).
   public struct WeightSplit: Codable, Sendable, Equatable {
     /// Whether the trace recorded W apart from B (false: the backward is fused).
     public var known: Bool

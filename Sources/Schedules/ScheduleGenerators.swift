@@ -9,14 +9,27 @@
 /// - `zb-h1` and `zb-h2` (Qi et al., "Zero Bubble Pipeline Parallelism", ICLR'24, arXiv 2401.10241,
 ///   §2–3 and Table 2): B and W split; H1 keeps 1F1B's memory, H2 warms up with
 ///   min(2(p−i)−1, m) F and delays W to fill the bubbles.
+/// - `zeropp` (Tang et al., "Adaptive Blockwise Task-interleaved Pipeline Parallelism", arXiv
+///   2402.03791, abstract): scheduling units (blocks) of micro-batches in which F, B (input
+///   gradient) and W (weight gradient) are staggered, a blockwise order that lets FSDP gather a
+///   chunk's weights once per unit. The paper's body (figures, unit-size rule, bubble table)
+///   was not available to us, so the order is *derived*: interleaved placement with v chunks,
+///   units of p micro-batches per chunk (Megatron's group, the smallest that keeps the loop fed),
+///   Megatron's warm-up (p−i−1)·2 + (v−1)·p, then (F, B, W) with W held back on stage i until
+///   more than 2i are pending (ZB-H2's W rule), (B, W) pairs, remaining W. The peak in-flight
+///   micro-batches are interleaved 1F1B's; stage i adds 2i·M_W/v of held-back W memory.
 public enum ScheduleGenerators {
-  public static let names = ["gpipe", "1f1b", "interleaved-1f1b", "zb-h1", "zb-h2", "zb-v", "hanayo", "bitpipe"]
+  public static let names = [
+    "gpipe", "1f1b", "interleaved-1f1b", "zb-h1", "zb-h2", "zb-v", "hanayo", "bitpipe", "zeropp",
+  ]
 
   /// Model chunks per stage v of `interleaved-1f1b` and `hanayo` when none are asked for.
   public static let defaultChunks = 2
 
   /// Whether schedule `name` takes its chunk count from the request (`--chunks`).
-  public static func takesChunks(_ name: String) -> Bool { name == "interleaved-1f1b" || name == "hanayo" }
+  public static func takesChunks(_ name: String) -> Bool {
+    name == "interleaved-1f1b" || name == "hanayo" || name == "zeropp"
+  }
 
   /// Chunks schedule `name` runs with: 2 for `zb-v` and `bitpipe` (their shape), 1 for the
   /// unchunked schedules, and for `interleaved-1f1b` and `hanayo` the requested count, else
@@ -34,6 +47,10 @@ public enum ScheduleGenerators {
       if name == "interleaved-1f1b" && chunks < 2 {
         throw ScheduleError.invalid(
           "interleaved-1f1b needs --chunks ≥ 2 (model chunks per stage); with 1 chunk it is plain 1f1b")
+      }
+      if name == "zeropp" && chunks < 2 {
+        throw ScheduleError.invalid(
+          "zeropp needs --chunks ≥ 2 (model chunks per stage, interleaved in blocks); with 1 chunk use zb-h1")
       }
       return chunks
     }
@@ -61,6 +78,12 @@ public enum ScheduleGenerators {
       return (0..<p).map { interleaved(stage: $0, p: p, m: m, v: v) }
     case "zb-h1": return (0..<p).map { zbH1(stage: $0, p: p, m: m) }
     case "zb-h2": return (0..<p).map { zbH2(stage: $0, p: p, m: m) }
+    case "zeropp":
+      guard m % p == 0 else {
+        throw ScheduleError.invalid(
+          "zeropp needs microbatches divisible by stages (units of p micro-batches); got m=\(m), p=\(p)")
+      }
+      return (0..<p).map { zeroPP(stage: $0, p: p, m: m, v: v) }
     case "zb-v":
       // V-shape, B/W split; at most p micro-batches in flight (p·M_B per stage, ZB §6).
       return try Greedy.orders(stages: p, microbatches: m, chunks: 2, placement: .wave, splitBackward: true, admit: p) {
@@ -212,6 +235,50 @@ public enum ScheduleGenerators {
     }
     while w < m {
       ops.append(op(.W, i, w))
+      w += 1
+    }
+    return ops
+  }
+
+  /// ZeroPP's order on stage i (see the type's comment): Megatron's blockwise interleaved F and
+  /// B sequence (units of p micro-batches per chunk, warm-up (p−i−1)·2 + (v−1)·p), with the
+  /// backward split into B and W and, in the steady state, up to 2i W held back to fill bubbles.
+  static func zeroPP(stage i: Int, p: Int, m: Int, v: Int) -> [PipelineOp] {
+    let total = m * v
+    let warm = min((p - i - 1) * 2 + (v - 1) * p, total)
+    /// The k-th F, B or W on this stage: unit k / (p·v), chunk (k / p) mod v (backward: reversed),
+    /// micro-batch k mod p of the unit.
+    func unitOp(_ kind: PipelineOp.Kind, _ k: Int) -> PipelineOp {
+      let c = (k / p) % v
+      let mb = (k / (p * v)) * p + k % p
+      return op(kind, i, mb, chunk: kind == .F ? c : v - 1 - c)
+    }
+    var ops: [PipelineOp] = []
+    var (f, b, w) = (0, 0, 0)
+    for _ in 0..<warm {
+      ops.append(unitOp(.F, f))
+      f += 1
+    }
+    // Steady state: F, B, and a W once more than 2i are pending.
+    while f < total {
+      ops.append(unitOp(.F, f))
+      f += 1
+      ops.append(unitOp(.B, b))
+      b += 1
+      if b - w > 2 * i {
+        ops.append(unitOp(.W, w))
+        w += 1
+      }
+    }
+    // Cool-down: (B, W) pairs, then the W still pending.
+    while b < total {
+      ops.append(unitOp(.B, b))
+      b += 1
+      ops.append(unitOp(.W, w))
+      w += 1
+    }
+    while w < total {
+      ops.append(unitOp(.W, w))
       w += 1
     }
     return ops

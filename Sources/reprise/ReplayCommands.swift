@@ -61,7 +61,8 @@ struct WhatIfCommand: ParsableCommand {
     help:
       "Re-time a pipeline-parallel trace under another schedule (\(ScheduleGenerators.names.joined(separator: ", "))).")
   var schedule: String?
-  @Option(help: "Chunks per stage for --schedule interleaved-1f1b (≥ 2) or hanayo (default: 2).") var chunks: Int?
+  @Option(help: "Chunks per stage for --schedule interleaved-1f1b or zeropp (≥ 2) or hanayo (default: 2).") var chunks:
+    Int?
   @Option(help: "Predict the run on this hardware spec (a name in hardware/, or a JSON file from `reprise calibrate`).")
   var hardware: String?
   @Option(help: "The recorded device's hardware spec (default: the GPU the trace names in deviceProperties).")

@@ -18,7 +18,7 @@ struct ScheduleCommand: ParsableCommand {
 struct ScheduleOptions: ParsableArguments {
   @Option(help: "Pipeline stages p.") var stages: Int
   @Option(help: "Micro-batches m.") var microbatches: Int
-  @Option(help: "Model chunks per stage v for interleaved-1f1b (≥ 2) and hanayo (waves) (default: 2).")
+  @Option(help: "Model chunks per stage v for interleaved-1f1b and zeropp (≥ 2) and hanayo (waves) (default: 2).")
   var chunks: Int?
   @Option(help: "Forward time per micro-batch per stage (e.g. 18.5ms); comma-separated for per-stage values.")
   var forward: String

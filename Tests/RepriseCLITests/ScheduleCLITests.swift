@@ -20,7 +20,7 @@ import Testing
     "1ms", "--all", "--json")
   #expect(all.status == 0)
   let arr = try #require(try JSONSerialization.jsonObject(with: Data(all.stdout.utf8)) as? [[String: Any]])
-  #expect(arr.count == 8)
+  #expect(arr.count == 9 && arr.contains { $0["schedule"] as? String == "zeropp" })
 }
 
 @Test func scheduleDiagramFilesAndErrors() throws {
@@ -71,5 +71,21 @@ import Testing
     let r = try reprise(args)
     #expect(r.status == 64, "\(args): \(r.stderr)")
     #expect(r.stderr.contains("interleaved-1f1b needs --chunks ≥ 2"), "\(args): \(r.stderr)")
+  }
+}
+
+/// `reprise schedule zeropp` runs with two chunks by default and refuses one chunk or a partial
+/// unit of micro-batches (m not divisible by p) as usage errors.
+@Test func scheduleZeroPP() throws {
+  let r = try reprise(
+    "schedule", "zeropp", "--stages", "4", "--microbatches", "8", "--forward", "1ms", "--backward", "1ms", "--weight",
+    "1ms", "--json")
+  #expect(r.status == 0, "\(r.stderr)")
+  let o = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+  #expect(o["schedule"] as? String == "zeropp" && o["chunks"] as? Int == 2 && o["bubbleRate"] as? Double == 0)
+  for bad in [["--chunks", "1"], ["--microbatches", "6"]] {
+    var args = ["schedule", "zeropp", "--stages", "4", "--forward", "1ms", "--backward", "1ms"] + bad
+    if !bad.contains("--microbatches") { args += ["--microbatches", "8"] }
+    #expect(try reprise(args).status == 64, "\(bad)")
   }
 }

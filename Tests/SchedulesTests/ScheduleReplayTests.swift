@@ -9,7 +9,7 @@ import TraceModel
 @Test(arguments: ScheduleGenerators.names)
 func schedulesReplayThroughTheEngine(name: String) throws {
   for (p, m) in [(2, 4), (4, 8), (4, 12)] {
-    let v = name == "interleaved-1f1b" || name == "hanayo" ? 2 : 1
+    let v = name == "interleaved-1f1b" || name == "hanayo" || name == "zeropp" ? 2 : 1
     let costs = PipelineCosts(
       stages: p, forward: Nanoseconds(1_000_000), backward: Nanoseconds(1_300_000), weight: Nanoseconds(700_000))
     let r = try ScheduleSimulator.simulate(name, stages: p, microbatches: m, chunks: v, costs: costs)

@@ -65,8 +65,9 @@ func generatorInvariants(name: String) throws {
   for p in 1...6 {
     if name == "bitpipe" && p % 2 == 1 { continue }
     for m in [1, 2, 3, p, 2 * p, 2 * p + 1, 4 * p] {
-      for v in (name == "interleaved-1f1b" ? [2, 3] : name == "hanayo" ? [1, 2, 3] : [1]) {
-        if name == "interleaved-1f1b" && m % p != 0 { continue }
+      let chunked = name == "interleaved-1f1b" || name == "zeropp"
+      for v in (chunked ? [2, 3] : name == "hanayo" ? [1, 2, 3] : [1]) {
+        if chunked && m % p != 0 { continue }
         let c = costs(p, 1, 1.3, 0.7, comm: 0.1)
         let r = try ScheduleSimulator.simulate(name, stages: p, microbatches: m, chunks: v, costs: c)
         // Every op exactly once.
@@ -77,7 +78,7 @@ func generatorInvariants(name: String) throws {
             #expect(e >= s)
           }
         }
-        let split = name.hasPrefix("zb")
+        let split = name.hasPrefix("zb") || name == "zeropp"
         #expect(seen.count == p * m * r.chunks * (split ? 3 : 2), "\(name) p=\(p) m=\(m) v=\(v)")
         // No overlap on a stage.
         for stage in r.ops { for (a, b) in zip(stage, stage.dropFirst()) { #expect(b.start >= a.end) } }
@@ -107,6 +108,11 @@ func generatorInvariants(name: String) throws {
           for i in 0..<p { #expect(r.peakInFlight[i] == min(p - i, m), "\(name) p=\(p) m=\(m) stage \(i)") }
         }
         if name == "gpipe" { #expect(r.peakInFlight.allSatisfy { $0 == m }) }
+        // ZeroPP keeps interleaved 1F1B's in-flight chunk activations (Megatron's warm-up + 1).
+        if name == "zeropp" {
+          let i1 = try ScheduleSimulator.simulate("interleaved-1f1b", stages: p, microbatches: m, chunks: v, costs: c)
+          #expect(r.peakInFlight == i1.peakInFlight, "zeropp p=\(p) m=\(m) v=\(v)")
+        }
       }
     }
   }
