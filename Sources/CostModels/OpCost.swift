@@ -4,7 +4,8 @@ import TraceModel
 ///
 /// GEMMs: `mm`/`matmul` A[m,k]·B[k,n] = 2mkn FLOPs, `addmm` the same (bias add neglected),
 /// `bmm`/`baddbmm` 2bmkn, `linear` x[…,k]·Wᵀ[n,k] = 2·rows·k·n; bytes = inputs + output once.
-/// Attention (`_scaled_dot_product_*`, `_flash_attention_forward`): q[b,h,s,d], k[b,h,t,d]:
+/// Attention (`scaled_dot_product_attention`, `_scaled_dot_product_*` incl. the CPU kernel,
+/// `_flash_attention_forward`): q[b,h,s,d], k[b,h,t,d]:
 /// QKᵀ and AV = 4·b·h·s·t·d (causal masking not known from shapes: an upper bound).
 /// Elementwise: one FLOP per output element, bytes = inputs + output; reductions, softmax and
 /// norms: ~one FLOP per input element (norms 5), bytes = input + output.
@@ -78,7 +79,8 @@ public enum OpCost {
       return gemm(batch, m, k, n)
     case "aten::_scaled_dot_product_flash_attention", "aten::_scaled_dot_product_efficient_attention",
       "aten::_scaled_dot_product_cudnn_attention", "aten::_flash_attention_forward",
-      "aten::_efficient_attention_forward":
+      "aten::_efficient_attention_forward", "aten::_scaled_dot_product_flash_attention_for_cpu",
+      "aten::scaled_dot_product_attention":
       guard dims.count >= 3, dims[0].count == 4, dims[1].count == 4 else { return nil }
       let q = dims[0]
       let k = dims[1]

@@ -48,7 +48,8 @@ extension ParallelModel {
     -> ParallelPrediction
   {
     let a = try compose(target, options)
-    let base = try compose(recorded, ParallelOptions(schedule: recordedSchedule, microbatches: recordedMicrobatches))
+    let base = try compose(
+      recorded, ParallelOptions(schedule: recordedSchedule, microbatches: recordedMicrobatches), asRecorded: true)
     let residual = Double(baselineStepNs.rawValue) - base.total
     var p = a.prediction
     p.residualNs = Nanoseconds(rawValue: Int64((residual).rounded()))
@@ -57,7 +58,9 @@ extension ParallelModel {
   }
 
   /// The modeled step of `target` (without the residual) and its parts.
-  func compose(_ t: ParallelLayout, _ options: ParallelOptions) throws -> (
+  /// `asRecorded`: the recorded run itself (its own model sizes, no backward added to a
+  /// forward-only trace), which the residual is measured against.
+  func compose(_ t: ParallelLayout, _ options: ParallelOptions, asRecorded: Bool = false) throws -> (
     total: Double, prediction: ParallelPrediction
   ) {
     if (t.tp != recorded.tp || t.cp != recorded.cp) && dims == nil {
@@ -75,13 +78,17 @@ extension ParallelModel {
     let schedule = options.schedule ?? (t.pp == recorded.pp ? recordedSchedule : "1f1b")
     let factors = DimFactors(
       batch: Double(size) / Double(dims?.microBatch ?? 1),
-      sequence: Double(recorded.cp) / Double(t.cp), shard: Double(recorded.tp) / Double(t.tp))
-    let whole = wholeModel(factors)
-    let layers = max(1, dims?.layers ?? t.pp)
+      sequence: Double(recorded.cp) / Double(t.cp), shard: Double(recorded.tp) / Double(t.tp),
+      model: asRecorded ? DimFactors.ModelRatios() : ratios)
+    let training = !backwardMissing || (options.training && !asRecorded)
+    let whole = wholeModel(factors, training: training)
+    let recordedLayers = dims?.layers ?? 0
+    let layers = max(
+      1, (asRecorded ? recordedLayers : targetLayers) > 0 ? (asRecorded ? recordedLayers : targetLayers) : t.pp)
     guard layers >= t.pp else { throw ParallelError("pp=\(t.pp) exceeds the model's \(layers) layers") }
     let e = activationElementBytes
     let tokensPerMicrobatch = Double(size) * Double((dims?.sequence ?? 1) / t.cp)
-    let actBytes = tokensPerMicrobatch * Double(dims?.hidden ?? 0) * e
+    let actBytes = tokensPerMicrobatch * Double(asRecorded ? (dims?.hidden ?? 0) : targetHidden) * e
     // TP: two all-reduces forward, two backward per layer (Shoeybi et al. 2019, §3); with
     // sequence parallelism a reduce-scatter + all-gather pair each, the same bytes on a ring.
     let tpOne = try network.time(.tp, .allReduce, bytes: actBytes, ranks: t.tp, stride: 1)
@@ -129,11 +136,11 @@ extension ParallelModel {
       bubble = r.bubbleFraction
       inFlight = r.peakInFlight.first ?? 1
     }
-    let stageParams = (parameters ?? 0) / Double(t.tp * t.pp)
+    let stageParams = training ? (parameters ?? 0) / Double(t.tp * t.pp) : 0
     let gradBytes = stageParams * gradientElementBytes
     let dpRanks = t.dp * t.cp
     let dpAll = try network.time(.dp, .allReduce, bytes: gradBytes, ranks: dpRanks, stride: t.tp)
-    if dpRanks > 1 && parameters == nil {
+    if training && dpRanks > 1 && parameters == nil {
       throw ParallelError("the gradient all-reduce of dp=\(t.dp) cannot be sized: \(parametersSource)")
     }
     let dpExposed = exposedDataParallel(
@@ -227,7 +234,7 @@ struct WholeModel {
 
 extension ParallelModel {
   /// Re-times every recorded op group by `f` and sums them per phase and model part.
-  func wholeModel(_ f: DimFactors) -> WholeModel {
+  func wholeModel(_ f: DimFactors, training: Bool) -> WholeModel {
     var w = WholeModel()
     let m = Double(recordedMicrobatches)
     let retimer = ShapeRetimer(target: target, source: source)
@@ -254,14 +261,25 @@ extension ParallelModel {
         case .other: w.other += time
         }
       }
-      // Work without shapes: GPU kernels scale with the tokens; CPU framework overhead stays.
-      let unsizedFactor = cpuOnly ? 1 : f.tokens
-      w.layerF += ((st.unsized[.forward] ?? 0) * unsizedFactor + (st.overhead[.forward] ?? 0)) / m
-      w.layerB += ((st.unsized[.backward] ?? 0) * unsizedFactor + (st.overhead[.backward] ?? 0)) / m
-      let keptUnsized = cpuOnly ? (st.unsized[.forward] ?? 0) + (st.unsized[.backward] ?? 0) : 0
-      w.kept += (keptUnsized + (st.overhead[.forward] ?? 0) + (st.overhead[.backward] ?? 0)) / m
-      w.optimizerKept += (st.unsized[.optimizer] ?? 0) + (st.overhead[.optimizer] ?? 0)
-      w.other += (st.unsized[.other] ?? 0) + (st.overhead[.other] ?? 0) + (st.exposed[.other] ?? 0)
+      // Work without shapes: GPU kernels scale with the tokens and the model width (activations
+      // of b·s·h elements); CPU framework overhead stays.
+      let unsizedFactor = f.tokens * f.model.hidden
+      func kept(_ p: Phase) -> Double { (st.overhead[p] ?? 0) + (st.framework[p] ?? 0) }
+      w.layerF += ((st.unsized[.forward] ?? 0) * unsizedFactor + kept(.forward)) / m
+      w.layerB += ((st.unsized[.backward] ?? 0) * unsizedFactor + kept(.backward)) / m
+      w.kept += (kept(.forward) + kept(.backward)) / m
+      w.optimizerKept += (st.unsized[.optimizer] ?? 0) + kept(.optimizer)
+      w.other += (st.unsized[.other] ?? 0) + kept(.other) + (st.exposed[.other] ?? 0)
+    }
+    // Another model's layer count scales the layers' work.
+    (w.layerF, w.layerB, w.attentionF, w.attentionB) = (
+      w.layerF * f.model.layers, w.layerB * f.model.layers, w.attentionF * f.model.layers,
+      w.attentionB * f.model.layers
+    )
+    if training && backwardMissing {
+      // A trace without a backward pass (inference): the backward takes twice the forward's
+      // compute (Narayanan et al., SC'21, §5.1: 2 of the 3 GEMMs per layer's 3·2·bsh² FLOPs).
+      (w.layerB, w.firstB, w.lastB, w.attentionB) = (2 * w.layerF, 2 * w.firstF, 2 * w.lastF, 2 * w.attentionF)
     }
     // The recorded stages each ran once per step: `other` and the optimizer are per rank.
     let k = Double(max(1, stages.count))
@@ -269,5 +287,17 @@ extension ParallelModel {
     w.optimizerKept /= k
     w.other /= k
     return w
+  }
+}
+
+extension ParallelModel {
+  /// Whether the trace has no backward pass (an inference trace), so a training step's backward
+  /// is modeled as twice the forward.
+  static func backwardMissing(_ stages: [RankProfile]) -> Bool {
+    let backward = stages.map { st in
+      st.ops.filter { $0.key.phase == .backward }.values.reduce(0, +) + (st.unsized[.backward] ?? 0)
+    }
+    let forward = stages.map { st in st.ops.filter { $0.key.phase == .forward }.values.reduce(0, +) }
+    return backward.reduce(0, +) == 0 && forward.reduce(0, +) > 0
   }
 }

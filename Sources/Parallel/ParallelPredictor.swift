@@ -30,11 +30,16 @@ public struct ParallelOptions: Sendable, Equatable {
   public var sequenceParallel: Bool
   /// Context parallelism's ring sends KV both ways (TokenRing) instead of one way.
   public var bidirectionalRing: Bool
+  /// Predict a training step from a trace without a backward pass (inference): the backward is
+  /// modeled as twice the forward, and the gradients are synchronised. A trace with a backward
+  /// pass is always predicted as training.
+  public var training: Bool
 
   public init(
     schedule: String? = nil, microbatches: Int? = nil, globalBatch: Int? = nil, chunks: Int? = nil,
-    zeroStage: Int = 0, sequenceParallel: Bool = false, bidirectionalRing: Bool = true
+    zeroStage: Int = 0, sequenceParallel: Bool = false, bidirectionalRing: Bool = true, training: Bool = false
   ) {
+    self.training = training
     self.schedule = schedule
     self.microbatches = microbatches
     self.globalBatch = globalBatch
@@ -111,6 +116,22 @@ public struct ParallelModel: Sendable {
   let weightShare: Double
   let gradientElementBytes: Double
   let activationElementBytes: Double
+  /// The predicted model's sizes over the recorded one's (`--model` of another size).
+  let ratios: DimFactors.ModelRatios
+  /// The trace has no backward pass (inference): predictions add one (`wholeModel`).
+  public let backwardMissing: Bool
+  /// Layers and hidden size of the predicted model.
+  public let targetLayers: Int
+  public let targetHidden: Int
+
+  /// The predicted model's sizes over the recorded model's, per dimension kind.
+  static func ratios(recorded d: TransformerDims, model m: ModelSpec) -> DimFactors.ModelRatios {
+    func r(_ a: Int, _ b: Int) -> Double { a > 0 && b > 0 ? Double(a) / Double(b) : 1 }
+    let qkvTarget = (m.heads + 2 * m.kvHeads) * m.headDim
+    return DimFactors.ModelRatios(
+      hidden: r(m.hidden, d.hidden), qkv: r(qkvTarget, 3 * d.hidden), ffn: r(m.ffn, d.ffn), heads: r(m.heads, d.heads),
+      headDim: r(m.headDim, d.headDim), vocab: r(m.vocab, d.vocab), layers: r(m.layers, d.layers))
+  }
 
   /// - Parameters:
   ///   - recorded: the recorded layout (detected or `--recorded`).
@@ -135,15 +156,20 @@ public struct ParallelModel: Sendable {
     let first = builder0.build()
     if dims != nil && dims!.layers == 0 {
       // Layers per rank: attention forward calls per micro-batch per step.
-      dims!.layers = Self.countLayers(plan, profiles: first, microbatches: self.recordedMicrobatches) * recorded.pp
+      let counted = Self.countLayers(plan, profiles: first, microbatches: self.recordedMicrobatches) * recorded.pp
+      dims!.layers = counted > 0 ? counted : (model?.layers ?? 0)
     }
     self.dims = dims
+    ratios = dims.flatMap { d in model.map { Self.ratios(recorded: d, model: $0) } } ?? DimFactors.ModelRatios()
+    targetLayers = model?.layers ?? dims?.layers ?? 0
+    targetHidden = model?.hidden ?? dims?.hidden ?? 0
     profiles = dims == builder0.dims ? first : ProfileBuilder(plan: plan, dims: dims, layout: recorded).build()
     baselineStepNs = baseline
     self.source = source
     self.target = target ?? source
     cpuOnly = !plan.cpuOnlyRanks.isEmpty
     stages = Self.stageProfiles(profiles, layout: recorded)
+    backwardMissing = Self.backwardMissing(stages)
     if getenv("REPRISE_DEBUG_PARALLEL") != nil {
       for (i, st) in stages.enumerated() {
         var byPhase: [Phase: Double] = [:]
@@ -236,6 +262,7 @@ extension RankProfile {
     }
     out.ops = avg(\.ops)
     out.unsized = avg(\.unsized)
+    out.framework = avg(\.framework)
     out.overhead = avg(\.overhead)
     out.exposed = avg(\.exposed)
     out.step = ps.map(\.step).reduce(0, +) / k
@@ -268,8 +295,8 @@ extension ParallelModel {
     var w = (0.0, 0.0, 0.0)
     for st in stages {
       w.0 += st.ops.values.reduce(0, +)
-      let unsized = st.unsized.values.reduce(0, +)
-      if cpuOnly { w.2 += unsized } else { w.1 += unsized }
+      w.1 += st.unsized.values.reduce(0, +)
+      w.2 += st.framework.values.reduce(0, +)
       w.1 += st.transfers.values.map(\.time).reduce(0, +)
       w.2 += st.overhead.values.reduce(0, +)
     }
@@ -282,7 +309,9 @@ extension ParallelModel {
     guard dims != nil, let st = stages.first else { return [] }
     var byName: [String: Double] = [:]
     for (g, t) in st.ops
-    where (g.phase == .forward || g.phase == .backward) && !g.labels.contains(where: { $0.contains(.sharded) }) {
+    where (g.phase == .forward || g.phase == .backward)
+      && !g.labels.contains(where: { $0.contains(where: \.isSharded) })
+    {
       byName[g.name, default: 0] += t
     }
     return byName.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(limit).map {

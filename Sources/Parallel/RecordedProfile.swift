@@ -1,5 +1,6 @@
 import Analysis
 import CostModels
+import Foundation
 import Replay
 import TraceModel
 
@@ -35,9 +36,10 @@ struct RankProfile: Sendable {
   var rank: RankID
   /// Measured ns per step of each op group.
   var ops: [OpGroup: Double] = [:]
-  /// Work without shapes per phase (ns per step): kept as measured on CPU-only ranks (framework
-  /// overhead), scaled with the tokens on GPUs (unsized kernels).
+  /// Work without shapes per phase (ns per step): scaled with the tokens.
   var unsized: [Phase: Double] = [:]
+  /// Views and allocations on CPU-only ranks (ns per step): framework time, kept as measured.
+  var framework: [Phase: Double] = [:]
   /// Idle time between work that no communication covers, per phase (ns per step): host and
   /// launch overhead, kept as measured per micro-batch.
   var overhead: [Phase: Double] = [:]
@@ -141,18 +143,23 @@ struct ProfileBuilder {
     var busy: [Int32: [(Int64, Int64, Phase)]] = [:]
     var comm: [Int32: [CommClass: [(Int64, Int64)]]] = [:]
     var groupCache: [Int: OpGroup?] = [:]
+    let debugUnsized = getenv("REPRISE_DEBUG_PARALLEL") != nil
+    var unsizedNames: [String: Double] = [:]
     // Schedules without forward annotations (1F1B) run forwards after the step's first
     // backward, which `Phase` calls `other`: before the step's last backward they are forwards.
     var lastBackward: [Int32: Int64] = [:]
     for e in 0..<n where phases[e] == .backward && membership.step[e] != StepMembership.none {
       lastBackward[membership.step[e]] = max(lastBackward[membership.step[e]] ?? .min, g.start[e])
     }
+    // A step without a backward (inference) is all forward.
     func phaseOf(_ e: Int) -> Phase {
       let p = phases[e]
-      guard p == .other, let last = lastBackward[membership.step[e]], g.start[e] < last else { return p }
-      return .forward
+      guard p == .other else { return p }
+      guard let last = lastBackward[membership.step[e]] else { return .forward }
+      return g.start[e] < last ? .forward : p
     }
-    for e in 0..<n {
+    var byName: [String: OpGroup] = [:]
+    for e in order {
       let step = membership.step[e]
       guard step != StepMembership.none else { continue }
       let r = g.rank(of: e).rawValue
@@ -173,7 +180,18 @@ struct ProfileBuilder {
       if cpu.contains(RankID(rawValue: r)) {
         guard g.kind[e] == .hostOp, plan.hostComputeClass[e] != ReplayPlan.noClass, own[e] > 0 else { continue }
         t = Double(own[e])
-        sizedBy = shapeOf[e] >= 0 ? e : -1
+        // An op without shapes of its own re-times as its nearest operator ancestor with shapes
+        // (`scaled_dot_product_attention` → `_scaled_dot_product_flash_attention_for_cpu`).
+        var h = e
+        var depth = 0
+        while h >= 0 && depth < 16 {
+          if shapeOf[h] >= 0 && g.strings[g.name[h]].hasPrefix("aten::") {
+            sizedBy = h
+            break
+          }
+          h = g.parent[h] == .none ? -1 : g.parent[h].index
+          depth += 1
+        }
         busy[r, default: []].append((g.start[e], g.end(e), phase))
       } else {
         guard g.kind[e] == .kernel || g.kind[e] == .memset || g.kind[e] == .memcpy, g.duration[e] > 0 else { continue }
@@ -190,12 +208,29 @@ struct ProfileBuilder {
         }
         busy[r, default: []].append((g.start[e], g.end(e), phase))
       }
-      if sizedBy >= 0, let group = groupCache[sizedBy] ?? cacheGroup(sizedBy, shapeOf, &groupCache) {
-        var grp = group
+      let name = g.strings[g.name[e]]
+      var group: OpGroup? = nil
+      if sizedBy >= 0, let grp = groupCache[sizedBy] ?? cacheGroup(sizedBy, shapeOf, &groupCache) {
+        group = grp
+        byName[name] = grp
+      } else if let forward = Self.forwardName(name), let grp = byName[forward] {
+        // A backward op without shapes re-times as its forward op (`gelu_backward` as `gelu`).
+        group = grp
+      }
+      if var grp = group {
         grp.phase = phase
         p.ops[grp, default: 0] += t
+      } else if cpu.contains(RankID(rawValue: r)) && plan.hostComputeClass[e] == ComputeClass.other.rawValue {
+        // Views and allocations: framework time, kept as measured.
+        p.framework[phase, default: 0] += t
       } else {
         p.unsized[phase, default: 0] += t
+        if debugUnsized { unsizedNames[name, default: 0] += t }
+      }
+    }
+    if debugUnsized {
+      for (k, v) in unsizedNames.sorted(by: { $0.value > $1.value }).prefix(12) {
+        print("unsized \(v / 1e6) ms \(k.prefix(90))")
       }
     }
     addTransfers(&profiles)
@@ -226,6 +261,14 @@ struct ProfileBuilder {
     let grp = OpGroup(name: name, dims: dims, types: types, labels: labels, phase: .other, part: part)
     cache[e] = grp
     return grp
+  }
+
+  /// The forward op a backward op's name points at (`aten::gelu_backward` → `aten::gelu`).
+  static func forwardName(_ name: String) -> String? {
+    for suffix in ["_backward_data", "_backward_input", "_backward"] where name.hasSuffix(suffix) {
+      return String(name.dropLast(suffix.count))
+    }
+    return nil
   }
 
   /// The class of communication event `e`: its collective's group, a send/recv, or its
@@ -327,6 +370,7 @@ extension RankProfile {
     var p = self
     p.ops = ops.mapValues { $0 / k }
     p.unsized = unsized.mapValues { $0 / k }
+    p.framework = framework.mapValues { $0 / k }
     p.overhead = overhead.mapValues { $0 / k }
     p.exposed = exposed.mapValues { $0 / k }
     p.transfers = transfers.mapValues { t in

@@ -5,12 +5,12 @@ import TraceModel
 /// The transformer dimensions of a recorded run, as one rank saw them: what lets an op's shapes
 /// be re-partitioned (docs/models/parallel.md, "Reading the shapes").
 ///
-/// The hidden size, head count, FFN width and vocabulary come from `--model` when given, else
-/// from the shapes: the hidden size is the last dimension of the layer norms' input, the heads
+/// From the shapes first: the hidden size is the last dimension of the norms' input, the heads
 /// and head size come from the attention ops' query `[b, heads, s, d]`, the vocabulary is the
-/// widest output of a linear layer whose input is the hidden size. The micro-batch (sequences
-/// per rank per micro-batch) and the sequence length come from the attention ops, else from
-/// the layer norms' `[b, s, h]`.
+/// widest output of a linear layer whose input is the hidden size, the FFN width the other
+/// widest. The micro-batch (sequences per rank per micro-batch) and the sequence length come
+/// from the attention ops, else from the norms' `[b, s, h]`. What the shapes do not show comes
+/// from `--model`.
 public struct TransformerDims: Sendable, Equatable, Codable {
   /// Model width h.
   public var hidden: Int
@@ -27,26 +27,30 @@ public struct TransformerDims: Sendable, Equatable, Codable {
   public var sequence: Int
   /// Sequences per micro-batch per rank, as recorded.
   public var microBatch: Int
-  /// Where the numbers come from (`--model NAME`, `shapes`).
+  /// Where the numbers come from.
   public var source: String
 
-  /// The widths a Megatron tensor-parallel split divides, as one rank of `tp` holds them: the
-  /// fused QKV output, the FFN widths (plain and gated), the attention output's input and the
-  /// per-rank head count.
-  func shardedWidths(tp: Int) -> Set<Int64> {
-    var w: Set<Int64> = []
-    func add(_ full: Int) { if full > 0 && full % tp == 0 { w.insert(Int64(full / tp)) } }
-    add(3 * hidden)
-    add(ffn)
-    add(2 * ffn)
-    if tp > 1 { add(hidden) }
-    return w.subtracting([Int64(hidden), Int64(vocab)])
+  /// The widths a Megatron tensor-parallel split divides, as one rank of `tp` holds them, by
+  /// kind: the fused QKV output, the FFN widths (plain and gated), the attention output's input
+  /// (TP > 1); never the hidden size or the vocabulary themselves.
+  func shardedWidths(tp: Int) -> [Int64: DimLabel] {
+    var w: [Int64: DimLabel] = [:]
+    func add(_ full: Int, _ l: DimLabel) {
+      if full > 0 && full % tp == 0 && w[Int64(full / tp)] == nil { w[Int64(full / tp)] = l }
+    }
+    add(3 * hidden, .qkv)
+    add(ffn, .ffn)
+    add(2 * ffn, .ffn)
+    if tp > 1 { add(hidden, .hiddenShard) }
+    w[Int64(hidden)] = nil
+    w[Int64(vocab)] = nil
+    return w
   }
 }
 
-/// How one dimension of a recorded tensor changes with the layout.
+/// How one dimension of a recorded tensor changes with the layout and the model.
 enum DimLabel: UInt8, Sendable {
-  /// Unchanged (hidden size, vocabulary, head size, weights' full dimensions).
+  /// Unchanged (weights' other dimensions, scalars).
   case fixed
   /// Tokens of one micro-batch on one rank: batch × local sequence.
   case tokens
@@ -54,16 +58,37 @@ enum DimLabel: UInt8, Sendable {
   case batch
   /// The local (context-parallel) sequence.
   case sequence
-  /// A tensor-parallel shard: QKV, FFN widths, heads.
-  case sharded
+  /// The model width h (whole on every TP rank).
+  case hidden
+  /// The vocabulary (the LM head and the loss stay whole).
+  case vocab
+  /// The attention head size.
+  case headDim
+  /// TP shards: the fused QKV width, the FFN width, the attention output's input, the heads.
+  case qkv, ffn, hiddenShard, heads
+
+  var isSharded: Bool { self == .qkv || self == .ffn || self == .hiddenShard || self == .heads }
 }
 
-/// The factor each label scales by, from the recorded to a predicted layout.
+/// The factor each label scales by, from the recorded to a predicted layout (and model).
 struct DimFactors: Hashable, Sendable {
   var batch: Double
   var sequence: Double
+  /// Recorded TP / predicted TP.
   var shard: Double
+  /// Predicted model's size / recorded model's size, per kind (1 for the same model).
+  var model = ModelRatios()
   var tokens: Double { batch * sequence }
+
+  struct ModelRatios: Hashable, Sendable {
+    var hidden = 1.0
+    var qkv = 1.0
+    var ffn = 1.0
+    var heads = 1.0
+    var headDim = 1.0
+    var vocab = 1.0
+    var layers = 1.0
+  }
 
   func factor(_ l: DimLabel) -> Double {
     switch l {
@@ -71,7 +96,13 @@ struct DimFactors: Hashable, Sendable {
     case .tokens: return tokens
     case .batch: return batch
     case .sequence: return sequence
-    case .sharded: return shard
+    case .hidden: return model.hidden
+    case .vocab: return model.vocab
+    case .headDim: return model.headDim
+    case .qkv: return model.qkv * shard
+    case .ffn: return model.ffn * shard
+    case .hiddenShard: return model.hidden * shard
+    case .heads: return model.heads * shard
     }
   }
 }
@@ -110,9 +141,9 @@ extension TransformerDims {
     let q = mostCommon(attention)
     let x = mostCommon(norms)
     guard q != nil || x != nil || model != nil else { return nil }
-    let hidden = model?.hidden ?? x.map { Int($0.last!) } ?? q.map { Int($0[1] * $0[3]) * tp } ?? 0
-    let heads = model?.heads ?? q.map { Int($0[1]) * tp } ?? 0
-    let headDim = model?.headDim ?? q.map { Int($0[3]) } ?? (heads > 0 ? hidden / heads : 0)
+    let hidden = x.map { Int($0.last!) } ?? q.map { Int($0[1] * $0[3]) * tp } ?? model?.hidden ?? 0
+    let heads = q.map { Int($0[1]) * tp } ?? model?.heads ?? 0
+    let headDim = q.map { Int($0[3]) } ?? model?.headDim ?? (heads > 0 ? hidden / heads : 0)
     let (batch, localSeq): (Int, Int)
     if let q {
       (batch, localSeq) = (Int(q[0]), Int(q[2]))
@@ -133,12 +164,15 @@ extension TransformerDims {
   }
 }
 
-/// Labels the dimensions of one op's recorded inputs (docs/models/parallel.md, rules 1–4).
+/// Labels the dimensions of one op's recorded inputs (docs/models/parallel.md, "Reading the
+/// shapes"): rows as tokens, or batch × sequence; a projection's two feature dimensions as the
+/// hidden size and one TP-sharded width (QKV, FFN, or the attention output's input); the heads
+/// of attention; the hidden size and vocabulary elsewhere.
 struct ShapeLabeler {
   let dims: TransformerDims
   let tp: Int
   let cp: Int
-  let sharded: Set<Int64>
+  let sharded: [Int64: DimLabel]
   var tokens: Int64 { Int64(dims.microBatch * dims.sequence / cp) }
   var localSequence: Int64 { Int64(dims.sequence / cp) }
   var heads: Int64 { Int64(dims.heads / tp) }
@@ -151,6 +185,13 @@ struct ShapeLabeler {
     sharded = dims.shardedWidths(tp: tp)
   }
 
+  /// The label of a feature dimension: hidden, vocabulary, a sharded width, else fixed.
+  func feature(_ v: Int64) -> DimLabel {
+    if v == hidden { return .hidden }
+    if v == Int64(dims.vocab) && dims.vocab > 0 { return .vocab }
+    return sharded[v] ?? .fixed
+  }
+
   /// Labels of every dimension of every input of op `name`.
   func labels(name: String, dims d: [[Int64]]) -> [[DimLabel]] {
     var out = d.map { [DimLabel](repeating: .fixed, count: $0.count) }
@@ -159,8 +200,9 @@ struct ShapeLabeler {
       // local sequence (CP: keys and values travel the ring, the queries stay).
       for (i, s) in d.enumerated() where s.count == 4 {
         if s[0] == Int64(dims.microBatch) { out[i][0] = .batch }
-        if s[1] == heads { out[i][1] = .sharded }
+        if s[1] == heads { out[i][1] = .heads }
         if i == 0 && s[2] == localSequence { out[i][2] = .sequence }
+        if s[3] == Int64(dims.headDim) { out[i][3] = .headDim }
       }
       return out
     }
@@ -168,37 +210,28 @@ struct ShapeLabeler {
     case "aten::linear":
       guard d.count >= 2, d[1].count == 2, let x = d.first, !x.isEmpty else { return generic(d) }
       labelRows(x, &out[0], upTo: x.count - 1)
-      let (n, k) = (d[1][0], d[1][1])
-      let which = projection(k, n)
-      if which == 1 { (out[0][x.count - 1], out[1][1]) = (.sharded, .sharded) }
-      if which == 2 {
-        out[1][0] = .sharded
-        if d.count > 2, d[2].count == 1 { out[2][0] = .sharded }
-      }
+      let (k, n) = project(d[1][1], d[1][0])
+      (out[0][x.count - 1], out[1][1], out[1][0]) = (k, k, n)
+      if d.count > 2, d[2].count == 1 { out[2][0] = n }
       return out
     case "aten::addmm":
       guard d.count >= 3, d[1].count == 2, d[2].count == 2 else { return generic(d) }
       if d[1][0] == tokens { out[1][0] = .tokens }
-      let which = projection(d[1][1], d[2][1])
-      if which == 1 { (out[1][1], out[2][0]) = (.sharded, .sharded) }
-      if which == 2 {
-        out[2][1] = .sharded
-        if d[0].count >= 1 { out[0][d[0].count - 1] = .sharded }
-      }
+      let (k, n) = project(d[1][1], d[2][1])
+      (out[1][1], out[2][0], out[2][1]) = (k, k, n)
+      if let last = d[0].indices.last { out[0][last] = n }
       return out
     case "aten::mm":
       guard d.count >= 2, d[0].count == 2, d[1].count == 2 else { return generic(d) }
       let (a, b, c) = (d[0][0], d[0][1], d[1][1])
       if a == tokens {
         out[0][0] = .tokens
-        let which = projection(b, c)
-        if which == 1 { (out[0][1], out[1][0]) = (.sharded, .sharded) }
-        if which == 2 { out[1][1] = .sharded }
+        let (x, y) = project(b, c)
+        (out[0][1], out[1][0], out[1][1]) = (x, x, y)
       } else if b == tokens {
         (out[0][1], out[1][0]) = (.tokens, .tokens)
-        let which = projection(a, c)
-        if which == 1 { out[0][0] = .sharded }
-        if which == 2 { out[1][1] = .sharded }
+        let (x, y) = project(a, c)
+        (out[0][0], out[1][1]) = (x, y)
       }
       return out
     default:
@@ -206,15 +239,15 @@ struct ShapeLabeler {
     }
   }
 
-  /// Which of a projection's two feature dimensions a TP split divides: 1 for the first, 2 for
-  /// the second, 0 for none. A Megatron projection has one feature dimension equal to the
-  /// hidden size and the other a sharded width (QKV, FFN, or at TP 1 the attention output's
-  /// second hidden size, split row-wise); the LM head (vocabulary) and the rest stay whole.
-  func projection(_ first: Int64, _ second: Int64) -> Int {
-    if first == hidden && sharded.contains(second) { return 2 }
-    if second == hidden && sharded.contains(first) { return 1 }
-    if tp == 1 && first == hidden && second == hidden { return 1 }
-    return 0
+  /// The labels of a projection's two feature dimensions. A Megatron projection has one equal to
+  /// the hidden size and the other a sharded width (QKV, FFN, or at TP 1 the attention output's
+  /// second hidden size, split row-wise, taken as the first); the LM head (vocabulary) and the
+  /// rest stay whole.
+  func project(_ first: Int64, _ second: Int64) -> (DimLabel, DimLabel) {
+    if first == hidden, let l = sharded[second] { return (.hidden, l) }
+    if second == hidden, let l = sharded[first] { return (l, .hidden) }
+    if first == hidden && second == hidden { return tp == 1 ? (.hiddenShard, .hidden) : (.hidden, .hidden) }
+    return (feature(first), feature(second))
   }
 
   /// The leading (row) dimensions of an activation: tokens, or batch and sequence.
@@ -227,16 +260,22 @@ struct ShapeLabeler {
   }
 
   /// Elementwise ops, norms, losses and the rest: rows as tokens or batch × sequence; a
-  /// trailing width that TP shards (an activation of the sharded QKV or FFN, or a bias
-  /// gradient of one) as sharded; everything else fixed.
+  /// trailing width as hidden, vocabulary or (with rows, or alone: a bias gradient) sharded;
+  /// four-dimensional `[b, heads, s, d]` tensors as attention's.
   func generic(_ d: [[Int64]]) -> [[DimLabel]] {
     d.map { s in
       var l = [DimLabel](repeating: .fixed, count: s.count)
       guard !s.isEmpty else { return l }
       if s.count >= 2 { labelRows(s, &l, upTo: s.count - 1) }
       let hasRows = l.contains { $0 != .fixed }
-      if let last = s.last, sharded.contains(last), hasRows || s.count == 1 { l[s.count - 1] = .sharded }
-      if s.count == 4, s[1] == heads, l[0] == .batch { l[1] = .sharded }
+      if let last = s.last, hasRows || s.count == 1 {
+        let f = feature(last)
+        if f != .fixed { l[s.count - 1] = f }
+      }
+      if s.count == 4, s[1] == heads, l[0] == .batch {
+        l[1] = .heads
+        if s[3] == Int64(dims.headDim) { l[3] = .headDim }
+      }
       return l
     }
   }

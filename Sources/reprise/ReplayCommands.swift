@@ -76,7 +76,8 @@ struct WhatIfCommand: ParsableCommand {
   @Flag(help: "Print one JSON object (schema reprise.replay/v1 with whatIf, baselineStepNs, speedup).") var json = false
   @Option(help: "Write the measured and predicted timelines (with --schedule: simulated pipelines) for Perfetto.")
   var timeline: String?
-  @Option(help: "Predict another layout dp=A,tp=B,pp=C[,cp=D] (docs/models/parallel.md); JSON schema reprise.parallel/v1.")
+  @Option(
+    help: "Predict another layout dp=A,tp=B,pp=C[,cp=D] (docs/models/parallel.md); JSON schema reprise.parallel/v1.")
   var parallel: String?
   @Option(help: "With --parallel: the recorded layout, when the detected one is wrong.") var recorded: String?
   @Option(help: "With --parallel: micro-batches per step per pipeline.") var microbatches: Int?
@@ -84,21 +85,31 @@ struct WhatIfCommand: ParsableCommand {
   @Option(help: "With --parallel: the model spec (a name in models/ or a JSON file) for its sizes and memory.")
   var model: String?
   @Option(help: "With --parallel: ZeRO stage 0–3 of the predicted layout.") var zero = 0
-  @Option(help: "With --parallel: activation memory (\(Transformer.ActivationConfig.allCases.map(\.rawValue).joined(separator: ", "))).")
+  @Option(
+    help:
+      "With --parallel: activation memory (\(Transformer.ActivationConfig.allCases.map(\.rawValue).joined(separator: ", ")))."
+  )
   var activations: Transformer.ActivationConfig = .tensorSequenceSelective
   @Flag(help: "With --parallel: Megatron sequence parallelism in the TP groups.") var sequenceParallel = false
+  @Flag(help: "With --parallel on a trace without a backward pass: predict training steps (backward = 2 × forward).")
+  var training = false
 
   func validate() throws {
     if parallel != nil {
       if !settings.isEmpty || compare != nil || timeline != nil || hostScale != nil || ranksPerNode != nil {
-        throw ValidationError("--parallel cannot be combined with --set, --compare, --timeline, --host-scale or --ranks-per-node yet")
+        throw ValidationError(
+          "--parallel cannot be combined with --set, --compare, --timeline, --host-scale or --ranks-per-node yet")
       }
       if !(0...3).contains(zero) { throw ValidationError("--zero: 0, 1, 2 or 3") }
       _ = try flag { try parallelRequest() }
       return
     }
-    if recorded != nil || microbatches != nil || globalBatch != nil || model != nil || zero != 0 || sequenceParallel {
-      throw ValidationError("--recorded, --microbatches, --global-batch, --model, --zero and --sequence-parallel need --parallel")
+    if recorded != nil || microbatches != nil || globalBatch != nil || model != nil || zero != 0 || sequenceParallel
+      || training
+    {
+      throw ValidationError(
+        "--recorded, --microbatches, --global-batch, --model, --zero, --sequence-parallel and --training need --parallel"
+      )
     }
     if hardware == nil && (from != nil || hostScale != nil) {
       throw ValidationError("--from and --host-scale need --hardware NAME (the device to predict on)")
@@ -125,7 +136,7 @@ struct WhatIfCommand: ParsableCommand {
   func parallelRequest() throws -> ParallelRequest {
     let options = ParallelOptions(
       schedule: schedule, microbatches: microbatches, globalBatch: globalBatch, chunks: chunks, zeroStage: zero,
-      sequenceParallel: sequenceParallel)
+      sequenceParallel: sequenceParallel, training: training)
     return ParallelRequest(
       target: try ParallelLayout(parsing: parallel ?? ""), options: options,
       recorded: try recorded.map { try ParallelLayout(parsing: $0, flag: "--recorded") }, model: model,
@@ -138,7 +149,8 @@ struct WhatIfCommand: ParsableCommand {
       let graph = try input.ingest().graph
       let study = try usage {
         try ParallelStudy(
-          graph: graph, trace: input.paths.joined(separator: " "), recorded: request.recorded, model: model, hardware: hardware, from: from,
+          graph: graph, trace: input.paths.joined(separator: " "), recorded: request.recorded, model: model,
+          hardware: hardware, from: from,
           cluster: cluster, specs: try specs.library())
       }
       let doc = try usage {
