@@ -71,6 +71,7 @@ let package = Package(
       name: "ReportsTests",
       dependencies: [
         "Reports", "Rendering", "Analysis", "Replay", "Schedules", "TraceImport", "TraceModel", "CostModels", "TestSupport",
+        "Parallel",
       ],
       exclude: ["Goldens"]),
     .testTarget(name: "RepriseCLITests", dependencies: ["TestSupport"]),

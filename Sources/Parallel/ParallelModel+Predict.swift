@@ -139,10 +139,13 @@ extension ParallelModel {
     let stageParams = training ? (parameters ?? 0) / Double(t.tp * t.pp) : 0
     let gradBytes = stageParams * gradientElementBytes
     let dpRanks = t.dp * t.cp
-    let dpAll = try network.time(.dp, .allReduce, bytes: gradBytes, ranks: dpRanks, stride: t.tp)
-    if training && dpRanks > 1 && parameters == nil {
-      throw ParallelError("the gradient all-reduce of dp=\(t.dp) cannot be sized: \(parametersSource)")
+    // Without a parameter count the gradient synchronisation of the recorded data-parallel size
+    // stays as measured (in the residual); another size cannot be sized.
+    let sameGroup = dpRanks == recorded.dp * recorded.cp
+    if training && dpRanks > 1 && parameters == nil && !sameGroup {
+      throw ParallelError("the gradient all-reduce of dp=\(t.dp) cannot be sized: parameters \(parametersSource)")
     }
+    let dpAll = parameters == nil ? 0 : try network.time(.dp, .allReduce, bytes: gradBytes, ranks: dpRanks, stride: t.tp)
     let dpExposed = exposedDataParallel(
       dpAll, lastBackward: backward.last ?? 0, layersPerStage: Double(layers) / Double(t.pp))
     let shardRatio = Double(recorded.tp * recorded.pp) / Double(t.tp * t.pp)
