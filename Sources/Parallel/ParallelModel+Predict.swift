@@ -41,6 +41,14 @@ extension ParallelModel {
     return (m, perReplica / m, global)
   }
 
+  /// The modeled step of the recorded layout itself (what the residual is measured against).
+  public func recordedComposition() throws -> Double {
+    if let cached = recordedTotal { return cached }
+    return try compose(
+      recorded, ParallelOptions(schedule: recordedSchedule, microbatches: recordedMicrobatches), asRecorded: true
+    ).total
+  }
+
   /// Predicts the step of `target`.
   /// - Throws: `ParallelError` when the trace cannot answer (no transformer shapes for TP or CP,
   ///   a batch that does not split, no link for a new group, an unknown schedule).
@@ -48,11 +56,14 @@ extension ParallelModel {
     -> ParallelPrediction
   {
     let a = try compose(target, options)
-    let base = try compose(
-      recorded, ParallelOptions(schedule: recordedSchedule, microbatches: recordedMicrobatches), asRecorded: true)
-    let residual = Double(baselineStepNs.rawValue) - base.total
+    let base = try recordedComposition()
+    let residual = Double(baselineStepNs.rawValue) - base
     var p = a.prediction
     p.residualNs = Nanoseconds(rawValue: Int64((residual).rounded()))
+    // What the models changed: the difference from the recorded composition, or all of the
+    // re-timed step when the model's sizes change or a backward is added.
+    let sameModel = ratios == DimFactors.ModelRatios() && !(backwardMissing && options.training)
+    if sameModel { p.modeledNs = ns(abs(a.total - base)) }
     p.stepNs = Nanoseconds(rawValue: max(0, Int64((a.total + residual).rounded())))
     return p
   }

@@ -116,6 +116,8 @@ public struct ParallelModel: Sendable {
   let weightShare: Double
   let gradientElementBytes: Double
   let activationElementBytes: Double
+  /// The recorded layout's modeled step, computed once.
+  var recordedTotal: Double? = nil
   /// The predicted model's sizes over the recorded one's (`--model` of another size).
   let ratios: DimFactors.ModelRatios
   /// The trace has no backward pass (inference): predictions add one (`wholeModel`).
@@ -207,6 +209,7 @@ public struct ParallelModel: Sendable {
     } else {
       gradientElementBytes = activationElementBytes
     }
+    recordedTotal = try? recordedComposition()
   }
 
   /// Transformer layers one rank runs: attention forward calls per micro-batch per step.

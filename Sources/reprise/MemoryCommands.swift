@@ -19,10 +19,18 @@ struct MemoryCommand: ParsableCommand {
   @Option(help: "ZeRO stage 0–3.") var zero = 0
   @Option(help: "Activations: none, tensor, tensorSequence, tensorSelective, tensorSequenceSelective, full.")
   var activations: Transformer.ActivationConfig = .tensorSequenceSelective
+  @Option(help: "Pipeline schedule whose peak in-flight micro-batches hold activations (default: 1F1B's PP).")
+  var schedule: String?
+  @Option(help: "With --schedule: micro-batches per step.") var microbatches: Int?
+  @Option(help: "With --schedule: chunks per stage for the chunked schedules.") var chunks: Int?
   @Flag(help: "Print JSON (schema reprise.memory/v1).") var json = false
 
   func validate() throws {
     if !(0...3).contains(zero) { throw ValidationError("--zero: 0, 1, 2 or 3") }
+    if (schedule == nil) != (microbatches == nil) { throw ValidationError("--schedule and --microbatches go together") }
+    if let schedule, let microbatches {
+      _ = try flag { try ModelMemory.inFlight(schedule: schedule, stages: pp, microbatches: microbatches, chunks: chunks) }
+    }
     try requireAtLeast(
       1, ["--sequence": sequence, "--micro-batch": microBatch, "--tp": tp, "--pp": pp, "--cp": cp, "--dp": dp])
   }
@@ -30,7 +38,10 @@ struct MemoryCommand: ParsableCommand {
   func run() throws {
     let m = ModelMemory(
       model: try specs.library().model(model), sequence: sequence, microBatch: microBatch, tensorParallel: tp,
-      pipelineParallel: pp, contextParallel: cp, dataParallel: dp, zeroStage: zero, activations: activations)
+      pipelineParallel: pp, contextParallel: cp, dataParallel: dp, zeroStage: zero, activations: activations,
+      inFlightMicrobatches: try schedule.map {
+        try ModelMemory.inFlight(schedule: $0, stages: pp, microbatches: microbatches ?? pp, chunks: chunks)
+      })
     let estimate = MemoryEstimate(m)
     print(json ? try estimate.json() : estimate.text())
   }
