@@ -156,7 +156,8 @@ extension ParallelModel {
     if training && dpRanks > 1 && parameters == nil && !sameGroup {
       throw ParallelError("the gradient all-reduce of dp=\(t.dp) cannot be sized: parameters \(parametersSource)")
     }
-    let dpAll = parameters == nil ? 0 : try network.time(.dp, .allReduce, bytes: gradBytes, ranks: dpRanks, stride: t.tp)
+    let dpAll =
+      parameters == nil ? 0 : try network.time(.dp, .allReduce, bytes: gradBytes, ranks: dpRanks, stride: t.tp)
     let dpExposed = exposedDataParallel(
       dpAll, lastBackward: backward.last ?? 0, layersPerStage: Double(layers) / Double(t.pp))
     let shardRatio = Double(recorded.tp * recorded.pp) / Double(t.tp * t.pp)

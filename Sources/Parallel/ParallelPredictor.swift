@@ -219,8 +219,16 @@ public struct ParallelModel: Sendable {
     let steps = max(1, g.steps.filter { $0.rank == r && $0.event != .none }.count)
     let phases = Phase.of(g)
     var calls = 0
-    for e in 0..<g.eventCount where g.rank(of: e) == r && g.kind[e] == .hostOp && phases[e] == .forward {
-      if TransformerDims.attentionNames.contains(g.strings[g.name[e]]) { calls += 1 }
+    // Forward attention calls (backward ops have other names), whatever phase the profiler's
+    // annotations gave them (1F1B annotates none of its forwards).
+    for e in 0..<g.eventCount where g.rank(of: e) == r && g.kind[e] == .hostOp && phases[e] != .backward {
+      // The outermost attention op of each call (the composite, not also its kernel op).
+      let p = g.parent[e]
+      if TransformerDims.attentionNames.contains(g.strings[g.name[e]])
+        && (p == .none || !TransformerDims.attentionNames.contains(g.strings[g.name[p.index]]))
+      {
+        calls += 1
+      }
     }
     return calls / steps / m
   }

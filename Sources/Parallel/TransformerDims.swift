@@ -117,8 +117,9 @@ extension TransformerDims {
     "aten::layer_norm", "aten::native_layer_norm", "aten::rms_norm", "aten::_fused_rms_norm",
   ]
 
-  /// The dimensions of `graph` recorded with `tp`/`cp`, with `model` taking precedence for the
-  /// model's own sizes; nil when the shapes show no transformer (no attention and no norms).
+  /// The dimensions of `graph` recorded with `tp`/`cp`: from the shapes, `model` filling what
+  /// they do not show when it has the same width; nil when the shapes show no transformer (no
+  /// attention and no norms) and no model is given. The layer count is left 0 (counted later).
   static func infer(_ graph: EventGraph, model: ModelSpec?, tp: Int, cp: Int) -> TransformerDims? {
     let g = graph
     var attention: [[Int64]: Int] = [:]
@@ -153,14 +154,18 @@ extension TransformerDims {
       (batch, localSeq) = (1, Int(x?.first ?? 1))
     }
     let fromHidden = linears.filter { $0[1] == Int64(hidden) }.map { Int($0[0]) }
-    let vocab = model?.vocab ?? (fromHidden.max().flatMap { $0 > 4 * hidden ? $0 : nil } ?? 0)
+    // The vocabulary: the widest linear output from the hidden size (the LM head), when it is
+    // wider than an FFN would be, or --model of the same width agrees.
+    let widest = fromHidden.max() ?? 0
+    let sameModel = model.map { $0.hidden == hidden } ?? false
+    let vocab =
+      widest > 4 * hidden || (sameModel && widest == model?.vocab) ? widest : (sameModel ? model?.vocab ?? 0 : 0)
     let ffnGuess = fromHidden.filter { $0 != vocab && $0 != hidden && $0 * tp != 3 * hidden }.max().map { $0 * tp } ?? 0
-    let ffn = model?.ffn ?? ffnGuess
-    let layers = model?.layers ?? 0
+    let ffn = ffnGuess > 0 ? ffnGuess : (sameModel ? model?.ffn ?? 0 : 0)
     return TransformerDims(
-      hidden: hidden, heads: heads, headDim: headDim, ffn: ffn, vocab: vocab, layers: layers,
+      hidden: hidden, heads: heads, headDim: headDim, ffn: ffn, vocab: vocab, layers: 0,
       sequence: localSeq * cp, microBatch: batch,
-      source: model.map { "--model \($0.name) and the op shapes" } ?? "the op shapes")
+      source: sameModel ? "the op shapes and --model \(model!.name)" : "the op shapes")
   }
 }
 

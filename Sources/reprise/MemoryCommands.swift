@@ -29,7 +29,9 @@ struct MemoryCommand: ParsableCommand {
     if !(0...3).contains(zero) { throw ValidationError("--zero: 0, 1, 2 or 3") }
     if (schedule == nil) != (microbatches == nil) { throw ValidationError("--schedule and --microbatches go together") }
     if let schedule, let microbatches {
-      _ = try flag { try ModelMemory.inFlight(schedule: schedule, stages: pp, microbatches: microbatches, chunks: chunks) }
+      _ = try flag {
+        try ModelMemory.inFlight(schedule: schedule, stages: pp, microbatches: microbatches, chunks: chunks)
+      }
     }
     try requireAtLeast(
       1, ["--sequence": sequence, "--micro-batch": microBatch, "--tp": tp, "--pp": pp, "--cp": cp, "--dp": dp])
