@@ -65,7 +65,8 @@ extension Demo {
   func shortJob(_ result: IngestResult, set: String, warnings: [String], log: (String) -> Void) throws {
     let g = result.graph
     let dir = traces + "/" + set
-    let name = set.split(separator: "/").last.map(String.init) ?? set
+    // kineto-cpu/ddp-gloo-4rank → ddp-gloo-4rank; kineto-cpu/gpt-parallel/dp2 → gpt-parallel-dp2
+    let name = set.split(separator: "/").dropFirst().joined(separator: "-")
     log("== \(set): \(result.files.count) file(s), \(g.ranks.count) rank(s), \(g.eventCount) events")
     warnings.forEach(log)
     let replay = try WhatIfRun(graph: g, scenario: nil)

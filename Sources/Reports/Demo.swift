@@ -33,6 +33,8 @@ public struct Demo: Sendable {
   }
 
   /// The trace sets under `traces`: `<group>/<set>` folders holding trace files, main set first.
+  /// A folder with subfolders of traces (one run per subfolder, as the layouts of
+  /// `kineto-cpu/gpt-parallel/<layout>/`) gives one set per subfolder.
   /// - Throws: `RunError.usage` when the main set is missing.
   public func sets() throws -> [String] {
     let fm = FileManager.default
@@ -43,9 +45,14 @@ public struct Demo: Sendable {
         let path = traces + "/" + group + "/" + name
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue,
-          (try? Ingest.expand([path])) != nil
+          let files = try? Ingest.expand([path])
         else { continue }
-        found.append(group + "/" + name)
+        let folders = Set(files.map { ($0 as NSString).deletingLastPathComponent }).subtracting([path])
+        if folders.isEmpty {
+          found.append(group + "/" + name)
+        } else {
+          found += folders.sorted().map { String($0.dropFirst(traces.count + 1)) }
+        }
       }
     }
     guard found.contains(main) else { throw RunError.usage("\(traces)/\(main): the main trace set is missing") }

@@ -85,6 +85,7 @@ import Testing
     "ingest.json", "breakdown.json", "bandwidth.json", "replay.json", "report.json", "summary.csv",
     "whatif.csv", "timeline.json", "timeline.svg", "graph.svg", "critical-path.svg", "topology.svg",
     "schedule-zb-h1.svg", "ddp-4rank.report.json", "pipeline-2rank.report.json", "mi300-qwen1.5-0.5b.roofline.json",
+    "gpt-parallel-tp2.report.json", "gpt-parallel-pp2-1f1b.timeline.svg",
   ] {
     #expect(FileManager.default.fileExists(atPath: out + "/" + file), "\(file)")
   }
