@@ -6,9 +6,10 @@ The model is a GPT-like decoder in plain PyTorch: token + learned position embed
 pre-LN blocks (LayerNorm; causal self-attention with a fused QKV Linear(h, 3h), PyTorch's
 scaled_dot_product_attention(is_causal=True) on (batch, heads, seq, headDim) and an output
 Linear(h, h); LayerNorm; MLP Linear(h, 4h) + GELU + Linear(4h, h)), a final LayerNorm and an LM
-head Linear(h, vocab). Cross-entropy on seeded random tokens, AdamW, everything fp32. Every
-layout trains the same GLOBAL_BATCH sequences per optimizer step from the same initial weights
-(the first-step losses, written to measured.json, agree to fp32 rounding):
+head Linear(h, vocab) without bias (as GPT-2; Reprise's ModelSpec counts none). Cross-entropy on
+seeded random tokens, AdamW, everything fp32. Every layout trains the same GLOBAL_BATCH sequences
+per optimizer step from the same initial weights (the first-step losses, written to
+measured.json, agree to fp32 rounding):
 
     single      1 process, batch G
     dp2         2 processes, DistributedDataParallel on a group "DATA_PARALLEL_GROUP", G/2 each
@@ -126,7 +127,8 @@ def build_model(args):
             super().__init__()
             n = args.layers - args.layers // 2
             self.blocks = nn.ModuleList(Block(args.hidden, args.heads) for _ in range(n))
-            self.ln_f, self.head = nn.LayerNorm(args.hidden), nn.Linear(args.hidden, args.vocab)
+            self.ln_f = nn.LayerNorm(args.hidden)
+            self.head = nn.Linear(args.hidden, args.vocab, bias=False)  # as GPT-2; ModelSpec counts none
 
         def forward(self, x):
             for b in self.blocks:
@@ -321,7 +323,7 @@ def sweep_worker(rank, args, port, tmp, grad_bytes):
         t = torch.ones(n // 4)
         for _ in range(2):
             dist.all_reduce(t)
-        reps = 20 if n <= (1 << 20) else 7
+        reps = 20 if n <= (1 << 20) else 11
         times = []
         for _ in range(reps):
             dist.barrier()
@@ -344,6 +346,14 @@ def sweep_worker(rank, args, port, tmp, grad_bytes):
 def summarize(samples):
     return dict(medianMs=round(statistics.median(samples), 2), minMs=round(min(samples), 2),
                 maxMs=round(max(samples), 2))
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or "unknown CPU"
 
 
 def model_spec(args):
@@ -436,7 +446,7 @@ def main():
     measured = {
         "schema": "reprise.capture.gpt-parallel", "version": 1,
         "command": command, "torch": torch.__version__, "python": platform.python_version(),
-        "machine": "%s, %d cores (%s)" % (platform.machine(), os.cpu_count(), platform.processor() or "cpu"),
+        "machine": "%s, %d logical CPUs, %s" % (platform.machine(), os.cpu_count(), cpu_name()),
         "model": model_spec(args), "parameters": params, "gradientBytes": grad_bytes,
         "sequenceLength": args.seq, "globalBatch": args.global_batch,
         "warmupSteps": args.warmup, "timedSteps": args.steps, "profiledSteps": args.profiled,
