@@ -40,10 +40,12 @@ size, median of several) measures the loopback link. Writes:
     OUT/cpu-gloo-loopback.json                a Reprise cluster spec (--cluster) whose
                                               intraNodeGBps/nicGBps are the measured ring
                                               all-reduce bus bandwidth at the gradient size
+                                              and latencyUs half the 1 KiB all-reduce
 
 usage: capture_parallel.py OUT [--layouts single,dp2,tp2,pp2-gpipe,pp2-1f1b] [--repeats 3]
                            [--steps 8] [--profiled 3] [--hidden 256] [--heads 4] [--layers 4]
                            [--seq 128] [--vocab 512] [--global-batch 8] [--microbatches 4]
+       capture_parallel.py OUT --specs-only   (rewrite the two spec files from OUT/measured.json)
 
 Needs torch (CPU build; with a CUDA build hide the GPUs with CUDA_VISIBLE_DEVICES=). See
 Traces/kineto-cpu/README.md for the captured set, the command and the measured table.
@@ -368,6 +370,36 @@ def model_spec(args):
     }
 
 
+def write_specs(out, measured):
+    """Writes OUT/gpt-tiny.json and OUT/cpu-gloo-loopback.json from what measured.json holds."""
+    with open(os.path.join(out, "gpt-tiny.json"), "w") as f:
+        json.dump(measured["model"], f, indent=2)
+        f.write("\n")
+    gloo = measured["glooAllReduce"]
+    at_grad = gloo["atGradientBytes"]
+    gbps = at_grad["busGBps"]
+    # Hockney's α per ring step: a 2-rank all-reduce takes 2(n-1) = 2 steps, and the smallest
+    # message's time is nearly all latency
+    smallest = min(gloo["sweep"], key=lambda row: row["bytes"])
+    alpha = round(smallest["medianUs"] / 2, 1)
+    cluster = {
+        "name": "cpu-gloo-loopback",
+        "source": "measured by `%s` (torch %s): 2-process gloo all-reduce on 127.0.0.1, median of %d; "
+                  "intraNodeGBps and nicGBps: ring bus bandwidth at the model's gradient size (%d bytes); "
+                  "latencyUs: half the %d-byte all-reduce's median (2 ring steps)" % (
+                      measured["command"], measured["torch"], at_grad["repeats"], at_grad["bytes"],
+                      smallest["bytes"]),
+        "gpusPerNode": 2,
+        "nodes": [{"name": "loopback", "count": 1, "intraNodeGBps": gbps, "nicGBps": gbps}],
+        "latencyUs": alpha,
+    }
+    with open(os.path.join(out, "cpu-gloo-loopback.json"), "w") as f:
+        json.dump(cluster, f, indent=2)
+        f.write("\n")
+    print("all-reduce of %d bytes: %.1f us, bus %.3f GB/s; latency %.1f us a step" % (
+        at_grad["bytes"], at_grad["medianUs"], gbps, alpha))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
@@ -384,7 +416,14 @@ def main():
     ap.add_argument("--global-batch", type=int, default=8)
     ap.add_argument("--microbatches", type=int, default=4)
     ap.add_argument("--port", type=int, default=29610)
+    ap.add_argument("--specs-only", action="store_true",
+                    help="measure nothing: rewrite OUT's gpt-tiny.json and cpu-gloo-loopback.json "
+                         "from OUT/measured.json")
     args = ap.parse_args()
+    if args.specs_only:
+        with open(os.path.join(args.out, "measured.json")) as f:
+            write_specs(args.out, json.load(f))
+        return
     layouts = args.layouts.split(",")
     unknown = [l for l in layouts if l not in LAYOUTS]
     if unknown or args.global_batch % 2 or args.global_batch % args.microbatches or args.heads % 2:
@@ -460,22 +499,7 @@ def main():
     with open(os.path.join(args.out, "measured.json"), "w") as f:
         json.dump(measured, f, indent=1)
         f.write("\n")
-    with open(os.path.join(args.out, "gpt-tiny.json"), "w") as f:
-        json.dump(model_spec(args), f, indent=2)
-        f.write("\n")
-    gbps = at_grad["busGBps"]
-    cluster = {
-        "name": "cpu-gloo-loopback",
-        "source": "measured by `%s`: 2-process gloo all-reduce on 127.0.0.1, median of %d, ring bus "
-                  "bandwidth at the model's gradient size (%d bytes), torch %s" % (
-                      command, at_grad["repeats"], grad_bytes, torch.__version__),
-        "gpusPerNode": 2,
-        "nodes": [{"name": "loopback", "count": 1, "intraNodeGBps": gbps, "nicGBps": gbps}],
-    }
-    with open(os.path.join(args.out, "cpu-gloo-loopback.json"), "w") as f:
-        json.dump(cluster, f, indent=2)
-        f.write("\n")
-    print("all-reduce of %d bytes: %.1f us, bus %.3f GB/s" % (grad_bytes, at_grad["medianUs"], gbps))
+    write_specs(args.out, measured)
 
 
 if __name__ == "__main__":

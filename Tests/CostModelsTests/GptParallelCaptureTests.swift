@@ -97,5 +97,9 @@ func gptParallelLayoutIngests(_ name: String) throws {
   let cluster = try lib.cluster(set + "/cpu-gloo-loopback.json")
   #expect(cluster.gpusPerNode == 2)
   #expect(cluster.nodes.first?.intraNodeGBps == m.glooAllReduce.atGradientBytes.busGBps)
+  // α per ring step: half the smallest all-reduce (2 steps for 2 ranks)
+  let smallest = try #require(m.glooAllReduce.sweep.min { $0.bytes < $1.bytes })
+  let alpha = try #require(cluster.latencyUs)
+  #expect(abs(alpha - smallest.medianUs / 2) < 0.1, "latencyUs \(alpha), smallest \(smallest.medianUs) µs")
   _ = try lib.hardware(set + "/cpu-calibrated.json")
 }
