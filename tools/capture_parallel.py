@@ -44,7 +44,7 @@ size, median of several) measures the loopback link. Writes:
 
 usage: capture_parallel.py OUT [--layouts single,dp2,tp2,pp2-gpipe,pp2-1f1b] [--repeats 3]
                            [--steps 8] [--profiled 3] [--hidden 256] [--heads 4] [--layers 4]
-                           [--seq 128] [--vocab 512] [--global-batch 8] [--microbatches 4]
+                           [--seq 100] [--vocab 1000] [--global-batch 8] [--microbatches 4]
        capture_parallel.py OUT --specs-only   (rewrite the two spec files from OUT/measured.json)
 
 Needs torch (CPU build; with a CUDA build hide the GPUs with CUDA_VISIBLE_DEVICES=). See
@@ -321,23 +321,37 @@ def sweep_worker(rank, args, port, tmp, grad_bytes):
     sizes = sorted(set([1024 << (2 * i) for i in range(8)] + [grad_bytes]))  # 1 KiB … 16 MiB, ×4
     sizes = sorted(set(sizes + [32 << 20]))
     rows = []
+    # A training step meets its collectives right after compute, not after a barrier: the
+    # "afterCompute" mode runs the same fixed matmul (about 2 ms) on both ranks before each
+    # all-reduce, without a barrier, so the time includes waking gloo's threads and the ranks'
+    # skew, as a tensor-parallel layer sees it. "idle" is the classic barrier-then-all-reduce.
+    a, b = torch.randn(256, 1024), torch.randn(1024, 256)
     for n in sizes:
         t = torch.ones(n // 4)
         for _ in range(2):
             dist.all_reduce(t)
         reps = 20 if n <= (1 << 20) else 11
-        times = []
-        for _ in range(reps):
-            dist.barrier()
-            t0 = time.perf_counter()
-            dist.all_reduce(t)
-            times.append(time.perf_counter() - t0)
-        times = torch.tensor(times)
-        dist.all_reduce(times, op=dist.ReduceOp.MAX)  # an all-reduce ends when its slowest rank does
-        med = statistics.median(times.tolist())
-        # ring all-reduce over n ranks: busbw = algbw × 2(n-1)/n (nccl-tests), = algbw for 2 ranks
-        rows.append(dict(bytes=n, medianUs=round(med * 1e6, 1), minUs=round(min(times.tolist()) * 1e6, 1),
-                         repeats=reps, busGBps=round(n / med / 1e9 * 2 * (2 - 1) / 2, 4)))
+        row = dict(bytes=n, repeats=reps)
+        for mode in ("idle", "afterCompute"):
+            times = []
+            for _ in range(reps):
+                if mode == "idle":
+                    dist.barrier()
+                else:
+                    for _ in range(4):
+                        torch.mm(a, b)
+                t0 = time.perf_counter()
+                dist.all_reduce(t)
+                times.append(time.perf_counter() - t0)
+            times = torch.tensor(times)
+            dist.all_reduce(times, op=dist.ReduceOp.MAX)  # an all-reduce ends when its slowest rank does
+            med = statistics.median(times.tolist())
+            key = "" if mode == "idle" else "AfterCompute"
+            row["medianUs" + key] = round(med * 1e6, 1)
+            row["minUs" + key] = round(min(times.tolist()) * 1e6, 1)
+            # ring all-reduce over n ranks: busbw = algbw × 2(n-1)/n (nccl-tests), = algbw for 2 ranks
+            row["busGBps" + key] = round(n / med / 1e9 * 2 * (2 - 1) / 2, 4)
+        rows.append(row)
     if rank == 0:
         with open(os.path.join(tmp, "sweep.json"), "w") as f:
             json.dump(rows, f)
@@ -377,18 +391,24 @@ def write_specs(out, measured):
         f.write("\n")
     gloo = measured["glooAllReduce"]
     at_grad = gloo["atGradientBytes"]
-    gbps = at_grad["busGBps"]
-    # Hockney's α per ring step: a 2-rank all-reduce takes 2(n-1) = 2 steps, and the smallest
-    # message's time is nearly all latency
-    smallest = min(gloo["sweep"], key=lambda row: row["bytes"])
-    alpha = round(smallest["medianUs"] / 2, 1)
+    # Hockney's model fitted to the after-compute medians by least squares: a 2-rank ring
+    # all-reduce takes 2(n-1) = 2 steps of latency α plus S·2(n-1)/n / busbw = S / busbw.
+    rows = [r for r in gloo["sweep"] if "medianUsAfterCompute" in r]
+    xs = [r["bytes"] for r in rows]
+    ys = [r["medianUsAfterCompute"] * 1e-6 for r in rows]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    intercept = max(0.0, my - slope * mx)
+    gbps = round(1 / slope / 1e9, 4)
+    alpha = round(intercept / 2 * 1e6, 1)
     cluster = {
         "name": "cpu-gloo-loopback",
-        "source": "measured by `%s` (torch %s): 2-process gloo all-reduce on 127.0.0.1, median of %d; "
-                  "intraNodeGBps and nicGBps: ring bus bandwidth at the model's gradient size (%d bytes); "
-                  "latencyUs: half the %d-byte all-reduce's median (2 ring steps)" % (
-                      measured["command"], measured["torch"], at_grad["repeats"], at_grad["bytes"],
-                      smallest["bytes"]),
+        "source": "measured by `%s` (torch %s): 2-process gloo all-reduce on 127.0.0.1 right after a "
+                  "fixed matmul on each rank (as a training step meets it), median of %d to %d per size "
+                  "from %d to %d bytes; intraNodeGBps, nicGBps and latencyUs: Hockney's model "
+                  "t = 2(n-1)·alpha + S/busbw fitted by least squares" % (
+                      measured["command"], measured["torch"], min(r["repeats"] for r in rows),
+                      max(r["repeats"] for r in rows), min(xs), max(xs)),
         "gpusPerNode": 2,
         "nodes": [{"name": "loopback", "count": 1, "intraNodeGBps": gbps, "nicGBps": gbps}],
         "latencyUs": alpha,
@@ -396,8 +416,8 @@ def write_specs(out, measured):
     with open(os.path.join(out, "cpu-gloo-loopback.json"), "w") as f:
         json.dump(cluster, f, indent=2)
         f.write("\n")
-    print("all-reduce of %d bytes: %.1f us, bus %.3f GB/s; latency %.1f us a step" % (
-        at_grad["bytes"], at_grad["medianUs"], gbps, alpha))
+    print("all-reduce fit after compute: bus %.3f GB/s, latency %.1f us a step; idle at %d bytes: %.1f us" % (
+        gbps, alpha, at_grad["bytes"], at_grad["medianUs"]))
 
 
 def main():
@@ -411,8 +431,10 @@ def main():
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--layers", type=int, default=4)
-    ap.add_argument("--seq", type=int, default=128)
-    ap.add_argument("--vocab", type=int, default=512)
+    # 100 tokens and a vocabulary of 1000 keep every size distinct (tokens per micro-batch 800,
+    # 400, 200; widths 256, 768, 1024 and their halves; 1000), so reading the shapes has no tie.
+    ap.add_argument("--seq", type=int, default=100)
+    ap.add_argument("--vocab", type=int, default=1000)
     ap.add_argument("--global-batch", type=int, default=8)
     ap.add_argument("--microbatches", type=int, default=4)
     ap.add_argument("--port", type=int, default=29610)

@@ -30,6 +30,7 @@ private struct Measured: Decodable {
   struct Sweep: Decodable {
     var bytes: Int
     var medianUs, busGBps: Double
+    var medianUsAfterCompute: Double
   }
   struct Gloo: Decodable {
     var sweep: [Sweep]
@@ -96,10 +97,20 @@ func gptParallelLayoutIngests(_ name: String) throws {
   #expect(try lib.model(set + "/gpt-tiny.json") == m.model)
   let cluster = try lib.cluster(set + "/cpu-gloo-loopback.json")
   #expect(cluster.gpusPerNode == 2)
-  #expect(cluster.nodes.first?.intraNodeGBps == m.glooAllReduce.atGradientBytes.busGBps)
-  // α per ring step: half the smallest all-reduce (2 steps for 2 ranks)
-  let smallest = try #require(m.glooAllReduce.sweep.min { $0.bytes < $1.bytes })
+  // Hockney's model t = 2α + S/busbw (2 ranks) fitted to the after-compute medians by least squares.
+  let xs = m.glooAllReduce.sweep.map { Double($0.bytes) }
+  let ys = m.glooAllReduce.sweep.map { $0.medianUsAfterCompute * 1e-6 }
+  let (mx, my) = (xs.reduce(0, +) / Double(xs.count), ys.reduce(0, +) / Double(ys.count))
+  var sxy = 0.0
+  var sxx = 0.0
+  for (x, y) in zip(xs, ys) {
+    sxy += (x - mx) * (y - my)
+    sxx += (x - mx) * (x - mx)
+  }
+  let slope = sxy / sxx
   let alpha = try #require(cluster.latencyUs)
-  #expect(abs(alpha - smallest.medianUs / 2) < 0.1, "latencyUs \(alpha), smallest \(smallest.medianUs) µs")
+  let busbw = try #require(cluster.nodes.first?.intraNodeGBps)
+  #expect(abs(busbw - 1 / slope / 1e9) < 1e-4, "intraNodeGBps \(busbw), fit \(1 / slope / 1e9)")
+  #expect(abs(alpha - max(0, my - slope * mx) / 2 * 1e6) < 0.1, "latencyUs \(alpha)")
   _ = try lib.hardware(set + "/cpu-calibrated.json")
 }
