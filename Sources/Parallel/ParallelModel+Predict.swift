@@ -74,17 +74,7 @@ extension ParallelModel {
   func compose(_ t: ParallelLayout, _ options: ParallelOptions, asRecorded: Bool = false) throws -> (
     total: Double, prediction: ParallelPrediction
   ) {
-    if (t.tp != recorded.tp || t.cp != recorded.cp) && dims == nil {
-      throw ParallelError(
-        "the trace's shapes show no transformer layers (no attention or layer-norm shapes): only dp and pp can change; give --model for tp and cp"
-      )
-    }
-    if t.cp != recorded.cp, let d = dims, d.sequence % t.cp != 0 {
-      throw ParallelError("cp=\(t.cp) does not divide the sequence length \(d.sequence)")
-    }
-    if t.tp != recorded.tp, let d = dims, d.heads > 0, d.heads % t.tp != 0 {
-      throw ParallelError("tp=\(t.tp) does not divide the \(d.heads) attention heads")
-    }
+    try checkAnswerable(t)
     let (m, size, global) = try batching(t, options)
     let schedule = options.schedule ?? (t.pp == recorded.pp ? recordedSchedule : "1f1b")
     let factors = DimFactors(
@@ -111,42 +101,12 @@ extension ParallelModel {
       ? try network.time(
         .pp, nil, bytes: actBytes / (options.sequenceParallel ? Double(t.tp) : 1), ranks: 2, stride: t.tp * t.cp * t.dp)
       : 0
-    var forward: [Double] = []
-    var backward: [Double] = []
-    var weight: [Double] = []
-    let zb = ["zb-h1", "zb-h2", "zb-v", "zeropp"].contains(schedule)
-    for s in 0..<t.pp {
-      let ls = Double(layers / t.pp + (s < layers % t.pp ? 1 : 0))
-      let frac = ls / Double(layers)
-      var f = frac * whole.layerF + (s == 0 ? whole.firstF : 0) + (s == t.pp - 1 ? whole.lastF : 0)
-      var b = frac * whole.layerB + (s == 0 ? whole.firstB : 0) + (s == t.pp - 1 ? whole.lastB : 0)
-      f += ls * (tpPerLayer + cpPerLayer.forward)
-      b += ls * (tpPerLayer + cpPerLayer.backward)
-      let w = zb ? b * weightShare : 0
-      forward.append(f)
-      backward.append(b - w)
-      weight.append(w)
-    }
-    let pipe: Double
-    var bubble = 0.0
-    var inFlight = 1
-    if t.pp == 1 {
-      pipe = Double(m) * (forward[0] + backward[0] + weight[0])
-    } else {
-      let costs = PipelineCosts(
-        forward: forward.map(ns), backward: backward.map(ns), weight: weight.map(ns), comm: ns(ppSend),
-        memB: Bytes(0), memW: Bytes(0))
-      let r: ScheduleResult
-      do {
-        r = try ScheduleSimulator.simulate(
-          schedule, stages: t.pp, microbatches: m, chunks: options.chunks, costs: costs)
-      } catch {
-        throw ParallelError("--schedule \(schedule) with pp=\(t.pp) and \(m) micro-batches: \(error)")
-      }
-      pipe = Double(r.makespan.rawValue)
-      bubble = r.bubbleFraction
-      inFlight = r.peakInFlight.first ?? 1
-    }
+    let stages = stageCosts(
+      t, whole: whole, layers: layers, perLayer: (tpPerLayer + cpPerLayer.forward, tpPerLayer + cpPerLayer.backward),
+      schedule: schedule)
+    let (forward, backward, weight) = (stages.forward, stages.backward, stages.weight)
+    let (pipe, bubble, inFlight) = try simulate(
+      t, schedule: schedule, microbatches: m, chunks: options.chunks, stages: stages, send: ppSend)
     let stageParams = training ? (parameters ?? 0) / Double(t.tp * t.pp) : 0
     let gradBytes = stageParams * gradientElementBytes
     let dpRanks = t.dp * t.cp
@@ -187,6 +147,61 @@ extension ParallelModel {
       gradientBytes: Bytes(rounding: gradBytes),
       bottleneck: parts.max { ($0.1, $1.0) < ($1.1, $0.0) }?.0 ?? "compute")
     return (total, prediction)
+  }
+
+  /// Refuses what the trace cannot answer: TP or CP without transformer shapes, degrees that do
+  /// not divide the sequence or the heads.
+  func checkAnswerable(_ t: ParallelLayout) throws {
+    if (t.tp != recorded.tp || t.cp != recorded.cp) && dims == nil {
+      throw ParallelError(
+        "the trace's shapes show no transformer layers (no attention or layer-norm shapes): "
+          + "only dp and pp can change; give --model for tp and cp")
+    }
+    if t.cp != recorded.cp, let d = dims, d.sequence % t.cp != 0 {
+      throw ParallelError("cp=\(t.cp) does not divide the sequence length \(d.sequence)")
+    }
+    if t.tp != recorded.tp, let d = dims, d.heads > 0, d.heads % t.tp != 0 {
+      throw ParallelError("tp=\(t.tp) does not divide the \(d.heads) attention heads")
+    }
+  }
+
+  /// Per stage, one micro-batch's forward, backward (B) and weight-gradient (W) time: its share
+  /// of the layers, the first stage's and the last stage's extras, and per layer the TP and CP
+  /// communication (`perLayer`: forward, backward). W is split off for the zero-bubble schedules.
+  func stageCosts(
+    _ t: ParallelLayout, whole: WholeModel, layers: Int, perLayer: (Double, Double), schedule: String
+  ) -> (forward: [Double], backward: [Double], weight: [Double]) {
+    var out: (forward: [Double], backward: [Double], weight: [Double]) = ([], [], [])
+    let zb = ["zb-h1", "zb-h2", "zb-v", "zeropp"].contains(schedule)
+    for s in 0..<t.pp {
+      let ls = Double(layers / t.pp + (s < layers % t.pp ? 1 : 0))
+      let frac = ls / Double(layers)
+      let f = frac * whole.layerF + (s == 0 ? whole.firstF : 0) + (s == t.pp - 1 ? whole.lastF : 0) + ls * perLayer.0
+      let b = frac * whole.layerB + (s == 0 ? whole.firstB : 0) + (s == t.pp - 1 ? whole.lastB : 0) + ls * perLayer.1
+      let w = zb ? b * weightShare : 0
+      out.forward.append(f)
+      out.backward.append(b - w)
+      out.weight.append(w)
+    }
+    return out
+  }
+
+  /// The pipeline's makespan, bubble fraction and the first stage's peak in-flight micro-batches:
+  /// M·(F + B + W) without a pipeline, else the schedule simulator's.
+  func simulate(
+    _ t: ParallelLayout, schedule: String, microbatches m: Int, chunks: Int?,
+    stages: (forward: [Double], backward: [Double], weight: [Double]), send: Double
+  ) throws -> (makespan: Double, bubble: Double, inFlight: Int) {
+    if t.pp == 1 { return (Double(m) * (stages.forward[0] + stages.backward[0] + stages.weight[0]), 0, 1) }
+    let costs = PipelineCosts(
+      forward: stages.forward.map(ns), backward: stages.backward.map(ns), weight: stages.weight.map(ns),
+      comm: ns(send), memB: Bytes(0), memW: Bytes(0))
+    do {
+      let r = try ScheduleSimulator.simulate(schedule, stages: t.pp, microbatches: m, chunks: chunks, costs: costs)
+      return (Double(r.makespan.rawValue), r.bubbleFraction, r.peakInFlight.first ?? 1)
+    } catch {
+      throw ParallelError("--schedule \(schedule) with pp=\(t.pp) and \(m) micro-batches: \(error)")
+    }
   }
 
   /// The part of the gradient all-reduce not hidden behind the backward pass: as recorded when

@@ -41,7 +41,7 @@ struct ParallelNetwork: Sendable {
     if let cluster {
       return "--cluster \(cluster.name)" + (crossesNodes(ranks: ranks, stride: stride) ? " (NIC)" : " (intra-node)")
     }
-    if let link = hardware?.interconnect { return "\(hardware!.name) \(link.name)" }
+    if let hardware, let link = hardware.interconnect { return "\(hardware.name) \(link.name)" }
     if let any = CommClass.allCases.first(where: { calibrated[$0] != nil }) {
       return "measured (recorded \(any.rawValue) bus bandwidth)"
     }

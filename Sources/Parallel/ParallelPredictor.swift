@@ -156,10 +156,11 @@ public struct ParallelModel: Sendable {
     var dims = TransformerDims.infer(g, model: model, tp: recorded.tp, cp: recorded.cp)
     let builder0 = ProfileBuilder(plan: plan, dims: dims, layout: recorded)
     let first = builder0.build()
-    if dims != nil && dims!.layers == 0 {
+    if var d = dims, d.layers == 0 {
       // Layers per rank: attention forward calls per micro-batch per step.
       let counted = Self.countLayers(plan, profiles: first, microbatches: self.recordedMicrobatches) * recorded.pp
-      dims!.layers = counted > 0 ? counted : (model?.layers ?? 0)
+      d.layers = counted > 0 ? counted : (model?.layers ?? 0)
+      dims = d
     }
     self.dims = dims
     ratios = dims.flatMap { d in model.map { Self.ratios(recorded: d, model: $0) } } ?? DimFactors.ModelRatios()

@@ -126,19 +126,9 @@ struct ProfileBuilder {
     var shapeOf = [Int32](repeating: -1, count: n)
     for (i, s) in g.opShapes.enumerated() { shapeOf[s.event.index] = Int32(i) }
     let launcher = StepMembership.launchers(g)
-    var commAncestor = [Bool](repeating: false, count: n)
-    // Parents precede their children in start order on a lane; walk by start.
+    // Parents precede their children in start order on a lane.
     let order = (0..<n).sorted { (g.start[$0], $0) < (g.start[$1], $1) }
-    // gloo's send/recv spans are asynchronous: later compute nests in them by time, not by call,
-    // so only the synchronous wrappers (`c10d::…`, `record_param_comms`, `nccl:…`) pass their
-    // communication on to what they enclose.
-    var passesOn = [Bool](repeating: false, count: n)
-    for e in order {
-      let p = g.parent[e]
-      let inherited = p != .none && passesOn[p.index]
-      commAncestor[e] = Self.isComm(g, e) || inherited
-      passesOn[e] = inherited || (commAncestor[e] && !g.strings[g.name[e]].hasPrefix("gloo:"))
-    }
+    let commAncestor = Self.communication(g, order: order)
     var profiles: [Int32: RankProfile] = [:]
     var busy: [Int32: [(Int64, Int64, Phase)]] = [:]
     var comm: [Int32: [CommClass: [(Int64, Int64)]]] = [:]
@@ -176,38 +166,16 @@ struct ProfileBuilder {
       }
       let phase = phaseOf(e)
       let t: Double
-      var sizedBy = -1
-      if cpu.contains(RankID(rawValue: r)) {
+      let onCPU = cpu.contains(RankID(rawValue: r))
+      if onCPU {
         guard g.kind[e] == .hostOp, plan.hostComputeClass[e] != ReplayPlan.noClass, own[e] > 0 else { continue }
         t = Double(own[e])
-        // An op without shapes of its own re-times as its nearest operator ancestor with shapes
-        // (`scaled_dot_product_attention` → `_scaled_dot_product_flash_attention_for_cpu`).
-        var h = e
-        var depth = 0
-        while h >= 0 && depth < 16 {
-          if shapeOf[h] >= 0 && g.strings[g.name[h]].hasPrefix("aten::") {
-            sizedBy = h
-            break
-          }
-          h = g.parent[h] == .none ? -1 : g.parent[h].index
-          depth += 1
-        }
-        busy[r, default: []].append((g.start[e], g.end(e), phase))
       } else {
         guard g.kind[e] == .kernel || g.kind[e] == .memset || g.kind[e] == .memcpy, g.duration[e] > 0 else { continue }
         t = Double(g.duration[e])
-        var h = Int(launcher[e])
-        var depth = 0
-        while h >= 0 && depth < 64 {
-          if shapeOf[h] >= 0 {
-            sizedBy = h
-            break
-          }
-          h = g.parent[h] == .none ? -1 : g.parent[h].index
-          depth += 1
-        }
-        busy[r, default: []].append((g.start[e], g.end(e), phase))
       }
+      busy[r, default: []].append((g.start[e], g.end(e), phase))
+      let sizedBy = shapedSource(e, cpu: onCPU, shapeOf: shapeOf, launcher: launcher)
       let name = g.strings[g.name[e]]
       var group: OpGroup? = nil
       if sizedBy >= 0, let grp = groupCache[sizedBy] ?? cacheGroup(sizedBy, shapeOf, &groupCache) {
@@ -220,7 +188,7 @@ struct ProfileBuilder {
       if var grp = group {
         grp.phase = phase
         p.ops[grp, default: 0] += t
-      } else if cpu.contains(RankID(rawValue: r)) && plan.hostComputeClass[e] == ComputeClass.other.rawValue {
+      } else if onCPU && plan.hostComputeClass[e] == ComputeClass.other.rawValue {
         // Views and allocations: framework time, kept as measured.
         p.framework[phase, default: 0] += t
       } else {
@@ -234,13 +202,45 @@ struct ProfileBuilder {
       }
     }
     addTransfers(&profiles)
-    return profiles.keys.sorted().map { r in
-      var p = profiles[r]!
+    return profiles.sorted { $0.key < $1.key }.map { r, profile in
+      var p = profile
       let windows = stepWindows(RankID(rawValue: r))
       p.steps = windows.count
       finishGaps(&p, busy: busy[r] ?? [], comm: comm[r] ?? [:], windows: windows)
       return p.perStep()
     }
+  }
+
+  /// Per event, whether it is communication or inside a synchronous communication call.
+  /// gloo's send/recv spans are asynchronous: later compute nests in them by time, not by call,
+  /// so only the synchronous wrappers (`c10d::…`, `record_param_comms`, `nccl:…`) pass their
+  /// communication on to what they enclose.
+  static func communication(_ g: EventGraph, order: [Int]) -> [Bool] {
+    let n = g.eventCount
+    var comm = [Bool](repeating: false, count: n)
+    var passesOn = [Bool](repeating: false, count: n)
+    for e in order {
+      let p = g.parent[e]
+      let inherited = p != .none && passesOn[p.index]
+      comm[e] = isComm(g, e) || inherited
+      passesOn[e] = inherited || (comm[e] && !g.strings[g.name[e]].hasPrefix("gloo:"))
+    }
+    return comm
+  }
+
+  /// The event whose shapes re-time work event `e`: on a CPU-only rank `e` itself or its nearest
+  /// operator ancestor with shapes (`scaled_dot_product_attention` for its CPU kernel); on a GPU
+  /// the nearest ancestor with shapes of the call that launched it; -1 when none.
+  func shapedSource(_ e: Int, cpu: Bool, shapeOf: [Int32], launcher: [Int32]) -> Int {
+    let g = plan.graph
+    var h = cpu ? e : Int(launcher[e])
+    var depth = 0
+    while h >= 0 && depth < (cpu ? 16 : 64) {
+      if shapeOf[h] >= 0 && (!cpu || g.strings[g.name[h]].hasPrefix("aten::")) { return h }
+      h = g.parent[h] == .none ? -1 : g.parent[h].index
+      depth += 1
+    }
+    return -1
   }
 
   private func cacheGroup(_ e: Int, _ shapeOf: [Int32], _ cache: inout [Int: OpGroup?]) -> OpGroup? {

@@ -142,7 +142,7 @@ extension TransformerDims {
     let q = mostCommon(attention)
     let x = mostCommon(norms)
     guard q != nil || x != nil || model != nil else { return nil }
-    let hidden = x.map { Int($0.last!) } ?? q.map { Int($0[1] * $0[3]) * tp } ?? model?.hidden ?? 0
+    let hidden = x?.last.map { Int($0) } ?? q.map { Int($0[1] * $0[3]) * tp } ?? model?.hidden ?? 0
     let heads = q.map { Int($0[1]) * tp } ?? model?.heads ?? 0
     let headDim = q.map { Int($0[3]) } ?? model?.headDim ?? (heads > 0 ? hidden / heads : 0)
     let (batch, localSeq): (Int, Int)
@@ -165,7 +165,7 @@ extension TransformerDims {
     return TransformerDims(
       hidden: hidden, heads: heads, headDim: headDim, ffn: ffn, vocab: vocab, layers: 0,
       sequence: localSeq * cp, microBatch: batch,
-      source: sameModel ? "the op shapes and --model \(model!.name)" : "the op shapes")
+      source: sameModel ? "the op shapes and --model \(model?.name ?? "")" : "the op shapes")
   }
 }
 

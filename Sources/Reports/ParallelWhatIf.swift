@@ -109,33 +109,6 @@ public struct ParallelWhatIf: JSONContract, Equatable {
   }
 }
 
-/// The inputs of a `--parallel` what-if besides the trace.
-public struct ParallelRequest: Sendable {
-  public var target: ParallelLayout
-  public var options: ParallelOptions
-  public var recorded: ParallelLayout?
-  public var model: String?
-  public var hardware: String?
-  public var from: String?
-  public var cluster: String?
-  public var activations: Transformer.ActivationConfig
-
-  public init(
-    target: ParallelLayout, options: ParallelOptions = ParallelOptions(), recorded: ParallelLayout? = nil,
-    model: String? = nil, hardware: String? = nil, from: String? = nil, cluster: String? = nil,
-    activations: Transformer.ActivationConfig = .tensorSequenceSelective
-  ) {
-    self.target = target
-    self.options = options
-    self.recorded = recorded
-    self.model = model
-    self.hardware = hardware
-    self.from = from
-    self.cluster = cluster
-    self.activations = activations
-  }
-}
-
 extension ParallelWhatIf {
   /// The share of the re-timed part the interval spans either way (the cost models' ceiling
   /// error, as `whatif --hardware` uses it).

@@ -79,20 +79,7 @@ struct WhatIfCommand: ParsableCommand {
   @Option(
     help: "Predict another layout dp=A,tp=B,pp=C[,cp=D] (docs/models/parallel.md); JSON schema reprise.parallel/v1.")
   var parallel: String?
-  @Option(help: "With --parallel: the recorded layout, when the detected one is wrong.") var recorded: String?
-  @Option(help: "With --parallel: micro-batches per step per pipeline.") var microbatches: Int?
-  @Option(help: "With --parallel: sequences per step over the job (default: as recorded).") var globalBatch: Int?
-  @Option(help: "With --parallel: the model spec (a name in models/ or a JSON file) for its sizes and memory.")
-  var model: String?
-  @Option(help: "With --parallel: ZeRO stage 0–3 of the predicted layout.") var zero = 0
-  @Option(
-    help:
-      "With --parallel: activation memory (\(Transformer.ActivationConfig.allCases.map(\.rawValue).joined(separator: ", ")))."
-  )
-  var activations: Transformer.ActivationConfig = .tensorSequenceSelective
-  @Flag(help: "With --parallel: Megatron sequence parallelism in the TP groups.") var sequenceParallel = false
-  @Flag(help: "With --parallel on a trace without a backward pass: predict training steps (backward = 2 × forward).")
-  var training = false
+  @OptionGroup(title: "Layout prediction (with --parallel)") var layout: LayoutFlags
 
   func validate() throws {
     if parallel != nil {
@@ -100,22 +87,13 @@ struct WhatIfCommand: ParsableCommand {
         throw ValidationError(
           "--parallel cannot be combined with --set, --compare, --timeline, --host-scale or --ranks-per-node yet")
       }
-      if !(0...3).contains(zero) { throw ValidationError("--zero: 0, 1, 2 or 3") }
-      _ = try flag { try parallelRequest() }
-      return
+      return try layout.validate(target: parallel)
     }
-    if recorded != nil || microbatches != nil || globalBatch != nil || model != nil || zero != 0 || sequenceParallel
-      || training
-    {
+    if !layout.isDefault {
       throw ValidationError(
-        "--recorded, --microbatches, --global-batch, --model, --zero, --sequence-parallel and --training need --parallel"
+        "--recorded, --microbatches, --global-batch, --model, --zero, --activations, --sequence-parallel and --training need --parallel"
       )
     }
-    if hardware == nil && (from != nil || hostScale != nil) {
-      throw ValidationError("--from and --host-scale need --hardware NAME (the device to predict on)")
-    }
-    if cluster == nil && ranksPerNode != nil { throw ValidationError("--ranks-per-node needs --cluster") }
-    if hardware == nil && compare != nil { throw ValidationError("--compare needs --hardware NAME") }
     if settings.isEmpty && schedule == nil && hardware == nil && cluster == nil {
       throw ValidationError(
         "give --hardware NAME, --cluster FILE, --schedule NAME or at least one --set KEY=VALUE; "
@@ -132,32 +110,8 @@ struct WhatIfCommand: ParsableCommand {
     try checkKnobs(settings)
   }
 
-  /// The `--parallel` request from the flags.
-  func parallelRequest() throws -> ParallelRequest {
-    let options = ParallelOptions(
-      schedule: schedule, microbatches: microbatches, globalBatch: globalBatch, chunks: chunks, zeroStage: zero,
-      sequenceParallel: sequenceParallel, training: training)
-    return ParallelRequest(
-      target: try ParallelLayout(parsing: parallel ?? ""), options: options,
-      recorded: try recorded.map { try ParallelLayout(parsing: $0, flag: "--recorded") }, model: model,
-      hardware: hardware, from: from, cluster: cluster, activations: activations)
-  }
-
   func run() throws {
-    if parallel != nil {
-      let request = try parallelRequest()
-      let graph = try input.ingest().graph
-      let study = try usage {
-        try ParallelStudy(
-          graph: graph, trace: input.paths.joined(separator: " "), recorded: request.recorded, model: model,
-          hardware: hardware, from: from,
-          cluster: cluster, specs: try specs.library())
-      }
-      let doc = try usage {
-        try ParallelWhatIf(study, target: request.target, options: request.options, activations: activations)
-      }
-      return print(json ? try doc.json() : doc.text())
-    }
+    if let parallel { return try runParallel(parallel) }
     let scenario = try Scenario.parse(settings, cluster: try specs.cluster(cluster))
     let graph = try input.ingest().graph
     if let schedule {
