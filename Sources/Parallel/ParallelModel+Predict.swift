@@ -63,7 +63,7 @@ extension ParallelModel {
     // What the models changed: the difference from the recorded composition, or all of the
     // re-timed step when the model's sizes change or a backward is added.
     let sameModel = ratios == DimFactors.ModelRatios() && !(backwardMissing && options.training)
-    if sameModel { p.modeledNs = ns(abs(a.total - base)) }
+    p.changedNs = sameModel ? ns(abs(a.total - base)) : p.modeledNs
     p.stepNs = Nanoseconds(rawValue: max(0, Int64((a.total + residual).rounded())))
     return p
   }
@@ -143,7 +143,7 @@ extension ParallelModel {
       backwardNs: ns(backward[slowest] + weight[slowest]), tpCommNs: ns(2 * tpPerLayer * Double(layers) / Double(t.pp)),
       cpExposedNs: ns((cpPerLayer.forward + cpPerLayer.backward) * Double(layers) / Double(t.pp)), ppSendNs: ns(ppSend),
       bubbleFraction: bubble, dpCommNs: ns(dpAll), dpExposedNs: ns(dpExposed), optimizerNs: ns(optimizer),
-      otherNs: ns(whole.other), residualNs: .zero, modeledNs: ns(total - kept), peakInFlight: inFlight,
+      otherNs: ns(whole.other), residualNs: .zero, modeledNs: ns(total - kept), changedNs: .zero, peakInFlight: inFlight,
       gradientBytes: Bytes(rounding: gradBytes),
       bottleneck: parts.max { ($0.1, $1.0) < ($1.1, $0.0) }?.0 ?? "compute")
     return (total, prediction)

@@ -82,9 +82,12 @@ public struct ParallelPrediction: Sendable, Equatable {
   public var otherNs: Nanoseconds
   /// Measured step − modeled recorded step: kept as measured in every prediction.
   public var residualNs: Nanoseconds
-  /// The part of the step the models re-timed (the rest is kept as measured): what the
-  /// interval's ± applies to.
+  /// The part of the step the models re-timed (the rest is kept as measured).
   public var modeledNs: Nanoseconds
+  /// What the models changed against the recorded layout put together the same way, or all of
+  /// `modeledNs` when the model's sizes change or a backward is added: what the interval's ±
+  /// applies to.
+  public var changedNs: Nanoseconds
   /// Peak micro-batches in flight on the first stage (the activation memory multiplier).
   public var peakInFlight: Int
   /// Gradient bytes each rank synchronises per step.

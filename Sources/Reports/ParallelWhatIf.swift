@@ -139,11 +139,12 @@ extension ParallelWhatIf {
     let e = Self.modelError
     let id = abs(study.identityErrorPct) / 100
     let modeled = Double(p.modeledNs.rawValue)
+    let changed = Double(p.changedNs.rawValue)
     let step = Double(p.stepNs.rawValue)
     stepNs = StepTimes(
       measured: study.measuredStep, baseline: study.baselineStep, predicted: p.stepNs,
-      low: Nanoseconds(rawValue: Int64(max(0, step * (1 - id) - e * modeled).rounded())),
-      high: Nanoseconds(rawValue: Int64((step * (1 + id) + e * modeled).rounded())))
+      low: Nanoseconds(rawValue: Int64(max(0, step * (1 - id) - e * changed).rounded())),
+      high: Nanoseconds(rawValue: Int64((step * (1 + id) + e * changed).rounded())))
     changePct = (Fidelity.errorPct(p.stepNs, study.baselineStep) * 1000).rounded() / 1000
     fidelity = Fidelity(
       identityErrorPct: study.identityErrorPct, coverage: study.coverage,
