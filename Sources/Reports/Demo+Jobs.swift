@@ -1,6 +1,7 @@
 import Analysis
 import CostModels
 import Foundation
+import Parallel
 import Rendering
 import Replay
 import Schedules
@@ -154,6 +155,36 @@ extension Demo {
       log(check.text().split(separator: "\n").first.map { "  " + $0 } ?? "")
       let name = ([pair.0, pair.1][a].split(separator: "/").last.map(String.init) ?? "") + ".on-" + target.name
       written.append(try write(try check.json(), name + ".transfercheck.json"))
+    }
+    log("  wrote " + written.joined(separator: ", ") + "\n")
+  }
+}
+
+extension Demo {
+  /// The layout predictions: `parallelSet`'s single-process run predicted in each recorded
+  /// layout (`whatif single --parallel …`) beside that layout's own run; skipped when the set or
+  /// its specs are missing.
+  func layouts(log: (String) -> Void) throws {
+    guard let set = parallelSet else { return }
+    let dir = traces + "/" + set
+    let files = ["single", "gpt-tiny.json", "cpu-calibrated.json", "cpu-gloo-loopback.json"].map { dir + "/" + $0 }
+    guard files.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) else { return }
+    let graph = try Ingest.run(paths: [files[0]]).graph
+    let study = try ParallelStudy(
+      graph: graph, trace: set + "/single", recorded: nil, model: files[1], hardware: files[2], from: nil,
+      cluster: files[3], specs: specs)
+    log("== layouts: \(set)/single predicted in the other layouts (whatif --parallel)")
+    var written: [String] = []
+    let targets: [(String, ParallelLayout, ParallelOptions)] = [
+      ("dp2", ParallelLayout(dp: 2), ParallelOptions()), ("tp2", ParallelLayout(tp: 2), ParallelOptions()),
+      ("pp2-1f1b", ParallelLayout(pp: 2), ParallelOptions(schedule: "1f1b", microbatches: 4)),
+    ]
+    for (name, layout, options) in targets where FileManager.default.fileExists(atPath: dir + "/" + name) {
+      let doc = try ParallelWhatIf(study, target: layout, options: options)
+      let own = try WhatIfRun(graph: try Ingest.run(paths: [dir + "/" + name]).graph, scenario: nil, specs: specs)
+      let (p, m) = (Double(doc.stepNs.predicted.rawValue) / 1e6, Double(own.baselineJobStep.rawValue) / 1e6)
+      log(String(format: "  %@: predicted %.1f ms, its own run %.1f ms (%+.1f%%)", name, p, m, (p - m) / m * 100))
+      written.append(try write(try doc.json(), "gpt-parallel-single.as-\(name).parallel.json"))
     }
     log("  wrote " + written.joined(separator: ", ") + "\n")
   }

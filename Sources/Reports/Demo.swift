@@ -24,6 +24,9 @@ public struct Demo: Sendable {
   public var networkWhatIfs = ["dgx-h100-4node", "mixed-nic-4node"]
   /// Two sets recording the same workload on different GPUs: the hardware-transfer check.
   public var transferPair: (String, String)? = ("public/h100-qwen1.5-0.5b", "public/mi300-qwen1.5-0.5b")
+  /// A set recorded in several layouts: its single-process run predicted in each of the others
+  /// (`whatif --parallel`), with the model, CPU and link specs beside it.
+  public var parallelSet: String? = "kineto-cpu/gpt-parallel"
   public var specs: SpecLibrary
 
   public init(traces: String, output: String, specs: SpecLibrary) {
@@ -77,6 +80,7 @@ public struct Demo: Sendable {
       }
     }
     try transfers(log: log)
+    try layouts(log: log)
     try schedules(log: log)
   }
 
