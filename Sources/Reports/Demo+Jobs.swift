@@ -182,7 +182,7 @@ extension Demo {
     for (name, layout, options) in targets where FileManager.default.fileExists(atPath: dir + "/" + name) {
       let doc = try ParallelWhatIf(study, target: layout, options: options)
       let own = try WhatIfRun(graph: try Ingest.run(paths: [dir + "/" + name]).graph, scenario: nil, specs: specs)
-      let (p, m) = (Double(doc.stepNs.predicted.rawValue) / 1e6, Double(own.baselineJobStep.rawValue) / 1e6)
+      let (p, m) = (Double(doc.stepNs.predicted.rawValue) / 1e6, Double(own.baselineStep.rawValue) / 1e6)
       log(String(format: "  %@: predicted %.1f ms, its own run %.1f ms (%+.1f%%)", name, p, m, (p - m) / m * 100))
       written.append(try write(try doc.json(), "gpt-parallel-single.as-\(name).parallel.json"))
     }

@@ -31,8 +31,8 @@ public struct ParallelStudy: Sendable {
   ) throws {
     let plan = ReplayPlan(graph)
     let run = try WhatIfRun(graph: graph, scenario: nil, specs: specs)
-    measuredStep = run.measuredJobStep
-    baselineStep = run.baselineJobStep
+    measuredStep = run.measuredStep
+    baselineStep = run.baselineStep
     identityErrorPct = (Fidelity.errorPct(baselineStep, measuredStep) * 1000).rounded() / 1000
     let detected = try Self.recordedLayout(graph, given: recorded)
     recordedSource = detected.source
