@@ -53,8 +53,10 @@ private struct GreedyState {
   var started = 0
   var finished = 0
   var pendingW: [[(k: Int, j: Int)]]
-  var scheduledF = Set<Int>()
-  var scheduledB = Set<Int>()
+  /// Per stage and virtual stage: the micro-batches whose F (B) is not scheduled yet, ascending
+  /// (the ops `placement` puts on that stage; the pick rules scan only these).
+  var todoF: [[[Int]]]
+  var todoB: [[[Int]]]
   var count = 0
   var time = 0
 
@@ -71,9 +73,12 @@ private struct GreedyState {
     free = [Int](repeating: 0, count: p)
     inFlight = [Int](repeating: 0, count: p)
     pendingW = [[(k: Int, j: Int)]](repeating: [], count: p)
+    todoF = [[[Int]]](repeating: [[Int]](repeating: [], count: p * v), count: p)
+    for k in 0..<(p * v) {
+      for j in 0..<m { todoF[placement.stage(of: k, microbatch: j, stages: p)][k].append(j) }
+    }
+    todoB = todoF
   }
-
-  func key(_ k: Int, _ j: Int) -> Int { k * m + j }
 
   /// Schedules one op on idle stage `s`: a backward, else a forward, else a pending W.
   /// Returns whether it scheduled anything.
@@ -89,14 +94,14 @@ private struct GreedyState {
         free[s] = time + 2
       }
       bDone[b.k][b.j] = free[s]
-      scheduledB.insert(key(b.k, b.j))
+      if let i = todoB[s][b.k].firstIndex(of: b.j) { todoB[s][b.k].remove(at: i) }
       if b.k == 0 { finished += 1 }
       inFlight[s] -= 1
     } else if inFlight[s] < limit(s), let f = readyForward(stage: s) {
       orders[s].append(PipelineOp(kind: .F, stage: s, chunk: f.k / p, microbatch: f.j))
       free[s] = time + 1
       fDone[f.k][f.j] = free[s]
-      scheduledF.insert(key(f.k, f.j))
+      if let i = todoF[s][f.k].firstIndex(of: f.j) { todoF[s][f.k].remove(at: i) }
       if f.k == 0 { started += 1 }
       inFlight[s] += 1
     } else if !pendingW[s].isEmpty {
@@ -113,7 +118,7 @@ private struct GreedyState {
   /// The ready backward of stage `s`: deepest virtual stage first, then the oldest micro-batch.
   func readyBackward(stage s: Int) -> (k: Int, j: Int)? {
     for k in stride(from: virtualStages - 1, through: 0, by: -1) {
-      for j in 0..<m where placement.stage(of: k, microbatch: j, stages: p) == s && !scheduledB.contains(key(k, j)) {
+      for j in todoB[s][k] {
         let ready = k == virtualStages - 1 ? fDone[k][j] : bDone[k + 1][j]
         if ready >= 0 && ready <= time && fDone[k][j] >= 0 && fDone[k][j] <= time { return (k, j) }
       }
@@ -125,7 +130,7 @@ private struct GreedyState {
   /// only while fewer than `admit` are started and unfinished.
   func readyForward(stage s: Int) -> (k: Int, j: Int)? {
     for k in stride(from: virtualStages - 1, through: 0, by: -1) {
-      for j in 0..<m where placement.stage(of: k, microbatch: j, stages: p) == s && !scheduledF.contains(key(k, j)) {
+      for j in todoF[s][k] {
         if k == 0 && started - finished >= admit { continue }
         let ready = k == 0 ? 0 : fDone[k - 1][j]
         if ready >= 0 && ready <= time { return (k, j) }
