@@ -197,7 +197,7 @@ extension ParallelPlan {
   static func notes(_ search: PlanSearch, study: ParallelStudy, found: Int) -> [String] {
     var notes: [String] = []
     if let why = search.memoryNote {
-      notes.append("memory not checked (\(why)): every plan is ranked without it")
+      notes.append("memory not checked, every plan is ranked without it: \(why)")
     }
     if study.predictor.dims?.sequence == nil {
       notes.append("the shapes do not show the sequence length: tokens/s counts sequences")
@@ -232,16 +232,19 @@ extension ParallelPlan {
     ]
     lines += counts.refusedByReason.map { "    refused \($0.count) \($0.level)(s): \($0.reason)" }
     let header = [
-      "#".leftPadded(3), "plan".padded(44), "step ms".leftPadded(10), "interval ms".leftPadded(20),
-      "tokens/s".leftPadded(10), "headroom".leftPadded(11), "bubble".leftPadded(7), "  bottleneck",
+      "#".leftPadded(3), "layout".padded(22), "schedule".padded(16), "m×size".padded(8), "step ms".leftPadded(10),
+      "interval ms".leftPadded(20), "tokens/s".leftPadded(10), "headroom".leftPadded(11), "bubble".leftPadded(7),
+      "  bottleneck",
     ]
     lines.append("  " + header.joined(separator: " "))
     for e in plans {
+      let l = e.layout
       let room = e.headroomBytes.map { ParallelWhatIf.gib($0) } ?? "unchecked"
       let cells = [
-        "\(e.rank)".leftPadded(3), "\(e.name) (\(e.layout.microBatchSize)/mb)".padded(44), ms(e.stepNs).leftPadded(10),
+        "\(e.rank)".leftPadded(3), "dp=\(l.dp),tp=\(l.tp),pp=\(l.pp),cp=\(l.cp)".padded(22), l.schedule.padded(16),
+        "\(l.microbatches)×\(l.microBatchSize)".padded(8), ms(e.stepNs).leftPadded(10),
         "\(ms(e.lowNs))–\(ms(e.highNs))".leftPadded(20), TextFormat.compact(e.tokensPerSecond).leftPadded(10),
-        room.leftPadded(11), String(format: "%.1f%%", e.bubbleFraction * 100).leftPadded(7), "  " + e.bottleneck,
+        room.leftPadded(11), String(format: "%.1f%%", (max(0, e.bubbleFraction) + 0) * 100).leftPadded(7), "  " + e.bottleneck,
       ]
       lines.append("  " + cells.joined(separator: " "))
     }

@@ -80,3 +80,19 @@ private func study(_ path: String, model: String? = nil, hardware: String? = nil
   }
   #expect(plan.text().contains("do not fit"))
 }
+
+/// The GPT validation set (one process) planned on 2 devices with its calibrated CPU spec and
+/// loopback link: all four layouts are predicted, each with its memory checked.
+@Test func planOnTheGPTSetPredictsEveryTwoProcessLayout() throws {
+  let dir = root + "/Traces/kineto-cpu/gpt-parallel"
+  let graph = try Ingest.run(paths: [dir + "/single"]).graph
+  let s = try ParallelStudy(
+    graph: graph, trace: "single", recorded: nil, model: dir + "/gpt-tiny.json", hardware: dir + "/cpu-calibrated.json",
+    from: nil, cluster: dir + "/cpu-gloo-loopback.json", specs: specs)
+  let plan = try ParallelPlan(s, cluster: "cpu-gloo-loopback", request: PlanRequest(gpus: 2, top: 100))
+  #expect(plan.counts.layouts == 4 && plan.counts.layoutsRefused == 0 && plan.counts.refused == 0)
+  let layouts = Set(plan.plans.map { "\($0.layout.dp)\($0.layout.tp)\($0.layout.pp)\($0.layout.cp)" })
+  #expect(layouts == ["2111", "1211", "1121", "1112"])
+  #expect(plan.plans.allSatisfy { $0.memory?.fits == true && $0.tokensPerSecond > 0 })
+  #expect(plan.globalBatch == plan.recorded.layout.globalBatch && plan.sequence == 100)
+}
