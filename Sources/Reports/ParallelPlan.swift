@@ -244,7 +244,8 @@ extension ParallelPlan {
         "\(e.rank)".leftPadded(3), "dp=\(l.dp),tp=\(l.tp),pp=\(l.pp),cp=\(l.cp)".padded(22), l.schedule.padded(16),
         "\(l.microbatches)×\(l.microBatchSize)".padded(8), ms(e.stepNs).leftPadded(10),
         "\(ms(e.lowNs))–\(ms(e.highNs))".leftPadded(20), TextFormat.compact(e.tokensPerSecond).leftPadded(10),
-        room.leftPadded(11), String(format: "%.1f%%", (max(0, e.bubbleFraction) + 0) * 100).leftPadded(7), "  " + e.bottleneck,
+        room.leftPadded(11), String(format: "%.1f%%", (max(0, e.bubbleFraction) + 0) * 100).leftPadded(7),
+        "  " + e.bottleneck,
       ]
       lines.append("  " + cells.joined(separator: " "))
     }

@@ -48,7 +48,8 @@ private func study(_ path: String, model: String? = nil, hardware: String? = nil
   #expect(Set(plan.plans.map(\.name)).count == plan.plans.count)
   // Every schedule is tried for the pipelines.
   #expect(Set(plan.plans.filter { $0.layout.pp > 1 }.map(\.layout.schedule)).count > 3)
-  let again = try ParallelPlan(try study(root + "/Traces/kineto-cpu/ddp-gloo-4rank"), cluster: nil, request: .init(gpus: 4, top: 50))
+  let again = try ParallelPlan(
+    try study(root + "/Traces/kineto-cpu/ddp-gloo-4rank"), cluster: nil, request: .init(gpus: 4, top: 50))
   #expect(try plan.json() == again.json())
   // Each plan is the prediction `whatif --parallel` gives for it.
   let top = plan.plans[0]
