@@ -179,15 +179,15 @@ extension ParallelPlan {
     let e = ParallelWhatIf.modelError
     let id = abs(study.identityErrorPct) / 100
     let step = Double(p.stepNs.rawValue)
-    let modeled = Double(p.modeledNs.rawValue)
+    let changed = Double(p.changedNs.rawValue)
     let l = p.layout
     return Entry(
       rank: rank, name: f.name,
       layout: ParallelWhatIf.Layout(
         dp: l.dp, tp: l.tp, pp: l.pp, cp: l.cp, worldSize: l.worldSize, schedule: p.schedule,
         microbatches: p.microbatches, microBatchSize: p.microBatchSize, globalBatch: p.globalBatch),
-      stepNs: p.stepNs, lowNs: Nanoseconds(rawValue: Int64(max(0, step * (1 - id) - e * modeled).rounded())),
-      highNs: Nanoseconds(rawValue: Int64((step * (1 + id) + e * modeled).rounded())),
+      stepNs: p.stepNs, lowNs: Nanoseconds(rawValue: Int64(max(0, step * (1 - id) - e * changed).rounded())),
+      highNs: Nanoseconds(rawValue: Int64((step * (1 + id) + e * changed).rounded())),
       changePct: (Fidelity.errorPct(p.stepNs, study.baselineStep) * 1000).rounded() / 1000,
       tokensPerSecond: rate(tokens, p.stepNs),
       headroomBytes: f.memory.map { $0.hbmBytes - $0.peakBytesPerRank }, memory: f.memory,
