@@ -203,7 +203,9 @@ extension ParallelPlan {
       notes.append("the shapes do not show the sequence length: tokens/s counts sequences")
     }
     if found == 0 {
-      notes.append("no layout of \(search.request.gpus) devices could be predicted and fits: see the counts")
+      notes.append(
+        "no layout of \(search.request.gpus) devices could be predicted and fits: see the counts"
+          + (search.request.globalBatch == nil ? " (a larger --global-batch lets more of them split)" : ""))
     }
     notes.append(
       "ranked by predicted step (the global batch is the same for every plan, so also by tokens/s); "
