@@ -143,7 +143,8 @@ extension ParallelModel {
       backwardNs: ns(backward[slowest] + weight[slowest]), tpCommNs: ns(2 * tpPerLayer * Double(layers) / Double(t.pp)),
       cpExposedNs: ns((cpPerLayer.forward + cpPerLayer.backward) * Double(layers) / Double(t.pp)), ppSendNs: ns(ppSend),
       bubbleFraction: bubble, dpCommNs: ns(dpAll), dpExposedNs: ns(dpExposed), optimizerNs: ns(optimizer),
-      otherNs: ns(whole.other), residualNs: .zero, modeledNs: ns(total - kept), changedNs: .zero, peakInFlight: inFlight,
+      otherNs: ns(whole.other), residualNs: .zero, modeledNs: ns(total - kept), changedNs: .zero,
+      peakInFlight: inFlight,
       gradientBytes: Bytes(rounding: gradBytes),
       bottleneck: parts.max { ($0.1, $1.0) < ($1.1, $0.0) }?.0 ?? "compute")
     return (total, prediction)
@@ -160,8 +161,8 @@ extension ParallelModel {
     if t.cp != recorded.cp, let d = dims, d.sequence % t.cp != 0 {
       throw ParallelError("cp=\(t.cp) does not divide the sequence length \(d.sequence)")
     }
-    if t.tp != recorded.tp, let d = dims, d.heads > 0, d.heads % t.tp != 0 {
-      throw ParallelError("tp=\(t.tp) does not divide the \(d.heads) attention heads")
+    if t.tp != recorded.tp, targetHeads > 0, targetHeads % t.tp != 0 {
+      throw ParallelError("tp=\(t.tp) does not divide the \(targetHeads) attention heads")
     }
   }
 

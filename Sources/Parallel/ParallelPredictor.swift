@@ -128,6 +128,8 @@ public struct ParallelModel: Sendable {
   /// Layers and hidden size of the predicted model.
   public let targetLayers: Int
   public let targetHidden: Int
+  /// Attention heads of the predicted model (what TP must divide).
+  public let targetHeads: Int
 
   /// The predicted model's sizes over the recorded model's, per dimension kind.
   static func ratios(recorded d: TransformerDims, model m: ModelSpec) -> DimFactors.ModelRatios {
@@ -169,6 +171,7 @@ public struct ParallelModel: Sendable {
     ratios = dims.flatMap { d in model.map { Self.ratios(recorded: d, model: $0) } } ?? DimFactors.ModelRatios()
     targetLayers = model?.layers ?? dims?.layers ?? 0
     targetHidden = model?.hidden ?? dims?.hidden ?? 0
+    targetHeads = model?.heads ?? dims?.heads ?? 0
     profiles = dims == builder0.dims ? first : ProfileBuilder(plan: plan, dims: dims, layout: recorded).build()
     baselineStepNs = baseline
     self.source = source

@@ -100,11 +100,13 @@ struct PlanSearch {
       }
       return global % l.dp == 0 ? nil : "the global batch \(global) does not split over dp=\(l.dp)"
     }
-    if l.tp != r.tp, d.heads > 0, d.heads % l.tp != 0 {
-      return "tp=\(l.tp) does not divide the \(d.heads) attention heads"
+    // The predicted model's heads and layers (`--model`), else the recorded ones.
+    let (heads, layers) = (model.targetHeads, model.targetLayers > 0 ? model.targetLayers : d.layers)
+    if l.tp != r.tp, heads > 0, heads % l.tp != 0 {
+      return "tp=\(l.tp) does not divide the \(heads) attention heads"
     }
     if l.cp != r.cp, d.sequence % l.cp != 0 { return "cp=\(l.cp) does not divide the sequence length \(d.sequence)" }
-    if l.pp > max(1, d.layers) { return "pp=\(l.pp) exceeds the model's \(d.layers) layers" }
+    if l.pp > max(1, layers) { return "pp=\(l.pp) exceeds the model's \(layers) layers" }
     if global % l.dp != 0 { return "the global batch \(global) does not split over dp=\(l.dp)" }
     return nil
   }

@@ -89,6 +89,11 @@ struct WhatIfCommand: ParsableCommand {
       }
       return try layout.validate(target: parallel)
     }
+    if hardware == nil && (from != nil || hostScale != nil) {
+      throw ValidationError("--from and --host-scale need --hardware NAME (the device to predict on)")
+    }
+    if cluster == nil && ranksPerNode != nil { throw ValidationError("--ranks-per-node needs --cluster") }
+    if hardware == nil && compare != nil { throw ValidationError("--compare needs --hardware NAME") }
     if !layout.isDefault {
       throw ValidationError(
         "--recorded, --microbatches, --global-batch, --model, --zero, --activations, --sequence-parallel and --training need --parallel"
