@@ -109,10 +109,13 @@ extension ParallelModel {
       t, schedule: schedule, microbatches: m, chunks: options.chunks, stages: stages, send: ppSend)
     let stageParams = training ? (parameters ?? 0) / Double(t.tp * t.pp) : 0
     let gradBytes = stageParams * gradientElementBytes
-    let dpRanks = t.dp * t.cp
+    // A bidirectional pipeline (BitPipe, Chimera) holds two copies of each stage: their
+    // gradients are reduced together with the data-parallel ones (Li & Hoefler, SC'21, §3).
+    let replicas = t.pp > 1 && ScheduleGenerators.placement(schedule) == .bidirectional ? 2 : 1
+    let dpRanks = t.dp * t.cp * replicas
     // Without a parameter count the gradient synchronisation of the recorded data-parallel size
     // stays as measured (in the residual); another size cannot be sized.
-    let sameGroup = dpRanks == recorded.dp * recorded.cp
+    let sameGroup = dpRanks == recorded.dp * recorded.cp * (recorded.pp > 1 && ScheduleGenerators.placement(recordedSchedule) == .bidirectional ? 2 : 1)
     if training && dpRanks > 1 && parameters == nil && !sameGroup {
       throw ParallelError("the gradient all-reduce of dp=\(t.dp) cannot be sized: parameters \(parametersSource)")
     }

@@ -26,13 +26,19 @@ public struct ModelMemory: Sendable, Equatable {
   /// Micro-batches whose activations the first pipeline stage holds at its peak, in whole-stage
   /// units (a chunked schedule's chunk counts 1/v); nil: PP, as 1F1B (Korthikanti et al. §4.2.3).
   public var inFlightMicrobatches: Double?
+  /// Copies of each stage's model states a rank holds: 2 for bidirectional pipelines (BitPipe,
+  /// Chimera: each device holds a stage of each of the two pipelines, Li & Hoefler, SC'21, §3),
+  /// else 1.
+  public var stageReplicas = 1
 
   public init(
     model: ModelSpec, sequence: Int, microBatch: Int, tensorParallel: Int, pipelineParallel: Int = 1,
     contextParallel: Int = 1, dataParallel: Int, zeroStage: Int,
-    activations: Transformer.ActivationConfig = .tensorSequenceSelective, inFlightMicrobatches: Double? = nil
+    activations: Transformer.ActivationConfig = .tensorSequenceSelective, inFlightMicrobatches: Double? = nil,
+    stageReplicas: Int = 1
   ) {
     self.inFlightMicrobatches = inFlightMicrobatches
+    self.stageReplicas = stageReplicas
     self.model = model
     self.sequence = sequence
     self.microBatch = microBatch
@@ -120,9 +126,15 @@ public struct ModelMemory: Sendable, Equatable {
   /// Parameters of the whole model (not per shard).
   public var parameters: Int64 { Transformer.parameters(model) }
 
-  /// Weights, gradients and optimizer state per GPU (bytes).
+  /// Weights, gradients and optimizer state per GPU (bytes), × `stageReplicas`.
   public var modelStateBytes: Double {
     Transformer.zeroBytes(parameters: shardParameters, dataParallel: Double(dataParallel), stage: zeroStage)
+      * Double(stageReplicas)
+  }
+
+  /// `stageReplicas` for schedule `name` on `stages` stages: 2 for a bidirectional placement.
+  public static func stageReplicas(schedule name: String, stages p: Int) -> Int {
+    p > 1 && ScheduleGenerators.names.contains(name) && ScheduleGenerators.placement(name) == .bidirectional ? 2 : 1
   }
 
   /// Activations per GPU (bytes): one layer's × the first stage's L/PP layers × the micro-batches
@@ -155,7 +167,7 @@ public struct ModelMemory: Sendable, Equatable {
 
   /// The split with every part on its own.
   public func breakdown() -> Breakdown {
-    let psi = shardParameters
+    let psi = shardParameters * Double(stageReplicas)
     let dp = Double(dataParallel)
     let states = modelStateBytes
     let act = activationBytes

@@ -117,7 +117,7 @@ struct PlanSearch {
     let name = "\(l) \(l.pp > 1 ? schedule + " " : "")m=\(m)"
     let options = ParallelOptions(
       schedule: l.pp > 1 ? schedule : nil, microbatches: m, globalBatch: request.globalBatch,
-      zeroStage: request.zeroStage)
+      zeroStage: request.zeroStage, training: true)
     let memory: ParallelWhatIf.Memory?
     do {
       memory = try self.memory(l, schedule: schedule, microbatches: m, size: global / l.dp / m, options: options)
@@ -166,7 +166,7 @@ struct PlanSearch {
     let b = ModelMemory(
       model: spec, sequence: d.sequence, microBatch: size, tensorParallel: l.tp, pipelineParallel: l.pp,
       contextParallel: l.cp, dataParallel: l.dp, zeroStage: options.zeroStage, activations: request.activations,
-      inFlightMicrobatches: held
+      inFlightMicrobatches: held, stageReplicas: ModelMemory.stageReplicas(schedule: pipe, stages: l.pp)
     ).breakdown()
     let peak = Bytes(rounding: b.totalBytes)
     return ParallelWhatIf.Memory(

@@ -111,7 +111,8 @@ public struct ParallelStudy: Sendable {
     let m = ModelMemory(
       model: spec, sequence: d.sequence, microBatch: p.microBatchSize, tensorParallel: p.layout.tp,
       pipelineParallel: p.layout.pp, contextParallel: p.layout.cp, dataParallel: p.layout.dp,
-      zeroStage: options.zeroStage, activations: activations, inFlightMicrobatches: held)
+      zeroStage: options.zeroStage, activations: activations, inFlightMicrobatches: held,
+      stageReplicas: ModelMemory.stageReplicas(schedule: p.schedule, stages: p.layout.pp))
     let b = m.breakdown()
     guard let hw = hardware else {
       return (nil, "no device to check the memory against: give --hardware NAME")

@@ -43,7 +43,7 @@ struct MemoryCommand: ParsableCommand {
       pipelineParallel: pp, contextParallel: cp, dataParallel: dp, zeroStage: zero, activations: activations,
       inFlightMicrobatches: try schedule.map {
         try ModelMemory.inFlight(schedule: $0, stages: pp, microbatches: microbatches ?? pp, chunks: chunks)
-      })
+      }, stageReplicas: schedule.map { ModelMemory.stageReplicas(schedule: $0, stages: pp) } ?? 1)
     let estimate = MemoryEstimate(m)
     print(json ? try estimate.json() : estimate.text())
   }
