@@ -38,3 +38,22 @@ import Testing
   #expect(bad.status == 64)
   #expect(bad.stderr == "reprise: --recorded dp=two: dp expects a whole number from 1 to 1048576, found 'two'\n")
 }
+
+/// `whatif --parallel` starts from the detected layout: the Megatron TP=8 set is recorded as
+/// tp=8 (its pg_config), so `--parallel tp=8` is the baseline, not a TP change from dp=8 that
+/// the shapes cannot support; a `--recorded` that does not fit the world exits 64.
+@Test func whatIfParallelStartsFromTheDetectedLayout() throws {
+  let r = try reprise("whatif", "Traces/generated/megatron-tp8", "--parallel", "tp=8")
+  #expect(r.status == 0, "\(r.stderr)")
+  #expect(
+    r.stdout.contains(
+      "recorded:  dp=1 tp=8 pp=1 cp=1 (8 ranks), 1 micro-batch(es) of 1, global batch 1 [dp=1: world size 8 over "
+        + "TP·PP·CP = 8; tp=8: pg_config 'TENSOR_MODEL_PARALLEL_GROUP' (ranks 0,1,2,3,4,5,6,7)]"))
+  #expect(r.stdout.contains("predicted 72.105 ms (+0.0%)"))
+  let wrong = try reprise("whatif", "Traces/kineto-cpu/pipeline-1f1b", "--parallel", "pp=2", "--recorded", "dp=4")
+  #expect(wrong.status == 64)
+  #expect(
+    wrong.stderr
+      == "reprise: --recorded dp=4,tp=1,pp=1,cp=1: dp·tp·pp·cp = 4, but the trace's world size is 2 (distributedInfo.world_size)\n"
+  )
+}
