@@ -148,9 +148,10 @@ public struct LayoutDetection: Sendable, Equatable, Codable {
     return graph.ranks.count == n ? (n, "ranks in the trace") : (n, "highest rank in the trace + 1")
   }
 
-  /// What a `pg_desc` says a group is, or nil: `dp_cp` is DP·CP, `dp_replicate`/`dp_shard` are
-  /// factors of DP.
-  static func kind(ofDescription description: String) -> String? {
+  /// The parallel dimension a `pg_desc` names (rule 1's table, case-insensitive): `tp`, `pp`,
+  /// `cp`, `dp`, `dp_cp` (a DP·CP group), `dp_replicate` or `dp_shard` (factors of DP); nil for
+  /// any other description (`default_pg`, `EMBEDDING_GROUP`, `TENSOR_AND_DATA_PARALLEL_GROUP`, …).
+  public static func dimension(ofDescription description: String) -> String? {
     let d = description.uppercased()
     let megatron = [
       "TENSOR_MODEL_PARALLEL_GROUP": "tp", "PIPELINE_MODEL_PARALLEL_GROUP": "pp", "CONTEXT_PARALLEL_GROUP": "cp",
@@ -171,7 +172,7 @@ public struct LayoutDetection: Sendable, Equatable, Codable {
     }
     var byKind: [String: [(desc: String, ranks: [Int32], size: Int)]] = [:]
     for c in configs.values.sorted(by: { ($0.ranks.first ?? 0, $0.name) < ($1.ranks.first ?? 0, $1.name) }) {
-      guard let k = kind(ofDescription: c.description) else { continue }
+      guard let k = dimension(ofDescription: c.description) else { continue }
       let size = c.ranks.isEmpty ? (groups.named(c.name).first?.size ?? 0) : c.ranks.count
       if size > 0 { byKind[k, default: []].append((c.description, c.ranks, size)) }
     }

@@ -198,3 +198,16 @@ func everyCorpusTraceHasALayoutOfItsWorldSize(path: String) throws {
   #expect(d.layout.worldSize == d.worldSize, "\(path): \(d.summary) \(d.evidence)")
   #expect(d.worldSize >= 1 && !d.evidence.isEmpty)
 }
+
+/// Which descriptions name a dimension: exact Megatron / DeviceMesh names, not groups that merely
+/// contain one (`TENSOR_AND_DATA_PARALLEL_GROUP` spans two dimensions).
+@Test func descriptionsNameTheirDimensionExactly() {
+  let cases: [(String, String?)] = [
+    ("TENSOR_MODEL_PARALLEL_GROUP", "tp"), ("tensor_model_parallel_group", "tp"), ("DATA_PARALLEL_GROUP_GLOO", "dp"),
+    ("DATA_PARALLEL_GROUP_WITH_CP", "dp_cp"), ("CONTEXT_PARALLEL_GROUP", "cp"), ("PIPELINE_MODEL_PARALLEL_GROUP", "pp"),
+    ("mesh_tp", "tp"), ("mesh_dp_shard", "dp_shard"), ("mesh_dp_replicate", "dp_replicate"), ("mesh_dp_cp", "dp_cp"),
+    ("TENSOR_AND_DATA_PARALLEL_GROUP", nil), ("EMBEDDING_GROUP", nil), ("MODEL_PARALLEL_GROUP", nil),
+    ("default_pg", nil), ("mesh_default", nil), ("mesh_dim_0", nil), ("", nil),
+  ]
+  for (d, want) in cases { #expect(LayoutDetection.dimension(ofDescription: d) == want, "\(d)") }
+}
