@@ -17,11 +17,7 @@ struct IngestCommand: ParsableCommand {
   @OptionGroup var input: TraceInputs
   @Flag(help: "Print one JSON object (schema reprise.ingest/v1) instead of the summary.") var json = false
   @Flag(help: "Treat warnings as errors (exit 65).") var strict = false
-  @Option(
-    help: ArgumentHelp(
-      "The parallel layout the run was recorded with, instead of the one detected; it must multiply to the world size.",
-      valueName: "dp=A,tp=B,pp=C[,cp=D]"))
-  var recorded: String?
+  @Option(help: "The recorded layout dp=A,tp=B,pp=C[,cp=D], instead of the detected one.") var recorded: String?
 
   func run() throws {
     let started = Date()
