@@ -211,3 +211,18 @@ func everyCorpusTraceHasALayoutOfItsWorldSize(path: String) throws {
   ]
   for (d, want) in cases { #expect(LayoutDetection.dimension(ofDescription: d) == want, "\(d)") }
 }
+
+/// The captured GPT validation set (`Traces/kineto-cpu/gpt-parallel`, tools/capture_parallel.py):
+/// each layout is detected as captured, from its pg_config description (the single process: one rank).
+@Test(arguments: [
+  ("single", ParallelLayout(), "one rank"),
+  ("dp2", ParallelLayout(dp: 2), "pg_config 'DATA_PARALLEL_GROUP' (ranks 0,1)"),
+  ("tp2", ParallelLayout(tp: 2), "pg_config 'TENSOR_MODEL_PARALLEL_GROUP' (ranks 0,1)"),
+  ("pp2-gpipe", ParallelLayout(pp: 2), "pg_config 'PIPELINE_MODEL_PARALLEL_GROUP' (ranks 0,1)"),
+  ("pp2-1f1b", ParallelLayout(pp: 2), "pg_config 'PIPELINE_MODEL_PARALLEL_GROUP' (ranks 0,1)"),
+])
+func gptParallelLayoutsAreDetectedAsCaptured(name: String, captured: ParallelLayout, source: String) throws {
+  let d = try detect(TestPaths.packageRoot + "/Traces/kineto-cpu/gpt-parallel/" + name)
+  #expect(d.layout == captured, "\(name): \(d.evidence)")
+  #expect(d.evidence.map(\.source).contains(source), "\(name): \(d.evidence)")
+}

@@ -57,3 +57,13 @@ import Testing
       == "reprise: --recorded dp=4,tp=1,pp=1,cp=1: dp·tp·pp·cp = 4, but the trace's world size is 2 (distributedInfo.world_size)\n"
   )
 }
+
+/// The captured TP=2 GPT (`gpt-parallel/tp2`) is recorded as tp=2 from its pg_config, so
+/// `--parallel tp=2` is its baseline (it was read as dp=2 and predicted as a layout change).
+@Test func capturedTensorParallelRunIsItsOwnBaseline() throws {
+  let r = try reprise("whatif", "Traces/kineto-cpu/gpt-parallel/tp2", "--parallel", "tp=2")
+  #expect(r.status == 0, "\(r.stderr)")
+  #expect(r.stdout.contains("recorded:  dp=1 tp=2 pp=1 cp=1 (2 ranks)"))
+  #expect(r.stdout.contains("tp=2: pg_config 'TENSOR_MODEL_PARALLEL_GROUP' (ranks 0,1)]"))
+  #expect(r.stdout.contains("note: the recorded layout: the baseline"))
+}
