@@ -19,6 +19,8 @@ extension IngestSummary {
     lines.append("  steps         \(steps)\(numbers)")
     lines.append(contentsOf: collectiveLines())
     lines.append("  send/recv     \(p2p.pairs) pairs, \(p2p.unmatched) unmatched")
+    lines.append("  layout        \(layout.summary)")
+    for e in layout.evidence { lines.append("                \(e.dimension)=\(e.degree): \(e.source)") }
     if ranks > 1 {
       let offsets = clockOffsetsNs.sorted { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) }.map {
         "r\($0.key): \($0.value.rawValue)"

@@ -1,4 +1,5 @@
 import Rendering
+import Replay
 import TraceImport
 import TraceModel
 
@@ -86,6 +87,9 @@ public struct IngestSummary: JSONContract, Equatable {
   public var executionTraces: [ExecutionTraceLink]
   /// Files found in the directories and bundles given that are not traces, skipped (empty when none).
   public var skippedFiles: [Skipped]
+  /// The parallel layout the run was recorded with, detected (`LayoutDetection.detect`) or given
+  /// (`--recorded`), with the evidence for each degree.
+  public var layout: LayoutDetection
 
   // Not in the JSON: for the text summary.
   /// Host-thread and device-stream lanes.
@@ -96,12 +100,27 @@ public struct IngestSummary: JSONContract, Equatable {
 
   enum CodingKeys: String, CodingKey {
     case schema, files, ranks, lanes, events, edges, steps, collectives, p2p, clockOffsetsNs, clockAligned, diagnostics,
-      inputBytes, executionTraces, skippedFiles
+      inputBytes, executionTraces, skippedFiles, layout
   }
 
-  /// The summary of an ingestion.
+  /// The summary of an ingestion, with the layout `recorded` gives (`dp=A,tp=B,pp=C[,cp=D]`,
+  /// the `--recorded` flag) or, when nil, the one the trace shows.
+  /// - Throws: `RunError.usage` when `recorded` does not parse; `LayoutError` when it does not
+  ///   multiply to the trace's world size.
+  public init(_ result: IngestResult, recorded: String?) throws {
+    self.init(result)
+    guard let recorded else { return }
+    let given: ParallelLayout
+    do { given = try ParallelLayout(parsing: recorded, flag: "--recorded") } catch let e as ParallelLayout.ParseError {
+      throw RunError.usage(e.message)
+    }
+    layout = try LayoutDetection.resolve(graph: result.graph, recorded: given)
+  }
+
+  /// The summary of an ingestion, with the layout the trace shows.
   public init(_ result: IngestResult) {
     let g = result.graph
+    layout = LayoutDetection.detect(g)
     let counts = g.countByKind()
     files = result.files.map { f in
       File(

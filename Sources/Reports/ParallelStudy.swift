@@ -64,27 +64,15 @@ public struct ParallelStudy: Sendable {
       timedWorkNs: Nanoseconds(w.shapeTimed + w.classTimed + w.measured))
   }
 
-  /// The recorded layout: `given`, else one data-parallel group of all ranks, with a pipeline
-  /// when the trace's send/recv pairs show one.
+  /// The recorded layout: `given` (`--recorded`), else the one `LayoutDetection` finds from the
+  /// process groups and send/recv pairs, its evidence as the source.
+  /// - Throws: `LayoutError` when `given` does not multiply to the trace's world size.
   static func recordedLayout(_ graph: EventGraph, given: ParallelLayout?) throws -> (
     layout: ParallelLayout, source: String
   ) {
-    let world = ModelMemory.worldSize(graph)
-    if let given {
-      guard given.worldSize == world.size else {
-        throw ParallelError(
-          "--recorded \(given) makes \(given.worldSize) ranks; the trace's world size is \(world.size) (\(world.source))"
-        )
-      }
-      return (given, "--recorded")
-    }
-    if world.size > 1, let p = try? PipelineProfile.analyze(graph), p.stages > 1, world.size % p.stages == 0 {
-      return (ParallelLayout(dp: world.size / p.stages, pp: p.stages), "pipeline send/recv between \(p.stages) stages")
-    }
-    return (
-      ParallelLayout(dp: world.size),
-      world.size == 1 ? "one rank" : "\(world.size) ranks (\(world.source)), data-parallel"
-    )
+    let d = try LayoutDetection.resolve(graph: graph, recorded: given)
+    if given != nil { return (d.layout, "--recorded") }
+    return (d.layout, d.evidence.map { "\($0.dimension)=\($0.degree): \($0.source)" }.joined(separator: "; "))
   }
 
   /// The model spec memory is computed with: `--model`, else one built from the trace's shapes.

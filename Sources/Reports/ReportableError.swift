@@ -30,6 +30,10 @@ extension ScenarioError: ReportableError {
   public var isUsageError: Bool { true }
 }
 
+extension LayoutError: ReportableError {
+  public var isUsageError: Bool { true }
+}
+
 extension ScheduleError: ReportableError {
   public var isUsageError: Bool { true }
 }

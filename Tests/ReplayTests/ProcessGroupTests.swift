@@ -11,7 +11,7 @@ import TraceModel
 /// rank a GEMM, a TP all-reduce (group 1 or 2) and a DP all-reduce (group 3 or 4), each
 /// collective with its `Process Group Name/Ranks` args. `describe` adds `pg_config` with
 /// Megatron's descriptions; `ranks` leaves the rank lists in the args; `dp` replaces the DP groups.
-private func tpDPRun(describe: Bool, ranks: Bool, dp: [String: [Int]] = ["3": [0, 2], "4": [1, 3]]) throws
+func tpDPRun(describe: Bool, ranks: Bool, dp: [String: [Int]] = ["3": [0, 2], "4": [1, 3]]) throws
   -> EventGraph
 {
   let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-tpdp-\(UUID().uuidString)").path
