@@ -119,6 +119,8 @@ public struct ParallelModel: Sendable {
   let weightShare: Double
   let gradientElementBytes: Double
   let activationElementBytes: Double
+  /// Whole-model re-timings already computed.
+  let cache = WholeModelCache()
   /// The recorded layout's modeled step, computed once.
   var recordedTotal: Double? = nil
   /// The predicted model's sizes over the recorded one's (`--model` of another size).

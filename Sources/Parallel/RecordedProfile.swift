@@ -102,12 +102,15 @@ struct ProfileBuilder {
   /// it; else the recorded layout decides when it has one kind of group with collectives (TP or
   /// DP); else an activation-sized message (micro-batch tokens × hidden) is TP's, the rest DP's.
   func commClass(group: String, bytes: Int64) -> CommClass {
-    if let pg = plan.processGroups.groups.first(where: { $0.name == group }) {
-      let d = pg.description.uppercased()
-      if d.contains("TENSOR") || d == "TP" { return .tp }
-      if d.contains("PIPELINE") || d == "PP" { return .pp }
-      if d.contains("CONTEXT") || d == "CP" { return .other }
-      if d.contains("DATA") || d == "DP" { return .dp }
+    if let pg = plan.processGroups.groups.first(where: { $0.name == group }),
+      let d = LayoutDetection.dimension(ofDescription: pg.description)
+    {
+      switch d {
+      case "tp": return .tp
+      case "pp": return .pp
+      case "cp": return .other
+      default: return .dp
+      }
     }
     if layout.tp > 1 && layout.dp == 1 && layout.cp == 1 { return .tp }
     if layout.dp > 1 && layout.tp == 1 && layout.cp == 1 { return .dp }
