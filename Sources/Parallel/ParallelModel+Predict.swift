@@ -1,6 +1,6 @@
 import Analysis
-import Foundation
 import CostModels
+import Foundation
 import Replay
 import Schedules
 import TraceModel
@@ -116,7 +116,9 @@ extension ParallelModel {
     let dpRanks = t.dp * t.cp * replicas
     // Without a parameter count the gradient synchronisation of the recorded data-parallel size
     // stays as measured (in the residual); another size cannot be sized.
-    let sameGroup = dpRanks == recorded.dp * recorded.cp * (recorded.pp > 1 && ScheduleGenerators.placement(recordedSchedule) == .bidirectional ? 2 : 1)
+    let sameGroup =
+      dpRanks == recorded.dp * recorded.cp
+      * (recorded.pp > 1 && ScheduleGenerators.placement(recordedSchedule) == .bidirectional ? 2 : 1)
     if training && dpRanks > 1 && parameters == nil && !sameGroup {
       throw ParallelError("the gradient all-reduce of dp=\(t.dp) cannot be sized: parameters \(parametersSource)")
     }

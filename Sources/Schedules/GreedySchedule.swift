@@ -118,9 +118,12 @@ private struct GreedyState {
   /// The ready backward of stage `s`: deepest virtual stage first, then the oldest micro-batch.
   func readyBackward(stage s: Int) -> (k: Int, j: Int)? {
     for k in stride(from: virtualStages - 1, through: 0, by: -1) {
+      // A virtual stage's micro-batches become ready in order (each list is ascending and its
+      // dependencies ran in that order on one stage), so the first one not ready ends the scan.
       for j in todoB[s][k] {
         let ready = k == virtualStages - 1 ? fDone[k][j] : bDone[k + 1][j]
         if ready >= 0 && ready <= time && fDone[k][j] >= 0 && fDone[k][j] <= time { return (k, j) }
+        break
       }
     }
     return nil
@@ -131,9 +134,10 @@ private struct GreedyState {
   func readyForward(stage s: Int) -> (k: Int, j: Int)? {
     for k in stride(from: virtualStages - 1, through: 0, by: -1) {
       for j in todoF[s][k] {
-        if k == 0 && started - finished >= admit { continue }
+        if k == 0 && started - finished >= admit { break }
         let ready = k == 0 ? 0 : fDone[k - 1][j]
         if ready >= 0 && ready <= time { return (k, j) }
+        break
       }
     }
     return nil

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Op orders per stage for each pipeline schedule (stage i is 0-based).
 ///
 /// - `gpipe` (Huang et al., NeurIPS'19): all F, then all fused backward passes.
@@ -66,6 +68,18 @@ public enum ScheduleGenerators {
 
   public static func orders(_ name: String, stages p: Int, microbatches m: Int, chunks v: Int) throws -> [[PipelineOp]]
   {
+    // The greedy list scheduler's orders are costly and depend on the counts only: memoized.
+    guard ["zb-v", "hanayo", "bitpipe"].contains(name) else {
+      return try generate(name, stages: p, microbatches: m, chunks: v)
+    }
+    let key = OrdersCache.Key(name: name, stages: p, microbatches: m, chunks: v)
+    if let cached = OrdersCache.shared.get(key) { return cached }
+    let orders = try generate(name, stages: p, microbatches: m, chunks: v)
+    OrdersCache.shared.put(key, orders)
+    return orders
+  }
+
+  static func generate(_ name: String, stages p: Int, microbatches m: Int, chunks v: Int) throws -> [[PipelineOp]] {
     guard p >= 1, m >= 1, v >= 1 else { throw ScheduleError.invalid("stages, microbatches and chunks must be ≥ 1") }
     switch name {
     case "gpipe": return (0..<p).map { i in (0..<m).map { op(.F, i, $0) } + (0..<m).map { op(.BW, i, $0) } }
@@ -282,5 +296,31 @@ public enum ScheduleGenerators {
       w += 1
     }
     return ops
+  }
+}
+
+/// Memoized greedy orders (at most `limit` entries; later ones are computed each time).
+final class OrdersCache: @unchecked Sendable {
+  struct Key: Hashable {
+    var name: String
+    var stages: Int
+    var microbatches: Int
+    var chunks: Int
+  }
+  static let shared = OrdersCache()
+  static let limit = 256
+  private var store: [Key: [[PipelineOp]]] = [:]
+  private let lock = NSLock()
+
+  func get(_ key: Key) -> [[PipelineOp]]? {
+    lock.lock()
+    defer { lock.unlock() }
+    return store[key]
+  }
+
+  func put(_ key: Key, _ orders: [[PipelineOp]]) {
+    lock.lock()
+    defer { lock.unlock() }
+    if store.count < Self.limit { store[key] = orders }
   }
 }
