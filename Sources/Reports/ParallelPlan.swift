@@ -196,6 +196,7 @@ extension ParallelPlan {
 
   static func notes(_ search: PlanSearch, study: ParallelStudy, found: Int) -> [String] {
     var notes: [String] = []
+    if let note = study.clusterNote(world: search.request.gpus) { notes.append(note) }
     if let why = search.memoryNote {
       notes.append("memory not checked, every plan is ranked without it: \(why)")
     }
@@ -225,7 +226,7 @@ extension ParallelPlan {
         + "\(TextFormat.compact(recorded.tokensPerSecond)) tokens/s",
       "  global batch \(globalBatch) (\(globalBatchSource)), sequence \(sequence); \(microbatchRule); "
         + "ZeRO-\(zeroStage), \(activations) activations",
-      fidelity.line,
+      ParallelStudy.fidelityLine(fidelity),
       "  searched \(counts.layouts) layouts (\(counts.layoutsRefused) refused), \(counts.enumerated) candidates: "
         + "\(counts.predicted) predicted, "
         + "\(counts.infeasibleByMemory) do not fit"

@@ -21,6 +21,23 @@ public struct ParallelStudy: Sendable {
   /// Coverage of the recorded timed work by how a prediction re-times it.
   public let coverage: Fidelity.Coverage
   public let unsharded: [ParallelWhatIf.UnshardedOp]
+  /// `--cluster`, when given.
+  public let cluster: ClusterSpec?
+
+  /// A note when `world` ranks do not fit in the cluster: ranks past its GPUs reuse its last node
+  /// entry (`ClusterSpec.bottleneck`).
+  public func clusterNote(world: Int) -> String? {
+    guard let c = cluster else { return nil }
+    let gpus = c.expandedNodes.count * c.gpusPerNode
+    guard world > gpus else { return nil }
+    return
+      "the cluster \(c.name) holds \(gpus) GPUs, fewer than \(world) ranks: ranks past them are placed on copies of its last node"
+  }
+
+  /// The fidelity line for a layout prediction, which is anchored to the slowest per-rank step.
+  static func fidelityLine(_ f: Fidelity) -> String {
+    f.line.replacingOccurrences(of: "(job step)", with: "(slowest per-rank step)")
+  }
 
   /// Sets up `graph`.
   /// - Throws: `ParallelError` / `LayoutError` for a recorded layout that does not fit the trace,
@@ -42,6 +59,7 @@ public struct ParallelStudy: Sendable {
     let target = try hardware.map { try specs.hardware($0) } ?? source
     self.hardware = target
     let clusterSpec = try cluster.map { try specs.cluster($0) }
+    self.cluster = clusterSpec
     var schedule: String? = nil
     var microbatches = 1
     if detected.layout.pp > 1, let profile = try? PipelineProfile.analyze(graph) {

@@ -171,6 +171,7 @@ extension ParallelWhatIf {
       )
     }
     if target == model.recorded && options == ParallelOptions() { notes.append("the recorded layout: the baseline") }
+    if let note = study.clusterNote(world: target.worldSize) { notes.append(note) }
     self.notes = notes
   }
 
@@ -196,7 +197,7 @@ extension ParallelWhatIf {
       "  predicted: " + line(p),
       "  step: measured \(ms(stepNs.measured)), baseline \(ms(stepNs.baseline)), predicted \(ms(stepNs.predicted)) "
         + String(format: "(%+.1f%%)", changePct) + ", interval \(ms(stepNs.low)) – \(ms(stepNs.high))",
-      fidelity.line,
+      ParallelStudy.fidelityLine(fidelity),
     ]
     let b = breakdown
     lines.append(

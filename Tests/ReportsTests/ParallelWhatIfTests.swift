@@ -92,4 +92,17 @@ import TraceModel
     #expect(two.pipelineNs > four.pipelineNs)
     #expect(two.microBatchSize == 2 * four.microBatchSize)
   }
+
+  /// A layout with more ranks than the cluster has GPUs says so.
+  @Test func layoutLargerThanTheClusterIsNoted() throws {
+    let g = try Ingest.run(paths: [TestPaths.h100]).graph
+    let s = try ParallelStudy(
+      graph: g, trace: "h100", recorded: nil, model: "llama-2-7b", hardware: "h100-sxm5-80gb", from: nil,
+      cluster: "dgx-h100-4node", specs: .embedded)
+    let options = ParallelOptions(globalBatch: 64, training: true)
+    let big = try ParallelWhatIf(s, target: ParallelLayout(dp: 8, tp: 8), options: options)
+    #expect(big.notes.contains { $0.contains("holds 32 GPUs, fewer than 64 ranks") })
+    let small = try ParallelWhatIf(s, target: ParallelLayout(dp: 4, tp: 8), options: options)
+    #expect(!small.notes.contains { $0.contains("holds 32 GPUs") })
+  }
 }
