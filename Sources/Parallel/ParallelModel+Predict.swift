@@ -1,6 +1,5 @@
 import Analysis
 import CostModels
-import Foundation
 import Replay
 import Schedules
 import TraceModel
@@ -83,7 +82,7 @@ extension ParallelModel {
       sequence: Double(recorded.cp) / Double(t.cp), shard: Double(recorded.tp) / Double(t.tp),
       model: asRecorded ? DimFactors.ModelRatios() : ratios)
     let training = !backwardMissing || (options.training && !asRecorded)
-    let whole = cache.whole(factors, training: training) { wholeModel(factors, training: training) }
+    let whole = wholeModel(factors, training: training)
     let recordedLayers = dims?.layers ?? 0
     let layers = max(
       1, (asRecorded ? recordedLayers : targetLayers) > 0 ? (asRecorded ? recordedLayers : targetLayers) : t.pp)
@@ -336,31 +335,5 @@ extension ParallelModel {
     }
     let forward = stages.map { st in st.ops.filter { $0.key.phase == .forward }.values.reduce(0, +) }
     return backward.reduce(0, +) == 0 && forward.reduce(0, +) > 0
-  }
-}
-
-/// Memoized whole-model re-timings per (factors, training): a plan predicts hundreds of layouts
-/// that share a few dimension factors. Shared by copies of a model; guarded by a lock.
-final class WholeModelCache: @unchecked Sendable {
-  private var store: [Key: WholeModel] = [:]
-  private let lock = NSLock()
-  struct Key: Hashable {
-    var factors: DimFactors
-    var training: Bool
-  }
-
-  func whole(_ f: DimFactors, training: Bool, compute: () -> WholeModel) -> WholeModel {
-    let key = Key(factors: f, training: training)
-    lock.lock()
-    if let w = store[key] {
-      lock.unlock()
-      return w
-    }
-    lock.unlock()
-    let w = compute()
-    lock.lock()
-    store[key] = w
-    lock.unlock()
-    return w
   }
 }

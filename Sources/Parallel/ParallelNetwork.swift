@@ -35,19 +35,6 @@ struct ParallelNetwork: Sendable {
     }
   }
 
-  /// Where class `c`'s bandwidth comes from, for the JSON.
-  func source(_ c: CommClass, ranks: Int, stride: Int) -> String {
-    if calibrated[c] != nil { return "measured (recorded \(c.rawValue) collectives' bus bandwidth)" }
-    if let cluster {
-      return "--cluster \(cluster.name)" + (crossesNodes(ranks: ranks, stride: stride) ? " (NIC)" : " (intra-node)")
-    }
-    if let hardware, let link = hardware.interconnect { return "\(hardware.name) \(link.name)" }
-    if let any = CommClass.allCases.first(where: { calibrated[$0] != nil }) {
-      return "measured (recorded \(any.rawValue) bus bandwidth)"
-    }
-    return "none"
-  }
-
   func crossesNodes(ranks n: Int, stride: Int) -> Bool {
     guard let cluster else { return false }
     let perNode = max(1, cluster.ranksPerNode ?? cluster.gpusPerNode)

@@ -1,6 +1,5 @@
 import Analysis
 import CostModels
-import Foundation
 import Replay
 import Schedules
 import TraceModel
@@ -119,8 +118,6 @@ public struct ParallelModel: Sendable {
   let weightShare: Double
   let gradientElementBytes: Double
   let activationElementBytes: Double
-  /// Whole-model re-timings already computed.
-  let cache = WholeModelCache()
   /// The recorded layout's modeled step, computed once.
   var recordedTotal: Double? = nil
   /// The predicted model's sizes over the recorded one's (`--model` of another size).
@@ -161,11 +158,14 @@ public struct ParallelModel: Sendable {
     self.recordedMicrobatches = max(1, recordedMicrobatches)
     self.recordedSchedule = recordedSchedule ?? (recorded.pp > 1 ? "1f1b" : "gpipe")
     var dims = TransformerDims.infer(g, model: model, tp: recorded.tp, cp: recorded.cp)
-    let builder0 = ProfileBuilder(plan: plan, dims: dims, layout: recorded)
-    let first = builder0.build()
+    // The layer count is not a label input: one profile serves before and after it is counted.
+    let builder = ProfileBuilder(plan: plan, dims: dims, layout: recorded)
+    let first = builder.build()
     if var d = dims, d.layers == 0 {
       // Layers per rank: attention forward calls per micro-batch per step.
-      let counted = Self.countLayers(plan, profiles: first, microbatches: self.recordedMicrobatches) * recorded.pp
+      let counted =
+        Self.countLayers(plan, phases: builder.phases, profiles: first, microbatches: self.recordedMicrobatches)
+        * recorded.pp
       d.layers = counted > 0 ? counted : (model?.layers ?? 0)
       dims = d
     }
@@ -174,22 +174,13 @@ public struct ParallelModel: Sendable {
     targetLayers = model?.layers ?? dims?.layers ?? 0
     targetHidden = model?.hidden ?? dims?.hidden ?? 0
     targetHeads = model?.heads ?? dims?.heads ?? 0
-    profiles = dims == builder0.dims ? first : ProfileBuilder(plan: plan, dims: dims, layout: recorded).build()
+    profiles = first
     baselineStepNs = baseline
     self.source = source
     self.target = target ?? source
     cpuOnly = !plan.cpuOnlyRanks.isEmpty
     stages = Self.stageProfiles(profiles, layout: recorded)
     backwardMissing = Self.backwardMissing(stages)
-    if getenv("REPRISE_DEBUG_PARALLEL") != nil {
-      for (i, st) in stages.enumerated() {
-        var byPhase: [Phase: Double] = [:]
-        for (g, t) in st.ops { byPhase[g.phase, default: 0] += t }
-        print(
-          "stage \(i): step \(st.step / 1e6) ops \(byPhase.mapValues { $0 / 1e6 }) unsized \(st.unsized.mapValues { $0 / 1e6 }) overhead \(st.overhead.mapValues { $0 / 1e6 }) exposed \(st.exposed.mapValues { $0 / 1e6 }) transfers \(st.transfers.mapValues { ($0.time / 1e6, $0.bytes, $0.count) })"
-        )
-      }
-    }
     network = ParallelNetwork(profiles: profiles, cluster: cluster, hardware: target ?? source, layout: recorded)
     let bwd = profiles.first.map { p in p.ops.filter { $0.key.phase == .backward } } ?? [:]
     let wgrad = bwd.filter { $0.key.isWeightGradient }.values.reduce(0, +)
@@ -222,11 +213,10 @@ public struct ParallelModel: Sendable {
   }
 
   /// Transformer layers one rank runs: attention forward calls per micro-batch per step.
-  static func countLayers(_ plan: ReplayPlan, profiles: [RankProfile], microbatches m: Int) -> Int {
+  static func countLayers(_ plan: ReplayPlan, phases: [Phase], profiles: [RankProfile], microbatches m: Int) -> Int {
     let g = plan.graph
     guard let r = profiles.first?.rank else { return 0 }
     let steps = max(1, g.steps.filter { $0.rank == r && $0.event != .none }.count)
-    let phases = Phase.of(g)
     var calls = 0
     // Forward attention calls (backward ops have other names), whatever phase the profiler's
     // annotations gave them (1F1B annotates none of its forwards).

@@ -1,6 +1,5 @@
 import Analysis
 import CostModels
-import Foundation
 import Replay
 import TraceModel
 
@@ -58,8 +57,6 @@ struct RankProfile: Sendable {
     var ranks = 0
     var kind: CollectiveKind? = nil
   }
-
-  var opTime: Double { ops.values.reduce(0, +) }
 }
 
 /// Builds the per-rank profiles of a recorded run.
@@ -136,8 +133,6 @@ struct ProfileBuilder {
     var busy: [Int32: [(Int64, Int64, Phase)]] = [:]
     var comm: [Int32: [CommClass: [(Int64, Int64)]]] = [:]
     var groupCache: [Int: OpGroup?] = [:]
-    let debugUnsized = getenv("REPRISE_DEBUG_PARALLEL") != nil
-    var unsizedNames: [String: Double] = [:]
     // Schedules without forward annotations (1F1B) run forwards after the step's first
     // backward, which `Phase` calls `other`: before the step's last backward they are forwards.
     var lastBackward: [Int32: Int64] = [:]
@@ -196,12 +191,6 @@ struct ProfileBuilder {
         p.framework[phase, default: 0] += t
       } else {
         p.unsized[phase, default: 0] += t
-        if debugUnsized { unsizedNames[name, default: 0] += t }
-      }
-    }
-    if debugUnsized {
-      for (k, v) in unsizedNames.sorted(by: { $0.value > $1.value }).prefix(12) {
-        print("unsized \(v / 1e6) ms \(k.prefix(90))")
       }
     }
     addTransfers(&profiles)
@@ -335,34 +324,33 @@ struct ProfileBuilder {
     _ p: inout RankProfile, busy: [(Int64, Int64, Phase)], comm: [CommClass: [(Int64, Int64)]],
     windows: [(Int64, Int64)]
   ) {
-    let work = busy.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
-    let commSets = CommClass.allCases.map { c in (c, IntervalUnion(comm[c] ?? [])) }
-    var total = 0.0
-    for (ws, we) in windows {
-      total += Double(we - ws)
-      var cursor = ws
-      var i = work.partitionPoint { $0.1 <= ws }
-      func gap(_ a: Int64, _ b: Int64, _ phase: Phase) {
-        guard b > a else { return }
-        var covered: [(Int64, Int64)] = []
-        for (c, set) in commSets {
-          let parts = set.intersect(a, b, excluding: covered)
-          let len = parts.reduce(0) { $0 + $1.1 - $1.0 }
-          if len > 0 { p.exposed[c, default: 0] += Double(len) }
-          covered += parts
-        }
-        let coveredLength = covered.reduce(0) { $0 + $1.1 - $1.0 }
-        p.overhead[phase, default: 0] += Double(b - a - coveredLength)
-      }
-      while i < work.count && work[i].0 < we {
-        let (s, e, ph) = work[i]
-        gap(cursor, min(s, we), ph)
-        cursor = max(cursor, e)
-        i += 1
-      }
-      gap(cursor, we, .other)
+    func set(_ spans: [(Int64, Int64)]) -> IntervalSet {
+      IntervalSet(spans.map { (Nanoseconds(rawValue: $0.0), Nanoseconds(rawValue: $0.1)) })
     }
-    p.step = windows.isEmpty ? 0 : total / Double(windows.count)
+    let work = busy.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+    let steps = windows.sorted { $0 < $1 }
+    // Idle time: the step windows less the work; communication covers it class by class.
+    let idle = set(steps).subtracting(set(work.map { ($0.0, $0.1) }))
+    var covered = IntervalSet([])
+    for c in CommClass.allCases {
+      let part = idle.intersection(set(comm[c] ?? [])).subtracting(covered)
+      if part.measure > .zero { p.exposed[c, default: 0] += Double(part.measure.rawValue) }
+      covered = covered.union(part)
+    }
+    // The rest is overhead of the work that ends it in its step, else (a step's tail) `other`.
+    for (lo, hi) in idle.subtracting(covered).intervals {
+      var start = lo.rawValue
+      while start < hi.rawValue {
+        let w = steps.countAtOrBefore(start) { $0.0 } - 1
+        let end = w >= 0 ? min(hi.rawValue, steps[w].1) : hi.rawValue
+        let next = work.countAtOrBefore(end - 1) { $0.0 }
+        let phase = w >= 0 && next < work.count && work[next].0 < steps[w].1 ? work[next].2 : Phase.other
+        p.overhead[phase, default: 0] += Double(end - start)
+        start = end
+      }
+    }
+    let total = steps.reduce(0.0) { $0 + Double($1.1 - $1.0) }
+    p.step = steps.isEmpty ? 0 : total / Double(steps.count)
   }
 }
 
@@ -382,53 +370,5 @@ extension RankProfile {
       return t
     }
     return p
-  }
-}
-
-/// A union of half-open intervals, merged.
-struct IntervalUnion {
-  var spans: [(Int64, Int64)]
-
-  init(_ raw: [(Int64, Int64)]) {
-    var merged: [(Int64, Int64)] = []
-    for (a, b) in raw.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) where b > a {
-      if let last = merged.last, a <= last.1 {
-        merged[merged.count - 1].1 = max(last.1, b)
-      } else {
-        merged.append((a, b))
-      }
-    }
-    spans = merged
-  }
-
-  /// The parts of [a, b) inside the union and outside `excluding`.
-  func intersect(_ a: Int64, _ b: Int64, excluding: [(Int64, Int64)]) -> [(Int64, Int64)] {
-    var out: [(Int64, Int64)] = []
-    var i = spans.partitionPoint { $0.1 <= a }
-    while i < spans.count && spans[i].0 < b {
-      var pieces = [(max(a, spans[i].0), min(b, spans[i].1))]
-      for (x, y) in excluding {
-        pieces = pieces.flatMap { (s, e) -> [(Int64, Int64)] in
-          if y <= s || x >= e { return [(s, e)] }
-          return [(s, x), (y, e)].filter { $0.1 > $0.0 }
-        }
-      }
-      out += pieces
-      i += 1
-    }
-    return out
-  }
-}
-
-extension Array {
-  /// The first index whose element is not `belowPivot` (the elements must be partitioned).
-  func partitionPoint(_ belowPivot: (Element) -> Bool) -> Int {
-    var lo = 0
-    var hi = count
-    while lo < hi {
-      let mid = (lo + hi) / 2
-      if belowPivot(self[mid]) { lo = mid + 1 } else { hi = mid }
-    }
-    return lo
   }
 }

@@ -141,20 +141,21 @@ struct PlanSearch {
     }
   }
 
-  /// `ParallelStudy.memory` of a candidate before it is predicted (the same `ModelMemory`
-  /// configuration), with the schedule's in-flight micro-batches simulated once per pipeline.
+  /// `ParallelStudy.memory` of a candidate before it is predicted, with the schedule's
+  /// in-flight micro-batches simulated once per (schedule, pp, m).
   mutating func memory(
     _ l: ParallelLayout, schedule: String, microbatches m: Int, size: Int, options: ParallelOptions
   ) throws -> ParallelWhatIf.Memory? {
-    guard let spec = study.memoryModel, let d = study.predictor.dims else {
-      memoryNote = "no model sizes: give --model NAME (the shapes do not show hidden, heads, layers and vocabulary)"
-      return nil
-    }
-    guard let hw = study.hardware else {
-      memoryNote = "no device to check the memory against: give --hardware NAME"
-      return nil
-    }
     let pipe = l.pp > 1 ? schedule : "1f1b"
+    func check(_ held: Double) -> ParallelWhatIf.Memory? {
+      let r = study.memory(
+        l, schedule: pipe, microBatchSize: size, inFlight: held, zeroStage: options.zeroStage,
+        activations: request.activations)
+      if let note = r.note { memoryNote = note }
+      return r.memory
+    }
+    // Without model sizes or a device nothing is checked: no schedule to simulate either.
+    if study.memoryModel == nil || study.predictor.dims == nil || study.hardware == nil { return check(0) }
     let key = "\(pipe) \(l.pp) \(m)"
     let held: Double
     if let cached = inFlight[key] {
@@ -163,19 +164,7 @@ struct PlanSearch {
       held = try ModelMemory.inFlight(schedule: pipe, stages: l.pp, microbatches: m, chunks: options.chunks)
       inFlight[key] = held
     }
-    let b = ModelMemory(
-      model: spec, sequence: d.sequence, microBatch: size, tensorParallel: l.tp, pipelineParallel: l.pp,
-      contextParallel: l.cp, dataParallel: l.dp, zeroStage: options.zeroStage, activations: request.activations,
-      inFlightMicrobatches: held, stageReplicas: ModelMemory.stageReplicas(schedule: pipe, stages: l.pp)
-    ).breakdown()
-    let peak = Bytes(rounding: b.totalBytes)
-    return ParallelWhatIf.Memory(
-      peakBytesPerRank: peak, hbmBytes: hw.hbmBytes, fits: peak <= hw.hbmBytes,
-      overBytes: peak > hw.hbmBytes ? peak - hw.hbmBytes : .zero, model: spec.name,
-      modelSource: study.modelSpec == nil ? "inferred from the op shapes" : "--model",
-      activations: request.activations.rawValue, zeroStage: options.zeroStage, inFlightMicrobatches: held,
-      weightBytes: b.weightBytes, gradientBytes: b.gradientBytes, optimizerBytes: b.optimizerBytes,
-      activationBytes: b.activationBytes, hardware: hw.name)
+    return check(held)
   }
 
   /// Counts a refusal under its reason with the numbers replaced by N.

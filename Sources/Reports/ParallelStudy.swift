@@ -46,7 +46,6 @@ public struct ParallelStudy: Sendable {
     graph: EventGraph, trace: String, recorded: ParallelLayout?, model: String?, hardware: String?, from: String?,
     cluster: String?, specs: SpecLibrary
   ) throws {
-    let plan = ReplayPlan(graph)
     let run = try WhatIfRun(graph: graph, scenario: nil, specs: specs)
     measuredStep = run.measuredStep
     baselineStep = run.baselineStep
@@ -67,7 +66,7 @@ public struct ParallelStudy: Sendable {
       microbatches = profile.microbatches
     }
     predictor = try ParallelModel(
-      plan: plan, recorded: detected.layout, recordedSchedule: schedule, recordedMicrobatches: microbatches,
+      plan: run.plan, recorded: detected.layout, recordedSchedule: schedule, recordedMicrobatches: microbatches,
       baseline: baselineStep, model: spec, source: source, target: target, cluster: clusterSpec)
     modelSource = spec.map { "--model \($0.name)" } ?? "inferred from the op shapes"
     self.trace = trace
@@ -108,28 +107,38 @@ public struct ParallelStudy: Sendable {
   public func memory(
     _ p: ParallelPrediction, options: ParallelOptions, activations: Transformer.ActivationConfig
   ) throws -> (memory: ParallelWhatIf.Memory?, note: String?) {
+    let schedule = p.layout.pp > 1 ? p.schedule : "1f1b"
+    let held = try ModelMemory.inFlight(
+      schedule: schedule, stages: p.layout.pp, microbatches: p.microbatches, chunks: options.chunks)
+    return memory(
+      p.layout, schedule: schedule, microBatchSize: p.microBatchSize, inFlight: held, zeroStage: options.zeroStage,
+      activations: activations)
+  }
+
+  /// The memory of `layout` with micro-batches of `microBatchSize` sequences, `inFlight` of them
+  /// held by the first stage (`ModelMemory.inFlight` of `schedule`), against the device's HBM;
+  /// nil and why when the model sizes or the device are unknown.
+  public func memory(
+    _ layout: ParallelLayout, schedule: String, microBatchSize: Int, inFlight held: Double, zeroStage: Int,
+    activations: Transformer.ActivationConfig
+  ) -> (memory: ParallelWhatIf.Memory?, note: String?) {
     guard let spec = memoryModel, let d = predictor.dims else {
       return (nil, "no model sizes: give --model NAME (the shapes do not show hidden, heads, layers and vocabulary)")
     }
-    let held = try ModelMemory.inFlight(
-      schedule: p.layout.pp > 1 ? p.schedule : "1f1b", stages: p.layout.pp, microbatches: p.microbatches,
-      chunks: options.chunks)
-    let m = ModelMemory(
-      model: spec, sequence: d.sequence, microBatch: p.microBatchSize, tensorParallel: p.layout.tp,
-      pipelineParallel: p.layout.pp, contextParallel: p.layout.cp, dataParallel: p.layout.dp,
-      zeroStage: options.zeroStage, activations: activations, inFlightMicrobatches: held,
-      stageReplicas: ModelMemory.stageReplicas(schedule: p.schedule, stages: p.layout.pp))
-    let b = m.breakdown()
-    guard let hw = hardware else {
-      return (nil, "no device to check the memory against: give --hardware NAME")
-    }
+    guard let hw = hardware else { return (nil, "no device to check the memory against: give --hardware NAME") }
+    let b = ModelMemory(
+      model: spec, sequence: d.sequence, microBatch: microBatchSize, tensorParallel: layout.tp,
+      pipelineParallel: layout.pp, contextParallel: layout.cp, dataParallel: layout.dp, zeroStage: zeroStage,
+      activations: activations, inFlightMicrobatches: held,
+      stageReplicas: ModelMemory.stageReplicas(schedule: schedule, stages: layout.pp)
+    ).breakdown()
     let peak = Bytes(rounding: b.totalBytes)
     let hbm = hw.hbmBytes
     return (
       ParallelWhatIf.Memory(
         peakBytesPerRank: peak, hbmBytes: hbm, fits: peak <= hbm, overBytes: peak > hbm ? peak - hbm : .zero,
         model: spec.name, modelSource: modelSpec == nil ? "inferred from the op shapes" : "--model",
-        activations: activations.rawValue, zeroStage: options.zeroStage, inFlightMicrobatches: held,
+        activations: activations.rawValue, zeroStage: zeroStage, inFlightMicrobatches: held,
         weightBytes: b.weightBytes, gradientBytes: b.gradientBytes, optimizerBytes: b.optimizerBytes,
         activationBytes: b.activationBytes, hardware: hw.name), nil
     )
