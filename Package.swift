@@ -39,19 +39,20 @@ let package = Package(
     .target(name: "Replay", dependencies: ["TraceModel", "CostModels"]),
     .target(name: "Analysis", dependencies: ["TraceModel", "CostModels"]),
     .target(name: "Parallel", dependencies: ["TraceModel", "CostModels", "Replay", "Schedules", "Analysis"]),
+    .target(name: "Serving", dependencies: ["TraceModel", "CostModels"]),
     .target(name: "Rendering", dependencies: ["TraceModel", "Analysis", "CostModels", "Schedules", "CJansson", "CGraphviz"]),
     // The product layer: one entry point per command, every JSON contract as a Codable value.
     .target(
       name: "Reports",
       dependencies: [
         "TraceModel", "TraceImport", "TraceExport", "CostModels", "Replay", "Schedules", "Analysis", "Rendering",
-        "Calibration", "Parallel",
+        "Calibration", "Parallel", "Serving",
       ]),
     .executableTarget(
       name: "reprise",
       dependencies: [
         "TraceModel", "TraceImport", "TraceExport", "CostModels", "Replay", "Schedules", "Analysis", "Rendering",
-        "Reports", "Parallel",
+        "Reports", "Parallel", "Serving",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .target(name: "TestSupport", dependencies: ["TraceModel", "CJansson", "CZlib"]),
@@ -78,5 +79,7 @@ let package = Package(
     .testTarget(
       name: "ParallelTests",
       dependencies: ["Parallel", "Replay", "Schedules", "CostModels", "TraceImport", "TraceModel", "TestSupport"]),
+    .testTarget(
+      name: "ServingTests", dependencies: ["Serving", "CostModels", "TraceImport", "TraceModel", "TestSupport"]),
   ]
 )
