@@ -72,7 +72,7 @@ let package = Package(
       name: "ReportsTests",
       dependencies: [
         "Reports", "Rendering", "Analysis", "Replay", "Schedules", "TraceImport", "TraceModel", "CostModels", "TestSupport",
-        "Parallel",
+        "Parallel", "Serving",
       ],
       exclude: ["Goldens"]),
     .testTarget(name: "RepriseCLITests", dependencies: ["TestSupport"]),

@@ -126,9 +126,11 @@ extension ServeReport {
         if item.sized || (modeled && item.category != .other) { retimed += item.duration } else { scaled += item.duration }
       }
     }
-    trust.retimedShare = Self.round(retimed / total)
-    trust.scaledShare = Self.round(scaled / total)
-    trust.keptShare = Self.round(max(0, 1 - (retimed + scaled) / total))
+    // Work overlapping on several streams can exceed the iterations' time: shares of the larger.
+    let whole = max(total, retimed + scaled)
+    trust.retimedShare = Self.round(retimed / whole)
+    trust.scaledShare = Self.round(scaled / whole)
+    trust.keptShare = Self.round(max(0, 1 - (retimed + scaled) / whole))
   }
 
   static func round(_ v: Double, _ digits: Double = 1e4) -> Double { (v * digits).rounded() / digits }

@@ -22,7 +22,7 @@ extension ServeReport {
         throw ServingKnobError("--set serve.speculative: the draft cannot be costed (no compute ceiling on its device)")
       }
       drafts.append(td)
-      tpots.append((Double(spec.k) * td + p.predicted) / spec.expectedTokens)
+      tpots.append(spec.timePerToken(draft: td, verify: p.predicted))
     }
     let verify = Self.mean(dec.map(\.predicted))
     decode.predictedNs = Self.ns(Self.mean(tpots))

@@ -37,7 +37,8 @@ public struct CapturedOp: Sendable, Equatable {
 public struct IterationProfile: Sendable, Equatable {
   public var iteration: ServingIteration
   public var items: [WorkItem]
-  /// The rest of the iteration (host, framework, idle), ns.
+  /// The rest of the iteration (host, framework, idle), ns: its duration less the work items,
+  /// negative when work on several streams or threads overlaps.
   public var kept: Double
   /// Batch, query tokens per request and KV length, from the annotation or the attention shapes.
   public var batch: Int
@@ -181,7 +182,7 @@ public struct ProfileBuilder {
     }
     let busy = items.reduce(0) { $0 + $1.duration }
     var p = IterationProfile(
-      iteration: it, items: items, kept: max(0, Double(it.duration) - busy), batch: it.batch ?? 1,
+      iteration: it, items: items, kept: Double(it.duration) - busy, batch: it.batch ?? 1,
       queryLength: it.queryLength ?? 1, kvLength: it.kvLength ?? 0)
     fillShapes(&p)
     return p
@@ -205,13 +206,16 @@ public struct ProfileBuilder {
       kvRead += a.kvBytes
     }
     if sawAttention { p.kvBytesRead = kvRead }
+    var known = sawAttention || p.iteration.batch != nil
     if !sawAttention, p.iteration.batch == nil,
       let lin = p.items.first(where: { $0.op == "aten::linear" && $0.sized }), lin.dims[0].count == 3
     {
       p.batch = Int(lin.dims[0][0])
       p.queryLength = Int(lin.dims[0][1])
+      known = true
     }
     if p.iteration.queryLength == nil, p.iteration.kind == .decode { p.queryLength = 1 }
+    guard known else { return }
     if p.iteration.tokens == nil { p.iteration.tokens = p.batch * p.queryLength }
     if p.iteration.batch == nil { p.iteration.batch = p.batch }
     if p.iteration.kvLength == nil, sawAttention || p.kvLength > 0 { p.iteration.kvLength = p.kvLength }

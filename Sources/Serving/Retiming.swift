@@ -54,6 +54,8 @@ public struct ServingRetimer: Sendable {
 
   /// R(new on target) / R(old on source).
   func ratio(_ old: Cost, _ new: Cost) -> Double {
+    // No work left (a prefill of 0 new tokens): nothing runs, not even the weight reads.
+    if new.flops == 0 && old.flops > 0 { return 0 }
     if let s = source ?? target, let t = target ?? source, let a = Self.seconds(old, s), let b = Self.seconds(new, t),
       a > 0
     {

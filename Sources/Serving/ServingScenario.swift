@@ -46,6 +46,11 @@ public struct ServingScenario: Sendable, Equatable {
     public static func expectedTokens(k: Int, alpha: Double) -> Double {
       alpha >= 1 ? Double(k + 1) : (1 - pow(alpha, Double(k + 1))) / (1 - alpha)
     }
+    /// Time per output token: k draft steps and one verification per E tokens,
+    /// (k·t_draft + t_verify)/E.
+    public func timePerToken(draft: Double, verify: Double) -> Double {
+      (Double(k) * draft + verify) / expectedTokens
+    }
   }
   public struct Offload: Sendable, Equatable {
     public var weights = 0.0
