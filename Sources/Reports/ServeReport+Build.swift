@@ -1,6 +1,7 @@
 import CostModels
 import Foundation
 import Serving
+import TraceImport
 import TraceModel
 
 /// What `reprise serve` was asked.
@@ -20,6 +21,30 @@ public struct ServeRequest: Sendable {
     self.from = from
     self.knobs = knobs
     self.capture = capture
+  }
+}
+
+extension ServeRequest {
+  /// The traces to analyse and the capture trace: `capture` when given, else the one trace under
+  /// a `capture_traces/` folder of a given directory (TraceLens's layout), which is then not a
+  /// rank (nor is its `execution_details.json`).
+  public static func splitCapture(_ paths: [String], capture: String?) throws -> ([String], String?) {
+    if let capture { return (paths, capture) }
+    var rest: [String] = []
+    var found: String? = nil
+    for p in paths {
+      var isDir: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir), isDir.boolValue else {
+        rest.append(p)
+        continue
+      }
+      let files = try Ingest.expand([p])
+      let sidecar = files.filter { $0.contains("/capture_traces/") }
+      let captures = sidecar.filter { !$0.hasSuffix("/execution_details.json") }
+      if captures.count == 1 { found = captures[0] }
+      rest.append(contentsOf: captures.count == 1 ? files.filter { !sidecar.contains($0) } : files)
+    }
+    return (rest, found)
   }
 }
 
@@ -43,10 +68,12 @@ extension ServeReport {
       var g = GraphCapture(capture: c.graph)
       g.apply(to: graph)
       captured = g.map
-      capture = Capture(file: c.file, capturedLaunches: g.ops.count, replayedKernels: g.replayed, mappedKernels: g.mapped)
+      capture = Capture(
+        file: c.file, capturedLaunches: g.ops.count, replayedKernels: g.replayed, mappedKernels: g.mapped)
       if g.ops.count != g.replayed {
         notes.append(
-          "graph capture: \(g.ops.count) captured launches vs \(g.replayed) replayed kernels; \(g.mapped) mapped by position")
+          "graph capture: \(g.ops.count) captured launches vs \(g.replayed) replayed kernels; \(g.mapped) mapped by position"
+        )
       }
     }
     var draft: ModelSpec? = nil
@@ -74,7 +101,8 @@ extension ServeReport {
       trace: trace, model: model?.name, hardware: target?.name, recordedHardware: source?.name, knobs: scenario.knobs,
       iterations: [], prefill: nil, decode: nil, otherPhases: [],
       measured: Latency(), predicted: Latency(),
-      trust: Trust(identityErrorPct: 0, retimedShare: 0, scaledShare: 0, keptShare: 0, modelErrorPct: Self.modelErrorPct),
+      trust: Trust(
+        identityErrorPct: 0, retimedShare: 0, scaledShare: 0, keptShare: 0, modelErrorPct: Self.modelErrorPct),
       bounds: nil, whatIfs: [], graphCapture: capture, notes: notes)
     iterationRows(predictions, modeled: model != nil)
     phases(predictions)
@@ -123,7 +151,11 @@ extension ServeReport {
     var scaled = 0.0
     for p in predictions {
       for item in p.profile.items {
-        if item.sized || (modeled && item.category != .other) { retimed += item.duration } else { scaled += item.duration }
+        if item.sized || (modeled && item.category != .other) {
+          retimed += item.duration
+        } else {
+          scaled += item.duration
+        }
       }
     }
     // Work overlapping on several streams can exceed the iterations' time: shares of the larger.

@@ -30,7 +30,8 @@ extension ServeReport {
     whatIfs.append(
       WhatIf(
         knob: "serve.speculative",
-        formula: "TPOT = (k·t_draft + t_verify(k+1 tokens)) / E, E = (1 − α^(k+1))/(1 − α) (Leviathan et al. 2023, Eq. 1)",
+        formula:
+          "TPOT = (k·t_draft + t_verify(k+1 tokens)) / E, E = (1 − α^(k+1))/(1 − α) (Leviathan et al. 2023, Eq. 1)",
         values: [
           "k": Double(spec.k), "alpha": spec.alpha, "expectedTokens": Self.round(spec.expectedTokens, 1e6),
           "draftStepNs": Self.mean(drafts).rounded(), "verifyNs": verify.rounded(),
@@ -96,7 +97,10 @@ extension ServeReport {
     let lastKV = Double(p.map(\.kvLength).max() ?? 0)
     if let n = s.context {
       var v: [String: Double] = ["contextTokens": Double(n), "finalKVLength": lastKV]
-      if let per { v["kvBytesPerRequest"] = (lastKV * per * (s.kvDtype.map { $0.bytes / (p.first?.profile.kvElementBytes ?? 2) } ?? 1)).rounded() }
+      if let per {
+        v["kvBytesPerRequest"] =
+          (lastKV * per * (s.kvDtype.map { $0.bytes / (p.first?.profile.kvElementBytes ?? 2) } ?? 1)).rounded()
+      }
       out.append(
         WhatIf(
           knob: "serve.context",
@@ -114,7 +118,8 @@ extension ServeReport {
       let new = mean(dec.compactMap(\.kvBytesRead))
       out.append(
         WhatIf(
-          knob: "serve.kv-dtype", formula: "attention K/V bytes × bytes(\(d.rawValue))/bytes(recorded); FLOPs unchanged",
+          knob: "serve.kv-dtype",
+          formula: "attention K/V bytes × bytes(\(d.rawValue))/bytes(recorded); FLOPs unchanged",
           values: [
             "bytesPerElement": d.bytes, "recordedBytesPerElement": p.first?.profile.kvElementBytes ?? 2,
             "kvBytesReadPerDecodeRecorded": rec.rounded(), "kvBytesReadPerDecodePredicted": new.rounded(),
@@ -143,7 +148,9 @@ extension ServeReport {
     }
     if let o = s.offload {
       let added = mean(p.map(\.added))
-      var v: [String: Double] = ["weightsFraction": o.weights, "kvFraction": o.kv, "addedPerIterationNs": added.rounded()]
+      var v: [String: Double] = [
+        "weightsFraction": o.weights, "kvFraction": o.kv, "addedPerIterationNs": added.rounded(),
+      ]
       if o.kv > 0 { v["kvCapacityFactor"] = round(1 / (1 - o.kv), 1e6) }
       out.append(
         WhatIf(
@@ -175,7 +182,8 @@ extension ServeReport {
         let s = Double(p.queryLength)
         if s + g > 0 { v["maxConcurrencyWithout"] = max(0, (free / ((s + g) * per)).rounded(.down)) }
         if s - Double(pref) + g > 0 {
-          v["maxConcurrencyWith"] = max(0, ((free - Double(pref) * per) / ((s - Double(pref) + g) * per)).rounded(.down))
+          v["maxConcurrencyWith"] = max(
+            0, ((free - Double(pref) * per) / ((s - Double(pref) + g) * per)).rounded(.down))
         }
       }
     }

@@ -35,7 +35,8 @@ extension ServeReport {
     lines.append("phase      count  tokens  batch  kvLength   measured ms  predicted ms")
     if let p = prefill {
       let cells = [
-        "prefill", String(p.count), String(p.tokens), String(p.batch), "-", Self.ms(p.measuredNs), Self.ms(p.predictedNs),
+        "prefill", String(p.count), String(p.tokens), String(p.batch), "-", Self.ms(p.measuredNs),
+        Self.ms(p.predictedNs),
       ]
       lines.append(Self.row(cells, Self.phaseWidths))
     }
@@ -105,9 +106,11 @@ extension ServeReport {
       return " [\(Self.ms(i.lowNs)) – \(Self.ms(i.highNs))]"
     }
     lines.append(
-      "TTFT      measured \(Self.ms(measured.ttftNs)) ms, predicted \(Self.ms(predicted.ttftNs)) ms\(range(trust.ttft))")
+      "TTFT      measured \(Self.ms(measured.ttftNs)) ms, predicted \(Self.ms(predicted.ttftNs)) ms\(range(trust.ttft))"
+    )
     lines.append(
-      "TPOT      measured \(Self.ms(measured.tpotNs)) ms, predicted \(Self.ms(predicted.tpotNs)) ms\(range(trust.tpot))")
+      "TPOT      measured \(Self.ms(measured.tpotNs)) ms, predicted \(Self.ms(predicted.tpotNs)) ms\(range(trust.tpot))"
+    )
     let m = measured.tokensPerSecond.map { TextFormat.compact($0) } ?? "-"
     let p = predicted.tokensPerSecond.map { TextFormat.compact($0) } ?? "-"
     lines.append("tokens/s  measured \(m), predicted \(p)")
@@ -118,11 +121,13 @@ extension ServeReport {
     var lines = ["Fu 2024 bounds for \(b.model) on \(b.hardware):"]
     if let p = b.prefillNs {
       lines.append(
-        "  prefill ≥ \(ms(p)) ms (compute-bound); measured reaches \(b.prefillAchievedPct.map { TextFormat.compact($0) } ?? "-") %")
+        "  prefill ≥ \(ms(p)) ms (compute-bound); measured reaches \(b.prefillAchievedPct.map { TextFormat.compact($0) } ?? "-") %"
+      )
     }
     if let d = b.decodeNs {
       lines.append(
-        "  decode  ≥ \(ms(d)) ms (memory-bound); measured reaches \(b.decodeAchievedPct.map { TextFormat.compact($0) } ?? "-") %")
+        "  decode  ≥ \(ms(d)) ms (memory-bound); measured reaches \(b.decodeAchievedPct.map { TextFormat.compact($0) } ?? "-") %"
+      )
     }
     lines.append(
       "  at most \(b.maxConcurrentRequests) concurrent requests of \(b.contextTokens) tokens in "

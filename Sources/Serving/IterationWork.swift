@@ -124,7 +124,7 @@ public struct ProfileBuilder {
     for e in 0..<g.eventCount where g.lanes[g.lane[e].index].kind == .hostThread && g.kind[e] != .memory {
       hostByRank[g.rank(of: e), default: []].append(e)
     }
-    for r in hostByRank.keys { hostByRank[r]!.sort { (g.start[$0], $0) < (g.start[$1], $1) } }
+    for r in hostByRank.keys { hostByRank[r]?.sort { (g.start[$0], $0) < (g.start[$1], $1) } }
     return iterations.map { profile($0, host: hostByRank[$0.rank] ?? []) }
   }
 
@@ -158,7 +158,8 @@ public struct ProfileBuilder {
         let name = g.strings[g.name[e]]
         let (dims, types) = shape(e)
         items.append(
-          WorkItem(duration: Double(g.duration[e]), category: Self.category(op: name), op: name, dims: dims, types: types))
+          WorkItem(
+            duration: Double(g.duration[e]), category: Self.category(op: name), op: name, dims: dims, types: types))
       }
     } else {
       device.sort { (g.start[$0.0], $0.0) < (g.start[$1.0], $1.0) }

@@ -136,8 +136,8 @@ public struct IterationFinder {
     }
     let launchEnd = deviceEnds()
     var out: [ServingIteration] = []
-    for rank in byRank.keys.sorted() {
-      let host = byRank[rank]!.sorted { (g.start[$0], $0) < (g.start[$1], $1) }
+    for (rank, events) in byRank.sorted(by: { $0.key < $1.key }) {
+      let host = events.sorted { (g.start[$0], $0) < (g.start[$1], $1) }
       var found = annotated(host)
       if found.isEmpty { found = profilerSteps(host) }
       if found.isEmpty { found = pattern(host) }

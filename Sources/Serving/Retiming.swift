@@ -45,7 +45,8 @@ public struct ServingRetimer: Sendable {
 
   /// Roofline seconds of `c` on `spec`, nil without a ceiling for its dtype.
   static func seconds(_ c: Cost, _ spec: HardwareSpec) -> Double? {
-    guard let ceiling = spec.computeCeiling(c.dtype ?? .bf16) ?? spec.computeCeiling(.bf16) ?? spec.computeCeiling(.fp32)
+    guard
+      let ceiling = spec.computeCeiling(c.dtype ?? .bf16) ?? spec.computeCeiling(.bf16) ?? spec.computeCeiling(.fp32)
     else { return nil }
     let memory = spec.memoryCeiling.rate.rawValue
     guard ceiling.rate.rawValue > 0, memory > 0 else { return nil }

@@ -34,7 +34,9 @@ public struct ServingPredictor: Sendable {
   public var draft: ModelSpec?
   public var draftDevice: HardwareSpec?
 
-  public init(retimer: ServingRetimer, scenario: ServingScenario, draft: ModelSpec? = nil, draftDevice: HardwareSpec? = nil) {
+  public init(
+    retimer: ServingRetimer, scenario: ServingScenario, draft: ModelSpec? = nil, draftDevice: HardwareSpec? = nil
+  ) {
     self.retimer = retimer
     self.scenario = scenario
     self.draft = draft
@@ -130,7 +132,9 @@ public struct ServingPredictor: Sendable {
       kvRead = per * Double(b * kvLen) * c.kvBytes
     }
     var recordedKV = p.kvBytesRead
-    if recordedKV == nil, let per = kvBytesPerToken(p), p.kvLength > 0 { recordedKV = per * Double(p.batch * p.kvLength) }
+    if recordedKV == nil, let per = kvBytesPerToken(p), p.kvLength > 0 {
+      recordedKV = per * Double(p.batch * p.kvLength)
+    }
     var added = 0.0
     let device = retimer.target ?? retimer.source
     if let off = scenario.offload, let hw = device, let m = retimer.model {
@@ -146,7 +150,8 @@ public struct ServingPredictor: Sendable {
     changed += added
     return IterationPrediction(
       profile: p, predicted: retimed + scaled + p.kept + added, retimed: retimed, scaled: scaled, kept: p.kept,
-      added: added, attention: attention, linear: linear, changed: changed, batch: b, queryLength: s, kvLength: kvLen, recordedKVBytesRead: recordedKV,
+      added: added, attention: attention, linear: linear, changed: changed, batch: b, queryLength: s, kvLength: kvLen,
+      recordedKVBytesRead: recordedKV,
       kvBytesRead: kvRead)
   }
 
@@ -156,7 +161,8 @@ public struct ServingPredictor: Sendable {
     -> Double
   {
     let blocks = Double((kvLength + swap.blockTokens - 1) / swap.blockTokens)
-    let perBlock = Double(hw.launchOverhead.rawValue) / 1e9 + Double(swap.blockTokens) * bytesPerToken / hw.pcieBandwidth.rawValue
+    let perBlock =
+      Double(hw.launchOverhead.rawValue) / 1e9 + Double(swap.blockTokens) * bytesPerToken / hw.pcieBandwidth.rawValue
     return 2 * blocks * perBlock * 1e9
   }
 
@@ -173,7 +179,8 @@ public struct ServingPredictor: Sendable {
   static func decodeCost(_ m: ModelSpec, batch b: Int, kvLength t: Int, bytes e: Double) -> ServingRetimer.Cost {
     let n = Double(Transformer.activeParameters(m))
     let flops = 2 * n * Double(b) + 4 * Double(m.layers * m.heads * m.headDim) * Double(b * t)
-    let bytes = e * Double(Transformer.parameters(m)) + Transformer.kvBytesPerToken(m, bytesPerElement: e) * Double(b * t)
+    let bytes =
+      e * Double(Transformer.parameters(m)) + Transformer.kvBytesPerToken(m, bytesPerElement: e) * Double(b * t)
     return ServingRetimer.Cost(flops: flops, bytes: bytes, dtype: DType(elementBytes: e), compute: true)
   }
 

@@ -149,7 +149,9 @@ public struct ServingScenario: Sendable, Equatable {
       switch kv[0] {
       case "weights": o.weights = f
       case "kv":
-        guard f < 1 else { throw ServingKnobError("--set serve.offload=\(v): kv:F needs F < 1 (some KV stays on the device)") }
+        guard f < 1 else {
+          throw ServingKnobError("--set serve.offload=\(v): kv:F needs F < 1 (some KV stays on the device)")
+        }
         o.kv = f
       default: throw ServingKnobError("--set serve.offload=\(v): expected weights:F or kv:F, found \(kv[0])")
       }

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import Reports
 import Serving
-import TraceImport
 
 struct ServeCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -21,16 +20,22 @@ struct ServeCommand: ParsableCommand {
   @OptionGroup var specs: SpecOptions
   @Option(help: "The model spec (a name in models/ or a JSON file): bounds, KV bytes, model-level re-timing.")
   var model: String?
-  @Option(help: "The device to predict on (a name in hardware/ or a JSON file); also the recorded one when the trace names none.")
+  @Option(
+    help:
+      "The device to predict on (a name in hardware/ or a JSON file); also the recorded one when the trace names none.")
   var hardware: String?
   @Option(help: "The recorded device's hardware spec (default: the GPU the trace names, else --hardware).")
   var from: String?
   @Option(
     name: .customLong("set"),
-    help: "A serving what-if KEY=VALUE (repeatable): serve.context=N, serve.batch=N, serve.kv-dtype=fp8, serve.prefix=P, serve.swap=N[,block=B], serve.parallel-encoding=C, serve.speculative=k,alpha,draft=MODEL[,on=HW], serve.offload=weights:F|kv:F."
+    help:
+      "A serving what-if KEY=VALUE (repeatable): serve.context=N, serve.batch=N, serve.kv-dtype=fp8, serve.prefix=P, serve.swap=N[,block=B], serve.parallel-encoding=C, serve.speculative=k,alpha,draft=MODEL[,on=HW], serve.offload=weights:F|kv:F."
   )
   var knobs: [String] = []
-  @Option(help: "The CUDA/HIP graph capture trace whose ops the replayed graph kernels get (default: capture_traces/ beside a given directory).")
+  @Option(
+    help:
+      "The CUDA/HIP graph capture trace whose ops the replayed graph kernels get (default: capture_traces/ beside a given directory)."
+  )
   var graphCapture: String?
   @Flag(help: "Print one JSON object (schema reprise.serve/v1).") var json = false
 
@@ -39,7 +44,7 @@ struct ServeCommand: ParsableCommand {
   }
 
   func run() throws {
-    let (paths, capturePath) = try Self.split(input.paths, capture: graphCapture)
+    let (paths, capturePath) = try ServeRequest.splitCapture(input.paths, capture: graphCapture)
     let graph = try TraceInputs.ingest(paths, verbose: input.verbose).graph
     let capture = try capturePath.map { (graph: try TraceInputs.ingest([$0]).graph, file: $0) }
     let request = ServeRequest(model: model, hardware: hardware, from: from, knobs: knobs, capture: capture)
@@ -50,26 +55,5 @@ struct ServeCommand: ParsableCommand {
       } catch let e as ServingKnobError { throw RunError.usage(e.message) }
     }
     print(json ? try report.json() : report.text())
-  }
-
-  /// The traces to analyse and the capture trace: `--graph-capture`, else the one file under a
-  /// `capture_traces/` folder of a given directory (TraceLens's layout), which is then not a rank.
-  static func split(_ paths: [String], capture: String?) throws -> ([String], String?) {
-    if let capture { return (paths, capture) }
-    var rest: [String] = []
-    var found: String? = nil
-    for p in paths {
-      var isDir: ObjCBool = false
-      guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir), isDir.boolValue else {
-        rest.append(p)
-        continue
-      }
-      let files = try Ingest.expand([p])
-      let sidecar = files.filter { $0.contains("/capture_traces/") }
-      let captures = sidecar.filter { !$0.hasSuffix("/execution_details.json") }
-      if captures.count == 1 { found = captures[0] }
-      rest.append(contentsOf: captures.count == 1 ? files.filter { !sidecar.contains($0) } : files)
-    }
-    return (rest, found)
   }
 }

@@ -60,7 +60,8 @@ import TraceModel
   }
 
   @Test(.needsCorpus) func kvDtypeHalvesABF16Cache() throws {
-    let path = (TestPaths.corpus ?? "") + "/tracelens/tests/traces/inference/sglang_decode/sglang_Qwen3-8B_decode.json.gz"
+    let path =
+      (TestPaths.corpus ?? "") + "/tracelens/tests/traces/inference/sglang_decode/sglang_Qwen3-8B_decode.json.gz"
     let base = try report(path, model: "qwen3-8b", hardware: "mi300x")
     let r = try report(path, knobs: ["serve.kv-dtype=fp8"], model: "qwen3-8b", hardware: "mi300x")
     let a = try #require(base.iterations.first)
@@ -138,10 +139,12 @@ import TraceModel
   /// reads the same from the raw JSON).
   @Test(.needsCorpus) func sharedTraces() throws {
     let c = TestPaths.corpus ?? ""
-    let sglang = try report(c + Self.inference + "sglang_decode/sglang_Qwen3-8B_decode.json.gz", model: nil, hardware: nil)
+    let sglang = try report(
+      c + Self.inference + "sglang_decode/sglang_Qwen3-8B_decode.json.gz", model: nil, hardware: nil)
     #expect(sglang.iterations.count == 1 && sglang.decode?.count == 1 && sglang.decode?.batch == 32)
     #expect(sglang.decode?.kvLength == 1025)
-    let mtia = try report(c + "/hta/tests/data/mtia_inference_trace/mtia_inference_rank_0.json.gz", model: nil, hardware: nil)
+    let mtia = try report(
+      c + "/hta/tests/data/mtia_inference_trace/mtia_inference_rank_0.json.gz", model: nil, hardware: nil)
     #expect(mtia.iterations.count == 12 && mtia.otherPhases.map(\.kind) == ["forward"])
     #expect(mtia.iterations.allSatisfy { $0.source == "pattern" && $0.predictedNs == $0.durationNs })
   }
