@@ -200,12 +200,25 @@ public struct IterationFinder {
     }
   }
 
-  /// The repeating unit: among root host ranges (no enclosing host event), the name that occurs
-  /// at least twice without overlapping itself and covers the most time (ties: name order).
+  /// The repeating unit: among root ranges (no enclosing host event), the name that occurs at
+  /// least twice without overlapping itself and covers the most time (ties: name order). User
+  /// annotations (`record_function`) first; else framework ops and Python frames, never runtime
+  /// calls (`cuda…`, `hip…`, or anything that launches device work).
   func pattern(_ host: [Int]) -> [ServingIteration] {
     let g = graph
+    let launches = Set(deviceEnds().keys)
+    func runtime(_ e: Int) -> Bool {
+      let name = g.strings[g.name[e]]
+      return launches.contains(e) || name.hasPrefix("cuda") || name.hasPrefix("hip") || g.kind[e] != .hostOp
+    }
+    let annotations = host.filter { g.kind[$0] == .annotation }
+    return repeating(annotations).ifEmpty { repeating(host.filter { !runtime($0) }) }
+  }
+
+  func repeating(_ candidates: [Int]) -> [ServingIteration] {
+    let g = graph
     var groups: [NameID: [Int]] = [:]
-    for e in host where g.parent[e] == .none && g.duration[e] > 0 { groups[g.name[e], default: []].append(e) }
+    for e in candidates where g.parent[e] == .none && g.duration[e] > 0 { groups[g.name[e], default: []].append(e) }
     var best: (total: Int64, name: String, events: [Int])? = nil
     for (name, events) in groups where events.count >= 2 {
       var overlaps = false
@@ -249,4 +262,9 @@ public struct IterationFinder {
     }
     return end
   }
+}
+
+extension Array {
+  /// The array, or `other()` when it is empty.
+  func ifEmpty(_ other: () -> [Element]) -> [Element] { isEmpty ? other() : self }
 }

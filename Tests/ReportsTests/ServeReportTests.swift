@@ -145,7 +145,10 @@ import TraceModel
     #expect(sglang.decode?.kvLength == 1025)
     let mtia = try report(
       c + "/hta/tests/data/mtia_inference_trace/mtia_inference_rank_0.json.gz", model: nil, hardware: nil)
-    #expect(mtia.iterations.count == 12 && mtia.otherPhases.map(\.kind) == ["forward"])
+    #expect(mtia.iterations.count == 38 && mtia.otherPhases.map(\.kind) == ["forward"])
+    #expect(mtia.iterations.allSatisfy { $0.name == "Stage::processRequest" })
+    let legacy = try report(c + "/hta/tests/data/trace_file_list/inference_rank_1.json.gz", model: nil, hardware: nil)
+    #expect(legacy.iterations.map(\.source) == ["wholeRank"])
     #expect(mtia.iterations.allSatisfy { $0.source == "pattern" && $0.predictedNs == $0.durationNs })
   }
 
