@@ -189,3 +189,40 @@ extension Demo {
     log("  wrote " + written.joined(separator: ", ") + "\n")
   }
 }
+
+extension Demo {
+  /// The serving predictions: `servingSet`'s batch-1, 512-token capture read by `reprise serve`
+  /// and predicted at the other captured batch and prompt sizes beside their own traces;
+  /// skipped when the set or its specs are missing.
+  func serving(log: (String) -> Void) throws {
+    guard let set = servingSet else { return }
+    let dir = traces + "/" + set
+    let source = dir + "/b1-p512"
+    let (model, hardware) = (dir + "/llama-tiny.json", traces + "/" + (parallelSet ?? "") + "/cpu-calibrated.json")
+    guard [source, model, hardware].allSatisfy({ FileManager.default.fileExists(atPath: $0) }) else { return }
+    let graph = try Ingest.run(paths: [source]).graph
+    func serve(_ g: EventGraph, _ knobs: [String]) throws -> ServeReport {
+      try ServeReport(
+        graph: g, trace: set + "/b1-p512", request: ServeRequest(model: model, hardware: hardware, knobs: knobs),
+        specs: specs)
+    }
+    log("== serving: \(set)/b1-p512 (serve), predicted at other batch and prompt sizes (serve --set)")
+    let base = try serve(graph, [])
+    var written = [try write(try base.json(), "serving-llama-b1-p512.serve.json")]
+    written.append(try write(base.text() + "\n", "serving-llama-b1-p512.serve.txt"))
+    for (b, p) in [(4, 512), (1, 2048), (4, 1024)] where FileManager.default.fileExists(atPath: dir + "/b\(b)-p\(p)") {
+      let doc = try serve(graph, ["serve.batch=\(b)", "serve.context=\(p)"])
+      let own = try serve(try Ingest.run(paths: [dir + "/b\(b)-p\(p)"]).graph, [])
+      func ms(_ v: Nanoseconds?) -> Double { Double(v?.rawValue ?? 0) / 1e6 }
+      let (tp, tm) = (ms(doc.predicted.ttftNs), ms(own.measured.ttftNs))
+      let (dp, dm) = (ms(doc.predicted.tpotNs), ms(own.measured.tpotNs))
+      log(
+        String(
+          format:
+            "  b%d-p%d: TTFT predicted %.1f ms, its own trace %.1f ms (%+.1f%%); TPOT %.2f ms vs %.2f ms (%+.1f%%)",
+          b, p, tp, tm, (tp - tm) / tm * 100, dp, dm, (dp - dm) / dm * 100))
+      written.append(try write(try doc.json(), "serving-llama-b1-p512.as-b\(b)-p\(p).serve.json"))
+    }
+    log("  wrote " + written.joined(separator: ", ") + "\n")
+  }
+}

@@ -27,6 +27,8 @@ public struct Demo: Sendable {
   /// A set recorded in several layouts: its single-process run predicted in each of the others
   /// (`whatif --parallel`), with the model, CPU and link specs beside it.
   public var parallelSet: String? = "kineto-cpu/gpt-parallel"
+  /// The serving captures `serving(log:)` reads (`reprise serve`).
+  public var servingSet: String? = "kineto-cpu/serving-llama"
   public var specs: SpecLibrary
 
   public init(traces: String, output: String, specs: SpecLibrary) {
@@ -81,6 +83,7 @@ public struct Demo: Sendable {
     }
     try transfers(log: log)
     try layouts(log: log)
+    try serving(log: log)
     try schedules(log: log)
   }
 
