@@ -24,8 +24,12 @@ noise over all of them; then ONE profiled generation per configuration (torch.pr
 activity, record_shapes=True, no stacks, no memory), whose own TTFT/TPOT are also measured.
 Writes:
 
-    OUT/b{B}-p{P}.pt.trace.json.gz   the profiled generation (gzip -9 -n, otherwise unmodified)
-    OUT/measured.json                config (model, torch/transformers versions, threads, CPU) and
+    OUT/b{B}-p{P}/b{B}-p{P}.pt.trace.json.gz
+                                     the profiled generation (gzip -9 -n, otherwise unmodified),
+                                     each in a folder of its own: one run per folder, as
+                                     `reprise demo` reads a folder of subfolders
+    OUT/measured.json                schema reprise.capture.serving version 1: config (model,
+                                     torch/transformers versions, threads, CPU) and
                                      per run "b{B}-p{P}": ttftMs/tpotMs of every repeat, their
                                      medians, and the in-profile ttftMs/tpotMs
     OUT/llama-tiny.json              the model as a Reprise ModelSpec (--model)
@@ -39,6 +43,7 @@ transformers. See Traces/kineto-cpu/serving-llama/README.md for the captured set
 the measured table.
 """
 import argparse
+import gc
 import gzip
 import json
 import os
@@ -95,6 +100,17 @@ def generate(model, config, prompt, new_tokens):
     return ttft, steps
 
 
+def timed(model, config, prompt, new_tokens):
+    """generate() with the garbage collector run before and kept off during the generation, so
+    that no collection of the profiler's or the previous run's objects lands inside a TTFT."""
+    gc.collect()
+    gc.disable()
+    try:
+        return generate(model, config, prompt, new_tokens)
+    finally:
+        gc.enable()
+
+
 def model_spec(args):
     return {
         "name": "llama-tiny",
@@ -146,10 +162,10 @@ def main():
     tmp = tempfile.mkdtemp(prefix="capture-serving-")
     with torch.inference_mode():
         for c in configs:
-            generate(model, config, prompts[c], args.new_tokens)
+            timed(model, config, prompts[c], args.new_tokens)
         for r in range(args.repeats):
             for c in configs:
-                ttft, steps = generate(model, config, prompts[c], args.new_tokens)
+                ttft, steps = timed(model, config, prompts[c], args.new_tokens)
                 run = runs["b%d-p%d" % c]
                 run["ttftMs"].append(ms(ttft))
                 run["tpotMs"].append(ms(statistics.mean(steps)))
@@ -158,25 +174,35 @@ def main():
                       flush=True)
         for c in configs:
             key = "b%d-p%d" % c
+            # The same configuration unprofiled right before its profiled run, so that the
+            # allocator holds the buffers this shape needs (not the previous configuration's).
+            timed(model, config, prompts[c], args.new_tokens)
             with profile(activities=[ProfilerActivity.CPU], record_shapes=True, with_stack=False,
                          profile_memory=False) as prof:
-                ttft, steps = generate(model, config, prompts[c], args.new_tokens)
-            raw = os.path.join(tmp, key + ".json")
-            prof.export_chrome_trace(raw)
-            with open(raw, "rb") as src, open(os.path.join(args.out, key + ".pt.trace.json.gz"), "wb") as dst:
-                dst.write(gzip.compress(src.read(), compresslevel=9, mtime=0))
+                ttft, steps = timed(model, config, prompts[c], args.new_tokens)
+            prof.export_chrome_trace(os.path.join(tmp, key + ".json"))
+            del prof
             run = runs[key]
             run["ttftMsMedian"] = round(statistics.median(run["ttftMs"]), 3)
             run["tpotMsMedian"] = round(statistics.median(run["tpotMs"]), 3)
             run["inProfile"] = dict(ttftMs=ms(ttft), tpotMs=ms(statistics.mean(steps)))
             print("profiled %s: TTFT %.2f ms, TPOT %.3f ms" % (key, ttft * 1e3, statistics.mean(steps) * 1e3),
                   flush=True)
+    for c in configs:
+        key = "b%d-p%d" % c
+        os.makedirs(os.path.join(args.out, key), exist_ok=True)
+        with open(os.path.join(tmp, key + ".json"), "rb") as src, \
+                open(os.path.join(args.out, key, key + ".pt.trace.json.gz"), "wb") as dst:
+            dst.write(gzip.compress(src.read(), compresslevel=9, mtime=0))
     shutil.rmtree(tmp)
     measured = {
+        "schema": "reprise.capture.serving",
+        "version": 1,
         "config": dict(
             model=model_spec(args), attnImplementation="sdpa", dtype="float32", seed=args.seed,
             torch=torch.__version__, transformers=transformers.__version__,
             python=platform.python_version(), threads=torch.get_num_threads(), cpu=cpu_name(),
+            machine="%s, %d logical CPUs" % (platform.machine(), os.cpu_count()),
             newTokens=args.new_tokens, repeats=args.repeats,
             command="tools/capture_serving.py OUT --batches %s --prompts %s --new-tokens %d --repeats %d "
                     "--layers %d --hidden %d --heads %d --kv-heads %d --ffn %d --vocab %d --seed %d" % (
