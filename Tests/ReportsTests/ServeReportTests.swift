@@ -23,7 +23,7 @@ import TraceModel
 
   /// One prefill then 23 decodes; tokens, batch and KV length read from the attention shapes.
   @Test func capturedIterations() throws {
-    let r = try report(Self.dir + "b1-p512.pt.trace.json.gz")
+    let r = try report(Self.dir + "b1-p512/b1-p512.pt.trace.json.gz")
     #expect(r.iterations.map(\.kind) == ["prefill"] + Array(repeating: "decode", count: 23))
     #expect(r.iterations[0].tokens == 512)
     #expect(r.iterations[0].kvLength == 512)
@@ -39,7 +39,7 @@ import TraceModel
 
   /// Without a what-if the prediction is the measurement, phase by phase.
   @Test func identity() throws {
-    let r = try report(Self.dir + "b1-p512.pt.trace.json.gz")
+    let r = try report(Self.dir + "b1-p512/b1-p512.pt.trace.json.gz")
     let p = try #require(r.prefill)
     let d = try #require(r.decode)
     #expect(p.predictedNs == p.measuredNs && d.predictedNs == d.measuredNs)
@@ -50,8 +50,8 @@ import TraceModel
 
   /// fp8 halves a bf16 cache's KV bytes (quarters this fp32 one) and leaves the linear time.
   @Test func kvDtype() throws {
-    let base = try report(Self.dir + "b1-p512.pt.trace.json.gz")
-    let r = try report(Self.dir + "b1-p512.pt.trace.json.gz", knobs: ["serve.kv-dtype=fp8"])
+    let base = try report(Self.dir + "b1-p512/b1-p512.pt.trace.json.gz")
+    let r = try report(Self.dir + "b1-p512/b1-p512.pt.trace.json.gz", knobs: ["serve.kv-dtype=fp8"])
     for (a, b) in zip(base.iterations, r.iterations) where a.kind == "decode" {
       #expect(b.predictedKVBytesRead?.rawValue == (a.kvBytesRead?.rawValue ?? 0) / 4)
       #expect(b.predictedLinearNs == a.linearNs)
@@ -74,7 +74,7 @@ import TraceModel
   /// work that grows with the prompt; what stays is the time kept as measured and the LM head on
   /// the last position (engines recompute the last token to sample from it).
   @Test func prefixOfTheWholePrompt() throws {
-    let path = Self.dir + "b1-p512.pt.trace.json.gz"
+    let path = Self.dir + "b1-p512/b1-p512.pt.trace.json.gz"
     let r = try report(path, knobs: ["serve.prefix=512"])
     let it = r.iterations[0]
     #expect(it.predictedAttentionNs.rawValue == 0)
@@ -103,9 +103,9 @@ import TraceModel
 
   /// A longer prompt costs more in prefill and decode; more requests cost more per iteration.
   @Test func contextAndBatchGrowTheTimes() throws {
-    let base = try report(Self.dir + "b1-p512.pt.trace.json.gz")
-    let ctx = try report(Self.dir + "b1-p512.pt.trace.json.gz", knobs: ["serve.context=1024"])
-    let batch = try report(Self.dir + "b1-p512.pt.trace.json.gz", knobs: ["serve.batch=4"])
+    let base = try report(Self.dir + "b1-p512/b1-p512.pt.trace.json.gz")
+    let ctx = try report(Self.dir + "b1-p512/b1-p512.pt.trace.json.gz", knobs: ["serve.context=1024"])
+    let batch = try report(Self.dir + "b1-p512/b1-p512.pt.trace.json.gz", knobs: ["serve.batch=4"])
     #expect(ctx.prefill!.predictedNs > base.prefill!.predictedNs)
     #expect(ctx.decode!.predictedNs > base.decode!.predictedNs)
     #expect(ctx.iterations[1].predictedKVBytesRead!.rawValue > base.iterations[1].kvBytesRead!.rawValue)
@@ -127,8 +127,8 @@ import TraceModel
 
   /// Same input, byte-identical JSON.
   @Test func deterministic() throws {
-    let a = try report(Self.dir + "b1-p512.pt.trace.json.gz", knobs: ["serve.context=1024"]).json()
-    let b = try report(Self.dir + "b1-p512.pt.trace.json.gz", knobs: ["serve.context=1024"]).json()
+    let a = try report(Self.dir + "b1-p512/b1-p512.pt.trace.json.gz", knobs: ["serve.context=1024"]).json()
+    let b = try report(Self.dir + "b1-p512/b1-p512.pt.trace.json.gz", knobs: ["serve.context=1024"]).json()
     #expect(a == b)
     #expect(a.contains("\"schema\": \"reprise.serve/v1\""))
   }
