@@ -39,7 +39,8 @@ public struct Demo: Sendable {
 
   /// The trace sets under `traces`: `<group>/<set>` folders holding trace files, main set first.
   /// A folder with subfolders of traces (one run per subfolder, as the layouts of
-  /// `kineto-cpu/gpt-parallel/<layout>/`) gives one set per subfolder.
+  /// `kineto-cpu/gpt-parallel/<layout>/`) gives one set per subfolder; of `servingSet`'s eight
+  /// captures only `b1-p512`.
   /// - Throws: `RunError.usage` when the main set is missing.
   public func sets() throws -> [String] {
     let fm = FileManager.default
@@ -55,6 +56,9 @@ public struct Demo: Sendable {
         let folders = Set(files.map { ($0 as NSString).deletingLastPathComponent }).subtracting([path])
         if folders.isEmpty {
           found.append(group + "/" + name)
+        } else if group + "/" + name == servingSet {
+          // One serving capture runs the set jobs; `serving(log:)` reads the others.
+          found += folders.sorted().filter { $0.hasSuffix("/b1-p512") }.map { String($0.dropFirst(traces.count + 1)) }
         } else {
           found += folders.sorted().map { String($0.dropFirst(traces.count + 1)) }
         }
