@@ -117,6 +117,12 @@ extension ServeReport {
     }
     whatIfs = Self.whatIfs(scenario, predictions, predictor: predictor) + whatIfs
     if iterations.isEmpty { self.notes.append("no iterations: the trace has no host events") }
+    let training = predictions.filter { $0.profile.iteration.kind == .training }.count
+    if training > 0 {
+      self.notes.append(
+        "\(training) iteration(s) have a backward pass: a training trace, kept as measured (whatif --parallel predicts training)"
+      )
+    }
     for knob in scenario.knobs where !Self.matches(knob, predictions) {
       self.notes.append("\(knob) matches nothing: no iteration of the phase it changes")
     }
@@ -186,7 +192,7 @@ extension ServeReport {
         measuredNs: Self.ns(Self.mean(dec.map { Double($0.profile.iteration.duration) })),
         predictedNs: Self.ns(Self.mean(dec.map(\.predicted))))
     }
-    for kind in [IterationKind.mixed, .forward] {
+    for kind in [IterationKind.mixed, .forward, .training] {
       let its = predictions.filter { $0.profile.iteration.kind == kind }
       guard !its.isEmpty else { continue }
       otherPhases.append(

@@ -216,6 +216,9 @@ public struct ProfileBuilder {
       known = true
     }
     if p.iteration.queryLength == nil, p.iteration.kind == .decode { p.queryLength = 1 }
+    if p.iteration.kind == .forward, p.items.contains(where: { $0.op.lowercased().contains("backward") }) {
+      p.iteration.kind = .training
+    }
     guard known else { return }
     if p.iteration.tokens == nil { p.iteration.tokens = p.batch * p.queryLength }
     if p.iteration.batch == nil { p.iteration.batch = p.batch }

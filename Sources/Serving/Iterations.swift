@@ -12,6 +12,8 @@ public enum IterationKind: String, Sendable, Codable, CaseIterable {
   /// A forward pass whose phase the trace does not show (no annotation says it and no attention
   /// op has shapes): recommendation and encoder inference.
   case forward
+  /// A step with a backward pass: a training trace, not serving (kept as measured).
+  case training
 }
 
 /// How an iteration was found (docs/models/serving.md, "Finding the iterations").

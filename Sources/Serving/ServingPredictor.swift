@@ -65,6 +65,7 @@ public struct ServingPredictor: Sendable {
     let s = Double(max(p.queryLength, 1))
     let t = Double(max(p.kvLength, 1))
     let kind = p.iteration.kind
+    if kind == .training { return c }
     if let n = scenario.batch { c.batch = Double(n) / Double(max(p.batch, 1)) }
     if let n = scenario.context {
       // The KV length moves by N − P (decode-only traces: by N − the first decode's KV length).

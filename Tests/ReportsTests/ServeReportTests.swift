@@ -115,6 +115,18 @@ import TraceModel
     #expect(batch.iterations[1].predictedLinearNs.rawValue < 4 * base.iterations[1].linearNs.rawValue)
   }
 
+  /// A training trace is not serving: its steps are `training`, kept as measured under any knob;
+  /// the Qwen inference benchmark is one prefill of 16 × 559 tokens.
+  @Test func trainingAndBenchmarkTraces() throws {
+    let train = try report(
+      TestPaths.packageRoot + "/Traces/generated/ddp-4rank", knobs: ["serve.batch=2"], model: nil, hardware: nil)
+    #expect(train.iterations.count == 8 && train.iterations.allSatisfy { $0.kind == "training" })
+    #expect(train.iterations.allSatisfy { $0.predictedNs == $0.durationNs })
+    #expect(train.notes.contains { $0.contains("backward pass") })
+    let qwen = try report(TestPaths.h100, model: nil, hardware: nil)
+    #expect(qwen.iterations.map(\.kind) == ["prefill"] && qwen.prefill?.tokens == 16 * 559)
+  }
+
   @Test func knobErrors() {
     for bad in [
       "serve.context=0", "serve.batch=x", "serve.kv-dtype=fp7", "serve.swap=0", "serve.swap=4,block=0",
