@@ -18,6 +18,8 @@ public struct WorkItem: Sendable, Equatable {
   /// Recorded `Input Dims` and `Input type` of that op; empty when the trace has none.
   public var dims: [[Int64]]
   public var types: [String]
+  /// A framework op timed on the host (a CPU-only iteration), not device work.
+  public var onHost = false
   public var sized: Bool { !dims.isEmpty }
 }
 
@@ -159,7 +161,8 @@ public struct ProfileBuilder {
         let (dims, types) = shape(e)
         items.append(
           WorkItem(
-            duration: Double(g.duration[e]), category: Self.category(op: name), op: name, dims: dims, types: types))
+            duration: Double(g.duration[e]), category: Self.category(op: name), op: name, dims: dims, types: types,
+            onHost: true))
       }
     } else {
       device.sort { (g.start[$0.0], $0.0) < (g.start[$1.0], $1.0) }

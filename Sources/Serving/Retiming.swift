@@ -66,17 +66,39 @@ public struct ServingRetimer: Sendable {
     return x > 0 ? y / x : (y > 0 ? 1 : 0)
   }
 
-  /// Causal attention (docs/models/serving.md): queries are the last s of t positions, each
-  /// attending to its prefix: A = s·(t − s) + s(s+1)/2 score entries per head (s·t for one
-  /// query); QKᵀ and AV are 2·A·d FLOPs each.
-  static func attentionCost(_ a: AttentionShape) -> Cost {
-    let s = Double(a.query)
-    let t = Double(max(a.kv, a.query))
-    let entries = a.query <= 1 ? s * t : s * (t - s) + s * (s + 1) / 2
+  /// Causal attention (docs/models/serving.md, "Attention cost"): queries are the last s of t
+  /// positions, each attending to its prefix: A = s·(t − s) + s(s+1)/2 score entries per head
+  /// (s·t for one query); QKᵀ and AV are 2·A·d FLOPs each. On the host (`blocked`), PyTorch's
+  /// CPU flash attention computes whole key blocks: for each block of q_split queries starting
+  /// at m, keys up to m + q_split (bottom-right aligned) rounded up to kv_split = 512, with
+  /// q_split = 256 for s ≥ 768, 64 for s ≥ 192, else 32 (pytorch/pytorch
+  /// aten/src/ATen/native/cpu/FlashAttentionKernel.cpp, `cpu_flash_attention`).
+  static func attentionCost(_ a: AttentionShape, blocked: Bool = false) -> Cost {
+    let entries = blocked ? blockedEntries(a.query, max(a.kv, a.query)) : causalEntries(a.query, max(a.kv, a.query))
     let flops = 4 * Double(a.batch * a.heads * a.headDim) * entries
     let q = Double(a.batch * a.heads * a.query * a.headDim)
     let bytes = 2 * q * a.elementBytes + a.kvBytes
     return Cost(flops: flops, bytes: bytes, dtype: DType(elementBytes: a.elementBytes), compute: true)
+  }
+
+  static func causalEntries(_ query: Int, _ kv: Int) -> Double {
+    let (s, t) = (Double(query), Double(kv))
+    return query <= 1 ? s * t : s * (t - s) + s * (s + 1) / 2
+  }
+
+  static func blockedEntries(_ s: Int, _ t: Int) -> Double {
+    guard s > 1 else { return Double(s * t) }
+    let qSplit = min(s, s >= 768 ? 256 : s >= 192 ? 64 : 32)
+    let kvSplit = min(512, t)
+    var entries = 0
+    var m = 0
+    while m < s {
+      let block = min(qSplit, s - m)
+      let keys = t - s + m + block
+      entries += block * min(t, (keys + kvSplit - 1) / kvSplit * kvSplit)
+      m += qSplit
+    }
+    return Double(entries)
   }
 
   /// The new time of `item` under `change` in an iteration of batch b, query s, KV length t.
@@ -98,7 +120,7 @@ public struct ServingRetimer: Sendable {
       n.query = Int((Double(a.query) * change.query / c).rounded())
       n.kv = Int((Double(a.kv) * change.kv / c).rounded())
       n.kvElementBytes = a.kvElementBytes * change.kvBytes
-      return ratio(Self.attentionCost(a), Self.attentionCost(n))
+      return ratio(Self.attentionCost(a, blocked: item.onHost), Self.attentionCost(n, blocked: item.onHost))
     }
     let labels = Self.labels(item.dims, batch: b, query: s, kv: t)
     let new = zip(item.dims, labels).map { dims, ls in

@@ -127,6 +127,15 @@ import TraceModel
     #expect(qwen.iterations.map(\.kind) == ["prefill"] && qwen.prefill?.tokens == 16 * 559)
   }
 
+  /// The CPU prefill attention grows with the key blocks PyTorch's flash kernel computes: ×10
+  /// from 512 to 2048 tokens, not ×16 (docs/models/serving.md, "Attention cost").
+  @Test func cpuPrefillAttentionFollowsTheKernelBlocks() throws {
+    let r = try report(Self.dir + "b1-p512", knobs: ["serve.context=2048"])
+    let it = r.iterations[0]
+    let ratio = Double(it.predictedAttentionNs.rawValue) / Double(it.attentionNs.rawValue)
+    #expect(abs(ratio - 10) < 0.05, "\(ratio)")
+  }
+
   @Test func knobErrors() {
     for bad in [
       "serve.context=0", "serve.batch=x", "serve.kv-dtype=fp7", "serve.swap=0", "serve.swap=4,block=0",
