@@ -53,13 +53,7 @@ import statistics
 import tempfile
 import time
 
-
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or "unknown CPU"
+from capture_parallel import cpu_name  # the same machine description as the training captures
 
 
 def build_model(args):
