@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Python-side checks run by `make test`: the report schema on real reports and the notebook.
+# Python-side checks run by `make test`: the serving-iteration checker's unit tests, the report
+# schema on real reports and the notebook.
 # Installs tools/notebook/requirements.txt into .venv/ when the packages are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,5 +18,6 @@ CORPUS=""
 if [ -n "${REPRISE_TRACE_CORPUS:-}" ] && [ -d "$REPRISE_TRACE_CORPUS" ]; then
   CORPUS="$REPRISE_TRACE_CORPUS"
 fi
+"$PY" tools/test_check_serving_iterations.py
 "$PY" tools/check_reports.py .build/debug/reprise "$CORPUS"
 "$PY" tools/run_notebook.py "${NOTEBOOK_OUT:-}"
