@@ -339,7 +339,11 @@ def main(argv):
         if len(args) != 3:
             print("--graph-capture takes CAPTURE EXEC", file=sys.stderr)
             return 64
-        res = graph_capture(args[1], args[2])
+        try:
+            res = graph_capture(args[1], args[2])
+        except (OSError, ValueError, KeyError) as err:
+            print(f"{args[1]}, {args[2]}: {err}", file=sys.stderr)
+            return 65
         print(json.dumps(res, indent=1, sort_keys=True)) if as_json else print_graph(res)
         return 0
     results = []
