@@ -22,13 +22,16 @@ Iterations come from the first rule that finds any:
      rank is one iteration.
 Kind, batch, tokens and KV length not given by the annotation come from the first attention op
 (`scaled_dot_product_attention` family, q [b, h, s, d], k [b, h, t, d]) inside the iteration:
-s == 1 decode, s > 1 prefill; no attention op: "forward".
+s == 1 decode, s > 1 prefill; no attention op: "forward". Durations: the iteration's own span
+(host) and, beside it, from its start to the end of the last device work it launched (matched
+by `correlation`; a graph launch's kernels carry the launch's).
 
 `--graph-capture CAPTURE EXEC`: the kernel launches between `*StreamBeginCapture` and
 `*StreamEndCapture` (same thread) of the capture trace against the kernels correlated to the
 `*GraphLaunch` of the execution trace, position by position, and the innermost shaped cpu_op
 enclosing each captured launch.
 """
+import bisect
 import collections
 import gzip
 import json
@@ -50,6 +53,8 @@ EXECUTE_RE = re.compile(
     r"_generation_(\d+)\(sq(\d+)sk(\d+)sqsq\d+sqsk\d+\)$"
 )
 SGLANG_RE = re.compile(r"^step\[(DECODE|EXTEND|PREFILL|MIXED)\b([^\]]*)\]$")
+RUNTIME_CATS = {"cuda_runtime", "cuda_driver", "Runtime"}
+DEVICE_CATS = {"kernel", "gpu_memcpy", "gpu_memset", "Kernel", "Memcpy", "Memset"}
 SGLANG_KIND = {"DECODE": "decode", "EXTEND": "prefill", "PREFILL": "prefill", "MIXED": "mixed"}
 
 
@@ -186,9 +191,28 @@ def attention_shapes(events, it):
     return None
 
 
+def device_spans(events, its):
+    """Per iteration: the first start and last end of the device work (kernels, copies, sets)
+    whose launch (a runtime event on the host) lies inside the iteration, matched by
+    `correlation` (a graph launch's kernels all carry the launch's)."""
+    runtime = sorted((e for e in events if e.get("cat") in RUNTIME_CATS), key=lambda e: e["ts"])
+    starts = [e["ts"] for e in runtime]
+    device = collections.defaultdict(list)
+    for e in events:
+        if e.get("cat") in DEVICE_CATS:
+            device[(e.get("args") or {}).get("correlation")].append(e)
+    for it in its:
+        lo, hi = bisect.bisect_left(starts, it["ts"]), bisect.bisect_right(starts, it["end"])
+        work = [d for r in runtime[lo:hi] for d in device.get((r.get("args") or {}).get("correlation"), [])]
+        it["deviceStartUs"] = min(d["ts"] for d in work) - it["ts"] if work else None
+        it["deviceEndUs"] = max(d["end"] for d in work) - it["ts"] if work else None
+        it["spanUs"] = max(it["end"], max((d["end"] for d in work), default=it["end"])) - it["ts"]
+
+
 def analyse(path):
     events = load(path)
     rule, its = find_iterations(events)
+    device_spans(events, its)
     for it in its:
         shapes = attention_shapes(events, it)
         it["attention"] = shapes
@@ -213,6 +237,7 @@ def summary(result):
     for it in result["iterations"]:
         r = rows.setdefault(it["kind"], {"kind": it["kind"], "count": 0, "tokens": 0, "batch": set(),
                                          "kvFirst": it.get("kvLength"), "kvLast": None, "durUs": 0.0,
+                                         "spanUs": 0.0,
                                          "nested": 0, "conflicts": 0})
         r["count"] += 1
         r["tokens"] += it.get("tokens") or 0
@@ -220,33 +245,38 @@ def summary(result):
             r["batch"].add(it["batch"])
         r["kvLast"] = it.get("kvLength")
         r["durUs"] += it["durationUs"]
+        r["spanUs"] += it["spanUs"]
         r["nested"] += it["nested"]
         r["conflicts"] += len(it["conflicts"])
     out = []
     for r in rows.values():
         r["batch"] = sorted(r["batch"])
         r["meanUs"] = r.pop("durUs") / r["count"]
+        r["meanToDeviceEndUs"] = r.pop("spanUs") / r["count"]
         out.append(r)
     return out
 
 
 def fmt(v):
-    return "-" if v is None else str(v)
+    return "-" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
 
 
 def print_table(result, per_iteration):
     print(f"## {result['file']}")
     print(f"rule: {result['rule']}; iterations: {len(result['iterations'])}")
-    print("| kind | count | tokens | batch | kvLength first | kvLength last | mean us | nested | conflicts |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| kind | count | tokens | batch | kvLength first | kvLength last | mean us | mean us to device end "
+          "| nested | conflicts |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in summary(result):
         batch = ",".join(map(str, r["batch"])) or "-"
         print(f"| {r['kind']} | {r['count']} | {r['tokens']} | {batch} | {fmt(r['kvFirst'])} | "
-              f"{fmt(r['kvLast'])} | {r['meanUs']:.3f} | {r['nested']} | {r['conflicts']} |")
+              f"{fmt(r['kvLast'])} | {r['meanUs']:.3f} | {r['meanToDeviceEndUs']:.3f} | {r['nested']} | "
+              f"{r['conflicts']} |")
     if per_iteration:
         for i, it in enumerate(result["iterations"]):
             print(f"  {i:3d} {it['kind']:8s} tokens={fmt(it.get('tokens'))} batch={fmt(it.get('batch'))} "
-                  f"kv={fmt(it.get('kvLength'))} dur={it['durationUs']:.3f}us attention={it['attention']} "
+                  f"kv={fmt(it.get('kvLength'))} dur={it['durationUs']:.3f}us toDeviceEnd={it['spanUs']:.3f}us "
+                  f"device={fmt(it['deviceStartUs'])}..{fmt(it['deviceEndUs'])}us attention={it['attention']} "
                   f"name={it['name'][:60]}")
     for it in result["iterations"]:
         for c in it["conflicts"]:
@@ -356,7 +386,8 @@ def main(argv):
     if as_json:
         doc = [{"file": r["file"], "rule": r["rule"], "summary": summary(r),
                 "iterations": [{k: it.get(k) for k in ("kind", "tokens", "batch", "kvLength", "durationUs",
-                                                         "name", "source", "nested", "conflicts")}
+                                                         "spanUs", "deviceStartUs", "deviceEndUs", "name",
+                                                         "source", "nested", "conflicts")}
                                for it in r["iterations"]]} for r in results]
         print(json.dumps(doc, indent=1, sort_keys=True))
     else:

@@ -105,6 +105,20 @@ class Checker(unittest.TestCase):
         self.assertEqual(r["rule"], "whole rank")
         self.assertEqual(len(r["iterations"]), 1)
 
+    def test_duration_to_the_end_of_the_device_work_launched_inside(self):
+        events = [x("decode", 100, 50), sdpa(101, 4, 1, 9),
+                  x("cudaLaunchKernel", 110, 2, cat="cuda_runtime", correlation=7),
+                  x("cudaGraphLaunch", 120, 5, cat="cuda_runtime", correlation=8),
+                  x("k1", 300, 10, cat="kernel", pid=0, tid=7, correlation=7),
+                  x("g1", 320, 10, cat="kernel", pid=0, tid=7, correlation=8),
+                  x("g2", 335, 15, cat="kernel", pid=0, tid=7, correlation=8),
+                  x("cudaLaunchKernel", 160, 2, cat="cuda_runtime", correlation=9),
+                  x("late", 900, 10, cat="kernel", pid=0, tid=7, correlation=9),
+                  x("decode", 200, 10), sdpa(201, 4, 1, 10)]
+        a, b = self.analyse(events)["iterations"]
+        self.assertEqual((a["durationUs"], a["spanUs"], a["deviceStartUs"], a["deviceEndUs"]), (50, 250, 200, 250))
+        self.assertEqual((b["durationUs"], b["spanUs"], b["deviceStartUs"]), (10, 10, None))
+
     def test_graph_capture_matches_by_position(self):
         k = ["k_a", "k_b", "k_c"]
         cap = [x("aten::mm", 5, 10, cat="cpu_op", **{"Input Dims": [[4, 4], [4, 4]]}),
