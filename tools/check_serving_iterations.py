@@ -19,7 +19,7 @@ Iterations come from the first rule that finds any:
   2. `ProfilerStep#N` annotations;
   3. the repeating unit: among root host events, the names seen at least twice without
      overlapping, the one with the largest total duration (ties: name order); else the whole
-     rank is one iteration.
+     rank (its record window) is one iteration.
 Kind, batch, tokens and KV length not given by the annotation come from the first attention op
 (`scaled_dot_product_attention` family, q [b, h, s, d], k [b, h, t, d]) inside the iteration:
 s == 1 decode, s > 1 prefill; no attention op: "forward". Durations: the iteration's own span
@@ -58,18 +58,25 @@ DEVICE_CATS = {"kernel", "gpu_memcpy", "gpu_memset", "Kernel", "Memcpy", "Memset
 SGLANG_KIND = {"DECODE": "decode", "EXTEND": "prefill", "PREFILL": "prefill", "MIXED": "mixed"}
 
 
-def load(path):
+def load(path, window=None):
+    """The complete ('X') events, sorted by start; `window`, a list, receives the record window
+    (first and last timestamp of any timed event, instants such as 'Record Window End' included)."""
     opener = gzip.open if path.endswith(".gz") else open
     with opener(path, "rt", encoding="utf-8") as f:
         doc = json.load(f)
     events = doc["traceEvents"] if isinstance(doc, dict) else doc
-    out = []
+    out, lo, hi = [], None, None
     for e in events:
-        if e.get("ph") != "X" or "ts" not in e:
+        if "ts" not in e or e.get("ph") in ("M", None):
             continue
         ts = float(e["ts"])
-        out.append(dict(e, ts=ts, end=ts + float(e.get("dur", 0) or 0)))
+        end = ts + float(e.get("dur", 0) or 0)
+        lo, hi = (ts, end) if lo is None else (min(lo, ts), max(hi, end))
+        if e.get("ph") == "X":
+            out.append(dict(e, ts=ts, end=end))
     out.sort(key=lambda e: (e["ts"], -e["end"]))
+    if window is not None and lo is not None:
+        window[:] = [lo, hi]
     return out
 
 
@@ -150,7 +157,7 @@ def repeating_unit(events):
     return best and (best[0], best[1], best[2], candidates[:3])
 
 
-def find_iterations(events):
+def find_iterations(events, window=None):
     host = [e for e in events if e.get("cat") in HOST_CATS]
     anns = [(e, f) for e in host for f in [parse_annotation(e)] if f]
     if anns:
@@ -170,8 +177,7 @@ def find_iterations(events):
         return f"repeating unit '{unit[1]}' (largest totals: {others})", [dict(kind=None, ts=e["ts"], end=e["end"], name=e["name"],
                                                     nested=0, conflicts=[], source="repeating unit")
                                                for e in unit[2]]
-    span = host or [e for e in events if e.get("cat") != "Trace"] or events
-    lo, hi = min(e["ts"] for e in span), max(e["end"] for e in span)
+    lo, hi = window or (min(e["ts"] for e in events), max(e["end"] for e in events))
     return "whole rank", [dict(kind=None, ts=lo, end=hi, name="(whole rank)", nested=0, conflicts=[],
                                source="whole rank")]
 
@@ -210,8 +216,9 @@ def device_spans(events, its):
 
 
 def analyse(path):
-    events = load(path)
-    rule, its = find_iterations(events)
+    window = []
+    events = load(path, window)
+    rule, its = find_iterations(events, window)
     device_spans(events, its)
     for it in its:
         shapes = attention_shapes(events, it)

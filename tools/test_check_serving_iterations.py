@@ -100,10 +100,14 @@ class Checker(unittest.TestCase):
         r = self.analyse(events)
         self.assertTrue(r["rule"].startswith("repeating unit 'forward'"), r["rule"])
         self.assertEqual(len(r["iterations"]), 2)
-        r = self.analyse([x("once", 0, 10, cat="cpu_op"), x("cudaLaunchKernel", 1, 1, cat="cuda_runtime"),
-                          x("cudaLaunchKernel", 3, 1, cat="cuda_runtime")])
+        r = self.analyse([x("PyTorch Profiler (0)", 0, 50, cat="Trace"), x("once", 5, 10, cat="cpu_op"),
+                          x("cudaLaunchKernel", 6, 1, cat="cuda_runtime"),
+                          x("cudaLaunchKernel", 8, 1, cat="cuda_runtime"),
+                          {"ph": "i", "s": "g", "name": "Record Window End", "pid": "", "tid": "", "ts": 90},
+                          {"ph": "M", "name": "process_name", "pid": 1, "ts": 0, "args": {"name": "x"}}])
         self.assertEqual(r["rule"], "whole rank")
-        self.assertEqual(len(r["iterations"]), 1)
+        (it,) = r["iterations"]
+        self.assertEqual(it["durationUs"], 90)
 
     def test_duration_to_the_end_of_the_device_work_launched_inside(self):
         events = [x("decode", 100, 50), sdpa(101, 4, 1, 9),
