@@ -24,7 +24,9 @@ Kind, batch, tokens and KV length not given by the annotation come from the firs
 (`scaled_dot_product_attention` family, q [b, h, s, d], k [b, h, t, d]) inside the iteration:
 s == 1 decode, s > 1 prefill; no attention op: "forward". Durations: the iteration's own span
 (host) and, beside it, from its start to the end of the last device work it launched (matched
-by `correlation`; a graph launch's kernels carry the launch's).
+by `correlation`; a graph launch's kernels carry the launch's). On a host-timed iteration
+(no device work), `--iterations` and `--json` also split it into the outermost attention ops,
+the outermost GEMM ops outside them and the rest, with the K and V bytes the attention read.
 
 `--graph-capture CAPTURE EXEC`: the kernel launches between `*StreamBeginCapture` and
 `*StreamEndCapture` (same thread) of the capture trace against the kernels correlated to the
@@ -48,6 +50,9 @@ ATTENTION_OPS = {
     "aten::_scaled_dot_product_flash_attention_for_cpu",
     "aten::_scaled_dot_product_attention_math",
 }
+LINEAR_OPS = {"aten::linear", "aten::addmm", "aten::mm", "aten::matmul", "aten::bmm", "aten::baddbmm"}
+ELEMENT_BYTES = {"float": 4, "double": 8, "c10::BFloat16": 2, "c10::Half": 2, "BFloat16": 2, "Half": 2,
+                 "c10::Float8_e4m3fn": 1, "c10::Float8_e5m2": 1, "signed char": 1, "unsigned char": 1}
 EXECUTE_RE = re.compile(
     r"^execute_(\d+)_context_(\d+)\(sq(\d+)sk(\d+)sqsq\d+sqsk\d+\)"
     r"_generation_(\d+)\(sq(\d+)sk(\d+)sqsq\d+sqsk\d+\)$"
@@ -215,6 +220,38 @@ def device_spans(events, its):
         it["spanUs"] = max(it["end"], max((d["end"] for d in work), default=it["end"])) - it["ts"]
 
 
+def host_split(events, it):
+    """On a host-timed iteration (no device work): the time of the outermost attention ops, of
+    the outermost GEMM ops outside them, the rest, and the K and V bytes the attention ops read."""
+    att, lin, kv, covered = 0.0, 0.0, 0, []
+    for e in events:
+        if e["ts"] < it["ts"] or e.get("cat") != "cpu_op" or e["end"] > it["end"]:
+            if e["ts"] > it["end"]:
+                break
+            continue
+        name = e.get("name")
+        if name not in ATTENTION_OPS and name not in LINEAR_OPS:
+            continue
+        key = (e.get("pid"), e.get("tid"))
+        if any(k == key and lo <= e["ts"] and e["end"] <= hi for k, lo, hi in covered):
+            continue
+        covered.append((key, e["ts"], e["end"]))
+        if name in ATTENTION_OPS:
+            att += e["end"] - e["ts"]
+            args = e.get("args") or {}
+            dims, types = args.get("Input Dims") or [], args.get("Input type") or []
+            for i in (1, 2):
+                if i < len(dims) and i < len(types) and types[i] in ELEMENT_BYTES:
+                    n = 1
+                    for x in dims[i]:
+                        n *= x
+                    kv += n * ELEMENT_BYTES[types[i]]
+        else:
+            lin += e["end"] - e["ts"]
+    it["attentionUs"], it["linearUs"] = att, lin
+    it["otherUs"], it["kvBytesRead"] = it["durationUs"] - att - lin, kv
+
+
 def analyse(path):
     window = []
     events = load(path, window)
@@ -236,6 +273,8 @@ def analyse(path):
         if it.get("kind") is None:
             it["kind"] = "forward"
         it["durationUs"] = it["end"] - it["ts"]
+        if it["deviceEndUs"] is None:
+            host_split(events, it)
     return {"file": path, "rule": rule, "iterations": its}
 
 
@@ -284,6 +323,8 @@ def print_table(result, per_iteration):
             print(f"  {i:3d} {it['kind']:8s} tokens={fmt(it.get('tokens'))} batch={fmt(it.get('batch'))} "
                   f"kv={fmt(it.get('kvLength'))} dur={it['durationUs']:.3f}us toDeviceEnd={it['spanUs']:.3f}us "
                   f"device={fmt(it['deviceStartUs'])}..{fmt(it['deviceEndUs'])}us attention={it['attention']} "
+                  f"split(attention/linear/other us)={fmt(it.get('attentionUs'))}/{fmt(it.get('linearUs'))}/"
+                  f"{fmt(it.get('otherUs'))} kvBytesRead={fmt(it.get('kvBytesRead'))} "
                   f"name={it['name'][:60]}")
     for it in result["iterations"]:
         for c in it["conflicts"]:
@@ -393,7 +434,8 @@ def main(argv):
     if as_json:
         doc = [{"file": r["file"], "rule": r["rule"], "summary": summary(r),
                 "iterations": [{k: it.get(k) for k in ("kind", "tokens", "batch", "kvLength", "durationUs",
-                                                         "spanUs", "deviceStartUs", "deviceEndUs", "name",
+                                                         "spanUs", "deviceStartUs", "deviceEndUs", "attentionUs",
+                                                         "linearUs", "otherUs", "kvBytesRead", "name",
                                                          "source", "nested", "conflicts")}
                                for it in r["iterations"]]} for r in results]
         print(json.dumps(doc, indent=1, sort_keys=True))

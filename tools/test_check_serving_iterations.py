@@ -123,6 +123,22 @@ class Checker(unittest.TestCase):
         self.assertEqual((a["durationUs"], a["spanUs"], a["deviceStartUs"], a["deviceEndUs"]), (50, 250, 200, 250))
         self.assertEqual((b["durationUs"], b["spanUs"], b["deviceStartUs"]), (10, 10, None))
 
+    def test_host_split_outermost_attention_and_gemm_ops_and_kv_bytes(self):
+        dims = {"Input Dims": [[1, 4, 8, 16], [1, 2, 8, 16], [1, 2, 8, 16]],
+                "Input type": ["float", "float", "float"]}
+        flash = "aten::_scaled_dot_product_flash_attention_for_cpu"
+        events = [x("prefill", 0, 100),
+                  x("aten::linear", 5, 20, cat="cpu_op"), x("aten::matmul", 6, 18, cat="cpu_op"),
+                  x("aten::mm", 7, 16, cat="cpu_op"),
+                  x("aten::scaled_dot_product_attention", 30, 30, cat="cpu_op", **dims),
+                  x(flash, 31, 28, cat="cpu_op", **dims),
+                  x("aten::mm", 70, 10, cat="cpu_op", tid=2),
+                  x("aten::add", 85, 5, cat="cpu_op")]
+        (it,) = self.analyse(events)["iterations"]
+        self.assertEqual((it["attentionUs"], it["linearUs"], it["otherUs"]), (30, 30, 40))
+        self.assertEqual(it["kvBytesRead"], 2 * 2 * 8 * 16 * 4)
+        self.assertEqual((it["kind"], it["tokens"], it["kvLength"]), ("prefill", 8, 8))
+
     def test_graph_capture_matches_by_position(self):
         k = ["k_a", "k_b", "k_c"]
         cap = [x("aten::mm", 5, 10, cat="cpu_op", **{"Input Dims": [[4, 4], [4, 4]]}),
