@@ -17,9 +17,10 @@ Iterations come from the first rule that finds any:
      SGLang `step[DECODE bs=N]`, `step[EXTEND bs=N]`, `step[PREFILL bs=N]`, `step[MIXED ...]`;
      python_function names ending in `: execute_model` (vLLM) only when none of those exist;
   2. `ProfilerStep#N` annotations;
-  3. the repeating unit: among root host events, the names seen at least twice without
-     overlapping, the one with the largest total duration (ties: name order); else the whole
-     rank (its record window) is one iteration.
+  3. the repeating unit: among root user annotations (record_function ranges), else among the
+     other root host events (cpu_op, python_function, Operator), the names seen at least twice
+     without overlapping, the one with the largest total duration (ties: name order); else the
+     whole rank (its record window) is one iteration.
 Kind, batch, tokens and KV length not given by the annotation come from the first attention op
 (`scaled_dot_product_attention` family, q [b, h, s, d], k [b, h, t, d]) inside the iteration:
 s == 1 decode, s > 1 prefill; no attention op: "forward". Durations: the iteration's own span
@@ -146,9 +147,21 @@ def roots(events):
 
 
 def repeating_unit(events):
+    """Root user annotations first (record_function ranges); else the other root host events."""
+    all_roots = roots(events)
+    for tier in ([e for e in all_roots if e.get("cat") == "user_annotation"],
+                 [e for e in all_roots if e.get("cat") != "user_annotation"]):
+        found = best_repeating(tier)
+        if found:
+            return found
+    return None
+
+
+def best_repeating(candidate_roots):
     by_name = collections.defaultdict(list)
-    for e in roots(events):
-        by_name[e["name"]].append(e)
+    for e in candidate_roots:
+        if e["end"] > e["ts"]:
+            by_name[e["name"]].append(e)
     best, candidates = None, []
     for name in sorted(by_name):
         occ = sorted(by_name[name], key=lambda e: e["ts"])

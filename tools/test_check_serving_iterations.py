@@ -109,6 +109,15 @@ class Checker(unittest.TestCase):
         (it,) = r["iterations"]
         self.assertEqual(it["durationUs"], 90)
 
+    def test_repeating_unit_prefers_user_annotations(self):
+        # A root record_function range repeating twice wins over a framework op with more time.
+        events = [x("request", 0, 5), x("request", 10, 5),
+                  x("big_op", 20, 100, cat="cpu_op"), x("big_op", 130, 100, cat="cpu_op")]
+        r = self.analyse(events)
+        self.assertTrue(r["rule"].startswith("repeating unit 'request'"), r["rule"])
+        r = self.analyse(events[2:])
+        self.assertTrue(r["rule"].startswith("repeating unit 'big_op'"), r["rule"])
+
     def test_duration_to_the_end_of_the_device_work_launched_inside(self):
         events = [x("decode", 100, 50), sdpa(101, 4, 1, 9),
                   x("cudaLaunchKernel", 110, 2, cat="cuda_runtime", correlation=7),

@@ -70,9 +70,10 @@ public struct ServingRetimer: Sendable {
   /// positions, each attending to its prefix: A = s·(t − s) + s(s+1)/2 score entries per head
   /// (s·t for one query); QKᵀ and AV are 2·A·d FLOPs each. On the host (`blocked`), PyTorch's
   /// CPU flash attention computes whole key blocks: for each block of q_split queries starting
-  /// at m, keys up to m + q_split (bottom-right aligned) rounded up to kv_split = 512, with
-  /// q_split = 256 for s ≥ 768, 64 for s ≥ 192, else 32 (pytorch/pytorch
-  /// aten/src/ATen/native/cpu/FlashAttentionKernel.cpp, `cpu_flash_attention`).
+  /// at m, keys up to m + q_split rounded up to kv_split = 512, with q_split = 256 for s ≥ 768,
+  /// 64 for s ≥ 192, else 32 (pytorch/pytorch aten/src/ATen/native/cpu/FlashAttentionKernel.cpp,
+  /// `cpu_flash_attention`); queries after a KV prefix (s < t) come with an explicit mask,
+  /// under which it skips no block: s·t.
   static func attentionCost(_ a: AttentionShape, blocked: Bool = false) -> Cost {
     let entries = blocked ? blockedEntries(a.query, max(a.kv, a.query)) : causalEntries(a.query, max(a.kv, a.query))
     let flops = 4 * Double(a.batch * a.heads * a.headDim) * entries
@@ -87,14 +88,14 @@ public struct ServingRetimer: Sendable {
   }
 
   static func blockedEntries(_ s: Int, _ t: Int) -> Double {
-    guard s > 1 else { return Double(s * t) }
+    guard s > 1, s >= t else { return Double(s * t) }
     let qSplit = min(s, s >= 768 ? 256 : s >= 192 ? 64 : 32)
     let kvSplit = min(512, t)
     var entries = 0
     var m = 0
     while m < s {
       let block = min(qSplit, s - m)
-      let keys = t - s + m + block
+      let keys = m + block
       entries += block * min(t, (keys + kvSplit - 1) / kvSplit * kvSplit)
       m += qSplit
     }

@@ -20,6 +20,8 @@ import Testing
     #expect(ServingRetimer.blockedEntries(2048, 2048) == 2_621_440)
     #expect(ServingRetimer.blockedEntries(100, 100) == 100 * 100)
     #expect(ServingRetimer.blockedEntries(1, 700) == 700)
+    // After a cached prefix the mask makes it compute every key.
+    #expect(ServingRetimer.blockedEntries(256, 1024) == 256 * 1024)
   }
 
   /// Shapes: batch at position 0, the query length of [b, s, h] even when s = 1, KV length
