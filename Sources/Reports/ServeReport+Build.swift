@@ -10,28 +10,29 @@ public struct ServeRequest: Sendable {
   public var hardware: String?
   public var from: String?
   public var knobs: [String]
-  /// The CUDA-graph capture trace, ingested, and its file name.
-  public var capture: (graph: EventGraph, file: String)?
+  /// CUDA-graph capture traces, ingested, and their file names: the one whose captured launches
+  /// match the replayed kernels in number is used (vLLM writes one per captured batch size).
+  public var captures: [(graph: EventGraph, file: String)]
   public init(
     model: String? = nil, hardware: String? = nil, from: String? = nil, knobs: [String] = [],
-    capture: (graph: EventGraph, file: String)? = nil
+    captures: [(graph: EventGraph, file: String)] = []
   ) {
     self.model = model
     self.hardware = hardware
     self.from = from
     self.knobs = knobs
-    self.capture = capture
+    self.captures = captures
   }
 }
 
 extension ServeRequest {
-  /// The traces to analyse and the capture trace: `capture` when given, else the one trace under
-  /// a `capture_traces/` folder of a given directory (TraceLens's layout), which is then not a
-  /// rank (nor is its `execution_details.json`).
-  public static func splitCapture(_ paths: [String], capture: String?) throws -> ([String], String?) {
-    if let capture { return (paths, capture) }
+  /// The traces to analyse and the capture traces: `capture` when given, else the traces under a
+  /// `capture_traces/` folder of a given directory (TraceLens's layout), which are then not ranks
+  /// (nor is their `execution_details.json`, never read as a trace).
+  public static func splitCapture(_ paths: [String], capture: String?) throws -> ([String], [String]) {
+    if let capture { return (paths, [capture]) }
     var rest: [String] = []
-    var found: String? = nil
+    var found: [String] = []
     for p in paths {
       var isDir: ObjCBool = false
       guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir), isDir.boolValue else {
@@ -40,9 +41,8 @@ extension ServeRequest {
       }
       let files = try Ingest.expand([p])
       let sidecar = files.filter { $0.contains("/capture_traces/") }
-      let captures = sidecar.filter { !$0.hasSuffix("/execution_details.json") }
-      if captures.count == 1 { found = captures[0] }
-      rest.append(contentsOf: captures.count == 1 ? files.filter { !sidecar.contains($0) } : files)
+      found += sidecar.filter { !$0.hasSuffix("/execution_details.json") }
+      rest.append(contentsOf: files.filter { !sidecar.contains($0) })
     }
     return (rest, found)
   }
@@ -64,16 +64,23 @@ extension ServeReport {
     var notes: [String] = []
     var capture: Capture? = nil
     var captured: [EventID: CapturedOp] = [:]
-    if let c = r.capture {
+    // The capture whose launches match the replayed kernels in number, else the first.
+    let graphs = r.captures.map { c -> (GraphCapture, String) in
       var g = GraphCapture(capture: c.graph)
       g.apply(to: graph)
+      return (g, c.file)
+    }
+    if let (g, file) = graphs.first(where: { $0.0.ops.count == $0.0.replayed }) ?? graphs.first {
       captured = g.map
       capture = Capture(
-        file: c.file, capturedLaunches: g.ops.count, replayedKernels: g.replayed, mappedKernels: g.mapped)
+        file: file, capturedLaunches: g.ops.count, replayedKernels: g.replayed, mappedKernels: g.mapped)
       if g.ops.count != g.replayed {
         notes.append(
           "graph capture: \(g.ops.count) captured launches vs \(g.replayed) replayed kernels; \(g.mapped) mapped by position"
         )
+      }
+      if graphs.count > 1 {
+        notes.append("graph capture: \(file) of \(graphs.count) capture traces matches the replay")
       }
     }
     var draft: ModelSpec? = nil
@@ -82,6 +89,10 @@ extension ServeReport {
       guard model != nil else { throw ServingKnobError("--set serve.speculative needs --model (the target model)") }
       draft = try specs.model(spec.draft)
       draftDevice = try spec.device.map { try specs.hardware($0) }
+    }
+    if scenario.speculative != nil, source == nil && target == nil {
+      throw ServingKnobError(
+        "--set serve.speculative needs a hardware spec (--hardware, or --from for the recorded device)")
     }
     if scenario.offload != nil || scenario.swap != nil, model == nil || target == nil {
       throw ServingKnobError("--set serve.offload and serve.swap need --model and a hardware spec (--hardware)")
@@ -96,6 +107,8 @@ extension ServeReport {
     }
     if source == nil {
       notes.append("no hardware spec: ratios of FLOPs (GEMM, attention) or bytes replace the roofline")
+    } else if detected == nil && r.from == nil, let source {
+      notes.append("the trace names no device: taken as recorded on \(source.name) (--from names the recorded device)")
     }
     self.init(
       trace: trace, model: model?.name, hardware: target?.name, recordedHardware: source?.name, knobs: scenario.knobs,
@@ -108,7 +121,7 @@ extension ServeReport {
     phases(predictions)
     try speculative(predictor, predictions, scenario)
     latencies(predictions)
-    if let model, let target { bounds = Self.bounds(predictions, model: model, hardware: target) }
+    if let model, let target { bounds = Self.bounds(predictions, model: model, hardware: target, scenario: scenario) }
     for (phase, pct) in [("prefill", bounds?.prefillAchievedPct), ("decode", bounds?.decodeAchievedPct)] {
       if let pct, pct > 100 {
         self.notes.append(
@@ -123,17 +136,36 @@ extension ServeReport {
         "\(training) iteration(s) have a backward pass: a training trace, kept as measured (whatif --parallel predicts training)"
       )
     }
-    for knob in scenario.knobs where !Self.matches(knob, predictions) {
-      self.notes.append("\(knob) matches nothing: no iteration of the phase it changes")
-    }
+    self.notes += Self.knobNotes(scenario, profiles, predictor)
   }
 
-  /// Whether a knob changes any iteration of this trace.
-  static func matches(_ knob: String, _ p: [IterationPrediction]) -> Bool {
-    let kinds = Set(p.map(\.profile.iteration.kind))
-    if knob.hasPrefix("serve.prefix") || knob.hasPrefix("serve.parallel-encoding") { return kinds.contains(.prefill) }
-    if knob.hasPrefix("serve.swap") || knob.hasPrefix("serve.speculative") { return kinds.contains(.decode) }
-    return !p.isEmpty
+  /// A note for each knob that matches no iteration of the phase it changes, or that changes no
+  /// time on its own (the work it re-sizes is bound the same way on the roofline).
+  static func knobNotes(_ scenario: ServingScenario, _ profiles: [IterationProfile], _ predictor: ServingPredictor)
+    -> [String]
+  {
+    let kinds = Set(profiles.map(\.iteration.kind))
+    var notes: [String] = []
+    for knob in scenario.knobs {
+      let key = String(knob.prefix { $0 != "=" })
+      let phases: [IterationKind] =
+        ["serve.prefix", "serve.parallel-encoding"].contains(key)
+        ? [.prefill] : ["serve.swap", "serve.speculative"].contains(key) ? [.decode] : [.prefill, .decode, .mixed]
+      guard phases.contains(where: kinds.contains) else {
+        let names = phases.map(\.rawValue).joined(separator: ", ")
+        notes.append("\(knob) matches nothing: no \(names) iteration (the others are kept as measured)")
+        continue
+      }
+      guard key != "serve.speculative", let alone = try? ServingScenario.parse([knob]) else { continue }
+      var single = predictor
+      single.scenario = alone
+      if let p = try? single.predict(profiles),
+        p.allSatisfy({ abs($0.predicted - Double($0.profile.iteration.duration)) < 1 })
+      {
+        notes.append("\(knob) changes no time: the work it re-sizes is bound the same way on the roofline")
+      }
+    }
+    return notes
   }
 
   mutating func iterationRows(_ predictions: [IterationPrediction], modeled: Bool) {
@@ -207,8 +239,10 @@ extension ServeReport {
     let dec = predictions.filter { $0.profile.iteration.kind == .decode }
     let pre = predictions.filter { $0.profile.iteration.kind == .prefill }
     let d = Double(dec.count) / Double(max(1, pre.count))
-    let b = Double(decode?.batch ?? prefill?.batch ?? 1)
-    func latency(_ ttft: Nanoseconds?, _ tpot: Nanoseconds?) -> Latency {
+    let served = dec.isEmpty ? pre : dec
+    let b = Self.mean(served.map { Double($0.profile.batch) })
+    let bPredicted = Self.mean(served.map { Double($0.batch) })
+    func latency(_ ttft: Nanoseconds?, _ tpot: Nanoseconds?, batch b: Double) -> Latency {
       var l = Latency(ttftNs: ttft, tpotNs: tpot)
       if let ttft, let tpot {
         let total = Double(ttft.rawValue) + d * Double(tpot.rawValue)
@@ -218,8 +252,8 @@ extension ServeReport {
       }
       return l
     }
-    measured = latency(prefill?.measuredNs, decode?.measuredNs)
-    predicted = latency(prefill?.predictedNs, decode?.predictedNs)
+    measured = latency(prefill?.measuredNs, decode?.measuredNs, batch: b)
+    predicted = latency(prefill?.predictedNs, decode?.predictedNs, batch: bPredicted)
     func interval(_ its: [IterationPrediction], _ value: Nanoseconds?) -> Interval? {
       guard let value, !its.isEmpty else { return nil }
       let half = Self.mean(its.map(\.changed)) * Self.modelErrorPct / 100

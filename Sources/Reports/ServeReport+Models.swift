@@ -41,17 +41,30 @@ extension ServeReport {
 
   /// Fu 2024 bounds for the recorded shapes: compute-bound prefill, memory-bound decode, HBM
   /// concurrency at the final context.
-  static func bounds(_ predictions: [IterationPrediction], model m: ModelSpec, hardware hw: HardwareSpec) -> Bounds? {
-    let e = predictions.compactMap(\.profile.kvElementBytes).first ?? 2
-    let dtype = DType(elementBytes: e) ?? .bf16
+  static func bounds(
+    _ predictions: [IterationPrediction], model m: ModelSpec, hardware hw: HardwareSpec, scenario s: ServingScenario
+  ) -> Bounds? {
+    let kvDtype = DType(elementBytes: predictions.compactMap(\.profile.kvElementBytes).first ?? 2) ?? .bf16
+    let weightDtype = DType(elementBytes: predictions.compactMap(\.profile.weightElementBytes).first ?? 2) ?? .bf16
     let final = predictions.map { max($0.profile.kvLength, $0.profile.queryLength) }.max() ?? 0
     guard final > 0,
       let whole = try? LongContextAnalysis.analyze(
-        model: m, hardware: hw, context: final, weightDtype: dtype, kvDtype: dtype)
+        model: m, hardware: hw, context: final, weightDtype: weightDtype, kvDtype: kvDtype)
     else { return nil }
     var b = Bounds(
       hardware: hw.name, model: m.name, maxConcurrentRequests: whole.maxConcurrentRequests, contextTokens: final,
       weightBytes: whole.weightBytes, kvBytesPerToken: whole.kvBytesPerToken, hbmBytes: whole.hbmBytes)
+    if !s.isEmpty {
+      // The what-ifs' final context, KV dtype and KV kept in HBM (serve.offload=kv:F).
+      let context = predictions.map { max($0.kvLength, $0.queryLength) }.max() ?? final
+      let per = Transformer.kvBytesPerToken(m, bytesPerElement: s.kvDtype?.bytes ?? kvDtype.bytes)
+      let resident = 1 - (s.offload?.kv ?? 0)
+      let free = Double(whole.hbmBytes.rawValue) - Double(whole.weightBytes.rawValue)
+      b.predictedContextTokens = context
+      if resident > 0, per > 0, context > 0 {
+        b.predictedMaxConcurrentRequests = Int64(max(0, (free / (Double(context) * per * resident)).rounded(.down)))
+      }
+    }
     let pre = predictions.filter { $0.profile.iteration.kind == .prefill }
     if let first = pre.first {
       let bound = prefillBound(m, whole, batch: first.profile.batch, prompt: first.profile.queryLength)
@@ -91,15 +104,16 @@ extension ServeReport {
     var out: [WhatIf] = []
     let dec = p.filter { $0.profile.iteration.kind == .decode }
     let pre = p.filter { $0.profile.iteration.kind == .prefill }
+    // KV bytes per token in the what-if's cache dtype.
+    let recordedElement = p.first?.profile.kvElementBytes ?? 2
     let per = predictor.retimer.model.map {
-      Transformer.kvBytesPerToken($0, bytesPerElement: p.first?.profile.kvElementBytes ?? 2)
+      Transformer.kvBytesPerToken($0, bytesPerElement: s.kvDtype?.bytes ?? recordedElement)
     }
     let lastKV = Double(p.map(\.kvLength).max() ?? 0)
     if let n = s.context {
       var v: [String: Double] = ["contextTokens": Double(n), "finalKVLength": lastKV]
       if let per {
-        v["kvBytesPerRequest"] =
-          (lastKV * per * (s.kvDtype.map { $0.bytes / (p.first?.profile.kvElementBytes ?? 2) } ?? 1)).rounded()
+        v["kvBytesPerRequest"] = (lastKV * per).rounded()
       }
       out.append(
         WhatIf(
@@ -167,19 +181,22 @@ extension ServeReport {
     _ pref: Int, _ first: IterationPrediction, predictor: ServingPredictor, per: Double?, finalKV: Int
   ) -> WhatIf {
     let p = first.profile
+    // The prefix alone: one request, P queries over P keys, the cache in the what-if's dtype.
     var once = ShapeChange()
     once.batch = 1 / Double(max(p.batch, 1))
     once.query = Double(pref) / Double(max(p.queryLength, 1))
+    once.kv = Double(pref) / Double(max(p.kvLength, 1))
+    if let d = predictor.scenario.kvDtype { once.kvBytes = d.bytes / (p.kvElementBytes ?? 2) }
     let onceNs = predictor.predict(p, once).predicted
     var v: [String: Double] = [
       "prefixTokens": Double(pref), "prefillNs": first.predicted.rounded(), "prefixOnceNs": onceNs.rounded(),
     ]
     if let per {
-      let g = Double(max(0, finalKV - p.queryLength))
-      v["kvBytesSaved"] = (Double(p.batch - 1) * Double(pref) * per).rounded()
+      let g = Double(max(0, finalKV - first.queryLength - pref))
+      v["kvBytesSaved"] = (Double(first.batch - 1) * Double(pref) * per).rounded()
       if let hw = predictor.retimer.target ?? predictor.retimer.source, let m = predictor.retimer.model {
-        let free = Double(hw.hbmBytes.rawValue) - Double(Transformer.parameters(m)) * (p.kvElementBytes ?? 2)
-        let s = Double(p.queryLength)
+        let free = Double(hw.hbmBytes.rawValue) - Double(Transformer.parameters(m)) * (p.weightElementBytes ?? 2)
+        let s = Double(first.queryLength + pref)
         if s + g > 0 { v["maxConcurrencyWithout"] = max(0, (free / ((s + g) * per)).rounded(.down)) }
         if s - Double(pref) + g > 0 {
           v["maxConcurrencyWith"] = max(

@@ -132,6 +132,10 @@ extension ServeReport {
     lines.append(
       "  at most \(b.maxConcurrentRequests) concurrent requests of \(b.contextTokens) tokens in "
         + "\(TextFormat.gib(Double(b.hbmBytes.rawValue))) GiB")
+    if let c = b.predictedContextTokens {
+      let n = b.predictedMaxConcurrentRequests.map(String.init) ?? "unbounded (all KV offloaded)"
+      lines.append("  under the what-ifs: at most \(n) concurrent requests of \(c) tokens")
+    }
     return lines
   }
 }

@@ -105,6 +105,10 @@ public struct ServeReport: JSONContract, Equatable {
     public var weightBytes: Bytes
     public var kvBytesPerToken: Double
     public var hbmBytes: Bytes
+    /// Under the what-ifs: the final context and the requests whose KV (in the what-if's dtype,
+    /// the part kept in HBM) fits; nil without a knob, or when all of the KV is offloaded.
+    public var predictedContextTokens: Int?
+    public var predictedMaxConcurrentRequests: Int64?
   }
 
   /// One knob's effect with its formula and source.

@@ -50,6 +50,8 @@ public struct IterationProfile: Sendable, Equatable {
   public var kvElementBytes: Double?
   /// K and V bytes the attention ops read (recorded shapes), nil without attention shapes.
   public var kvBytesRead: Double?
+  /// Bytes per element of the weights (the first GEMM's weight input), nil when unseen.
+  public var weightElementBytes: Double?
 
   public func time(_ c: WorkCategory) -> Double {
     let sum = items.filter { $0.category == c }.reduce(0) { $0 + $1.duration }
@@ -136,8 +138,13 @@ public struct ProfileBuilder {
     var inside: [Int] = []
     var i = lo
     let hostEnd = g.end(it.event.index)
+    let lane = g.lane[it.event.index]
     while i < host.count, g.start[host[i]] < hostEnd {
-      if g.end(host[i]) <= hostEnd || host[i] == it.event.index { inside.append(host[i]) }
+      let e = host[i]
+      // The iteration's own thread (a whole-rank iteration: every thread).
+      if (g.end(e) <= hostEnd || e == it.event.index) && (it.source == .wholeRank || g.lane[e] == lane) {
+        inside.append(e)
+      }
       i += 1
     }
     var device: [(Int, Int)] = []  // (device event, launcher)
@@ -210,6 +217,13 @@ public struct ProfileBuilder {
       kvRead += a.kvBytes
     }
     if sawAttention { p.kvBytesRead = kvRead }
+    if let gemm = p.items.first(where: { $0.category == .linear && $0.sized }) {
+      // The weight input: linear(x, W, b) and mm(a, W) second, addmm(bias, a, W) third.
+      let i = gemm.op == "aten::addmm" || gemm.op == "aten::baddbmm" ? 2 : 1
+      if gemm.types.count > i, DType(name: gemm.types[i]) != nil {
+        p.weightElementBytes = OpCost.elementBytes(gemm.types[i])
+      }
+    }
     var known = sawAttention || p.iteration.batch != nil
     if !sawAttention, p.iteration.batch == nil,
       let lin = p.items.first(where: { $0.op == "aten::linear" && $0.sized }), lin.dims[0].count == 3

@@ -258,8 +258,10 @@ public struct IterationFinder {
     let lo = host.countAtOrBefore(it.start - 1) { g.start[$0] }
     var end = it.end
     var i = lo
+    let lane = g.lane[it.event.index]
     while i < host.count, g.start[host[i]] < it.end {
-      if let d = launchEnd[host[i]] { end = max(end, d) }
+      // Launches on the iteration's own thread (a whole-rank iteration: every thread).
+      if it.source == .wholeRank || g.lane[host[i]] == lane, let d = launchEnd[host[i]] { end = max(end, d) }
       i += 1
     }
     return end

@@ -82,6 +82,27 @@ public struct ServingRetimer: Sendable {
     return Cost(flops: flops, bytes: bytes, dtype: DType(elementBytes: a.elementBytes), compute: true)
   }
 
+  /// Attention `n` encoded as `chunks` independent chunks (APE, CEPE): query and KV lengths split
+  /// as evenly as whole tokens allow (the first `len mod C` chunks one token longer), each chunk
+  /// attending to its own keys.
+  static func chunkedCost(_ n: AttentionShape, chunks: Int, blocked: Bool = false) -> Cost {
+    guard chunks > 1 else { return attentionCost(n, blocked: blocked) }
+    let (q, qr) = (n.query / chunks, n.query % chunks)
+    let (k, kr) = (n.kv / chunks, n.kv % chunks)
+    var total = Cost(flops: 0, bytes: 0, dtype: DType(elementBytes: n.elementBytes), compute: true)
+    // The longer chunks (qr of them, and kr of the keys) first, then the rest.
+    let longer = max(qr, kr)
+    for (count, query, kv) in [(longer, q + (qr > 0 ? 1 : 0), k + (kr > 0 ? 1 : 0)), (chunks - longer, q, k)]
+    where count > 0 {
+      var part = n
+      (part.batch, part.query, part.kv) = (n.batch * count, query, kv)
+      let c = attentionCost(part, blocked: blocked)
+      total.flops += c.flops
+      total.bytes += c.bytes
+    }
+    return total
+  }
+
   static func causalEntries(_ query: Int, _ kv: Int) -> Double {
     let (s, t) = (Double(query), Double(kv))
     return query <= 1 ? s * t : s * (t - s) + s * (s + 1) / 2
@@ -116,12 +137,12 @@ public struct ServingRetimer: Sendable {
   func sizedRatio(_ item: WorkItem, _ change: ShapeChange, batch b: Int, query s: Int, kv t: Int) -> Double? {
     if item.category == .attention, let a = AttentionShape(op: item.op, dims: item.dims, types: item.types) {
       var n = a
-      let c = Double(max(change.chunks, 1))
-      n.batch = Int((Double(a.batch) * change.batch * c).rounded())
-      n.query = Int((Double(a.query) * change.query / c).rounded())
-      n.kv = Int((Double(a.kv) * change.kv / c).rounded())
+      n.batch = Int((Double(a.batch) * change.batch).rounded())
+      n.query = Int((Double(a.query) * change.query).rounded())
+      n.kv = Int((Double(a.kv) * change.kv).rounded())
       n.kvElementBytes = a.kvElementBytes * change.kvBytes
-      return ratio(Self.attentionCost(a, blocked: item.onHost), Self.attentionCost(n, blocked: item.onHost))
+      return ratio(
+        Self.attentionCost(a, blocked: item.onHost), Self.chunkedCost(n, chunks: change.chunks, blocked: item.onHost))
     }
     let labels = Self.labels(item.dims, batch: b, query: s, kv: t)
     let new = zip(item.dims, labels).map { dims, ls in
@@ -197,14 +218,14 @@ public struct ServingRetimer: Sendable {
         return Cost(flops: 2 * n * rows, bytes: bytes, dtype: .bf16, compute: true)
       }
       let shape = AttentionShape(
-        batch: Int((b * chunks).rounded()), heads: m.heads * m.layers, query: Int((s / chunks).rounded()),
-        kv: Int((t / chunks).rounded()), headDim: m.headDim, kvHeads: m.kvHeads * m.layers, elementBytes: e,
-        kvElementBytes: kvBytes)
-      return Self.attentionCost(shape)
+        batch: Int(b.rounded()), heads: m.heads * m.layers, query: Int(s.rounded()), kv: Int(t.rounded()),
+        headDim: m.headDim, kvHeads: m.kvHeads * m.layers, elementBytes: e, kvElementBytes: kvBytes)
+      return Self.chunkedCost(shape, chunks: Int(chunks))
     }
-    let c = Double(max(change.chunks, 1))
     let old = cost(Double(b), Double(s), Double(t), e, 1)
-    let new = cost(Double(b) * change.batch, Double(s) * change.query, Double(t) * change.kv, e * change.kvBytes, c)
+    let new = cost(
+      Double(b) * change.batch, Double(s) * change.query, Double(t) * change.kv, e * change.kvBytes,
+      Double(max(change.chunks, 1)))
     return ratio(old, new)
   }
 }

@@ -62,37 +62,40 @@ public struct ServingPredictor: Sendable {
   /// - Throws: `ServingKnobError` when a knob does not fit the trace (a prefix longer than the prompt).
   public func change(_ p: IterationProfile, prompt: Int?, firstKV: Int?) throws(ServingKnobError) -> ShapeChange {
     var c = ShapeChange()
+    let kind = p.iteration.kind
+    // Forward passes of unknown phase and training steps are kept as measured.
+    guard kind == .prefill || kind == .decode || kind == .mixed else { return c }
     let s = Double(max(p.queryLength, 1))
     let t = Double(max(p.kvLength, 1))
-    let kind = p.iteration.kind
-    if kind == .training { return c }
     if let n = scenario.batch { c.batch = Double(n) / Double(max(p.batch, 1)) }
+    var query = p.queryLength
+    var kv = t
     if let n = scenario.context {
       // The KV length moves by N − P (decode-only traces: by N − the first decode's KV length).
       let shift = Double(n - (prompt ?? firstKV ?? p.kvLength))
-      if kind == .prefill || kind == .mixed {
-        if let prompt, p.queryLength == prompt { c.query = Double(n) / s }
-        c.kv = max(1, t + shift) / t
-      } else if kind == .decode {
-        c.kv = max(1, t + shift) / t
-      }
+      if kind != .decode, let prompt, p.queryLength == prompt { query = n }
+      kv = max(1, t + shift)
     }
     if let pre = scenario.prefix, kind == .prefill {
-      guard pre <= p.queryLength else {
-        throw ServingKnobError(
-          "--set serve.prefix=\(pre): longer than the recorded prompt (\(p.queryLength) tokens per request)")
+      guard pre <= query else {
+        throw ServingKnobError("--set serve.prefix=\(pre): longer than the prompt (\(query) tokens per request)")
       }
-      c.query *= Double(p.queryLength - pre) / s
+      query -= pre
     }
     if let chunks = scenario.parallelEncoding, kind == .prefill {
-      guard chunks <= p.queryLength else {
-        throw ServingKnobError(
-          "--set serve.parallel-encoding=\(chunks): more chunks than prompt tokens (\(p.queryLength))")
+      guard chunks <= query else {
+        throw ServingKnobError("--set serve.parallel-encoding=\(chunks): more chunks than prompt tokens (\(query))")
       }
       c.chunks = chunks
     }
+    if let spec = scenario.speculative, kind == .decode {
+      // Verification: k + 1 queries per request against the KV and the k drafted tokens.
+      query = query * (spec.k + 1)
+      kv += Double(spec.k)
+    }
+    c.query = Double(query) / s
+    c.kv = kv / t
     if let d = scenario.kvDtype { c.kvBytes = d.bytes / (p.kvElementBytes ?? 2) }
-    if let spec = scenario.speculative, kind == .decode { c.query *= Double(spec.k + 1) / s }
     return c
   }
 
@@ -140,7 +143,7 @@ public struct ServingPredictor: Sendable {
     let device = retimer.target ?? retimer.source
     if let off = scenario.offload, let hw = device, let m = retimer.model {
       let pcie = hw.pcieBandwidth.rawValue
-      let weights = Double(Transformer.parameters(m)) * (p.kvElementBytes ?? 2)
+      let weights = Double(Transformer.parameters(m)) * (p.weightElementBytes ?? 2)
       added += off.weights * weights / pcie
       if p.iteration.kind != .prefill, let kv = kvRead { added += off.kv * kv / pcie }
       added *= 1e9

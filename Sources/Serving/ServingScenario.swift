@@ -61,6 +61,12 @@ public struct ServingScenario: Sendable, Equatable {
 
   public var isEmpty: Bool { knobs.isEmpty }
 
+  /// The largest token count (context, prefix, chunks) and batch a knob takes: 2²⁴ tokens,
+  /// 2²⁰ requests, 256 speculated tokens. Beyond them the costs overflow nothing but mean nothing.
+  public static let maxTokens = 1 << 24
+  public static let maxBatch = 1 << 20
+  public static let maxSpeculated = 256
+
   public static let names = [
     "serve.context", "serve.batch", "serve.kv-dtype", "serve.prefix", "serve.swap", "serve.parallel-encoding",
     "serve.speculative", "serve.offload",
@@ -70,21 +76,25 @@ public struct ServingScenario: Sendable, Equatable {
   /// - Throws: `ServingKnobError` naming the knob, what was expected and what was found.
   public static func parse(_ settings: [String]) throws(ServingKnobError) -> ServingScenario {
     var s = ServingScenario()
+    var seen: Set<String> = []
     for setting in settings {
       guard let eq = setting.firstIndex(of: "=") else {
         throw ServingKnobError("--set \(setting): expected KEY=VALUE with KEY one of \(names.joined(separator: ", "))")
       }
       let key = String(setting[..<eq])
       let value = String(setting[setting.index(after: eq)...])
-      func count(_ minimum: Int) throws(ServingKnobError) -> Int {
-        guard let v = Int(value), v >= minimum else {
-          throw ServingKnobError("--set \(key)=\(value): expected an integer ≥ \(minimum)")
+      func count(_ minimum: Int, _ maximum: Int = maxTokens) throws(ServingKnobError) -> Int {
+        guard let v = Int(value), v >= minimum, v <= maximum else {
+          throw ServingKnobError("--set \(key)=\(value): expected an integer from \(minimum) to \(maximum)")
         }
         return v
       }
+      if key != "serve.offload" && !seen.insert(key).inserted {
+        throw ServingKnobError("--set \(key) given twice: give each serving knob once")
+      }
       switch key {
       case "serve.context": s.context = try count(1)
-      case "serve.batch": s.batch = try count(1)
+      case "serve.batch": s.batch = try count(1, maxBatch)
       case "serve.prefix": s.prefix = try count(0)
       case "serve.parallel-encoding": s.parallelEncoding = try count(1)
       case "serve.kv-dtype":
@@ -106,12 +116,12 @@ public struct ServingScenario: Sendable, Equatable {
 
   static func parseSwap(_ v: String) throws(ServingKnobError) -> Swap {
     let parts = v.split(separator: ",").map(String.init)
-    guard let first = parts.first, let every = Int(first), every >= 1 else {
+    guard let first = parts.first, let every = Int(first), every >= 1, every <= maxTokens else {
       throw ServingKnobError("--set serve.swap=\(v): expected N[,block=B] (a switch every N decode iterations)")
     }
     var swap = Swap(every: every, blockTokens: 16)
     for p in parts.dropFirst() {
-      guard p.hasPrefix("block="), let b = Int(p.dropFirst(6)), b >= 1 else {
+      guard p.hasPrefix("block="), let b = Int(p.dropFirst(6)), b >= 1, b <= maxTokens else {
         throw ServingKnobError("--set serve.swap=\(v): expected block=B (tokens per KV block, ≥ 1), found \(p)")
       }
       swap.blockTokens = b
@@ -122,8 +132,9 @@ public struct ServingScenario: Sendable, Equatable {
   static func parseSpeculative(_ v: String) throws(ServingKnobError) -> Speculative {
     let parts = v.split(separator: ",").map(String.init)
     let usage = "--set serve.speculative=\(v): expected k,alpha,draft=MODEL[,on=HARDWARE]"
-    guard parts.count >= 3, let k = Int(parts[0]), k >= 1, let alpha = Double(parts[1]), alpha >= 0, alpha <= 1
-    else { throw ServingKnobError(usage + " (k ≥ 1, 0 ≤ alpha ≤ 1)") }
+    guard parts.count >= 3, let k = Int(parts[0]), k >= 1, k <= maxSpeculated, let alpha = Double(parts[1]),
+      alpha >= 0, alpha <= 1
+    else { throw ServingKnobError(usage + " (1 ≤ k ≤ \(maxSpeculated), 0 ≤ alpha ≤ 1)") }
     var draft: String? = nil
     var device: String? = nil
     for p in parts.dropFirst(2) {
@@ -148,11 +159,7 @@ public struct ServingScenario: Sendable, Equatable {
       }
       switch kv[0] {
       case "weights": o.weights = f
-      case "kv":
-        guard f < 1 else {
-          throw ServingKnobError("--set serve.offload=\(v): kv:F needs F < 1 (some KV stays on the device)")
-        }
-        o.kv = f
+      case "kv": o.kv = f
       default: throw ServingKnobError("--set serve.offload=\(v): expected weights:F or kv:F, found \(kv[0])")
       }
     }

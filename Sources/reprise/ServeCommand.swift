@@ -46,8 +46,8 @@ struct ServeCommand: ParsableCommand {
   func run() throws {
     let (paths, capturePath) = try ServeRequest.splitCapture(input.paths, capture: graphCapture)
     let graph = try TraceInputs.ingest(paths, verbose: input.verbose).graph
-    let capture = try capturePath.map { (graph: try TraceInputs.ingest([$0]).graph, file: $0) }
-    let request = ServeRequest(model: model, hardware: hardware, from: from, knobs: knobs, capture: capture)
+    let captures = try capturePath.map { (graph: try TraceInputs.ingest([$0]).graph, file: $0) }
+    let request = ServeRequest(model: model, hardware: hardware, from: from, knobs: knobs, captures: captures)
     let report = try usage {
       do {
         return try ServeReport(
