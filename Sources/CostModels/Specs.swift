@@ -72,6 +72,17 @@ public struct HardwareSpec: Codable, Sendable, Equatable {
     return nil
   }
 
+  /// The roofline time of `flops` and `bytes` on this device (seconds) and the ceiling that
+  /// bounds it: max(FLOPs / the first of `dtypes` with a compute ceiling, bytes / the memory
+  /// ceiling) (Williams, Waterman & Patterson, "Roofline", CACM 52(4), 2009); nil when none of
+  /// `dtypes` has a ceiling here.
+  public func rooflineTime(flops: Double, bytes: Double, dtypes: [DType]) -> (seconds: Double, bound: Bound)? {
+    guard let p = firstCeiling(dtypes) else { return nil }
+    let compute = flops / p.rate.rawValue
+    let memory = bytes / memoryCeiling.rate.rawValue
+    return (max(compute, memory), compute >= memory ? .compute : .memory)
+  }
+
   /// The memory ceiling: the sustained streaming bandwidth when the spec gives one, else the
   /// datasheet HBM bandwidth; `sustained` says which.
   public var memoryCeiling: (rate: BytesPerSecond, sustained: Bool) {

@@ -39,10 +39,7 @@ struct ShapeRetimer {
 
   /// The roofline time of `c` on `spec` (s), nil without a compute ceiling for its dtype.
   func time(_ c: OpCost.Cost, _ spec: HardwareSpec) -> Double? {
-    guard let ceiling = spec.computeCeiling(c.dtype ?? .fp32) else { return nil }
-    let memory = spec.memoryCeiling.rate.rawValue
-    guard ceiling.rate.rawValue > 0, memory > 0 else { return nil }
-    return max(c.flops.rawValue / ceiling.rate.rawValue, Double(c.bytes.rawValue) / memory)
+    spec.rooflineTime(flops: c.flops.rawValue, bytes: Double(c.bytes.rawValue), dtypes: [c.dtype ?? .fp32])?.seconds
   }
 
   /// t(target device)/t(recorded device) of `grp` at its recorded shapes: 1 when both are the

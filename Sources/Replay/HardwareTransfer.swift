@@ -91,10 +91,9 @@ public struct HardwareTransfer: Sendable {
   /// The roofline time of (F, B) on `hw` (seconds) and which ceiling bounds it; nil without a
   /// compute ceiling for the dtype.
   static func rooflineTime(flops: Double, bytes: Double, dtype: DType, on hw: HardwareSpec) -> (Double, Bound)? {
-    guard let p = hw.firstCeiling(dtype.computePeaks) else { return nil }
-    let compute = flops / p.rate.rawValue
-    let memory = bytes / hw.memoryCeiling.rate.rawValue
-    return (max(compute, memory), compute >= memory ? .compute : .memory)
+    hw.rooflineTime(flops: flops, bytes: bytes, dtypes: dtype.computePeaks).map {
+      ($0.seconds, $0.bound == .compute ? .compute : .memory)
+    }
   }
 
   /// The ratio t(target)/t(source) of a sized cost and the bound on each side; nil when a device

@@ -142,7 +142,7 @@ public struct IterationFinder {
       let host = events.sorted { (g.start[$0], $0) < (g.start[$1], $1) }
       var found = annotated(host)
       if found.isEmpty { found = profilerSteps(host) }
-      if found.isEmpty { found = pattern(host) }
+      if found.isEmpty { found = pattern(host, launchers: launchEnd) }
       if found.isEmpty, let first = host.first {
         let end = host.map { g.end($0) }.max() ?? g.end(first)
         found = [
@@ -206,15 +206,14 @@ public struct IterationFinder {
   /// least twice without overlapping itself and covers the most time (ties: name order). User
   /// annotations (`record_function`) first; else framework ops and Python frames, never runtime
   /// calls (`cuda…`, `hip…`, or anything that launches device work).
-  func pattern(_ host: [Int]) -> [ServingIteration] {
+  func pattern(_ host: [Int], launchers: [Int: Int64]) -> [ServingIteration] {
     let g = graph
-    let launches = Set(deviceEnds().keys)
     func runtime(_ e: Int) -> Bool {
       let name = g.strings[g.name[e]]
-      return launches.contains(e) || name.hasPrefix("cuda") || name.hasPrefix("hip") || g.kind[e] != .hostOp
+      return launchers[e] != nil || name.hasPrefix("cuda") || name.hasPrefix("hip") || g.kind[e] != .hostOp
     }
-    let annotations = host.filter { g.kind[$0] == .annotation }
-    return repeating(annotations).ifEmpty { repeating(host.filter { !runtime($0) }) }
+    let annotated = repeating(host.filter { g.kind[$0] == .annotation })
+    return annotated.isEmpty ? repeating(host.filter { !runtime($0) }) : annotated
   }
 
   func repeating(_ candidates: [Int]) -> [ServingIteration] {
@@ -266,9 +265,4 @@ public struct IterationFinder {
     }
     return end
   }
-}
-
-extension Array {
-  /// The array, or `other()` when it is empty.
-  func ifEmpty(_ other: () -> [Element]) -> [Element] { isEmpty ? other() : self }
 }

@@ -43,14 +43,10 @@ public struct ServingRetimer: Sendable {
     var compute: Bool
   }
 
-  /// Roofline seconds of `c` on `spec`, nil without a ceiling for its dtype.
+  /// Roofline seconds of `c` on `spec`: its dtype's ceiling, else bf16's, else fp32's (a CPU's);
+  /// nil without any of them.
   static func seconds(_ c: Cost, _ spec: HardwareSpec) -> Double? {
-    guard
-      let ceiling = spec.computeCeiling(c.dtype ?? .bf16) ?? spec.computeCeiling(.bf16) ?? spec.computeCeiling(.fp32)
-    else { return nil }
-    let memory = spec.memoryCeiling.rate.rawValue
-    guard ceiling.rate.rawValue > 0, memory > 0 else { return nil }
-    return max(c.flops / ceiling.rate.rawValue, c.bytes / memory)
+    spec.rooflineTime(flops: c.flops, bytes: c.bytes, dtypes: [c.dtype ?? .bf16, .bf16, .fp32])?.seconds
   }
 
   /// R(new on target) / R(old on source).
