@@ -137,7 +137,8 @@ public struct ProfileBuilder {
     let lo = host.countAtOrBefore(it.start - 1) { g.start[$0] }
     var inside: [Int] = []
     var i = lo
-    let hostEnd = g.end(it.event.index)
+    // The delimiting range on the host; a whole-rank iteration is the rank's whole span.
+    let hostEnd = it.source == .wholeRank ? it.end : g.end(it.event.index)
     let lane = g.lane[it.event.index]
     while i < host.count, g.start[host[i]] < hostEnd {
       let e = host[i]

@@ -154,6 +154,24 @@ import TraceModel
     _ = try report(path, knobs: ["serve.context=2048", "serve.prefix=1000"])
   }
 
+  /// A rank with no annotation and no repeating range is one iteration: all of its work, not only
+  /// its first event's.
+  @Test func wholeRankIterationHoldsAllItsWork() throws {
+    let events = [
+      #"{"ph":"X","cat":"cpu_op","name":"aten::embedding","pid":1,"tid":1,"ts":0,"dur":10}"#,
+      #"{"ph":"X","cat":"cpu_op","name":"aten::linear","pid":1,"tid":1,"ts":20,"dur":50}"#,
+      #"{"ph":"X","cat":"cpu_op","name":"aten::softmax","pid":1,"tid":1,"ts":80,"dur":5}"#,
+    ]
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("serve-whole-\(UUID().uuidString).json")
+    let text = #"{"traceEvents": ["# + events.joined(separator: ",") + "]}"
+    try text.write(to: path, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(at: path) }
+    let r = try report(path.path, model: nil, hardware: nil)
+    let it = try #require(r.iterations.first)
+    #expect(r.iterations.count == 1 && it.source == "wholeRank")
+    #expect(it.durationNs == Nanoseconds(85_000) && it.linearNs == Nanoseconds(50_000))
+  }
+
   @Test func knobErrors() throws {
     for bad in [
       "serve.context=0", "serve.batch=x", "serve.kv-dtype=fp7", "serve.swap=0", "serve.swap=4,block=0",
