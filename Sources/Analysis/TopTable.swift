@@ -75,28 +75,35 @@ public struct TopTable: Sendable, Equatable {
 
   /// The table of instances computed once (`instances(index:kind:)`), for several tables of one
   /// graph; `phases` (`Phase.of`) is needed when `phase` is given.
+  ///
+  /// - Complexity: O(instances + names · log names) for the grouping, plus sorting each name's times.
   public init(
-    _ instances: [Instance], graph g: EventGraph, kind: Kind, order: Order = .total, phase: Phase? = nil,
+    _ instances: Instances, graph g: EventGraph, kind: Kind, order: Order = .total, phase: Phase? = nil,
     phases: [Phase]? = nil, ranks: Set<Int>? = nil, limit: Int = 10
   ) {
     self.kind = kind
     self.order = order
     self.phase = phase
-    var byName: [NameID: Samples] = [:]
-    for i in instances {
+    // Names are dense ids: one slot per name seen, found through an array (no hashing).
+    var slotOf = [Int32](repeating: -1, count: g.strings.count)
+    var samples: [Samples] = []
+    for i in instances.items {
       let e = Int(i.event)
       if let phase, let phases, phases[e] != phase { continue }
       if let ranks, !ranks.contains(Int(g.rank(of: e).rawValue)) { continue }
-      // Mutated in place through the defaulting subscript: copying a `Samples` out and back
-      // would copy its growing arrays on every instance (quadratic; 48 % of a large report).
-      Self.add(
-        i,
-        to: &byName[
-          g.name[e],
-          default: Samples(
-            name: g.strings[g.name[e]], category: kind == .kernel ? RunDiff.key(g, e) : "op", isOp: kind == .op)])
+      let name = g.name[e].index
+      var slot = Int(slotOf[name])
+      if slot < 0 {
+        slot = samples.count
+        slotOf[name] = Int32(slot)
+        samples.append(
+          Samples(name: g.strings[g.name[e]], category: kind == .kernel ? RunDiff.key(g, e) : "op", isOp: kind == .op))
+      }
+      // Mutated in place: copying a `Samples` out and back would copy its growing arrays on
+      // every instance (quadratic).
+      Self.add(i, to: &samples[slot])
     }
-    var all = byName.values.map { Self.row($0, order: order) }
+    var all = samples.map { Self.row($0, order: order, shapeTexts: instances.shapeTexts) }
     all.sort { (l, r) in
       let (a, b) = order == .total ? (l.total, r.total) : (l.selfTime, r.selfTime)
       return a != b ? a > b : l.name < r.name
@@ -115,7 +122,14 @@ public struct TopTable: Sendable, Equatable {
       s.deviceSelf += i.deviceSelf
     }
     s.deviceTotal += i.deviceTotal
-    if let dims = i.shape { s.shapes[dims, default: 0] += 1 }
+    if i.shape >= 0 { s.shapes[i.shape, default: 0] += 1 }
+  }
+
+  /// Every instance of one kind, with the shape texts they refer to (computed once per graph).
+  public struct Instances: Sendable {
+    var items: [Instance]
+    /// `Instance.shape` indexes this list; each text is distinct.
+    var shapeTexts: [String]
   }
 
   public struct Instance: Sendable {
@@ -126,12 +140,15 @@ public struct TopTable: Sendable, Equatable {
     var deviceSelf: Int64
     /// Device busy time launched in its subtree; 0 when nested in an instance of its own name.
     var deviceTotal: Int64
-    var shape: String?
+    /// Index in `Instances.shapeTexts`; -1 when no shape was recorded.
+    var shape: Int32
   }
 
   /// Every instance of `kind` in the index's timeline.
-  public static func instances(index ix: AnalysisIndex, kind: Kind) -> [Instance] {
-    kind == .kernel ? kernelInstances(ix) : OpTimes(ix).instances()
+  public static func instances(index ix: AnalysisIndex, kind: Kind) -> Instances {
+    var shapes = ShapeLookup(ix.graph)
+    let items = kind == .kernel ? kernelInstances(ix, shapes: &shapes) : OpTimes(ix).instances(shapes: &shapes)
+    return Instances(items: items, shapeTexts: shapes.texts)
   }
 
   /// Instances of one name.
@@ -144,28 +161,27 @@ public struct TopTable: Sendable, Equatable {
     var deviceTotal: Int64 = 0
     var launches = 0
     var isOp = false
-    var shapes: [String: Int] = [:]
+    /// Instances per shape (`Instances.shapeTexts` index).
+    var shapes: [Int32: Int] = [:]
   }
 
-  static func kernelInstances(_ ix: AnalysisIndex) -> [Instance] {
+  static func kernelInstances(_ ix: AnalysisIndex, shapes shapeOf: inout ShapeLookup) -> [Instance] {
     let g = ix.graph
-    var shapeOf = ShapeLookup(g)
     return (0..<g.eventCount).filter { AnalysisIndex.isDeviceWork(g, $0) }.map { e in
       let d = ix.timeline.end[e].rawValue - ix.timeline.start[e].rawValue
       let l = Int(ix.launcher[e])
       return Instance(
         event: Int32(e), total: d, selfTime: d, deviceSelf: -1, deviceTotal: 0,
-        shape: l >= 0 ? shapeOf.dims(above: l) : nil)
+        shape: l >= 0 ? shapeOf.dims(above: l) : -1)
     }
   }
 
-  static func row(_ s: Samples, order: Order) -> Row {
+  static func row(_ s: Samples, order: Order, shapeTexts: [String]) -> Row {
     let ranked = (order == .total ? s.total : s.selfTime).sorted()
     let n = ranked.count
     func pct(_ p: Int) -> Nanoseconds { n == 0 ? .zero : Nanoseconds(ranked[Swift.max(0, (p * n + 99) / 100 - 1)]) }
-    let shapes = s.shapes.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(3).map {
-      Shape(dims: $0.key, count: $0.value)
-    }
+    let shapes = s.shapes.map { (dims: shapeTexts[Int($0.key)], count: $0.value) }
+      .sorted { ($0.count, $1.dims) > ($1.count, $0.dims) }.prefix(3).map { Shape(dims: $0.dims, count: $0.count) }
     return Row(
       name: s.name, category: s.category, count: n, total: Nanoseconds(s.total.reduce(0, +)),
       selfTime: Nanoseconds(s.selfTime.reduce(0, +)),
@@ -179,26 +195,45 @@ public struct TopTable: Sendable, Equatable {
   public static func isOperator(_ name: String) -> Bool { name.contains("::") }
 }
 
-/// The `Input Dims` of the nearest host event at or above an event that recorded them.
+/// The `Input Dims` of the nearest host event at or above an event that recorded them, as an
+/// index into `texts` (each distinct formatted text once; formatted once per interned string).
 struct ShapeLookup {
   let graph: EventGraph
   let dims: [Int32: NameID]
-  private var text: [NameID: String] = [:]
+  /// The formatted texts; `Instance.shape` indexes them.
+  private(set) var texts: [String] = []
+  private var textIndex: [String: Int32] = [:]
+  /// Per interned `Input Dims` string: its index in `texts` (-1: not formatted yet).
+  private var byName: [Int32]
   init(_ g: EventGraph) {
     graph = g
     dims = Dictionary(g.opShapes.map { (Int32(bitPattern: $0.event.rawValue), $0.dims) }) { a, _ in a }
+    byName = [Int32](repeating: -1, count: g.strings.count)
   }
-  mutating func dims(above e: Int) -> String? {
+  mutating func dims(above e: Int) -> Int32 {
     var cur = EventID(rawValue: UInt32(e))
     while cur != .none {
-      if let d = dims[Int32(bitPattern: cur.rawValue)] {
-        return "["
-          + ShapeText.dims(graph.strings[d]).map { "[" + $0.map(String.init).joined(separator: ", ") + "]" }
-          .joined(separator: ", ") + "]"
-      }
+      if let d = dims[Int32(bitPattern: cur.rawValue)] { return index(of: d) }
       cur = graph.parent[cur.index]
     }
-    return nil
+    return -1
+  }
+  private mutating func index(of d: NameID) -> Int32 {
+    if byName[d.index] >= 0 { return byName[d.index] }
+    let text =
+      "["
+      + ShapeText.dims(graph.strings[d]).map { "[" + $0.map(String.init).joined(separator: ", ") + "]" }
+      .joined(separator: ", ") + "]"
+    let i: Int32
+    if let known = textIndex[text] {
+      i = known
+    } else {
+      i = Int32(texts.count)
+      texts.append(text)
+      textIndex[text] = i
+    }
+    byName[d.index] = i
+    return i
   }
 }
 
@@ -209,7 +244,7 @@ struct OpTimes {
 
   init(_ ix: AnalysisIndex) { self.ix = ix }
 
-  func instances() -> [TopTable.Instance] {
+  func instances(shapes shapeOf: inout ShapeLookup) -> [TopTable.Instance] {
     let (g, t) = (ix.graph, ix.timeline)
     var opName: [NameID: Bool] = [:]
     let isOp = (0..<g.eventCount).map { e in
@@ -224,7 +259,6 @@ struct OpTimes {
       childTime[g.parent[e].index] += t.end[e].rawValue - t.start[e].rawValue
     }
     let (direct, subtree) = deviceWork(isOp: isOp)
-    var shapeOf = ShapeLookup(g)
     return (0..<g.eventCount).filter { isOp[$0] }.map { e in
       let d = t.end[e].rawValue - t.start[e].rawValue
       let own = shapeOf.dims[Int32(bitPattern: UInt32(e))] != nil
@@ -232,7 +266,7 @@ struct OpTimes {
         event: Int32(e), total: d, selfTime: max(0, d - childTime[e]),
         deviceSelf: direct[e].map { IntervalSet($0).measure.rawValue } ?? -1,
         deviceTotal: subtree[e].map { nestedInSameName(e) ? 0 : IntervalSet($0).measure.rawValue } ?? 0,
-        shape: own ? shapeOf.dims(above: e) : nil)
+        shape: own ? shapeOf.dims(above: e) : -1)
     }
   }
 

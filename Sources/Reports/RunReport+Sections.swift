@@ -30,8 +30,9 @@ extension RunReport {
     }
 
     init(_ g: EventGraph, options: Options) throws {
-      let measured = Timeline(measured: g)
-      let index = AnalysisIndex(g, timeline: measured)
+      let clock = PhaseClock()
+      let measured = clock.measure("timeline") { Timeline(measured: g) }
+      let index = clock.measure("index") { AnalysisIndex(g, timeline: measured) }
       let link = options.linkGBps ?? options.hardware?.interconnect?.gbpsPerDirection
       // The link knobs scale from the report's hardware (--hardware, else deviceProperties).
       var withHardware = options.scenario
@@ -40,16 +41,20 @@ extension RunReport {
       let parts: [Part] = try Parallel.map(7) { i in
         switch i {
         case 0:
-          return .breakdown(TemporalBreakdown(g, timeline: measured, window: g.steps.isEmpty ? .deviceSpan : .steps))
-        case 1: return .bubbles(BubbleAnalysis(index: index))
+          return clock.measure("breakdown") {
+            .breakdown(TemporalBreakdown(g, timeline: measured, window: g.steps.isEmpty ? .deviceSpan : .steps))
+          }
+        case 1: return clock.measure("bubbles") { .bubbles(BubbleAnalysis(index: index)) }
         case 2:
-          return .bandwidth(
-            BandwidthAnalysis(g, timeline: measured, linkGBps: link),
-            StragglerAnalysis(g, timeline: measured))
-        case 3: return .memory(MemoryTimeline(g, timeline: measured))
-        case 4: return .criticalPath(CriticalPath(index: index))
-        case 5: return .top(RunReport.topSection(index))
-        default: return .replay(try WhatIfRun(graph: g, scenario: scenario))
+          return clock.measure("bandwidth+stragglers") {
+            .bandwidth(
+              BandwidthAnalysis(g, timeline: measured, linkGBps: link),
+              StragglerAnalysis(g, timeline: measured))
+          }
+        case 3: return clock.measure("memory") { .memory(MemoryTimeline(g, timeline: measured)) }
+        case 4: return clock.measure("criticalPath") { .criticalPath(CriticalPath(index: index)) }
+        case 5: return clock.measure("top") { .top(RunReport.topSection(index)) }
+        default: return try clock.measure("replay") { .replay(try WhatIfRun(graph: g, scenario: scenario)) }
         }
       }
       var b: TemporalBreakdown?
@@ -75,8 +80,9 @@ extension RunReport {
       }
       (breakdown, bubbles, bandwidth, stragglers, memory, criticalPath, replay) = (b, bu, bw.0, bw.1, m, cp, r)
       self.top = top
-      verdict = Verdict(
-        account: TimeAccount(index: index, bubbles: bu), stragglers: bw.1, criticalPath: cp, graph: g)
+      verdict = clock.measure("verdict") {
+        Verdict(account: TimeAccount(index: index, bubbles: bu), stragglers: bw.1, criticalPath: cp, graph: g)
+      }
     }
   }
 

@@ -146,6 +146,8 @@ public enum Ingest {
   ) throws -> (imported: [ImportedFile], skipped: [SkippedFile]) {
     let importers = try files.map { try sniffFormat($0) ?? fallbackImporter(for: $0.path) }
     let isOnlyRankFile = importers.filter { !$0.isLinkedWithRankGraph }.count <= 1
+    // Fewer files than cores: each file may tokenize on the cores left over.
+    let chunks = max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, files.count))
     enum Outcome: Sendable {
       case imported(ImportedFile)
       case skipped(SkippedFile)
@@ -153,7 +155,7 @@ public enum Ingest {
     let results: [Outcome] = try Parallel.map(files.count) { i in
       let request = ImportRequest(
         path: files[i].path, contents: files[i].contents, isOnlyRankFile: isOnlyRankFile, progress: progress,
-        clock: clock)
+        clock: clock, chunks: chunks)
       do {
         return .imported(files[i].recorded(try importers[i].importFile(request)))
       } catch let error as TraceImportError {

@@ -54,6 +54,9 @@ struct ImportRequest: Sendable {
   var progress: (@Sendable (String, Int64, Int64) -> Void)?
   /// Phase timing (`REPRISE_TIMING`).
   var clock: PhaseClock
+  /// Threads the importer may use for this one file (cores left over when there are fewer
+  /// files than cores).
+  var chunks = 1
 }
 
 /// What one file imports into.

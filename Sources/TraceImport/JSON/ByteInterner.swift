@@ -100,6 +100,12 @@ struct ByteInterner {
     return String(decoding: arena[s..<(s + n)], as: UTF8.self)
   }
 
+  /// The bytes of `id`.
+  func bytes(_ id: Int32) -> ArraySlice<UInt8> {
+    let s = starts[Int(id)]
+    return arena[s..<(s + Int(lengths[Int(id)]))]
+  }
+
   /// All strings in id order.
   func allStrings() -> [String] { (0..<starts.count).map { string(Int32($0)) } }
 }

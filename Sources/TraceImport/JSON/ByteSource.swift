@@ -204,6 +204,19 @@ final class ByteSource {
     }
   }
 
+  /// Tells the kernel that mapped bytes `from ..< to` (window positions) will not be read again;
+  /// returns the position up to which pages were released (`from` when none). Keeps no state,
+  /// so parsers reading different parts of one mapping can each release their own part.
+  func release(from: Int, to: Int) -> Int {
+    guard case .mapped(let p, _) = backing else { return from }
+    let page = 1 << 16
+    let lo = (from + page - 1) / page * page
+    let hi = to / page * page
+    guard hi - lo >= 1 << 24 else { return from }
+    _ = madvise(p + lo, hi - lo, MADV_DONTNEED)
+    return hi
+  }
+
   /// Tells the kernel that mapped bytes before window position `position` will not be read again.
   func release(before position: Int) {
     guard case .mapped(let p, _) = backing else { return }

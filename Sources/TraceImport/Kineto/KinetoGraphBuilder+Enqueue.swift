@@ -13,15 +13,25 @@ extension KinetoGraphBuilder {
   mutating func linkCollectiveEnqueues(lanes: Lanes, in b: inout EventGraph.Builder) -> Int {
     var enqueues: [CollectiveKind: [Int]] = [:]
     var spans: [CollectiveKind: [Int]] = [:]
+    // Per name: the collective a `c10d::` op enqueues (classified once per distinct name).
+    var enqueued = [CollectiveKind??](repeating: nil, count: b.strings.count)
     for e in 0..<b.eventCount where !lanes.isDevice(b.lane[e]) {
       switch b.kind[e] {
       case .collective:
         guard let kind = CollectiveKind(rawValue: b.detail[e]) else { continue }
         spans[kind, default: []].append(e)
       case .hostOp:
-        guard let (backend, op) = CommClassifier.hostName(b.strings[b.name[e]]), backend == "c10d",
-          case .collective(let kind) = op
-        else { continue }
+        let n = b.name[e].index
+        if enqueued[n] == nil {
+          if let (backend, op) = CommClassifier.hostName(b.strings[b.name[e]]), backend == "c10d",
+            case .collective(let kind) = op
+          {
+            enqueued[n] = .some(kind)
+          } else {
+            enqueued[n] = .some(nil)
+          }
+        }
+        guard let kind = enqueued[n] ?? nil else { continue }
         enqueues[kind, default: []].append(e)
       default: continue
       }

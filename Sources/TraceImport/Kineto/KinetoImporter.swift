@@ -26,7 +26,7 @@ struct KinetoImporter: TraceImporter {
 
   static func importFile(_ request: ImportRequest) throws -> ImportedFile {
     let path = request.path
-    let (trace, isGzip) = try read(path, contents: request.contents, progress: request.progress)
+    let (trace, isGzip) = try read(path, contents: request.contents, progress: request.progress, chunks: request.chunks)
     request.clock.lap("parse \(path)")
     var diagnostics = trace.diagnostics
     let rank = try RankResolver.rank(
@@ -48,8 +48,13 @@ struct KinetoImporter: TraceImporter {
   /// - Throws: `TraceImportError`: `.malformed` for an empty file or bad JSON,
   ///   `.unrecognizedFormat` for bytes no importer recognizes, `.unsupportedFormat` for another
   ///   format's file.
+  /// - Parameters:
+  ///   - chunks: pieces the event array may be cut into and tokenized side by side (plain
+  ///     files and bytes in memory; `KinetoParser.startPieces`); the result does not depend on it.
+  ///   - minChunkBytes: the smallest piece worth a thread.
   static func read(
-    _ path: String, contents: [UInt8]? = nil, progress: (@Sendable (String, Int64, Int64) -> Void)?
+    _ path: String, contents: [UInt8]? = nil, progress: (@Sendable (String, Int64, Int64) -> Void)?,
+    chunks: Int = 1, minChunkBytes: Int = 8 << 20
   ) throws -> (KinetoTrace, isGzip: Bool) {
     let source = try contents.map { ByteSource(bytes: $0, file: path) } ?? ByteSource(path: path)
     let prefixCount = min(source.count, TraceFormatDescriptor.sniffLength)
@@ -74,6 +79,8 @@ struct KinetoImporter: TraceImporter {
     let size = source.fileSize
     let file = path
     var parser = KinetoParser(source: source, progress: progress.map { p in { p(file, $0, size) } })
+    parser.chunks = chunks
+    parser.minChunkBytes = minChunkBytes
     return (try parser.parse(), source.isGzip)
   }
 }

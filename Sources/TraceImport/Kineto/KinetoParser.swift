@@ -1,3 +1,4 @@
+import Dispatch
 import TraceModel
 
 #if canImport(Glibc)
@@ -34,15 +35,23 @@ struct KinetoParser {
   var sawTraceEvents = false
   var progress: ((Int64) -> Void)?
   var nextProgress: Int64 = 64 << 20
+  /// How many pieces the event array may be cut into, tokenized side by side (`startPieces`).
+  var chunks = 1
+  /// The smallest piece worth a thread, in bytes.
+  var minChunkBytes = 8 << 20
+  /// Mapped pages before this window position were released (`ByteSource.release(from:to:)`).
+  var releasedFrom = 0
 
-  init(source: ByteSource, progress: ((Int64) -> Void)? = nil) {
+  /// - Parameter chunkOf: the bytes this parser will read when it reads one piece of the input.
+  init(source: ByteSource, progress: ((Int64) -> Void)? = nil, chunkOf: Int? = nil) {
     s = JSONScanner(source: source)
     out = KinetoTrace(file: source.file)
     out.inputBytes = source.fileSize
     emptyString = interner.intern("")
     self.progress = progress
     // About one record per 300 bytes of JSON in real traces; grow from there.
-    let expected = Int(min(source.isGzip ? source.fileSize * 8 : source.fileSize, 1 << 36) / 300)
+    let bytes = chunkOf.map(Int64.init) ?? (source.isGzip ? source.fileSize * 8 : source.fileSize)
+    let expected = Int(min(bytes, 1 << 36) / 300)
     out.phase.reserveCapacity(expected)
     out.category.reserveCapacity(expected)
     out.name.reserveCapacity(expected)
@@ -146,7 +155,25 @@ struct KinetoParser {
       return
     }
     var index: UInt32 = 0
+    let group = DispatchGroup()
+    let pieces = startPieces(group)
+    defer {
+      for p in pieces { p.cancelled.store(true, ordering: .relaxed) }
+      group.wait()
+    }
+    var next = 0
     repeat {
+      if next < pieces.count {
+        _ = try s.peek()
+        if s.offset == pieces[next].start,
+          let end = takePieces(pieces, next: &next, index: &index, group: group)
+        {
+          s.pos = Int(end - s.base)
+          return
+        }
+        // Cuts passed inside an element were not event boundaries of this array.
+        while next < pieces.count && pieces[next].start < s.offset { next += 1 }
+      }
       try parseEvent(index: index)
       index &+= 1
     } while try s.commaOr(UInt8(ascii: "]"), "',' or ']' in traceEvents")
@@ -181,7 +208,12 @@ struct KinetoParser {
     if s.offset >= nextProgress {
       progress?(s.offset)
       nextProgress = s.offset + (64 << 20)
-      s.releaseConsumed()
+      if s.source.isStreamed {
+        s.releaseConsumed()
+      } else {
+        // Mapped input: release only this parser's part (pieces read other parts side by side).
+        releasedFrom = s.source.release(from: releasedFrom, to: s.mark)
+      }
     }
     guard try s.peek() == UInt8(ascii: "{") else { throw s.fail(expected: "an event object in traceEvents") }
     s.mark = s.pos

@@ -15,7 +15,7 @@ struct ThreadKey: Hashable, Sendable {
 }
 
 /// Arguments Reprise uses, for the events that carry any of them.
-struct EventExtras: Sendable {
+struct EventExtras: Sendable, Equatable {
   var stream: Int64?
   var device: Int64?
   var collectiveName: Int32 = -1
@@ -47,14 +47,14 @@ struct EventExtras: Sendable {
 }
 
 /// The interned `Input Dims` / `Input type` of one record.
-struct ShapeRecord: Sendable {
+struct ShapeRecord: Sendable, Equatable {
   var record: UInt32
   var dims: Int32
   var types: Int32
 }
 
 /// A flow event (`ph` s/t/f): a hint linking two slices.
-struct FlowRecord: Sendable {
+struct FlowRecord: Sendable, Equatable {
   var phase: UInt8
   var id: UInt64
   var category: Int32
@@ -82,7 +82,7 @@ public struct KinetoStats: Sendable, Equatable {
 /// Holds complete spans (X, or B/E pairs), instants and counters as records (struct-of-arrays),
 /// flows separately, plus the metadata Reprise needs. Linking (launches, nesting, collectives)
 /// happens later, in `KinetoGraphBuilder`.
-struct KinetoTrace: Sendable {
+struct KinetoTrace: Sendable, Equatable {
   var file: String
   /// Interned strings (names, categories, arg values); index = id.
   var strings: [String] = []
@@ -120,6 +120,8 @@ struct KinetoTrace: Sendable {
   var inputBytes: Int64 = 0
   /// Bytes of JSON read (decompressed size for gzip).
   var decompressedBytes: Int64 = 0
+  /// Pieces of the event array tokenized side by side (1: read in order by one parser).
+  var tokenizedPieces = 1
 
   var recordCount: Int { phase.count }
 

@@ -6,17 +6,30 @@ import Synchronization
 ///
 /// Files are imported in parallel, so laps come from several threads: the time of the last lap
 /// is guarded by a `Mutex`, and a lap's line is written while holding it.
-final class PhaseClock: Sendable {
-  private let isEnabled = ProcessInfo.processInfo.environment["REPRISE_TIMING"] != nil
+public final class PhaseClock: Sendable {
+  public let isEnabled = ProcessInfo.processInfo.environment["REPRISE_TIMING"] != nil
   private let last = Mutex(DispatchTime.now().uptimeNanoseconds)
 
+  public init() {}
+
   /// Prints the time since the previous lap (or since the clock started) under `what`.
-  func lap(_ what: String) {
+  public func lap(_ what: String) {
     guard isEnabled else { return }
     last.withLock { last in
       let now = DispatchTime.now().uptimeNanoseconds
       FileHandle.standardError.write(Data("[timing] \(what): \(Double(now - last) / 1e6) ms\n".utf8))
       last = now
     }
+  }
+
+  /// Runs `body` and prints its own duration under `what` (independent of the laps: for work
+  /// running side by side on several threads).
+  public func measure<T>(_ what: String, _ body: () throws -> T) rethrows -> T {
+    guard isEnabled else { return try body() }
+    let start = DispatchTime.now().uptimeNanoseconds
+    let value = try body()
+    let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+    FileHandle.standardError.write(Data("[timing] \(what): \(ms) ms (own)\n".utf8))
+    return value
   }
 }
