@@ -35,7 +35,14 @@ public enum Phase: String, CaseIterable, Sendable, Codable {
     let isDevice = g.lane.map { g.lanes[$0.index].kind == .deviceStream }
     var marked = [Phase?](repeating: nil, count: n)
     // Parents are host events on the same lane that start no later, so lane order visits them first.
-    let order = (0..<n).sorted { (g.lane[$0].rawValue, g.start[$0], $0) < (g.lane[$1].rawValue, g.start[$1], $1) }
+    // Graphs are usually laid out in that order already: check before sorting.
+    let inOrder = (1..<max(1, n)).allSatisfy {
+      (g.lane[$0 - 1].rawValue, g.start[$0 - 1]) <= (g.lane[$0].rawValue, g.start[$0])
+    }
+    let order =
+      inOrder
+      ? Array(0..<n)
+      : (0..<n).sorted { (g.lane[$0].rawValue, g.start[$0], $0) < (g.lane[$1].rawValue, g.start[$1], $1) }
     for e in order where !isDevice[e] {
       let p = g.parent[e]
       if p != .none, let inherited = marked[p.index] {

@@ -199,7 +199,8 @@ public struct TopTable: Sendable, Equatable {
 /// index into `texts` (each distinct formatted text once; formatted once per interned string).
 struct ShapeLookup {
   let graph: EventGraph
-  let dims: [Int32: NameID]
+  /// Per event: the interned `Input Dims` it recorded, -1 when none.
+  let dims: [Int32]
   /// The formatted texts; `Instance.shape` indexes them.
   private(set) var texts: [String] = []
   private var textIndex: [String: Int32] = [:]
@@ -207,13 +208,21 @@ struct ShapeLookup {
   private var byName: [Int32]
   init(_ g: EventGraph) {
     graph = g
-    dims = Dictionary(g.opShapes.map { (Int32(bitPattern: $0.event.rawValue), $0.dims) }) { a, _ in a }
+    var dims = [Int32](repeating: -1, count: g.eventCount)
+    // The first record of an event wins (as a dictionary built keeping the first would).
+    for r in g.opShapes where r.event.index < dims.count && dims[r.event.index] < 0 {
+      dims[r.event.index] = Int32(r.dims.rawValue)
+    }
+    self.dims = dims
     byName = [Int32](repeating: -1, count: g.strings.count)
   }
+  /// Whether event `e` recorded `Input Dims` itself.
+  func recordsShape(_ e: Int) -> Bool { dims[e] >= 0 }
   mutating func dims(above e: Int) -> Int32 {
     var cur = EventID(rawValue: UInt32(e))
     while cur != .none {
-      if let d = dims[Int32(bitPattern: cur.rawValue)] { return index(of: d) }
+      let d = dims[cur.index]
+      if d >= 0 { return index(of: NameID(rawValue: UInt32(d))) }
       cur = graph.parent[cur.index]
     }
     return -1
@@ -261,11 +270,11 @@ struct OpTimes {
     let (direct, subtree) = deviceWork(isOp: isOp)
     return (0..<g.eventCount).filter { isOp[$0] }.map { e in
       let d = t.end[e].rawValue - t.start[e].rawValue
-      let own = shapeOf.dims[Int32(bitPattern: UInt32(e))] != nil
+      let own = shapeOf.recordsShape(e)
       return TopTable.Instance(
         event: Int32(e), total: d, selfTime: max(0, d - childTime[e]),
-        deviceSelf: direct[e].map { IntervalSet($0).measure.rawValue } ?? -1,
-        deviceTotal: subtree[e].map { nestedInSameName(e) ? 0 : IntervalSet($0).measure.rawValue } ?? 0,
+        deviceSelf: direct[e],
+        deviceTotal: subtree[e] < 0 || nestedInSameName(e) ? 0 : subtree[e],
         shape: own ? shapeOf.dims(above: e) : -1)
     }
   }
@@ -282,28 +291,60 @@ struct OpTimes {
   }
 
   /// Device work (communication left out) by the operator that launched it directly, and by
-  /// every operator above its launch.
-  private func deviceWork(isOp: [Bool]) -> (
-    direct: [Int: [(start: Nanoseconds, end: Nanoseconds)]],
-    subtree: [Int: [(start: Nanoseconds, end: Nanoseconds)]]
-  ) {
+  /// every operator above its launch: per event, the busy time (union) of that work, -1 when
+  /// it has none.
+  private func deviceWork(isOp: [Bool]) -> (direct: [Int64], subtree: [Int64]) {
     let (g, t) = (ix.graph, ix.timeline)
-    var direct: [Int: [(start: Nanoseconds, end: Nanoseconds)]] = [:]
-    var subtree: [Int: [(start: Nanoseconds, end: Nanoseconds)]] = [:]
+    var direct: [Pair] = []
+    var subtree: [Pair] = []
     for d in 0..<g.eventCount where AnalysisIndex.isDeviceWork(g, d) && ix.launcher[d] >= 0 {
       if TemporalBreakdown.deviceClass(g.kind[d]) == .communication { continue }
-      let iv = (start: t.start[d], end: t.end[d])
+      let (start, end) = (t.start[d].rawValue, t.end[d].rawValue)
       var cur = g.parent[Int(ix.launcher[d])]
       var found = false
       while cur != .none {
         if isOp[cur.index] {
-          if !found { direct[cur.index, default: []].append(iv) }
+          if !found { direct.append(Pair(op: Int32(cur.index), start: start, end: end)) }
           found = true
-          subtree[cur.index, default: []].append(iv)
+          subtree.append(Pair(op: Int32(cur.index), start: start, end: end))
         }
         cur = g.parent[cur.index]
       }
     }
-    return (direct, subtree)
+    return (Self.busy(direct, events: g.eventCount), Self.busy(subtree, events: g.eventCount))
+  }
+
+  /// One interval of device work credited to operator `op`.
+  struct Pair {
+    var op: Int32
+    var start: Int64
+    var end: Int64
+  }
+
+  /// Per event, the measure of the union of its intervals (as `IntervalSet(...).measure`:
+  /// empty intervals count nothing); -1 for events without any.
+  static func busy(_ pairs: [Pair], events: Int) -> [Int64] {
+    var out = [Int64](repeating: -1, count: events)
+    let sorted = pairs.sorted { ($0.op, $0.start, $0.end) < ($1.op, $1.start, $1.end) }
+    var i = 0
+    while i < sorted.count {
+      let op = sorted[i].op
+      var total: Int64 = 0
+      var open: (start: Int64, end: Int64)?
+      while i < sorted.count && sorted[i].op == op {
+        let p = sorted[i]
+        i += 1
+        guard p.end > p.start else { continue }
+        if let o = open, p.start <= o.end {
+          open = (o.start, max(o.end, p.end))
+        } else {
+          if let o = open { total += o.end - o.start }
+          open = (p.start, p.end)
+        }
+      }
+      if let o = open { total += o.end - o.start }
+      out[Int(op)] = total
+    }
+    return out
   }
 }

@@ -212,7 +212,7 @@ final class ByteSource {
     let page = 1 << 16
     let lo = (from + page - 1) / page * page
     let hi = to / page * page
-    guard hi - lo >= 1 << 24 else { return from }
+    guard hi - lo >= 1 << 22 else { return from }
     _ = madvise(p + lo, hi - lo, MADV_DONTNEED)
     return hi
   }

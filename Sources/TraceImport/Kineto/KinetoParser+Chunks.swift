@@ -43,7 +43,7 @@ extension KinetoParser {
       self.start = start
       self.stopAt = stopAt
       parser = KinetoParser(source: source, progress: nil, chunkOf: Int(((stopAt ?? source.fileSize) - start)))
-      parser.nextProgress = start + (64 << 20)
+      parser.nextProgress = start + KinetoParser.releaseInterval
       parser.releasedFrom = Int(start)
       parser.sawTraceEvents = true
     }
@@ -143,6 +143,7 @@ extension KinetoParser {
   /// complete, else nil (the first parser reads on; `index` is advanced past what was taken).
   mutating func takePieces(_ pieces: [Piece], next: inout Int, index: inout UInt32, group: DispatchGroup) -> Int64? {
     group.wait()
+    reserve(records: pieces[next...].reduce(0) { $0 + $1.parser.out.phase.count })
     while next < pieces.count, pieces[next].start == s.offset {
       let piece = pieces[next]
       next += 1
@@ -160,6 +161,23 @@ extension KinetoParser {
       }
     }
     return nil
+  }
+
+  /// Room for `records` more records in every column (one allocation each, not doublings).
+  mutating func reserve(records n: Int) {
+    let total = out.phase.count + n
+    guard total > out.phase.capacity else { return }
+    out.phase.reserveCapacity(total)
+    out.category.reserveCapacity(total)
+    out.name.reserveCapacity(total)
+    out.thread.reserveCapacity(total)
+    out.ts.reserveCapacity(total)
+    out.dur.reserveCapacity(total)
+    out.correlation.reserveCapacity(total)
+    out.externalID.reserveCapacity(total)
+    out.extra.reserveCapacity(total)
+    out.index.reserveCapacity(total)
+    out.offset.reserveCapacity(total)
   }
 
   /// Appends another parser's records, renumbering its strings, threads, extras and shapes

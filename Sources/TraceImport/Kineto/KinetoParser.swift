@@ -34,7 +34,11 @@ struct KinetoParser {
   var categoryCounts: [Int] = []
   var sawTraceEvents = false
   var progress: ((Int64) -> Void)?
-  var nextProgress: Int64 = 64 << 20
+  var nextProgress: Int64 = releaseInterval
+  /// When `progress` is called next (every 64 MiB).
+  var nextReport: Int64 = 64 << 20
+  /// Bytes between progress reports and releases of the pages read.
+  static let releaseInterval: Int64 = 8 << 20
   /// How many pieces the event array may be cut into, tokenized side by side (`startPieces`).
   var chunks = 1
   /// The smallest piece worth a thread, in bytes.
@@ -206,8 +210,11 @@ struct KinetoParser {
   mutating func parseEvent(index: UInt32) throws {
     s.mark = s.pos
     if s.offset >= nextProgress {
-      progress?(s.offset)
-      nextProgress = s.offset + (64 << 20)
+      if s.offset >= nextReport {
+        progress?(s.offset)
+        nextReport = s.offset + (64 << 20)
+      }
+      nextProgress = s.offset + Self.releaseInterval
       if s.source.isStreamed {
         s.releaseConsumed()
       } else {
