@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BENCH_MB ?= 200
 
-.PHONY: all bootstrap build release demo test lint format bench samples clean
+.PHONY: all bootstrap build release demo test lint format bench bench-hta samples clean
 
 all: build
 
@@ -36,9 +36,14 @@ lint:
 format:
 	$(SWIFT) format format --in-place --recursive Sources Tests
 
-# Release-build benchmark of ingestion on a generated ≥200 MB trace (plain and gzip).
+# Release-build benchmarks (docs/performance.md): ingest of both generated mixes (plain and
+# gzip) beside json.load, `reprise report` on 8 ranks x 40 MB, the replay engine.
 bench: release
 	tools/bench.sh $(BENCH_MB)
+
+# `reprise report` beside HTA 0.5 (installed into .venv) on the same 8 ranks, with the ratio.
+bench-hta: release
+	tools/bench_vs_hta.sh
 
 # Regenerate the bundled sample traces (deterministic).
 samples:

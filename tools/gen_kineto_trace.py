@@ -6,7 +6,12 @@ with correlation ids, kernels with launch args, ac2g flow pairs, python_function
 all-reduce kernels under record_param_comms, ProfilerStep annotations, [memory] instants,
 float-microsecond timestamps with ns fractions, and top-level keys after traceEvents.
 
-usage: gen_kineto_trace.py OUT.json --mb 200 [--rank 0 --world 1] [--gzip]
+With --mix serial it writes the other workload of the speed goals instead: every host op
+(shapes recorded) launches one kernel, kernels run back to back on one stream, each launch is
+linked by an ac2g flow pair and a fifth of the kernels are NCCL all-reduces; no profiler steps,
+one event per line. That mix has ~5 events per op and more flows and numbers per byte.
+
+usage: gen_kineto_trace.py OUT.json --mb 200 [--rank 0 --world 1] [--mix steps|serial] [--gzip]
 """
 import argparse, gzip, json, os, random, shutil
 
@@ -27,8 +32,12 @@ def main():
     ap.add_argument("--rank", type=int, default=0)
     ap.add_argument("--world", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--mix", choices=["steps", "serial"], default="steps")
     ap.add_argument("--gzip", action="store_true", help="also write OUT.gz")
     a = ap.parse_args()
+    if a.mix == "serial":
+        serial(a)
+        return
     rnd = random.Random(a.seed)
     target = int(a.mb * 1e6)
     pid, tid, stream = 4242, 4242, 7
@@ -87,6 +96,60 @@ def main():
         with open(a.out, "rb") as src, gzip.open(a.out + ".gz", "wb", compresslevel=6) as dst:
             shutil.copyfileobj(src, dst, 1 << 20)
         print("wrote %s.gz: %.1f MB" % (a.out, os.path.getsize(a.out + ".gz") / 1e6))
+
+
+SERIAL_OPS = ["aten::mm", "aten::addmm", "aten::add_", "aten::layer_norm", "aten::gelu", "aten::bmm"]
+SERIAL_KERNELS = ["sm90_xmma_gemm_bf16bf16_bf16f32_f32_tn_n_tilesize128x128x64",
+                  "void at::native::vectorized_elementwise_kernel<4>", "ncclDevKernel_AllReduce_Sum_bf16_RING_LL",
+                  "flash_fwd_kernel", "void at::native::reduce_kernel<512, 1>"]
+
+
+def serial(a):
+    """The --mix serial workload: op -> launch -> kernel on one serial stream, with flows."""
+    rnd = random.Random(a.seed)
+    target = int(a.mb * 1e6)
+    dumps = lambda e: json.dumps(e, separators=(", ", ": "))
+    with open(a.out, "w") as f:
+        f.write('{"schemaVersion": 1, "distributedInfo": {"backend": "nccl", "rank": %d, "world_size": %d},\n'
+                '"traceEvents": [\n' % (a.rank, a.world))
+        host = 1_700_000_000_000.0
+        stream_free = host
+        sep = ""
+        n = 0
+        while f.tell() < target:
+            corr = 1000 + n
+            op_dur = round(rnd.uniform(5, 50), 3)
+            start = max(host + 6.0, stream_free)
+            dur = round(rnd.uniform(2, 60), 3)
+            stream_free = start + dur + 1.0
+            launch = round(host + 1.5, 3)
+            events = [
+                {"ph": "X", "cat": "cpu_op", "name": rnd.choice(SERIAL_OPS), "pid": 100, "tid": 100, "ts": round(host, 3),
+                 "dur": op_dur, "args": {"External id": corr, "Sequence number": n, "Fwd thread id": 0,
+                                         "Record function id": 0, "Input Dims": [[512, 1024], [1024, 1024]],
+                                         "Input type": ["c10::BFloat16", "c10::BFloat16"], "Ev Idx": n}},
+                {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "pid": 100, "tid": 100, "ts": launch,
+                 "dur": 3.2, "args": {"External id": corr, "cbid": 211, "correlation": corr}},
+                {"ph": "s", "id": corr, "pid": 100, "tid": 100, "ts": launch, "cat": "ac2g", "name": "ac2g"},
+                {"ph": "X", "cat": "kernel", "name": rnd.choice(SERIAL_KERNELS), "pid": 0, "tid": 7,
+                 "ts": round(start, 3), "dur": dur,
+                 "args": {"External id": corr, "queued": 0, "device": 0, "context": 1, "stream": 7, "correlation": corr,
+                          "registers per thread": 168, "shared memory": 65536, "blocks per SM": 1.5,
+                          "warps per SM": 6.0, "grid": [132, 1, 1], "block": [384, 1, 1],
+                          "est. achieved occupancy %": 12}},
+                {"ph": "f", "id": corr, "pid": 0, "tid": 7, "ts": round(start, 3), "cat": "ac2g", "name": "ac2g",
+                 "bp": "e"},
+            ]
+            for e in events:
+                f.write(sep + dumps(e))
+                sep = ",\n"
+            host += op_dur + 2
+            n += 1
+        f.write('\n],\n"traceName": "serial", "displayTimeUnit": "ms", "baseTimeNanoseconds": 1700000000000000000}\n')
+    print("wrote %s: %.1f MB, %d events" % (a.out, os.path.getsize(a.out) / 1e6, n * 5))
+    if a.gzip:
+        with open(a.out, "rb") as src, gzip.open(a.out + ".gz", "wb", compresslevel=6) as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
 
 
 if __name__ == "__main__":

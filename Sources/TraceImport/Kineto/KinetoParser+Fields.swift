@@ -136,6 +136,20 @@ extension KinetoParser {
       return
     }
     repeat {
+      // `"External id":` and `"correlation":` (on nearly every event) from two loads.
+      if try s.peek() == UInt8(ascii: "\""), s.end - s.pos >= 16 {
+        let raw = UnsafeRawPointer(s.ptr + s.pos)
+        let (a, b) = (raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self) & 0xFFFF_FFFF_FFFF)
+        if a == Self.externalIDKey.0 && b == Self.externalIDKey.1 {
+          s.pos += 14
+          r.externalID = try intArg() ?? 0
+          continue
+        } else if a == Self.correlationKey.0 && b == Self.correlationKey.1 {
+          s.pos += 14
+          r.correlation = try intArg() ?? 0
+          continue
+        }
+      }
       let key = try s.parseString()
       try s.expect(UInt8(ascii: ":"), "':' after object key")
       let k = s.pointer(key)
@@ -160,6 +174,16 @@ extension KinetoParser {
       }
     } while try s.commaOr(UInt8(ascii: "}"), "',' or '}' in args")
   }
+
+  /// A 14-byte `"key":` as two little-endian words (the second of six bytes).
+  static func words(_ key: StaticString) -> (UInt64, UInt64) {
+    var (a, b): (UInt64, UInt64) = (0, 0)
+    for i in 0..<min(8, key.utf8CodeUnitCount) { a |= UInt64(key.utf8Start[i]) << (8 * UInt64(i)) }
+    for i in 8..<key.utf8CodeUnitCount { b |= UInt64(key.utf8Start[i]) << (8 * UInt64(i - 8)) }
+    return (a, b)
+  }
+  static let externalIDKey = words("\"External id\":")
+  static let correlationKey = words("\"correlation\":")
 
   /// The byte offset and length of the next value, left unparsed (shapes are read only when a
   /// model asks for them).
