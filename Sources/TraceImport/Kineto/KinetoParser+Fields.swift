@@ -182,8 +182,9 @@ extension KinetoParser {
     for i in 8..<key.utf8CodeUnitCount { b |= UInt64(key.utf8Start[i]) << (8 * UInt64(i - 8)) }
     return (a, b)
   }
-  static let externalIDKey = words("\"External id\":")
-  static let correlationKey = words("\"correlation\":")
+  // Literals (see `keyPh`); `KinetoKeyTests` checks them against `words`.
+  static let externalIDKey: (UInt64, UInt64) = (0x616e_7265_7478_4522, 0x3a22_6469_206c)
+  static let correlationKey: (UInt64, UInt64) = (0x616c_6572_726f_6322, 0x3a22_6e6f_6974)
 
   /// The byte offset and length of the next value, left unparsed (shapes are read only when a
   /// model asks for them).

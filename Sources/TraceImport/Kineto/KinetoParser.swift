@@ -264,9 +264,13 @@ struct KinetoParser {
     for i in 0..<key.utf8CodeUnitCount { w |= UInt64(key.utf8Start[i]) << (8 * UInt64(i)) }
     return w
   }
-  static let keyPh = word("\"ph\":"), keyTs = word("\"ts\":"), keyID = word("\"id\":"), keyBp = word("\"bp\":")
-  static let keyCat = word("\"cat\":"), keyPid = word("\"pid\":"), keyTid = word("\"tid\":")
-  static let keyDur = word("\"dur\":"), keyName = word("\"name\":"), keyArgs = word("\"args\":")
+  // The words of `"ph":` … `"args":` (literals: a `static let` would cost a `swift_once` check
+  // per use in this loop; `KinetoKeyTests` checks them against `word`).
+  static let keyPh: UInt64 = 0x3a_2268_7022, keyTs: UInt64 = 0x3a_2273_7422
+  static let keyID: UInt64 = 0x3a_2264_6922, keyBp: UInt64 = 0x3a_2270_6222
+  static let keyCat: UInt64 = 0x3a22_7461_6322, keyPid: UInt64 = 0x3a22_6469_7022
+  static let keyTid: UInt64 = 0x3a22_6469_7422, keyDur: UInt64 = 0x3a22_7275_6422
+  static let keyName: UInt64 = 0x3a_2265_6d61_6e22, keyArgs: UInt64 = 0x3a_2273_6772_6122
 
   /// Reads an event's key and the `:` after it. Keys written `"key":` (no escapes, no space
   /// before the colon, as every profiler writes them) are recognised from one 8-byte load;
