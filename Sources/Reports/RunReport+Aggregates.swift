@@ -43,7 +43,9 @@ extension RunReport {
   /// device, first) and cause (`Cause.allCases` order).
   static func bubblesByLane(_ bubbles: some Sequence<BubbleAnalysis.Bubble>, graph g: EventGraph) -> [BubbleLaneRow] {
     var tallies: [LaneKey: Tally] = [:]
-    for b in bubbles { tallies[LaneKey(rank: b.rank, lane: b.lane, cause: causeOrder[b.cause] ?? 0), default: Tally()].add(b.duration) }
+    for b in bubbles {
+      tallies[LaneKey(rank: b.rank, lane: b.lane, cause: causeOrder[b.cause] ?? 0), default: Tally()].add(b.duration)
+    }
     let causes = BubbleAnalysis.Cause.allCases
     return tallies.keys.sorted().map { k in
       let t = tallies[k] ?? Tally()

@@ -86,7 +86,8 @@ extension RunReport {
     let all = [bubbles.rankBubbles, bubbles.laneBubbles].joined()
     return BubbleSection(
       window: bubbles.stepWindows ? "steps" : "deviceSpan", ranks: bubbles.ranks.map(BubbleRankRow.init),
-      intervalCount: bubbles.rankBubbles.count + bubbles.laneBubbles.count, byCause: bubblesByCause(all), byLane: bubblesByLane(all, graph: g),
+      intervalCount: bubbles.rankBubbles.count + bubbles.laneBubbles.count, byCause: bubblesByCause(all),
+      byLane: bubblesByLane(all, graph: g),
       longest: longestBubbles(all).map { BubbleRow($0, graph: g) }, intervals: nil)
   }
 

@@ -5,7 +5,8 @@ import Rendering
 /// string (the report's full interval and segment lists).
 ///
 /// A file is written beside its path (`PATH.partial`) and renamed into place when complete, so
-/// a failed write leaves no half file: use `write(to:_:)`.
+/// a failed write leaves no half file: use `write(to:_:)`. A path that exists and is not a
+/// regular file (`/dev/stdout`, a pipe) is written directly.
 ///
 ///     try StreamedOutput.write(to: "out/bubbles.csv") { out in
 ///       out.append("rank,lane\n")
@@ -32,6 +33,15 @@ final class StreamedOutput {
       let out = StreamedOutput(handle: .standardOutput, path: nil)
       try body(out)
       return try out.flush()
+    }
+    let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType
+    if let type, type != .typeRegular {
+      guard let handle = FileHandle(forWritingAtPath: path) else { throw RunError.data("\(path): cannot write") }
+      let out = StreamedOutput(handle: handle, path: path)
+      try body(out)
+      try out.flush()
+      try? handle.close()
+      return
     }
     let partial = path + ".partial"
     guard FileManager.default.createFile(atPath: partial, contents: nil),

@@ -1,11 +1,12 @@
 import Analysis
 import Foundation
 import Rendering
-@testable import Reports
 import TestSupport
 import Testing
 import TraceImport
 import TraceModel
+
+@testable import Reports
 
 // Issue 16: the report is a summary; the full interval and segment lists go out only on request
 // (`--detail`) and in the CSV files, streamed row by row.
@@ -23,10 +24,10 @@ func summaryReportAggregatesTheFullLists(path: String) throws {
   let doc = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
   #expect(doc["schema"] as? String == "reprise.report/v2")
   let bubbles = try #require(doc["bubbles"] as? [String: Any])
-  let path_ = try #require(doc["criticalPath"] as? [String: Any])
-  #expect(bubbles["intervals"] == nil && path_["segments"] == nil)
+  let pathSection = try #require(doc["criticalPath"] as? [String: Any])
+  #expect(bubbles["intervals"] == nil && pathSection["segments"] == nil)
   for key in ["intervalCount", "byCause", "byLane", "longest"] { #expect(bubbles[key] != nil, "\(key)") }
-  for key in ["segmentCount", "byOp", "longestSegments"] { #expect(path_[key] != nil, "\(key)") }
+  for key in ["segmentCount", "byOp", "longestSegments"] { #expect(pathSection[key] != nil, "\(key)") }
 
   let intervals = report.detail.intervals
   let b = report.bubbles
@@ -37,7 +38,9 @@ func summaryReportAggregatesTheFullLists(path: String) throws {
   #expect(b.byCause.map(\.cause) == BubbleAnalysis.Cause.allCases.map(\.rawValue))
   #expect(b.byLane.reduce(Nanoseconds.zero) { $0 + $1.durationNs } == total)
   #expect(b.byLane.reduce(0) { $0 + $1.intervals } == intervals.count)
-  #expect(b.byLane.map { [$0.rank, $0.lane] } == b.byLane.map { [$0.rank, $0.lane] }.sorted { $0.lexicographicallyPrecedes($1) })
+  #expect(
+    b.byLane.map { [$0.rank, $0.lane] }
+      == b.byLane.map { [$0.rank, $0.lane] }.sorted { $0.lexicographicallyPrecedes($1) })
   for row in b.byLane {
     let mine = intervals.filter { $0.rank == row.rank && $0.lane == row.lane && $0.cause == row.cause }
     #expect(mine.count == row.intervals && mine.map(\.durationNs).max() == row.maxNs)
@@ -102,7 +105,10 @@ func detailedReportAndCSVHoldTheFullLists(path: String) throws {
 /// The hand-written rows write what `Codable` writes: the same values per column, the same
 /// JSON bytes (escapes included) and the same CSV fields.
 @Test func streamedRowsMatchTheirCodableEncoding() throws {
-  let names = ["plain", "quote \" back \\ slash /", "ctl \u{0}\u{1}\u{8}\u{9}\u{a}\u{c}\u{d}\u{1b}\u{1f}", "é ü 中 \u{7f}\u{2028}", "a,b"]
+  let names = [
+    "plain", "quote \" back \\ slash /", "ctl \u{0}\u{1}\u{8}\u{9}\u{a}\u{c}\u{d}\u{1b}\u{1f}", "é ü 中 \u{7f}\u{2028}",
+    "a,b",
+  ]
   var bubbles: [RunReport.BubbleRow] = []
   var segments: [RunReport.CriticalPathRow] = []
   for (i, name) in names.enumerated() {
