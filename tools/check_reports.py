@@ -6,7 +6,8 @@ the bundled ones (Traces/) and, when given, those of the optional external corpu
 For each set: writes the report (and its CSV folder) twice and checks the two are byte-identical,
 then validates the JSON with jsonschema's Draft 2020-12 validator. One set is also reported under
 a what-if, whose whatIf section must name the knob and show baseline and predicted steps, and
-with --detail, which alone adds the full lists (bubbles.intervals, criticalPath.segments).
+with --detail, which alone adds the full lists (bubbles.intervals, criticalPath.segments,
+bandwidth.instances).
 Exits non-zero on the first failure. Run by `make test` (tools/pycheck.sh).
 
 usage: check_reports.py REPRISE_BINARY CORPUS_DIR_OR_EMPTY
@@ -80,8 +81,8 @@ def main():
                 bad["summary"]["surprise"] = 1
                 if len(list(validator.iter_errors(bad))) < 2:
                     sys.exit(f"FAIL {path}: schema accepts a corrupted report")
-                lists = ("intervals" in doc["bubbles"], "segments" in doc["criticalPath"])
-                if lists != ((True, True) if tag == "detail" else (False, False)):
+                lists = ("intervals" in doc["bubbles"], "segments" in doc["criticalPath"], "instances" in doc["bandwidth"])
+                if lists != ((True,) * 3 if tag == "detail" else (False,) * 3):
                     sys.exit(f"FAIL {path} ({tag}): full lists {'missing' if tag == 'detail' else 'present'}: {lists}")
                 if tag == "whatif":
                     w = doc["whatIf"]

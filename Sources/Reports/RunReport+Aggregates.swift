@@ -94,6 +94,43 @@ extension RunReport {
     }
   }
 
+  private struct GroupKey: Hashable, Comparable {
+    var kind: String
+    var group: String
+    static func < (a: Self, b: Self) -> Bool { (a.kind, a.group) < (b.kind, b.group) }
+  }
+
+  /// One row per collective kind (or send/recv) and process group, sorted by kind then group.
+  static func bandwidthByGroup(_ rows: [BandwidthRow]) -> [BandwidthGroupRow] {
+    var groups: [GroupKey: BandwidthGroupRow] = [:]
+    for r in rows {
+      let key = GroupKey(kind: r.kind, group: r.group)
+      var g =
+        groups[key]
+        ?? BandwidthGroupRow(
+          kind: r.kind, group: r.group, instances: 0, matched: 0, bytes: .zero, durationNs: .zero, transferNs: .zero,
+          maxDurationNs: .zero, arrivalSpreadNs: .zero, maxArrivalSpreadNs: .zero)
+      g.instances += 1
+      g.matched += r.matched ? 1 : 0
+      g.bytes += r.bytes
+      g.durationNs += r.durationNs
+      g.transferNs += r.transferNs
+      g.maxDurationNs = max(g.maxDurationNs, r.durationNs)
+      g.arrivalSpreadNs += r.arrivalSpreadNs
+      g.maxArrivalSpreadNs = max(g.maxArrivalSpreadNs, r.arrivalSpreadNs)
+      groups[key] = g
+    }
+    return groups.keys.sorted().compactMap { groups[$0] }
+  }
+
+  /// The `topIntervals` longest instances, longest first; ties by start, kind, group, sequence.
+  static func longestInstances(_ rows: [BandwidthRow]) -> [BandwidthRow] {
+    top(topIntervals, of: rows) {
+      ($1.durationNs, $0.startNs, $0.kind, $0.group, $0.sequence)
+        < ($0.durationNs, $1.startNs, $1.kind, $1.group, $1.sequence)
+    }
+  }
+
   /// The first `n` of `items` in the order `before` (a strict total order gives one answer
   /// whatever the input order), in that order.
   /// - Complexity: O(items · log n) comparisons, plus O(n) per element that enters the top.

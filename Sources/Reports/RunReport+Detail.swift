@@ -3,17 +3,21 @@ import Rendering
 import TraceModel
 
 extension RunReport {
-  /// The report's two long lists: every idle interval and every critical-path segment.
+  /// The report's long lists: every idle interval, every critical-path segment and every
+  /// collective instance.
   ///
-  /// They stay out of the default document (which summarises them) and are turned into rows
-  /// only when written: into the JSON with `--detail` (`bubbles.intervals`,
-  /// `criticalPath.segments`), and always into `bubbles.csv` and `critical_path.csv`.
+  /// They stay out of the default document (which summarises them) and the intervals and
+  /// segments are turned into rows only when written: into the JSON with `--detail`
+  /// (`bubbles.intervals`, `criticalPath.segments`, `bandwidth.instances`), and always into
+  /// `bubbles.csv`, `critical_path.csv` and `bandwidth.csv`.
   public struct Detail: Sendable, Equatable {
     private var rankBubbles: [BubbleAnalysis.Bubble] = []
     private var laneBubbles: [BubbleAnalysis.Bubble] = []
     private var pathSegments: [CriticalPath.Segment] = []
     /// The run the lists name their events and lanes from (nil: the lists are empty).
     private var graph: EventGraph?
+    /// Every collective instance and send/recv pair (`bandwidth.instances`, `bandwidth.csv`).
+    public internal(set) var instanceRows: [BandwidthRow] = []
 
     init() {}
 
@@ -77,6 +81,17 @@ extension RunReport.BubbleRow: StreamableRow {
     [
       .int(rank), .int(lane), .string(laneName), .int(startNs.rawValue), .int(durationNs.rawValue), .string(cause),
       nextEvent.map(JSONDocument.string) ?? .null,
+    ]
+  }
+}
+
+extension RunReport.BandwidthRow: StreamableRow {
+  var columnValues: [JSONDocument] {
+    [
+      .string(kind), .string(group), .int(sequence), .int(ranks), .int(membersPresent), .int(bytes.rawValue),
+      .int(startNs.rawValue), .int(durationNs.rawValue), .int(transferNs.rawValue), .double(algBandwidthGBps),
+      .double(busBandwidthGBps), peakPct.map(JSONDocument.double) ?? .null, .int(lastRank),
+      .int(arrivalSpreadNs.rawValue), .bool(matched),
     ]
   }
 }

@@ -6,15 +6,17 @@ import Rendering
 
 extension RunReport {
   /// The report as JSON to `path` (standard output when nil), ending with a newline: the
-  /// summary document, or with `detail` the same document plus `bubbles.intervals` and
-  /// `criticalPath.segments`, every row, written one at a time rather than built as one tree.
+  /// summary document, or with `detail` the same document plus `bandwidth.instances`,
+  /// `bubbles.intervals` and `criticalPath.segments`, every row, written one at a time rather
+  /// than built as one tree.
   /// Byte for byte what encoding a report holding the lists would give.
   /// - Throws: `RunError.data` when the output cannot be written; `EncodingError` (never for
   ///   this type).
   public func writeJSON(to path: String?, detail withLists: Bool = false) throws {
     var head = self
     if withLists {
-      // Empty lists mark where the streamed ones go (keys are sorted: bubbles comes first).
+      // Empty lists mark where the streamed ones go.
+      head.bandwidth.instances = []
       head.bubbles.intervals = []
       head.criticalPath.segments = []
     }
@@ -24,15 +26,20 @@ extension RunReport {
         try out.append(text[...])
         return try out.append("\n")
       }
-      // The two lists are members of top-level sections: their keys sit on lines indented by 4.
-      let intervals = try Self.emptyList(in: text, key: "intervals", indent: 4)
-      let segments = try Self.emptyList(in: text, key: "segments", indent: 4)
-      guard intervals < segments else { throw RunError.data("internal: report sections out of order") }
-      try out.append(text[..<intervals])
-      try out.appendJSONArray(BubbleRow.self, indent: 4, forEach: detail.forEachInterval)
-      try out.append(text[(intervals + 2)..<segments])
-      try out.appendJSONArray(CriticalPathRow.self, indent: 4, forEach: detail.forEachSegment)
-      try out.append(text[(segments + 2)...])
+      // The lists are members of top-level sections: their keys sit on lines indented by 4.
+      let lists: [(key: String, write: (StreamedOutput) throws -> Void)] = [
+        ("instances", { try $0.appendJSONArray(BandwidthRow.self, indent: 4, forEach: detail.instanceRows.forEach) }),
+        ("intervals", { try $0.appendJSONArray(BubbleRow.self, indent: 4, forEach: detail.forEachInterval) }),
+        ("segments", { try $0.appendJSONArray(CriticalPathRow.self, indent: 4, forEach: detail.forEachSegment) }),
+      ]
+      let places = try lists.map { (at: try Self.emptyList(in: text, key: $0.key, indent: 4), write: $0.write) }
+      var from = 0
+      for place in places.sorted(by: { $0.at < $1.at }) {
+        try out.append(text[from..<place.at])
+        try place.write(out)
+        from = place.at + 2
+      }
+      try out.append(text[from...])
       try out.append("\n")
     }
   }
@@ -54,11 +61,12 @@ extension RunReport {
   /// A CSV file of the report: a table, or one of the long lists, streamed.
   private enum CSVSource {
     case table(CSVTable)
-    case intervals, segments
+    case instances, intervals, segments
 
     var name: String {
       switch self {
       case .table(let t): t.name
+      case .instances: "bandwidth"
       case .intervals: "bubbles"
       case .segments: "critical_path"
       }
@@ -73,7 +81,7 @@ extension RunReport {
       .table(try CSVTable("breakdown", breakdown.ranks)),
       .intervals, .table(try CSVTable("bubble_ranks", bubbles.ranks)),
       .table(try CSVTable("bubble_lanes", bubbles.byLane)), .table(try CSVTable("bubble_causes", bubbles.byCause)),
-      .table(try CSVTable("bandwidth", bandwidth.instances)),
+      .instances, .table(try CSVTable("bandwidth_groups", bandwidth.byGroup)),
       .table(try CSVTable("bandwidth_buckets", bandwidth.buckets)),
       .table(try CSVTable("stragglers", stragglers.ranks)), .table(try CSVTable("memory", memory.samples)),
       .table(try CSVTable("memory_devices", memory.devices)), .segments,
@@ -87,14 +95,15 @@ extension RunReport {
     return out
   }
 
-  /// The report's tables, one CSV file each, in a fixed order (`summary` first); `bubbles` and
-  /// `critical_path` hold the full lists (`detail`), built in memory: `writeCSV(to:)` streams
-  /// them instead.
+  /// The report's tables, one CSV file each, in a fixed order (`summary` first); `bubbles`,
+  /// `critical_path` and `bandwidth` hold the full lists (`detail`), built in memory:
+  /// `writeCSV(to:)` streams them instead.
   /// - Throws: `EncodingError` (never for these row types).
   public func tables() throws -> [CSVTable] {
     try csvSources().map { source in
       switch source {
       case .table(let t): t
+      case .instances: try CSVTable("bandwidth", detail.instanceRows)
       case .intervals: try CSVTable("bubbles", detail.intervals)
       case .segments: try CSVTable("critical_path", detail.segments)
       }
@@ -111,6 +120,7 @@ extension RunReport {
       try StreamedOutput.write(to: path) { out in
         switch source {
         case .table(let t): try out.append(t.csv())
+        case .instances: try out.appendCSV(BandwidthRow.self, forEach: detail.instanceRows.forEach)
         case .intervals: try out.appendCSV(BubbleRow.self, forEach: detail.forEachInterval)
         case .segments: try out.appendCSV(CriticalPathRow.self, forEach: detail.forEachSegment)
         }

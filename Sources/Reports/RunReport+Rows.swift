@@ -421,6 +421,28 @@ extension RunReport {
     }
   }
 
+  /// The collective instances (or send/recv pairs) of one kind in one process group
+  /// (`bandwidth.byGroup`, `bandwidth_groups.csv`).
+  public struct BandwidthGroupRow: TableRow, Equatable {
+    public var kind: String
+    public var group: String
+    public var instances: Int
+    public var matched: Int
+    public var bytes: Bytes
+    /// Σ of the instances' durations (waiting included) and transfers.
+    public var durationNs: Nanoseconds
+    public var transferNs: Nanoseconds
+    public var maxDurationNs: Nanoseconds
+    /// Σ and maximum of the arrival spreads (last arrival after the first).
+    public var arrivalSpreadNs: Nanoseconds
+    public var maxArrivalSpreadNs: Nanoseconds
+
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+      case kind, group, instances, matched, bytes, durationNs, transferNs, maxDurationNs, arrivalSpreadNs,
+        maxArrivalSpreadNs
+    }
+  }
+
   /// Critical-path time of one op: the segments with one event name (or `wait`), kind and
   /// category (`criticalPath.byOp`, `critical_path_ops.csv`).
   public struct CriticalPathOpRow: TableRow, Equatable {

@@ -91,6 +91,15 @@ extension RunReport {
       longest: longestBubbles(all).map { BubbleRow($0, graph: g) }, intervals: nil)
   }
 
+  /// The collective instances summarised: per kind and group, the longest, the size buckets
+  /// (the full list is `detail`).
+  static func bandwidthSection(_ bw: BandwidthAnalysis, rows: [BandwidthRow]) -> BandwidthSection {
+    BandwidthSection(
+      linkBandwidthGBps: bw.linkGBps, unmatched: bw.unmatched, unmatchedP2P: bw.unmatchedP2P,
+      instanceCount: rows.count, byGroup: bandwidthByGroup(rows), longest: longestInstances(rows), instances: nil,
+      buckets: bw.buckets.map(BandwidthBucketRow.init))
+  }
+
   /// Devices and their samples, at most `maxMemorySamples` per device: evenly spaced, plus the
   /// last sample and the peak.
   static func memorySection(_ mem: MemoryTimeline, modeled: ModelMemory.Breakdown?) -> MemorySection {

@@ -14,15 +14,16 @@ import TraceModel
 /// `AnalysisIndex`, the independent ones side by side (`Parallel.map`); the result does not
 /// depend on which finished first. Every table is also a CSV file (`tables`).
 ///
-/// The document is a summary: the bubbles and the critical path come aggregated, with their
-/// `topIntervals` longest intervals and segments. The full lists are `detail`, outside the
+/// The document is a summary: the bubbles, the critical path and the collective instances come
+/// aggregated, with their `topIntervals` longest rows. The full lists are `detail`, outside the
 /// document; `writeJSON(to:detail:)` streams them into it on request (`--detail`) and
-/// `writeCSV(to:)` always writes them (`bubbles.csv`, `critical_path.csv`).
+/// `writeCSV(to:)` always writes them (`bubbles.csv`, `critical_path.csv`, `bandwidth.csv`).
 public struct RunReport: JSONContract, Equatable {
   public static let schemaName = "reprise.report"
   public static let schemaVersion = 2
 
-  /// Rows in `bubbles.longest`, `criticalPath.longestSegments` and `criticalPath.byOp`.
+  /// Rows in `bubbles.longest`, `criticalPath.longestSegments`, `criticalPath.byOp` and
+  /// `bandwidth.longest`.
   public static let topIntervals = 50
 
   /// What the report adds beyond the measurement.
@@ -71,7 +72,14 @@ public struct RunReport: JSONContract, Equatable {
     @NullWhenAbsent public var linkBandwidthGBps: Double?
     public var unmatched: Int
     public var unmatchedP2P: Int
-    public var instances: [BandwidthRow]
+    /// Every collective instance and send/recv pair (the length of the full list).
+    public var instanceCount: Int
+    /// Per kind and process group, sorted by kind then group.
+    public var byGroup: [BandwidthGroupRow]
+    /// The `topIntervals` longest instances, longest first (ties: start, kind, group, sequence).
+    public var longest: [BandwidthRow]
+    /// Every instance: only in a `--detail` document, otherwise left out.
+    public var instances: [BandwidthRow]?
     public var buckets: [BandwidthBucketRow]
   }
 
@@ -199,10 +207,9 @@ public struct RunReport: JSONContract, Equatable {
       ranks: analyses.breakdown.ranks.map(BreakdownRow.init))
     bubbles = Self.bubbleSection(analyses.bubbles, graph: g)
     detail = Detail(bubbles: analyses.bubbles, criticalPath: analyses.criticalPath, graph: g)
-    bandwidth = BandwidthSection(
-      linkBandwidthGBps: analyses.bandwidth.linkGBps, unmatched: analyses.bandwidth.unmatched,
-      unmatchedP2P: analyses.bandwidth.unmatchedP2P, instances: analyses.bandwidth.instances.map(BandwidthRow.init),
-      buckets: analyses.bandwidth.buckets.map(BandwidthBucketRow.init))
+    let instances = analyses.bandwidth.instances.map(BandwidthRow.init)
+    bandwidth = Self.bandwidthSection(analyses.bandwidth, rows: instances)
+    detail.instanceRows = instances
     stragglers = StragglerSection(
       instances: analyses.stragglers.instances, flagged: analyses.stragglers.ranks.filter(\.flagged).map(\.rank),
       ranks: analyses.stragglers.ranks.map(StragglerRow.init))

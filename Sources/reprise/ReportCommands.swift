@@ -17,10 +17,11 @@ struct ReportCommand: ParsableCommand {
       --whatif KEY=VALUE (repeatable; the knobs of `reprise whatif --set`) fills whatIf with the \
       baseline and predicted step per rank and the change per kernel class. The same inputs give \
       byte-identical output. \
-      The document is a summary (bubbles by cause and lane with the longest intervals, the \
-      critical path by category and op with the longest segments); --detail adds every idle \
-      interval (bubbles.intervals) and every critical-path segment (criticalPath.segments). The \
-      CSV files bubbles.csv and critical_path.csv always hold the full lists.
+      The document is a summary (bubbles by cause and lane, the critical path by category and op, \
+      collectives by kind and group, each with its 50 longest rows); --detail adds every idle \
+      interval (bubbles.intervals), critical-path segment (criticalPath.segments) and collective \
+      instance (bandwidth.instances). The CSV files bubbles.csv, critical_path.csv and \
+      bandwidth.csv always hold the full lists.
       """)
 
   @OptionGroup var input: TraceInputs
@@ -49,7 +50,10 @@ struct ReportCommand: ParsableCommand {
   @Option(help: "ZeRO stage 0–3 for the memory model (states sharded over the data-parallel ranks).") var zero = 0
   @Option(name: .shortAndLong, help: "Write the report here instead of standard output.") var output: String?
   @Option(help: "Also write one CSV per section into this directory.") var csv: String?
-  @Flag(help: "Add every idle interval and critical-path segment to the JSON (by default: summaries and the longest).")
+  @Flag(
+    help:
+      "Add every idle interval, critical-path segment and collective instance to the JSON (by default: summaries and the longest)."
+  )
   var detail = false
 
   func validate() throws {

@@ -73,6 +73,23 @@ func summaryReportAggregatesTheFullLists(path: String) throws {
   if ops.count <= RunReport.topIntervals {
     #expect(cp.byOp.reduce(Nanoseconds.zero) { $0 + $1.durationNs } == cp.lengthNs)
   }
+
+  let instances = report.detail.instanceRows
+  let bw = report.bandwidth
+  #expect(!instances.isEmpty && bw.instanceCount == instances.count)
+  #expect(bw.byGroup.reduce(0) { $0 + $1.instances } == instances.count)
+  #expect(bw.byGroup.reduce(Bytes.zero) { $0 + $1.bytes } == instances.reduce(Bytes.zero) { $0 + $1.bytes })
+  #expect(
+    bw.byGroup.reduce(Nanoseconds.zero) { $0 + $1.durationNs }
+      == instances.reduce(Nanoseconds.zero) { $0 + $1.durationNs })
+  #expect(
+    bw.byGroup.map { [$0.kind, $0.group] }
+      == bw.byGroup.map { [$0.kind, $0.group] }.sorted { $0.lexicographicallyPrecedes($1) })
+  let byDuration = instances.sorted {
+    ($1.durationNs, $0.startNs, $0.kind, $0.group, $0.sequence)
+      < ($0.durationNs, $1.startNs, $1.kind, $1.group, $1.sequence)
+  }
+  #expect(bw.longest == Array(byDuration.prefix(RunReport.topIntervals)))
 }
 
 /// `--detail` streams the lists into the document: byte for byte what encoding the document
@@ -83,6 +100,7 @@ func detailedReportAndCSVHoldTheFullLists(path: String) throws {
   var full = report
   full.bubbles.intervals = report.detail.intervals
   full.criticalPath.segments = report.detail.segments
+  full.bandwidth.instances = report.detail.instanceRows
   let file = tempPath("detail.json")
   defer { try? FileManager.default.removeItem(atPath: file) }
   try report.writeJSON(to: file, detail: true)
@@ -99,6 +117,7 @@ func detailedReportAndCSVHoldTheFullLists(path: String) throws {
   let bubbles = try #require(tables.first { $0.name == "bubbles" })
   #expect(bubbles.rows.count == report.bubbles.intervalCount)
   #expect(tables.first { $0.name == "critical_path" }?.rows.count == report.criticalPath.segmentCount)
+  #expect(tables.first { $0.name == "bandwidth" }?.rows.count == report.bandwidth.instanceCount)
   for name in ["bubble_lanes", "bubble_causes", "critical_path_ops"] { #expect(tables.contains { $0.name == name }) }
 }
 
@@ -126,6 +145,22 @@ func detailedReportAndCSVHoldTheFullLists(path: String) throws {
   }
   try expectStreamed(bubbles)
   try expectStreamed(segments)
+  let reals: [Any] = [0.0, 1.5, 1e-7, 123_456_789.123_456_7, 3e20, -0.25, 2.0 / 3.0]
+  let instances = try reals.enumerated().map { i, real in
+    try JSONDecoder().decode(
+      RunReport.BandwidthRow.self,
+      from: try JSONSerialization.data(withJSONObject: [
+        "kind": "allReduce", "group": names[i % names.count], "sequence": i, "ranks": 8, "membersPresent": 8,
+        "bytes": 1 << 20, "startNs": 10, "durationNs": 5, "transferNs": 4, "algBandwidthGBps": real,
+        "busBandwidthGBps": real, "peakPct": i % 2 == 0 ? real : NSNull(), "lastRank": 3, "arrivalSpreadNs": 1,
+        "matched": i % 2 == 0,
+      ]))
+  }
+  try expectStreamed(instances)
+  var infinite = instances[0]
+  infinite.busBandwidthGBps = .infinity
+  infinite.algBandwidthGBps = -.infinity
+  try expectStreamed([infinite])
   try expectStreamed([RunReport.BubbleRow]())
 }
 

@@ -47,8 +47,8 @@ private func object(_ text: String) throws -> [String: Any] {
   #expect(s.status == 0 && s.stdout.hasPrefix("{") && s.stdout.contains("\"rankChanges\": 2"))
 }
 
-/// Issue 16: the default report summarises the bubbles and the critical path; `--detail` adds
-/// every interval and segment, the same rows as the CSV files, and changes nothing else.
+/// Issue 16: the default report summarises the bubbles, the critical path and the collective
+/// instances; `--detail` adds every row, the same rows as the CSV files, and changes nothing else.
 @Test func reportDetailAddsTheFullListsOnly() throws {
   let dir = tempDir("detail")
   defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -60,24 +60,30 @@ private func object(_ text: String) throws -> [String: Any] {
   var detail = try object(try String(contentsOfFile: dir + "/full.json", encoding: .utf8))
   let bubbles = try #require(summary["bubbles"] as? [String: Any])
   let path = try #require(summary["criticalPath"] as? [String: Any])
-  #expect(bubbles["intervals"] == nil && path["segments"] == nil)
+  let bandwidth = try #require(summary["bandwidth"] as? [String: Any])
+  #expect(bubbles["intervals"] == nil && path["segments"] == nil && bandwidth["instances"] == nil)
   #expect((bubbles["longest"] as? [Any])?.isEmpty == false && (path["byOp"] as? [Any])?.isEmpty == false)
   var fullBubbles = try #require(detail["bubbles"] as? [String: Any])
   var fullPath = try #require(detail["criticalPath"] as? [String: Any])
   let intervals = try #require(fullBubbles.removeValue(forKey: "intervals") as? [[String: Any]])
   let segments = try #require(fullPath.removeValue(forKey: "segments") as? [[String: Any]])
+  var fullBandwidth = try #require(detail["bandwidth"] as? [String: Any])
+  let instances = try #require(fullBandwidth.removeValue(forKey: "instances") as? [[String: Any]])
+  #expect(instances.count == bandwidth["instanceCount"] as? Int)
   #expect(intervals.count == bubbles["intervalCount"] as? Int && segments.count == path["segmentCount"] as? Int)
   // One CSV line per row, header aside.
   let csvLines = { (name: String) in
     try String(contentsOfFile: dir + "/csv/\(name).csv", encoding: .utf8).split(separator: "\n").count - 1
   }
   #expect(try csvLines("bubbles") == intervals.count && csvLines("critical_path") == segments.count)
-  for name in ["bubble_lanes", "bubble_causes", "critical_path_ops"] {
+  #expect(try csvLines("bandwidth") == instances.count)
+  for name in ["bubble_lanes", "bubble_causes", "critical_path_ops", "bandwidth_groups"] {
     #expect(FileManager.default.fileExists(atPath: dir + "/csv/\(name).csv"), "\(name)")
   }
   // Without the lists, the detailed document is the summary.
   detail["bubbles"] = fullBubbles
   detail["criticalPath"] = fullPath
+  detail["bandwidth"] = fullBandwidth
   #expect(NSDictionary(dictionary: detail).isEqual(to: summary))
   // To standard output too.
   let out = try reprise("report", ddp, "--detail")

@@ -5,12 +5,13 @@ reprise.report/v2, docs/report.schema.json). Both forms load into the same table
 per section, named like the CSV files:
 
     summary, breakdown, bubbles, bubble_ranks, bubble_lanes, bubble_causes, bandwidth,
-    bandwidth_buckets, stragglers, memory, memory_devices, critical_path, critical_path_waits,
-    critical_path_ops, whatif, whatif_classes
+    bandwidth_groups, bandwidth_buckets, stragglers, memory, memory_devices, critical_path,
+    critical_path_waits, critical_path_ops, whatif, whatif_classes
 
 The JSON is a summary unless written with --detail: there `bubbles` holds the 50 longest idle
-intervals (`bubbles.longest`) and `critical_path` the 50 longest segments
-(`criticalPath.longestSegments`); with --detail, and in the CSV files, they hold every one.
+intervals (`bubbles.longest`), `critical_path` the 50 longest segments
+(`criticalPath.longestSegments`) and `bandwidth` the 50 longest collective instances
+(`bandwidth.longest`); with --detail, and in the CSV files, they hold every one.
 
 Times stay in nanoseconds as in the report (columns end in ``Ns``); the plots convert to ms.
 
@@ -41,7 +42,8 @@ _TABLES = {
     "bubble_ranks": (["bubbles", "ranks"],),
     "bubble_lanes": (["bubbles", "byLane"],),
     "bubble_causes": (["bubbles", "byCause"],),
-    "bandwidth": (["bandwidth", "instances"],),
+    "bandwidth": (["bandwidth", "instances"], ["bandwidth", "longest"]),
+    "bandwidth_groups": (["bandwidth", "byGroup"],),
     "bandwidth_buckets": (["bandwidth", "buckets"],),
     "stragglers": (["stragglers", "ranks"],),
     "memory": (["memory", "samples"],),
@@ -145,7 +147,8 @@ def plot_bubble_timeline(frames, ax=None, lanes: bool = True):
 
 
 def plot_bandwidth(frames, ax=None):
-    """Achieved bus bandwidth of every matched collective against its message size."""
+    """Achieved bus bandwidth of every matched collective against its message size (of the
+    longest 50 from a summary report)."""
     df = frames["bandwidth"]
     df = df[(df["matched"]) & (df["bytes"] > 0) & (df["transferNs"] > 0)] if not df.empty else df
     ax = _ax(ax)
