@@ -16,12 +16,8 @@ struct ReportCommand: ParsableCommand {
       The schema is docs/report.schema.json; the fields are described in docs/report.md. \
       --whatif KEY=VALUE (repeatable; the knobs of `reprise whatif --set`) fills whatIf with the \
       baseline and predicted step per rank and the change per kernel class. The same inputs give \
-      byte-identical output. \
-      The document is a summary (bubbles by cause and lane, the critical path by category and op, \
-      collectives by kind and group, each with its 50 longest rows); --detail adds every idle \
-      interval (bubbles.intervals), critical-path segment (criticalPath.segments) and collective \
-      instance (bandwidth.instances). The CSV files bubbles.csv, critical_path.csv and \
-      bandwidth.csv always hold the full lists.
+      byte-identical output. The JSON is a summary; --detail adds the full lists (bubbles.intervals, \
+      criticalPath.segments, bandwidth.instances), which bubbles.csv, critical_path.csv and bandwidth.csv hold.
       """)
 
   @OptionGroup var input: TraceInputs
@@ -50,11 +46,7 @@ struct ReportCommand: ParsableCommand {
   @Option(help: "ZeRO stage 0–3 for the memory model (states sharded over the data-parallel ranks).") var zero = 0
   @Option(name: .shortAndLong, help: "Write the report here instead of standard output.") var output: String?
   @Option(help: "Also write one CSV per section into this directory.") var csv: String?
-  @Flag(
-    help:
-      "Add every idle interval, critical-path segment and collective instance to the JSON (by default: summaries and the longest)."
-  )
-  var detail = false
+  @Flag(help: "Add the full lists to the JSON: every bubble, critical-path segment, collective.") var detail = false
 
   func validate() throws {
     try checkKnobs(whatIf)
@@ -87,8 +79,7 @@ struct ReportCommand: ParsableCommand {
     let report = try RunReport(result, inputs: input.paths, options: options)
     for line in report.summary.reportWarnings { printError("warning: " + line) }
     try report.writeJSON(to: output, detail: detail)
-    if let output { print("wrote \(output)") }
-    if output == nil { printError(report.headline()) } else { print(report.headline()) }
+    if let output { print("wrote \(output)\n" + report.headline()) } else { printError(report.headline()) }
     if let csv { printError("wrote \(try report.writeCSV(to: csv).count) CSV files to \(csv)/") }
   }
 }
