@@ -5,7 +5,9 @@ the bundled ones (Traces/) and, when given, those of the optional external corpu
 
 For each set: writes the report (and its CSV folder) twice and checks the two are byte-identical,
 then validates the JSON with jsonschema's Draft 2020-12 validator. One set is also reported under
-a what-if, whose whatIf section must name the knob and show baseline and predicted steps.
+a what-if, whose whatIf section must name the knob and show baseline and predicted steps, and
+with --detail, which alone adds the full lists (bubbles.intervals, criticalPath.segments,
+bandwidth.instances).
 Exits non-zero on the first failure. Run by `make test` (tools/pycheck.sh).
 
 usage: check_reports.py REPRISE_BINARY CORPUS_DIR_OR_EMPTY
@@ -54,7 +56,7 @@ def main():
     validator = jsonschema.Draft202012Validator(schema)
     checked = 0
     # The schema must reject broken reports, or validating proves nothing.
-    broken = {"schema": "reprise.report/v1"}
+    broken = {"schema": "reprise.report/v2"}
     if validator.is_valid(broken):
         sys.exit("FAIL schema accepts a report without sections")
     with tempfile.TemporaryDirectory() as tmp:
@@ -62,6 +64,7 @@ def main():
             runs = [("plain", ())]
             if i == 0:
                 runs.append(("whatif", ("--whatif", "compute.scale=0.5", "--model", "llama-2-7b")))
+                runs.append(("detail", ("--detail",)))
             for tag, extra in runs:
                 a, csv_a = report(binary, path, tmp, f"{i}-{tag}-a", extra)
                 b, csv_b = report(binary, path, tmp, f"{i}-{tag}-b", extra)
@@ -78,6 +81,9 @@ def main():
                 bad["summary"]["surprise"] = 1
                 if len(list(validator.iter_errors(bad))) < 2:
                     sys.exit(f"FAIL {path}: schema accepts a corrupted report")
+                lists = ("intervals" in doc["bubbles"], "segments" in doc["criticalPath"], "instances" in doc["bandwidth"])
+                if lists != ((True,) * 3 if tag == "detail" else (False,) * 3):
+                    sys.exit(f"FAIL {path} ({tag}): full lists {'missing' if tag == 'detail' else 'present'}: {lists}")
                 if tag == "whatif":
                     w = doc["whatIf"]
                     if w is None or w["knobs"] != {"compute.scale": "0.5"} or not (0 < w["predictedStepNs"] < w["baselineStepNs"]):

@@ -9,7 +9,7 @@ as a percentage of the rank's span; exits 1 when a difference exceeds --toleranc
 
 With --idle, sets HTA's idle-time breakdown (`get_idle_time_breakdown`: per stream, the gaps
 between consecutive kernels as host_wait / kernel_wait / other) beside the interior per-stream
-bubbles of `reprise report` (leading gap before the stream's first kernel and trailing gap left
+bubbles of `reprise report --detail` (leading gap before the stream's first kernel and trailing gap left
 out, as HTA does) and their causes; exits 1 when a stream's total idle differs by more than
 --tolerance-pct of HTA's.
 """
@@ -54,7 +54,8 @@ def idle_table(trace_dir, reprise, tolerance_pct):
     hta = collections.defaultdict(dict)
     for _, row in df.iterrows():
         hta[(int(row["rank"]), int(row["stream"]))][row["idle_category"]] = float(row["idle_time"])
-    doc = json.loads(subprocess.run([reprise, "report", trace_dir], capture_output=True, text=True, check=True).stdout)
+    doc = json.loads(subprocess.run([reprise, "report", "--detail", trace_dir], capture_output=True, text=True,
+                                    check=True).stdout)
     first_start = {b["rank"]: b["spanStartNs"] for b in doc["breakdown"]["ranks"]}
     ours = collections.defaultdict(lambda: collections.defaultdict(float))
     for b in doc["bubbles"]["intervals"]:

@@ -54,7 +54,7 @@ extension Demo {
     try replay.writeTimeline(to: output + "/timeline.json")
     written.append(output + "/timeline.json")
     for kind in TraceDiagram.Kind.allCases { written.append(try draw(kind, g, measured, to: kind.rawValue + ".svg")) }
-    log("\n" + criticalPathLine(report.criticalPath))
+    log("\n" + criticalPathLine(report))
     log("  wrote " + written.joined(separator: ", ") + " and \(csv.count) CSV tables in \(output)/")
     log(
       "  report.json holds the what-if \((whatIfs.first ?? []).joined(separator: " ")); open timeline.json in "
@@ -118,7 +118,10 @@ extension Demo {
   }
 
   /// The report's critical path in one line (the analysis is not run again).
-  private func criticalPathLine(_ cp: RunReport.CriticalPathSection) -> String {
+  private func criticalPathLine(_ report: RunReport) -> String {
+    let cp = report.criticalPath
+    var ranks = Set<Int>()
+    report.detail.forEachSegment { ranks.insert($0.rank) }
     let shares = CriticalPath.Category.allCases.map {
       String(
         format: "%@ %.1f%%", $0.rawValue,
@@ -131,7 +134,7 @@ extension Demo {
     }
     return String(
       format: "critical path of job step%@ (%.3f ms, first rank's entry to last work): %d rank(s), %d hop(s): ",
-      cp.step.map { " \($0)" } ?? " (whole trace)", cp.lengthNs.milliseconds, Set(cp.segments.map(\.rank)).count,
+      cp.step.map { " \($0)" } ?? " (whole trace)", cp.lengthNs.milliseconds, ranks.count,
       cp.rankChanges) + shares.joined(separator: ", ") + (top ?? "")
   }
 }

@@ -2,7 +2,7 @@ import Analysis
 import Rendering
 import TraceModel
 
-// The rows of the report's tables: each is a JSON array in `reprise.report/v1` and one CSV file.
+// The rows of the report's tables: each is a JSON array in `reprise.report/v2` and one CSV file.
 // Coding keys are declared in column order (docs/report.md describes every column).
 
 extension RunReport {
@@ -385,6 +385,76 @@ extension RunReport {
     public static var csvColumns: [String] {
       let jsonOnly: Set<CodingKeys> = [.inputs, .files, .eventsByKind, .reportWarnings]
       return CodingKeys.allCases.filter { !jsonOnly.contains($0) }.map(\.rawValue)
+    }
+  }
+}
+
+extension RunReport {
+  /// Idle intervals of one cause over every rank, rank-level and per stream together
+  /// (`bubbles.byCause`, `bubble_causes.csv`).
+  public struct BubbleCauseRow: TableRow, Equatable {
+    public var cause: String
+    public var intervals: Int
+    public var durationNs: Nanoseconds
+    /// The longest interval of this cause.
+    public var maxNs: Nanoseconds
+
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+      case cause, intervals, durationNs, maxNs
+    }
+  }
+
+  /// Idle intervals of one cause on one rank's lane (`bubbles.byLane`, `bubble_lanes.csv`); lane
+  /// −1 is the rank's device as a whole.
+  public struct BubbleLaneRow: TableRow, Equatable {
+    public var rank: Int
+    public var lane: Int
+    public var laneName: String
+    public var cause: String
+    public var intervals: Int
+    public var durationNs: Nanoseconds
+    /// The longest interval of this cause on this lane.
+    public var maxNs: Nanoseconds
+
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+      case rank, lane, laneName, cause, intervals, durationNs, maxNs
+    }
+  }
+
+  /// The collective instances (or send/recv pairs) of one kind in one process group
+  /// (`bandwidth.byGroup`, `bandwidth_groups.csv`).
+  public struct BandwidthGroupRow: TableRow, Equatable {
+    public var kind: String
+    public var group: String
+    public var instances: Int
+    public var matched: Int
+    public var bytes: Bytes
+    /// Σ of the instances' durations (waiting included) and transfers.
+    public var durationNs: Nanoseconds
+    public var transferNs: Nanoseconds
+    public var maxDurationNs: Nanoseconds
+    /// Σ and maximum of the arrival spreads (last arrival after the first).
+    public var arrivalSpreadNs: Nanoseconds
+    public var maxArrivalSpreadNs: Nanoseconds
+
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+      case kind, group, instances, matched, bytes, durationNs, transferNs, maxDurationNs, arrivalSpreadNs,
+        maxArrivalSpreadNs
+    }
+  }
+
+  /// Critical-path time of one op: the segments with one event name (or `wait`), kind and
+  /// category (`criticalPath.byOp`, `critical_path_ops.csv`).
+  public struct CriticalPathOpRow: TableRow, Equatable {
+    /// The event's name, or `wait` for the waits.
+    public var name: String
+    public var kind: String
+    public var category: String
+    public var segments: Int
+    public var durationNs: Nanoseconds
+
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+      case name, kind, category, segments, durationNs
     }
   }
 }

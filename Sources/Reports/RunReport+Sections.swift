@@ -86,10 +86,24 @@ extension RunReport {
     }
   }
 
+  /// The bubbles summarised: per rank, per cause, per lane and cause, and the longest intervals
+  /// (the full list is `detail`).
   static func bubbleSection(_ bubbles: BubbleAnalysis, graph g: EventGraph) -> BubbleSection {
-    BubbleSection(
+    let all = [bubbles.rankBubbles, bubbles.laneBubbles].joined()
+    return BubbleSection(
       window: bubbles.stepWindows ? "steps" : "deviceSpan", ranks: bubbles.ranks.map(BubbleRankRow.init),
-      intervals: (bubbles.rankBubbles + bubbles.laneBubbles).map { BubbleRow($0, graph: g) })
+      intervalCount: bubbles.rankBubbles.count + bubbles.laneBubbles.count, byCause: bubblesByCause(all),
+      byLane: bubblesByLane(all, graph: g),
+      longest: longestBubbles(all).map { BubbleRow($0, graph: g) }, intervals: nil)
+  }
+
+  /// The collective instances summarised: per kind and group, the longest, the size buckets
+  /// (the full list is `detail`).
+  static func bandwidthSection(_ bw: BandwidthAnalysis, rows: [BandwidthRow]) -> BandwidthSection {
+    BandwidthSection(
+      linkBandwidthGBps: bw.linkGBps, unmatched: bw.unmatched, unmatchedP2P: bw.unmatchedP2P,
+      instanceCount: rows.count, byGroup: bandwidthByGroup(rows), longest: longestInstances(rows), instances: nil,
+      buckets: bw.buckets.map(BandwidthBucketRow.init))
   }
 
   /// Devices and their samples, at most `maxMemorySamples` per device: evenly spaced, plus the
@@ -141,7 +155,9 @@ extension RunReport {
         uniqueKeysWithValues: CriticalPath.Category.allCases.map {
           ($0.rawValue, cp.byCategory[$0] ?? .zero)
         }),
-      segments: cp.segments.map { CriticalPathRow($0, graph: g) }, waitsByHolder: Array(waits))
+      segmentCount: cp.segments.count, byOp: criticalPathByOp(cp.segments, graph: g),
+      longestSegments: longestSegments(cp.segments).map { CriticalPathRow($0, graph: g) }, segments: nil,
+      waitsByHolder: Array(waits))
   }
 
   static func whatIfSection(_ run: WhatIfRun, scenario: Scenario) -> WhatIfSection {

@@ -6,16 +6,25 @@ import Replay
 import TraceImport
 import TraceModel
 
-/// Every analysis of one run in one document (`reprise report`, schema `reprise.report/v1`,
+/// Every analysis of one run in one document (`reprise report`, schema `reprise.report/v2`,
 /// described by docs/report.schema.json and docs/report.md).
 ///
 /// Sections: `summary`, `verdict`, `stepTimes`, `top`, `breakdown`, `bubbles`, `bandwidth`,
 /// `stragglers`, `memory`, `criticalPath` and `whatIf`. The analyses run once over one measured timeline and one shared
 /// `AnalysisIndex`, the independent ones side by side (`Parallel.map`); the result does not
 /// depend on which finished first. Every table is also a CSV file (`tables`).
+///
+/// The document is a summary: the bubbles, the critical path and the collective instances come
+/// aggregated, with their `topIntervals` longest rows. The full lists are `detail`, outside the
+/// document; `writeJSON(to:detail:)` streams them into it on request (`--detail`) and
+/// `writeCSV(to:)` always writes them (`bubbles.csv`, `critical_path.csv`, `bandwidth.csv`).
 public struct RunReport: JSONContract, Equatable {
   public static let schemaName = "reprise.report"
-  public static let schemaVersion = 1
+  public static let schemaVersion = 2
+
+  /// Rows in `bubbles.longest`, `criticalPath.longestSegments`, `criticalPath.byOp` and
+  /// `bandwidth.longest`.
+  public static let topIntervals = 50
 
   /// What the report adds beyond the measurement.
   public struct Options: Sendable {
@@ -46,14 +55,31 @@ public struct RunReport: JSONContract, Equatable {
   public struct BubbleSection: Codable, Sendable, Equatable {
     public var window: String
     public var ranks: [BubbleRankRow]
-    public var intervals: [BubbleRow]
+    /// Every idle interval, rank-level and per stream (the length of the full list).
+    public var intervalCount: Int
+    /// Per cause over all ranks, in `BubbleAnalysis.Cause` order, every cause listed.
+    public var byCause: [BubbleCauseRow]
+    /// Per rank, lane (−1 first) and cause, in that order; only non-empty rows.
+    public var byLane: [BubbleLaneRow]
+    /// The `topIntervals` longest intervals, longest first (ties: rank, lane, start).
+    public var longest: [BubbleRow]
+    /// Every interval, rank-level (lane −1) first then per stream: only in a `--detail`
+    /// document (`writeJSON(to:detail:)`), otherwise left out.
+    public var intervals: [BubbleRow]?
   }
 
   public struct BandwidthSection: Codable, Sendable, Equatable {
     @NullWhenAbsent public var linkBandwidthGBps: Double?
     public var unmatched: Int
     public var unmatchedP2P: Int
-    public var instances: [BandwidthRow]
+    /// Every collective instance and send/recv pair (the length of the full list).
+    public var instanceCount: Int
+    /// Per kind and process group, sorted by kind then group.
+    public var byGroup: [BandwidthGroupRow]
+    /// The `topIntervals` longest instances, longest first (ties: start, kind, group, sequence).
+    public var longest: [BandwidthRow]
+    /// Every instance: only in a `--detail` document, otherwise left out.
+    public var instances: [BandwidthRow]?
     public var buckets: [BandwidthBucketRow]
   }
 
@@ -85,7 +111,15 @@ public struct RunReport: JSONContract, Equatable {
     public var jobStepNs: Nanoseconds
     public var rankChanges: Int
     public var byCategoryNs: [String: Nanoseconds]
-    public var segments: [CriticalPathRow]
+    /// Every segment on the path (the length of the full list).
+    public var segmentCount: Int
+    /// Path time per event name (or `wait`), kind and category: the `topIntervals` largest,
+    /// largest first (ties: name, kind, category).
+    public var byOp: [CriticalPathOpRow]
+    /// The `topIntervals` longest segments, longest first (ties: start, rank, lane).
+    public var longestSegments: [CriticalPathRow]
+    /// Every segment in path order: only in a `--detail` document, otherwise left out.
+    public var segments: [CriticalPathRow]?
     /// Wait time per holder, largest first (at most `maxWaitHolders`).
     public var waitsByHolder: [CriticalPathWaitRow]
   }
@@ -145,6 +179,14 @@ public struct RunReport: JSONContract, Equatable {
   public var memory: MemorySection
   public var criticalPath: CriticalPathSection
   @NullWhenAbsent public var whatIf: WhatIfSection?
+  /// The full interval and segment lists; not part of the encoded document (a decoded report
+  /// has an empty one).
+  public internal(set) var detail = Detail()
+
+  private enum CodingKeys: String, CodingKey {
+    case schema, summary, verdict, stepTimes, top, breakdown, bubbles, bandwidth, stragglers, memory, criticalPath,
+      whatIf
+  }
 
   /// Memory samples kept per device in the JSON and CSV (evenly spaced, the peak always kept).
   public static let maxMemorySamples = 2000
@@ -164,10 +206,10 @@ public struct RunReport: JSONContract, Equatable {
       window: analyses.breakdown.window.rawValue,
       ranks: analyses.breakdown.ranks.map(BreakdownRow.init))
     bubbles = Self.bubbleSection(analyses.bubbles, graph: g)
-    bandwidth = BandwidthSection(
-      linkBandwidthGBps: analyses.bandwidth.linkGBps, unmatched: analyses.bandwidth.unmatched,
-      unmatchedP2P: analyses.bandwidth.unmatchedP2P, instances: analyses.bandwidth.instances.map(BandwidthRow.init),
-      buckets: analyses.bandwidth.buckets.map(BandwidthBucketRow.init))
+    detail = Detail(bubbles: analyses.bubbles, criticalPath: analyses.criticalPath, graph: g)
+    let instances = analyses.bandwidth.instances.map(BandwidthRow.init)
+    bandwidth = Self.bandwidthSection(analyses.bandwidth, rows: instances)
+    detail.instanceRows = instances
     stragglers = StragglerSection(
       instances: analyses.stragglers.instances, flagged: analyses.stragglers.ranks.filter(\.flagged).map(\.rank),
       ranks: analyses.stragglers.ranks.map(StragglerRow.init))
@@ -181,37 +223,6 @@ public struct RunReport: JSONContract, Equatable {
     if options.scenario != nil {
       summary.reportWarnings += analyses.replay.knobWarnings
       summary.warnings += analyses.replay.knobWarnings.count
-    }
-  }
-
-  /// The report's tables, one CSV file each, in a fixed order (`summary` first).
-  /// - Throws: `EncodingError` (never for these row types).
-  public func tables() throws -> [CSVTable] {
-    var out = [
-      try CSVTable("summary", [summary]), try CSVTable("verdict", verdict.ranks),
-      try CSVTable("step_times", stepTimes.ranks), try CSVTable("top", top.rows),
-      try CSVTable("breakdown", breakdown.ranks),
-      try CSVTable("bubbles", bubbles.intervals), try CSVTable("bubble_ranks", bubbles.ranks),
-      try CSVTable("bandwidth", bandwidth.instances), try CSVTable("bandwidth_buckets", bandwidth.buckets),
-      try CSVTable("stragglers", stragglers.ranks), try CSVTable("memory", memory.samples),
-      try CSVTable("memory_devices", memory.devices), try CSVTable("critical_path", criticalPath.segments),
-      try CSVTable("critical_path_waits", criticalPath.waitsByHolder),
-    ]
-    if let whatIf {
-      out.append(try CSVTable("whatif", whatIf.ranks))
-      out.append(try CSVTable("whatif_classes", whatIf.byClass))
-    }
-    return out
-  }
-
-  /// Writes one CSV per table into `dir` (created if needed); returns the paths written.
-  /// - Throws: `RunError.data` when a file cannot be written.
-  public func writeCSV(to dir: String) throws -> [String] {
-    try OutputFile.makeDirectory(dir)
-    return try tables().map { table in
-      let path = dir + "/" + table.name + ".csv"
-      try OutputFile.write(table.csv(), to: path)
-      return path
     }
   }
 }

@@ -7,7 +7,7 @@ import Reports
 struct ReportCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "report",
-    abstract: "All analyses of a run in one JSON document (reprise.report/v1), and one CSV per section.",
+    abstract: "All analyses of a run in one JSON document (reprise.report/v2), and one CSV per section.",
     discussion: """
       Sections: summary, verdict, stepTimes, top, breakdown, bubbles, bandwidth, memory, criticalPath, \
       stragglers, whatIf. Prints the verdicts (what bounds the job and each rank, with the evidence), \
@@ -16,7 +16,8 @@ struct ReportCommand: ParsableCommand {
       The schema is docs/report.schema.json; the fields are described in docs/report.md. \
       --whatif KEY=VALUE (repeatable; the knobs of `reprise whatif --set`) fills whatIf with the \
       baseline and predicted step per rank and the change per kernel class. The same inputs give \
-      byte-identical output.
+      byte-identical output. The JSON is a summary; --detail adds the full lists (bubbles.intervals, \
+      criticalPath.segments, bandwidth.instances), which bubbles.csv, critical_path.csv and bandwidth.csv hold.
       """)
 
   @OptionGroup var input: TraceInputs
@@ -45,6 +46,7 @@ struct ReportCommand: ParsableCommand {
   @Option(help: "ZeRO stage 0–3 for the memory model (states sharded over the data-parallel ranks).") var zero = 0
   @Option(name: .shortAndLong, help: "Write the report here instead of standard output.") var output: String?
   @Option(help: "Also write one CSV per section into this directory.") var csv: String?
+  @Flag(help: "Add the full lists to the JSON: every bubble, critical-path segment, collective.") var detail = false
 
   func validate() throws {
     try checkKnobs(whatIf)
@@ -76,8 +78,8 @@ struct ReportCommand: ParsableCommand {
     }
     let report = try RunReport(result, inputs: input.paths, options: options)
     for line in report.summary.reportWarnings { printError("warning: " + line) }
-    try emit(try report.json(), to: output)
-    if output == nil { printError(report.headline()) } else { print(report.headline()) }
+    try report.writeJSON(to: output, detail: detail)
+    if let output { print("wrote \(output)\n" + report.headline()) } else { printError(report.headline()) }
     if let csv { printError("wrote \(try report.writeCSV(to: csv).count) CSV files to \(csv)/") }
   }
 }

@@ -26,7 +26,7 @@ private func object(_ text: String) throws -> [String: Any] {
   let tb = try String(contentsOfFile: dir + "/b.json", encoding: .utf8)
   #expect(ta == tb)
   let doc = try object(ta)
-  #expect(doc["schema"] as? String == "reprise.report/v1")
+  #expect(doc["schema"] as? String == "reprise.report/v2")
   for key in ["summary", "breakdown", "bubbles", "bandwidth", "memory", "criticalPath", "stragglers"] {
     #expect(doc[key] is [String: Any], "\(key)")
   }
@@ -45,6 +45,51 @@ private func object(_ text: String) throws -> [String: Any] {
   // Standard output without -o.
   let s = try reprise("report", pipeline)
   #expect(s.status == 0 && s.stdout.hasPrefix("{") && s.stdout.contains("\"rankChanges\": 2"))
+}
+
+/// Issue 16: the default report summarises the bubbles, the critical path and the collective
+/// instances; `--detail` adds every row, the same rows as the CSV files, and changes nothing else.
+@Test func reportDetailAddsTheFullListsOnly() throws {
+  let dir = tempDir("detail")
+  defer { try? FileManager.default.removeItem(atPath: dir) }
+  let plain = try reprise("report", ddp, "-o", dir + "/plain.json", "--csv", dir + "/csv")
+  #expect(plain.status == 0, "\(plain.stderr)")
+  let full = try reprise("report", ddp, "--detail", "-o", dir + "/full.json")
+  #expect(full.status == 0 && full.stdout.contains("wrote \(dir)/full.json"), "\(full.stderr)")
+  let summary = try object(try String(contentsOfFile: dir + "/plain.json", encoding: .utf8))
+  var detail = try object(try String(contentsOfFile: dir + "/full.json", encoding: .utf8))
+  let bubbles = try #require(summary["bubbles"] as? [String: Any])
+  let path = try #require(summary["criticalPath"] as? [String: Any])
+  let bandwidth = try #require(summary["bandwidth"] as? [String: Any])
+  #expect(bubbles["intervals"] == nil && path["segments"] == nil && bandwidth["instances"] == nil)
+  #expect((bubbles["longest"] as? [Any])?.isEmpty == false && (path["byOp"] as? [Any])?.isEmpty == false)
+  var fullBubbles = try #require(detail["bubbles"] as? [String: Any])
+  var fullPath = try #require(detail["criticalPath"] as? [String: Any])
+  let intervals = try #require(fullBubbles.removeValue(forKey: "intervals") as? [[String: Any]])
+  let segments = try #require(fullPath.removeValue(forKey: "segments") as? [[String: Any]])
+  var fullBandwidth = try #require(detail["bandwidth"] as? [String: Any])
+  let instances = try #require(fullBandwidth.removeValue(forKey: "instances") as? [[String: Any]])
+  #expect(instances.count == bandwidth["instanceCount"] as? Int)
+  #expect(intervals.count == bubbles["intervalCount"] as? Int && segments.count == path["segmentCount"] as? Int)
+  // One CSV line per row, header aside.
+  let csvLines = { (name: String) in
+    try String(contentsOfFile: dir + "/csv/\(name).csv", encoding: .utf8).split(separator: "\n").count - 1
+  }
+  #expect(try csvLines("bubbles") == intervals.count && csvLines("critical_path") == segments.count)
+  #expect(try csvLines("bandwidth") == instances.count)
+  for name in ["bubble_lanes", "bubble_causes", "critical_path_ops", "bandwidth_groups"] {
+    #expect(FileManager.default.fileExists(atPath: dir + "/csv/\(name).csv"), "\(name)")
+  }
+  // Without the lists, the detailed document is the summary.
+  detail["bubbles"] = fullBubbles
+  detail["criticalPath"] = fullPath
+  detail["bandwidth"] = fullBandwidth
+  #expect(NSDictionary(dictionary: detail).isEqual(to: summary))
+  // To standard output too.
+  let out = try reprise("report", ddp, "--detail")
+  #expect(out.status == 0)
+  let outBubbles = try object(out.stdout)["bubbles"] as? [String: Any]
+  #expect(outBubbles?["intervals"] != nil)
 }
 
 @Test func reportUnderAWhatIfShowsWhatChanged() throws {

@@ -1,11 +1,17 @@
 """Load Reprise reports into pandas DataFrames and plot them.
 
-A report is what `reprise report PATH -o report.json [--csv DIR]` writes (schema
-reprise.report/v1, docs/report.schema.json). Both forms load into the same tables, one DataFrame
+A report is what `reprise report PATH -o report.json [--csv DIR] [--detail]` writes (schema
+reprise.report/v2, docs/report.schema.json). Both forms load into the same tables, one DataFrame
 per section, named like the CSV files:
 
-    summary, breakdown, bubbles, bubble_ranks, bandwidth, bandwidth_buckets, stragglers,
-    memory, memory_devices, critical_path, critical_path_waits, whatif, whatif_classes
+    summary, breakdown, bubbles, bubble_ranks, bubble_lanes, bubble_causes, bandwidth,
+    bandwidth_groups, bandwidth_buckets, stragglers, memory, memory_devices, critical_path,
+    critical_path_waits, critical_path_ops, whatif, whatif_classes
+
+The JSON is a summary unless written with --detail: there `bubbles` holds the 50 longest idle
+intervals (`bubbles.longest`), `critical_path` the 50 longest segments
+(`criticalPath.longestSegments`) and `bandwidth` the 50 longest collective instances
+(`bandwidth.longest`); with --detail, and in the CSV files, they hold every one.
 
 Times stay in nanoseconds as in the report (columns end in ``Ns``); the plots convert to ms.
 
@@ -26,23 +32,39 @@ from typing import Dict, Optional
 import matplotlib.pyplot as plt
 import pandas as pd
 
-SCHEMA = "reprise.report/v1"
+SCHEMA = "reprise.report/v2"
 
-# Section name in the JSON → (CSV/table name, path to the rows inside the section).
+# Table (and CSV file) name → the paths to its rows in the JSON, the first present taken: the
+# full lists are only in a --detail report, the summary has the longest rows.
 _TABLES = {
-    "breakdown": ("breakdown", ["breakdown", "ranks"]),
-    "bubbles": ("bubbles", ["bubbles", "intervals"]),
-    "bubble_ranks": ("bubble_ranks", ["bubbles", "ranks"]),
-    "bandwidth": ("bandwidth", ["bandwidth", "instances"]),
-    "bandwidth_buckets": ("bandwidth_buckets", ["bandwidth", "buckets"]),
-    "stragglers": ("stragglers", ["stragglers", "ranks"]),
-    "memory": ("memory", ["memory", "samples"]),
-    "memory_devices": ("memory_devices", ["memory", "devices"]),
-    "critical_path": ("critical_path", ["criticalPath", "segments"]),
-    "critical_path_waits": ("critical_path_waits", ["criticalPath", "waitsByHolder"]),
-    "whatif": ("whatif", ["whatIf", "ranks"]),
-    "whatif_classes": ("whatif_classes", ["whatIf", "byClass"]),
+    "breakdown": (["breakdown", "ranks"],),
+    "bubbles": (["bubbles", "intervals"], ["bubbles", "longest"]),
+    "bubble_ranks": (["bubbles", "ranks"],),
+    "bubble_lanes": (["bubbles", "byLane"],),
+    "bubble_causes": (["bubbles", "byCause"],),
+    "bandwidth": (["bandwidth", "instances"], ["bandwidth", "longest"]),
+    "bandwidth_groups": (["bandwidth", "byGroup"],),
+    "bandwidth_buckets": (["bandwidth", "buckets"],),
+    "stragglers": (["stragglers", "ranks"],),
+    "memory": (["memory", "samples"],),
+    "memory_devices": (["memory", "devices"],),
+    "critical_path": (["criticalPath", "segments"], ["criticalPath", "longestSegments"]),
+    "critical_path_waits": (["criticalPath", "waitsByHolder"],),
+    "critical_path_ops": (["criticalPath", "byOp"],),
+    "whatif": (["whatIf", "ranks"],),
+    "whatif_classes": (["whatIf", "byClass"],),
 }
+
+
+def _rows(doc, paths):
+    """The rows at the first of `paths` present in `doc` (None when none is)."""
+    for keys in paths:
+        node = doc
+        for k in keys:
+            node = node.get(k) if isinstance(node, dict) else None
+        if node is not None:
+            return node
+    return None
 
 CAUSE_COLORS = {"hostLaunch": "#ff8787", "collective": "#ffa94d", "recv": "#e03131",
                 "sync": "#9775fa", "crossStream": "#3bc9db", "other": "#ced4da"}
@@ -59,13 +81,8 @@ def load_report(path: str) -> Dict[str, pd.DataFrame]:
     frames: Dict[str, pd.DataFrame] = {}
     summary = {k: v for k, v in doc["summary"].items() if not isinstance(v, (list, dict))}
     frames["summary"] = pd.DataFrame([summary])
-    for name, (_, keys) in _TABLES.items():
-        node = doc
-        for k in keys:
-            node = node.get(k) if isinstance(node, dict) else None
-            if node is None:
-                break
-        frames[name] = pd.DataFrame(node or [])
+    for name, paths in _TABLES.items():
+        frames[name] = pd.DataFrame(_rows(doc, paths) or [])
     frames["_document"] = doc  # the raw JSON, for fields that are not tables
     return frames
 
@@ -103,7 +120,8 @@ def plot_breakdown(frames, ax=None):
 
 
 def plot_bubble_timeline(frames, ax=None, lanes: bool = True):
-    """Idle intervals per rank (and stream), coloured by cause, on the trace's time axis (ms)."""
+    """Idle intervals per rank (and stream), coloured by cause, on the trace's time axis (ms):
+    every interval from a --detail report or the CSV files, else the longest 50."""
     df = frames["bubbles"]
     if not lanes:
         df = df[df["lane"] == -1]
@@ -129,7 +147,8 @@ def plot_bubble_timeline(frames, ax=None, lanes: bool = True):
 
 
 def plot_bandwidth(frames, ax=None):
-    """Achieved bus bandwidth of every matched collective against its message size."""
+    """Achieved bus bandwidth of every matched collective against its message size (of the
+    longest 50 from a summary report)."""
     df = frames["bandwidth"]
     df = df[(df["matched"]) & (df["bytes"] > 0) & (df["transferNs"] > 0)] if not df.empty else df
     ax = _ax(ax)
@@ -163,9 +182,21 @@ def plot_memory(frames, ax=None):
 
 
 def plot_critical_path(frames, ax=None):
-    """Critical-path time by category and rank (ms)."""
+    """Critical-path time by category and rank (ms); by category alone from a summary report,
+    which has only the longest segments (`criticalPath.byCategoryNs`)."""
     df = frames["critical_path"]
     ax = _ax(ax)
+    doc = frames.get("_document")
+    if doc is not None and doc["criticalPath"].get("segments") is None:
+        by_category = {k: v for k, v in doc["criticalPath"]["byCategoryNs"].items() if v}
+        if not by_category:
+            ax.set_title("no critical path")
+            return ax
+        table = pd.DataFrame([by_category], index=["all ranks"]) / 1e6
+        table.plot.barh(stacked=True, ax=ax, color=[CATEGORY_COLORS.get(c, "#999999") for c in table.columns])
+        ax.set_xlabel("ms on the critical path")
+        ax.set_title("Critical path by category")
+        return ax
     if df.empty:
         ax.set_title("no critical path")
         return ax
