@@ -19,14 +19,18 @@ extension RunReport {
     }
   }
 
-  /// Index of each cause in `BubbleAnalysis.Cause.allCases` (the order of the cause rows).
-  private static let causeOrder = Dictionary(
-    uniqueKeysWithValues: BubbleAnalysis.Cause.allCases.enumerated().map { ($1, $0) })
+  /// Index of a cause in `BubbleAnalysis.Cause.allCases` (the order of the cause rows), by a
+  /// scan of the few cases: cheaper than hashing, once per interval.
+  @inline(__always) private static func causeIndex(_ c: BubbleAnalysis.Cause) -> Int {
+    let all = BubbleAnalysis.Cause.allCases
+    for i in all.indices where all[i] == c { return i }
+    return 0
+  }
 
   /// One row per cause, every cause listed (zeros included), in `Cause.allCases` order.
   static func bubblesByCause(_ bubbles: some Sequence<BubbleAnalysis.Bubble>) -> [BubbleCauseRow] {
     var tallies = [Tally](repeating: Tally(), count: BubbleAnalysis.Cause.allCases.count)
-    for b in bubbles { tallies[causeOrder[b.cause] ?? 0].add(b.duration) }
+    for b in bubbles { tallies[causeIndex(b.cause)].add(b.duration) }
     return zip(BubbleAnalysis.Cause.allCases, tallies).map { cause, t in
       BubbleCauseRow(cause: cause.rawValue, intervals: t.count, durationNs: t.total, maxNs: t.max)
     }
@@ -42,13 +46,34 @@ extension RunReport {
   /// One row per rank, lane and cause that has intervals, sorted by rank, lane (−1, the rank's
   /// device, first) and cause (`Cause.allCases` order).
   static func bubblesByLane(_ bubbles: some Sequence<BubbleAnalysis.Bubble>, graph g: EventGraph) -> [BubbleLaneRow] {
-    var tallies: [LaneKey: Tally] = [:]
-    for b in bubbles {
-      tallies[LaneKey(rank: b.rank, lane: b.lane, cause: causeOrder[b.cause] ?? 0), default: Tally()].add(b.duration)
-    }
+    // Intervals come in runs of one rank and lane: the (rank, lane) slot is looked up once
+    // per run, the cause indexes into the slot's tallies.
     let causes = BubbleAnalysis.Cause.allCases
-    return tallies.keys.sorted().map { k in
-      let t = tallies[k] ?? Tally()
+    var slotOf: [LaneKey: Int] = [:]
+    var tallies: [Tally] = []
+    var last = LaneKey(rank: .min, lane: .min, cause: 0)
+    var base = 0
+    for b in bubbles {
+      if b.rank != last.rank || b.lane != last.lane {
+        last = LaneKey(rank: b.rank, lane: b.lane, cause: 0)
+        if let known = slotOf[last] {
+          base = known
+        } else {
+          base = tallies.count
+          slotOf[last] = base
+          tallies += repeatElement(Tally(), count: causes.count)
+        }
+      }
+      tallies[base + causeIndex(b.cause)].add(b.duration)
+    }
+    var used: [LaneKey: Tally] = [:]
+    for (k, slot) in slotOf {
+      for c in causes.indices where tallies[slot + c].count > 0 {
+        used[LaneKey(rank: k.rank, lane: k.lane, cause: c)] = tallies[slot + c]
+      }
+    }
+    return used.keys.sorted().map { k in
+      let t = used[k] ?? Tally()
       return BubbleLaneRow(
         rank: k.rank, lane: k.lane, laneName: laneName(g, k.lane), cause: causes[k.cause].rawValue,
         intervals: t.count, durationNs: t.total, maxNs: t.max)
@@ -79,12 +104,21 @@ extension RunReport {
   /// Path time per event name (or `wait`), kind and category: the `topIntervals` largest,
   /// largest first; ties by name, kind, category.
   static func criticalPathByOp(_ segments: [CriticalPath.Segment], graph g: EventGraph) -> [CriticalPathOpRow] {
-    var tallies: [OpKey: Tally] = [:]
+    // Per name (the last slot: waits), the few (kind, category) pairs seen with it: a dense
+    // array and a short scan instead of hashing every segment.
+    var byName = [[(key: OpKey, tally: Tally)]](repeating: [], count: g.strings.count + 1)
     for s in segments {
       let key = OpKey(name: s.event.map { g.name[$0] }, kind: s.event.map { g.kind[$0] }, category: s.category)
-      tallies[key, default: Tally()].add(s.duration)
+      let n = key.name?.index ?? g.strings.count
+      if let i = byName[n].firstIndex(where: { $0.key == key }) {
+        byName[n][i].tally.add(s.duration)
+      } else {
+        var t = Tally()
+        t.add(s.duration)
+        byName[n].append((key, t))
+      }
     }
-    let rows = tallies.map { k, t in
+    let rows = byName.joined().map { k, t in
       CriticalPathOpRow(
         name: k.name.map { g.strings[$0] } ?? "wait", kind: k.kind?.name ?? "wait", category: k.category.rawValue,
         segments: t.count, durationNs: t.total)

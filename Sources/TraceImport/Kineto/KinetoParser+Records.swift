@@ -9,16 +9,21 @@ import TraceModel
 /// Turning a parsed event into `KinetoTrace` columns: threads, categories, B/E pairing,
 /// kept shapes and extras, metadata.
 extension KinetoParser {
+  /// The thread's index, from the last two threads seen before the table (host and device
+  /// events usually alternate between two threads).
   mutating func threadFor(_ pid: TraceID, _ tid: TraceID) -> Int32 {
     let key = ThreadKey(pid: pid, tid: tid)
-    if key == lastThreadKey { return lastThreadIndex }
+    if lastThreadIndex >= 0 && key == lastThreadKey { return lastThreadIndex }
     let idx: Int32
-    if let i = threadIndex[key] {
+    if previousThreadIndex >= 0 && key == previousThreadKey {
+      idx = previousThreadIndex
+    } else if let i = threadIndex[key] {
       idx = i
     } else {
       idx = Int32(threadIndex.count)
       threadIndex[key] = idx
     }
+    (previousThreadKey, previousThreadIndex) = (lastThreadKey, lastThreadIndex)
     lastThreadKey = key
     lastThreadIndex = idx
     return idx

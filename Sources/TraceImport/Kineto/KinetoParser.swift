@@ -24,6 +24,8 @@ struct KinetoParser {
   var keepsShapes: [Int8] = []
   var lastThreadKey = ThreadKey(pid: .missing, tid: .missing)
   var lastThreadIndex: Int32 = -1
+  var previousThreadKey = ThreadKey(pid: .missing, tid: .missing)
+  var previousThreadIndex: Int32 = -1
   var threadIndex: [ThreadKey: Int32] = [:]
   var openBegins:
     [Int32: [(name: Int32, cat: Int32, ts: Int64, index: UInt32, offset: Int64, extra: Int32, corr: Int64, ext: Int64)]] =
