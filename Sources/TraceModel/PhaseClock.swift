@@ -32,4 +32,11 @@ public final class PhaseClock: Sendable {
     FileHandle.standardError.write(Data("[timing] \(what): \(ms) ms (own)\n".utf8))
     return value
   }
+
+  /// Prints the time since `start` (`DispatchTime` uptime nanoseconds) under `what`.
+  public func report(_ what: String, since start: UInt64) {
+    guard isEnabled else { return }
+    let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+    FileHandle.standardError.write(Data("[timing] \(what): \(ms) ms (own)\n".utf8))
+  }
 }

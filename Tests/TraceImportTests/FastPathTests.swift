@@ -46,7 +46,8 @@ import TraceModel
 /// An event without pid and tid first in the file gets a thread of its own (it used to read
 /// the empty thread cache's -1 and crash).
 @Test func eventsWithoutPidOrTidGetAThread() throws {
-  let text = #"{"traceEvents":[{"ph":"X","name":"a","ts":1,"dur":2},{"ph":"X","name":"b","pid":1,"tid":1,"ts":1,"dur":2},{"ph":"X","name":"c","ts":5,"dur":1}]}"#
+  let text =
+    #"{"traceEvents":[{"ph":"X","name":"a","ts":1,"dur":2},{"ph":"X","name":"b","pid":1,"tid":1,"ts":1,"dur":2},{"ph":"X","name":"c","ts":5,"dur":1}]}"#
   let trace = try KinetoImporter.read("nopid.json", contents: Array(text.utf8), progress: nil).0
   #expect(trace.thread == [0, 1, 0])
   #expect(trace.threads.count == 2)

@@ -49,6 +49,9 @@ extension KinetoParser {
     }
 
     func run() {
+      let clock = PhaseClock()
+      let started = clock.isEnabled ? DispatchTime.now().uptimeNanoseconds : 0
+      defer { clock.report("tokenize the piece at byte \(start) of \(parser.out.file)", since: started) }
       do {
         parser.s.pos = Int(start - parser.s.base)
         outcome = try parser.parsePiece(stopAt: stopAt) { self.cancelled.load(ordering: .relaxed) }
@@ -142,7 +145,10 @@ extension KinetoParser {
   /// the ones after it that fit; returns the offset after the array's `]` when the array is
   /// complete, else nil (the first parser reads on; `index` is advanced past what was taken).
   mutating func takePieces(_ pieces: [Piece], next: inout Int, index: inout UInt32, group: DispatchGroup) -> Int64? {
-    group.wait()
+    PhaseClock().measure("wait for the pieces of \(out.file)") { group.wait() }
+    let clock = PhaseClock()
+    let started = clock.isEnabled ? DispatchTime.now().uptimeNanoseconds : 0
+    defer { clock.report("take in the pieces of \(out.file)", since: started) }
     reserve(records: pieces[next...].reduce(0) { $0 + $1.parser.out.phase.count })
     while next < pieces.count, pieces[next].start == s.offset {
       let piece = pieces[next]

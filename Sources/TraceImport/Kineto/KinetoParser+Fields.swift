@@ -139,7 +139,9 @@ extension KinetoParser {
       // `"External id":` and `"correlation":` (on nearly every event) from two loads.
       if try s.peek() == UInt8(ascii: "\""), s.end - s.pos >= 16 {
         let raw = UnsafeRawPointer(s.ptr + s.pos)
-        let (a, b) = (raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self) & 0xFFFF_FFFF_FFFF)
+        let (a, b) = (
+          raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self) & 0xFFFF_FFFF_FFFF
+        )
         if a == Self.externalIDKey.0 && b == Self.externalIDKey.1 {
           s.pos += 14
           r.externalID = try intArg() ?? 0
