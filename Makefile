@@ -50,4 +50,4 @@ samples:
 	python3 tools/make_sample_traces.py Traces/generated
 
 clean:
-	rm -rf .build out bench-data .venv
+	rm -rf .build out bench-data .venv .venv-hta

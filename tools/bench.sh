@@ -29,7 +29,10 @@ echo "machine: $(nproc) cores, $(uname -m), $(grep -m1 'model name' /proc/cpuinf
 timed() {
   local rows=()
   for _ in $(seq "$REPEATS"); do
-    /usr/bin/time -f "%e %M" -o $D/time.txt "$@" > $D/out.txt
+    if ! /usr/bin/time -f "%e %M" -o $D/time.txt "$@" > $D/out.txt; then
+      echo "bench: failed: $*" >&2
+      exit 1
+    fi
     rows+=("$(cat $D/time.txt)")
   done
   printf '%s\n' "${rows[@]}" | python3 -c "

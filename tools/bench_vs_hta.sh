@@ -2,7 +2,7 @@
 # `reprise report` beside Holistic Trace Analysis 0.5 on the same 8 ranks x 40 MB (the serial mix
 # of tools/gen_kineto_trace.py), in one run: best and median of REPEATS (default 5) wall times of
 # each whole command, peak RSS of each (GNU time: the largest of the process and the workers it
-# waited for), and the ratio. HTA runs in .venv (created with HolisticTraceAnalysis==0.5.0 when
+# waited for), and the ratio. HTA runs in .venv-hta (created with HolisticTraceAnalysis==0.5.0 when
 # missing); it loads the ranks with its default multiprocessing parser, then runs the temporal
 # breakdown, the idle time breakdown and the communication/computation overlap
 # (tools/hta_report.py). Needs the release build (`make release`).
@@ -13,9 +13,9 @@ cd "$(dirname "$0")/.."
 BIN=.build/release/reprise
 D=bench-data
 [ -x "$BIN" ] || { echo "bench_vs_hta: build first: make release" >&2; exit 1; }
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import hta" 2>/dev/null; then
-  python3 -m venv .venv
-  .venv/bin/pip install -q "HolisticTraceAnalysis==0.5.0"
+if [ ! -x .venv-hta/bin/python ] || ! .venv-hta/bin/python -c "import hta" 2>/dev/null; then
+  python3 -m venv .venv-hta
+  .venv-hta/bin/pip install -q "HolisticTraceAnalysis==0.5.0"
 fi
 for r in 0 1 2 3 4 5 6 7; do
   f=$D/ranks8/rank$r.json
@@ -31,7 +31,7 @@ run() {  # label, command...: appends "seconds rss_kib" lines to $D/$label.times
 rm -f $D/reprise.times $D/hta.times
 for _ in $(seq "$REPEATS"); do  # alternate, so both see the same machine state
   run reprise "$BIN" report $D/ranks8 -o $D/report.json
-  run hta .venv/bin/python tools/hta_report.py $D/ranks8
+  run hta .venv-hta/bin/python tools/hta_report.py $D/ranks8
 done
 tail -1 $D/hta.out
 python3 - "$D" "$(stat -c %s $D/report.json)" <<'PY'

@@ -168,7 +168,7 @@ public struct TopTable: Sendable, Equatable {
   static func kernelInstances(_ ix: AnalysisIndex, shapes shapeOf: inout ShapeLookup) -> [Instance] {
     let g = ix.graph
     return (0..<g.eventCount).filter { AnalysisIndex.isDeviceWork(g, $0) }.map { e in
-      let d = ix.timeline.end[e].rawValue - ix.timeline.start[e].rawValue
+      let d = ix.timeline.end[e].rawValue &- ix.timeline.start[e].rawValue
       let l = Int(ix.launcher[e])
       return Instance(
         event: Int32(e), total: d, selfTime: d, deviceSelf: -1, deviceTotal: 0,
@@ -183,9 +183,9 @@ public struct TopTable: Sendable, Equatable {
     let shapes = s.shapes.map { (dims: shapeTexts[Int($0.key)], count: $0.value) }
       .sorted { ($0.count, $1.dims) > ($1.count, $0.dims) }.prefix(3).map { Shape(dims: $0.dims, count: $0.count) }
     return Row(
-      name: s.name, category: s.category, count: n, total: Nanoseconds(s.total.reduce(0, +)),
-      selfTime: Nanoseconds(s.selfTime.reduce(0, +)),
-      mean: n == 0 ? .zero : Nanoseconds(ranked.reduce(0, +) / Int64(n)),
+      name: s.name, category: s.category, count: n, total: Nanoseconds(s.total.reduce(0, &+)),
+      selfTime: Nanoseconds(s.selfTime.reduce(0, &+)),
+      mean: n == 0 ? .zero : Nanoseconds(ranked.reduce(0, &+) / Int64(n)),
       p50: pct(50), p99: pct(99), max: Nanoseconds(ranked.last ?? 0),
       deviceSelf: s.isOp ? Nanoseconds(s.deviceSelf) : nil,
       deviceTotal: s.isOp ? Nanoseconds(s.deviceTotal) : nil, launches: s.isOp ? s.launches : nil, shapes: shapes)
@@ -265,14 +265,14 @@ struct OpTimes {
     }
     var childTime = [Int64](repeating: 0, count: g.eventCount)
     for e in 0..<g.eventCount where g.parent[e] != .none {
-      childTime[g.parent[e].index] += t.end[e].rawValue - t.start[e].rawValue
+      childTime[g.parent[e].index] &+= t.end[e].rawValue &- t.start[e].rawValue
     }
     let (direct, subtree) = deviceWork(isOp: isOp)
     return (0..<g.eventCount).filter { isOp[$0] }.map { e in
-      let d = t.end[e].rawValue - t.start[e].rawValue
+      let d = t.end[e].rawValue &- t.start[e].rawValue
       let own = shapeOf.recordsShape(e)
       return TopTable.Instance(
-        event: Int32(e), total: d, selfTime: max(0, d - childTime[e]),
+        event: Int32(e), total: d, selfTime: max(0, d &- childTime[e]),
         deviceSelf: direct[e],
         deviceTotal: subtree[e] < 0 || nestedInSameName(e) ? 0 : subtree[e],
         shape: own ? shapeOf.dims(above: e) : -1)
@@ -338,11 +338,11 @@ struct OpTimes {
         if let o = open, p.start <= o.end {
           open = (o.start, max(o.end, p.end))
         } else {
-          if let o = open { total += o.end - o.start }
+          if let o = open { total &+= o.end &- o.start }
           open = (p.start, p.end)
         }
       }
-      if let o = open { total += o.end - o.start }
+      if let o = open { total &+= o.end &- o.start }
       out[Int(op)] = total
     }
     return out

@@ -34,16 +34,21 @@ final class StreamedOutput {
       try body(out)
       return try out.flush()
     }
-    let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType
-    if let type, type != .typeRegular {
-      guard let handle = FileHandle(forWritingAtPath: path) else { throw RunError.data("\(path): cannot write") }
+    // stat(2) follows symbolic links: a link to a device or pipe (`/dev/stdout`) is written in
+    // place, a link to a file replaces the file it points to.
+    var st = stat()
+    if stat(path, &st) == 0 && (st.st_mode & S_IFMT) != S_IFREG {
+      let fd = open(path, O_WRONLY | O_TRUNC)
+      guard fd >= 0 else { throw RunError.data("\(path): cannot write") }
+      let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
       let out = StreamedOutput(handle: handle, path: path)
       try body(out)
       try out.flush()
       try? handle.close()
       return
     }
-    let partial = path + ".partial"
+    let target = Self.fileBehind(path)
+    let partial = target + ".partial"
     guard FileManager.default.createFile(atPath: partial, contents: nil),
       let handle = FileHandle(forWritingAtPath: partial)
     else { throw RunError.data("\(path): cannot write") }
@@ -53,8 +58,19 @@ final class StreamedOutput {
     try body(out)
     try out.flush()
     try? handle.close()
-    guard rename(partial, path) == 0 else { throw RunError.data("\(path): cannot write: rename failed") }
+    guard rename(partial, target) == 0 else { throw RunError.data("\(path): cannot write: rename failed") }
     done = true
+  }
+
+  /// The file a path names: itself, or where its symbolic links lead (also when the last link
+  /// points to a file not created yet).
+  static func fileBehind(_ path: String) -> String {
+    if let p = realpath(path, nil) {
+      defer { free(p) }
+      return String(cString: p)
+    }
+    guard let dest = try? FileManager.default.destinationOfSymbolicLink(atPath: path) else { return path }
+    return dest.hasPrefix("/") ? dest : (path as NSString).deletingLastPathComponent + "/" + dest
   }
 
   /// Appends `text` (UTF-8).

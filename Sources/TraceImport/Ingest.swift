@@ -146,8 +146,7 @@ public enum Ingest {
   ) throws -> (imported: [ImportedFile], skipped: [SkippedFile]) {
     let importers = try files.map { try sniffFormat($0) ?? fallbackImporter(for: $0.path) }
     let isOnlyRankFile = importers.filter { !$0.isLinkedWithRankGraph }.count <= 1
-    // Fewer files than cores: each file may tokenize on the cores left over.
-    let chunks = max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, files.count))
+    let chunks = pieces(files)
     enum Outcome: Sendable {
       case imported(ImportedFile)
       case skipped(SkippedFile)
@@ -155,7 +154,7 @@ public enum Ingest {
     let results: [Outcome] = try Parallel.map(files.count) { i in
       let request = ImportRequest(
         path: files[i].path, contents: files[i].contents, isOnlyRankFile: isOnlyRankFile, progress: progress,
-        clock: clock, chunks: chunks)
+        clock: clock, chunks: chunks[i])
       do {
         return .imported(files[i].recorded(try importers[i].importFile(request)))
       } catch let error as TraceImportError {
@@ -167,6 +166,19 @@ public enum Ingest {
       results.compactMap { if case .imported(let f) = $0 { f } else { nil } },
       results.compactMap { if case .skipped(let s) = $0 { s } else { nil } }
     )
+  }
+
+  /// Threads each file may tokenize on: the cores in proportion to its share of the bytes
+  /// (rounded up): one file gets them all, eight equal files on two cores one each, and a file
+  /// much bigger than the rest the cores the others leave idle while it is read.
+  static func pieces(_ files: [TraceInput]) -> [Int] {
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    let sizes = files.map { f in
+      f.contents.map { Int64($0.count) }
+        ?? ((try? FileManager.default.attributesOfItem(atPath: f.path)[.size] as? NSNumber)?.int64Value ?? 1)
+    }
+    let total = max(1, sizes.reduce(0, +))
+    return sizes.map { max(1, min(cores, Int((Double(cores) * Double($0) / Double(total)).rounded(.up)))) }
   }
 
   /// The ranks' graphs with the host execution traces joined in.

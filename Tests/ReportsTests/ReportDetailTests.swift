@@ -184,3 +184,19 @@ private func expectStreamed<Row: StreamableRow & Equatable>(_ rows: [Row]) throw
   try StreamedOutput.write(to: file) { try $0.appendCSV(Row.self, forEach: rows.forEach) }
   #expect(try read(file) == (try CSVTable("t", rows)).csv())
 }
+
+/// Writing through a symbolic link replaces the file it points to, whole: a short output after
+/// a long one leaves only the short one (not the long one's tail).
+@Test func streamedOutputThroughASymlinkReplacesTheTarget() throws {
+  let dir = NSTemporaryDirectory() + "reprise-symlink-\(getpid())"
+  try? FileManager.default.removeItem(atPath: dir)
+  try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+  defer { try? FileManager.default.removeItem(atPath: dir) }
+  let real = dir + "/real.json"
+  let link = dir + "/out.json"
+  try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: real)
+  try StreamedOutput.write(to: link) { try $0.append(String(repeating: "long ", count: 1000)) }
+  try StreamedOutput.write(to: link) { try $0.append("short") }
+  #expect(try String(contentsOfFile: real, encoding: .utf8) == "short")
+  #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: link)) == real)
+}

@@ -103,3 +103,12 @@ private func lines(_ count: Int, at: Int = -1, extra: String = "") -> [UInt8] {
   let one = try KinetoImporter.read("negative.json", contents: negative, progress: nil).0
   #expect(one.diagnostics.items.first?.location?.eventIndex == 377)
 }
+
+/// A long run of newlines where the cut is looked for is scanned once (it was scanned again
+/// from every newline in it: quadratic), and the trace still reads the same.
+@Test func longWhitespaceRunsAreScannedOnce() throws {
+  let text =
+    #"{"traceEvents":[{"ph":"i","ts":0,"pid":1,"tid":1,"args":{"a":"#
+    + String(repeating: "\n", count: 1 << 19) + #"1}},{"ph":"i","ts":1,"pid":1,"tid":1}]}"#
+  try expectPiecesAgree(Array(text.utf8), file: "newlines.json")
+}

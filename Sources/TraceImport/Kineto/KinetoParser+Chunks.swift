@@ -76,37 +76,51 @@ extension KinetoParser {
       let limit = min(count, i + (1 << 22))
       var found: Int?
       while i < limit {
-        if p[i] == 0x0a, let at = boundary(p, count: count, newline: i) {
-          found = at
-          break
+        if p[i] == 0x0a {
+          switch boundary(p, count: count, newline: i) {
+          case .found(let at): found = at
+          case .none(let next): i = max(i + 1, next)
+          }
+          if found != nil { break }
+        } else {
+          i += 1
         }
-        i += 1
       }
       if let found, found > (out.last ?? from) { out.append(found) }
     }
     return out
   }
 
-  /// The `{` after a newline inside `} , {` (whitespace between), or nil.
-  private static func boundary(_ p: UnsafePointer<UInt8>, count: Int, newline: Int) -> Int? {
+  enum Boundary {
+    /// The offset of the `{`.
+    case found(Int)
+    /// No boundary at this newline; the next byte worth looking at.
+    case none(Int)
+  }
+
+  /// The `{` after a newline inside `} , {` (whitespace between). The walks over whitespace
+  /// stop after 64 bytes (no boundary there), and a failed look returns where the forward walk
+  /// stopped, so a run of whitespace is scanned once, not once per newline in it.
+  static func boundary(_ p: UnsafePointer<UInt8>, count: Int, newline: Int) -> Boundary {
     @inline(__always) func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0a || b == 0x0d || b == 0x09 }
+    let reach = 64
     var b = newline - 1
-    while b >= 0 && isSpace(p[b]) { b -= 1 }
+    while b >= 0 && isSpace(p[b]) && newline - b < reach { b -= 1 }
     var sawComma = false
     if b >= 0 && p[b] == UInt8(ascii: ",") {
       sawComma = true
       b -= 1
-      while b >= 0 && isSpace(p[b]) { b -= 1 }
+      while b >= 0 && isSpace(p[b]) && newline - b < reach { b -= 1 }
     }
     var f = newline + 1
-    while f < count && isSpace(p[f]) { f += 1 }
+    while f < count && isSpace(p[f]) && f - newline < reach { f += 1 }
     if !sawComma && f < count && p[f] == UInt8(ascii: ",") {
       sawComma = true
       f += 1
-      while f < count && isSpace(p[f]) { f += 1 }
+      while f < count && isSpace(p[f]) && f - newline < reach { f += 1 }
     }
-    guard sawComma, b >= 0, p[b] == UInt8(ascii: "}"), f < count, p[f] == UInt8(ascii: "{") else { return nil }
-    return f
+    guard sawComma, b >= 0, p[b] == UInt8(ascii: "}"), f < count, p[f] == UInt8(ascii: "{") else { return .none(f) }
+    return .found(f)
   }
 
   /// Starts the pieces after the first for an array whose first element is at the scanner's
@@ -158,15 +172,24 @@ extension KinetoParser {
         return nil
       case .reachedNext(let events):
         absorb(piece.parser, indexBase: index)
+        piece.parser.dropRecords()
         index &+= events
         s.pos = Int(pieces[next].start - s.base)
       case .reachedEnd(let events, let end):
         absorb(piece.parser, indexBase: index)
+        piece.parser.dropRecords()
         index &+= events
         return end
       }
     }
     return nil
+  }
+
+  /// Frees a piece's records once they are taken in (they are not held twice until the end).
+  mutating func dropRecords() {
+    out = KinetoTrace(file: out.file)
+    interner = ByteInterner()
+    threadIndex = [:]
   }
 
   /// Room for `records` more records in every column (one allocation each, not doublings).
