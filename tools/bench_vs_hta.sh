@@ -6,9 +6,10 @@
 # missing); it loads the ranks with its default multiprocessing parser, then runs the temporal
 # breakdown, the idle time breakdown and the communication/computation overlap
 # (tools/hta_report.py). Needs the release build (`make release`).
-# usage: tools/bench_vs_hta.sh [REPEATS]
+# usage: tools/bench_vs_hta.sh [REPEATS] [TRACE_DIR]   (TRACE_DIR: another set of rank files)
 set -euo pipefail
 REPEATS=${1:-${REPEATS:-5}}
+SET=${2:-}
 cd "$(dirname "$0")/.."
 BIN=.build/release/reprise
 D=bench-data
@@ -17,11 +18,15 @@ if [ ! -x .venv-hta/bin/python ] || ! .venv-hta/bin/python -c "import hta" 2>/de
   python3 -m venv .venv-hta
   .venv-hta/bin/pip install -q "HolisticTraceAnalysis==0.5.0"
 fi
-for r in 0 1 2 3 4 5 6 7; do
-  f=$D/ranks8/rank$r.json
-  [ -f "$f" ] || { mkdir -p $D/ranks8; python3 tools/gen_kineto_trace.py "$f" --mb 40 --mix serial --rank $r --world 8 >/dev/null; }
-done
-echo "machine: $(nproc) cores; input: $D/ranks8 ($(du -sb $D/ranks8 | cut -f1) bytes, 8 ranks)"
+if [ -z "$SET" ]; then
+  SET=$D/ranks8
+  for r in 0 1 2 3 4 5 6 7; do
+    f=$D/ranks8/rank$r.json
+    [ -f "$f" ] || { mkdir -p $D/ranks8; python3 tools/gen_kineto_trace.py "$f" --mb 40 --mix serial --rank $r --world 8 >/dev/null; }
+  done
+fi
+mkdir -p $D
+echo "machine: $(nproc) cores; input: $SET ($(du -sbL "$SET" | cut -f1) bytes)"
 run() {  # label, command...: appends "seconds rss_kib" lines to $D/$label.times
   local label=$1
   shift
@@ -30,8 +35,8 @@ run() {  # label, command...: appends "seconds rss_kib" lines to $D/$label.times
 }
 rm -f $D/reprise.times $D/hta.times
 for _ in $(seq "$REPEATS"); do  # alternate, so both see the same machine state
-  run reprise "$BIN" report $D/ranks8 -o $D/report.json
-  run hta .venv-hta/bin/python tools/hta_report.py $D/ranks8
+  run reprise "$BIN" report "$SET" -o $D/report.json
+  run hta .venv-hta/bin/python tools/hta_report.py "$SET"
 done
 tail -1 $D/hta.out
 python3 - "$D" "$(stat -c %s $D/report.json)" <<'PY'

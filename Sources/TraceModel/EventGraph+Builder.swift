@@ -152,6 +152,15 @@ extension EventGraph {
     if parts.count == 1 { return parts[0] }
     var b = Builder()
     b.reserveEvents(parts.reduce(0) { $0 + $1.eventCount })
+    // The parts' edges, concatenated: each part's are already grouped by source event in event
+    // order, which is what `Builder.build()` would produce from them (its sort is stable).
+    let edgeTotal = parts.reduce(0) { $0 + $1.edgeCount }
+    var offsets: [UInt32] = [0]
+    offsets.reserveCapacity(b.lane.capacity + 1)
+    var targets: [EventID] = []
+    targets.reserveCapacity(edgeTotal)
+    var kinds: [EdgeKind] = []
+    kinds.reserveCapacity(edgeTotal)
     for part in parts {
       let nameMap = part.strings.strings.map { b.strings.intern($0) }
       func mapName(_ id: NameID) -> NameID { nameMap[id.index] }
@@ -163,14 +172,20 @@ extension EventGraph {
         l.name = mapName(l.name)
         b.lanes.append(l)
       }
-      for i in 0..<part.eventCount {
-        b.addEvent(
-          lane: LaneID(rawValue: part.lane[i].rawValue + laneBase), name: mapName(part.name[i]),
-          kind: part.kind[i], detail: part.detail[i], start: part.start[i], duration: part.duration[i],
-          bytes: part.bytes[i], correlation: part.correlation[i], parent: mapEvent(part.parent[i]),
-          sourceIndex: part.sourceIndex[i])
-      }
-      b.appendEdges(of: part, eventBase: eventBase)
+      b.lane.append(contentsOf: part.lane.lazy.map { LaneID(rawValue: $0.rawValue + laneBase) })
+      b.name.append(contentsOf: part.name.lazy.map(mapName))
+      b.kind.append(contentsOf: part.kind)
+      b.detail.append(contentsOf: part.detail)
+      b.start.append(contentsOf: part.start)
+      b.duration.append(contentsOf: part.duration)
+      b.bytes.append(contentsOf: part.bytes)
+      b.correlation.append(contentsOf: part.correlation)
+      b.parent.append(contentsOf: part.parent.lazy.map(mapEvent))
+      b.sourceIndex.append(contentsOf: part.sourceIndex)
+      let edgeBase = UInt32(targets.count)
+      offsets.append(contentsOf: part.edgeOffsets.dropFirst().lazy.map { $0 + edgeBase })
+      targets.append(contentsOf: part.edgeTargets.lazy.map(mapEvent))
+      kinds.append(contentsOf: part.edgeKinds)
       for var s in part.steps {
         s.event = mapEvent(s.event)
         b.steps.append(s)
@@ -204,6 +219,11 @@ extension EventGraph {
         b.opShapes.append(o)
       }
     }
-    return b.build()
+    return EventGraph(
+      strings: b.strings, lanes: b.lanes, ranks: b.ranks, lane: b.lane, name: b.name, kind: b.kind,
+      detail: b.detail, start: b.start, duration: b.duration, bytes: b.bytes, correlation: b.correlation,
+      parent: b.parent, sourceIndex: b.sourceIndex, edgeOffsets: offsets, edgeTargets: targets, edgeKinds: kinds,
+      steps: b.steps, collectives: b.collectives, instances: b.instances, p2p: b.p2p, memory: b.memory,
+      opShapes: b.opShapes)
   }
 }
