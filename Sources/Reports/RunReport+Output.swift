@@ -1,5 +1,7 @@
+import Dispatch
 import Foundation
 import Rendering
+import TraceModel
 
 // Writing a report: the JSON document (with the full lists on request) and the CSV files, the
 // long tables streamed row by row.
@@ -13,6 +15,9 @@ extension RunReport {
   /// - Throws: `RunError.data` when the output cannot be written; `EncodingError` (never for
   ///   this type).
   public func writeJSON(to path: String?, detail withLists: Bool = false) throws {
+    let clock = PhaseClock()
+    let started = clock.isEnabled ? DispatchTime.now().uptimeNanoseconds : 0
+    defer { clock.report("write the JSON", since: started) }
     var head = self
     if withLists {
       // Empty lists mark where the streamed ones go.

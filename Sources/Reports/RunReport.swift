@@ -1,5 +1,6 @@
 import Analysis
 import CostModels
+import Dispatch
 import Foundation
 import Rendering
 import Replay
@@ -201,7 +202,11 @@ public struct RunReport: JSONContract, Equatable {
   /// - Throws: `ReplayError` or `RunError` when the run cannot be replayed.
   public init(_ result: IngestResult, inputs: [String], options: Options = Options()) throws {
     let g = result.graph
+    let clock = PhaseClock()
+    let started = clock.isEnabled ? DispatchTime.now().uptimeNanoseconds : 0
     let analyses = try Analyses(g, options: options)
+    clock.report("analyses", since: started)
+    defer { clock.report("analyses and sections", since: started) }
     breakdown = BreakdownSection(
       window: analyses.breakdown.window.rawValue,
       ranks: analyses.breakdown.ranks.map(BreakdownRow.init))

@@ -281,7 +281,7 @@ struct JSONScanner {
   /// Whether the raw slice equals `literal` (no escapes).
   @inline(__always) func equals(_ s: ByteSlice, _ literal: StaticString) -> Bool {
     s.length == literal.utf8CodeUnitCount && !s.hasEscapes
-      && memcmp(pointer(s), literal.utf8Start, s.length) == 0
+      && ByteInterner.equal(pointer(s), literal.utf8Start, s.length)
   }
 
   /// The decoded bytes of a string slice (escapes resolved, UTF-8).

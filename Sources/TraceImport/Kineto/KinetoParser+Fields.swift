@@ -157,7 +157,7 @@ extension KinetoParser {
       let k = s.pointer(key)
       let n = key.length
       @inline(__always) func isKey(_ lit: StaticString) -> Bool {
-        n == lit.utf8CodeUnitCount && memcmp(k, lit.utf8Start, n) == 0
+        n == lit.utf8CodeUnitCount && ByteInterner.equal(k, lit.utf8Start, n)
       }
       switch n {
       case 11 where isKey("correlation"): r.correlation = try intArg() ?? 0

@@ -303,7 +303,7 @@ struct KinetoParser {
     if key.hasEscapes { return .other }
     let k = s.pointer(key)
     @inline(__always) func isKey(_ lit: StaticString) -> Bool {
-      key.length == lit.utf8CodeUnitCount && memcmp(k, lit.utf8Start, key.length) == 0
+      key.length == lit.utf8CodeUnitCount && ByteInterner.equal(k, lit.utf8Start, key.length)
     }
     switch key.length {
     case 2: return isKey("ph") ? .ph : isKey("ts") ? .ts : isKey("id") ? .id : isKey("bp") ? .bp : .other
