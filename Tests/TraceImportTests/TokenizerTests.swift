@@ -215,5 +215,17 @@ func mutatedDocumentsNeverCrash(seed: UInt64) throws {
     } catch let error as TraceImportError {
       #expect("\(error)".contains("fuzz.json"), "seed \(seed) iteration \(iteration): \(error)")
     }
+    // Read in pieces (`KinetoParser+Chunks`), the same document gives the same trace or the same error.
+    let one = Result { try KinetoImporter.read("fuzz.json", contents: doc, progress: nil).0 }
+    let many = Result {
+      try KinetoImporter.read("fuzz.json", contents: doc, progress: nil, chunks: 3, minChunkBytes: 1).0
+    }
+    switch (one, many) {
+    case (.success(let a), .success(var b)):
+      b.tokenizedPieces = 1
+      #expect(a == b, "seed \(seed) iteration \(iteration): pieces differ")
+    case (.failure(let a), .failure(let b)): #expect("\(a)" == "\(b)", "seed \(seed) iteration \(iteration)")
+    default: Issue.record("seed \(seed) iteration \(iteration): \(one) vs \(many)")
+    }
   }
 }
