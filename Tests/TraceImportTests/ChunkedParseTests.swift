@@ -112,3 +112,17 @@ private func lines(_ count: Int, at: Int = -1, extra: String = "") -> [UInt8] {
     + String(repeating: "\n", count: 1 << 19) + #"1}},{"ph":"i","ts":1,"pid":1,"tid":1}]}"#
   try expectPiecesAgree(Array(text.utf8), file: "newlines.json")
 }
+
+/// Cores go to files in proportion to their bytes: a lone file gets them all, equal files share
+/// them, and a file much bigger than the rest gets the cores the others leave.
+@Test func coresFollowTheFilesBytes() {
+  let cores = ProcessInfo.processInfo.activeProcessorCount
+  func member(_ bytes: Int) -> TraceInput {
+    TraceInput(path: "b.tar:m\(bytes).json", contents: [UInt8](repeating: 0x20, count: bytes), isListed: true)
+  }
+  #expect(Ingest.pieces([member(1000)]) == [cores])
+  let equal = Ingest.pieces((0..<(cores * 4)).map { _ in member(1000) })
+  #expect(equal.allSatisfy { $0 == 1 })
+  let skewed = Ingest.pieces([member(90_000)] + (0..<9).map { _ in member(1000) })
+  #expect(skewed[0] == cores && skewed.dropFirst().allSatisfy { $0 == 1 })
+}
