@@ -1,6 +1,7 @@
 import Analysis
 import CostModels
 import Replay
+import Synchronization
 import TraceImport
 import TraceModel
 
@@ -32,31 +33,36 @@ extension RunReport {
     init(_ g: EventGraph, options: Options) throws {
       let clock = PhaseClock()
       let measured = clock.measure("timeline") { Timeline(measured: g) }
-      let index = clock.measure("index") { AnalysisIndex(g, timeline: measured) }
+      // Built by the first analysis that needs it, while the replay (which does not) runs on
+      // another core; the others wait for it.
+      let shared = SharedIndex { clock.measure("index") { AnalysisIndex(g, timeline: measured) } }
       let link = options.linkGBps ?? options.hardware?.interconnect?.gbpsPerDirection
       // The link knobs scale from the report's hardware (--hardware, else deviceProperties).
       var withHardware = options.scenario
       if withHardware?.hardware == nil { withHardware?.hardware = options.hardware }
       let scenario = withHardware
+      // Ordered so that the longest tasks start first (the cores take them in this order); the
+      // results do not depend on the order.
       let parts: [Part] = try Parallel.map(7) { i in
         switch i {
-        case 0:
+        case 0: return try clock.measure("replay") { .replay(try WhatIfRun(graph: g, scenario: scenario)) }
+        case 1: return clock.measure("top") { .top(RunReport.topSection(shared.index)) }
+        case 2:
           return clock.measure("breakdown") {
             .breakdown(TemporalBreakdown(g, timeline: measured, window: g.steps.isEmpty ? .deviceSpan : .steps))
           }
-        case 1: return clock.measure("bubbles") { .bubbles(BubbleAnalysis(index: index)) }
-        case 2:
+        case 3:
           return clock.measure("bandwidth+stragglers") {
             .bandwidth(
               BandwidthAnalysis(g, timeline: measured, linkGBps: link),
               StragglerAnalysis(g, timeline: measured))
           }
-        case 3: return clock.measure("memory") { .memory(MemoryTimeline(g, timeline: measured)) }
-        case 4: return clock.measure("criticalPath") { .criticalPath(CriticalPath(index: index)) }
-        case 5: return clock.measure("top") { .top(RunReport.topSection(index)) }
-        default: return try clock.measure("replay") { .replay(try WhatIfRun(graph: g, scenario: scenario)) }
+        case 4: return clock.measure("memory") { .memory(MemoryTimeline(g, timeline: measured)) }
+        case 5: return clock.measure("bubbles") { .bubbles(BubbleAnalysis(index: shared.index)) }
+        default: return clock.measure("criticalPath") { .criticalPath(CriticalPath(index: shared.index)) }
         }
       }
+      let index = shared.index
       var b: TemporalBreakdown?
       var bu: BubbleAnalysis?
       var bw: (BandwidthAnalysis, StragglerAnalysis)?
@@ -88,6 +94,23 @@ extension RunReport {
 
   /// The bubbles summarised: per rank, per cause, per lane and cause, and the longest intervals
   /// (the full list is `detail`).
+  /// The analysis index, built once by whichever thread first asks for it (the others wait).
+  final class SharedIndex: Sendable {
+    private let make: @Sendable () -> AnalysisIndex
+    private let built = Mutex<AnalysisIndex?>(nil)
+
+    init(_ make: @escaping @Sendable () -> AnalysisIndex) { self.make = make }
+
+    var index: AnalysisIndex {
+      built.withLock { value in
+        if let value { return value }
+        let made = make()
+        value = made
+        return made
+      }
+    }
+  }
+
   static func bubbleSection(_ bubbles: BubbleAnalysis, graph g: EventGraph) -> BubbleSection {
     let all = [bubbles.rankBubbles, bubbles.laneBubbles].joined()
     return BubbleSection(

@@ -14,10 +14,57 @@ extension KinetoGraphBuilder {
   /// The host events that may launch device work, by the ids device events name them with.
   struct Launchers {
     /// Runtime calls (else CPU ops) by correlation id.
-    var byCorrelation: [Int64: Int32] = [:]
+    var byCorrelation: IDIndex
     /// Second choice when a device event has no correlation id: its `External id` names the
     /// host op that launched it (the op, not the runtime call, since one op may launch several).
-    var byExternalID: [Int64: Int32] = [:]
+    var byExternalID: IDIndex
+  }
+
+  /// Event indices by a trace's integer id: a plain array over the ids' range when they are
+  /// dense (profilers count correlation and external ids up from a base), else a dictionary.
+  struct IDIndex {
+    private var base: Int64 = 0
+    private var dense: [Int32] = []
+    private var sparse: [Int64: Int32] = [:]
+    private let isDense: Bool
+
+    /// An index for ids in `ids` (the ones that will be stored; others may be looked up).
+    init(ids: some Sequence<Int64>) {
+      var (lo, hi, n) = (Int64.max, Int64.min, 0)
+      for id in ids {
+        lo = min(lo, id)
+        hi = max(hi, id)
+        n += 1
+      }
+      // Dense when the range is at most 4× the ids (and an array of it is small).
+      if n > 0, hi.subtractingReportingOverflow(lo).partialValue <= Int64(4 * n + 1024),
+        !hi.subtractingReportingOverflow(lo).overflow
+      {
+        isDense = true
+        base = lo
+        dense = [Int32](repeating: -1, count: Int(hi - lo) + 1)
+      } else {
+        isDense = false
+      }
+    }
+
+    subscript(id: Int64) -> Int32? {
+      get {
+        guard isDense else { return sparse[id] }
+        let (offset, overflow) = id.subtractingReportingOverflow(base)
+        guard !overflow, offset >= 0, offset < Int64(dense.count) else { return nil }
+        let v = dense[Int(offset)]
+        return v < 0 ? nil : v
+      }
+      set {
+        guard isDense else {
+          sparse[id] = newValue
+          return
+        }
+        // Only ids given to `init` are stored, so the offset is in range.
+        dense[Int(id - base)] = newValue ?? -1
+      }
+    }
   }
 
   /// Adds launch edges, CPU launch → device event: by correlation id, else by external id, else
@@ -63,8 +110,11 @@ extension KinetoGraphBuilder {
     -> Launchers
   {
     let t = trace
-    var launchers = Launchers()
-    for e in 0..<order.count where !lanes.isDevice(b.lane[e]) {
+    let host = (0..<order.count).filter { !lanes.isDevice(b.lane[$0]) }
+    var launchers = Launchers(
+      byCorrelation: IDIndex(ids: host.lazy.map { b.correlation[$0] }.filter { $0 != 0 }),
+      byExternalID: IDIndex(ids: host.lazy.map { t.externalID[Int(order[$0])] }.filter { $0 != 0 }))
+    for e in host {
       let r = Int(order[e])
       let cat = categories[Int(t.category[r])]
       let c = b.correlation[e]
