@@ -19,12 +19,10 @@ extension RunReport {
     }
   }
 
-  /// Index of a cause in `BubbleAnalysis.Cause.allCases` (the order of the cause rows), by a
-  /// scan of the few cases: cheaper than hashing, once per interval.
-  @inline(__always) private static func causeIndex(_ c: BubbleAnalysis.Cause) -> Int {
-    let all = BubbleAnalysis.Cause.allCases
-    for i in all.indices where all[i] == c { return i }
-    return 0
+  /// Index of a cause in `BubbleAnalysis.Cause.allCases` (the order of the cause rows): a scan
+  /// of the few cases, cheaper than hashing once per interval.
+  private static func causeIndex(_ c: BubbleAnalysis.Cause) -> Int {
+    BubbleAnalysis.Cause.allCases.firstIndex(of: c) ?? 0
   }
 
   /// One row per cause, every cause listed (zeros included), in `Cause.allCases` order.
@@ -66,15 +64,14 @@ extension RunReport {
       }
       tallies[base + causeIndex(b.cause)].add(b.duration)
     }
-    var used: [LaneKey: Tally] = [:]
+    var used: [(key: LaneKey, tally: Tally)] = []
     for (k, slot) in slotOf {
       for c in causes.indices where tallies[slot + c].count > 0 {
-        used[LaneKey(rank: k.rank, lane: k.lane, cause: c)] = tallies[slot + c]
+        used.append((LaneKey(rank: k.rank, lane: k.lane, cause: c), tallies[slot + c]))
       }
     }
-    return used.keys.sorted().map { k in
-      let t = used[k] ?? Tally()
-      return BubbleLaneRow(
+    return used.sorted { $0.key < $1.key }.map { k, t in
+      BubbleLaneRow(
         rank: k.rank, lane: k.lane, laneName: laneName(g, k.lane), cause: causes[k.cause].rawValue,
         intervals: t.count, durationNs: t.total, maxNs: t.max)
     }

@@ -92,8 +92,6 @@ extension RunReport {
     }
   }
 
-  /// The bubbles summarised: per rank, per cause, per lane and cause, and the longest intervals
-  /// (the full list is `detail`).
   /// The analysis index, built once by whichever thread first asks for it (the others wait).
   final class SharedIndex: Sendable {
     private let make: @Sendable () -> AnalysisIndex
@@ -111,6 +109,8 @@ extension RunReport {
     }
   }
 
+  /// The bubbles summarised: per rank, per cause, per lane and cause, and the longest intervals
+  /// (the full list is `detail`).
   static func bubbleSection(_ bubbles: BubbleAnalysis, graph g: EventGraph) -> BubbleSection {
     let all = [bubbles.rankBubbles, bubbles.laneBubbles].joined()
     return BubbleSection(

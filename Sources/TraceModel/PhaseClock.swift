@@ -27,10 +27,8 @@ public final class PhaseClock: Sendable {
   public func measure<T>(_ what: String, _ body: () throws -> T) rethrows -> T {
     guard isEnabled else { return try body() }
     let start = DispatchTime.now().uptimeNanoseconds
-    let value = try body()
-    let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-    FileHandle.standardError.write(Data("[timing] \(what): \(ms) ms (own)\n".utf8))
-    return value
+    defer { report(what, since: start) }
+    return try body()
   }
 
   /// Prints the time since `start` (`DispatchTime` uptime nanoseconds) under `what`.

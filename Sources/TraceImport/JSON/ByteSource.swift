@@ -35,7 +35,6 @@ final class ByteSource {
   var totalRead: Int64 { base + Int64(count) }
   /// Size of the file on disk.
   let fileSize: Int64
-  private var releasedUpTo: Int = 0
 
   /// Opens `path`, memory-mapping plain files and streaming gzip files.
   init(path: String, chunkSize: Int = 1 << 22) throws {
@@ -205,8 +204,9 @@ final class ByteSource {
   }
 
   /// Tells the kernel that mapped bytes `from ..< to` (window positions) will not be read again;
-  /// returns the position up to which pages were released (`from` when none). Keeps no state,
-  /// so parsers reading different parts of one mapping can each release their own part.
+  /// returns the position up to which pages were released (`from` when none; always for input
+  /// that is not mapped). Keeps no state, so parsers reading different parts of one mapping can
+  /// each release their own part.
   func release(from: Int, to: Int) -> Int {
     guard case .mapped(let p, _) = backing else { return from }
     let page = 1 << 16
@@ -217,14 +217,4 @@ final class ByteSource {
     return hi
   }
 
-  /// Tells the kernel that mapped bytes before window position `position` will not be read again.
-  func release(before position: Int) {
-    guard case .mapped(let p, _) = backing else { return }
-    let page = 1 << 16
-    let upTo = (position / page) * page
-    if upTo - releasedUpTo >= 1 << 24 {
-      _ = madvise(p + releasedUpTo, upTo - releasedUpTo, MADV_DONTNEED)
-      releasedUpTo = upTo
-    }
-  }
 }

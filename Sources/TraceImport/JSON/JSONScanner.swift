@@ -100,9 +100,6 @@ struct JSONScanner {
     return true
   }
 
-  /// Releases mapped pages before the mark (bounded resident memory on huge plain files).
-  mutating func releaseConsumed() { source.release(before: mark) }
-
   // MARK: Errors
 
   func location(_ at: Int64? = nil) -> TraceLocation { TraceLocation(file: file, byteOffset: at ?? offset) }

@@ -37,9 +37,8 @@ extension KinetoGraphBuilder {
         n += 1
       }
       // Dense when the range is at most 4× the ids (and an array of it is small).
-      if n > 0, hi.subtractingReportingOverflow(lo).partialValue <= Int64(4 * n + 1024),
-        !hi.subtractingReportingOverflow(lo).overflow
-      {
+      let (span, overflow) = hi.subtractingReportingOverflow(lo)
+      if n > 0, !overflow, span <= Int64(4 * n + 1024) {
         isDense = true
         base = lo
         dense = [Int32](repeating: -1, count: Int(hi - lo) + 1)

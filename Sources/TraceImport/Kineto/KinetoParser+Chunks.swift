@@ -43,7 +43,7 @@ extension KinetoParser {
       self.start = start
       self.stopAt = stopAt
       parser = KinetoParser(source: source, progress: nil, chunkOf: Int(((stopAt ?? source.fileSize) - start)))
-      parser.nextProgress = start + KinetoParser.releaseInterval
+      parser.nextRelease = start + KinetoParser.releaseInterval
       parser.releasedFrom = Int(start)
       parser.sawTraceEvents = true
     }

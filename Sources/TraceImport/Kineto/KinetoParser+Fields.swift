@@ -184,7 +184,7 @@ extension KinetoParser {
     for i in 8..<key.utf8CodeUnitCount { b |= UInt64(key.utf8Start[i]) << (8 * UInt64(i - 8)) }
     return (a, b)
   }
-  // Literals (see `keyPh`); `KinetoKeyTests` checks them against `words`.
+  // Literals, as `keyPh` (`keyWordsAreTheirKeys` checks them against `words`).
   static let externalIDKey: (UInt64, UInt64) = (0x616e_7265_7478_4522, 0x3a22_6469_206c)
   static let correlationKey: (UInt64, UInt64) = (0x616c_6572_726f_6322, 0x3a22_6e6f_6974)
 

@@ -36,10 +36,11 @@ struct KinetoParser {
   var categoryCounts: [Int] = []
   var sawTraceEvents = false
   var progress: ((Int64) -> Void)?
-  var nextProgress: Int64 = releaseInterval
+  /// When the pages read are released next (mapped input; every `releaseInterval` bytes).
+  var nextRelease: Int64 = releaseInterval
   /// When `progress` is called next (every 64 MiB).
   var nextReport: Int64 = 64 << 20
-  /// Bytes between progress reports and releases of the pages read.
+  /// Bytes between releases of the pages read.
   static let releaseInterval: Int64 = 8 << 20
   /// How many pieces the event array may be cut into, tokenized side by side (`startPieces`).
   var chunks = 1
@@ -211,18 +212,14 @@ struct KinetoParser {
 
   mutating func parseEvent(index: UInt32) throws {
     s.mark = s.pos
-    if s.offset >= nextProgress {
+    if s.offset >= nextRelease {
       if s.offset >= nextReport {
         progress?(s.offset)
         nextReport = s.offset + (64 << 20)
       }
-      nextProgress = s.offset + Self.releaseInterval
-      if s.source.isStreamed {
-        s.releaseConsumed()
-      } else {
-        // Mapped input: release only this parser's part (pieces read other parts side by side).
-        releasedFrom = s.source.release(from: releasedFrom, to: s.mark)
-      }
+      nextRelease = s.offset + Self.releaseInterval
+      // Only this parser's part: pieces read other parts of the mapping side by side.
+      releasedFrom = s.source.release(from: releasedFrom, to: s.mark)
     }
     guard try s.peek() == UInt8(ascii: "{") else { throw s.fail(expected: "an event object in traceEvents") }
     s.mark = s.pos
@@ -266,8 +263,8 @@ struct KinetoParser {
     for i in 0..<key.utf8CodeUnitCount { w |= UInt64(key.utf8Start[i]) << (8 * UInt64(i)) }
     return w
   }
-  // The words of `"ph":` … `"args":` (literals: a `static let` would cost a `swift_once` check
-  // per use in this loop; `KinetoKeyTests` checks them against `word`).
+  // The words of `"ph":` … `"args":`, written as literals: computed with `word` they would cost
+  // a `swift_once` check per use in this loop (`keyWordsAreTheirKeys` checks them).
   static let keyPh: UInt64 = 0x3a_2268_7022, keyTs: UInt64 = 0x3a_2273_7422
   static let keyID: UInt64 = 0x3a_2264_6922, keyBp: UInt64 = 0x3a_2270_6222
   static let keyCat: UInt64 = 0x3a22_7461_6322, keyPid: UInt64 = 0x3a22_6469_7022
