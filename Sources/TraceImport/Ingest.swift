@@ -124,8 +124,8 @@ public enum Ingest {
     if imported.isEmpty {
       throw TraceImportError.noTraces(directory: paths.joined(separator: ", "), skipped: skipped.map(\.path))
     }
-    let joined = try joinHostTraces(imported)
-    var result = try mergeAndLink(joined, options: options, clock: clock)
+    let joined = try joinHostTraces(consume imported)
+    var result = try mergeAndLink(consume joined, options: options, clock: clock)
     result.skipped = skipped
     return result
   }
@@ -237,12 +237,26 @@ public enum Ingest {
   /// The ranks' graphs merged into one and linked across ranks, checked when asked.
   ///
   /// - Throws: `TraceImportError.duplicateRank` when two files hold the same rank.
-  static func mergeAndLink(_ joined: JoinedRanks, options: IngestOptions, clock: PhaseClock) throws -> IngestResult {
+  ///
+  /// The ranks' graphs are handed to `EventGraph.merging` as the only references to them, so each
+  /// is freed once merged.
+  static func mergeAndLink(_ joined: consuming JoinedRanks, options: IngestOptions, clock: PhaseClock) throws
+    -> IngestResult
+  {
     try checkDistinctRanks(joined.ranks)
-    let ranks = joined.ranks.sorted { $0.file.rank < $1.file.rank }
+    var ranks = joined.ranks.sorted { $0.file.rank < $1.file.rank }
+    let etFiles = joined.etFiles
+    let etLinks = joined.etLinks
+    _ = consume joined
     var diagnostics = Diagnostics()
     for r in ranks { diagnostics.append(contentsOf: r.diagnostics) }
-    let merged = EventGraph.merging(ranks.map(\.graph))
+    var graphs: [EventGraph] = []
+    graphs.reserveCapacity(ranks.count)
+    for i in ranks.indices {
+      graphs.append(ranks[i].graph)
+      ranks[i].graph = EventGraph.Builder().build()
+    }
+    let merged = EventGraph.merging(consume graphs)
     clock.lap("merge")
     let (graph, link) = options.linker.link(merged, diagnostics: &diagnostics)
     clock.lap("link")
@@ -252,10 +266,9 @@ public enum Ingest {
       }
       clock.lap("validate")
     }
-    let files = (ranks.map(\.file) + joined.etFiles).sorted { ($0.rank, $0.path) < ($1.rank, $1.path) }
+    let files = (ranks.map(\.file) + etFiles).sorted { ($0.rank, $0.path) < ($1.rank, $1.path) }
     return IngestResult(
-      graph: graph, files: files, diagnostics: diagnostics, link: link,
-      etLinks: joined.etLinks.sorted { $0.rank < $1.rank })
+      graph: graph, files: files, diagnostics: diagnostics, link: link, etLinks: etLinks.sorted { $0.rank < $1.rank })
   }
 
   /// - Throws: `TraceImportError.duplicateRank` for the lowest rank that several files hold.

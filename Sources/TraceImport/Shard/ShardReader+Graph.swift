@@ -1,38 +1,45 @@
 import TraceModel
 
 extension ShardReader {
-  /// The event columns and the edges (CSR).
+  /// The event columns and the edges (CSR), every index checked against what it names.
   func events(into g: inout EventGraph, count n: Int, edges: Int) throws {
-    g.lane = try column("event.lane", count: n, as: UInt32.self).map { LaneID(rawValue: $0) }
-    g.name = try column("event.name", count: n, as: UInt32.self).map { NameID(rawValue: $0) }
+    let strings = g.strings.count
+    g.lane = try ids("event.lane", count: n, limit: g.lanes.count)
+    g.name = try ids("event.name", count: n, limit: strings)
     g.kind = try enumColumn("event.kind", count: n, EventKind.self)
     g.detail = try column("event.detail", count: n)
     g.start = try column("event.start", count: n)
     g.duration = try column("event.duration", count: n)
     g.bytes = try column("event.bytes", count: n)
     g.correlation = try column("event.corr", count: n)
-    g.parent = try column("event.parent", count: n, as: UInt32.self).map { EventID(rawValue: $0 &- 1) }
+    g.parent = try ids("event.parent", count: n, limit: n, optional: true)
     g.sourceIndex = try column("event.source", count: n)
-    g.edgeOffsets = try column("edge.offsets", count: n + 1)
-    g.edgeTargets = try column("edge.target", count: edges, as: UInt32.self).map { EventID(rawValue: $0) }
+    g.edgeOffsets = try column("edge.offsets", count: n + 1, limit: edges + 1)
+    g.edgeTargets = try ids("edge.target", count: edges, limit: n)
     g.edgeKinds = try enumColumn("edge.kind", count: edges, EdgeKind.self)
+    let offsetsOK =
+      g.edgeOffsets.first == 0 && g.edgeOffsets.last == UInt32(edges)
+      && g.edgeOffsets.withUnsafeBufferPointer { o in (1..<o.count).allSatisfy { o[$0 - 1] <= o[$0] } }
+    if !offsetsOK { throw fail(offset(of: "edge.offsets"), "edge offsets in order, ending at \(edges)", "others") }
   }
 
   /// Collectives, send/recv, allocator events and op shapes.
   func records(into g: inout EventGraph) throws {
-    let event: [UInt32] = try column("coll.event")
+    let n = g.eventCount
+    let strings = g.strings.count
+    let event: [UInt32] = try column("coll.event", limit: n)
     let c = event.count
     let kind = try enumColumn("coll.kind", count: c, CollectiveKind.self)
-    let group: [UInt32] = try column("coll.group", count: c)
+    let group: [UInt32] = try column("coll.group", count: c, limit: strings)
     let size: [Int32] = try column("coll.size", count: c)
     let rankOffsets: [Int] = try column("coll.ranks.off", count: c + 1)
     let ranks: [Int32] = try column("coll.ranks")
     let sequence: [Int32] = try column("coll.sequence", count: c)
     let traceSeq: [UInt8] = try column("coll.traceseq", count: c)
-    let dtype: [UInt32] = try column("coll.dtype", count: c)
+    let dtype: [UInt32] = try column("coll.dtype", count: c, limit: strings)
     let inBytes: [Int64] = try column("coll.inbytes", count: c)
     let outBytes: [Int64] = try column("coll.outbytes", count: c)
-    let instance: [UInt32] = try column("coll.instance", count: c)
+    let instance: [UInt32] = try column("coll.instance", count: c, limit: g.instances.count + 1)
     guard rankOffsets.first == 0, rankOffsets.last == ranks.count,
       zip(rankOffsets, rankOffsets.dropFirst()).allSatisfy({ $0 <= $1 })
     else { throw fail(offset(of: "coll.ranks.off"), "group rank offsets in order", "offsets out of order") }
@@ -46,7 +53,7 @@ extension ShardReader {
       return r
     }
     try pointToPoint(into: &g)
-    let memEvent: [UInt32] = try column("mem.event")
+    let memEvent: [UInt32] = try column("mem.event", limit: n)
     let m = memEvent.count
     let device: [Int32] = try column("mem.device", count: m)
     let delta: [Int64] = try column("mem.delta", count: m)
@@ -57,9 +64,9 @@ extension ShardReader {
         event: EventID(rawValue: memEvent[$0]), device: device[$0], delta: delta[$0], totalAllocated: allocated[$0],
         totalReserved: reserved[$0])
     }
-    let shapeEvent: [UInt32] = try column("shape.event")
-    let dims: [UInt32] = try column("shape.dims", count: shapeEvent.count)
-    let types: [UInt32] = try column("shape.types", count: shapeEvent.count)
+    let shapeEvent: [UInt32] = try column("shape.event", limit: n)
+    let dims: [UInt32] = try column("shape.dims", count: shapeEvent.count, limit: strings)
+    let types: [UInt32] = try column("shape.types", count: shapeEvent.count, limit: strings)
     g.opShapes = shapeEvent.indices.map {
       OpShape(
         event: EventID(rawValue: shapeEvent[$0]), dims: NameID(rawValue: dims[$0]), types: NameID(rawValue: types[$0]))
@@ -67,13 +74,14 @@ extension ShardReader {
   }
 
   private func pointToPoint(into g: inout EventGraph) throws {
-    let event: [UInt32] = try column("p2p.event")
+    let events = g.eventCount
+    let event: [UInt32] = try column("p2p.event", limit: events)
     let n = event.count
     let send: [UInt8] = try column("p2p.send", count: n)
     let hasPeer: [UInt8] = try column("p2p.haspeer", count: n)
     let peer: [Int32] = try column("p2p.peer", count: n)
     let bytes: [Int64] = try column("p2p.bytes", count: n)
-    let match: [UInt32] = try column("p2p.match", count: n)
+    let match: [UInt32] = try column("p2p.match", count: n, limit: events + 1)
     g.p2p = (0..<n).map {
       P2PRecord(
         event: EventID(rawValue: event[$0]), isSend: send[$0] != 0,
@@ -85,48 +93,19 @@ extension ShardReader {
   /// A column of an enum's raw values, each checked to name a case.
   func enumColumn<E: RawRepresentable & CaseIterable>(_ tag: String, count: Int, _: E.Type) throws -> [E]
   where E.RawValue == UInt8 {
-    let raw: [UInt8] = try column(tag, count: count)
     var table = [E?](repeating: nil, count: 256)
     for c in E.allCases { table[Int(c.rawValue)] = c }
-    var out: [E] = []
-    out.reserveCapacity(raw.count)
-    for (i, r) in raw.enumerated() {
-      guard let e = table[Int(r)] else {
-        throw fail(offset(of: tag) + i, "a \(E.self) value in section '\(tag)'", "\(r) at element \(i)")
-      }
-      out.append(e)
-    }
-    return out
+    let cases = table.prefix { $0 != nil }.compactMap { $0 }
+    let raw: [UInt8] = try column(tag, count: count, limit: cases.count)
+    return raw.map { cases[Int($0)] }
   }
 
-  /// Every index the graph holds names something that exists, so no later pass can trap on a
-  /// crafted shard. The graph's own invariants (acyclic edges, parents on their lane) are checked
-  /// by `EventGraph.validate` after linking, as for any import.
+  /// The indices the metadata holds name something that exists, so no later pass can trap on a
+  /// crafted shard (the columns' indices are checked as they are decoded). The graph's own
+  /// invariants (acyclic edges, parents on their lane) are checked by `EventGraph.validate`
+  /// after linking, as for any import.
   func checkIndices(_ g: EventGraph) throws {
-    let n = UInt32(g.eventCount)
-    func check(_ ok: Bool, _ tag: String, _ what: String) throws {
-      if !ok { throw fail(offset(of: tag), what, "an index out of range") }
-    }
-    try check(g.lane.allSatisfy { $0.index < g.lanes.count }, "event.lane", "lanes of the \(g.lanes.count) listed")
-    let strings = UInt32(g.strings.count)
-    try check(g.name.allSatisfy { $0.rawValue < strings }, "event.name", "names in the string table")
-    try check(g.parent.allSatisfy { $0 == .none || $0.rawValue < n }, "event.parent", "parents among the events")
-    try check(g.edgeTargets.allSatisfy { $0.rawValue < n }, "edge.target", "edge targets among the events")
-    let offsetsOK =
-      g.edgeOffsets.first == 0 && g.edgeOffsets.last == UInt32(g.edgeCount)
-      && zip(g.edgeOffsets, g.edgeOffsets.dropFirst()).allSatisfy { $0 <= $1 }
-    try check(offsetsOK, "edge.offsets", "edge offsets in order, ending at the edge count")
-    try check(
-      g.collectives.allSatisfy { $0.event.rawValue < n && $0.group.rawValue < strings && $0.dtype.rawValue < strings },
-      "coll.event", "collectives on events and names that exist")
-    try check(
-      g.p2p.allSatisfy { $0.event.rawValue < n && ($0.match.map { $0.rawValue < n } ?? true) }, "p2p.event",
-      "send/recv on events that exist")
-    try check(g.memory.allSatisfy { $0.event.rawValue < n }, "mem.event", "allocator records on events that exist")
-    try check(
-      g.opShapes.allSatisfy { $0.event.rawValue < n && $0.dims.rawValue < strings && $0.types.rawValue < strings },
-      "shape.event", "op shapes on events and names that exist")
-    try checkTables(g, events: n, strings: strings)
+    try checkTables(g, events: UInt32(g.eventCount), strings: UInt32(g.strings.count))
   }
 
   /// The metadata's tables: lanes, steps, instances and rank records of this one rank.

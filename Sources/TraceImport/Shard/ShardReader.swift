@@ -104,8 +104,34 @@ struct ShardReader {
   // MARK: Columns
 
   /// The column `tag` as `T`, checked: present, `count` long when given, its checksum, and every
-  /// value in `T`'s range.
-  func column<T: FixedWidthInteger>(_ tag: String, count: Int? = nil, as: T.Type = T.self) throws -> [T] {
+  /// value in `T`'s range; with `limit`, every value below it (an index into a table that long).
+  func column<T: FixedWidthInteger>(
+    _ tag: String, count: Int? = nil, limit: Int? = nil, as: T.Type = T.self
+  ) throws -> [T] {
+    let s = try section(tag, count: count)
+    return try [T](unsafeUninitializedCapacity: Int(s.count)) { out, initialized in
+      try decode(s, into: out, bias: 0, limit: limit)
+      initialized = out.count
+    }
+  }
+
+  /// A column of ids (`LaneID`, `NameID`, `EventID`: four bytes wrapping a `UInt32`), each below
+  /// `limit`; with `optional`, stored as id + 1 with 0 for `.none` (`UInt32.max`).
+  func ids<W: RawRepresentable>(
+    _ tag: String, count: Int? = nil, limit: Int, optional: Bool = false, as: W.Type = W.self
+  ) throws -> [W] where W.RawValue == UInt32 {
+    precondition(MemoryLayout<W>.size == 4 && MemoryLayout<W>.stride == 4)
+    let s = try section(tag, count: count)
+    return try [W](unsafeUninitializedCapacity: Int(s.count)) { out, initialized in
+      try UnsafeMutableRawBufferPointer(out).withMemoryRebound(to: UInt32.self) {
+        try decode(s, into: $0, bias: optional ? -1 : 0, limit: optional ? limit + 1 : limit)
+      }
+      initialized = out.count
+    }
+  }
+
+  /// The section `tag`, its length and checksum checked.
+  private func section(_ tag: String, count: Int?) throws -> ShardSection {
     guard let s = sections[tag] else { throw fail(ShardFormat.headerBytes, "a section '\(tag)'", "none") }
     let at = Int(s.offset)
     if let count, Int(s.count) != count {
@@ -113,52 +139,61 @@ struct ShardReader {
     }
     let crc = ShardFormat.crc32(UnsafeRawBufferPointer(start: base + at, count: s.byteLength))
     guard crc == s.crc else { throw fail(at, "section '\(tag)' CRC-32 \(hex(s.crc))", "\(hex(crc)): corrupt") }
-    let n = Int(s.count)
-    var high: UInt64 = 0
-    let values = [T](unsafeUninitializedCapacity: n) { out, initialized in
-      let w = Int(s.width)
-      let p = base + at
-      let b = s.base
-      let mask: UInt64 = w == 8 ? .max : (1 << (8 * UInt64(w))) &- 1
-      switch w {
-      case 0: for i in 0..<n { out[i] = T(truncatingIfNeeded: b) }
-      case 1: Self.widen(n, out, b, &high) { UInt64(p.load(fromByteOffset: $0, as: UInt8.self)) }
-      case 2:
-        Self.widen(n, out, b, &high) {
-          UInt64(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)))
-        }
-      case 4:
-        Self.widen(n, out, b, &high) {
-          UInt64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))
-        }
-      default:
-        Self.widen(n, out, b, &high) {
-          UInt64(littleEndian: p.loadUnaligned(fromByteOffset: w * $0, as: UInt64.self)) & mask
-        }
-      }
-      initialized = n
-    }
-    let (top, overflow) = s.base.addingReportingOverflow(Int64(bitPattern: high))
-    guard
-      n == 0
-        || (s.base >= Int64(clamping: T.min) && !overflow && high <= UInt64(Int64.max) && top <= Int64(clamping: T.max))
-    else {
-      throw fail(at, "values of section '\(tag)' that fit \(T.self)", "values up to \(s.base) + \(high)")
-    }
-    return values
+    return s
   }
 
+  /// Widens the stored values of `s` into `out` as `base + stored + bias`, after checking that
+  /// every `base + stored` fits `T` (and is below `limit` when given).
+  private func decode<T: FixedWidthInteger>(
+    _ s: ShardSection, into out: UnsafeMutableBufferPointer<T>, bias: Int64, limit: Int?
+  ) throws {
+    let n = out.count
+    let w = Int(s.width)
+    let p = base + Int(s.offset)
+    let b = s.base &+ bias
+    var high: UInt64 = 0
+    switch w {
+    case 0: out.initialize(repeating: T(truncatingIfNeeded: b))
+    case 1: high = Self.widen(out, b) { UInt64(p.load(fromByteOffset: $0, as: UInt8.self)) }
+    case 2:
+      high = Self.widen(out, b) {
+        UInt64(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 2 &* $0, as: UInt16.self)))
+      }
+    case 4:
+      high = Self.widen(out, b) {
+        UInt64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4 &* $0, as: UInt32.self)))
+      }
+    case 8:
+      high = Self.widen(out, b) { UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8 &* $0, as: UInt64.self)) }
+    default:
+      let mask: UInt64 = (1 << (8 * UInt64(w))) &- 1
+      high = Self.widen(out, b) {
+        UInt64(littleEndian: p.loadUnaligned(fromByteOffset: w &* $0, as: UInt64.self)) & mask
+      }
+    }
+    guard n > 0 else { return }
+    let (top, overflow) = s.base.addingReportingOverflow(Int64(bitPattern: high))
+    let fits =
+      s.base >= Int64(clamping: T.min) && high <= UInt64(Int64.max) && !overflow && top <= Int64(clamping: T.max)
+    guard fits, limit.map({ s.base >= 0 && top < $0 }) ?? true else {
+      let expected = limit.map { "values below \($0)" } ?? "values that fit \(T.self)"
+      throw fail(Int(s.offset), "\(expected) in section '\(s.tag)'", "values from \(s.base) to \(s.base) + \(high)")
+    }
+  }
+
+  /// Fills `out` with `base + load(i)`; returns the largest `load(i)`.
   @inline(__always)
   private static func widen<T: FixedWidthInteger>(
-    _ n: Int, _ out: UnsafeMutableBufferPointer<T>, _ base: Int64, _ high: inout UInt64, _ load: (Int) -> UInt64
-  ) {
+    _ out: UnsafeMutableBufferPointer<T>, _ base: Int64, _ load: (Int) -> UInt64
+  ) -> UInt64 {
     var h: UInt64 = 0
-    for i in 0..<n {
+    guard let o = out.baseAddress else { return 0 }
+    for i in 0..<out.count {
       let v = load(i)
       h = max(h, v)
-      out[i] = T(truncatingIfNeeded: base &+ Int64(bitPattern: v))
+      (o + i).initialize(to: T(truncatingIfNeeded: base &+ Int64(bitPattern: v)))
     }
-    high = h
+    return h
   }
 
   private func stringTable() throws -> StringTable {
