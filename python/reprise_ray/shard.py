@@ -1,0 +1,148 @@
+"""`python -m reprise_ray shard`: one Ray task per trace file runs `reprise shard FILE -o DIR`."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import ray
+
+from . import cluster
+from .runner import Binary, error_line, run_reprise
+
+SUMMARY_SCHEMA = "reprise.shard-summary/v1"
+
+
+def shard_file(binary: Binary, source: str, out_dir: str | None) -> dict[str, Any]:
+    """Runs `reprise shard SOURCE -o OUT_DIR --json` on this node.
+
+    With `out_dir` None (--gather) the shard goes to a temporary directory on the node and its
+    bytes come back in `files` ({file name: bytes}) for the driver to write. Returns source,
+    node, returncode, error (one line, or None) and the shards of reprise's summary.
+    """
+    scratch = tempfile.mkdtemp(prefix="reprise-shard-") if out_dir is None else None
+    target = scratch or out_dir or ""
+    try:
+        done = run_reprise(binary, ["shard", source, "-o", target, "--json"])
+        result: dict[str, Any] = {"source": source, "node": done["node"], "returncode": done["returncode"],
+                                  "error": None, "shards": [], "files": {}}
+        if done["returncode"] != 0:
+            result["error"] = error_line(done["stderr"]) or f"reprise shard exited {done['returncode']}"
+            return result
+        try:
+            result["shards"] = json.loads(done["stdout"])["shards"]
+        except (ValueError, KeyError, TypeError) as error:
+            result.update(returncode=1, error=f"unreadable `reprise shard --json` output: {error}")
+            return result
+        if scratch is not None:
+            for entry in result["shards"]:
+                name = os.path.basename(entry["path"])
+                result["files"][name] = Path(scratch, name).read_bytes()
+        return result
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def list_files(patterns: list[str]) -> list[str]:
+    """The files the glob patterns match (`**` recursive), as absolute paths, sorted, each once."""
+    found = {os.path.abspath(path) for pattern in patterns for path in glob.glob(pattern, recursive=True)
+             if os.path.isfile(path)}
+    return sorted(found)
+
+
+def discover_node_local(patterns: list[str], options: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """Expands the patterns on every alive node (one pinned task per node), as (file, node id).
+
+    A path that several nodes see (shared storage) goes to the first of them in node-id order.
+    """
+    remote = ray.remote(num_cpus=0)(list_files)
+    nodes = cluster.alive_nodes()
+    listings = ray.get([remote.options(**options, **cluster.pinned(node)).remote(patterns) for node in nodes])
+    owner: dict[str, str] = {}
+    for node, files in zip(nodes, listings):
+        for path in files:
+            owner.setdefault(path, node)
+    return sorted(owner.items())
+
+
+def combine(results: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The shards sorted by rank then path, and the failures sorted by source.
+
+    Two sources that resolve to one rank are both failures: their shards would overwrite each
+    other.
+    """
+    failures = [{"source": r["source"], "node": r["node"], "error": r["error"]} for r in results if r["error"]]
+    by_rank: dict[int, list[dict[str, Any]]] = {}
+    for result in results:
+        for entry in result["shards"]:
+            by_rank.setdefault(int(entry["rank"]), []).append(entry)
+    shards: list[dict[str, Any]] = []
+    for rank, entries in sorted(by_rank.items()):
+        sources = sorted({str(entry["source"]) for entry in entries})
+        if len(sources) > 1:
+            for source in sources:
+                failures.append({"source": source, "node": None,
+                                 "error": f"rank {rank} comes from {len(sources)} files: {', '.join(sources)}"})
+            continue
+        shards.extend(sorted(entries, key=lambda entry: str(entry["path"])))
+    failures.sort(key=lambda failure: (failure["source"], failure["error"]))
+    return shards, failures
+
+
+def write_gathered(results: list[dict[str, Any]], out_dir: str) -> None:
+    """Writes the shards that came back with --gather into OUT_DIR and points their paths there."""
+    for result in results:
+        for entry in result["shards"]:
+            name = os.path.basename(entry["path"])
+            if name in result["files"]:
+                Path(out_dir, name).write_bytes(result["files"][name])
+                entry["path"] = os.path.join(out_dir, name)
+
+
+def table(shards: list[dict[str, Any]], nodes: dict[str, str]) -> str:
+    """The shards as a text table: rank, events, source and shard bytes, node, source."""
+    lines = [f"{'rank':>5} {'events':>10} {'source bytes':>14} {'shard bytes':>13}  {'node':<16} source"]
+    for entry in shards:
+        lines.append(f"{entry['rank']:>5} {entry['events']:>10} {entry['sourceBytes']:>14} {entry['shardBytes']:>13}"
+                     f"  {nodes.get(str(entry['source']), ''):<16} {entry['source']}")
+    source = sum(int(entry["sourceBytes"]) for entry in shards)
+    shard = sum(int(entry["shardBytes"]) for entry in shards)
+    lines.append(f"{len(shards)} shard(s), {source} source bytes -> {shard} shard bytes")
+    return "\n".join(lines)
+
+
+def run(patterns: list[str], out_dir: str, binary: Binary, runtime_env: dict[str, Any],
+        node_resource: str | None = None, node_local: bool = False, gather: bool = False) -> int:
+    """Shards every matched file in one Ray task each and writes OUT_DIR/shards.json.
+
+    Prints the table on stdout and one line per failure on stderr; returns 0 when every file
+    became a shard, 1 otherwise (2 when nothing matched).
+    """
+    out_dir = os.path.abspath(out_dir)
+    os.makedirs(out_dir, exist_ok=True)
+    options = cluster.task_options(runtime_env, node_resource)
+    placed = discover_node_local(patterns, options) if node_local else [(path, None) for path in list_files(patterns)]
+    if not placed:
+        print(f"reprise_ray shard: no files match {' '.join(patterns)}", file=sys.stderr)
+        return 2
+    remote = ray.remote(num_cpus=1)(shard_file)
+    target = None if gather else out_dir
+    refs = [remote.options(**options, **(cluster.pinned(node) if node else {})).remote(binary, path, target)
+            for path, node in placed]
+    results = ray.get(refs)
+    if gather:
+        write_gathered(results, out_dir)
+    shards, failures = combine(results)
+    summary = {"schema": SUMMARY_SCHEMA, "shards": shards, "failed": failures}
+    Path(out_dir, "shards.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    print(table(shards, {r["source"]: r["node"] for r in results}))
+    for failure in failures:
+        print(f"reprise_ray shard: {failure['source']}: {failure['error']}", file=sys.stderr)
+    return 1 if failures else 0
