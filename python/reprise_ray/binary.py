@@ -50,8 +50,8 @@ def binary_for(explicit: str | None, ship: bool) -> tuple[Binary, dict[str, Any]
     Without `ship` the runtime_env is empty and the tasks run the driver's path where it exists
     on their node (a local instance, a shared file system, the same install path), else
     $REPRISE_BIN or `reprise` on the node's PATH. With `ship` the binary is copied into a
-    temporary package `reprise_bin` that the runtime_env's `py_modules` uploads to every node
-    that runs a task (once per cluster; Ray caches it by content hash).
+    temporary package `reprise_bin` that the job's runtime_env (`py_modules`) uploads to the
+    cluster once and unpacks on every node that runs a task.
     """
     path = locate(explicit)
     if not ship:

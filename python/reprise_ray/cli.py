@@ -76,10 +76,13 @@ def main(argv: list[str] | None = None) -> int:
     if extra and args.command == "shard":
         print("reprise_ray shard: takes no arguments after --", file=sys.stderr)
         return 64
-    cluster.connect(args.address)
+    try:
+        cluster.connect(args.address, runtime_env)
+    except cluster.AlreadyConnected as failure:
+        print(f"reprise_ray: {failure}", file=sys.stderr)
+        return 64
     if args.command == "shard":
-        return shard.run(args.traces, args.out, tool, runtime_env, args.node_resource, args.node_local, args.gather)
+        return shard.run(args.traces, args.out, tool, args.node_resource, args.node_local, args.gather)
     if args.command == "sweep":
-        return sweep.run(args.whatif_grid, args.shards, args.out, extra, tool, runtime_env, args.node_resource)
-    return reduce.run(args.command, args.shards, extra, tool, runtime_env, args.node_resource, args.num_cpus,
-                      args.output)
+        return sweep.run(args.whatif_grid, args.shards, args.out, extra, tool, args.node_resource)
+    return reduce.run(args.command, args.shards, extra, tool, args.node_resource, args.num_cpus, args.output)

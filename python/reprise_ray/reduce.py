@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
-
 import ray
 
 from . import cluster
@@ -14,8 +12,7 @@ from .runner import Binary, run_reprise
 COMMANDS = ("report", "whatif", "plan")
 
 
-def run(command: str, inputs: list[str], extra: list[str], binary: Binary, runtime_env: dict[str, Any],
-        node_resource: str | None = None, num_cpus: int = 1, output: str | None = None) -> int:
+def run(command: str, inputs: list[str], extra: list[str], binary: Binary, node_resource: str | None = None, num_cpus: int = 1, output: str | None = None) -> int:
     """Runs `reprise COMMAND INPUTS... EXTRA...` in one Ray task.
 
     The task's standard output goes to OUTPUT (written on the driver) or to this process's
@@ -25,7 +22,7 @@ def run(command: str, inputs: list[str], extra: list[str], binary: Binary, runti
     """
     if command not in COMMANDS:
         raise ValueError(f"unknown reduce {command!r}; known: {', '.join(COMMANDS)}")
-    options = cluster.task_options(runtime_env, node_resource)
+    options = cluster.task_options(node_resource)
     remote = ray.remote(num_cpus=num_cpus)(run_reprise)
     done = ray.get(remote.options(**options).remote(binary, [command, *inputs, *extra]))
     if output:

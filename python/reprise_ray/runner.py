@@ -18,8 +18,8 @@ from typing import Any
 class Binary:
     """How a task finds `reprise` on its node.
 
-    `shipped`: the binary travels in the task's runtime_env as the `py_modules` entry
-    `reprise_bin` (binary.ship_runtime_env); `path`: the driver's path, used on a node where it
+    `shipped`: the binary travels in the job's runtime_env as the `py_modules` entry
+    `reprise_bin` (binary.binary_for); `path`: the driver's path, used on a node where it
     exists (a local instance, shared storage, the same install path); else `$REPRISE_BIN` on the
     node, else `reprise` on the node's PATH.
     """

@@ -51,8 +51,13 @@ def shard_file(binary: Binary, source: str, out_dir: str | None) -> dict[str, An
 
 
 def list_files(patterns: list[str]) -> list[str]:
-    """The files the glob patterns match (`**` recursive), as absolute paths, sorted, each once."""
-    found = {os.path.abspath(path) for pattern in patterns for path in glob.glob(pattern, recursive=True)
+    """The files the glob patterns match (`**` recursive), sorted, each once.
+
+    Paths stay relative when the pattern is: a task resolves them against its own working
+    directory (the driver's on a local instance, the uploaded --working-dir under `ray job
+    submit`).
+    """
+    found = {os.path.normpath(path) for pattern in patterns for path in glob.glob(pattern, recursive=True)
              if os.path.isfile(path)}
     return sorted(found)
 
@@ -118,8 +123,7 @@ def table(shards: list[dict[str, Any]], nodes: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def run(patterns: list[str], out_dir: str, binary: Binary, runtime_env: dict[str, Any],
-        node_resource: str | None = None, node_local: bool = False, gather: bool = False) -> int:
+def run(patterns: list[str], out_dir: str, binary: Binary, node_resource: str | None = None, node_local: bool = False, gather: bool = False) -> int:
     """Shards every matched file in one Ray task each and writes OUT_DIR/shards.json.
 
     Prints the table on stdout and one line per failure on stderr; returns 0 when every file
@@ -127,7 +131,7 @@ def run(patterns: list[str], out_dir: str, binary: Binary, runtime_env: dict[str
     """
     out_dir = os.path.abspath(out_dir)
     os.makedirs(out_dir, exist_ok=True)
-    options = cluster.task_options(runtime_env, node_resource)
+    options = cluster.task_options(node_resource)
     placed = discover_node_local(patterns, options) if node_local else [(path, None) for path in list_files(patterns)]
     if not placed:
         print(f"reprise_ray shard: no files match {' '.join(patterns)}", file=sys.stderr)

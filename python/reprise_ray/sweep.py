@@ -73,7 +73,7 @@ def plot(rows: list[dict[str, Any]], labels: list[str], path: Path) -> None:
 
 
 def run(grid_file: str, inputs: list[str], out_dir: str, extra: list[str], binary: Binary,
-        runtime_env: dict[str, Any], node_resource: str | None = None) -> int:
+        node_resource: str | None = None) -> int:
     """Runs every cell of the grid in its own Ray task and writes the table and the plot.
 
     Returns 0 when every cell succeeded, 1 when one failed (its row carries the error), 64 for a
@@ -87,7 +87,7 @@ def run(grid_file: str, inputs: list[str], out_dir: str, extra: list[str], binar
         print(f"reprise_ray sweep: {grid_file}: {failure}", file=sys.stderr)
         return 64
     inputs = [os.path.abspath(path) for path in inputs]
-    options = cluster.task_options(runtime_env, node_resource)
+    options = cluster.task_options(node_resource)
     remote = ray.remote(num_cpus=1)(run_cell)
     rows = ray.get([remote.options(**options).remote(binary, inputs, cell, args) for cell in cells])
     out = Path(out_dir)
