@@ -24,19 +24,21 @@ def shard_file(binary: Binary, source: str, out_dir: str | None) -> dict[str, An
 
     With `out_dir` None (--gather) the shard goes to a temporary directory on the node and its
     bytes come back in `files` ({file name: bytes}) for the driver to write. Returns source,
-    node, returncode, error (one line, or None) and the shards of reprise's summary.
+    node, returncode, error (one line, or None), the shards of reprise's summary and the rest of
+    that summary.
     """
     scratch = tempfile.mkdtemp(prefix="reprise-shard-") if out_dir is None else None
     target = scratch or out_dir or ""
     try:
         done = run_reprise(binary, ["shard", source, "-o", target, "--json"])
         result: dict[str, Any] = {"source": source, "node": done["node"], "returncode": done["returncode"],
-                                  "error": None, "shards": [], "files": {}}
+                                  "error": None, "summary": {}, "shards": [], "files": {}}
         if done["returncode"] != 0:
             result["error"] = error_line(done["stderr"]) or f"reprise shard exited {done['returncode']}"
             return result
         try:
-            result["shards"] = json.loads(done["stdout"])["shards"]
+            result["summary"] = json.loads(done["stdout"])
+            result["shards"] = result["summary"].pop("shards")
         except (ValueError, KeyError, TypeError) as error:
             result.update(returncode=1, error=f"unreadable `reprise shard --json` output: {error}")
             return result
@@ -101,6 +103,22 @@ def combine(results: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[d
     return shards, failures
 
 
+def summarize(results: list[dict[str, Any]], shards: list[dict[str, Any]],
+              failures: list[dict[str, Any]]) -> dict[str, Any]:
+    """The summary of the whole set, as `reprise shard --json` gives one run's: its shards, the
+    byte totals and ratio, the format and tool versions (null when the tasks' differ), and the
+    files that failed."""
+    def common(key: str) -> Any:
+        values = {json.dumps(r["summary"].get(key)) for r in results if r["summary"]}
+        return json.loads(values.pop()) if len(values) == 1 else None
+
+    totals = {key: sum(int(entry.get(key) or 0) for entry in shards)
+              for key in ("sourceBytes", "sourceDecompressedBytes", "shardBytes")}
+    ratio = round(totals["shardBytes"] / totals["sourceBytes"], 4) if totals["sourceBytes"] else None
+    return {"schema": SUMMARY_SCHEMA, "formatVersion": common("formatVersion"), "toolVersion": common("toolVersion"),
+            **totals, "sizeRatio": ratio, "shards": shards, "failed": failures}
+
+
 def write_gathered(results: list[dict[str, Any]], out_dir: str) -> None:
     """Writes the shards that came back with --gather into OUT_DIR and points their paths there."""
     for result in results:
@@ -119,7 +137,8 @@ def table(shards: list[dict[str, Any]], nodes: dict[str, str]) -> str:
                      f"  {nodes.get(str(entry['source']), ''):<16} {entry['source']}")
     source = sum(int(entry["sourceBytes"]) for entry in shards)
     shard = sum(int(entry["shardBytes"]) for entry in shards)
-    lines.append(f"{len(shards)} shard(s), {source} source bytes -> {shard} shard bytes")
+    ratio = f" ({shard / source:.1%})" if source else ""
+    lines.append(f"{len(shards)} shard(s), {source} source bytes -> {shard} shard bytes{ratio}")
     return "\n".join(lines)
 
 
@@ -144,7 +163,7 @@ def run(patterns: list[str], out_dir: str, binary: Binary, node_resource: str | 
     if gather:
         write_gathered(results, out_dir)
     shards, failures = combine(results)
-    summary = {"schema": SUMMARY_SCHEMA, "shards": shards, "failed": failures}
+    summary = summarize(results, shards, failures)
     Path(out_dir, "shards.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
     print(table(shards, {r["source"]: r["node"] for r in results}))
     for failure in failures:
