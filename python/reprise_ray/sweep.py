@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -86,7 +85,6 @@ def run(grid_file: str, inputs: list[str], out_dir: str, extra: list[str], binar
     except (OSError, ValueError) as failure:
         print(f"reprise_ray sweep: {grid_file}: {failure}", file=sys.stderr)
         return 64
-    inputs = [os.path.abspath(path) for path in inputs]
     options = cluster.task_options(node_resource)
     remote = ray.remote(num_cpus=1)(run_cell)
     rows = ray.get([remote.options(**options).remote(binary, inputs, cell, args) for cell in cells])
