@@ -56,10 +56,11 @@ class Cell:
         return out or ["--set", IDENTITY]
 
     def label(self) -> str:
-        """A short name for the plot: the axis values that are set, else `as recorded`."""
+        """A short name for the plot: the axis values and knobs that are set, else the identity
+        what-if's knob."""
         parts = [str(getattr(self, axis)) for axis in FLAGS if getattr(self, axis) is not None]
         parts += list(self.knobs)
-        return " ".join(parts) if parts else "as recorded"
+        return " ".join(parts) if parts else f"baseline ({IDENTITY})"
 
 
 def _axis(grid: dict[str, Any], axis: str) -> list[Any]:

@@ -49,7 +49,7 @@ def plot(rows: list[dict[str, Any]], labels: list[str], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     height = max(2.5, 0.35 * len(rows) + 1.2)
-    figure, axes = plt.subplots(figsize=(9, height))
+    figure, axes = plt.subplots(figsize=(10, height))
     for y, row in enumerate(rows):
         if row["status"] != "ok" or not row["speedup"]:
             axes.text(1.0, y, " failed", va="center", color="tab:red", fontsize=8)
@@ -64,7 +64,7 @@ def plot(rows: list[dict[str, Any]], labels: list[str], path: Path) -> None:
     axes.axvline(1.0, color="grey", linewidth=0.8, linestyle="--")
     axes.set_yticks(range(len(rows)), labels, fontsize=8)
     axes.invert_yaxis()
-    axes.set_xlabel("speedup (baseline step / predicted step); bars: the interval")
+    axes.set_xlabel("speedup (baseline / predicted step), bar: interval")
     axes.set_title("reprise whatif sweep")
     figure.tight_layout()
     figure.savefig(path, dpi=100, metadata={"Software": None})

@@ -13,6 +13,7 @@ import csv
 import functools
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -212,6 +213,7 @@ def run_all() -> int:
             traceback.print_exc(file=sys.stdout)
     if ray.is_initialized():
         ray.shutdown()
+    shutil.rmtree(SCRATCH, ignore_errors=True)
     print(f"reprise_ray tests: {time.monotonic() - start:.1f} s with {BINARY}")
     print(f"{len(TESTS) - failed} passed, {failed} failed")
     return 1 if failed else 0
