@@ -13,7 +13,7 @@ import os
 import re
 import sys
 
-CLI_TOTAL, CLI_FILE, FUNCTION, FILE = 1260, 150, 100, 600
+CLI_TOTAL, CLI_FILE, FUNCTION, FILE = 1320, 150, 100, 600
 DECLARATION = re.compile(r"^\s*(?:@[\w.]+(?:\([^)]*\))?\s+)*(?:\w+\s+)*(?:func\s+[^\s(<]+|init[?!]?\s*[(<])")
 
 

@@ -43,7 +43,7 @@ extension Ingest {
   /// Expands directories, searched recursively, into the trace files and tar bundles they hold,
   /// sorted by path below each directory; files named here are kept as they are.
   ///
-  /// A trace file is named `*.json`, `*.json.gz`, `*.trace.gz` or `*.et`; a bundle `*.tar.gz`,
+  /// A trace file is named `*.json`, `*.json.gz`, `*.trace.gz`, `*.et` or `*.rshard` (a shard); a bundle `*.tar.gz`,
   /// `*.tgz` or `*.tar`. Hidden files and folders (`.name`, AppleDouble `._name`) and
   /// `__MACOSX/` are left out.
   /// - Throws: `TraceImportError.noTraces` for a directory without traces, `.unreadable` for a
@@ -91,6 +91,7 @@ extension Ingest {
   static func isTraceFileName(_ name: String) -> Bool {
     if name.hasPrefix(".") { return false }
     return name.hasSuffix(".json") || name.hasSuffix(".json.gz") || name.hasSuffix(".trace.gz") || name.hasSuffix(".et")
+      || name.hasSuffix("." + ShardFormat.fileExtension)
   }
 
   /// The files to import: bundles opened into their trace members (listed, as in a directory).

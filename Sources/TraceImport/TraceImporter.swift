@@ -88,6 +88,7 @@ struct ImportedHostTrace: Sendable {
 /// Kineto, which takes any JSON object or array, comes last. Adding a format adds one line here.
 enum TraceImporterRegistry {
   static let all: [any TraceImporter.Type] = [
+    ShardImporter.self,
     ChakraProtobufImporter.self,
     PyTorchETImporter.self,
     ChakraJSONImporter.self,
@@ -96,7 +97,7 @@ enum TraceImporterRegistry {
   ]
 
   /// What the formats that can be read are, for error messages.
-  static let readableFormats = "this build reads Kineto/Chrome trace JSON, Chakra .et and PyTorch execution traces"
+  static let readableFormats = "this build reads Kineto/Chrome trace JSON, Chakra .et, PyTorch execution traces and Reprise shards"
 
   /// The first registered importer whose sniff accepts `prefix`.
   static func detect(_ prefix: UnsafeBufferPointer<UInt8>) -> (any TraceImporter.Type)? {

@@ -277,3 +277,38 @@ public struct OpShape: Hashable, Sendable, Codable {
     self.types = types
   }
 }
+
+extension EventGraph {
+  /// A graph from its tables and columns as they are (a stored graph read back). Nothing is
+  /// checked here: `validate()` checks the invariants.
+  public init(
+    restoring strings: StringTable, lanes: [Lane], ranks: [RankInfo], lane: [LaneID], name: [NameID], kind: [EventKind],
+    detail: [UInt8], start: [Int64], duration: [Int64], bytes: [Int64], correlation: [Int64], parent: [EventID],
+    sourceIndex: [UInt32], edgeOffsets: [UInt32], edgeTargets: [EventID], edgeKinds: [EdgeKind], steps: [Step],
+    collectives: [CollectiveRecord], instances: [CollectiveInstance], p2p: [P2PRecord], memory: [MemoryRecord],
+    opShapes: [OpShape]
+  ) {
+    self.strings = strings
+    self.lanes = lanes
+    self.ranks = ranks
+    self.lane = lane
+    self.name = name
+    self.kind = kind
+    self.detail = detail
+    self.start = start
+    self.duration = duration
+    self.bytes = bytes
+    self.correlation = correlation
+    self.parent = parent
+    self.sourceIndex = sourceIndex
+    self.edgeOffsets = edgeOffsets
+    self.edgeTargets = edgeTargets
+    self.edgeKinds = edgeKinds
+    self.steps = steps
+    self.collectives = collectives
+    self.instances = instances
+    self.p2p = p2p
+    self.memory = memory
+    self.opShapes = opShapes
+  }
+}

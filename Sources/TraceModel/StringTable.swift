@@ -24,3 +24,17 @@ public struct StringTable: Sendable, Equatable {
 
   public static func == (l: Self, r: Self) -> Bool { l.strings == r.strings }
 }
+
+extension StringTable {
+  /// The table of `strings` in this order (a stored table read back), or nil when `strings` does
+  /// not start with "" or holds a string twice.
+  public init?(ordered strings: [String]) {
+    guard strings.first == "" else { return nil }
+    self.init()
+    for s in strings.dropFirst() {
+      let before = count
+      _ = intern(s)
+      if count == before { return nil }
+    }
+  }
+}

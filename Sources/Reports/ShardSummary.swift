@@ -1,0 +1,64 @@
+import Foundation
+import TraceImport
+import TraceModel
+
+/// What `reprise shard` wrote: one entry per rank shard, with its source trace and the sizes of
+/// both (schema `reprise.shard-summary/v1`).
+public struct ShardSummary: JSONContract, Equatable {
+  public static let schemaName = "reprise.shard-summary"
+  public static let schemaVersion = 1
+
+  public struct Shard: Codable, Sendable, Equatable {
+    public var path: String
+    public var rank: Int
+    /// The trace the shard was made from, as it was named.
+    public var source: String
+    /// The source's size on disk, and decompressed.
+    public var sourceBytes: Bytes
+    public var sourceDecompressedBytes: Bytes
+    public var shardBytes: Bytes
+    public var events: Int
+    public var edges: Int
+  }
+
+  public private(set) var schema = Self.schema
+  /// The shard format version written (`ShardFormat.version`).
+  public var formatVersion: Int
+  public var shards: [Shard]
+  public var sourceBytes: Bytes
+  public var sourceDecompressedBytes: Bytes
+  public var shardBytes: Bytes
+  /// Shard bytes over the sources' decompressed bytes (rounded to 4 decimals), 0 when the
+  /// sources are empty.
+  public var sizeRatio: Double
+
+  public init(_ written: [WrittenShard]) {
+    formatVersion = Int(ShardFormat.version)
+    shards = written.map {
+      Shard(
+        path: $0.path, rank: Int($0.rank.rawValue), source: $0.source, sourceBytes: Bytes($0.sourceBytes),
+        sourceDecompressedBytes: Bytes($0.sourceDecompressedBytes), shardBytes: Bytes($0.shardBytes), events: $0.events,
+        edges: $0.edges)
+    }
+    let source = written.reduce(Int64(0)) { $0 + $1.sourceDecompressedBytes }
+    let shard = written.reduce(Int64(0)) { $0 + $1.shardBytes }
+    sourceBytes = Bytes(written.reduce(Int64(0)) { $0 + $1.sourceBytes })
+    sourceDecompressedBytes = Bytes(source)
+    shardBytes = Bytes(shard)
+    sizeRatio = source > 0 ? (Double(shard) / Double(source) * 10_000).rounded() / 10_000 : 0
+  }
+
+  /// One line per shard, then the totals.
+  public func text() -> String {
+    var lines = shards.map {
+      "rank \($0.rank): \($0.path)  \($0.events) events, \(Self.size($0.shardBytes)) from \(Self.size($0.sourceDecompressedBytes)) (\($0.source))"
+    }
+    lines.append(
+      "\(shards.count) shard\(shards.count == 1 ? "" : "s"), \(Self.size(shardBytes)) from \(Self.size(sourceDecompressedBytes)) of traces"
+        + String(format: " (%.1f%% of their decompressed size)", sizeRatio * 100))
+    return lines.joined(separator: "\n")
+  }
+
+  /// Decimal megabytes with one decimal (`12.3 MB`).
+  static func size(_ b: Bytes) -> String { String(format: "%.1f MB", Double(b.rawValue) / 1e6) }
+}

@@ -1,0 +1,131 @@
+import CZlib
+import TraceModel
+
+/// The binary shard of one rank (`.rshard`): its `EventGraph` as imported, before the ranks are
+/// merged and linked, with the file record and diagnostics of its source trace.
+///
+/// Layout (all integers little-endian; docs/scale-out.md describes every field):
+///
+/// ```
+/// 0   magic              8 bytes  "RPRSHARD"
+/// 8   formatVersion      u32      ShardFormat.version
+/// 12  headerBytes        u32      64
+/// 16  fileBytes          u64      size of the whole shard (a truncated copy is caught here)
+/// 24  sectionTableOffset u64      64
+/// 32  sectionCount       u32
+/// 36  metaBytes          u32      the JSON metadata after the section table
+/// 40  metaCRC            u32      CRC-32 of the metadata
+/// 44  sectionTableCRC    u32      CRC-32 of the section table
+/// 48  eventCount         u64
+/// 56  reserved           u32      0
+/// 60  headerCRC          u32      CRC-32 of bytes 0..<60
+/// 64  section table      sectionCount × 48 bytes (`ShardSection`)
+///     metadata           metaBytes of JSON (`ShardMeta`, schema reprise.shard/v1)
+///     sections           8-byte aligned, each a fixed-width integer column
+///     padding            8 zero bytes
+/// ```
+///
+/// A column stores `value - base` in `width` bytes (0–8; 0 when every value equals `base`),
+/// so element `i` sits at `offset + i × width` and a mapped file is read without a parse pass.
+/// Cross-rank links (collective instances, send/recv matches, clock offsets) are not stored:
+/// `MultiRankLinker` recomputes them when shards are loaded together, so one rank's shard can
+/// be written by itself on any machine.
+public enum ShardFormat {
+  public static let magic: [UInt8] = Array("RPRSHARD".utf8)
+  /// The binary layout's version; a reader refuses any other.
+  public static let version: UInt32 = 1
+  /// The metadata's schema.
+  public static let schema = "reprise.shard/v1"
+  /// File name extension.
+  public static let fileExtension = "rshard"
+  static let headerBytes = 64
+  static let sectionEntryBytes = 48
+  static let tagBytes = 16
+
+  /// The file name of rank `rank`'s shard.
+  public static func fileName(rank: RankID) -> String { "rank-\(rank.rawValue).\(fileExtension)" }
+
+  /// CRC-32 (zlib's, the one gzip and PNG use) of `bytes`.
+  static func crc32(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+    guard let p = bytes.baseAddress else { return 0 }
+    let count = bytes.count
+    var crc: uLong = CZlib.crc32(0, nil, 0)
+    var at = 0
+    while at < count {
+      let n = min(count - at, 1 << 30)
+      crc = CZlib.crc32(crc, p.advanced(by: at).assumingMemoryBound(to: Bytef.self), uInt(n))
+      at += n
+    }
+    return UInt32(truncatingIfNeeded: crc)
+  }
+}
+
+/// One entry of a shard's section table (48 bytes).
+///
+/// ```
+/// 0   tag     16 bytes ASCII, zero-padded ("event.start", "edge.target", …)
+/// 16  offset  u64 from the start of the file, a multiple of 8
+/// 24  count   u64 elements
+/// 32  width   u8  bytes per element, 0–8
+/// 33  (3 zero bytes)
+/// 36  crc     u32 CRC-32 of the column's count × width bytes
+/// 40  base    i64 added to every stored element
+/// ```
+struct ShardSection: Equatable {
+  var tag: String
+  var offset: UInt64
+  var count: UInt64
+  var width: UInt8
+  var crc: UInt32
+  var base: Int64
+  var byteLength: Int { Int(count) * Int(width) }
+}
+
+/// The JSON metadata of a shard: the source file's record, the small tables of the graph and the
+/// diagnostics found while importing it.
+public struct ShardMeta: Codable, Sendable, Equatable {
+  /// `reprise.shard/v1`.
+  public var schema: String
+  /// The trace the shard was made from, as it was named when sharded.
+  public var source: Source
+  public var rank: Int32
+  public var eventCount: Int
+  public var edgeCount: Int
+  public var lanes: [Lane]
+  public var ranks: [RankInfo]
+  public var steps: [Step]
+  public var instances: [CollectiveInstance]
+  public var diagnostics: [Diagnostic]
+
+  public struct Source: Codable, Sendable, Equatable {
+    public var path: String
+    public var bytes: Int64
+    public var decompressedBytes: Int64
+    public var gzip: Bool
+    public var format: String
+    public var events: Int
+    public var recordTypes: [String: Int]
+    public var phaseCounts: [String: Int]
+    public var categoryCounts: [String: Int]
+    public var durationSumNs: Int64
+    public var eventArrayCount: Int
+  }
+}
+
+extension ShardMeta.Source {
+  init(_ f: IngestedFile) {
+    self.init(
+      path: f.path, bytes: f.bytesOnDisk, decompressedBytes: f.decompressedBytes, gzip: f.isGzip, format: f.format,
+      events: f.events, recordTypes: f.recordTypes, phaseCounts: f.stats.phaseCounts,
+      categoryCounts: f.stats.categoryCounts, durationSumNs: f.stats.durationSumNs, eventArrayCount: f.stats.eventCount)
+  }
+
+  var stats: KinetoStats {
+    var s = KinetoStats()
+    s.phaseCounts = phaseCounts
+    s.categoryCounts = categoryCounts
+    s.durationSumNs = durationSumNs
+    s.eventCount = eventArrayCount
+    return s
+  }
+}

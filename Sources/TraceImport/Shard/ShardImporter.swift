@@ -1,0 +1,104 @@
+import Foundation
+import TraceModel
+
+/// Reprise's own binary shards (`ShardFormat`, `.rshard`): the graph of one rank as `reprise
+/// shard` wrote it, read back without parsing its source again. The rank is the one the shard
+/// was written with; the diagnostics found when its trace was imported come back with it.
+struct ShardImporter: TraceImporter {
+  static let descriptor = TraceFormatDescriptor(name: "Reprise shard", nativeTimeUnit: "ns", isSupported: true)
+
+  /// The magic `RPRSHARD`.
+  static func sniff(prefix: UnsafeBufferPointer<UInt8>) -> Bool {
+    prefix.count >= ShardFormat.magic.count && zip(prefix, ShardFormat.magic).allSatisfy { $0 == $1 }
+  }
+
+  static func importFile(_ request: ImportRequest) throws -> ImportedFile {
+    let (meta, graph, bytes) = try read(request.path, contents: request.contents)
+    request.clock.lap("load shard \(request.path)")
+    var diagnostics = Diagnostics()
+    for d in meta.diagnostics { diagnostics.append(d) }
+    let file = IngestedFile(
+      path: request.path, rank: RankID(rawValue: meta.rank), bytesOnDisk: bytes, decompressedBytes: bytes,
+      isGzip: false, format: "\(descriptor.name) of \(meta.source.format)", stats: meta.source.stats,
+      events: graph.eventCount, recordTypes: meta.source.recordTypes)
+    return .rank(ImportedRank(file: file, graph: graph, diagnostics: diagnostics))
+  }
+
+  /// The metadata and graph of the shard at `path` (or in `contents`), and its size in bytes.
+  /// - Throws: `TraceImportError` for an unreadable file or a damaged shard.
+  static func read(_ path: String, contents: [UInt8]? = nil) throws -> (ShardMeta, EventGraph, Int64) {
+    if let contents {
+      return try contents.withUnsafeBytes { b in
+        var r = ShardReader(b, file: path)
+        let (m, g) = try r.read()
+        return (m, g, Int64(b.count))
+      }
+    }
+    let source = try ByteSource(path: path)
+    while !source.isExhausted { _ = try source.refill(keepFrom: 0) }
+    return try withExtendedLifetime(source) {
+      var r = ShardReader(UnsafeRawBufferPointer(start: source.buffer, count: source.count), file: path)
+      let (m, g) = try r.read()
+      return (m, g, Int64(source.count))
+    }
+  }
+}
+
+/// One shard written by `Ingest.shard`.
+public struct WrittenShard: Sendable, Equatable {
+  public var path: String
+  public var rank: RankID
+  /// The trace it was made from, and its size on disk.
+  public var source: String
+  public var sourceBytes: Int64
+  /// The source's size decompressed (its JSON or protobuf bytes).
+  public var sourceDecompressedBytes: Int64
+  public var shardBytes: Int64
+  public var events: Int
+  public var edges: Int
+}
+
+extension Ingest {
+  /// Writes one shard per rank of `paths` (files, directories, bundles, as `run` reads them)
+  /// into `directory` as `rank-<R>.rshard`, without linking the ranks: each shard holds what
+  /// its rank's trace alone gives, so ranks can be sharded on different machines.
+  ///
+  /// Host execution traces are joined with their rank's graph first, as `run` does. Each shard is
+  /// written to a temporary name and renamed, so a reader never sees half a shard.
+  /// - Throws: `TraceImportError` for input `run` would refuse, and `.unreadable` when a shard
+  ///   cannot be written.
+  public static func shard(
+    paths: [String], to directory: String, progress: (@Sendable (String, Int64, Int64) -> Void)? = nil
+  ) throws -> [WrittenShard] {
+    let inputs = try inputs(paths)
+    let (imported, skipped) = try importFiles(inputs, progress: progress, clock: PhaseClock())
+    if imported.isEmpty {
+      throw TraceImportError.noTraces(directory: paths.joined(separator: ", "), skipped: skipped.map(\.path))
+    }
+    let ranks = try joinHostTraces(imported).ranks.sorted { $0.file.rank < $1.file.rank }
+    try checkDistinctRanks(ranks)
+    do {
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    } catch {
+      throw TraceImportError.unreadable(
+        file: directory, reason: "cannot create the shard directory: \(error.localizedDescription)")
+    }
+    return try Parallel.map(ranks.count) { i in
+      let r = ranks[i]
+      let bytes = try ShardWriter.encode(r)
+      let path = (directory.hasSuffix("/") ? directory : directory + "/") + ShardFormat.fileName(rank: r.file.rank)
+      let temporary = path + ".partial"
+      do {
+        try Data(bytes).write(to: URL(fileURLWithPath: temporary))
+        _ = try? FileManager.default.removeItem(atPath: path)
+        try FileManager.default.moveItem(atPath: temporary, toPath: path)
+      } catch {
+        throw TraceImportError.unreadable(file: path, reason: "cannot write the shard: \(error.localizedDescription)")
+      }
+      return WrittenShard(
+        path: path, rank: r.file.rank, source: r.file.path, sourceBytes: r.file.bytesOnDisk,
+        sourceDecompressedBytes: r.file.decompressedBytes,
+        shardBytes: Int64(bytes.count), events: r.graph.eventCount, edges: r.graph.edgeCount)
+    }
+  }
+}

@@ -1,0 +1,146 @@
+import TraceModel
+
+extension ShardReader {
+  /// The event columns and the edges (CSR).
+  func events(into g: inout EventGraph, count n: Int, edges: Int) throws {
+    g.lane = try column("event.lane", count: n, as: UInt32.self).map { LaneID(rawValue: $0) }
+    g.name = try column("event.name", count: n, as: UInt32.self).map { NameID(rawValue: $0) }
+    g.kind = try enumColumn("event.kind", count: n, EventKind.self)
+    g.detail = try column("event.detail", count: n)
+    g.start = try column("event.start", count: n)
+    g.duration = try column("event.duration", count: n)
+    g.bytes = try column("event.bytes", count: n)
+    g.correlation = try column("event.corr", count: n)
+    g.parent = try column("event.parent", count: n, as: UInt32.self).map { EventID(rawValue: $0 &- 1) }
+    g.sourceIndex = try column("event.source", count: n)
+    g.edgeOffsets = try column("edge.offsets", count: n + 1)
+    g.edgeTargets = try column("edge.target", count: edges, as: UInt32.self).map { EventID(rawValue: $0) }
+    g.edgeKinds = try enumColumn("edge.kind", count: edges, EdgeKind.self)
+  }
+
+  /// Collectives, send/recv, allocator events and op shapes.
+  func records(into g: inout EventGraph) throws {
+    let event: [UInt32] = try column("coll.event")
+    let c = event.count
+    let kind = try enumColumn("coll.kind", count: c, CollectiveKind.self)
+    let group: [UInt32] = try column("coll.group", count: c)
+    let size: [Int32] = try column("coll.size", count: c)
+    let rankOffsets: [Int] = try column("coll.ranks.off", count: c + 1)
+    let ranks: [Int32] = try column("coll.ranks")
+    let sequence: [Int32] = try column("coll.sequence", count: c)
+    let traceSeq: [UInt8] = try column("coll.traceseq", count: c)
+    let dtype: [UInt32] = try column("coll.dtype", count: c)
+    let inBytes: [Int64] = try column("coll.inbytes", count: c)
+    let outBytes: [Int64] = try column("coll.outbytes", count: c)
+    let instance: [UInt32] = try column("coll.instance", count: c)
+    guard rankOffsets.first == 0, rankOffsets.last == ranks.count,
+      zip(rankOffsets, rankOffsets.dropFirst()).allSatisfy({ $0 <= $1 })
+    else { throw fail(offset(of: "coll.ranks.off"), "group rank offsets in order", "offsets out of order") }
+    g.collectives = (0..<c).map { i in
+      var r = CollectiveRecord(
+        event: EventID(rawValue: event[i]), kind: kind[i], group: NameID(rawValue: group[i]), groupSize: size[i],
+        groupRanks: Array(ranks[rankOffsets[i]..<rankOffsets[i + 1]]), sequence: sequence[i],
+        dtype: NameID(rawValue: dtype[i]), inputBytes: inBytes[i], outputBytes: outBytes[i],
+        instance: instance[i] == 0 ? nil : CollectiveInstanceID(rawValue: instance[i] - 1))
+      r.hasTraceSequence = traceSeq[i] != 0
+      return r
+    }
+    try pointToPoint(into: &g)
+    let memEvent: [UInt32] = try column("mem.event")
+    let m = memEvent.count
+    let device: [Int32] = try column("mem.device", count: m)
+    let delta: [Int64] = try column("mem.delta", count: m)
+    let allocated: [Int64] = try column("mem.allocated", count: m)
+    let reserved: [Int64] = try column("mem.reserved", count: m)
+    g.memory = (0..<m).map {
+      MemoryRecord(
+        event: EventID(rawValue: memEvent[$0]), device: device[$0], delta: delta[$0], totalAllocated: allocated[$0],
+        totalReserved: reserved[$0])
+    }
+    let shapeEvent: [UInt32] = try column("shape.event")
+    let dims: [UInt32] = try column("shape.dims", count: shapeEvent.count)
+    let types: [UInt32] = try column("shape.types", count: shapeEvent.count)
+    g.opShapes = shapeEvent.indices.map {
+      OpShape(
+        event: EventID(rawValue: shapeEvent[$0]), dims: NameID(rawValue: dims[$0]), types: NameID(rawValue: types[$0]))
+    }
+  }
+
+  private func pointToPoint(into g: inout EventGraph) throws {
+    let event: [UInt32] = try column("p2p.event")
+    let n = event.count
+    let send: [UInt8] = try column("p2p.send", count: n)
+    let hasPeer: [UInt8] = try column("p2p.haspeer", count: n)
+    let peer: [Int32] = try column("p2p.peer", count: n)
+    let bytes: [Int64] = try column("p2p.bytes", count: n)
+    let match: [UInt32] = try column("p2p.match", count: n)
+    g.p2p = (0..<n).map {
+      P2PRecord(
+        event: EventID(rawValue: event[$0]), isSend: send[$0] != 0,
+        peer: hasPeer[$0] != 0 ? RankID(rawValue: peer[$0]) : nil,
+        bytes: bytes[$0], match: match[$0] == 0 ? nil : EventID(rawValue: match[$0] - 1))
+    }
+  }
+
+  /// A column of an enum's raw values, each checked to name a case.
+  func enumColumn<E: RawRepresentable & CaseIterable>(_ tag: String, count: Int, _: E.Type) throws -> [E]
+  where E.RawValue == UInt8 {
+    let raw: [UInt8] = try column(tag, count: count)
+    var table = [E?](repeating: nil, count: 256)
+    for c in E.allCases { table[Int(c.rawValue)] = c }
+    var out: [E] = []
+    out.reserveCapacity(raw.count)
+    for (i, r) in raw.enumerated() {
+      guard let e = table[Int(r)] else {
+        throw fail(offset(of: tag) + i, "a \(E.self) value in section '\(tag)'", "\(r) at element \(i)")
+      }
+      out.append(e)
+    }
+    return out
+  }
+
+  /// Every index the graph holds names something that exists, so no later pass can trap on a
+  /// crafted shard. The graph's own invariants (acyclic edges, parents on their lane) are checked
+  /// by `EventGraph.validate` after linking, as for any import.
+  func checkIndices(_ g: EventGraph) throws {
+    let n = UInt32(g.eventCount)
+    func check(_ ok: Bool, _ tag: String, _ what: String) throws {
+      if !ok { throw fail(offset(of: tag), what, "an index out of range") }
+    }
+    try check(g.lane.allSatisfy { $0.index < g.lanes.count }, "event.lane", "lanes of the \(g.lanes.count) listed")
+    let strings = UInt32(g.strings.count)
+    try check(g.name.allSatisfy { $0.rawValue < strings }, "event.name", "names in the string table")
+    try check(g.parent.allSatisfy { $0 == .none || $0.rawValue < n }, "event.parent", "parents among the events")
+    try check(g.edgeTargets.allSatisfy { $0.rawValue < n }, "edge.target", "edge targets among the events")
+    let offsetsOK =
+      g.edgeOffsets.first == 0 && g.edgeOffsets.last == UInt32(g.edgeCount)
+      && zip(g.edgeOffsets, g.edgeOffsets.dropFirst()).allSatisfy { $0 <= $1 }
+    try check(offsetsOK, "edge.offsets", "edge offsets in order, ending at the edge count")
+    try check(
+      g.collectives.allSatisfy { $0.event.rawValue < n && $0.group.rawValue < strings && $0.dtype.rawValue < strings },
+      "coll.event", "collectives on events and names that exist")
+    try check(
+      g.p2p.allSatisfy { $0.event.rawValue < n && ($0.match.map { $0.rawValue < n } ?? true) }, "p2p.event",
+      "send/recv on events that exist")
+    try check(g.memory.allSatisfy { $0.event.rawValue < n }, "mem.event", "allocator records on events that exist")
+    try check(
+      g.opShapes.allSatisfy { $0.event.rawValue < n && $0.dims.rawValue < strings && $0.types.rawValue < strings },
+      "shape.event", "op shapes on events and names that exist")
+    try checkTables(g, events: n, strings: strings)
+  }
+
+  /// The metadata's tables: lanes, steps, instances and rank records of this one rank.
+  private func checkTables(_ g: EventGraph, events n: UInt32, strings: UInt32) throws {
+    let metaAt = ShardFormat.headerBytes + sectionCount * ShardFormat.sectionEntryBytes
+    func check(_ ok: Bool, _ what: String) throws {
+      if !ok { throw fail(metaAt, what, "an index out of range in the metadata") }
+    }
+    try check(g.lanes.allSatisfy { $0.name.rawValue < strings }, "lane names in the string table")
+    try check(g.steps.allSatisfy { $0.event.rawValue < n }, "steps on events that exist")
+    try check(
+      g.instances.allSatisfy { i in i.group.rawValue < strings && i.members.allSatisfy { $0.rawValue < n } },
+      "collective instances of events that exist")
+    try check(
+      g.collectives.allSatisfy { c in c.instance.map { $0.index < g.instances.count } ?? true }, "instances that exist")
+  }
+}

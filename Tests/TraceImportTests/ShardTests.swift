@@ -1,0 +1,139 @@
+import Foundation
+import TestSupport
+import Testing
+import TraceModel
+
+@testable import TraceImport
+
+/// Every bundled set (and some corpus sets): its shards, loaded together, give the same linked
+/// graph, diagnostics and link summary as its traces.
+let shardSets: [String] =
+  [
+    TestPaths.packageRoot + "/Traces/kineto-cpu/ddp-gloo-4rank",
+    TestPaths.packageRoot + "/Traces/kineto-cpu/gpt-parallel/tp2",
+    TestPaths.packageRoot + "/Traces/kineto-cpu/pipeline-1f1b", TestPaths.h100,
+  ]
+  + TestPaths.traceSets(corpus: [
+    "/hta/tests/data/trace_filter", "/hta/tests/data/nccl_parser_config/nccl_data.json.gz",
+    "/param/et_replay/tests/inputs/dlrm_kineto.tar.gz.d/dlrm_kineto",
+    "/tracelens/tests/traces/mi300/resnet_act_checkpoint.json.gz",
+  ])
+
+private func temporaryDirectory() throws -> String {
+  let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-shard-\(UUID().uuidString)").path
+  try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+  return dir
+}
+
+@Test(arguments: shardSets)
+func shardsGiveTheSameGraphAsTheTraces(set: String) throws {
+  guard FileManager.default.fileExists(atPath: set) else { return }
+  let dir = try temporaryDirectory()
+  defer { try? FileManager.default.removeItem(atPath: dir) }
+  let written = try Ingest.shard(paths: [set], to: dir)
+  let fromTraces = try Ingest.run(paths: [set])
+  let fromShards = try Ingest.run(paths: [dir])
+  #expect(written.count == fromTraces.graph.ranks.count)
+  #expect(fromShards.graph == fromTraces.graph, "\(set)")
+  #expect(fromShards.diagnostics == fromTraces.diagnostics)
+  #expect(fromShards.link == fromTraces.link)
+  #expect(fromShards.files.map(\.events) == fromTraces.files.map(\.events))
+  #expect(fromShards.files.allSatisfy { $0.format.hasPrefix("Reprise shard of ") })
+  let jsonBytes = fromTraces.files.reduce(Int64(0)) { $0 + $1.decompressedBytes }
+  let shardBytes = written.reduce(Int64(0)) { $0 + $1.shardBytes }
+  #expect(shardBytes * 3 < jsonBytes, "\(set): \(shardBytes) shard bytes for \(jsonBytes) bytes of traces")
+}
+
+@Test func oneRankRoundTripsExactly() throws {
+  var rng = SplitMix64(seed: 7)
+  var g = EventGraph.random(events: 5_000, lanes: 4, using: &rng)
+  g.bytes = g.bytes.indices.map { Int64($0 % 7 == 0 ? -(1 << 40) : $0) }
+  g.correlation = g.correlation.indices.map { $0 % 3 == 0 ? 0 : Int64($0) * 1_000_003 }
+  g.start[0] = .min / 4
+  let rank = ImportedRank(
+    file: IngestedFile(
+      path: "x.json", rank: RankID(0), bytesOnDisk: 1, decompressedBytes: 1, isGzip: false, format: "f",
+      stats: KinetoStats(), events: g.eventCount),
+    graph: g, diagnostics: Diagnostics())
+  let bytes = try ShardWriter.encode(rank)
+  let (meta, back) = try bytes.withUnsafeBytes { b in
+    var r = ShardReader(b, file: "x.rshard")
+    return try r.read()
+  }
+  #expect(back == g)
+  #expect(meta.schema == "reprise.shard/v1" && meta.eventCount == 5_000)
+}
+
+/// A shard of the DLRM rank 0 trace, its bytes, and a scratch directory.
+private func dlrmShard() throws -> (dir: String, path: String, bytes: [UInt8]) {
+  let dir = try temporaryDirectory()
+  let written = try Ingest.shard(paths: [TestPaths.dlrm], to: dir)
+  let path = try #require(written.first).path
+  return (dir, path, Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+}
+
+private func loadError(_ bytes: [UInt8], at path: String) -> String {
+  FileManager.default.createFile(atPath: path, contents: Data(bytes))
+  do {
+    _ = try Ingest.run(paths: [path])
+    return "no error"
+  } catch {
+    return "\(error)"
+  }
+}
+
+@Test func damagedShardsAreOneLineErrorsWithTheOffset() throws {
+  let (dir, path, good) = try dlrmShard()
+  defer { try? FileManager.default.removeItem(atPath: dir) }
+  let bad = dir + "/bad.rshard"
+  // A flipped byte in the last column's data.
+  var flipped = good
+  flipped[good.count - 20] ^= 0x55
+  let e1 = loadError(flipped, at: bad)
+  #expect(e1.contains("bad.rshard:@") && e1.contains("CRC-32") && e1.contains("corrupt"), "\(e1)")
+  // Truncated.
+  let e2 = loadError(Array(good.prefix(good.count / 2)), at: bad)
+  #expect(e2.contains("bad.rshard:@\(good.count / 2)") && e2.contains("truncated"), "\(e2)")
+  // Another format version names both.
+  var newer = good
+  newer[8] = 9
+  let e3 = loadError(newer, at: bad)
+  #expect(e3.contains("bad.rshard:@8") && e3.contains("version 1") && e3.contains("version 9"), "\(e3)")
+  // The header checksum catches any other header byte.
+  var header = good
+  header[20] ^= 1
+  let e4 = loadError(header, at: bad)
+  #expect(e4.contains("bad.rshard:@60") && e4.contains("header CRC-32"), "\(e4)")
+  for e in [e1, e2, e3, e4] { #expect(!e.contains("\n")) }
+}
+
+@Test func aShardWithIndicesOutOfRangeIsRefusedNotTrapped() throws {
+  var b = EventGraph.Builder()
+  b.lanes.append(Lane(rank: RankID(0), kind: .hostThread, device: -1, pid: 1, tid: 1, name: .empty))
+  b.addEvent(lane: LaneID(0), name: .empty, kind: .hostOp, start: 0, duration: 1)
+  var g = b.build()
+  g.lane = [LaneID(3)]
+  let rank = ImportedRank(
+    file: IngestedFile(
+      path: "x.json", rank: RankID(0), bytesOnDisk: 1, decompressedBytes: 1, isGzip: false, format: "f",
+      stats: KinetoStats(), events: 1),
+    graph: g, diagnostics: Diagnostics())
+  let bytes = try ShardWriter.encode(rank)
+  #expect(throws: TraceImportError.self) {
+    try bytes.withUnsafeBytes { b in
+      var r = ShardReader(b, file: "x.rshard")
+      _ = try r.read()
+    }
+  }
+}
+
+@Test func mixedShardsAndTracesLinkTogether() throws {
+  let dir = try temporaryDirectory()
+  defer { try? FileManager.default.removeItem(atPath: dir) }
+  let files = try Ingest.expand([TestPaths.dlrm])
+  let shards = try Ingest.shard(paths: Array(files.prefix(4)), to: dir)
+  let mixed = try Ingest.run(paths: shards.map(\.path) + files.dropFirst(4))
+  let all = try Ingest.run(paths: [TestPaths.dlrm])
+  #expect(mixed.graph == all.graph)
+  #expect(mixed.link == all.link)
+}
