@@ -9,8 +9,10 @@ failure. Run by `make test` (tools/pycheck.sh).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
+import io
 import json
 import os
 import shutil
@@ -55,10 +57,18 @@ def events_per_rank(ingest: dict[str, Any]) -> dict[int, int]:
     return {int(f["rank"]): int(f["events"]) for f in ingest["files"]}
 
 
+OUTPUT: list[str] = []  # what the commands of the running test printed, shown when it fails
+
+
 def main_rc(*argv: str) -> int:
-    """`python -m reprise_ray ARGV` in this process (on the running instance), its exit code."""
+    """`python -m reprise_ray ARGV` in this process (on the running instance), its exit code;
+    what it prints is kept in OUTPUT."""
     start_ray()
-    return cli.main(["--reprise" if a == "@bin" else a for a in argv])
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+        rc = cli.main(["--reprise" if a == "@bin" else a for a in argv])
+    OUTPUT.append(f"$ python -m reprise_ray {' '.join(argv)}  -> {rc}\n{buffer.getvalue()}")
+    return rc
 
 
 @functools.cache
@@ -204,6 +214,7 @@ def run_all() -> int:
     failed = 0
     for test in TESTS:
         began = time.monotonic()
+        OUTPUT.clear()
         try:
             test()
             print(f"ok    {test.__name__} ({time.monotonic() - began:.1f} s)")
@@ -211,6 +222,7 @@ def run_all() -> int:
             failed += 1
             print(f"FAIL  {test.__name__} ({time.monotonic() - began:.1f} s)")
             traceback.print_exc(file=sys.stdout)
+            print("".join(OUTPUT), end="")
     if ray.is_initialized():
         ray.shutdown()
     shutil.rmtree(SCRATCH, ignore_errors=True)
