@@ -133,6 +133,21 @@ def test_report_reduce() -> None:
         assert reduced[key] == expected[key], f"report {key} differs between shards and traces"
 
 
+def test_whatif_plan_reduce() -> None:
+    """`reprise_ray whatif|plan` over the shards: arguments after `--` reach reprise; the
+    prediction equals the one from the traces."""
+    out = SCRATCH / "whatif.json"
+    assert main_rc("whatif", "--shards", str(shard_dir()), "--output", str(out), "@bin", BINARY,
+                   "--", "--set", "host.launch=2us", "--json") == 0
+    direct = reprise("whatif", str(SET), "--set", "host.launch=2us")
+    assert json.loads(out.read_text())["stepNs"] == direct["stepNs"]
+    out = SCRATCH / "plan.json"
+    assert main_rc("plan", "--shards", str(shard_dir()), "--output", str(out), "@bin", BINARY,
+                   "--", "--gpus", "16", "--json") == 0
+    assert json.loads(out.read_text())["schema"] == "reprise.plan/v1"
+    assert main_rc("plan", "--shards", str(shard_dir()), "@bin", BINARY) == 64  # reprise's own: --gpus missing
+
+
 def test_sweep_2x2() -> None:
     """hardware x knobs over the shards: csv, json and png, rows in grid order."""
     grid_file = SCRATCH / "grid-2x2.json"
@@ -201,7 +216,7 @@ def test_ship_binary() -> None:
 
 
 TESTS: list[Callable[[], None]] = [test_grid_cells, test_shard_round_trip, test_shard_node_local_gather,
-                                   test_report_reduce, test_sweep_2x2, test_sweep_failing_cell, test_bad_arguments,
+                                   test_report_reduce, test_whatif_plan_reduce, test_sweep_2x2, test_sweep_failing_cell, test_bad_arguments,
                                    test_ship_binary]
 
 
