@@ -81,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     except cluster.AlreadyConnected as failure:
         print(f"reprise_ray: {failure}", file=sys.stderr)
         return 64
+    if args.node_resource and not cluster.alive_nodes(args.node_resource):
+        print(f"reprise_ray: --node-resource {args.node_resource}: no alive node has it "
+              "(`ray start --resources='{\"NAME\": 1}'` on the nodes that should run the tasks)", file=sys.stderr)
+        return 64
     if args.command == "shard":
         return shard.run(args.traces, args.out, tool, args.node_resource, args.node_local, args.gather)
     if args.command == "sweep":

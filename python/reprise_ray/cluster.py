@@ -51,9 +51,11 @@ def task_options(node_resource: str | None = None) -> dict[str, Any]:
     return options
 
 
-def alive_nodes() -> list[str]:
-    """The ids of the alive nodes, sorted (the node-local discovery visits them in this order)."""
-    return sorted(node["NodeID"] for node in ray.nodes() if node.get("Alive"))
+def alive_nodes(resource: str | None = None) -> list[str]:
+    """The ids of the alive nodes (with `resource`: those that have it), sorted; the node-local
+    discovery visits them in this order."""
+    return sorted(node["NodeID"] for node in ray.nodes()
+                  if node.get("Alive") and (resource is None or node.get("Resources", {}).get(resource, 0) > 0))
 
 
 def pinned(node_id: str) -> dict[str, Any]:

@@ -64,14 +64,15 @@ def list_files(patterns: list[str]) -> list[str]:
     return sorted(found)
 
 
-def discover_node_local(patterns: list[str], options: dict[str, Any]) -> list[tuple[str, str | None]]:
-    """Expands the patterns on every alive node (one pinned task per node), as (file, node id).
+def discover_node_local(patterns: list[str], node_resource: str | None) -> list[tuple[str, str | None]]:
+    """Expands the patterns on every alive node (with `node_resource`: every node that has it),
+    one pinned task per node, as (file, node id).
 
     A path that several nodes see (shared storage) goes to the first of them in node-id order.
     """
     remote = ray.remote(num_cpus=0)(list_files)
-    nodes = cluster.alive_nodes()
-    listings = ray.get([remote.options(**options, **cluster.pinned(node)).remote(patterns) for node in nodes])
+    nodes = cluster.alive_nodes(node_resource)
+    listings = ray.get([remote.options(**cluster.pinned(node)).remote(patterns) for node in nodes])
     owner: dict[str, str] = {}
     for node, files in zip(nodes, listings):
         for path in files:
@@ -151,7 +152,7 @@ def run(patterns: list[str], out_dir: str, binary: Binary, node_resource: str | 
     out_dir = os.path.abspath(out_dir)
     os.makedirs(out_dir, exist_ok=True)
     options = cluster.task_options(node_resource)
-    placed = discover_node_local(patterns, options) if node_local else [(path, None) for path in list_files(patterns)]
+    placed = discover_node_local(patterns, node_resource) if node_local else [(path, None) for path in list_files(patterns)]
     if not placed:
         print(f"reprise_ray shard: no files match {' '.join(patterns)}", file=sys.stderr)
         return 2

@@ -39,9 +39,11 @@ SCRATCH = Path(tempfile.mkdtemp(prefix="reprise-ray-test-"))
 
 
 def start_ray() -> None:
-    """A small local instance, started once: 2 CPUs, no dashboard, a 100 MiB object store."""
+    """A small local instance, started once: 2 CPUs, the custom resource `trace_disk` (as on
+    the nodes that mount the traces), no dashboard, a 100 MiB object store."""
     if not ray.is_initialized():
-        ray.init(num_cpus=2, include_dashboard=False, object_store_memory=100 * 1024 * 1024,
+        ray.init(num_cpus=2, resources={"trace_disk": 1}, include_dashboard=False,
+                 object_store_memory=100 * 1024 * 1024,
                  log_to_driver=False, configure_logging=False)
 
 
@@ -113,10 +115,13 @@ def test_shard_round_trip() -> None:
 
 
 def test_shard_node_local_gather() -> None:
-    """--node-local (a glob per node, tasks pinned) with --gather (shards sent back) on one node."""
+    """--node-local (a glob per node, tasks pinned) with --gather (shards sent back) on one node,
+    on the nodes with --node-resource; a resource that no node has is refused."""
     out = SCRATCH / "ddp-gathered"
+    assert main_rc("shard", "--traces", str(SMALL / "rank*.json"), "--out", str(out), "--node-resource", "no_such",
+                   "@bin", BINARY) == 64
     rc = main_rc("shard", "--traces", str(SMALL / "rank*.json"), "--out", str(out), "--node-local", "--gather",
-                 "@bin", BINARY)
+                 "--node-resource", "trace_disk", "@bin", BINARY)
     assert rc == 0
     assert events_per_rank(reprise("ingest", str(out))) == events_per_rank(reprise("ingest", str(SMALL)))
 
