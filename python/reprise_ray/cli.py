@@ -34,7 +34,7 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
     p = commands.add_parser("shard", help="one Ray task per trace file runs `reprise shard FILE -o DIR`")
     p.add_argument("--traces", metavar="GLOB", nargs="+", action="extend", required=True,
-                   help="trace files (glob patterns, ** recursive); quote them")
+                   help="trace files: glob patterns (** recursive; quote them) or directories")
     p.add_argument("--out", metavar="DIR", required=True, help="the shard directory (DIR/rank-<R>.rshard, shards.json)")
     p.add_argument("--node-local", action="store_true",
                    help="expand the patterns on every node and shard each file on the node that holds it")

@@ -52,15 +52,35 @@ def shard_file(binary: Binary, source: str, out_dir: str | None) -> dict[str, An
             shutil.rmtree(scratch, ignore_errors=True)
 
 
+TRACE_SUFFIXES = (".json", ".json.gz", ".trace.gz", ".et", ".tar.gz", ".tgz", ".tar")
+
+
+def _traces_under(directory: str) -> list[str]:
+    """The trace files and bundles below a directory, as `reprise` lists them: by suffix, hidden
+    files and folders left out (and `shards.json`, a shard set's summary)."""
+    out: list[str] = []
+    for root, folders, files in os.walk(directory):
+        folders[:] = [f for f in folders if not f.startswith(".") and f != "__MACOSX"]
+        out += [os.path.join(root, f) for f in files
+                if not f.startswith(".") and f != "shards.json" and f.endswith(TRACE_SUFFIXES)]
+    return out
+
+
 def list_files(patterns: list[str]) -> list[str]:
-    """The files the glob patterns match (`**` recursive), sorted, each once.
+    """The files the glob patterns match (`**` recursive; a directory stands for the trace files
+    below it), sorted, each once.
 
     Paths stay relative when the pattern is: a task resolves them against its own working
     directory (the driver's on a local instance, the uploaded --working-dir under `ray job
     submit`).
     """
-    found = {os.path.normpath(path) for pattern in patterns for path in glob.glob(pattern, recursive=True)
-             if os.path.isfile(path)}
+    found: set[str] = set()
+    for pattern in patterns:
+        for path in glob.glob(pattern, recursive=True):
+            if os.path.isdir(path):
+                found.update(os.path.normpath(p) for p in _traces_under(path))
+            elif os.path.isfile(path):
+                found.add(os.path.normpath(path))
     return sorted(found)
 
 

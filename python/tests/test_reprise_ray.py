@@ -120,7 +120,7 @@ def test_shard_node_local_gather() -> None:
     out = SCRATCH / "ddp-gathered"
     assert main_rc("shard", "--traces", str(SMALL / "rank*.json"), "--out", str(out), "--node-resource", "no_such",
                    "@bin", BINARY) == 64
-    rc = main_rc("shard", "--traces", str(SMALL / "rank*.json"), "--out", str(out), "--node-local", "--gather",
+    rc = main_rc("shard", "--traces", str(SMALL), "--out", str(out), "--node-local", "--gather",
                  "--node-resource", "trace_disk", "@bin", BINARY)
     assert rc == 0
     assert events_per_rank(reprise("ingest", str(out))) == events_per_rank(reprise("ingest", str(SMALL)))
