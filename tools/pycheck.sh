@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Python-side checks run by `make test`: the serving-iteration checker's unit tests, the report
-# schema on real reports and the notebook.
-# Installs tools/notebook/requirements.txt into .venv/ when the packages are missing.
+# schema on real reports, the notebook and python/reprise_ray on a local Ray instance.
+# Installs tools/notebook/requirements.txt and python/requirements.txt into .venv/ when the
+# packages are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=.venv
@@ -10,6 +11,10 @@ if ! [ -x "$PY" ] || ! "$PY" -c "import pandas, matplotlib, jsonschema, nbformat
   echo "pycheck: installing tools/notebook/requirements.txt into $VENV/" >&2
   python3 -m venv "$VENV"
   "$PY" -m pip install --quiet --disable-pip-version-check -r tools/notebook/requirements.txt
+fi
+if ! "$PY" -c "import ray" 2>/dev/null; then
+  echo "pycheck: installing python/requirements.txt into $VENV/" >&2
+  "$PY" -m pip install --quiet --disable-pip-version-check -r python/requirements.txt
 fi
 # The optional external corpus of public traces (<project>/<path in the project>), as the Swift
 # tests find it: $REPRISE_TRACE_CORPUS. Absent in a fresh clone: then only the bundled traces are
@@ -21,3 +26,5 @@ fi
 "$PY" tools/test_check_serving_iterations.py
 "$PY" tools/check_reports.py .build/debug/reprise "$CORPUS"
 "$PY" tools/run_notebook.py "${NOTEBOOK_OUT:-}"
+# Ray: a local instance (2 CPUs, no dashboard, no usage stats), the debug binary.
+RAY_DISABLE_USAGE_STATS=1 "$PY" python/tests/test_reprise_ray.py .build/debug/reprise

@@ -1,0 +1,63 @@
+"""Connecting to Ray and placing tasks."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import ray
+import ray.cloudpickle
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+import reprise_ray
+
+
+class AlreadyConnected(RuntimeError):
+    """A runtime_env to ship, but this process joined Ray before: it cannot add one now."""
+
+
+def connect(address: str | None = None, runtime_env: dict[str, Any] | None = None) -> None:
+    """Connects to Ray once per process: `address` (--address), else $RAY_ADDRESS (set inside
+    `ray job submit`), else a new local instance. A caller that already ran `ray.init` (the
+    tests) keeps its instance.
+
+    `runtime_env` (the shipped binary) is the job's: Ray uploads local directories only at the
+    job level, and merges it with the runtime_env of `ray job submit` (`--working-dir`). The
+    package is pickled by value into the tasks, so the workers need only Python and Ray, not
+    this package on their import path.
+    """
+    ray.cloudpickle.register_pickle_by_value(reprise_ray)
+    if ray.is_initialized():
+        if runtime_env:
+            raise AlreadyConnected("--ship-binary: Ray was initialized in this process before; "
+                                   "the binary can only travel in the job's runtime_env")
+        return
+    os.environ.setdefault("RAY_DISABLE_USAGE_STATS", "1")
+    if address or os.environ.get("RAY_ADDRESS"):
+        ray.init(address=address, runtime_env=runtime_env or None, log_to_driver=False)
+    else:
+        ray.init(include_dashboard=False, object_store_memory=100 * 1024 * 1024, runtime_env=runtime_env or None,
+                 log_to_driver=False)
+
+
+def task_options(node_resource: str | None = None) -> dict[str, Any]:
+    """Ray options for one task: with --node-resource NAME, a sliver of that custom resource, so
+    the task runs only on nodes started with it (`ray start --resources='{"NAME": 1}'`: the
+    nodes that mount the traces).
+    """
+    options: dict[str, Any] = {}
+    if node_resource:
+        options["resources"] = {node_resource: 0.001}
+    return options
+
+
+def alive_nodes(resource: str | None = None) -> list[str]:
+    """The ids of the alive nodes (with `resource`: those that have it), sorted; the node-local
+    discovery visits them in this order."""
+    return sorted(node["NodeID"] for node in ray.nodes()
+                  if node.get("Alive") and (resource is None or node.get("Resources", {}).get(resource, 0) > 0))
+
+
+def pinned(node_id: str) -> dict[str, Any]:
+    """Ray options that run a task on exactly this node."""
+    return {"scheduling_strategy": NodeAffinitySchedulingStrategy(node_id=node_id, soft=False)}
