@@ -1,8 +1,10 @@
 # Reprise — see README.md. `make demo` and `make test` work on a fresh machine with Swift.
 SWIFT ?= swift
 BENCH_MB ?= 200
+SCALE_RANKS ?= 1024
+SCALE_EVENTS ?= 100000
 
-.PHONY: all bootstrap build release demo test lint format bench bench-hta samples clean
+.PHONY: all bootstrap build release demo test lint format bench bench-hta bench-scale samples clean
 
 all: build
 
@@ -44,6 +46,11 @@ bench: release
 # `reprise report` beside HTA 0.5 (installed into .venv) on the same 8 ranks, with the ratio.
 bench-hta: release
 	tools/bench_vs_hta.sh
+
+# Scale-out: 1,024 generated ranks of ~100k events sharded through Ray, then ingest, replay (full
+# and folded) and report from the shards (~30 GB of JSON in bench-data/; docs/performance.md).
+bench-scale: release
+	tools/bench_scale.sh $(SCALE_RANKS) $(SCALE_EVENTS)
 
 # Regenerate the bundled sample traces (deterministic).
 samples:

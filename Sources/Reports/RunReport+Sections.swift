@@ -129,12 +129,13 @@ extension RunReport {
       buckets: bw.buckets.map(BandwidthBucketRow.init))
   }
 
-  /// Devices and their samples, at most `maxMemorySamples` per device: evenly spaced, plus the
-  /// last sample and the peak.
+  /// Devices and their samples, at most `memorySamplesPerDevice(devices:)` per device: evenly
+  /// spaced, plus the last sample and the peak.
   static func memorySection(_ mem: MemoryTimeline, modeled: ModelMemory.Breakdown?) -> MemorySection {
     var samples: [MemorySampleRow] = []
+    let perDevice = memorySamplesPerDevice(devices: mem.devices.count)
     for d in mem.devices {
-      let stride = max(1, (d.samples.count + maxMemorySamples - 1) / maxMemorySamples)
+      let stride = max(1, (d.samples.count + perDevice - 1) / perDevice)
       for (k, s) in d.samples.enumerated()
       where k % stride == 0 || k == d.samples.count - 1
         || (s.time == d.peakAllocatedAt && s.allocated == d.peakAllocated)
@@ -147,7 +148,14 @@ extension RunReport {
     }
     return MemorySection(
       devices: mem.devices.map(MemoryDeviceRow.init), samples: samples,
-      maxSamplesPerDevice: maxMemorySamples, modeled: modeled)
+      maxSamplesPerDevice: perDevice, modeled: modeled)
+  }
+
+  /// Samples kept per device: `maxMemorySamples`, or fewer when there are more than 8 devices, so
+  /// that the section stays near `maxMemorySamples × 8` rows in all (16 per device at least):
+  /// 1,024 ranks would otherwise write 2 million rows.
+  static func memorySamplesPerDevice(devices: Int) -> Int {
+    max(16, min(maxMemorySamples, maxMemorySamples * 8 / max(1, devices)))
   }
 
   static func criticalPathSection(_ cp: CriticalPath, graph g: EventGraph) -> CriticalPathSection {

@@ -189,7 +189,8 @@ public struct RunReport: JSONContract, Equatable {
       whatIf
   }
 
-  /// Memory samples kept per device in the JSON and CSV (evenly spaced, the peak always kept).
+  /// Memory samples kept per device in the JSON and CSV (evenly spaced, the peak always kept),
+  /// up to 8 devices; beyond, `memorySamplesPerDevice(devices:)` shares 16,000 among them.
   public static let maxMemorySamples = 2000
 
   /// The display name of lane `l` (-1: the rank's device as a whole).

@@ -70,7 +70,8 @@ extension Ingest {
     return out
   }
 
-  /// The trace files and bundles under `directory`, as paths relative to it, sorted.
+  /// The trace files and bundles under `directory`, as paths relative to it, sorted; only the
+  /// shards (`*.rshard`) when it holds any.
   static func listing(_ directory: String) -> [String] {
     let fm = FileManager.default
     guard let walk = fm.enumerator(atPath: directory) else { return [] }
@@ -85,7 +86,10 @@ extension Ingest {
         out.append(relative)
       }
     }
-    return out.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    // A directory that holds shards is a shard directory: its other files (the summary
+    // `reprise_ray` writes beside them, the traces they were made from) are not read again.
+    let shards = out.filter { $0.hasSuffix("." + ShardFormat.fileExtension) }
+    return (shards.isEmpty ? out : shards).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
   }
 
   static func isTraceFileName(_ name: String) -> Bool {

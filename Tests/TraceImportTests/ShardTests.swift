@@ -85,12 +85,13 @@ private func loadError(_ bytes: [UInt8], at path: String) -> String {
 @Test func damagedShardsAreOneLineErrorsWithTheOffset() throws {
   let (dir, path, good) = try dlrmShard()
   defer { try? FileManager.default.removeItem(atPath: dir) }
+  #expect(try Ingest.sniffFormat(path).map { $0.descriptor.name } == ShardImporter.descriptor.name)
   let bad = dir + "/bad.rshard"
   // A flipped byte in the last column's data.
   var flipped = good
   flipped[good.count - 20] ^= 0x55
   let e1 = loadError(flipped, at: bad)
-  #expect(e1.contains("bad.rshard:@") && e1.contains("CRC-32") && e1.contains("corrupt"), "\(e1)")
+  #expect(e1.contains("bad.rshard:@") && e1.contains("XXH64") && e1.contains("corrupt"), "\(e1)")
   // Truncated.
   let e2 = loadError(Array(good.prefix(good.count / 2)), at: bad)
   #expect(e2.contains("bad.rshard:@\(good.count / 2)") && e2.contains("truncated"), "\(e2)")
@@ -103,7 +104,7 @@ private func loadError(_ bytes: [UInt8], at path: String) -> String {
   var header = good
   header[20] ^= 1
   let e4 = loadError(header, at: bad)
-  #expect(e4.contains("bad.rshard:@60") && e4.contains("header CRC-32"), "\(e4)")
+  #expect(e4.contains("bad.rshard:@56") && e4.contains("header XXH64"), "\(e4)")
   for e in [e1, e2, e3, e4] { #expect(!e.contains("\n")) }
 }
 
@@ -136,4 +137,14 @@ private func loadError(_ bytes: [UInt8], at path: String) -> String {
   let all = try Ingest.run(paths: [TestPaths.dlrm])
   #expect(mixed.graph == all.graph)
   #expect(mixed.link == all.link)
+}
+
+/// XXH64 against the reference implementation's values (Python `xxhash.xxh64(…).intdigest()`).
+@Test func xxh64MatchesTheReference() {
+  func h(_ bytes: [UInt8]) -> UInt64 { bytes.withUnsafeBytes { XXH64.hash($0) } }
+  #expect(h([]) == 0xef46_db37_51d8_e999)
+  #expect(h(Array("a".utf8)) == 0xd24e_c4f1_a98c_6e5b)
+  #expect(h(Array("abc".utf8)) == 0x44bc_2cf5_ad77_0999)
+  #expect(h(Array("0123456789abcdef0123456789abcdef0".utf8)) == 0xe876_84f0_8d6d_0816)
+  #expect(h(Array((0..<3).flatMap { _ in (0...255).map { UInt8($0) } }) + Array("xyz".utf8)) == 0xe921_a1b4_5bd7_79f8)
 }

@@ -1,4 +1,3 @@
-import CZlib
 import TraceModel
 
 /// The binary shard of one rank (`.rshard`): its `EventGraph` as imported, before the ranks are
@@ -9,17 +8,15 @@ import TraceModel
 /// ```
 /// 0   magic              8 bytes  "RPRSHARD"
 /// 8   formatVersion      u32      ShardFormat.version
-/// 12  headerBytes        u32      64
+/// 12  headerBytes        u32      64 (the section table starts here)
 /// 16  fileBytes          u64      size of the whole shard (a truncated copy is caught here)
-/// 24  sectionTableOffset u64      64
-/// 32  sectionCount       u32
-/// 36  metaBytes          u32      the JSON metadata after the section table
-/// 40  metaCRC            u32      CRC-32 of the metadata
-/// 44  sectionTableCRC    u32      CRC-32 of the section table
+/// 24  sectionCount       u32
+/// 28  metaBytes          u32      the JSON metadata after the section table
+/// 32  metaHash           u64      XXH64 of the metadata
+/// 40  sectionTableHash   u64      XXH64 of the section table
 /// 48  eventCount         u64
-/// 56  reserved           u32      0
-/// 60  headerCRC          u32      CRC-32 of bytes 0..<60
-/// 64  section table      sectionCount × 48 bytes (`ShardSection`)
+/// 56  headerHash         u64      XXH64 of bytes 0..<56
+/// 64  section table      sectionCount × 56 bytes (`ShardSection`)
 ///     metadata           metaBytes of JSON (`ShardMeta`, schema reprise.shard/v1)
 ///     sections           8-byte aligned, each a fixed-width integer column
 ///     padding            8 zero bytes
@@ -39,44 +36,33 @@ public enum ShardFormat {
   /// File name extension.
   public static let fileExtension = "rshard"
   static let headerBytes = 64
-  static let sectionEntryBytes = 48
+  static let sectionEntryBytes = 56
   static let tagBytes = 16
 
   /// The file name of rank `rank`'s shard.
   public static func fileName(rank: RankID) -> String { "rank-\(rank.rawValue).\(fileExtension)" }
 
-  /// CRC-32 (zlib's, the one gzip and PNG use) of `bytes`.
-  static func crc32(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-    guard let p = bytes.baseAddress else { return 0 }
-    let count = bytes.count
-    var crc: uLong = CZlib.crc32(0, nil, 0)
-    var at = 0
-    while at < count {
-      let n = min(count - at, 1 << 30)
-      crc = CZlib.crc32(crc, p.advanced(by: at).assumingMemoryBound(to: Bytef.self), uInt(n))
-      at += n
-    }
-    return UInt32(truncatingIfNeeded: crc)
-  }
+  /// The checksum of `bytes`: XXH64, seed 0.
+  static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 { XXH64.hash(bytes) }
 }
 
-/// One entry of a shard's section table (48 bytes).
+/// One entry of a shard's section table (56 bytes).
 ///
 /// ```
 /// 0   tag     16 bytes ASCII, zero-padded ("event.start", "edge.target", …)
 /// 16  offset  u64 from the start of the file, a multiple of 8
 /// 24  count   u64 elements
 /// 32  width   u8  bytes per element, 0–8
-/// 33  (3 zero bytes)
-/// 36  crc     u32 CRC-32 of the column's count × width bytes
-/// 40  base    i64 added to every stored element
+/// 33  (7 zero bytes)
+/// 40  hash    u64 XXH64 of the column's count × width bytes
+/// 48  base    i64 added to every stored element
 /// ```
 struct ShardSection: Equatable {
   var tag: String
   var offset: UInt64
   var count: UInt64
   var width: UInt8
-  var crc: UInt32
+  var hash: UInt64
   var base: Int64
   var byteLength: Int { Int(count) * Int(width) }
 }

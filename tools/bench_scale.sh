@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Scale-out benchmark (docs/performance.md, "Scale-out"): RANKS generated ranks of about EVENTS
+# events each (tools/gen_scale_ranks.py: the `steps` mix, data-parallel replicas with jitter),
+#  1. sharded through Ray on this machine (python -m reprise_ray shard, one task per rank file);
+#  2. the reduce from the shards: `reprise ingest`, `replay` (full, then --fold-symmetric when this
+#     build has it) and `report`, each timed once with its peak RSS;
+#  3. shard bytes against JSON bytes, and the shard load rate (REPRISE_TIMING's per-shard laps).
+# usage: tools/bench_scale.sh [RANKS] [EVENTS]     (defaults 1024 and 100000: ~30 GB of JSON)
+set -euo pipefail
+RANKS=${1:-1024}
+EVENTS=${2:-100000}
+cd "$(dirname "$0")/.."
+BIN=$PWD/.build/release/reprise
+D=bench-data/scale-$RANKS-$EVENTS
+PY=.venv/bin/python
+mkdir -p "$D"
+if ! [ -x "$PY" ] || ! "$PY" -c "import ray" 2>/dev/null; then
+  python3 -m venv .venv
+  "$PY" -m pip install --quiet --disable-pip-version-check -r python/requirements.txt
+fi
+[ -f "$D/json/rank-$((RANKS - 1)).json" ] || python3 tools/gen_scale_ranks.py "$D/json" --ranks "$RANKS" --events "$EVENTS"
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+
+# Runs "$@" once; prints "<label>: S s, peak RSS M MiB".
+timed() {
+  local label=$1
+  shift
+  if ! /usr/bin/time -f "%e %M" -o "$D/time.txt" "$@" > "$D/out.txt" 2> "$D/err.txt"; then
+    echo "bench-scale: failed: $* ($(tail -1 "$D/err.txt"))" >&2
+    return 1
+  fi
+  read -r secs kib < "$D/time.txt"
+  printf '%-34s %8.2f s   peak RSS %6.0f MiB\n' "$label" "$secs" "$((kib / 1024))"
+}
+
+rm -rf "$D/shards"
+echo
+echo "== shard through Ray ($RANKS tasks on a local instance)"
+RAY_DISABLE_USAGE_STATS=1 PYTHONPATH=python timed "reprise_ray shard" \
+  "$PY" -m reprise_ray shard --traces "$D/json" --out "$D/shards" --reprise "$BIN"
+python3 - "$D" <<'PY'
+import glob, os, sys
+d = sys.argv[1]
+j = sum(os.path.getsize(f) for f in glob.glob(d + "/json/rank-*.json"))
+s = sum(os.path.getsize(f) for f in glob.glob(d + "/shards/*.rshard"))
+n = len(glob.glob(d + "/shards/*.rshard"))
+print("shards: %d files, %.2f GB from %.2f GB of JSON (%.1f%%, 1/%.1f)" % (n, s / 1e9, j / 1e9, 100 * s / j, j / s))
+PY
+
+echo
+echo "== the reduce, from the shards"
+timed "reprise ingest (shards)" "$BIN" ingest "$D/shards" --json
+cp "$D/out.txt" "$D/ingest.json"
+REPRISE_TIMING=1 "$BIN" ingest "$D/shards" --json 2> "$D/timing.txt" > /dev/null
+python3 - "$D" <<'PY'
+import glob, json, os, re, sys
+d = sys.argv[1]
+laps = [float(m.group(1)) for m in re.finditer(r"load shard .*?: ([0-9.]+) ms", open(d + "/timing.txt").read())]
+s = sum(os.path.getsize(f) for f in glob.glob(d + "/shards/*.rshard"))
+ev = json.load(open(d + "/ingest.json"))["events"]["total"]
+print("shard load: %d shards, %.0f ms of load laps in all = %.2f GB/s of shard per core (%.1f M events)" % (
+    len(laps), sum(laps), s / 1e9 / (sum(laps) / 1e3), ev / 1e6))
+for phase in ("merge", "link", "validate"):
+    m = re.search(r"\] %s: ([0-9.]+) ms" % phase, open(d + "/timing.txt").read())
+    if m: print("  %s: %.0f ms" % (phase, float(m.group(1))))
+PY
+timed "reprise replay (shards)" "$BIN" replay "$D/shards" --json
+if "$BIN" replay --help | grep -q -- "--fold-symmetric"; then
+  timed "reprise replay --fold-symmetric" "$BIN" replay "$D/shards" --json --fold-symmetric
+  python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print('  folding:', json.dumps(d.get('folding')))" "$D/out.txt"
+fi
+timed "reprise report (shards)" "$BIN" report "$D/shards" -o "$D/report.json"
+echo "  report.json: $(wc -c < "$D/report.json") bytes"
