@@ -1,10 +1,6 @@
 import Foundation
 import TraceModel
 
-#if canImport(Glibc)
-  import Glibc
-#endif
-
 /// Reads a shard (`ShardFormat`) back into the graph of its rank, checking every length, offset,
 /// checksum and index on the way: a damaged shard is a `TraceImportError.malformed` naming the
 /// file, the byte offset, what was expected and what was found.
@@ -156,7 +152,6 @@ struct ShardReader {
     let p = base + Int(s.offset)
     let b = s.base &+ bias
     var high: UInt64 = 0
-    Self.prefault(UnsafeMutableRawBufferPointer(out))
     switch w {
     case 0: out.initialize(repeating: T(truncatingIfNeeded: b))
     case 1: high = Self.widen(out, b) { UInt64(p.load(fromByteOffset: $0, as: UInt8.self)) }
@@ -184,19 +179,6 @@ struct ShardReader {
       let expected = limit.map { "values below \($0)" } ?? "values that fit \(T.self)"
       throw fail(Int(s.offset), "\(expected) in section '\(s.tag)'", "values from \(s.base) to \(s.base) + \(high)")
     }
-  }
-
-  /// Asks the kernel to map the pages of a large fresh buffer in one call
-  /// (`MADV_POPULATE_WRITE`, Linux 5.14+; elsewhere a no-op) instead of one page fault per 4 KiB
-  /// as it is written: about a quarter less time to fill fresh memory on the benchmark machine.
-  private static func prefault(_ buffer: UnsafeMutableRawBufferPointer) {
-    #if os(Linux)
-      guard buffer.count >= 1 << 20, let p = buffer.baseAddress else { return }
-      let page = 4096
-      let start = (Int(bitPattern: p) + page - 1) & ~(page - 1)
-      let end = (Int(bitPattern: p) + buffer.count) & ~(page - 1)
-      if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, 23) }
-    #endif
   }
 
   /// Fills `out` with `base + load(i)`; returns the largest `load(i)`.
