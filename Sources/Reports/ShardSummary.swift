@@ -32,6 +32,25 @@ public struct ShardSummary: JSONContract, Equatable {
   /// sources are empty.
   public var sizeRatio: Double
 
+  /// Shards `paths` into `directory` (created when missing) and summarizes what was written.
+  /// Each shard is written under a temporary name and renamed over any older one, so a reader
+  /// never sees half a shard.
+  /// - Throws: `TraceImportError` for input `reprise ingest` would refuse; `RunError.data`
+  ///   naming the directory or file that cannot be written.
+  public static func write(paths: [String], to directory: String) throws -> ShardSummary {
+    let dir = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+    var written = try Ingest.shard(paths: paths) { name, bytes in
+      try OutputFile.makeDirectory(dir)
+      let path = dir + "/" + name
+      try OutputFile.write(bytes, to: path + ".partial")
+      guard rename(path + ".partial", path) == 0 else {
+        throw RunError.data("\(path): cannot write: \(String(cString: strerror(errno)))")
+      }
+    }
+    for i in written.indices { written[i].path = dir + "/" + written[i].path }
+    return ShardSummary(written)
+  }
+
   public init(_ written: [WrittenShard]) {
     formatVersion = Int(ShardFormat.version)
     shards = written.map {
@@ -59,6 +78,9 @@ public struct ShardSummary: JSONContract, Equatable {
     return lines.joined(separator: "\n")
   }
 
-  /// Decimal megabytes with one decimal (`12.3 MB`).
-  static func size(_ b: Bytes) -> String { String(format: "%.1f MB", Double(b.rawValue) / 1e6) }
+  /// Decimal megabytes with one decimal (`12.3 MB`), kilobytes below 1 MB (`57.2 kB`).
+  static func size(_ b: Bytes) -> String {
+    let v = Double(b.rawValue)
+    return v >= 1e6 ? String(format: "%.1f MB", v / 1e6) : String(format: "%.1f kB", v / 1e3)
+  }
 }

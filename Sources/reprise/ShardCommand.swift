@@ -1,6 +1,5 @@
 import ArgumentParser
 import Reports
-import TraceImport
 
 struct ShardCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -19,7 +18,7 @@ struct ShardCommand: ParsableCommand {
   @Flag(help: "Print one JSON object (schema reprise.shard-summary/v1) instead of the summary.") var json = false
 
   func run() throws {
-    let summary = ShardSummary(try Ingest.shard(paths: input.paths, to: output))
+    let summary = try ShardSummary.write(paths: input.paths, to: output)
     print(json ? try summary.json() : summary.text())
   }
 }

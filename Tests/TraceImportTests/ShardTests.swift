@@ -19,6 +19,17 @@ let shardSets: [String] =
     "/tracelens/tests/traces/mi300/resnet_act_checkpoint.json.gz",
   ])
 
+/// `Ingest.shard` into `dir`: the file names it gives, made paths.
+private func shard(_ paths: [String], into dir: String) throws -> [WrittenShard] {
+  try Ingest.shard(paths: paths) { name, bytes in
+    try Data(bytes).write(to: URL(fileURLWithPath: dir + "/" + name))
+  }.map {
+    var w = $0
+    w.path = dir + "/" + w.path
+    return w
+  }
+}
+
 private func temporaryDirectory() throws -> String {
   let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-shard-\(UUID().uuidString)").path
   try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -30,7 +41,7 @@ func shardsGiveTheSameGraphAsTheTraces(set: String) throws {
   guard FileManager.default.fileExists(atPath: set) else { return }
   let dir = try temporaryDirectory()
   defer { try? FileManager.default.removeItem(atPath: dir) }
-  let written = try Ingest.shard(paths: [set], to: dir)
+  let written = try shard([set], into: dir)
   let fromTraces = try Ingest.run(paths: [set])
   let fromShards = try Ingest.run(paths: [dir])
   #expect(written.count == fromTraces.graph.ranks.count)
@@ -67,7 +78,7 @@ func shardsGiveTheSameGraphAsTheTraces(set: String) throws {
 /// A shard of the DLRM rank 0 trace, its bytes, and a scratch directory.
 private func dlrmShard() throws -> (dir: String, path: String, bytes: [UInt8]) {
   let dir = try temporaryDirectory()
-  let written = try Ingest.shard(paths: [TestPaths.dlrm], to: dir)
+  let written = try shard([TestPaths.dlrm], into: dir)
   let path = try #require(written.first).path
   return (dir, path, Array(try Data(contentsOf: URL(fileURLWithPath: path))))
 }
@@ -132,7 +143,7 @@ private func loadError(_ bytes: [UInt8], at path: String) -> String {
   let dir = try temporaryDirectory()
   defer { try? FileManager.default.removeItem(atPath: dir) }
   let files = try Ingest.expand([TestPaths.dlrm])
-  let shards = try Ingest.shard(paths: Array(files.prefix(4)), to: dir)
+  let shards = try shard(Array(files.prefix(4)), into: dir)
   let mixed = try Ingest.run(paths: shards.map(\.path) + files.dropFirst(4))
   let all = try Ingest.run(paths: [TestPaths.dlrm])
   #expect(mixed.graph == all.graph)

@@ -59,44 +59,30 @@ public struct WrittenShard: Sendable, Equatable {
 }
 
 extension Ingest {
-  /// Writes one shard per rank of `paths` (files, directories, bundles, as `run` reads them)
-  /// into `directory` as `rank-<R>.rshard`, without linking the ranks: each shard holds what
-  /// its rank's trace alone gives, so ranks can be sharded on different machines.
-  ///
-  /// Host execution traces are joined with their rank's graph first, as `run` does. Each shard is
-  /// written to a temporary name and renamed, so a reader never sees half a shard.
-  /// - Throws: `TraceImportError` for input `run` would refuse, and `.unreadable` when a shard
-  ///   cannot be written.
+  /// Encodes one shard per rank of `paths` (files, directories, bundles, as `run` reads them)
+  /// and hands each to `write` with its file name, `rank-<R>.rshard`, without linking the ranks:
+  /// each shard holds what its rank's trace alone gives, so ranks can be sharded on different
+  /// machines. Host execution traces are joined with their rank's graph first, as `run` does.
+  /// `write` runs for several ranks at once.
+  /// - Throws: `TraceImportError` for input `run` would refuse; what `write` throws.
   public static func shard(
-    paths: [String], to directory: String, progress: (@Sendable (String, Int64, Int64) -> Void)? = nil
+    paths: [String], progress: (@Sendable (String, Int64, Int64) -> Void)? = nil,
+    write: @Sendable (_ fileName: String, _ bytes: [UInt8]) throws -> Void
   ) throws -> [WrittenShard] {
     let inputs = try inputs(paths)
     let (imported, skipped) = try importFiles(inputs, progress: progress, clock: PhaseClock())
     if imported.isEmpty {
       throw TraceImportError.noTraces(directory: paths.joined(separator: ", "), skipped: skipped.map(\.path))
     }
-    let ranks = try joinHostTraces(imported).ranks.sorted { $0.file.rank < $1.file.rank }
+    let ranks = try joinHostTraces(consume imported).ranks.sorted { $0.file.rank < $1.file.rank }
     try checkDistinctRanks(ranks)
-    do {
-      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    } catch {
-      throw TraceImportError.unreadable(
-        file: directory, reason: "cannot create the shard directory: \(error.localizedDescription)")
-    }
     return try Parallel.map(ranks.count) { i in
       let r = ranks[i]
       let bytes = try ShardWriter.encode(r)
-      let path = (directory.hasSuffix("/") ? directory : directory + "/") + ShardFormat.fileName(rank: r.file.rank)
-      let temporary = path + ".partial"
-      do {
-        try Data(bytes).write(to: URL(fileURLWithPath: temporary))
-        _ = try? FileManager.default.removeItem(atPath: path)
-        try FileManager.default.moveItem(atPath: temporary, toPath: path)
-      } catch {
-        throw TraceImportError.unreadable(file: path, reason: "cannot write the shard: \(error.localizedDescription)")
-      }
+      let name = ShardFormat.fileName(rank: r.file.rank)
+      try write(name, bytes)
       return WrittenShard(
-        path: path, rank: r.file.rank, source: r.file.path, sourceBytes: r.file.bytesOnDisk,
+        path: name, rank: r.file.rank, source: r.file.path, sourceBytes: r.file.bytesOnDisk,
         sourceDecompressedBytes: r.file.decompressedBytes,
         shardBytes: Int64(bytes.count), events: r.graph.eventCount, edges: r.graph.edgeCount)
     }
