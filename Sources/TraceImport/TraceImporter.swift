@@ -97,7 +97,8 @@ enum TraceImporterRegistry {
   ]
 
   /// What the formats that can be read are, for error messages.
-  static let readableFormats = "this build reads Kineto/Chrome trace JSON, Chakra .et, PyTorch execution traces and Reprise shards"
+  static let readableFormats =
+    "this build reads Kineto/Chrome trace JSON, Chakra .et, PyTorch execution traces and Reprise shards"
 
   /// The first registered importer whose sniff accepts `prefix`.
   static func detect(_ prefix: UnsafeBufferPointer<UInt8>) -> (any TraceImporter.Type)? {

@@ -17,7 +17,8 @@ struct Reprise: ParsableCommand {
       """,
     version: ToolVersion.current,
     subcommands: [
-      IngestCommand.self, ShardCommand.self, BreakdownCommand.self, BandwidthCommand.self, TopCommand.self, ReplayCommand.self,
+      IngestCommand.self, ShardCommand.self, BreakdownCommand.self, BandwidthCommand.self, TopCommand.self,
+      ReplayCommand.self,
       WhatIfCommand.self, PlanCommand.self, ServeCommand.self,
       ScheduleCommand.self, ModelCommand.self, ReportCommand.self, DiffCommand.self, RenderCommand.self,
       ExportCommand.self, DemoCommand.self, BenchCommand.self, CalibrateCommand.self,
