@@ -38,10 +38,14 @@ extension IngestSummary {
             + "%d of %d kernels with their parent op (%.1f%%), %d data deps",
           l.rank, l.matchedOps, l.ops, opPct, l.kernelsWithParent, l.kernels, kernelPct, l.dataEdges))
     }
-    if !skippedFiles.isEmpty {
+    let notTraces = skippedFiles.filter { !$0.isBesideShards }
+    if !notTraces.isEmpty {
       lines.append(
-        "  skipped       \(skippedFiles.count) file(s) that are not traces: "
-          + skippedFiles.map(\.path).joined(separator: ", "))
+        "  skipped       \(notTraces.count) file(s) that are not traces: "
+          + notTraces.map(\.path).joined(separator: ", "))
+    }
+    for s in skippedFiles where s.isBesideShards {
+      lines.append("  not read      in \(s.path): \(s.reason)")
     }
     let d = diagnostics
     lines.append(

@@ -23,6 +23,8 @@ public struct IngestSummary: JSONContract, Equatable {
     public var format: String
     /// Records per type as the format counts them (Chakra node types); absent for Kineto.
     public var recordTypes: [String: Int]?
+    /// For a shard, the trace it was made from; absent otherwise.
+    public var source: String?
   }
 
   public struct Events: Codable, Sendable, Equatable {
@@ -56,6 +58,9 @@ public struct IngestSummary: JSONContract, Equatable {
   public struct Skipped: Codable, Sendable, Equatable {
     public var path: String
     public var reason: String
+    /// A directory whose traces were not read because it holds shards (not in the JSON).
+    public var isBesideShards = false
+    enum CodingKeys: String, CodingKey { case path, reason }
   }
 
   public struct ExecutionTraceLink: Codable, Sendable, Equatable {
@@ -126,7 +131,8 @@ public struct IngestSummary: JSONContract, Equatable {
       File(
         path: f.path, rank: Int(f.rank.rawValue), bytes: Bytes(f.bytesOnDisk),
         decompressedBytes: Bytes(f.decompressedBytes),
-        gzip: f.isGzip, events: f.events, format: f.format, recordTypes: f.recordTypes.isEmpty ? nil : f.recordTypes)
+        gzip: f.isGzip, events: f.events, format: f.format, recordTypes: f.recordTypes.isEmpty ? nil : f.recordTypes,
+        source: f.source)
     }
     ranks = g.ranks.count
     lanes = g.lanes.count
@@ -155,7 +161,7 @@ public struct IngestSummary: JSONContract, Equatable {
         rank: e.rank, file: e.file, ops: e.etOps, matchedOps: e.matchedOps, kernels: e.kernels,
         kernelsWithParent: e.kernelsWithParent, dataEdges: e.dataEdges)
     }
-    skippedFiles = result.skipped.map { Skipped(path: $0.path, reason: $0.reason) }
+    skippedFiles = result.skipped.map { Skipped(path: $0.path, reason: $0.reason, isBesideShards: $0.isBesideShards) }
     hostLanes = g.lanes.filter { $0.kind == .hostThread }.count
     deviceLanes = g.lanes.filter { $0.kind == .deviceStream }.count
   }

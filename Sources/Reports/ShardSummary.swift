@@ -39,11 +39,25 @@ public struct ShardSummary: JSONContract, Equatable {
   ///   naming the directory or file that cannot be written.
   public static func write(paths: [String], to directory: String) throws -> ShardSummary {
     let dir = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+    let out = URL(fileURLWithPath: dir).standardizedFileURL.path
+    for p in paths {
+      var isDir: ObjCBool = false
+      let input = URL(fileURLWithPath: p).standardizedFileURL.path
+      if FileManager.default.fileExists(atPath: p, isDirectory: &isDir), isDir.boolValue,
+        out == input || out.hasPrefix(input.hasSuffix("/") ? input : input + "/")
+      {
+        throw RunError.usage(
+          "-o \(directory) is inside the input directory \(p): its shards would be read back as the input; "
+            + "write them elsewhere")
+      }
+    }
     var written = try Ingest.shard(paths: paths) { name, bytes in
       try OutputFile.makeDirectory(dir)
       let path = dir + "/" + name
-      try OutputFile.write(bytes, to: path + ".partial")
-      guard rename(path + ".partial", path) == 0 else {
+      // A name of this process's own, so two writers of one rank never share a half-written file.
+      let temporary = path + ".partial-\(getpid())"
+      try OutputFile.write(bytes, to: temporary)
+      guard rename(temporary, path) == 0 else {
         throw RunError.data("\(path): cannot write: \(String(cString: strerror(errno)))")
       }
     }

@@ -37,6 +37,9 @@ struct TraceInput: Sendable {
 public struct SkippedFile: Sendable, Equatable {
   public var path: String
   public var reason: String
+  /// A directory whose trace files were not read because it holds shards (`path` is the
+  /// directory), rather than a file that is not a trace.
+  public var isBesideShards = false
 }
 
 extension Ingest {
@@ -73,6 +76,31 @@ extension Ingest {
   /// The trace files and bundles under `directory`, as paths relative to it, sorted; only the
   /// shards (`*.rshard`) when it holds any.
   static func listing(_ directory: String) -> [String] {
+    let all = fullListing(directory)
+    // A directory that holds shards is a shard directory: its other files (the summary
+    // `reprise_ray` writes beside them, the traces they were made from) are not read again.
+    let shards = all.filter { $0.hasSuffix("." + ShardFormat.fileExtension) }
+    return shards.isEmpty ? all : shards
+  }
+
+  /// For each directory in `paths` that holds shards and other trace files, a note that those
+  /// files were not read.
+  static func shadowedByShards(_ paths: [String]) -> [SkippedFile] {
+    paths.compactMap { p in
+      var isDir: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir), isDir.boolValue else { return nil }
+      let all = fullListing(p)
+      let shards = all.filter { $0.hasSuffix("." + ShardFormat.fileExtension) }.count
+      guard shards > 0, shards < all.count else { return nil }
+      return SkippedFile(
+        path: p,
+        reason: "\(all.count - shards) trace file(s) below it not read: it holds shards, and a directory that holds "
+          + "shards is read for its shards only (name a file to read it)", isBesideShards: true)
+    }
+  }
+
+  /// Every trace file and bundle under `directory`, shards or not, sorted.
+  static func fullListing(_ directory: String) -> [String] {
     let fm = FileManager.default
     guard let walk = fm.enumerator(atPath: directory) else { return [] }
     var out: [String] = []
@@ -86,10 +114,7 @@ extension Ingest {
         out.append(relative)
       }
     }
-    // A directory that holds shards is a shard directory: its other files (the summary
-    // `reprise_ray` writes beside them, the traces they were made from) are not read again.
-    let shards = out.filter { $0.hasSuffix("." + ShardFormat.fileExtension) }
-    return (shards.isEmpty ? out : shards).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    return out.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
   }
 
   static func isTraceFileName(_ name: String) -> Bool {

@@ -15,6 +15,8 @@ public struct IngestedFile: Sendable, Equatable {
   public var events: Int
   /// Records per type as the format counts them (Chakra: nodes per `NodeType` name); empty for Kineto.
   public var recordTypes: [String: Int] = [:]
+  /// For a shard, the trace it was made from (as named when sharded); nil otherwise.
+  public var source: String? = nil
 }
 
 /// The result of ingesting one run: the linked graph and what was found on the way.
@@ -126,15 +128,18 @@ public enum Ingest {
     }
     let joined = try joinHostTraces(consume imported)
     var result = try mergeAndLink(consume joined, options: options, clock: clock)
-    result.skipped = skipped
+    result.skipped = shadowedByShards(paths) + skipped
     return result
   }
 
   /// The importer of a file whose first bytes no registered importer accepts: a `.et` goes to
-  /// the Chakra reader anyway (for an error with the offset where decoding fails), anything else
+  /// the Chakra reader anyway (for an error with the offset where decoding fails), a `.rshard` to
+  /// the shard reader (an empty or cut shard gets the shard's error), anything else
   /// to the Kineto reader, whose error says what the bytes are (empty, gzip, binary).
   static func fallbackImporter(for path: String) -> any TraceImporter.Type {
-    path.hasSuffix(".et") ? ChakraProtobufImporter.self : KinetoImporter.self
+    if path.hasSuffix(".et") { return ChakraProtobufImporter.self }
+    if path.hasSuffix("." + ShardFormat.fileExtension) { return ShardImporter.self }
+    return KinetoImporter.self
   }
 
   /// Every file read by its importer: sniffed in order (the first file that cannot be opened
@@ -200,7 +205,13 @@ public enum Ingest {
     var joined = JoinedRanks(ranks: [])
     for file in imported {
       switch file {
-      case .rank(let r): joined.ranks.append(r)
+      case .rank(let r):
+        joined.ranks.append(r)
+        // A shard keeps the host execution trace that was linked into it.
+        if let (file, link) = r.executionTrace {
+          joined.etLinks.append(link)
+          joined.etFiles.append(file)
+        }
       case .hostTrace(let t): traces.append(t)
       }
     }
@@ -224,6 +235,7 @@ public enum Ingest {
           diagnostics: &diagnostics)
         joined.ranks[k].graph = g
         joined.ranks[k].diagnostics.append(contentsOf: diagnostics)
+        joined.ranks[k].executionTrace = (file, summary)
         joined.etLinks.append(summary)
         joined.etFiles.append(file)
       } else {

@@ -73,6 +73,8 @@ struct ImportedRank: Sendable {
   var file: IngestedFile
   var graph: EventGraph
   var diagnostics: Diagnostics
+  /// The host execution trace linked into this graph (`Ingest.joinHostTraces`, or a shard's).
+  var executionTrace: (file: IngestedFile, link: ETLinkSummary)? = nil
 }
 
 /// A host execution trace as read from one file, not linked yet.

@@ -9,7 +9,8 @@ extension EventGraph {
   /// Checks the graph's invariants and returns every violation found (empty when valid).
   ///
   /// Checks: column lengths agree; edges name existing events; durations are non-negative;
-  /// precedence edges (all but `.collective`) are acyclic; `parent` names an event on the same lane.
+  /// precedence edges (all but `.collective`) are acyclic; `parent` names an event on the same
+  /// lane, and following parents always ends at a root (analyses walk up the parents).
   /// - Complexity: O(events + edges).
   public func validate() -> [GraphIssue] {
     var issues: [GraphIssue] = []
@@ -35,6 +36,10 @@ extension EventGraph {
       if p != .none && (p.index >= n || lane[p.index] != lane[e]) {
         issues.append(GraphIssue(event: EventID(e), message: "parent \(p.rawValue) is not on the same lane"))
       }
+    }
+    if issues.isEmpty, let e = parentCycle() {
+      issues.append(GraphIssue(event: EventID(e), message: "parent links form a cycle"))
+      return issues
     }
     for t in edgeTargets where t.index >= n {
       issues.append(GraphIssue(event: t, message: "edge target out of range"))
@@ -64,5 +69,28 @@ extension EventGraph {
           message: "precedence edges form a cycle (\(n - queue.count) events on or after it)"))
     }
     return issues
+  }
+
+  /// An event on a cycle of parent links, or nil when every chain of parents ends at a root.
+  /// Parents must be in range (`validate` checks that first).
+  /// - Complexity: O(events).
+  public func parentCycle() -> Int? {
+    let n = eventCount
+    // 0: not seen, 1: on the chain being walked, 2: known to end at a root.
+    var state = [UInt8](repeating: 0, count: n)
+    var chain: [Int] = []
+    for start in 0..<n where state[start] == 0 {
+      var e = start
+      while e < n && state[e] == 0 {
+        state[e] = 1
+        chain.append(e)
+        let p = parent[e]
+        e = p == .none ? n : p.index
+      }
+      if e < n && state[e] == 1 { return e }
+      for c in chain { state[c] = 2 }
+      chain.removeAll(keepingCapacity: true)
+    }
+    return nil
   }
 }

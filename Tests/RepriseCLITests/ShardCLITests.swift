@@ -39,3 +39,22 @@ import Testing
   #expect(lines.count == 1 && lines[0].contains("rank-1.rshard:@"), "\(r.stderr)")
   #expect(try reprise("shard", "Traces/generated/pipeline-2rank").status == 64)
 }
+
+/// A directory holding shards is read for its shards only, with a note for the traces beside
+/// them; shards cannot be written inside an input directory.
+@Test func shardsBesideTracesAreReadAloneWithANote() throws {
+  let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-shard-mix-\(UUID().uuidString)").path
+  defer { try? FileManager.default.removeItem(atPath: dir) }
+  try FileManager.default.createDirectory(atPath: dir + "/traces", withIntermediateDirectories: true)
+  for r in 0..<2 {
+    try FileManager.default.copyItem(
+      atPath: "Traces/generated/pipeline-2rank/rank\(r).pt.trace.json", toPath: dir + "/traces/rank\(r).pt.trace.json")
+  }
+  #expect(try reprise("shard", dir + "/traces/rank0.pt.trace.json", "-o", dir + "/shards").status == 0)
+  let r = try reprise("ingest", dir, "--json")
+  #expect(r.status == 0 && r.stderr.contains("2 trace file(s) below it not read"), "\(r.stderr)")
+  let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+  #expect(obj["ranks"] as? Int == 1)
+  let inside = try reprise("shard", dir + "/traces", "-o", dir + "/traces/shards")
+  #expect(inside.status == 64 && inside.stderr.contains("inside the input directory"), "\(inside.stderr)")
+}

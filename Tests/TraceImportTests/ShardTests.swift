@@ -159,3 +159,90 @@ private func loadError(_ bytes: [UInt8], at path: String) -> String {
   #expect(h(Array("0123456789abcdef0123456789abcdef0".utf8)) == 0xe876_84f0_8d6d_0816)
   #expect(h(Array((0..<3).flatMap { _ in (0...255).map { UInt8($0) } }) + Array("xyz".utf8)) == 0xe921_a1b4_5bd7_79f8)
 }
+
+/// A host execution trace linked into its rank before sharding comes back with the shard: the
+/// same graph, and the same `executionTraces` summary and file records.
+@Test(.needsCorpus) func aShardKeepsItsLinkedExecutionTrace() throws {
+  let inputs = try #require(TestPaths.corpus) + "/param/et_replay/tests/inputs/"
+  let pair = [inputs + "linear_kineto.json.gz", inputs + "linear_et.json.gz"]
+  let dir = try temporaryDirectory()
+  defer { try? FileManager.default.removeItem(atPath: dir) }
+  let written = try shard(pair, into: dir)
+  #expect(written.count == 1)
+  let fromTraces = try Ingest.run(paths: pair)
+  let fromShard = try Ingest.run(paths: [dir])
+  #expect(!fromTraces.etLinks.isEmpty)
+  #expect(fromShard.etLinks == fromTraces.etLinks)
+  #expect(fromShard.graph == fromTraces.graph)
+  #expect(fromShard.files.count == fromTraces.files.count)
+  #expect(fromShard.files.compactMap(\.source) == [inputs + "linear_kineto.json.gz"])
+}
+
+/// Rewrites the checksums of a shard after its bytes were edited (metadata, section table, header).
+private func rehash(_ b: inout [UInt8]) {
+  func u32(_ at: Int) -> Int {
+    b.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: at, as: UInt32.self))) }
+  }
+  func put(_ v: UInt64, _ at: Int) { withUnsafeBytes(of: v.littleEndian) { for i in 0..<8 { b[at + i] = $0[i] } } }
+  let table = 64
+  let tableBytes = u32(24) * 56
+  let metaBytes = u32(28)
+  put(
+    b.withUnsafeBytes {
+      XXH64.hash(UnsafeRawBufferPointer(rebasing: $0[(table + tableBytes)..<(table + tableBytes + metaBytes)]))
+    }, 32)
+  put(b.withUnsafeBytes { XXH64.hash(UnsafeRawBufferPointer(rebasing: $0[table..<(table + tableBytes)])) }, 40)
+  put(b.withUnsafeBytes { XXH64.hash(UnsafeRawBufferPointer(rebasing: $0[0..<56])) }, 56)
+}
+
+/// The table entry of section `tag` in shard bytes `b`.
+private func entry(_ b: [UInt8], _ tag: String) throws -> Int {
+  let count = b.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 24, as: UInt32.self))) }
+  let at = (0..<count).map { 64 + $0 * 56 }.first { at in
+    String(decoding: b[at..<(at + 16)].prefix { $0 != 0 }, as: UTF8.self) == tag
+  }
+  return try #require(at)
+}
+
+/// Shards crafted with valid checksums but impossible contents: each is refused with an error,
+/// never a trap, a hang or a huge allocation.
+@Test func craftedShardsAreRefused() throws {
+  let (dir, _, good) = try dlrmShard()
+  defer { try? FileManager.default.removeItem(atPath: dir) }
+  func refused(_ edit: (inout [UInt8]) throws -> Void) throws -> String {
+    var b = good
+    try edit(&b)
+    rehash(&b)
+    return try #require(
+      try? { () throws -> String? in
+        do {
+          _ = try b.withUnsafeBytes { raw in
+            var r = ShardReader(raw, file: "c.rshard")
+            return try r.read()
+          }
+          return nil
+        } catch { return "\(error)" }
+      }())
+  }
+  func put(_ b: inout [UInt8], _ v: UInt64, _ at: Int) {
+    withUnsafeBytes(of: v.littleEndian) { for i in 0..<8 { b[at + i] = $0[i] } }
+  }
+  // A section offset whose end overflows 64 bits.
+  let e1 = try refused { b in put(&b, 0xFFFF_FFFF_FFFF_FFF8, try entry(b, "event.start") + 16) }
+  #expect(e1.contains("c.rshard:@") && e1.contains("inside the file"), "\(e1)")
+  // A width-0 column claiming 2^39 elements.
+  let e2 = try refused { b in
+    let at = try entry(b, "mem.event")
+    put(&b, 1 << 39, at + 24)
+    b[at + 32] = 0
+  }
+  #expect(e2.contains("c.rshard:@"), "\(e2)")
+  // Parent links in a cycle.
+  let e3 = try refused { b in
+    let at = try entry(b, "event.parent")
+    b[at + 32] = 0
+    put(&b, 0xef46_db37_51d8_e999, at + 40)  // XXH64 of no bytes
+    put(&b, 1, at + 48)
+  }
+  #expect(e3.contains("c.rshard:@") && e3.contains("cycle"), "\(e3)")
+}

@@ -1,7 +1,7 @@
 import TraceModel
 
 /// How well a host execution trace linked with its rank's Kineto trace.
-public struct ETLinkSummary: Sendable, Equatable {
+public struct ETLinkSummary: Sendable, Equatable, Codable {
   public var rank: Int
   public var file: String
   /// ET operator nodes (the profiler's per-thread roots left out).

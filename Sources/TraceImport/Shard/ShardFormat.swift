@@ -82,6 +82,13 @@ public struct ShardMeta: Codable, Sendable, Equatable {
   public var steps: [Step]
   public var instances: [CollectiveInstance]
   public var diagnostics: [Diagnostic]
+  /// The PyTorch host execution trace linked into the graph before sharding, when there was one.
+  public var executionTrace: ExecutionTraceLink?
+
+  public struct ExecutionTraceLink: Codable, Sendable, Equatable {
+    public var source: Source
+    public var link: ETLinkSummary
+  }
 
   public struct Source: Codable, Sendable, Equatable {
     public var path: String
@@ -113,5 +120,12 @@ extension ShardMeta.Source {
     s.durationSumNs = durationSumNs
     s.eventCount = eventArrayCount
     return s
+  }
+
+  /// The file record this source had when it was read.
+  var file: IngestedFile {
+    IngestedFile(
+      path: path, rank: RankID(0), bytesOnDisk: bytes, decompressedBytes: decompressedBytes, isGzip: gzip,
+      format: format, stats: stats, events: events, recordTypes: recordTypes)
   }
 }

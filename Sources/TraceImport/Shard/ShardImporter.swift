@@ -20,8 +20,14 @@ struct ShardImporter: TraceImporter {
     let file = IngestedFile(
       path: request.path, rank: RankID(rawValue: meta.rank), bytesOnDisk: bytes, decompressedBytes: bytes,
       isGzip: false, format: "\(descriptor.name) of \(meta.source.format)", stats: meta.source.stats,
-      events: graph.eventCount, recordTypes: meta.source.recordTypes)
-    return .rank(ImportedRank(file: file, graph: graph, diagnostics: diagnostics))
+      events: graph.eventCount, recordTypes: meta.source.recordTypes, source: meta.source.path)
+    var rank = ImportedRank(file: file, graph: graph, diagnostics: diagnostics)
+    if let et = meta.executionTrace {
+      var etFile = et.source.file
+      etFile.rank = RankID(rawValue: meta.rank)
+      rank.executionTrace = (etFile, et.link)
+    }
+    return .rank(rank)
   }
 
   /// The metadata and graph of the shard at `path` (or in `contents`), and its size in bytes.

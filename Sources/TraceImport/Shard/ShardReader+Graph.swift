@@ -21,13 +21,16 @@ extension ShardReader {
       g.edgeOffsets.first == 0 && g.edgeOffsets.last == UInt32(edges)
       && g.edgeOffsets.withUnsafeBufferPointer { o in (1..<o.count).allSatisfy { o[$0 - 1] <= o[$0] } }
     if !offsetsOK { throw fail(offset(of: "edge.offsets"), "edge offsets in order, ending at \(edges)", "others") }
+    if let e = g.parentCycle() {
+      throw fail(offset(of: "event.parent"), "parent links that end at a root", "a cycle through event \(e)")
+    }
   }
 
   /// Collectives, send/recv, allocator events and op shapes.
   func records(into g: inout EventGraph) throws {
     let n = g.eventCount
     let strings = g.strings.count
-    let event: [UInt32] = try column("coll.event", limit: n)
+    let event: [UInt32] = try column("coll.event", atMost: n, limit: n)
     let c = event.count
     let kind = try enumColumn("coll.kind", count: c, CollectiveKind.self)
     let group: [UInt32] = try column("coll.group", count: c, limit: strings)
@@ -53,7 +56,7 @@ extension ShardReader {
       return r
     }
     try pointToPoint(into: &g)
-    let memEvent: [UInt32] = try column("mem.event", limit: n)
+    let memEvent: [UInt32] = try column("mem.event", atMost: n, limit: n)
     let m = memEvent.count
     let device: [Int32] = try column("mem.device", count: m)
     let delta: [Int64] = try column("mem.delta", count: m)
@@ -64,7 +67,7 @@ extension ShardReader {
         event: EventID(rawValue: memEvent[$0]), device: device[$0], delta: delta[$0], totalAllocated: allocated[$0],
         totalReserved: reserved[$0])
     }
-    let shapeEvent: [UInt32] = try column("shape.event", limit: n)
+    let shapeEvent: [UInt32] = try column("shape.event", atMost: n, limit: n)
     let dims: [UInt32] = try column("shape.dims", count: shapeEvent.count, limit: strings)
     let types: [UInt32] = try column("shape.types", count: shapeEvent.count, limit: strings)
     g.opShapes = shapeEvent.indices.map {
@@ -75,7 +78,7 @@ extension ShardReader {
 
   private func pointToPoint(into g: inout EventGraph) throws {
     let events = g.eventCount
-    let event: [UInt32] = try column("p2p.event", limit: events)
+    let event: [UInt32] = try column("p2p.event", atMost: events, limit: events)
     let n = event.count
     let send: [UInt8] = try column("p2p.send", count: n)
     let hasPeer: [UInt8] = try column("p2p.haspeer", count: n)

@@ -17,6 +17,9 @@ struct ShardReader {
     self.file = file
   }
 
+  /// The most elements any section may claim: 64 per byte of the file.
+  var maxElements: Int { size.multipliedReportingOverflow(by: 64).overflow ? .max : size * 64 }
+
   /// The shard's metadata, graph and diagnostics.
   mutating func read() throws -> (ShardMeta, EventGraph) {
     let (sectionCount, metaBytes, eventCount) = try header()
@@ -24,6 +27,12 @@ struct ShardReader {
     let meta = try metadata(sectionCount: sectionCount, metaBytes: metaBytes)
     guard meta.eventCount == eventCount else {
       throw fail(48, "the metadata's event count \(meta.eventCount)", "\(eventCount) in the header")
+    }
+    guard (0..<min(Int(UInt32.max), maxElements)).contains(meta.eventCount),
+      (0...min(Int(UInt32.max), maxElements)).contains(meta.edgeCount)
+    else {
+      throw fail(
+        48, "event and edge counts below 2^32 that the file can hold", "\(meta.eventCount) and \(meta.edgeCount)")
     }
     let strings = try stringTable()
     var g = EventGraph(
@@ -80,8 +89,10 @@ struct ShardReader {
       let s = ShardSection(
         tag: tag, offset: u64(at + 16), count: u64(at + 24), width: base.load(fromByteOffset: at + 32, as: UInt8.self),
         hash: u64(at + 40), base: Int64(bitPattern: u64(at + 48)))
-      guard s.width <= 8, s.count < 1 << 40, s.offset % 8 == 0,
-        s.offset + UInt64(s.byteLength) + 8 <= UInt64(size)
+      // Counts are bounded by the file (64 elements a byte at most, so a width-0 column cannot
+      // ask for terabytes), and the bounds are compared without overflow.
+      guard s.width <= 8, s.count <= UInt64(maxElements), s.offset % 8 == 0, s.offset <= UInt64(size),
+        UInt64(s.byteLength) + 8 <= UInt64(size) - s.offset
       else {
         throw fail(at, "section '\(tag)' inside the file", "offset \(s.offset), \(s.count) × \(s.width) bytes")
       }
@@ -106,9 +117,9 @@ struct ShardReader {
   /// The column `tag` as `T`, checked: present, `count` long when given, its checksum, and every
   /// value in `T`'s range; with `limit`, every value below it (an index into a table that long).
   func column<T: FixedWidthInteger>(
-    _ tag: String, count: Int? = nil, limit: Int? = nil, as: T.Type = T.self
+    _ tag: String, count: Int? = nil, atMost: Int? = nil, limit: Int? = nil, as: T.Type = T.self
   ) throws -> [T] {
-    let s = try section(tag, count: count)
+    let s = try section(tag, count: count, atMost: atMost)
     return try [T](unsafeUninitializedCapacity: Int(s.count)) { out, initialized in
       try decode(s, into: out, bias: 0, limit: limit)
       initialized = out.count
@@ -121,7 +132,7 @@ struct ShardReader {
     _ tag: String, count: Int? = nil, limit: Int, optional: Bool = false, as: W.Type = W.self
   ) throws -> [W] where W.RawValue == UInt32 {
     precondition(MemoryLayout<W>.size == 4 && MemoryLayout<W>.stride == 4)
-    let s = try section(tag, count: count)
+    let s = try section(tag, count: count, atMost: nil)
     return try [W](unsafeUninitializedCapacity: Int(s.count)) { out, initialized in
       try UnsafeMutableRawBufferPointer(out).withMemoryRebound(to: UInt32.self) {
         try decode(s, into: $0, bias: optional ? -1 : 0, limit: optional ? limit + 1 : limit)
@@ -131,11 +142,14 @@ struct ShardReader {
   }
 
   /// The section `tag`, its length and checksum checked.
-  private func section(_ tag: String, count: Int?) throws -> ShardSection {
+  private func section(_ tag: String, count: Int?, atMost: Int?) throws -> ShardSection {
     guard let s = sections[tag] else { throw fail(ShardFormat.headerBytes, "a section '\(tag)'", "none") }
     let at = Int(s.offset)
     if let count, Int(s.count) != count {
       throw fail(at, "\(count) values in section '\(tag)'", "\(s.count)")
+    }
+    if let atMost, Int(s.count) > atMost {
+      throw fail(at, "at most \(atMost) values in section '\(tag)'", "\(s.count)")
     }
     let hash = ShardFormat.checksum(UnsafeRawBufferPointer(start: base + at, count: s.byteLength))
     guard hash == s.hash else { throw fail(at, "section '\(tag)' XXH64 \(hex(s.hash))", "\(hex(hash)): corrupt") }

@@ -16,7 +16,8 @@ struct ShardWriter {
     let meta = ShardMeta(
       schema: ShardFormat.schema, source: ShardMeta.Source(rank.file), rank: rank.file.rank.rawValue,
       eventCount: g.eventCount, edgeCount: g.edgeCount, lanes: g.lanes, ranks: g.ranks, steps: g.steps,
-      instances: g.instances, diagnostics: rank.diagnostics.items)
+      instances: g.instances, diagnostics: rank.diagnostics.items,
+      executionTrace: rank.executionTrace.map { .init(source: ShardMeta.Source($0.file), link: $0.link) })
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     return w.assemble(meta: Array(try encoder.encode(meta)), eventCount: g.eventCount)
