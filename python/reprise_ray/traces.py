@@ -14,6 +14,7 @@ from __future__ import annotations
 import glob
 import os
 import re
+import sys
 import zlib
 from dataclasses import dataclass
 
@@ -252,3 +253,23 @@ def group(files: list[TraceFile]) -> tuple[list[Task], list[dict[str, str | None
     tasks = [Task(tuple(members[f.path]), f.node) for f in ranked] + [Task((f.path,), f.node) for f in alone]
     tasks.sort(key=lambda task: (task.node or "", task.paths))
     return tasks, failures
+
+
+def main(argv: list[str]) -> int:
+    """`python -m reprise_ray.traces GLOB...`: the shard tasks, one line each, its files
+    separated by tabs (a rank's trace, then the execution traces of its rank), as a task list
+    for a Slurm array (docs/scale-out.md); an execution trace that fits no rank on stderr, exit 1.
+    Needs only the standard library, not Ray."""
+    if not argv or argv[0] in ("-h", "--help"):
+        print("usage: python -m reprise_ray.traces GLOB_OR_DIR...  (one line per rank: its files, tab-separated)")
+        return 0 if argv else 64
+    tasks, failures = group(describe(list_files(argv)))
+    for task in tasks:
+        print("\t".join(task.paths))
+    for failure in failures:
+        print(f"reprise_ray.traces: {failure['source']}: {failure['error']}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -199,6 +199,10 @@ def test_grouping() -> None:
     assert [t.paths for t in tasks] == [("a/kineto.json", "a/host_et.json")] and failed == []
     tasks, _ = traces.group([f("n/rank1.json", node="A"), f("n/et_1.json", True, node="B")])
     assert [(t.paths, t.node) for t in tasks] == [((("n/rank1.json",), "A")), (("n/et_1.json",), "B")]
+    listing = io.StringIO()
+    with contextlib.redirect_stdout(listing):
+        assert traces.main([str(SMALL), str(gz)]) == 0  # the Slurm task list: one line per rank
+    assert listing.getvalue().splitlines() == [f"{gz}"] + [str(SMALL / f"rank{r}.pt.trace.json") for r in range(4)]
 
 
 def test_shard_et_pair() -> None:
