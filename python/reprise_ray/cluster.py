@@ -87,16 +87,22 @@ def completed(refs: dict[ray.ObjectRef, Hashable]) -> Iterator[tuple[Hashable, A
     """(key, result, None) for each task of `refs` ({reference: key}, emptied) as it finishes,
     or (key, None, error line) for one that raised or was lost: one task's loss does not stop
     the others. Each result is fetched alone and its reference dropped, so the driver holds one
-    result at a time."""
+    result at a time. One wait takes every task done by then, so a large run waits about once
+    per batch of tasks that end together, not once per task."""
     pending = list(refs)
     while pending:
         ready, pending = ray.wait(pending, num_returns=1)
-        key = refs.pop(ready[0])
-        error: str | None = None
-        try:
-            value = ray.get(ready[0])
-        except ray.exceptions.RayError as failure:
-            value, error = None, task_error(failure)
-        del ready
-        yield key, value, error
-        del value
+        if pending:
+            more, pending = ray.wait(pending, num_returns=len(pending), timeout=0, fetch_local=False)
+            ready += more
+        while ready:
+            ref = ready.pop(0)
+            key = refs.pop(ref)
+            error: str | None = None
+            try:
+                value = ray.get(ref)
+            except ray.exceptions.RayError as failure:
+                value, error = None, task_error(failure)
+            del ref
+            yield key, value, error
+            del value

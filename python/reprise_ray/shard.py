@@ -59,7 +59,8 @@ def lost(task: traces.Task, error: str) -> dict[str, Any]:
             "shards": [], "files": {}}
 
 
-def discover_node_local(patterns: list[str], node_resource: str | None) -> tuple[list[traces.TraceFile], list[dict[str, Any]]]:
+def discover_node_local(patterns: list[str], node_resource: str | None
+                        ) -> tuple[list[traces.TraceFile], list[dict[str, Any]]]:
     """Expands the patterns on every alive node (with `node_resource`: every node that has it),
     one pinned task per node that also tells what each file is; returns the files and the
     nodes whose listing failed (as failures).

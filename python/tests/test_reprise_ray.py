@@ -116,7 +116,8 @@ def shard_dir() -> Path:
 
 
 def test_grid_cells() -> None:
-    """Grid order (first axis outermost), flags, the baseline cell and schema errors."""
+    """Grid order (first axis outermost), flags, the baseline cell, a lost cell's row and schema
+    errors."""
     cells = grid.cells({"hardware": [None, "h100-sxm5-80gb"], "set": [["compute.scale=0.5"], "host.launch=2us"]})
     assert [c.index for c in cells] == [0, 1, 2, 3]
     assert cells[0].flags() == ["--set", "compute.scale=0.5"]
@@ -124,6 +125,8 @@ def test_grid_cells() -> None:
     assert cells[2].flags() == ["--hardware", "h100-sxm5-80gb", "--set", "compute.scale=0.5"]
     assert grid.cells({})[0].flags() == ["--set", grid.IDENTITY]
     assert grid.cells({"layout": ["dp=4"]})[0].flags() == ["--parallel", "dp=4"]
+    lost = grid.row(cells[1], None, None, "Ray task failed: WorkerCrashedError")  # a cell whose task Ray lost
+    assert lost["status"] == "error" and lost["exitCode"] is None and lost["set"] == "host.launch=2us"
     for bad in ({"hardwares": [None]}, {"set": [["compute.scale"]]}, {"hardware": []}, {"args": "-v"}, []):
         try:
             grid.cells(bad)
