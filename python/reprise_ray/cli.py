@@ -133,6 +133,10 @@ def _run(args: argparse.Namespace, extra: list[str], tool: Binary, runtime_env: 
         print(f"reprise_ray: --node-resource {args.node_resource}: no alive node has it "
               "(`ray start --resources='{\"NAME\": 1}'` on the nodes that should run the tasks)", file=sys.stderr)
         return 64
+    problem = None if args.command == "shard" else cluster.infeasible(args.num_cpus, args.memory, args.node_resource)
+    if problem:
+        print(f"reprise_ray: --num-cpus/--memory: {problem}", file=sys.stderr)
+        return 64
     if args.command == "shard":
         return shard.run(args.traces, args.out, tool, args.node_resource, args.node_local, args.gather)
     if args.command == "sweep":

@@ -60,6 +60,22 @@ def resources(num_cpus: float = 1, memory: int | None = None) -> dict[str, Any]:
     return options
 
 
+def infeasible(num_cpus: float, memory: int | None, node_resource: str | None = None) -> str | None:
+    """Why no alive node (with `node_resource`: none that has it) can run a task reserving
+    `num_cpus` CPUs and `memory` bytes, or None when one can: Ray would queue such a task
+    forever."""
+    best_cpus, best_memory = 0.0, 0.0
+    for node in ray.nodes():
+        have = node.get("Resources", {})
+        if not node.get("Alive") or (node_resource and have.get(node_resource, 0) <= 0):
+            continue
+        if have.get("CPU", 0) >= num_cpus and (not memory or have.get("memory", 0) >= memory):
+            return None
+        best_cpus, best_memory = max(best_cpus, have.get("CPU", 0)), max(best_memory, have.get("memory", 0))
+    return (f"no alive node has {num_cpus} CPU(s)" + (f" and {memory} bytes of memory" if memory else "")
+            + f" for one task (the most: {best_cpus:g} CPU(s), {best_memory:.0f} bytes)")
+
+
 def alive_nodes(resource: str | None = None) -> list[str]:
     """The ids of the alive nodes (with `resource`: those that have it), sorted; the node-local
     discovery visits them in this order."""

@@ -348,6 +348,8 @@ def test_sweep_deterministic() -> None:
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), f"{name} differs between runs"
     assert cli.memory_bytes("8GB") == 8 * 10**9 and cli.memory_bytes("1.5GiB") == 3 * 2**29
     assert cli.memory_bytes("4096") == 4096
+    assert main_rc("sweep", "--whatif-grid", str(grid_file), "--shards", str(SMALL), "--out", str(outs[0]),
+                   "--memory", "100TB", "@bin", BINARY) == 64  # no node could run a cell: refused, not queued
     for bad in ("8G", "-1GB", "0", "GB"):
         try:
             cli.memory_bytes(bad)
