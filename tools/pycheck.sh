@@ -12,9 +12,29 @@ if ! [ -x "$PY" ] || ! "$PY" -c "import pandas, matplotlib, jsonschema, nbformat
   python3 -m venv "$VENV"
   "$PY" -m pip install --quiet --disable-pip-version-check -r tools/notebook/requirements.txt
 fi
-if ! "$PY" -c "import ray" 2>/dev/null; then
+# python/requirements.txt: every `name==version` pin must be the installed version (ray's API
+# moves between releases), every other line installed; else the file is installed again.
+requirements_met() {
+  "$PY" - python/requirements.txt <<'PY'
+import re, sys
+from importlib.metadata import PackageNotFoundError, version
+for line in open(sys.argv[1]):
+    line = line.split("#")[0].strip()
+    if not line:
+        continue
+    name, pin = re.match(r"([A-Za-z0-9_.\[\]-]+)\s*(?:==\s*(\S+))?", line).groups()
+    try:
+        have = version(re.sub(r"\[.*\]", "", name))
+    except PackageNotFoundError:
+        sys.exit(f"pycheck: {name} is not installed")
+    if pin and have != pin:
+        sys.exit(f"pycheck: {name} {have} is installed, python/requirements.txt pins {pin}")
+PY
+}
+if ! requirements_met; then
   echo "pycheck: installing python/requirements.txt into $VENV/" >&2
   "$PY" -m pip install --quiet --disable-pip-version-check -r python/requirements.txt
+  requirements_met
 fi
 # The optional external corpus of public traces (<project>/<path in the project>), as the Swift
 # tests find it: $REPRISE_TRACE_CORPUS. Absent in a fresh clone: then only the bundled traces are

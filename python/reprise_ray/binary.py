@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -11,6 +12,7 @@ from typing import Any
 from .runner import Binary
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+_TEMPORARY: list[str] = []  # the directories binary_for made for --ship-binary, removed by cleanup()
 
 
 def locate(explicit: str | None = None) -> str:
@@ -51,15 +53,31 @@ def binary_for(explicit: str | None, ship: bool) -> tuple[Binary, dict[str, Any]
     on their node (a local instance, a shared file system, the same install path), else
     $REPRISE_BIN or `reprise` on the node's PATH. With `ship` the binary is copied into a
     temporary package `reprise_bin` that the job's runtime_env (`py_modules`) uploads to the
-    cluster once and unpacks on every node that runs a task.
+    cluster once and unpacks on every node that runs a task; cleanup() removes it (cli.main
+    calls it when the command ends, and it runs at exit in any case).
     """
     path = locate(explicit)
     if not ship:
         return Binary(path=path), {}
     if os.sep not in path:
         raise FileNotFoundError(f"--ship-binary: {path!r} is not on this machine's PATH")
-    package = Path(tempfile.mkdtemp(prefix="reprise-ray-")) / "reprise_bin"
-    package.mkdir()
-    (package / "__init__.py").write_text('"""The reprise binary, shipped by reprise_ray."""\n')
-    shutil.copy2(path, package / "reprise")
+    temporary = tempfile.mkdtemp(prefix="reprise-ray-bin-")
+    _TEMPORARY.append(temporary)
+    package = Path(temporary) / "reprise_bin"
+    try:
+        package.mkdir()
+        (package / "__init__.py").write_text('"""The reprise binary, shipped by reprise_ray."""\n')
+        shutil.copy2(path, package / "reprise")
+    except OSError:
+        cleanup()
+        raise
     return Binary(path=path, shipped=True), {"py_modules": [str(package)]}
+
+
+def cleanup() -> None:
+    """Removes the temporary packages of --ship-binary (Ray uploaded them when it connected)."""
+    while _TEMPORARY:
+        shutil.rmtree(_TEMPORARY.pop(), ignore_errors=True)
+
+
+atexit.register(cleanup)

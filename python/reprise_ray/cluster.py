@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Hashable, Iterator
 
 import ray
 import ray.cloudpickle
@@ -51,6 +51,31 @@ def task_options(node_resource: str | None = None) -> dict[str, Any]:
     return options
 
 
+def resources(num_cpus: float = 1, memory: int | None = None) -> dict[str, Any]:
+    """Ray options that reserve `num_cpus` CPUs and, when given, `memory` bytes (Ray's logical
+    `memory` resource: a node runs only as many such tasks at once as its memory holds)."""
+    options: dict[str, Any] = {"num_cpus": num_cpus}
+    if memory:
+        options["memory"] = memory
+    return options
+
+
+def infeasible(num_cpus: float, memory: int | None, node_resource: str | None = None) -> str | None:
+    """Why no alive node (with `node_resource`: none that has it) can run a task reserving
+    `num_cpus` CPUs and `memory` bytes, or None when one can: Ray would queue such a task
+    forever."""
+    best_cpus, best_memory = 0.0, 0.0
+    for node in ray.nodes():
+        have = node.get("Resources", {})
+        if not node.get("Alive") or (node_resource and have.get(node_resource, 0) <= 0):
+            continue
+        if have.get("CPU", 0) >= num_cpus and (not memory or have.get("memory", 0) >= memory):
+            return None
+        best_cpus, best_memory = max(best_cpus, have.get("CPU", 0)), max(best_memory, have.get("memory", 0))
+    return (f"no alive node has {num_cpus} CPU(s)" + (f" and {memory} bytes of memory" if memory else "")
+            + f" for one task (the most: {best_cpus:g} CPU(s), {best_memory:.0f} bytes)")
+
+
 def alive_nodes(resource: str | None = None) -> list[str]:
     """The ids of the alive nodes (with `resource`: those that have it), sorted; the node-local
     discovery visits them in this order."""
@@ -61,3 +86,39 @@ def alive_nodes(resource: str | None = None) -> list[str]:
 def pinned(node_id: str) -> dict[str, Any]:
     """Ray options that run a task on exactly this node."""
     return {"scheduling_strategy": NodeAffinitySchedulingStrategy(node_id=node_id, soft=False)}
+
+
+def task_error(error: BaseException) -> str:
+    """One line for a task that returned no result: the exception its code raised
+    (`RayTaskError`), else what Ray lost (a worker or node that died, an object lost, a
+    cancelled task)."""
+    cause = getattr(error, "cause", None)
+    if isinstance(error, ray.exceptions.RayTaskError) and cause is not None:
+        error = cause
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return f"Ray task failed: {type(error).__name__}" + (f": {lines[0]}" if lines else "")
+
+
+def completed(refs: dict[ray.ObjectRef, Hashable]) -> Iterator[tuple[Hashable, Any, str | None]]:
+    """(key, result, None) for each task of `refs` ({reference: key}, emptied) as it finishes,
+    or (key, None, error line) for one that raised or was lost: one task's loss does not stop
+    the others. Each result is fetched alone and its reference dropped, so the driver holds one
+    result at a time. One wait takes every task done by then, so a large run waits about once
+    per batch of tasks that end together, not once per task."""
+    pending = list(refs)
+    while pending:
+        ready, pending = ray.wait(pending, num_returns=1)
+        if pending:
+            more, pending = ray.wait(pending, num_returns=len(pending), timeout=0, fetch_local=False)
+            ready += more
+        while ready:
+            ref = ready.pop(0)
+            key = refs.pop(ref)
+            error: str | None = None
+            try:
+                value = ray.get(ref)
+            except ray.exceptions.RayError as failure:
+                value, error = None, task_error(failure)
+            del ref
+            yield key, value, error
+            del value

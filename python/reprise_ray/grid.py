@@ -110,11 +110,11 @@ def _get(document: dict[str, Any], *keys: str) -> Any:
     return value
 
 
-def row(cell: Cell, returncode: int, document: dict[str, Any] | None, error: str | None) -> dict[str, Any]:
+def row(cell: Cell, returncode: int | None, document: dict[str, Any] | None, error: str | None) -> dict[str, Any]:
     """One result row: the cell's values, the steps (`stepNs`, the slowest rank's step, and the
     job step where the JSON has it), the speedup and the trust fields (fidelity, interval,
     the model error of a layout prediction, knobs that matched nothing). Failed cells carry
-    the error and empty results.
+    the error and empty results (a cell whose task Ray lost has no exit code).
     """
     out: dict[str, Any] = dict.fromkeys(COLUMNS)
     out.update(cell=cell.index, hardware=cell.hardware, cluster=cell.cluster, layout=cell.layout,

@@ -1,9 +1,10 @@
-"""`python -m reprise_ray shard`: one Ray task per trace file runs `reprise shard FILE -o DIR`."""
+"""`python -m reprise_ray shard`: one Ray task per rank runs `reprise shard FILE... -o DIR` on
+the rank's trace and the host execution traces that go with it (traces.group)."""
 
 from __future__ import annotations
 
-import glob
 import json
+import math
 import os
 import shutil
 import sys
@@ -13,25 +14,25 @@ from typing import Any
 
 import ray
 
-from . import cluster
+from . import cluster, traces
 from .runner import Binary, error_line, run_reprise
 
 SUMMARY_SCHEMA = "reprise.shard-summary/v1"
 
 
-def shard_file(binary: Binary, source: str, out_dir: str | None) -> dict[str, Any]:
-    """Runs `reprise shard SOURCE -o OUT_DIR --json` on this node.
+def shard_files(binary: Binary, sources: list[str], out_dir: str | None) -> dict[str, Any]:
+    """Runs `reprise shard SOURCES... -o OUT_DIR --json` on this node.
 
-    With `out_dir` None (--gather) the shard goes to a temporary directory on the node and its
-    bytes come back in `files` ({file name: bytes}) for the driver to write. Returns source,
+    With `out_dir` None (--gather) the shards go to a temporary directory on the node and their
+    bytes come back in `files` ({file name: bytes}) for the driver to write. Returns sources,
     node, returncode, error (one line, or None), the shards of reprise's summary and the rest of
     that summary.
     """
     scratch = tempfile.mkdtemp(prefix="reprise-shard-") if out_dir is None else None
     target = scratch or out_dir or ""
     try:
-        done = run_reprise(binary, ["shard", source, "-o", target, "--json"])
-        result: dict[str, Any] = {"source": source, "node": done["node"], "returncode": done["returncode"],
+        done = run_reprise(binary, ["shard", *sources, "-o", target, "--json"])
+        result: dict[str, Any] = {"sources": list(sources), "node": done["node"], "returncode": done["returncode"],
                                   "error": None, "summary": {}, "shards": [], "files": {}}
         if done["returncode"] != 0:
             result["error"] = error_line(done["stderr"]) or f"reprise shard exited {done['returncode']}"
@@ -52,141 +53,172 @@ def shard_file(binary: Binary, source: str, out_dir: str | None) -> dict[str, An
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-TRACE_SUFFIXES = (".json", ".json.gz", ".trace.gz", ".et", ".tar.gz", ".tgz", ".tar")
+def lost(task: traces.Task, error: str) -> dict[str, Any]:
+    """The result of a task that Ray lost or whose code raised: every file of it failed."""
+    return {"sources": list(task.paths), "node": task.node, "returncode": None, "error": error, "summary": {},
+            "shards": [], "files": {}}
 
 
-def _traces_under(directory: str) -> list[str]:
-    """The trace files and bundles below a directory, as `reprise` lists them: by suffix, hidden
-    files and folders left out (and `shards.json`, a shard set's summary)."""
-    out: list[str] = []
-    for root, folders, files in os.walk(directory):
-        folders[:] = [f for f in folders if not f.startswith(".") and f != "__MACOSX"]
-        out += [os.path.join(root, f) for f in files
-                if not f.startswith(".") and f != "shards.json" and f.endswith(TRACE_SUFFIXES)]
-    return out
-
-
-def list_files(patterns: list[str]) -> list[str]:
-    """The files the glob patterns match (`**` recursive; a directory stands for the trace files
-    below it), sorted, each once.
-
-    Paths stay relative when the pattern is: a task resolves them against its own working
-    directory (the driver's on a local instance, the uploaded --working-dir under `ray job
-    submit`).
-    """
-    found: set[str] = set()
-    for pattern in patterns:
-        for path in glob.glob(pattern, recursive=True):
-            if os.path.isdir(path):
-                found.update(os.path.normpath(p) for p in _traces_under(path))
-            elif os.path.isfile(path):
-                found.add(os.path.normpath(path))
-    return sorted(found)
-
-
-def discover_node_local(patterns: list[str], node_resource: str | None) -> list[tuple[str, str | None]]:
+def discover_node_local(patterns: list[str], node_resource: str | None
+                        ) -> tuple[list[traces.TraceFile], list[dict[str, Any]]]:
     """Expands the patterns on every alive node (with `node_resource`: every node that has it),
-    one pinned task per node, as (file, node id).
+    one pinned task per node that also tells what each file is; returns the files and the
+    nodes whose listing failed (as failures).
 
     A path that several nodes see (shared storage) goes to the first of them in node-id order.
     """
-    remote = ray.remote(num_cpus=0)(list_files)
-    nodes = cluster.alive_nodes(node_resource)
-    listings = ray.get([remote.options(**cluster.pinned(node)).remote(patterns) for node in nodes])
-    owner: dict[str, str] = {}
-    for node, files in zip(nodes, listings):
-        for path in files:
-            owner.setdefault(path, node)
-    return sorted(owner.items())
+    remote = ray.remote(num_cpus=0)(traces.list_and_describe)
+    refs = {remote.options(**cluster.pinned(node)).remote(patterns, node): node
+            for node in cluster.alive_nodes(node_resource)}
+    listings: dict[str, list[traces.TraceFile]] = {}
+    failures: list[dict[str, Any]] = []
+    for node, files, error in cluster.completed(refs):
+        if error:
+            failures.append({"source": " ".join(patterns), "node": node, "error": f"listing the files failed: {error}"})
+        else:
+            listings[str(node)] = files
+    owner: dict[str, traces.TraceFile] = {}
+    for node in sorted(listings):
+        for file in listings[node]:
+            owner.setdefault(file.path, file)
+    return [owner[path] for path in sorted(owner)], failures
+
+
+def remove_shard(path: str) -> None:
+    """Deletes a shard file; one already gone is fine."""
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
 
 
 def combine(results: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The shards sorted by rank then path, and the failures sorted by source.
+    """The shards sorted by rank then path, and the failures sorted by source: one per file of a
+    failed task.
 
-    Two sources that resolve to one rank are both failures: their shards would overwrite each
-    other.
+    Two tasks that wrote the same rank are failures, every file of both, and the rank's shard
+    (written by whichever task finished last) is deleted: no random winner is left in DIR.
     """
-    failures = [{"source": r["source"], "node": r["node"], "error": r["error"]} for r in results if r["error"]]
-    by_rank: dict[int, list[dict[str, Any]]] = {}
+    failures = [{"source": source, "node": r["node"], "error": r["error"]}
+                for r in results if r["error"] for source in r["sources"]]
+    by_rank: dict[int, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
     for result in results:
         for entry in result["shards"]:
-            by_rank.setdefault(int(entry["rank"]), []).append(entry)
+            by_rank.setdefault(int(entry["rank"]), []).append((entry, result))
     shards: list[dict[str, Any]] = []
-    for rank, entries in sorted(by_rank.items()):
-        sources = sorted({str(entry["source"]) for entry in entries})
-        if len(sources) > 1:
-            for source in sources:
-                failures.append({"source": source, "node": None,
-                                 "error": f"rank {rank} comes from {len(sources)} files: {', '.join(sources)}"})
+    for rank, pairs in sorted(by_rank.items()):
+        if len(pairs) == 1:
+            shards.append(pairs[0][0])
             continue
-        shards.extend(sorted(entries, key=lambda entry: str(entry["path"])))
-    failures.sort(key=lambda failure: (failure["source"], failure["error"]))
+        sources = sorted({source for _, result in pairs for source in result["sources"]})
+        for path in sorted({str(entry["path"]) for entry, _ in pairs}):
+            remove_shard(path)
+        for entry, result in pairs:
+            for source in result["sources"]:
+                failures.append({"source": source, "node": result["node"],
+                                 "error": f"rank {rank} comes from {len(pairs)} tasks ({', '.join(sources)}): "
+                                          f"rank-{rank}.rshard removed"})
+    shards.sort(key=lambda entry: (int(entry["rank"]), str(entry["path"])))
+    failures.sort(key=lambda failure: (str(failure["source"]), str(failure["error"]), str(failure["node"])))
     return shards, failures
+
+
+def size_ratio(shard_bytes: int, source_decompressed_bytes: int) -> float:
+    """Shard bytes over the sources' decompressed bytes, rounded to 4 decimals half away from
+    zero, 0 when the sources are empty: ShardSummary.sizeRatio's rule, to the bit."""
+    if source_decompressed_bytes <= 0:
+        return 0.0
+    scaled = shard_bytes / source_decompressed_bytes * 10_000
+    whole = math.floor(scaled)
+    return float(whole + (1 if scaled - whole >= 0.5 else 0)) / 10_000
 
 
 def summarize(results: list[dict[str, Any]], shards: list[dict[str, Any]],
               failures: list[dict[str, Any]]) -> dict[str, Any]:
     """The summary of the whole set, as `reprise shard --json` gives one run's: its shards, the
-    byte totals and ratio, the format and tool versions (null when the tasks' differ), and the
-    files that failed."""
+    byte totals and ratio, the format and tool versions (null when the tasks' differ), and,
+    beyond `reprise shard`'s keys, the files that failed."""
     def common(key: str) -> Any:
         values = {json.dumps(r["summary"].get(key)) for r in results if r["summary"]}
         return json.loads(values.pop()) if len(values) == 1 else None
 
     totals = {key: sum(int(entry.get(key) or 0) for entry in shards)
               for key in ("sourceBytes", "sourceDecompressedBytes", "shardBytes")}
-    ratio = round(totals["shardBytes"] / totals["sourceBytes"], 4) if totals["sourceBytes"] else None
+    ratio = size_ratio(totals["shardBytes"], totals["sourceDecompressedBytes"])
     return {"schema": SUMMARY_SCHEMA, "formatVersion": common("formatVersion"), "toolVersion": common("toolVersion"),
             **totals, "sizeRatio": ratio, "shards": shards, "failed": failures}
 
 
-def write_gathered(results: list[dict[str, Any]], out_dir: str) -> None:
-    """Writes the shards that came back with --gather into OUT_DIR and points their paths there."""
-    for result in results:
-        for entry in result["shards"]:
-            name = os.path.basename(entry["path"])
-            if name in result["files"]:
-                Path(out_dir, name).write_bytes(result["files"][name])
-                entry["path"] = os.path.join(out_dir, name)
+def write_gathered(result: dict[str, Any], out_dir: str) -> None:
+    """Writes the shards that came back with one --gather task into OUT_DIR (each under a
+    temporary name, then renamed over any older one), points their paths there and drops the
+    bytes."""
+    for entry in result["shards"]:
+        name = os.path.basename(entry["path"])
+        if name in result["files"]:
+            path = os.path.join(out_dir, name)
+            Path(path + ".partial").write_bytes(result["files"].pop(name))
+            os.replace(path + ".partial", path)
+            entry["path"] = path
+    result["files"] = {}
 
 
 def table(shards: list[dict[str, Any]], nodes: dict[str, str]) -> str:
-    """The shards as a text table: rank, events, source and shard bytes, node, source."""
-    lines = [f"{'rank':>5} {'events':>10} {'source bytes':>14} {'shard bytes':>13}  {'node':<16} source"]
+    """The shards as a text table: rank, events, source bytes (on disk, decompressed), shard
+    bytes, node, source; then the totals and the ratio to the decompressed bytes."""
+    lines = [f"{'rank':>5} {'events':>10} {'source bytes':>14} {'decompressed':>14} {'shard bytes':>13}"
+             f"  {'node':<16} source"]
     for entry in shards:
-        lines.append(f"{entry['rank']:>5} {entry['events']:>10} {entry['sourceBytes']:>14} {entry['shardBytes']:>13}"
+        lines.append(f"{entry['rank']:>5} {entry['events']:>10} {entry['sourceBytes']:>14}"
+                     f" {entry['sourceDecompressedBytes']:>14} {entry['shardBytes']:>13}"
                      f"  {nodes.get(str(entry['source']), ''):<16} {entry['source']}")
     source = sum(int(entry["sourceBytes"]) for entry in shards)
+    decompressed = sum(int(entry["sourceDecompressedBytes"]) for entry in shards)
     shard = sum(int(entry["shardBytes"]) for entry in shards)
-    ratio = f" ({shard / source:.1%})" if source else ""
-    lines.append(f"{len(shards)} shard(s), {source} source bytes -> {shard} shard bytes{ratio}")
+    ratio = f" ({size_ratio(shard, decompressed):.1%} of their decompressed size)" if decompressed else ""
+    lines.append(f"{len(shards)} shard(s), {source} source bytes ({decompressed} decompressed)"
+                 f" -> {shard} shard bytes{ratio}")
     return "\n".join(lines)
 
 
-def run(patterns: list[str], out_dir: str, binary: Binary, node_resource: str | None = None, node_local: bool = False, gather: bool = False) -> int:
-    """Shards every matched file in one Ray task each and writes OUT_DIR/shards.json.
+def run(patterns: list[str], out_dir: str, binary: Binary, node_resource: str | None = None,
+        node_local: bool = False, gather: bool = False) -> int:
+    """Shards the matched files, one Ray task per rank (traces.group), and writes
+    OUT_DIR/shards.json.
 
-    Prints the table on stdout and one line per failure on stderr; returns 0 when every file
-    became a shard, 1 otherwise (2 when nothing matched).
+    Each result is taken as its task ends (with --gather its shards are written and dropped
+    then); a task that raised or that Ray lost fails its files and the others go on. Prints the
+    table on stdout and one line per failure on stderr; returns 0 when every file became part
+    of a shard, 1 otherwise (2 when nothing matched).
     """
     out_dir = os.path.abspath(out_dir)
     os.makedirs(out_dir, exist_ok=True)
     options = cluster.task_options(node_resource)
-    placed = discover_node_local(patterns, node_resource) if node_local else [(path, None) for path in list_files(patterns)]
-    if not placed:
+    if node_local:
+        files, failed_listings = discover_node_local(patterns, node_resource)
+    else:
+        files, failed_listings = traces.describe(traces.list_files(patterns)), []
+    if not files and not failed_listings:
         print(f"reprise_ray shard: no files match {' '.join(patterns)}", file=sys.stderr)
         return 2
-    remote = ray.remote(num_cpus=1)(shard_file)
+    tasks, unplaced = traces.group(files)
+    remote = ray.remote(num_cpus=1)(shard_files)
     target = None if gather else out_dir
-    refs = [remote.options(**options, **(cluster.pinned(node) if node else {})).remote(binary, path, target)
-            for path, node in placed]
-    results = ray.get(refs)
-    if gather:
-        write_gathered(results, out_dir)
+    refs = {remote.options(**options, **(cluster.pinned(task.node) if task.node else {})).remote(
+        binary, list(task.paths), target): task for task in tasks}
+    results: list[dict[str, Any]] = []
+    for task, result, error in cluster.completed(refs):
+        result = lost(task, error) if error else result
+        if gather:
+            write_gathered(result, out_dir)
+        results.append(result)
+    results.sort(key=lambda result: result["sources"])
     shards, failures = combine(results)
+    failures = sorted(failures + unplaced + failed_listings,
+                      key=lambda failure: (str(failure["source"]), str(failure["error"]), str(failure["node"])))
     summary = summarize(results, shards, failures)
     Path(out_dir, "shards.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
-    print(table(shards, {r["source"]: r["node"] for r in results}))
+    print(table(shards, {source: r["node"] for r in results for source in r["sources"]}))
     for failure in failures:
         print(f"reprise_ray shard: {failure['source']}: {failure['error']}", file=sys.stderr)
     return 1 if failures else 0

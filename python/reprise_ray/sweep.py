@@ -72,11 +72,14 @@ def plot(rows: list[dict[str, Any]], labels: list[str], path: Path) -> None:
 
 
 def run(grid_file: str, inputs: list[str], out_dir: str, extra: list[str], binary: Binary,
-        node_resource: str | None = None) -> int:
-    """Runs every cell of the grid in its own Ray task and writes the table and the plot.
+        node_resource: str | None = None, num_cpus: float = 1, memory: int | None = None) -> int:
+    """Runs every cell of the grid in its own Ray task (reserving `num_cpus` CPUs and, when
+    given, `memory` bytes each) and writes the table and the plot.
 
-    Returns 0 when every cell succeeded, 1 when one failed (its row carries the error), 64 for a
-    grid file outside the schema.
+    Each row is taken as its cell ends; a cell whose task raised or that Ray lost is a failed
+    row (status `error`, no exit code) and the others go on. Returns 0 when every cell
+    succeeded, 1 when one failed (its row carries the error), 64 for a grid file outside the
+    schema.
     """
     try:
         document = json.loads(Path(grid_file).read_text())
@@ -85,9 +88,13 @@ def run(grid_file: str, inputs: list[str], out_dir: str, extra: list[str], binar
     except (OSError, ValueError) as failure:
         print(f"reprise_ray sweep: {grid_file}: {failure}", file=sys.stderr)
         return 64
-    options = cluster.task_options(node_resource)
-    remote = ray.remote(num_cpus=1)(run_cell)
-    rows = ray.get([remote.options(**options).remote(binary, inputs, cell, args) for cell in cells])
+    options = {**cluster.task_options(node_resource), **cluster.resources(num_cpus, memory)}
+    remote = ray.remote(run_cell)
+    refs = {remote.options(**options).remote(binary, inputs, cell, args): cell for cell in cells}
+    by_index: dict[int, dict[str, Any]] = {}
+    for cell, row, error in cluster.completed(refs):
+        by_index[cell.index] = grid.row(cell, None, None, error) if error else row
+    rows = [by_index[cell.index] for cell in cells]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_csv(rows, out / "sweep.csv")

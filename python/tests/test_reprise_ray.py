@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Tests of python/reprise_ray on a local Ray instance (ray.init(num_cpus=2)) with the real
-`reprise` binary: shard round trip, the report reduce, a 2x2 what-if sweep and a failing cell.
+`reprise` binary: shard round trip, the grouping of a rank's files into one task (an execution
+trace with its Kineto trace), rank conflicts, a lost task, --gather, the summary against `reprise
+shard --json`, the reduces, what-if sweeps (a failing cell, determinism) and --ship-binary.
 
 usage: test_reprise_ray.py [REPRISE_BINARY]   (default: $REPRISE_BIN, else .build/debug/reprise)
 Plain asserts; runs under pytest too. Ends with the line `N passed, N failed`; exits 1 on a
@@ -9,9 +11,11 @@ failure. Run by `make test` (tools/pycheck.sh).
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import csv
 import functools
+import gzip
 import io
 import json
 import os
@@ -30,7 +34,7 @@ os.environ.setdefault("RAY_DISABLE_USAGE_STATS", "1")
 
 import ray  # noqa: E402
 
-from reprise_ray import binary, cli, cluster, grid, runner  # noqa: E402
+from reprise_ray import binary, cli, cluster, grid, runner, traces  # noqa: E402
 
 BINARY = os.environ.get("REPRISE_BIN") or str(ROOT / ".build" / "debug" / "reprise")
 SET = ROOT / "Traces" / "public" / "dlrm-8rank"  # 8 real ranks, gzip, rank from distributedInfo
@@ -59,6 +63,35 @@ def events_per_rank(ingest: dict[str, Any]) -> dict[int, int]:
     return {int(f["rank"]): int(f["events"]) for f in ingest["files"]}
 
 
+# A minimal PyTorch host execution trace: what PyTorchETImporter sniffs and ExecutionTrace reads.
+MINIMAL_ET = {"schema": "1.0.1", "pid": 1, "nodes": [
+    {"id": 1, "name": "[pytorch|profiler|execution_trace|thread]", "ctrl_deps": 0},
+    {"id": 2, "name": "aten::mm", "ctrl_deps": 1, "attrs": [{"name": "rf_id", "type": "uint64", "value": 1},
+                                                            {"name": "tid", "type": "uint64", "value": 1}]}]}
+
+
+def logging_binary(name: str, kill_when: str | None = None) -> tuple[str, Path]:
+    """A wrapper around the binary that appends each call's arguments (one line) to a log and
+    runs the binary; with `kill_when`, a call whose arguments contain it kills its parent (the
+    Ray worker) instead: a lost task. Returns the wrapper and its log."""
+    log = SCRATCH / f"{name}.log"
+    wrapper = SCRATCH / f"{name}.sh"
+    kill = f'case "$*" in *{kill_when}*) kill -9 $PPID; exit 137;; esac\n' if kill_when else ""
+    wrapper.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{log}"\n{kill}exec "{BINARY}" "$@"\n')
+    wrapper.chmod(0o755)
+    return str(wrapper), log
+
+
+def logged_calls(log: Path) -> list[list[str]]:
+    """The calls a logging_binary saw, each its arguments (paths have no spaces here)."""
+    return [line.split(" ") for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def summary_of(out: Path) -> dict[str, Any]:
+    """DIR/shards.json."""
+    return json.loads((out / "shards.json").read_text())
+
+
 OUTPUT: list[str] = []  # what the commands of the running test printed, shown when it fails
 
 
@@ -83,7 +116,8 @@ def shard_dir() -> Path:
 
 
 def test_grid_cells() -> None:
-    """Grid order (first axis outermost), flags, the baseline cell and schema errors."""
+    """Grid order (first axis outermost), flags, the baseline cell, a lost cell's row and schema
+    errors."""
     cells = grid.cells({"hardware": [None, "h100-sxm5-80gb"], "set": [["compute.scale=0.5"], "host.launch=2us"]})
     assert [c.index for c in cells] == [0, 1, 2, 3]
     assert cells[0].flags() == ["--set", "compute.scale=0.5"]
@@ -91,6 +125,8 @@ def test_grid_cells() -> None:
     assert cells[2].flags() == ["--hardware", "h100-sxm5-80gb", "--set", "compute.scale=0.5"]
     assert grid.cells({})[0].flags() == ["--set", grid.IDENTITY]
     assert grid.cells({"layout": ["dp=4"]})[0].flags() == ["--parallel", "dp=4"]
+    lost = grid.row(cells[1], None, None, "Ray task failed: WorkerCrashedError")  # a cell whose task Ray lost
+    assert lost["status"] == "error" and lost["exitCode"] is None and lost["set"] == "host.launch=2us"
     for bad in ({"hardwares": [None]}, {"set": [["compute.scale"]]}, {"hardware": []}, {"args": "-v"}, []):
         try:
             grid.cells(bad)
@@ -116,15 +152,125 @@ def test_shard_round_trip() -> None:
 
 def test_shard_node_local_gather() -> None:
     """--node-local (a glob per node, tasks pinned) with --gather (shards sent back) on one node,
-    on the nodes with --node-resource; a resource that no node has is refused."""
+    on the nodes with --node-resource; a resource that no node has is refused. No task names
+    DIR to reprise: every shard reaches DIR through the driver."""
     out = SCRATCH / "ddp-gathered"
     assert main_rc("shard", "--traces", str(SMALL / "rank*.json"), "--out", str(out), "--node-resource", "no_such",
                    "@bin", BINARY) == 64
+    wrapper, log = logging_binary("gather")
     rc = main_rc("shard", "--traces", str(SMALL), "--out", str(out), "--node-local", "--gather",
-                 "--node-resource", "trace_disk", "@bin", BINARY)
+                 "--node-resource", "trace_disk", "@bin", wrapper)
     assert rc == 0
+    calls = [c for c in logged_calls(log) if c[0] == "shard"]
+    assert len(calls) == 4, calls
+    targets = [c[c.index("-o") + 1] for c in calls]
+    assert all(not t.startswith(str(out)) and not t.startswith(os.path.realpath(out)) for t in targets), targets
+    summary = summary_of(out)
+    assert [Path(s["path"]) for s in summary["shards"]] == [out / f"rank-{r}.rshard" for r in range(4)]
+    assert sorted(p.name for p in out.iterdir()) == ["rank-0.rshard", "rank-1.rshard", "rank-2.rshard",
+                                                     "rank-3.rshard", "shards.json"]
     assert events_per_rank(reprise("ingest", str(out))) == events_per_rank(reprise("ingest", str(SMALL)))
 
+
+def test_grouping() -> None:
+    """The rank in a file name (the binary's rule), the execution-trace sniff, and the tasks: an
+    ET goes with the rank file of its rank; one whose rank no file names is its own task; one
+    with no rank among several is refused, but pairs with an only Kineto trace."""
+    names = {"worker3_step_12.1694128201545.pt.trace.json.gz": 3, "rank-12_trace.json": 12, "rank_5.json": 5,
+             "dlrm_eg_0.json": 0, "all_reduce.3.et": 3, "run.tar.gz:dir/rank7.json": 7, "trace.json": None,
+             "kineto_trace.json": None, "step-2.json.gz": 2, "a_1234567.json": None}
+    assert {n: traces.rank_in_file_name(n) for n in names} == names
+    et = json.dumps(MINIMAL_ET).encode()
+    assert traces.is_execution_trace(et) and traces.is_execution_trace(b"\xef\xbb\xbf \n" + et)
+    kineto = (SMALL / "rank0.pt.trace.json").read_bytes()[:traces.SNIFF_BYTES]
+    assert not traces.is_execution_trace(kineto)
+    assert not traces.is_execution_trace(b'{"schema": 1, "traceEvents": [], "nodes": []}')
+    assert not traces.is_execution_trace(b'["schema", "nodes"]')
+    gz = SCRATCH / "et_4.json.gz"
+    gz.write_bytes(gzip.compress(et + b" " * 200_000))
+    assert traces.prefix(str(gz)) == (et + b" " * 200_000)[:traces.SNIFF_BYTES]
+    assert traces.describe([str(gz)]) == [traces.TraceFile(str(gz), None, True, 4)]
+
+    def f(path: str, is_et: bool = False, node: str | None = None) -> traces.TraceFile:
+        return traces.TraceFile(path, node, is_et, traces.rank_in_file_name(path))
+
+    tasks, failed = traces.group([f("k/rank1.json"), f("k/rank0.json"), f("e/et_1.json", True),
+                                  f("e/et_9.json", True), f("e/host_et.json", True)])
+    assert [t.paths for t in tasks] == [("e/et_9.json",), ("k/rank0.json",), ("k/rank1.json", "e/et_1.json")]
+    assert [x["source"] for x in failed] == ["e/host_et.json"] and "no rank in the file name" in failed[0]["error"]
+    tasks, failed = traces.group([f("a/kineto.json"), f("a/host_et.json", True)])
+    assert [t.paths for t in tasks] == [("a/kineto.json", "a/host_et.json")] and failed == []
+    tasks, _ = traces.group([f("n/rank1.json", node="A"), f("n/et_1.json", True, node="B")])
+    assert [(t.paths, t.node) for t in tasks] == [((("n/rank1.json",), "A")), (("n/et_1.json",), "B")]
+    listing = io.StringIO()
+    with contextlib.redirect_stdout(listing):
+        assert traces.main([str(SMALL), str(gz)]) == 0  # the Slurm task list: one line per rank
+    assert listing.getvalue().splitlines() == [f"{gz}"] + [str(SMALL / f"rank{r}.pt.trace.json") for r in range(4)]
+
+
+def test_shard_et_pair() -> None:
+    """A rank's Kineto trace and its host execution trace go to one `reprise shard A B` call;
+    the shard equals the binary's own on the pair."""
+    traces_dir = SCRATCH / "et-pair"
+    traces_dir.mkdir()
+    for rank in (1, 2):
+        shutil.copy(SMALL / f"rank{rank}.pt.trace.json", traces_dir)
+    (traces_dir / "pytorch_et_1.json").write_text(json.dumps(MINIMAL_ET))
+    wrapper, log = logging_binary("et-pair")
+    out = SCRATCH / "et-pair-shards"
+    assert main_rc("shard", "--traces", str(traces_dir), "--out", str(out), "@bin", wrapper) == 0
+    calls = sorted(c[1:c.index("-o")] for c in logged_calls(log) if c[0] == "shard")
+    assert calls == [[str(traces_dir / "rank1.pt.trace.json"), str(traces_dir / "pytorch_et_1.json")],
+                     [str(traces_dir / "rank2.pt.trace.json")]], calls
+    summary = summary_of(out)
+    assert summary["failed"] == [] and [s["rank"] for s in summary["shards"]] == [1, 2]
+    direct = reprise("shard", str(traces_dir / "rank1.pt.trace.json"), str(traces_dir / "pytorch_et_1.json"),
+                     "-o", str(SCRATCH / "et-pair-direct"))
+    assert summary["shards"][0]["events"] == direct["shards"][0]["events"]
+    assert (out / "rank-1.rshard").read_bytes() == (SCRATCH / "et-pair-direct" / "rank-1.rshard").read_bytes()
+
+
+def test_shard_rank_conflict() -> None:
+    """Two files of one rank in two tasks: both fail, named in `failed`, and no rank-0.rshard is
+    left in DIR (no random winner); the other ranks are written; exit 1."""
+    traces_dir = SCRATCH / "conflict"
+    for folder in ("a", "b"):
+        (traces_dir / folder).mkdir(parents=True)
+        shutil.copy(SMALL / "rank0.pt.trace.json", traces_dir / folder)
+    shutil.copy(SMALL / "rank1.pt.trace.json", traces_dir / "a")
+    out = SCRATCH / "conflict-shards"
+    assert main_rc("shard", "--traces", str(traces_dir), "--out", str(out), "@bin", BINARY) == 1
+    summary = summary_of(out)
+    assert [s["rank"] for s in summary["shards"]] == [1]
+    assert [x["source"] for x in summary["failed"]] == [str(traces_dir / "a" / "rank0.pt.trace.json"),
+                                                        str(traces_dir / "b" / "rank0.pt.trace.json")]
+    assert all("rank 0 comes from 2 tasks" in x["error"] and "rank-0.rshard removed" in x["error"]
+               for x in summary["failed"])
+    assert sorted(p.name for p in out.glob("*.rshard")) == ["rank-1.rshard"]
+
+
+def test_shard_lost_task() -> None:
+    """A task whose worker dies (after Ray's retries) fails its file; the other shards and
+    shards.json are still written; exit 1."""
+    wrapper, _ = logging_binary("lost", kill_when="rank2.pt")
+    out = SCRATCH / "lost-shards"
+    assert main_rc("shard", "--traces", str(SMALL), "--out", str(out), "@bin", wrapper) == 1
+    summary = summary_of(out)
+    assert [s["rank"] for s in summary["shards"]] == [0, 1, 3]
+    assert [x["source"] for x in summary["failed"]] == [str(SMALL / "rank2.pt.trace.json")]
+    assert summary["failed"][0]["error"].startswith("Ray task failed: "), summary["failed"]
+
+
+def test_shard_summary_matches_swift() -> None:
+    """shards.json has `reprise shard --json`'s keys (plus `failed`), its totals and its
+    sizeRatio (over the decompressed bytes, 4 decimals) on the same set."""
+    python = summary_of(shard_dir())
+    swift = reprise("shard", str(SET), "-o", str(SCRATCH / "dlrm-direct"))
+    assert set(python) - {"failed"} == set(swift), (sorted(python), sorted(swift))
+    assert all(set(entry) == set(swift["shards"][0]) for entry in python["shards"])
+    for key in ("sourceBytes", "sourceDecompressedBytes", "shardBytes", "sizeRatio", "formatVersion", "toolVersion"):
+        assert python[key] == swift[key], f"{key}: {python[key]} != {swift[key]}"
+    assert python["sizeRatio"] != round(python["shardBytes"] / python["sourceBytes"], 4)
 
 def test_report_reduce() -> None:
     """`reprise_ray report` over the shards equals `reprise report` over the traces, but the inputs."""
@@ -189,6 +335,29 @@ def test_sweep_failing_cell() -> None:
     assert (out / "sweep.png").is_file()
 
 
+def test_sweep_deterministic() -> None:
+    """The same grid and inputs twice (cells reserving --num-cpus and --memory): byte-identical
+    sweep.csv and sweep.json."""
+    grid_file = SCRATCH / "grid-det.json"
+    grid_file.write_text(json.dumps({"hardware": [None, "h100-sxm5-80gb"], "set": [["host.launch=2us"]]}))
+    outs = [SCRATCH / "sweep-det-1", SCRATCH / "sweep-det-2"]
+    for out in outs:
+        assert main_rc("sweep", "--whatif-grid", str(grid_file), "--shards", str(SMALL), "--out", str(out),
+                       "--num-cpus", "1", "--memory", "64MB", "@bin", BINARY) == 0
+    for name in ("sweep.csv", "sweep.json"):
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), f"{name} differs between runs"
+    assert cli.memory_bytes("8GB") == 8 * 10**9 and cli.memory_bytes("1.5GiB") == 3 * 2**29
+    assert cli.memory_bytes("4096") == 4096
+    assert main_rc("sweep", "--whatif-grid", str(grid_file), "--shards", str(SMALL), "--out", str(outs[0]),
+                   "--memory", "100TB", "@bin", BINARY) == 64  # no node could run a cell: refused, not queued
+    for bad in ("8G", "-1GB", "0", "GB"):
+        try:
+            cli.memory_bytes(bad)
+        except argparse.ArgumentTypeError:
+            continue
+        raise AssertionError(f"--memory {bad} was accepted")
+
+
 def test_bad_arguments() -> None:
     """No binary, or a grid outside the schema: exit 64 before any task runs."""
     assert main_rc("report", "--shards", str(SMALL), "@bin", "/no/such/reprise") == 64
@@ -206,6 +375,7 @@ def test_ship_binary() -> None:
     ray.shutdown()
     try:
         tool, runtime_env = binary.binary_for(BINARY, ship=True)
+        package = Path(runtime_env["py_modules"][0])
         cluster.connect(None, runtime_env)
         done = ray.get(ray.remote(runner.run_reprise).remote(tool, ["--version"]))
         assert done["returncode"] == 0, done["stderr"]
@@ -216,13 +386,18 @@ def test_ship_binary() -> None:
             pass
         else:
             raise AssertionError("a second runtime_env was accepted on a running job")
+        binary.cleanup()
+        assert not package.parent.exists(), f"{package.parent} left behind"
     finally:
+        binary.cleanup()
         ray.shutdown()
 
 
-TESTS: list[Callable[[], None]] = [test_grid_cells, test_shard_round_trip, test_shard_node_local_gather,
-                                   test_report_reduce, test_whatif_plan_reduce, test_sweep_2x2, test_sweep_failing_cell, test_bad_arguments,
-                                   test_ship_binary]
+TESTS: list[Callable[[], None]] = [
+    test_grid_cells, test_grouping, test_shard_round_trip, test_shard_summary_matches_swift,
+    test_shard_node_local_gather, test_shard_et_pair, test_shard_rank_conflict, test_shard_lost_task,
+    test_report_reduce, test_whatif_plan_reduce, test_sweep_2x2, test_sweep_failing_cell, test_sweep_deterministic,
+    test_bad_arguments, test_ship_binary]
 
 
 def run_all() -> int:
