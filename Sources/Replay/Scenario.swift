@@ -29,6 +29,9 @@ public struct Scenario: Sendable, CustomStringConvertible {
   var interBandwidth: BytesPerSecond? = nil
   var latency: Nanoseconds? = nil
   var rankSlowdown: [RankID: Double] = [:]
+  /// The ranks a per-rank knob singles out (`rank.N.slowdown`): symmetric-rank folding keeps
+  /// them apart (`RankFolding`).
+  public var separateRanks: Set<RankID> { Set(rankSlowdown.keys) }
   var hostLaunch: Nanoseconds? = nil
   var dpDegree: Int? = nil
   /// `dp.backup=K`: backup workers per data-parallel all-reduce (`Scenario+Backup.swift`).

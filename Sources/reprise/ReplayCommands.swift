@@ -23,9 +23,11 @@ struct ReplayCommand: ParsableCommand {
   @Flag(help: "Print one JSON object (schema reprise.replay/v1).") var json = false
   @Option(help: "Write the measured and predicted timelines as Chrome-trace JSON (opens in Perfetto).")
   var timeline: String?
+  @Flag(help: "Replay each class of symmetric ranks (data-parallel replicas) once, docs/replay.md.")
+  var foldSymmetric = false
 
   func run() throws {
-    let run = try WhatIfRun(graph: try input.ingest().graph, scenario: nil)
+    let run = try WhatIfRun(graph: try input.ingest().graph, scenario: nil, fold: foldSymmetric)
     if let timeline { try run.writeTimeline(to: timeline) }
     if input.verbose { printError(run.timingText) }
     print(json ? try run.summary.json() : run.text())
@@ -80,6 +82,8 @@ struct WhatIfCommand: ParsableCommand {
     help: "Predict another layout dp=A,tp=B,pp=C[,cp=D] (docs/models/parallel.md); JSON schema reprise.parallel/v1.")
   var parallel: String?
   @OptionGroup(title: "Layout prediction (with --parallel)") var layout: LayoutFlags
+  @Flag(help: "Replay each class of symmetric ranks (data-parallel replicas) once, docs/replay.md.")
+  var foldSymmetric = false
 
   func validate() throws {
     if parallel != nil {
@@ -130,7 +134,7 @@ struct WhatIfCommand: ParsableCommand {
       try scenario.configuringModels(
         graph: graph, hardware: hardware, from: from, hostScale: hostScale, ranksPerNode: ranksPerNode, specs: library)
     }
-    let run = try WhatIfRun(graph: graph, scenario: models, specs: library)
+    let run = try WhatIfRun(graph: graph, scenario: models, specs: library, fold: foldSymmetric)
     for line in run.knobWarnings { printError("warning: " + line) }
     if let timeline { try run.writeTimeline(to: timeline) }
     if input.verbose { printError(run.timingText) }
