@@ -58,8 +58,12 @@ public struct RankFolding: Sendable, Equatable {
   let extraMembers: [Int32]
   /// Per event: its slot in `ReplayPlan.instanceMembers`, or -1 (filled for folded members only).
   let memberSlot: [Int32]
-  /// Per event: the last barrier member its lane passed or waited for (its *anchor*), or -1.
+  /// Per event: the last barrier member its lane passed or waited for (its *anchor*), or -1;
+  /// and the event of its lane that passed or waited for it.
   let anchor: [Int32]
+  let anchorAt: [Int32]
+  /// Per event: the event that passed or waited for the anchor before this event's own waits.
+  let priorAt: [Int32]
   /// Per device-work event: the device work before it on its lane, or -1.
   let previousWork: [Int32]
 
@@ -85,7 +89,7 @@ public struct RankFolding: Sendable, Equatable {
     self.counterpart = counterpart
     (expected, extraOffsets, extraMembers, memberSlot) = Self.instanceFolds(
       plan, counterpart: counterpart, foldedLane: foldedLane)
-    anchor = Self.anchors(plan)
+    (anchor, anchorAt, priorAt) = Self.anchors(plan)
     previousWork = Self.previousWork(plan)
   }
 
@@ -104,18 +108,22 @@ public struct RankFolding: Sendable, Equatable {
 
   /// Per event, its anchor: the last barrier member its lane passed or waited for (a wait or a
   /// synchronize on a collective, this event's own included), or -1.
-  static func anchors(_ plan: ReplayPlan) -> [Int32] {
+  static func anchors(_ plan: ReplayPlan) -> (anchor: [Int32], at: [Int32], prior: [Int32]) {
     var out = [Int32](repeating: -1, count: plan.graph.eventCount)
+    var (at, prior) = (out, out)
     for l in 0..<(plan.laneOffsets.count - 1) {
-      var last: Int32 = -1
+      var (last, lastAt): (Int32, Int32) = (-1, -1)
       for k in plan.laneOffsets[l]..<plan.laneOffsets[l + 1] {
         let e = Int(plan.laneEvents[k])
-        for w in [plan.waitFrom[e], plan.syncFrom[e]] where w >= 0 && plan.instance[Int(w)] >= 0 { last = w }
-        out[e] = last
-        if plan.instance[e] >= 0 { last = Int32(e) }
+        prior[e] = lastAt
+        for w in [plan.waitFrom[e], plan.syncFrom[e]] where w >= 0 && plan.instance[Int(w)] >= 0 {
+          (last, lastAt) = (w, Int32(e))
+        }
+        (out[e], at[e]) = (last, lastAt)
+        if plan.instance[e] >= 0 { (last, lastAt) = (Int32(e), Int32(e)) }
       }
     }
-    return out
+    return (out, at, prior)
   }
 
   /// No folding: every rank replayed.

@@ -89,10 +89,24 @@ private struct Engine {
   var backup: [Int32] = []
   /// Symmetric ranks replayed once per class; nil: every rank.
   let folding: RankFolding?
+  /// With folding, per host-thread event: how much the durations of the events before it on its
+  /// lane changed (the shift the engine accumulates there, waits aside); empty otherwise.
+  var drift: [Int64] = []
+  /// With folding, per host-thread lane: whether its rank is CPU-only (its threads are timed by
+  /// their own rules, `ownHostStart`); per event, the memo of `shiftAfter`.
+  var cpuOnlyLane: [Bool] = []
+  var shiftMemo: [Int64] = []
 
   init(plan: ReplayPlan, durations: [Int64], transfers: [Int64], folding: RankFolding?) {
     self.plan = plan
     self.folding = folding
+    if folding != nil {
+      drift = Self.drift(plan, durations)
+      cpuOnlyLane = plan.graph.lanes.indices.map {
+        !plan.isDeviceLane[$0] && plan.cpuOnlyRanks.contains(plan.graph.lanes[$0].rank)
+      }
+      shiftMemo = [Int64](repeating: Int64.min, count: plan.graph.eventCount)
+    }
     g = plan.graph
     self.durations = durations
     self.transfers = transfers
@@ -291,24 +305,92 @@ extension Engine {
   /// The replayed start of folded event `x` whose counterpart `c` starts at `repStart`
   /// (`RankFolding`: the counterpart's start plus the jitter, measured from the anchor barrier
   /// and stretched as the replay stretched the representative's time since it).
-  func foldedStart(_ x: Int, _ c: Int, repStart: Int64, _ folding: RankFolding) -> Int64 {
+  mutating func foldedStart(_ x: Int, _ c: Int, repStart: Int64, _ folding: RankFolding) -> Int64 {
+    if cpuOnlyLane[g.lane[x].index], let s = ownHostStart(x, folding) { return s }
     let a = Int(folding.anchor[x])
-    guard a >= 0 else { return repStart + (g.start[x] - g.start[c]) }
+    let host = !plan.isDeviceLane[g.lane[x].index]
+    guard a >= 0 else { return repStart + (g.start[x] - g.start[c]) + (host ? drift[x] - drift[c] : 0) }
     let ac = Int(folding.counterpart[a])
     let spanC = g.start[c] - g.end(ac)
     let replayed = repStart - end[ac].rawValue
     var jitter = (g.start[x] - g.end(a)) - spanC
-    if spanC >= Self.minStretchSpan {
+    if host {
+      let (xa, ca) = (Int(folding.anchorAt[x]), Int(folding.counterpart[Int(folding.anchorAt[x])]))
+      jitter += (drift[x] - drift[xa]) - (drift[c] - drift[ca])
+    } else if spanC >= Self.minStretchSpan {
       jitter = Int64(saturating: Double(jitter) * min(max(Double(replayed) / Double(spanC), 0), 10))
     }
     return end[a].rawValue + replayed + jitter
+  }
+
+  /// A folded CPU-only rank's host event by the engine's own rules for its thread: its measured
+  /// start plus the shift its thread carries (the change of the durations before it, reset where
+  /// the thread waited for a collective: `shiftAfter`); nil while a collective it depends on is
+  /// not timed yet.
+  mutating func ownHostStart(_ x: Int, _ folding: RankFolding) -> Int64? {
+    let at = Int(folding.anchorAt[x])
+    guard at >= 0 else { return g.start[x] + drift[x] }
+    if at == x && (plan.role[x] == .hostSync || plan.role[x] == .hostBarrier) {
+      let p = Int(folding.priorAt[x])
+      guard p >= 0 else { return g.start[x] + drift[x] }
+      return shiftAfter(p, folding).map { g.start[x] + $0 + drift[x] - drift[p] }
+    }
+    return shiftAfter(at, folding).map { g.start[x] + $0 + drift[x] - drift[at] }
+  }
+
+  /// The shift of a folded CPU-only thread right after event `e` waited for a collective (a
+  /// wait, a synchronize or a host-side member), as the engine sets it; nil while that collective
+  /// is not timed yet.
+  mutating func shiftAfter(_ e: Int, _ folding: RankFolding) -> Int64? {
+    if shiftMemo[e] != Int64.min { return shiftMemo[e] }
+    let p = Int(folding.priorAt[e])
+    var before = drift[e]
+    if p >= 0 {
+      guard let s = shiftAfter(p, folding) else { return nil }
+      before = s + drift[e] - drift[p]
+    }
+    let s0 = g.start[e]
+    var shift: Int64
+    if plan.instance[e] >= 0 {
+      guard arrival[e] != Int64.min else { return nil }
+      shift = end[e].rawValue - g.end(e)
+    } else if plan.role[e] == .hostSync {
+      let d = Int(plan.syncFrom[e])
+      guard arrival[d] != Int64.min else { return nil }
+      shift = max(s0 + before + plan.syncOwn[e], end[d].rawValue + plan.syncTail[e]) - g.end(e)
+    } else {
+      let w = Int(plan.waitFrom[e])
+      guard w >= 0, arrival[w] != Int64.min else { return nil }
+      let slack = plan.waitSlack.isEmpty ? 0 : plan.waitSlack[e]
+      shift = max(before - slack, end[w].rawValue + plan.waitLag[e] - s0)
+    }
+    shiftMemo[e] = shift
+    return shift
+  }
+
+  /// Per host-thread event, the change of the durations before it on its lane (`drift`).
+  static func drift(_ plan: ReplayPlan, _ durations: [Int64]) -> [Int64] {
+    let g = plan.graph
+    var out = [Int64](repeating: 0, count: g.eventCount)
+    for l in 0..<(plan.laneOffsets.count - 1) where !plan.isDeviceLane[l] {
+      var sum: Int64 = 0
+      for k in plan.laneOffsets[l]..<plan.laneOffsets[l + 1] {
+        let e = Int(plan.laneEvents[k])
+        out[e] = sum
+        switch plan.role[e] {
+        case .hostLeaf, .hostParent: sum += durations[e] - g.duration[e]
+        default: break
+        }
+      }
+    }
+    return out
   }
 
   /// When folded barrier member `m` (counterpart `c`) arrives: by the engine's own rule for it
   /// (after the previous work on its lane plus its stream lag, its launch plus its launch lag, the
   /// work it waits for plus its wait lag), with the folded rank's times (`foldedTime`) as inputs;
   /// on a host thread, at `foldedStart`.
-  func foldedArrival(_ m: Int, _ c: Int, _ folding: RankFolding) -> Int64 {
+  mutating func foldedArrival(_ m: Int, _ c: Int, _ folding: RankFolding) -> Int64 {
     guard plan.role[m] == .deviceWork else { return foldedStart(m, c, repStart: arrival[c], folding) }
     var ready = Int64.min
     let prev = Int(folding.previousWork[m])
@@ -326,7 +408,7 @@ extension Engine {
   /// The replayed start and end of folded event `e` before `unfold` runs: a barrier member's as
   /// timed with its instance, any other's from its counterpart (`foldedStart`), ending after its
   /// own duration (a parent: moved as its start moved).
-  func foldedTime(_ e: Int, _ folding: RankFolding) -> (start: Int64, end: Int64) {
+  mutating func foldedTime(_ e: Int, _ folding: RankFolding) -> (start: Int64, end: Int64) {
     if !folding.isFolded(e, g) || plan.instance[e] >= 0 { return (start[e].rawValue, end[e].rawValue) }
     let c = Int(folding.counterpart[e])
     let s = foldedStart(e, c, repStart: start[c].rawValue, folding)
