@@ -67,8 +67,19 @@ public struct RankFolding: Sendable, Equatable {
   /// Per device-work event: the device work before it on its lane, or -1.
   let previousWork: [Int32]
 
-  /// Folds the symmetric ranks of `plan`'s graph; the ranks in `keepSeparate` (targets of a
-  /// per-rank knob such as `rank.N.slowdown`) are never folded and never stand for others.
+  /// Why nothing was folded although ranks may be symmetric (`Scenario.symmetryBreaker`).
+  public private(set) var offReason: String?
+
+  /// Folds the symmetric ranks of `plan`'s graph for a replay under `scenario`; none when the
+  /// scenario has a knob that singles out ranks (`Scenario.symmetryBreaker`).
+  public init(_ plan: ReplayPlan, for scenario: Scenario?) {
+    let reason = scenario?.symmetryBreaker
+    self.init(plan, keepSeparate: reason == nil ? [] : Set(plan.graph.lanes.map(\.rank) + plan.graph.ranks.map(\.rank)))
+    offReason = reason
+  }
+
+  /// Folds the symmetric ranks of `plan`'s graph; the ranks in `keepSeparate` are never folded
+  /// and never stand for others.
   public init(_ plan: ReplayPlan, keepSeparate: Set<RankID> = []) {
     let g = plan.graph
     let shape = Shape(plan)

@@ -323,6 +323,21 @@ extension Engine {
     return end[a].rawValue + replayed + jitter
   }
 
+  /// When device work `e` is ready by the engine's rule: after the previous work on its lane
+  /// (`prevEnd`) plus its stream lag, its launch plus its launch lag, the work it waits for plus
+  /// its wait lag; nil when none applies.
+  func deviceReady(_ e: Int, prevEnd: Int64) -> Int64? {
+    var ready = Int64.min
+    if prevEnd != Int64.min && plan.streamLag[e] != Int64.min { ready = prevEnd + plan.streamLag[e] }
+    let launch = Int(plan.launchFrom[e])
+    if launch >= 0 {
+      ready = max(ready, (plan.launchFromEnd[e] ? end[launch] : start[launch]).rawValue + plan.launchLag[e])
+    }
+    let wait = Int(plan.waitFrom[e])
+    if wait >= 0 { ready = max(ready, end[wait].rawValue + plan.waitLag[e]) }
+    return ready == Int64.min ? nil : ready
+  }
+
   /// A folded CPU-only rank's host event by the engine's own rules for its thread: its measured
   /// start plus the shift its thread carries (the change of the durations before it, reset where
   /// the thread waited for a collective: `shiftAfter`); nil while a collective it depends on is
@@ -462,6 +477,18 @@ extension Engine {
     for e in 0..<g.eventCount where plan.instance[e] < 0 && folding.isFolded(e, g) {
       let (s, t) = foldedTime(e, folding)
       (start[e], end[e]) = (Nanoseconds(rawValue: s), Nanoseconds(rawValue: t))
+    }
+    // Device work again, lane by lane, by the engine's rule with the folded rank's own lags.
+    for l in 0..<(plan.laneOffsets.count - 1) where folding.foldedLane[l] && plan.isDeviceLane[l] {
+      var prevEnd = Int64.min
+      for k in plan.laneOffsets[l]..<plan.laneOffsets[l + 1] {
+        let e = Int(plan.laneEvents[k])
+        guard plan.role[e] == .deviceWork else { continue }
+        if plan.instance[e] < 0, let ready = deviceReady(e, prevEnd: prevEnd) {
+          (start[e], end[e]) = (Nanoseconds(rawValue: ready), Nanoseconds(rawValue: ready + durations[e]))
+        }
+        prevEnd = max(prevEnd, end[e].rawValue)
+      }
     }
   }
 }

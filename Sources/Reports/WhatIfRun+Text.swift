@@ -43,6 +43,9 @@ extension WhatIfRun {
 
   /// The folding line: how many ranks were replayed through a representative.
   static func foldingLine(_ f: RankFolding) -> String {
+    if let knob = f.offReason {
+      return "  folding: off under \(knob) (it singles out ranks; 0 folded, every rank replayed)"
+    }
     guard f.foldedRanks > 0 else { return "  folding: no symmetric ranks (0 folded; every rank replayed)" }
     let groups = f.classes.filter { $0.count > 1 }.map { c in
       c.count <= 4 ? c.map(\.description).joined(separator: ",") : "\(c[0])…\(c[c.count - 1]) (\(c.count))"

@@ -58,7 +58,7 @@ public struct WhatIfRun: Sendable {
   public init(graph: EventGraph, scenario: Scenario?, specs: SpecLibrary = .embedded, fold: Bool = false) throws {
     let plan = ReplayPlan(graph)
     let t0 = DispatchTime.now().uptimeNanoseconds
-    let folding = fold ? RankFolding(plan, keepSeparate: scenario?.separateRanks ?? []) : nil
+    let folding = fold ? RankFolding(plan, for: scenario) : nil
     let baseline = try Replayer().replay(plan, folding: folding)
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
     try self.init(
@@ -73,7 +73,7 @@ public struct WhatIfRun: Sendable {
   public func with(_ scenario: Scenario?) throws -> WhatIfRun {
     try WhatIfRun(
       plan: plan, measured: measured, baseline: baseline, replaySeconds: replaySeconds, scenario: scenario,
-      specs: specs, folding: folding.map { _ in RankFolding(plan, keepSeparate: scenario?.separateRanks ?? []) })
+      specs: specs, folding: folding.map { _ in RankFolding(plan, for: scenario) })
   }
 
   private init(
@@ -315,10 +315,13 @@ public struct ReplaySummary: JSONContract, Equatable {
     public var foldedRanks: Int
     /// The classes with more than one rank, each as its ranks (the first is replayed).
     public var groups: [[Int32]]
+    /// The knob that turned folding off (`rank.N.slowdown`, `dp.backup`), if any.
+    public var offBy: String?
 
     init(_ f: RankFolding) {
       (ranks, classes, foldedRanks) = (f.rankCount, f.classes.count, f.foldedRanks)
       groups = f.classes.filter { $0.count > 1 }.map { $0.map(\.rawValue) }
+      offBy = f.offReason
     }
   }
   /// A hardware transfer (`whatif --hardware`), class by class (docs/models/transfer.md).

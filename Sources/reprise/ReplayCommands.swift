@@ -86,6 +86,9 @@ struct WhatIfCommand: ParsableCommand {
   var foldSymmetric = false
 
   func validate() throws {
+    if foldSymmetric && (parallel != nil || schedule != nil) {
+      throw ValidationError("--fold-symmetric replays the recorded ranks: it cannot be combined with --parallel or --schedule")
+    }
     if parallel != nil {
       if !settings.isEmpty || compare != nil || timeline != nil || hostScale != nil || ranksPerNode != nil {
         throw ValidationError(
