@@ -127,9 +127,9 @@ public struct RankFolding: Sendable, Equatable {
       for k in plan.laneOffsets[l]..<plan.laneOffsets[l + 1] {
         let e = Int(plan.laneEvents[k])
         prior[e] = lastAt
-        for w in [plan.waitFrom[e], plan.syncFrom[e]] where w >= 0 && plan.instance[Int(w)] >= 0 {
-          (last, lastAt) = (w, Int32(e))
-        }
+        let (w, y) = (plan.waitFrom[e], plan.syncFrom[e])
+        if w >= 0 && plan.instance[Int(w)] >= 0 { (last, lastAt) = (w, Int32(e)) }
+        if y >= 0 && plan.instance[Int(y)] >= 0 { (last, lastAt) = (y, Int32(e)) }
         (out[e], at[e]) = (last, lastAt)
         if plan.instance[e] >= 0 { (last, lastAt) = (Int32(e), Int32(e)) }
       }
@@ -295,13 +295,22 @@ extension RankFolding {
         launch: source(plan.launchFrom[e]), sync: source(plan.syncFrom[e]))
     }
 
+    /// A 64-bit digest of rank `r`'s shape (FNV-1a over the key fields: deterministic, and cheap
+    /// enough for a million events).
     func hash(rank r: Int) -> Int {
-      var h = Hasher()
+      var h: UInt64 = 0xcbf2_9ce4_8422_2325
+      @inline(__always) func mix(_ v: Int64) { h = (h ^ UInt64(bitPattern: v)) &* 0x0000_0100_0000_01b3 }
       for l in lanes[r] {
-        h.combine(laneKey(l))
-        for k in plan.laneOffsets[l]..<plan.laneOffsets[l + 1] { h.combine(eventKey(Int(plan.laneEvents[k]))) }
+        for v in laneKey(l) { mix(v) }
+        for k in plan.laneOffsets[l]..<plan.laneOffsets[l + 1] {
+          let key = eventKey(Int(plan.laneEvents[k]))
+          mix(Int64(key.kind) << 40 | Int64(key.role) << 32 | Int64(key.name))
+          mix(key.barrier)
+          mix(key.launch)
+          mix(key.sync)
+        }
       }
-      return h.finalize()
+      return Int(bitPattern: UInt(h))
     }
 
     func equal(_ a: Int, _ b: Int) -> Bool {
