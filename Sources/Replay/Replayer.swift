@@ -473,21 +473,25 @@ extension Engine {
   /// as their start moved, plus the measured difference of the durations.
   mutating func unfold() {
     guard let folding else { return }
-    // Lane order: an event's anchor barrier is timed (in the engine) before the event.
-    for e in 0..<g.eventCount where plan.instance[e] < 0 && folding.isFolded(e, g) {
-      let (s, t) = foldedTime(e, folding)
-      (start[e], end[e]) = (Nanoseconds(rawValue: s), Nanoseconds(rawValue: t))
-    }
-    // Device work again, lane by lane, by the engine's rule with the folded rank's own lags.
-    for l in 0..<(plan.laneOffsets.count - 1) where folding.foldedLane[l] && plan.isDeviceLane[l] {
-      var prevEnd = Int64.min
-      for k in plan.laneOffsets[l]..<plan.laneOffsets[l + 1] {
-        let e = Int(plan.laneEvents[k])
-        guard plan.role[e] == .deviceWork else { continue }
-        if plan.instance[e] < 0, let ready = deviceReady(e, prevEnd: prevEnd) {
-          (start[e], end[e]) = (Nanoseconds(rawValue: ready), Nanoseconds(rawValue: ready + durations[e]))
+    // Host threads first: the device work's launches are host events. Barrier members are timed
+    // with their instances already.
+    for device in [false, true] {
+      for l in 0..<(plan.laneOffsets.count - 1) where folding.foldedLane[l] && plan.isDeviceLane[l] == device {
+        var prevEnd = Int64.min
+        for k in plan.laneOffsets[l]..<plan.laneOffsets[l + 1] {
+          let e = Int(plan.laneEvents[k])
+          let work = device && plan.role[e] == .deviceWork
+          if plan.instance[e] < 0 {
+            // Device work by the engine's rule with the folded rank's own lags.
+            if work, let ready = deviceReady(e, prevEnd: prevEnd) {
+              (start[e], end[e]) = (Nanoseconds(rawValue: ready), Nanoseconds(rawValue: ready + durations[e]))
+            } else {
+              let (s, t) = foldedTime(e, folding)
+              (start[e], end[e]) = (Nanoseconds(rawValue: s), Nanoseconds(rawValue: t))
+            }
+          }
+          if work { prevEnd = max(prevEnd, end[e].rawValue) }
         }
-        prevEnd = max(prevEnd, end[e].rawValue)
       }
     }
   }
