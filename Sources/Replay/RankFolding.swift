@@ -243,6 +243,8 @@ extension RankFolding {
     let position: [Int32]
     /// Per rank: its lowest device index (ranks of one job use different GPUs).
     let firstDevice: [Int32]
+    /// Per barrier instance: its process group, member count and collective kind in one word.
+    let barrierCode: [Int64]
 
     init(_ plan: ReplayPlan) {
       self.plan = plan
@@ -266,6 +268,10 @@ extension RankFolding {
         }
       }
       self.position = position
+      barrierCode = (0..<plan.instanceCount).map { i in
+        Int64(plan.instanceGroup[i].rawValue) << 24 | Int64(plan.members(of: i).count) << 8
+          | Int64(plan.collectiveKind(of: i).map { Int($0.rawValue) } ?? 255)
+      }
     }
 
     /// A dependency source as (lane ordinal, position), or -1.
@@ -285,13 +291,9 @@ extension RankFolding {
     @inline(__always) func eventKey(_ e: Int) -> EventKey {
       let g = plan.graph
       let i = Int(plan.instance[e])
-      let barrier: Int64 =
-        i < 0
-        ? -1
-        : Int64(plan.instanceGroup[i].rawValue) << 24 | Int64(plan.members(of: i).count) << 8
-          | Int64(plan.collectiveKind(of: i).map { Int($0.rawValue) } ?? 255)
       return EventKey(
-        kind: g.kind[e].rawValue, role: plan.role[e].rawValue, name: g.name[e].rawValue, barrier: barrier,
+        kind: g.kind[e].rawValue, role: plan.role[e].rawValue, name: g.name[e].rawValue,
+        barrier: i < 0 ? -1 : barrierCode[i],
         launch: source(plan.launchFrom[e]), sync: source(plan.syncFrom[e]))
     }
 
