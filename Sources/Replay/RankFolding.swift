@@ -86,7 +86,7 @@ public struct RankFolding: Sendable, Equatable {
     var classOf = Self.slowestFirst(Self.group(shape, keepSeparate: keepSeparate), plan, shape)
     var counterpart = Self.counterparts(shape, plan, classOf: classOf)
     // Unfold the ranks of instances whose members do not map onto one instance.
-    while let broken = Self.unmappedRanks(plan, counterpart: counterpart, rankIndex: shape.rankIndex) {
+    while let broken = Self.unmappedRanks(plan, counterpart: counterpart, laneRank: shape.laneRank) {
       for r in broken { classOf[r] = r }
       counterpart = Self.counterparts(shape, plan, classOf: classOf)
     }
@@ -94,9 +94,9 @@ public struct RankFolding: Sendable, Equatable {
     var byRep: [Int: [RankID]] = [:]
     for (i, r) in shape.ranks.enumerated() where classOf[i] != i { byRep[classOf[i], default: []].append(r) }
     classes = (0..<shape.ranks.count).filter { classOf[$0] == $0 }.map { [shape.ranks[$0]] + (byRep[$0] ?? []) }
-      .sorted { $0.min()! < $1.min()! }
+      .sorted { ($0.min() ?? RankID(0)) < ($1.min() ?? RankID(0)) }
     let foldedRank = (0..<shape.ranks.count).map { classOf[$0] != $0 }
-    foldedLane = g.lanes.map { foldedRank[shape.rankIndex[$0.rank]!] }
+    foldedLane = shape.laneRank.map { foldedRank[$0] }
     self.counterpart = counterpart
     (expected, extraOffsets, extraMembers, memberSlot) = Self.instanceFolds(
       plan, counterpart: counterpart, foldedLane: foldedLane)
@@ -164,7 +164,7 @@ public struct RankFolding: Sendable, Equatable {
     let g = plan.graph
     let base = g.start.min() ?? 0
     var lateness = [Double](repeating: 0, count: classOf.count)
-    for m in plan.instanceMembers { lateness[shape.rankIndex[g.rank(of: Int(m))]!] += Double(g.start[Int(m)] - base) }
+    for m in plan.instanceMembers { lateness[shape.laneRank[g.lane[Int(m)].index]] += Double(g.start[Int(m)] - base) }
     var best: [Int: Int] = [:]
     for i in classOf.indices where lateness[i] > lateness[best[classOf[i]] ?? classOf[i]] { best[classOf[i]] = i }
     return classOf.map { best[$0] ?? $0 }
@@ -184,14 +184,15 @@ public struct RankFolding: Sendable, Equatable {
 
   /// The folded ranks of the instances whose members do not map onto one instance, or nil when
   /// every instance maps.
-  static func unmappedRanks(_ plan: ReplayPlan, counterpart cp: [Int32], rankIndex: [RankID: Int]) -> Set<Int>? {
+  static func unmappedRanks(_ plan: ReplayPlan, counterpart cp: [Int32], laneRank: [Int]) -> Set<Int>? {
     let g = plan.graph
     var broken = Set<Int>()
     for i in 0..<plan.instanceCount {
       let members = plan.members(of: i)
-      let target = plan.instance[Int(cp[Int(members.first!)])]
+      guard let first = members.first else { continue }
+      let target = plan.instance[Int(cp[Int(first)])]
       guard target < 0 || members.contains(where: { plan.instance[Int(cp[Int($0)])] != target }) else { continue }
-      for m in members where cp[Int(m)] != m { broken.insert(rankIndex[g.rank(of: Int(m))]!) }
+      for m in members where cp[Int(m)] != m { broken.insert(laneRank[g.lane[Int(m)].index]) }
     }
     return broken.isEmpty ? nil : broken
   }
@@ -236,7 +237,8 @@ extension RankFolding {
     let plan: ReplayPlan
     /// Ranks in rank order, and each rank's lanes in graph order.
     let ranks: [RankID]
-    let rankIndex: [RankID: Int]
+    /// Per lane: the index of its rank in `ranks`.
+    let laneRank: [Int]
     let lanes: [[Int]]
     /// Per lane: its index among its rank's lanes; per event: its position on its lane.
     let laneOrdinal: [Int]
@@ -250,15 +252,17 @@ extension RankFolding {
       self.plan = plan
       let g = plan.graph
       ranks = Set(g.lanes.map(\.rank)).union(g.ranks.map(\.rank)).sorted()
-      rankIndex = Dictionary(uniqueKeysWithValues: ranks.enumerated().map { ($1, $0) })
+      let rankIndex = Dictionary(uniqueKeysWithValues: ranks.enumerated().map { ($1, $0) })
       var lanes = [[Int]](repeating: [], count: ranks.count)
       var ordinal = [Int](repeating: 0, count: g.lanes.count)
+      var laneRank = ordinal
       for (l, lane) in g.lanes.enumerated() {
-        let r = rankIndex[lane.rank]!
-        ordinal[l] = lanes[r].count
+        let r = rankIndex[lane.rank] ?? 0  // every lane's rank is in `ranks`
+        (ordinal[l], laneRank[l]) = (lanes[r].count, r)
         lanes[r].append(l)
       }
       self.lanes = lanes
+      self.laneRank = laneRank
       laneOrdinal = ordinal
       firstDevice = lanes.map { ls in ls.map { g.lanes[$0].device }.filter { $0 >= 0 }.min() ?? 0 }
       var position = [Int32](repeating: 0, count: g.eventCount)
@@ -283,7 +287,7 @@ extension RankFolding {
     func laneKey(_ l: Int) -> [Int64] {
       let lane = plan.graph.lanes[l]
       let name = lane.kind == .deviceStream ? Int64(lane.name.rawValue) : -1
-      let device = lane.device < 0 ? -1 : Int64(lane.device) - Int64(firstDevice[rankIndex[lane.rank]!])
+      let device = lane.device < 0 ? -1 : Int64(lane.device) - Int64(firstDevice[laneRank[l]])
       return [Int64(lane.kind.rawValue), device, name, Int64(plan.laneOffsets[l + 1] - plan.laneOffsets[l])]
     }
 

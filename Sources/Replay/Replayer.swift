@@ -51,7 +51,8 @@ public struct Replayer: Sendable {
     folding: RankFolding? = nil
   ) throws -> Timeline {
     var engine = Engine(
-      plan: plan, durations: rawDurations, transfers: rawTransfers, folding: folding?.isTrivial == false ? folding : nil)
+      plan: plan, durations: rawDurations, transfers: rawTransfers, folding: folding?.isTrivial == false ? folding : nil
+    )
     engine.backup = backup
     try engine.run()
     if engine.folding != nil { engine.unfold() }
