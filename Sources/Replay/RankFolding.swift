@@ -3,33 +3,25 @@ import TraceModel
 /// Symmetric-rank folding: ranks whose event sequences match (data-parallel replicas) are
 /// replayed once per equivalence class; every other rank of a class is *folded* into the class's
 /// representative (its latest rank at the barriers, `slowestFirst`) and keeps its measured spread
-/// as per-event jitter.
+/// as jitter (docs/replay.md, Symmetric-rank folding).
 ///
-/// Two ranks are symmetric when they have the same lanes (kind, device, stream name) in the same
-/// order, and lane by lane the same events in replay order: kind, name, replay role, barrier
-/// membership (collective kind, process group, member count) and the same cross-lane
-/// dependencies (launch, synchronize and wait sources at the same lane and position). Durations
-/// and start times may differ. Each rank's shape is hashed once (O(events)); ranks with equal
-/// hashes are compared event by event, so a hash collision cannot fold unequal ranks.
+/// Two ranks are symmetric when they have the same lanes (kind, device index relative to the
+/// rank's first, stream name) in the same order, and lane by lane the same events in replay
+/// order: kind, name, replay role, barrier membership (collective kind, process group, member
+/// count) and the same launch and synchronize sources (lane and position). Durations and start
+/// times may differ, and so may the waits the plan infers from timing. Each rank's shape is
+/// digested once (O(events)); ranks with equal digests are compared field by field, so a digest
+/// collision cannot fold unequal ranks.
 ///
 /// Event `x` of a folded rank stands for the representative's event `c` at the same lane and
-/// position (`counterpart`). The folded replay (`Replayer.replay(_:folding:)`) advances the
-/// representatives' lanes only. Every folded event `x` starts at its counterpart's replayed start
-/// plus its measured *jitter*, measured from its *anchor* `a`: the last barrier member its lane
-/// passed or waited for (a wait or synchronize on a collective); `a'` is the anchor's
-/// counterpart, and they end in the replay at `E(a)`, `E(a')`:
-///
-///     start(x) = E(a) + (start(c) − E(a')) + σ · ((start₀(x) − end₀(a)) − (start₀(c) − end₀(a')))
-///
-/// where `σ = (start(c) − E(a')) / (start₀(c) − end₀(a'))` is how much the replay stretched the
-/// representative's time since that barrier (1 when that time is under 10 µs); without an anchor,
-/// `start(x) = start(c) + (start₀(x) − start₀(c))`. A barrier instance waits for its
-/// representatives' members and for every folded member (of it, or of an instance of folded
-/// ranks whose members map onto it) at that start: the slowest replica still decides when a
-/// collective ends, and each rank's spread restarts at every barrier as it does in a full replay.
-/// Device work and host leaves end after their own duration, barrier members at their
-/// instance's end (host-side members after their own tail), everything else at `end(c)` plus
-/// the measured offset of the ends.
+/// position (`counterpart`). The folded replay (`Replayer.replay(_:folding:)`) first advances the
+/// representatives' lanes only. Each collective waits for its representatives' members and for
+/// every folded member (of it, or of an instance of folded ranks whose members map onto it),
+/// which arrives as the engine would let it from the folded rank's own lags and its launch's
+/// time estimated from the representative's timeline plus the measured jitter (`foldedArrival`,
+/// `foldedStart`): the slowest replica still decides when a collective ends. Then the folded
+/// ranks' lanes are advanced by the engine's own rules, passing their collectives as completed
+/// barriers (`unfold`). Only the folded members' arrival times are estimated.
 ///
 /// Folding must map instances onto instances: every instance's members map onto the members of
 /// a single instance (its own for data-parallel all-reduces). Ranks of an instance that does

@@ -55,7 +55,6 @@ public struct Replayer: Sendable {
     )
     engine.backup = backup
     try engine.run()
-    if engine.folding != nil { engine.unfold() }
     return Timeline(start: engine.start, end: engine.end)
   }
 
@@ -192,13 +191,27 @@ private struct Engine {
   }
 
   mutating func run() throws {
-    let laneCount = plan.laneOffsets.count - 1
+    drain()
+    try checkStuck()
+    guard folding != nil else { return }
+    unfold()
+    drain()
+    try checkStuck()
+  }
+
+  mutating func drain() {
     while let l32 = work.popLast() {
       let l = Int(l32)
       queued[l] = false
       advance(l)
     }
-    for l in 0..<laneCount where cursor[l] < plan.laneOffsets[l + 1] && folding?.foldedLane[l] != true {
+  }
+
+  /// Throws when a lane the replay advances could not finish (a folded rank's lanes count once
+  /// `unfold` has queued them).
+  func checkStuck() throws {
+    let laneCount = plan.laneOffsets.count - 1
+    for l in 0..<laneCount where cursor[l] < plan.laneOffsets[l + 1] && !(queued[l] && folding?.foldedLane[l] == true) {
       let stuck = (0..<laneCount).reduce(0) { $0 + plan.laneOffsets[$1 + 1] - cursor[$1] }
       let e = Int(plan.laneEvents[cursor[l]])
       throw ReplayError.deadlock(
@@ -322,21 +335,6 @@ extension Engine {
       jitter = Int64(saturating: Double(jitter) * min(max(Double(replayed) / Double(spanC), 0), 10))
     }
     return end[a].rawValue + replayed + jitter
-  }
-
-  /// When device work `e` is ready by the engine's rule: after the previous work on its lane
-  /// (`prevEnd`) plus its stream lag, its launch plus its launch lag, the work it waits for plus
-  /// its wait lag; nil when none applies.
-  func deviceReady(_ e: Int, prevEnd: Int64) -> Int64? {
-    var ready = Int64.min
-    if prevEnd != Int64.min && plan.streamLag[e] != Int64.min { ready = prevEnd + plan.streamLag[e] }
-    let launch = Int(plan.launchFrom[e])
-    if launch >= 0 {
-      ready = max(ready, (plan.launchFromEnd[e] ? end[launch] : start[launch]).rawValue + plan.launchLag[e])
-    }
-    let wait = Int(plan.waitFrom[e])
-    if wait >= 0 { ready = max(ready, end[wait].rawValue + plan.waitLag[e]) }
-    return ready == Int64.min ? nil : ready
   }
 
   /// A folded CPU-only rank's host event by the engine's own rules for its thread: its measured
@@ -469,31 +467,13 @@ extension Engine {
     }
   }
 
-  /// Times the folded ranks' other events from their counterparts (`foldedStart`): device work
-  /// and host leaves end after their own duration, other events at the counterpart's end moved
-  /// as their start moved, plus the measured difference of the durations.
+  /// Times the folded ranks' own events by the engine's rules, now that every collective is
+  /// timed with its folded members (`foldedArrivals`, `foldedEnds`): their lanes are queued and
+  /// advanced like any other, and they pass their collectives as completed barriers.
   mutating func unfold() {
     guard let folding else { return }
-    // Host threads first: the device work's launches are host events. Barrier members are timed
-    // with their instances already.
-    for device in [false, true] {
-      for l in 0..<(plan.laneOffsets.count - 1) where folding.foldedLane[l] && plan.isDeviceLane[l] == device {
-        var prevEnd = Int64.min
-        for k in plan.laneOffsets[l]..<plan.laneOffsets[l + 1] {
-          let e = Int(plan.laneEvents[k])
-          let work = device && plan.role[e] == .deviceWork
-          if plan.instance[e] < 0 {
-            // Device work by the engine's rule with the folded rank's own lags.
-            if work, let ready = deviceReady(e, prevEnd: prevEnd) {
-              (start[e], end[e]) = (Nanoseconds(rawValue: ready), Nanoseconds(rawValue: ready + durations[e]))
-            } else {
-              let (s, t) = foldedTime(e, folding)
-              (start[e], end[e]) = (Nanoseconds(rawValue: s), Nanoseconds(rawValue: t))
-            }
-          }
-          if work { prevEnd = max(prevEnd, end[e].rawValue) }
-        }
-      }
-    }
+    for m in folding.extraMembers { done[Int(m)] = true }
+    // Folded lanes were held as queued since the start; queue them now.
+    for l in (0..<(plan.laneOffsets.count - 1)).reversed() where folding.foldedLane[l] { work.append(Int32(l)) }
   }
 }
