@@ -28,13 +28,16 @@ extension Replayer {
   /// the replay used (for the collective waits).
   /// - Throws: `ScenarioError` when a knob does not fit the run (`Scenario.check`),
   ///   `ReplayError` when the replay cannot proceed.
-  public func replay(_ plan: ReplayPlan, under scenario: Scenario) throws -> (
+  /// With `folding`, each class of symmetric ranks is replayed once (`RankFolding`; build it
+  /// with `scenario.separateRanks` kept apart).
+  public func replay(_ plan: ReplayPlan, under scenario: Scenario, folding: RankFolding? = nil) throws -> (
     timeline: Timeline, transfers: [Nanoseconds]
   ) {
     try scenario.check(plan)
     let (durations, transfers) = scenario.rawDurations(for: plan)
     let timeline = try replay(
-      plan, rawDurations: durations, rawTransfers: transfers.map(\.rawValue), backup: scenario.backupWorkers(for: plan))
+      plan, rawDurations: durations, rawTransfers: transfers.map(\.rawValue), backup: scenario.backupWorkers(for: plan),
+      folding: folding)
     return (timeline, transfers)
   }
 

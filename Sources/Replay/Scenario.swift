@@ -29,6 +29,14 @@ public struct Scenario: Sendable, CustomStringConvertible {
   var interBandwidth: BytesPerSecond? = nil
   var latency: Nanoseconds? = nil
   var rankSlowdown: [RankID: Double] = [:]
+  /// Why the ranks are no longer replicas under this scenario, so that symmetric-rank folding
+  /// (`RankFolding`) is off: a knob that singles out ranks (`rank.N.slowdown`: its peers wait for
+  /// it unevenly; `dp.backup`: the late ranks each round drop out); nil when none does.
+  public var symmetryBreaker: String? {
+    if !rankSlowdown.isEmpty { return "rank.N.slowdown" }
+    if let k = dpBackup, k > 0 { return "dp.backup" }
+    return nil
+  }
   var hostLaunch: Nanoseconds? = nil
   var dpDegree: Int? = nil
   /// `dp.backup=K`: backup workers per data-parallel all-reduce (`Scenario+Backup.swift`).

@@ -16,6 +16,13 @@ public struct ReplayBenchmark: Sendable {
   /// Sorted ascending.
   public var replaySeconds: [Double]
   public var isIdentity: Bool
+  /// Symmetric-rank folding (`RankFolding`): classes, the time to find them, the folded
+  /// replays (sorted ascending), and the largest difference of an event's time from the full
+  /// replay's (ns).
+  public var classes: Int
+  public var foldSeconds: Double
+  public var foldedSeconds: [Double]
+  public var foldedMaxDifference: Int64
 
   /// Builds the run and times `repeats` replays on one core.
   /// - Throws: `ReplayError` (never for the generated run).
@@ -40,6 +47,19 @@ public struct ReplayBenchmark: Sendable {
     planSeconds = t2.timeIntervalSince(t1)
     replaySeconds = times.sorted()
     isIdentity = timeline == Timeline(measured: graph)
+    let t3 = DispatchTime.now().uptimeNanoseconds
+    let folding = RankFolding(plan)
+    foldSeconds = Double(DispatchTime.now().uptimeNanoseconds - t3) / 1e9
+    classes = folding.classes.count
+    var folded: [Double] = []
+    var foldedTimeline: Timeline?
+    for _ in 0..<max(repeats, 1) {
+      let s = DispatchTime.now().uptimeNanoseconds
+      foldedTimeline = try Replayer().replay(plan, folding: folding)
+      folded.append(Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9)
+    }
+    foldedSeconds = folded.sorted()
+    foldedMaxDifference = zip(foldedTimeline?.end ?? [], timeline?.end ?? []).map { abs(($0 - $1).rawValue) }.max() ?? 0
   }
 
   public func text() -> String {
@@ -53,6 +73,12 @@ public struct ReplayBenchmark: Sendable {
         format: "replay: best %.3f s = %.1f M events/s, median %.3f s = %.1f M events/s (one core); identity "
           + "reproduced: %@", best, n / best / 1e6, median, n / median / 1e6, isIdentity ? "yes" : "NO"),
     ]
+    let fb = foldedSeconds.first ?? 0
+    lines.append(
+      String(
+        format: "folded replay (--fold-symmetric): %d classes, found in %.3f s; replay best %.3f s (%.1fx the full "
+          + "replay's speed); largest event end difference from the full replay %lld ns", classes, foldSeconds, fb,
+        fb > 0 ? best / fb : 0, foldedMaxDifference))
     if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM") })
     {

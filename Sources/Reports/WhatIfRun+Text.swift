@@ -9,6 +9,7 @@ extension WhatIfRun {
   public func text() -> String {
     let g = plan.graph
     var lines = ["replayed \(g.eventCount) events on \(g.lanes.count) lanes of \(g.ranks.count) rank(s)"]
+    if let folding { lines.append(Self.foldingLine(folding)) }
     if let scenario {
       lines.append("what-if: \(scenario.description)")
       if scenario.usesProcessGroups { lines += processGroupLines() }
@@ -38,6 +39,19 @@ extension WhatIfRun {
       lines += predictedVerdict.lines.map { $0.replacingOccurrences(of: "verdict: ", with: "verdict (predicted): ") }
     }
     return lines.joined(separator: "\n")
+  }
+
+  /// The folding line: how many ranks were replayed through a representative.
+  static func foldingLine(_ f: RankFolding) -> String {
+    if let knob = f.offReason {
+      return "  folding: off under \(knob) (it singles out ranks; 0 folded, every rank replayed)"
+    }
+    guard f.foldedRanks > 0 else { return "  folding: no symmetric ranks (0 folded; every rank replayed)" }
+    let groups = f.classes.filter { $0.count > 1 }.map { c in
+      c.count <= 4 ? c.map(\.description).joined(separator: ",") : "\(c[0])…\(c[c.count - 1]) (\(c.count))"
+    }
+    return "  folding: \(f.rankCount) ranks in \(f.classes.count) classes (\(f.foldedRanks) folded into their "
+      + "representative; symmetric: \(groups.joined(separator: "; ")))"
   }
 
   /// How long the baseline replay took, wall clock (`-v` prints it on standard error; it differs

@@ -44,43 +44,50 @@ public struct WhatIfRun: Sendable {
   /// The step spans with the cost models' target ceilings × (1 ± `Scenario.modelCeilingError`),
   /// faster first; empty when no cost model re-times anything (for the interval).
   public let modelBoundSpans: [StepSpans]
+  /// The symmetric ranks replayed once per class (`--fold-symmetric`, `RankFolding`); nil: every
+  /// rank replayed.
+  public let folding: RankFolding?
 
   /// Replays `graph` as measured and, when given, under `scenario`. A link-bandwidth knob
   /// without a cluster or hardware in the scenario scales from the interconnect of the GPU the
   /// trace names in `deviceProperties`, looked up in `specs` (`Scenario.resolvingHardware`).
   /// - Throws: `ReplayError` when the graph cannot be replayed; `RunError.data` when no rank has
   ///   a profiler step or any work to time; `SpecError` when the matching spec is broken.
-  public init(graph: EventGraph, scenario: Scenario?, specs: SpecLibrary = .embedded) throws {
+  /// With `fold`, each class of symmetric ranks is replayed once (`RankFolding`; the ranks a
+  /// per-rank knob names are kept apart), in the baseline and the prediction alike.
+  public init(graph: EventGraph, scenario: Scenario?, specs: SpecLibrary = .embedded, fold: Bool = false) throws {
     let plan = ReplayPlan(graph)
     let t0 = DispatchTime.now().uptimeNanoseconds
-    let baseline = try Replayer().replay(plan)
+    let folding = fold ? RankFolding(plan, for: scenario) : nil
+    let baseline = try Replayer().replay(plan, folding: folding)
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
     try self.init(
       plan: plan, measured: Timeline(measured: graph), baseline: baseline, replaySeconds: seconds, scenario: scenario,
-      specs: specs)
+      specs: specs, folding: folding)
   }
 
   /// The same run under another scenario: only the scenario is replayed; the plan, the
   /// measured timeline and the baseline replay are this run's.
   /// - Throws: `ReplayError` when the graph cannot be replayed under `scenario`.
+  /// With folding, the prediction folds again with the new scenario's per-rank knobs kept apart.
   public func with(_ scenario: Scenario?) throws -> WhatIfRun {
     try WhatIfRun(
       plan: plan, measured: measured, baseline: baseline, replaySeconds: replaySeconds, scenario: scenario,
-      specs: specs)
+      specs: specs, folding: folding.map { _ in RankFolding(plan, for: scenario) })
   }
 
   private init(
     plan: ReplayPlan, measured: Timeline, baseline: Timeline, replaySeconds: Double, scenario: Scenario?,
-    specs: SpecLibrary
+    specs: SpecLibrary, folding: RankFolding?
   ) throws {
     (self.plan, self.measured, self.baseline, self.replaySeconds) = (plan, measured, baseline, replaySeconds)
-    self.specs = specs
+    (self.specs, self.folding) = (specs, folding)
     let scenario = try scenario?.resolvingHardware(for: plan.graph, specs: specs)
     self.scenario = scenario
     knobs = scenario?.matches(in: plan) ?? []
     baselineWait = StepMetrics.barrierWait(plan, timeline: baseline, transfers: plan.instanceTransfer)
     if let scenario {
-      let (timeline, transfers) = try Replayer().replay(plan, under: scenario)
+      let (timeline, transfers) = try Replayer().replay(plan, under: scenario, folding: folding)
       predicted = timeline
       predictedWait = StepMetrics.barrierWait(
         plan, timeline: predicted, transfers: transfers, backup: scenario.backupWorkers(for: plan))
@@ -102,7 +109,8 @@ public struct WhatIfRun: Sendable {
     steps = scenario == nil ? baselineSteps : StepMetrics.stepTimes(measured: measuredSpans, predicted: predictedSpans)
     modelBoundSpans = try [1 + Scenario.modelCeilingError, 1 - Scenario.modelCeilingError].compactMap { f in
       guard let s = scenario?.perturbingModels(by: f) else { return nil }
-      return StepSpans(plan.graph, membership: membership, timeline: try Replayer().replay(plan, under: s).timeline)
+      let t = try Replayer().replay(plan, under: s, folding: folding).timeline
+      return StepSpans(plan.graph, membership: membership, timeline: t)
     }
     if steps.isEmpty {
       let files = plan.graph.ranks.map(\.file).joined(separator: ", ")
@@ -294,6 +302,28 @@ public struct ReplaySummary: JSONContract, Equatable {
 
   /// The bottleneck verdicts of the predicted timeline, with a what-if (docs/analyses.md).
   public var verdict: VerdictSection?
+  /// Symmetric-rank folding, with `--fold-symmetric` (docs/replay.md, Symmetric-rank folding).
+  public var folding: Folding?
+
+  /// How many ranks were replayed through a representative.
+  public struct Folding: Codable, Sendable, Equatable {
+    /// Ranks in the run.
+    public var ranks: Int
+    /// Equivalence classes: ranks replayed.
+    public var classes: Int
+    /// Ranks folded into their class's representative (`ranks − classes`; 0: none symmetric).
+    public var foldedRanks: Int
+    /// The classes with more than one rank, each as its ranks (the first is replayed).
+    public var groups: [[Int32]]
+    /// The knob that turned folding off (`rank.N.slowdown`, `dp.backup`), if any.
+    public var offBy: String?
+
+    init(_ f: RankFolding) {
+      (ranks, classes, foldedRanks) = (f.rankCount, f.classes.count, f.foldedRanks)
+      groups = f.classes.filter { $0.count > 1 }.map { $0.map(\.rawValue) }
+      offBy = f.offReason
+    }
+  }
   /// A hardware transfer (`whatif --hardware`), class by class (docs/models/transfer.md).
   public var transfer: TransferSection?
   /// The network re-timing (`whatif --cluster`, `--hardware`, `comm.algorithm`).
@@ -315,6 +345,7 @@ public struct ReplaySummary: JSONContract, Equatable {
     fidelity = run.fidelity
     jobWindowNs = StepTimes(measured: run.measuredSpans.meanJobWindow, predicted: run.predictedSpans.meanJobWindow)
     events = run.plan.graph.eventCount
+    folding = run.folding.map(Folding.init)
     if let scenario = run.scenario {
       baselineStepNs = run.baselineStep
       baselineJobStepNs = run.baselineJobStep

@@ -23,9 +23,10 @@ struct ReplayCommand: ParsableCommand {
   @Flag(help: "Print one JSON object (schema reprise.replay/v1).") var json = false
   @Option(help: "Write the measured and predicted timelines as Chrome-trace JSON (opens in Perfetto).")
   var timeline: String?
+  @Flag(help: "Replay symmetric ranks once per class (docs/replay.md).") var foldSymmetric = false
 
   func run() throws {
-    let run = try WhatIfRun(graph: try input.ingest().graph, scenario: nil)
+    let run = try WhatIfRun(graph: try input.ingest().graph, scenario: nil, fold: foldSymmetric)
     if let timeline { try run.writeTimeline(to: timeline) }
     if input.verbose { printError(run.timingText) }
     print(json ? try run.summary.json() : run.text())
@@ -80,12 +81,13 @@ struct WhatIfCommand: ParsableCommand {
     help: "Predict another layout dp=A,tp=B,pp=C[,cp=D] (docs/models/parallel.md); JSON schema reprise.parallel/v1.")
   var parallel: String?
   @OptionGroup(title: "Layout prediction (with --parallel)") var layout: LayoutFlags
+  @Flag(help: "Replay symmetric ranks once per class (docs/replay.md).") var foldSymmetric = false
 
   func validate() throws {
     if parallel != nil {
-      if !settings.isEmpty || compare != nil || timeline != nil || hostScale != nil || ranksPerNode != nil {
+      if !settings.isEmpty || compare ?? timeline != nil || hostScale != nil || ranksPerNode != nil || foldSymmetric {
         throw ValidationError(
-          "--parallel cannot be combined with --set, --compare, --timeline, --host-scale or --ranks-per-node yet")
+          "--parallel takes no --set, --compare, --timeline, --host-scale, --ranks-per-node or --fold-symmetric yet")
       }
       return try layout.validate(target: parallel)
     }
@@ -108,8 +110,8 @@ struct WhatIfCommand: ParsableCommand {
       throw ValidationError(
         "--schedule \(schedule): expected one of \(ScheduleGenerators.names.joined(separator: ", "))")
     }
-    if schedule != nil && !(settings.isEmpty && hardware == nil && cluster == nil) {
-      throw ValidationError("--schedule cannot be combined with --set, --hardware or --cluster yet")
+    if schedule != nil && !(settings.isEmpty && hardware == nil && cluster == nil && !foldSymmetric) {
+      throw ValidationError("--schedule cannot be combined with --set, --hardware, --cluster or --fold-symmetric yet")
     }
     if let schedule { _ = try flag { try ScheduleGenerators.chunks(schedule, requested: chunks) } }
     try checkKnobs(settings)
@@ -122,15 +124,14 @@ struct WhatIfCommand: ParsableCommand {
     if let schedule {
       let swap = try ScheduleSwap(graph, target: schedule, chunks: chunks)
       if let timeline { try swap.writeTimeline(to: timeline) }
-      print(json ? try swap.summary.json() : swap.text())
-      return
+      return print(json ? try swap.summary.json() : swap.text())
     }
     let library = try specs.library()
     let models = try usage {
       try scenario.configuringModels(
         graph: graph, hardware: hardware, from: from, hostScale: hostScale, ranksPerNode: ranksPerNode, specs: library)
     }
-    let run = try WhatIfRun(graph: graph, scenario: models, specs: library)
+    let run = try WhatIfRun(graph: graph, scenario: models, specs: library, fold: foldSymmetric)
     for line in run.knobWarnings { printError("warning: " + line) }
     if let timeline { try run.writeTimeline(to: timeline) }
     if input.verbose { printError(run.timingText) }

@@ -199,3 +199,27 @@ import Testing
   let bad = try reprise("whatif", ddp, "--set", "pg.TENSOR_MODEL_PARALLEL_GROUP.scale=2")
   #expect(bad.status == 64 && bad.stderr.contains("no process group 'TENSOR_MODEL_PARALLEL_GROUP'"), "\(bad.stderr)")
 }
+
+/// `--fold-symmetric`: the JSON says how many ranks were folded into how many classes and the
+/// text prints a folding line; without the flag there is no `folding` key; the folded steps
+/// match the full replay's on this set; a knob that singles out a rank turns folding off.
+@Test func foldSymmetricReportsTheFolding() throws {
+  let full = try reprise("whatif", "Traces/generated/ddp-4rank", "--set", "compute.scale=0.5", "--json")
+  let r = try reprise(
+    "whatif", "Traces/generated/ddp-4rank", "--set", "compute.scale=0.5", "--fold-symmetric", "--json")
+  #expect(r.status == 0, "\(r.stderr)")
+  let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+  let folding = try #require(obj["folding"] as? [String: Any])
+  #expect(folding["ranks"] as? Int == 4 && folding["classes"] as? Int == 1 && folding["foldedRanks"] as? Int == 3)
+  #expect((folding["groups"] as? [[Int]])?.first.map(Set.init) == Set([0, 1, 2, 3]))
+  let plain = try #require(try JSONSerialization.jsonObject(with: Data(full.stdout.utf8)) as? [String: Any])
+  #expect(plain["folding"] == nil)
+  #expect((obj["jobStepNs"] as? [String: Int])?["predicted"] == (plain["jobStepNs"] as? [String: Int])?["predicted"])
+  let text = try reprise("replay", "Traces/generated/ddp-4rank", "--fold-symmetric")
+  #expect(text.stdout.contains("folding: 4 ranks in 1 classes (3 folded"))
+  let off = try reprise(
+    "whatif", "Traces/generated/ddp-4rank", "--set", "rank.2.slowdown=1.2", "--fold-symmetric")
+  #expect(off.stdout.contains("folding: off under rank.N.slowdown"))
+  let dlrm = try reprise("replay", "Traces/public/dlrm-8rank", "--fold-symmetric")
+  #expect(dlrm.stdout.contains("folding: no symmetric ranks (0 folded"))
+}
