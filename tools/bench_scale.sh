@@ -66,8 +66,21 @@ for phase in ("merge", "link", "validate"):
 PY
 timed "reprise replay (shards)" "$BIN" replay "$D/shards" --json
 if "$BIN" replay --help | grep -q -- "--fold-symmetric"; then
+  cp "$D/out.txt" "$D/replay-full.json"
   timed "reprise replay --fold-symmetric" "$BIN" replay "$D/shards" --json --fold-symmetric
-  python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print('  folding:', json.dumps(d.get('folding')))" "$D/out.txt"
+  python3 - "$D/replay-full.json" "$D/out.txt" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+f = b.get("folding", {})
+print("  folding: %d ranks in %d class(es), %d folded" % (f.get("ranks", 0), f.get("classes", 0), f.get("foldedRanks", 0)))
+ja, jb = a["jobStepNs"]["predicted"], b["jobStepNs"]["predicted"]
+ra = {(r["rank"], r["step"]): r for r in a["ranks"]}
+rb = {(r["rank"], r["step"]): r for r in b["ranks"]}
+step = max(abs(rb[k]["predictedStepNs"] - ra[k]["predictedStepNs"]) / ra[k]["predictedStepNs"] for k in ra)
+wait = max(abs(rb[k]["collectiveWaitNs"] - ra[k]["collectiveWaitNs"]) / max(1, ra[k]["collectiveWaitNs"]) for k in ra)
+print("  folded vs full: job step %+.4f %%, worst rank step %.3f %%, worst rank collective wait %.1f %% (%d rank-steps)" % (
+    100 * (jb - ja) / ja, 100 * step, 100 * wait, len(ra)))
+PY
 fi
 timed "reprise report (shards)" "$BIN" report "$D/shards" -o "$D/report.json"
 echo "  report.json: $(wc -c < "$D/report.json") bytes"

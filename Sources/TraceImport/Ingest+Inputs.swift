@@ -89,7 +89,8 @@ extension Ingest {
     paths.compactMap { p in
       var isDir: ObjCBool = false
       guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir), isDir.boolValue else { return nil }
-      let all = fullListing(p)
+      // `shards.json`, the summary `reprise_ray shard` writes beside the shards, is not a trace.
+      let all = fullListing(p).filter { $0 != "shards.json" && !$0.hasSuffix("/shards.json") }
       let shards = all.filter { $0.hasSuffix("." + ShardFormat.fileExtension) }.count
       guard shards > 0, shards < all.count else { return nil }
       return SkippedFile(
