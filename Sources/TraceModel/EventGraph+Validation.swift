@@ -76,6 +76,11 @@ extension EventGraph {
   /// - Complexity: O(events).
   public func parentCycle() -> Int? {
     let n = eventCount
+    // Every importer numbers an enclosing event before the events inside it; then no chain can
+    // loop, and one pass over the column says so without the walk below.
+    if parent.withUnsafeBufferPointer({ p in (0..<n).allSatisfy { p[$0] == .none || p[$0].index < $0 } }) {
+      return nil
+    }
     // 0: not seen, 1: on the chain being walked, 2: known to end at a root.
     var state = [UInt8](repeating: 0, count: n)
     var chain: [Int] = []

@@ -103,16 +103,12 @@ extension ShardReader {
     return raw.map { cases[Int($0)] }
   }
 
-  /// The indices the metadata holds name something that exists, so no later pass can trap on a
-  /// crafted shard (the columns' indices are checked as they are decoded). The graph's own
-  /// invariants (acyclic edges, parents on their lane) are checked by `EventGraph.validate`
-  /// after linking, as for any import.
+  /// The indices the metadata's tables hold (lanes, steps, instances) name something that exists,
+  /// so no later pass can trap on a crafted shard (the columns' indices are checked as they are
+  /// decoded). The graph's own invariants (acyclic edges, parents on their lane) are checked by
+  /// `EventGraph.validate` after linking, as for any import.
   func checkIndices(_ g: EventGraph) throws {
-    try checkTables(g, events: UInt32(g.eventCount), strings: UInt32(g.strings.count))
-  }
-
-  /// The metadata's tables: lanes, steps, instances and rank records of this one rank.
-  private func checkTables(_ g: EventGraph, events n: UInt32, strings: UInt32) throws {
+    let (n, strings) = (UInt32(g.eventCount), UInt32(g.strings.count))
     let metaAt = ShardFormat.headerBytes + sectionCount * ShardFormat.sectionEntryBytes
     func check(_ ok: Bool, _ what: String) throws {
       if !ok { throw fail(metaAt, what, "an index out of range in the metadata") }

@@ -219,14 +219,13 @@ struct ShardReader {
       for i in 0..<max(0, offsets.count - 1) {
         let (lo, hi) = (Int(offsets[i]), Int(offsets[i + 1]))
         guard 0 <= lo, lo <= hi, hi <= b.count else {
-          throw fail(
-            Int(sections["strings.offsets"]?.offset ?? 0), "string offsets in order", "string \(i) at \(lo)..<\(hi)")
+          throw fail(offset(of: "strings.offsets"), "string offsets in order", "string \(i) at \(lo)..<\(hi)")
         }
         strings.append(String(decoding: UnsafeBufferPointer(rebasing: b[lo..<hi]), as: UTF8.self))
       }
     }
     guard let table = StringTable(ordered: strings) else {
-      throw fail(Int(sections["strings.bytes"]?.offset ?? 0), "distinct strings, the first empty", "a repeated string")
+      throw fail(offset(of: "strings.bytes"), "distinct strings, the first empty", "a repeated string")
     }
     return table
   }
