@@ -122,7 +122,8 @@ public enum Ingest {
   public static func run(paths: [String], options: IngestOptions = IngestOptions()) throws -> IngestResult {
     let inputs = try inputs(paths)
     let clock = PhaseClock()
-    let (imported, skipped) = try importFiles(inputs, progress: options.progress, clock: clock)
+    let (imported, skipped) = try importFiles(
+      inputs, progress: options.progress, clock: clock, defersShardColumns: true)
     if imported.isEmpty {
       throw TraceImportError.noTraces(directory: paths.joined(separator: ", "), skipped: skipped.map(\.path))
     }
@@ -147,7 +148,7 @@ public enum Ingest {
   /// a trace (`notATrace`) is skipped instead of failing the run.
   static func importFiles(
     _ files: [TraceInput], progress: (@Sendable (String, Int64, Int64) -> Void)?,
-    clock: PhaseClock
+    clock: PhaseClock, defersShardColumns: Bool = false
   ) throws -> (imported: [ImportedFile], skipped: [SkippedFile]) {
     let importers = try files.map { try sniffFormat($0) ?? fallbackImporter(for: $0.path) }
     let isOnlyRankFile = importers.filter { !$0.isLinkedWithRankGraph }.count <= 1
@@ -159,7 +160,7 @@ public enum Ingest {
     let results: [Outcome] = try Parallel.map(files.count) { i in
       let request = ImportRequest(
         path: files[i].path, contents: files[i].contents, isOnlyRankFile: isOnlyRankFile, progress: progress,
-        clock: clock, chunks: chunks[i])
+        clock: clock, chunks: chunks[i], defersShardColumns: defersShardColumns)
       do {
         return .imported(files[i].recorded(try importers[i].importFile(request)))
       } catch let error as TraceImportError {
@@ -230,6 +231,7 @@ public enum Ingest {
         format: PyTorchETImporter.descriptor.name, stats: KinetoStats(), events: nodes,
         recordTypes: ["nodes": nodes])
       if let k = joined.ranks.firstIndex(where: { $0.file.rank == rank }) {
+        joined.ranks[k] = try joined.ranks[k].materialized()
         let (g, summary) = ETLinker.link(
           joined.ranks[k].graph, host.trace, file: host.path, rank: rank,
           diagnostics: &diagnostics)
@@ -262,13 +264,24 @@ public enum Ingest {
     _ = consume joined
     var diagnostics = Diagnostics()
     for r in ranks { diagnostics.append(contentsOf: r.diagnostics) }
-    var graphs: [EventGraph] = []
-    graphs.reserveCapacity(ranks.count)
-    for i in ranks.indices {
-      graphs.append(ranks[i].graph)
-      ranks[i].graph = EventGraph.Builder().build()
+    let merged: EventGraph
+    let shards = ranks.compactMap(\.deferred)
+    if !shards.isEmpty && shards.count == ranks.count {
+      // Every rank from a shard: the columns are decoded straight into the merged graph.
+      merged = try clock.measureProcess("decode shard columns") {
+        try ShardMerge.merge(tables: ranks.map(\.graph), shards: shards)
+      }
+      for i in ranks.indices { ranks[i].deferred = nil }
+    } else {
+      var graphs: [EventGraph] = []
+      graphs.reserveCapacity(ranks.count)
+      for i in ranks.indices {
+        graphs.append(try ranks[i].materialized().graph)
+        ranks[i].graph = EventGraph.Builder().build()
+        ranks[i].deferred = nil
+      }
+      merged = EventGraph.merging(consume graphs)
     }
-    let merged = EventGraph.merging(consume graphs)
     clock.lap("merge")
     let (graph, link) = options.linker.link(merged, diagnostics: &diagnostics)
     clock.lap("link")
