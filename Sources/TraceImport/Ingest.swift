@@ -33,6 +33,8 @@ public struct IngestResult: Sendable {
   public var skipped: [SkippedFile] = []
   /// Total bytes read from disk.
   public var inputBytes: Int64 { files.reduce(0) { $0 + $1.bytesOnDisk } }
+  /// The records of every file: read, kept as events (`graph.eventCount` of them), dropped by reason.
+  public var account: EventAccount { files.reduce(EventAccount()) { $0 + $1.account } }
 }
 
 /// Options for `Ingest.run`.
