@@ -21,12 +21,12 @@ struct ShardImporter: TraceImporter {
       path: request.path, rank: RankID(rawValue: meta.rank), bytesOnDisk: bytes, decompressedBytes: bytes,
       isGzip: false, format: "\(descriptor.name) of \(meta.source.format)", stats: meta.source.stats,
       events: graph.eventCount, recordTypes: meta.source.recordTypes, source: meta.source.path,
-      account: EventAccount(read: meta.eventCount, kept: graph.eventCount))
+      account: meta.source.account(kept: graph.eventCount) ?? EventAccount(read: meta.eventCount, kept: graph.eventCount))
     var rank = ImportedRank(file: file, graph: graph, diagnostics: diagnostics)
     if let et = meta.executionTrace {
       var etFile = et.source.file
       etFile.rank = RankID(rawValue: meta.rank)
-      etFile.account = .linkedExecutionTrace(nodes: etFile.events, et.link)
+      etFile.account = et.source.account(kept: 0) ?? .linkedExecutionTrace(nodes: etFile.events, et.link)
       rank.executionTrace = (etFile, et.link)
     }
     return .rank(rank)
