@@ -94,6 +94,7 @@ public struct EventAccount: Sendable, Equatable {
 
   /// The sum of two accounts, reason by reason.
   public static func + (l: EventAccount, r: EventAccount) -> EventAccount {
-    EventAccount(read: l.read + r.read, kept: l.kept + r.kept, dropped: l.dropped.merging(r.dropped, uniquingKeysWith: +))
+    EventAccount(
+      read: l.read + r.read, kept: l.kept + r.kept, dropped: l.dropped.merging(r.dropped, uniquingKeysWith: +))
   }
 }

@@ -128,7 +128,8 @@ private let executionTrace = """
     """, "kineto.json", in: dir)
   let linked = try Ingest.run(paths: [kineto, et])
   let etFile = try #require(linked.files.first { $0.path == et })
-  #expect(etFile.account == EventAccount(read: 4, kept: 0, dropped: [.etLinked: 2, .etNotOperator: 1, .etUnmatched: 1]))
+  #expect(
+    etFile.account == EventAccount(read: 4, kept: 0, dropped: [.etLinked: 2, .etNotOperator: 1, .etUnmatched: 1]))
   #expect(linked.account.kept == 2 && linked.account.read == 6)
   checkAccounts(linked, "ET linked")
 }

@@ -21,7 +21,8 @@ struct ShardImporter: TraceImporter {
       path: request.path, rank: RankID(rawValue: meta.rank), bytesOnDisk: bytes, decompressedBytes: bytes,
       isGzip: false, format: "\(descriptor.name) of \(meta.source.format)", stats: meta.source.stats,
       events: graph.eventCount, recordTypes: meta.source.recordTypes, source: meta.source.path,
-      account: meta.source.account(kept: graph.eventCount) ?? EventAccount(read: meta.eventCount, kept: graph.eventCount))
+      account: meta.source.account(kept: graph.eventCount)
+        ?? EventAccount(read: meta.eventCount, kept: graph.eventCount))
     var rank = ImportedRank(file: file, graph: graph, diagnostics: diagnostics)
     if let et = meta.executionTrace {
       var etFile = et.source.file
