@@ -17,6 +17,8 @@ public struct IngestedFile: Sendable, Equatable {
   public var recordTypes: [String: Int] = [:]
   /// For a shard, the trace it was made from (as named when sharded); nil otherwise.
   public var source: String? = nil
+  /// What became of the records read: events of the graph, or dropped by reason.
+  public var account = EventAccount()
 }
 
 /// The result of ingesting one run: the linked graph and what was found on the way.
@@ -31,6 +33,8 @@ public struct IngestResult: Sendable {
   public var skipped: [SkippedFile] = []
   /// Total bytes read from disk.
   public var inputBytes: Int64 { files.reduce(0) { $0 + $1.bytesOnDisk } }
+  /// The records of every file: read, kept as events (`graph.eventCount` of them), dropped by reason.
+  public var account: EventAccount { files.reduce(EventAccount()) { $0 + $1.account } }
 }
 
 /// Options for `Ingest.run`.
@@ -225,7 +229,7 @@ public enum Ingest {
         declared: nil, path: host.path, isOnlyFile: isOnlyFile, fallback: fallback,
         notes: notes, diagnostics: &diagnostics)
       let nodes = host.trace.nodes.count
-      let file = IngestedFile(
+      var file = IngestedFile(
         path: host.path, rank: rank, bytesOnDisk: host.bytesOnDisk,
         decompressedBytes: host.bytesOnDisk, isGzip: false,
         format: PyTorchETImporter.descriptor.name, stats: KinetoStats(), events: nodes,
@@ -235,6 +239,7 @@ public enum Ingest {
         let (g, summary) = ETLinker.link(
           joined.ranks[k].graph, host.trace, file: host.path, rank: rank,
           diagnostics: &diagnostics)
+        file.account = .linkedExecutionTrace(nodes: nodes, summary)
         joined.ranks[k].graph = g
         joined.ranks[k].diagnostics.append(contentsOf: diagnostics)
         joined.ranks[k].executionTrace = (file, summary)
@@ -242,6 +247,7 @@ public enum Ingest {
         joined.etFiles.append(file)
       } else {
         let g = ETLinker.graph(host.trace, file: host.path, rank: rank, diagnostics: &diagnostics)
+        file.account = EventAccount(read: nodes, kept: g.eventCount)
         joined.ranks.append(ImportedRank(file: file, graph: g, diagnostics: diagnostics))
       }
     }

@@ -27,12 +27,14 @@ struct ShardImporter: TraceImporter {
     let file = IngestedFile(
       path: request.path, rank: RankID(rawValue: meta.rank), bytesOnDisk: bytes, decompressedBytes: bytes,
       isGzip: false, format: "\(descriptor.name) of \(meta.source.format)", stats: meta.source.stats,
-      events: meta.eventCount, recordTypes: meta.source.recordTypes, source: meta.source.path)
+      events: meta.eventCount, recordTypes: meta.source.recordTypes, source: meta.source.path,
+      account: meta.source.account(kept: meta.eventCount) ?? EventAccount(read: meta.eventCount, kept: meta.eventCount))
     var rank = ImportedRank(file: file, graph: graph, diagnostics: diagnostics)
     rank.deferred = deferred
     if let et = meta.executionTrace {
       var etFile = et.source.file
       etFile.rank = RankID(rawValue: meta.rank)
+      etFile.account = et.source.account(kept: 0) ?? .linkedExecutionTrace(nodes: etFile.events, et.link)
       rank.executionTrace = (etFile, et.link)
     }
     return .rank(rank)
