@@ -79,6 +79,11 @@ public struct IngestSummary: JSONContract, Equatable {
     public var error: Int
   }
 
+  /// The graph in memory (`EventGraph.byteCount`).
+  public struct GraphSize: Codable, Sendable, Equatable {
+    public var bytes: Bytes
+  }
+
   /// A file found in a directory or bundle and passed over: not a trace.
   public struct Skipped: Codable, Sendable, Equatable {
     public var path: String
@@ -104,6 +109,8 @@ public struct IngestSummary: JSONContract, Equatable {
   public var lanes: Int
   public var events: Events
   public var edges: Int
+  /// What the graph holds in memory.
+  public var graph: GraphSize
   /// Distinct profiler step numbers.
   public var steps: Int
   public var collectives: Collectives
@@ -129,7 +136,7 @@ public struct IngestSummary: JSONContract, Equatable {
   public var stepNumbers: [Int] = []
 
   enum CodingKeys: String, CodingKey {
-    case schema, files, ranks, lanes, events, edges, steps, collectives, p2p, clockOffsetsNs, clockAligned, diagnostics,
+    case schema, files, ranks, lanes, events, edges, graph, steps, collectives, p2p, clockOffsetsNs, clockAligned, diagnostics,
       inputBytes, executionTraces, skippedFiles, layout
   }
 
@@ -167,6 +174,7 @@ public struct IngestSummary: JSONContract, Equatable {
       byKind: Dictionary(uniqueKeysWithValues: EventKind.allCases.map { ($0.name, counts[$0] ?? 0) }),
       read: account.read, kept: account.kept, dropped: account.dropped, lost: account.lost)
     edges = g.edgeCount
+    graph = GraphSize(bytes: Bytes(Int64(g.byteCount)))
     stepNumbers = Set(g.steps.map(\.number)).sorted()
     steps = stepNumbers.count
     let l = result.link

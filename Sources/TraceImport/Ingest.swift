@@ -157,6 +157,8 @@ public enum Ingest {
     let importers = try files.map { try sniffFormat($0) ?? fallbackImporter(for: $0.path) }
     let isOnlyRankFile = importers.filter { !$0.isLinkedWithRankGraph }.count <= 1
     let chunks = pieces(files)
+    let limits = try MemoryBudget.limits(
+      paths: files.indices.map { files[$0].contents == nil && importers[$0] == KinetoImporter.self ? files[$0].path : nil })
     enum Outcome: Sendable {
       case imported(ImportedFile)
       case skipped(SkippedFile)
@@ -164,7 +166,7 @@ public enum Ingest {
     let results: [Outcome] = try Parallel.map(files.count) { i in
       let request = ImportRequest(
         path: files[i].path, contents: files[i].contents, isOnlyRankFile: isOnlyRankFile, progress: progress,
-        clock: clock, chunks: chunks[i], defersShardColumns: defersShardColumns)
+        clock: clock, chunks: chunks[i], defersShardColumns: defersShardColumns, jsonLimit: limits[i])
       do {
         return .imported(files[i].recorded(try importers[i].importFile(request)))
       } catch let error as TraceImportError {

@@ -21,6 +21,19 @@ public enum TraceImportError: Error, Hashable, Sendable, CustomStringConvertible
   case unknownRank(file: String)
   /// Two files claim the same rank.
   case duplicateRank(Int, files: [String])
+  /// The graph of the input would not fit in the memory available (`MemoryBudget`): `neededBytes`
+  /// estimated from `basis`, against `availableBytes`.
+  case insufficientMemory(file: String, neededBytes: Int64, availableBytes: Int64, basis: MemoryBasis)
+
+  /// What an estimate of the memory needed was made from.
+  public enum MemoryBasis: Hashable, Sendable {
+    /// The JSON size of the inputs, known before reading.
+    case jsonSize(Int64)
+    /// At least this much JSON (a gzip file's compressed size or its trailer's size).
+    case gzipLowerBound(Int64)
+    /// The JSON read so far, more to come.
+    case readSoFar(Int64)
+  }
 
   public var description: String {
     switch self {
@@ -40,6 +53,29 @@ public enum TraceImportError: Error, Hashable, Sendable, CustomStringConvertible
         "\(file): cannot tell which rank this file is: no distributedInfo.rank and no rank in the file name (rank-3, rank3, worker3, _3.json)"
     case .duplicateRank(let rank, let files):
       return "rank \(rank) appears in several files: \(files.joined(separator: ", "))"
+    case .insufficientMemory(let file, let needed, let available, let basis):
+      return "\(file): not enough memory: ingesting it needs about \(Self.gigabytes(needed)) "
+        + "(\(basis.text)), \(Self.gigabytes(available)) available; ingest it on a machine with more memory "
+        + "(or make a shard of it there with `reprise shard` and ingest the shard here), or set "
+        + "REPRISE_MEMORY_AVAILABLE (bytes, or 8G) when the available memory is misjudged"
+    }
+  }
+}
+
+extension TraceImportError {
+  /// `"3.2 GB"` (10⁹ bytes, one decimal).
+  static func gigabytes(_ bytes: Int64) -> String {
+    let gb = Double(bytes) / 1e9
+    return "\((gb * 10).rounded() / 10) GB"
+  }
+}
+
+extension TraceImportError.MemoryBasis {
+  var text: String {
+    switch self {
+    case .jsonSize(let b): return "estimated from \(TraceImportError.gigabytes(b)) of JSON"
+    case .gzipLowerBound(let b): return "at least: its gzip holds ≥ \(TraceImportError.gigabytes(b)) of JSON"
+    case .readSoFar(let b): return "projected from the \(TraceImportError.gigabytes(b)) of JSON read so far, more to come"
     }
   }
 }

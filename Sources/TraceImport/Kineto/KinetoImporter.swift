@@ -26,7 +26,9 @@ struct KinetoImporter: TraceImporter {
 
   static func importFile(_ request: ImportRequest) throws -> ImportedFile {
     let path = request.path
-    let (trace, isGzip) = try read(path, contents: request.contents, progress: request.progress, chunks: request.chunks)
+    let (trace, isGzip) = try read(
+      path, contents: request.contents, progress: request.progress, chunks: request.chunks,
+      jsonLimit: request.jsonLimit)
     request.clock.lap("parse \(path)")
     var diagnostics = trace.diagnostics
     let rank = try RankResolver.rank(
@@ -59,9 +61,11 @@ struct KinetoImporter: TraceImporter {
   ///   - chunks: pieces the event array may be cut into and tokenized side by side (plain
   ///     files and bytes in memory; `KinetoParser.startPieces`); the result does not depend on it.
   ///   - minChunkBytes: the smallest piece worth a thread.
+  ///   - jsonLimit: the JSON bytes that may be read before the graph would outgrow the memory
+  ///     available (`MemoryBudget`); nil: unchecked.
   static func read(
     _ path: String, contents: [UInt8]? = nil, progress: (@Sendable (String, Int64, Int64) -> Void)?,
-    chunks: Int = 1, minChunkBytes: Int = 8 << 20
+    chunks: Int = 1, minChunkBytes: Int = 8 << 20, jsonLimit: Int64? = nil
   ) throws -> (KinetoTrace, isGzip: Bool) {
     let source = try contents.map { ByteSource(bytes: $0, file: path) } ?? ByteSource(path: path)
     let prefixCount = min(source.count, TraceFormatDescriptor.sniffLength)
@@ -88,6 +92,7 @@ struct KinetoImporter: TraceImporter {
     var parser = KinetoParser(source: source, progress: progress.map { p in { p(file, $0, size) } })
     parser.chunks = chunks
     parser.minChunkBytes = minChunkBytes
+    parser.jsonLimit = jsonLimit
     return (try parser.parse(), source.isGzip)
   }
 }

@@ -48,6 +48,9 @@ struct KinetoParser {
   var minChunkBytes = 8 << 20
   /// Mapped pages before this window position were released (`ByteSource.release(from:to:)`).
   var releasedFrom = 0
+  /// The JSON bytes that may be read before the graph would outgrow the memory available
+  /// (`MemoryBudget`), checked every `releaseInterval`; nil: unchecked.
+  var jsonLimit: Int64?
 
   /// - Parameter chunkOf: the bytes this parser will read when it reads one piece of the input.
   init(source: ByteSource, progress: ((Int64) -> Void)? = nil, chunkOf: Int? = nil) {
@@ -235,6 +238,7 @@ struct KinetoParser {
         nextReport = s.offset + (64 << 20)
       }
       nextRelease = s.offset + Self.releaseInterval
+      if let limit = jsonLimit, s.offset > limit { throw memoryExceeded() }
       // Only this parser's part: pieces read other parts of the mapping side by side.
       releasedFrom = s.source.release(from: releasedFrom, to: s.mark)
     }
@@ -325,5 +329,14 @@ struct KinetoParser {
     case 4: return isKey("name") ? .name : isKey("args") ? .args : .other
     default: return .other
     }
+  }
+}
+
+extension KinetoParser {
+  /// The error for JSON read past `jsonLimit`: the memory its graph would need by now.
+  func memoryExceeded() -> TraceImportError {
+    .insufficientMemory(
+      file: out.file, neededBytes: MemoryBudget.need(jsonBytes: s.offset),
+      availableBytes: MemoryBudget.available() ?? 0, basis: .readSoFar(s.offset))
   }
 }

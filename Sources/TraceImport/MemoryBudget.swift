@@ -1,0 +1,114 @@
+import Foundation
+
+/// Whether the graph of the inputs fits in the memory this process may use, checked before the
+/// graph is built and again while JSON is read, so that input too big for the machine fails with
+/// one line (`TraceImportError.insufficientMemory`, exit 65) instead of an OOM kill.
+///
+/// The need is estimated from the bytes of Kineto JSON: `fixedBytes` plus `peakBytesPerJSONByte`
+/// per byte, the peak resident memory of `reprise ingest` measured on generated traces
+/// (docs/reliability.md, "Huge inputs in bounded memory"). What is available is the smaller of
+/// `MemAvailable` (/proc/meminfo) and the cgroup's `memory.max` less its `memory.current`, or
+/// `REPRISE_MEMORY_AVAILABLE` (bytes, or with a K, M or G suffix) when set. When neither can be
+/// read nothing is checked.
+///
+/// Before reading, a plain file's size is its JSON size; for a gzip file only a lower bound is
+/// known: the larger of its compressed size and the size in its trailer (ISIZE, the size modulo
+/// 2³²). While a file is read, every 8 MiB (the parser's release tick), the JSON read so far is
+/// checked against the file's share of the budget, which catches a gzip file whose size was
+/// unknown before its graph has grown past the memory.
+public enum MemoryBudget {
+  /// Peak resident bytes per byte of Kineto JSON ingested, above `fixedBytes` (measured ≤ 0.8 on
+  /// generated traces of 0.1 to 4.3 GB; the margin covers traces with more events per byte).
+  public static let peakBytesPerJSONByte = 1.0
+  /// Resident memory that does not grow with the input: the binary, the runtime, the read window.
+  public static let fixedBytes: Int64 = 256 << 20
+
+  /// The bytes of memory the process may still use, or nil when unknown.
+  public static func available() -> Int64? {
+    if let text = ProcessInfo.processInfo.environment["REPRISE_MEMORY_AVAILABLE"] {
+      return parseSize(text)
+    }
+    var best: Int64? = meminfoAvailable()
+    if let limit = cgroupHeadroom() { best = min(best ?? limit, limit) }
+    return best
+  }
+
+  /// The memory ingesting `jsonBytes` of Kineto JSON needs at its peak, estimated.
+  public static func need(jsonBytes: Int64) -> Int64 {
+    fixedBytes + Int64(Double(jsonBytes) * peakBytesPerJSONByte)
+  }
+
+  /// The most bytes of JSON that fit in `available` bytes of memory.
+  static func jsonLimit(available: Int64) -> Int64 {
+    max(0, Int64(Double(available - fixedBytes) / peakBytesPerJSONByte))
+  }
+
+  /// `"200M"`, `"3G"`, `"1048576"`: bytes, or nil when not a size.
+  static func parseSize(_ text: String) -> Int64? {
+    let t = text.trimmingCharacters(in: .whitespaces).uppercased()
+    let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+    if let last = t.last, let unit = units[last] {
+      return Double(t.dropLast()).flatMap { $0 >= 0 ? Int64($0 * Double(unit)) : nil }
+    }
+    return Int64(t).flatMap { $0 >= 0 ? $0 : nil }
+  }
+
+  /// `MemAvailable` of /proc/meminfo, in bytes.
+  static func meminfoAvailable() -> Int64? {
+    guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return nil }
+    for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
+      let fields = line.split(separator: " ")
+      if fields.count >= 2, let kb = Int64(fields[1]) { return kb * 1024 }
+    }
+    return nil
+  }
+
+  /// The cgroup (v2) limit less what the cgroup uses, in bytes; nil when unlimited or unknown.
+  static func cgroupHeadroom() -> Int64? {
+    func read(_ name: String) -> Int64? {
+      (try? String(contentsOfFile: "/sys/fs/cgroup/" + name, encoding: .utf8)).flatMap {
+        Int64($0.trimmingCharacters(in: .whitespacesAndNewlines))
+      }
+    }
+    guard let max = read("memory.max") else { return nil }
+    return Swift.max(0, max - (read("memory.current") ?? 0))
+  }
+
+  /// The JSON size of a file, or a lower bound for gzip (compressed size, the trailer's ISIZE).
+  static func jsonBytes(path: String) -> (bytes: Int64, isLowerBound: Bool)? {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var st = stat()
+    guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+    let size = Int64(st.st_size)
+    var magic: (UInt8, UInt8) = (0, 0)
+    let got = withUnsafeMutableBytes(of: &magic) { pread(fd, $0.baseAddress, 2, 0) }
+    guard got == 2, magic.0 == 0x1f, magic.1 == 0x8b else { return (size, false) }
+    var trailer: UInt32 = 0
+    let read = size >= 18 ? withUnsafeMutableBytes(of: &trailer) { pread(fd, $0.baseAddress, 4, off_t(size - 4)) } : 0
+    let isize = read == 4 ? Int64(UInt32(littleEndian: trailer)) : 0
+    return (max(size, isize), true)
+  }
+
+  /// The JSON each input may read (nil: unchecked), after checking that the inputs' known JSON
+  /// fits: Kineto files on disk only (bundle members and other formats are not estimated).
+  /// - Throws: `TraceImportError.insufficientMemory` naming the largest file when it does not fit.
+  static func limits(paths: [String?], available: Int64? = available()) throws -> [Int64?] {
+    guard let available else { return paths.map { _ in nil } }
+    let sizes = paths.map { $0.flatMap(jsonBytes(path:)) }
+    let total = sizes.reduce(Int64(0)) { $0 + ($1?.bytes ?? 0) }
+    let needed = need(jsonBytes: total)
+    if needed > available, let i = sizes.indices.max(by: { (sizes[$0]?.bytes ?? 0) < (sizes[$1]?.bytes ?? 0) }) {
+      throw TraceImportError.insufficientMemory(
+        file: paths[i] ?? "", neededBytes: needed, availableBytes: available,
+        basis: sizes[i]?.isLowerBound == true ? .gzipLowerBound(total) : .jsonSize(total))
+    }
+    // Each file may read its share of what fits; a file of unknown size, what the others leave.
+    let limit = jsonLimit(available: available)
+    return sizes.map { s in
+      guard let s, total > 0 else { return limit - total }
+      return Int64(Double(limit) * Double(s.bytes) / Double(total))
+    }
+  }
+}
