@@ -7,7 +7,7 @@ import Foundation
 /// The need is estimated from the bytes of Kineto JSON: `fixedBytes` plus `peakBytesPerJSONByte`
 /// per byte, the peak resident memory of `reprise ingest` measured on generated traces
 /// (docs/reliability.md, "Huge inputs in bounded memory"). What is available is the smaller of
-/// `MemAvailable` (/proc/meminfo) and the cgroup's `memory.max` less its `memory.current`, or
+/// `MemAvailable` (/proc/meminfo) and the memory cgroup's limit less its use, or
 /// `REPRISE_MEMORY_AVAILABLE` (bytes, or with a K, M or G suffix) when set. When neither can be
 /// read nothing is checked.
 ///
@@ -63,15 +63,45 @@ public enum MemoryBudget {
     return nil
   }
 
-  /// The cgroup (v2) limit less what the cgroup uses, in bytes; nil when unlimited or unknown.
+  /// The limit of the process's memory cgroup less what the cgroup uses, in bytes (cgroup v2
+  /// `memory.max` − `memory.current`, or v1 `memory.limit_in_bytes` − `memory.usage_in_bytes`,
+  /// the page cache not counted as used); nil when unlimited or unknown.
   static func cgroupHeadroom() -> Int64? {
-    func read(_ name: String) -> Int64? {
-      (try? String(contentsOfFile: "/sys/fs/cgroup/" + name, encoding: .utf8)).flatMap {
+    func read(_ path: String) -> Int64? {
+      (try? String(contentsOfFile: path, encoding: .utf8)).flatMap {
         Int64($0.trimmingCharacters(in: .whitespacesAndNewlines))
       }
     }
-    guard let max = read("memory.max") else { return nil }
-    return Swift.max(0, max - (read("memory.current") ?? 0))
+    // The process's own cgroup (`/proc/self/cgroup`), else the root the mount shows.
+    var (v1, v2) = ("", "")
+    let own = (try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8)) ?? ""
+    for line in own.split(separator: "\n") {
+      let fields: [Substring] = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+      guard fields.count == 3 else { continue }
+      if fields[0] == "0" && fields[1].isEmpty { v2 = String(fields[2]) }
+      if fields[1] == "memory" { v1 = String(fields[2]) }
+    }
+    let candidates: [(String, String, String)] = [
+      ("/sys/fs/cgroup" + v2, "memory.max", "memory.current"), ("/sys/fs/cgroup", "memory.max", "memory.current"),
+      ("/sys/fs/cgroup/memory" + v1, "memory.limit_in_bytes", "memory.usage_in_bytes"),
+      ("/sys/fs/cgroup/memory", "memory.limit_in_bytes", "memory.usage_in_bytes"),
+    ]
+    for (dir, limitFile, usageFile) in candidates {
+      guard let limit = read(dir + "/" + limitFile) else { continue }
+      // v1 writes "no limit" as a number near 2⁶³.
+      if limit >= 1 << 60 { return nil }
+      // The page cache counts in the use but is given back under pressure (`file` in v2's
+      // memory.stat, `total_cache` in v1's).
+      let stat = (try? String(contentsOfFile: dir + "/memory.stat", encoding: .utf8)) ?? ""
+      var cache: Int64 = 0
+      for line in stat.split(separator: "\n") {
+        let f: [Substring] = line.split(separator: " ")
+        if f.count == 2 && (f[0] == "file" || f[0] == "total_cache") { cache = Int64(f[1]) ?? 0 }
+      }
+      let used: Int64 = max(0, (read(dir + "/" + usageFile) ?? 0) - cache)
+      return max(0, limit - used)
+    }
+    return nil
   }
 
   /// The JSON size of a file, or a lower bound for gzip (compressed size, the trailer's ISIZE).
