@@ -16,7 +16,8 @@ extension EventGraph {
   var tableBytes: Int {
     var n = lanes.count * MemoryLayout<Lane>.stride + ranks.count * MemoryLayout<RankInfo>.stride
     for r in ranks {
-      n += r.file.utf8.count + r.deviceNames.reduce(0) { $0 + $1.utf8.count + MemoryLayout<String>.stride }
+      // The file's path is left out: the same input read from another directory counts the same.
+      n += r.deviceNames.reduce(0) { $0 + $1.utf8.count + MemoryLayout<String>.stride }
       n += r.processGroups.reduce(0) {
         $0 + MemoryLayout<ProcessGroupConfig>.stride + $1.name.utf8.count + $1.description.utf8.count
           + $1.ranks.count * MemoryLayout<Int32>.stride
