@@ -136,7 +136,8 @@ public struct IngestSummary: JSONContract, Equatable {
   public var stepNumbers: [Int] = []
 
   enum CodingKeys: String, CodingKey {
-    case schema, files, ranks, lanes, events, edges, graph, steps, collectives, p2p, clockOffsetsNs, clockAligned, diagnostics,
+    case schema, files, ranks, lanes, events, edges, graph, steps, collectives, p2p, clockOffsetsNs, clockAligned,
+      diagnostics,
       inputBytes, executionTraces, skippedFiles, layout
   }
 

@@ -158,7 +158,9 @@ public enum Ingest {
     let isOnlyRankFile = importers.filter { !$0.isLinkedWithRankGraph }.count <= 1
     let chunks = pieces(files)
     let limits = try MemoryBudget.limits(
-      paths: files.indices.map { files[$0].contents == nil && importers[$0] == KinetoImporter.self ? files[$0].path : nil })
+      paths: files.indices.map {
+        files[$0].contents == nil && importers[$0] == KinetoImporter.self ? files[$0].path : nil
+      })
     enum Outcome: Sendable {
       case imported(ImportedFile)
       case skipped(SkippedFile)

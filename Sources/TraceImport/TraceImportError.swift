@@ -75,7 +75,8 @@ extension TraceImportError.MemoryBasis {
     switch self {
     case .jsonSize(let b): return "estimated from \(TraceImportError.gigabytes(b)) of JSON"
     case .gzipLowerBound(let b): return "at least: its gzip holds ≥ \(TraceImportError.gigabytes(b)) of JSON"
-    case .readSoFar(let b): return "projected from the \(TraceImportError.gigabytes(b)) of JSON read so far, more to come"
+    case .readSoFar(let b):
+      return "projected from the \(TraceImportError.gigabytes(b)) of JSON read so far, more to come"
     }
   }
 }
