@@ -40,6 +40,9 @@ public struct IngestOptions: Sendable {
   /// Whether to check the graph's invariants (`EventGraph.validate`) after linking.
   public var validate = true
   public var linker = MultiRankLinker()
+  /// How many bytes each input file may hold decompressed (`--max-bytes`), and how far gzip may
+  /// inflate it.
+  public var limits = ReadLimits()
   public init() {}
 }
 
@@ -120,9 +123,10 @@ public enum Ingest {
   /// - Throws: `TraceImportError` for unreadable, malformed or unsupported input, unknown or
   ///   duplicate ranks, or no trace left after skipping. Recoverable problems are in `diagnostics`.
   public static func run(paths: [String], options: IngestOptions = IngestOptions()) throws -> IngestResult {
-    let inputs = try inputs(paths)
+    let inputs = try inputs(paths, limits: options.limits)
     let clock = PhaseClock()
-    let (imported, skipped) = try importFiles(inputs, progress: options.progress, clock: clock)
+    let (imported, skipped) = try importFiles(
+      inputs, progress: options.progress, clock: clock, limits: options.limits)
     if imported.isEmpty {
       throw TraceImportError.noTraces(directory: paths.joined(separator: ", "), skipped: skipped.map(\.path))
     }
@@ -147,7 +151,7 @@ public enum Ingest {
   /// a trace (`notATrace`) is skipped instead of failing the run.
   static func importFiles(
     _ files: [TraceInput], progress: (@Sendable (String, Int64, Int64) -> Void)?,
-    clock: PhaseClock
+    clock: PhaseClock, limits: ReadLimits = ReadLimits()
   ) throws -> (imported: [ImportedFile], skipped: [SkippedFile]) {
     let importers = try files.map { try sniffFormat($0) ?? fallbackImporter(for: $0.path) }
     let isOnlyRankFile = importers.filter { !$0.isLinkedWithRankGraph }.count <= 1
@@ -159,7 +163,7 @@ public enum Ingest {
     let results: [Outcome] = try Parallel.map(files.count) { i in
       let request = ImportRequest(
         path: files[i].path, contents: files[i].contents, isOnlyRankFile: isOnlyRankFile, progress: progress,
-        clock: clock, chunks: chunks[i])
+        clock: clock, chunks: chunks[i], limits: limits)
       do {
         return .imported(files[i].recorded(try importers[i].importFile(request)))
       } catch let error as TraceImportError {

@@ -57,6 +57,8 @@ struct ImportRequest: Sendable {
   /// Threads the importer may use for this one file (cores left over when there are fewer
   /// files than cores).
   var chunks = 1
+  /// How many bytes the file may hold decompressed (`--max-bytes`), and how far gzip may inflate it.
+  var limits = ReadLimits()
 }
 
 /// What one file imports into.

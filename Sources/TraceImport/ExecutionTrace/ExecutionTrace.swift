@@ -48,15 +48,18 @@ public struct ExecutionTrace: Sendable {
 
   /// Reads and parses `path`.
   /// - Throws: `TraceImportError` naming the file and byte offset (JSON errors) or node index.
-  public static func read(_ path: String) throws -> ExecutionTrace {
-    try parse(try readAllBytes(path), file: path)
+  public static func read(_ path: String, limits: ReadLimits = ReadLimits()) throws -> ExecutionTrace {
+    try parse(try readAllBytes(path, limits: limits), file: path)
   }
 
-  static func readAllBytes(_ path: String) throws -> [UInt8] {
+  /// The bytes of `path`, inflated when it is gzip.
+  /// - Throws: `TraceImportError.malformed` for a corrupt stream or one past `limits`.
+  static func readAllBytes(_ path: String, limits: ReadLimits = ReadLimits()) throws -> [UInt8] {
     guard let gz = gzopen(path, "rb") else {
       throw TraceImportError.unreadable(file: path, reason: String(cString: strerror(errno)))
     }
     defer { gzclose(gz) }
+    if gzdirect(gz) == 1 { try limits.check(file: path, size: Ingest.fileSize(path)) }
     var out: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 1 << 20)
     while true {
@@ -67,6 +70,7 @@ public struct ExecutionTrace: Sendable {
       }
       if n == 0 { break }
       out.append(contentsOf: chunk[0..<Int(n)])
+      try limits.check(file: path, decompressed: Int64(out.count), compressed: Int64(gzoffset(gz)))
     }
     return out
   }

@@ -26,7 +26,8 @@ struct KinetoImporter: TraceImporter {
 
   static func importFile(_ request: ImportRequest) throws -> ImportedFile {
     let path = request.path
-    let (trace, isGzip) = try read(path, contents: request.contents, progress: request.progress, chunks: request.chunks)
+    let (trace, isGzip) = try read(
+      path, contents: request.contents, progress: request.progress, chunks: request.chunks, limits: request.limits)
     request.clock.lap("parse \(path)")
     var diagnostics = trace.diagnostics
     let rank = try RankResolver.rank(
@@ -54,9 +55,9 @@ struct KinetoImporter: TraceImporter {
   ///   - minChunkBytes: the smallest piece worth a thread.
   static func read(
     _ path: String, contents: [UInt8]? = nil, progress: (@Sendable (String, Int64, Int64) -> Void)?,
-    chunks: Int = 1, minChunkBytes: Int = 8 << 20
+    chunks: Int = 1, minChunkBytes: Int = 8 << 20, limits: ReadLimits = ReadLimits()
   ) throws -> (KinetoTrace, isGzip: Bool) {
-    let source = try contents.map { ByteSource(bytes: $0, file: path) } ?? ByteSource(path: path)
+    let source = try contents.map { ByteSource(bytes: $0, file: path) } ?? ByteSource(path: path, limits: limits)
     let prefixCount = min(source.count, TraceFormatDescriptor.sniffLength)
     if prefixCount == 0 {
       throw TraceImportError.malformed(

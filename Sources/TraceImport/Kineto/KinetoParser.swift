@@ -149,6 +149,11 @@ struct KinetoParser {
       out.diagnostics.dataLoss(
         "kineto.unclosedBegin", "'B' events never closed by an 'E'", at: TraceLocation(file: out.file), count: open)
     }
+    if s.invalidUTF8Strings > 0 {
+      out.diagnostics.warning(
+        "json.invalidUTF8", "strings with invalid UTF-8 kept, the bad bytes replaced with U+FFFD",
+        at: TraceLocation(file: out.file), count: s.invalidUTF8Strings)
+    }
     out.threads = threadIndex.sorted { $0.value < $1.value }.map(\.key)
   }
 
