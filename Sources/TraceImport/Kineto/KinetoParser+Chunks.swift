@@ -62,7 +62,9 @@ extension KinetoParser {
       let p = parser
       let beginEnd = p.phaseCounts[Int(UInt8(ascii: "B"))] + p.phaseCounts[Int(UInt8(ascii: "E"))]
       // A piece with invalid UTF-8 is read again by the first parser, which counts it.
-      if beginEnd > 0 || !p.out.diagnostics.isEmpty || !p.unsupportedPhases.isEmpty || p.s.invalidUTF8Strings > 0 {
+      if beginEnd > 0 || !p.out.diagnostics.isEmpty || !p.unsupportedPhases.isEmpty || p.s.invalidUTF8Strings > 0
+        || p.negativeTimestamps > 0 || p.negativeDurations.count > 0
+      {
         outcome = .failed
       }
     }
