@@ -266,6 +266,7 @@ public enum Ingest {
     _ = consume joined
     var diagnostics = Diagnostics()
     for r in ranks { diagnostics.append(contentsOf: r.diagnostics) }
+    checkOneRun(ranks, diagnostics: &diagnostics)
     var graphs: [EventGraph] = []
     graphs.reserveCapacity(ranks.count)
     for i in ranks.indices {
