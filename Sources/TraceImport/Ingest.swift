@@ -224,6 +224,7 @@ public enum Ingest {
     let notes = joined.ranks.isEmpty ? RankNotes() : PyTorchETImporter.linkedRankNotes
     for host in traces {
       var diagnostics = Diagnostics()
+      diagnostics.invalidUTF8(host.trace.invalidUTF8, in: host.path)
       let rank = try RankResolver.rank(
         declared: nil, path: host.path, isOnlyFile: isOnlyFile, fallback: fallback,
         notes: notes, diagnostics: &diagnostics)

@@ -83,3 +83,15 @@ public struct ReadLimits: Sendable, Equatable {
         + "a gzip bomb?)")
   }
 }
+
+extension Diagnostics {
+  /// The counted warning for invalid UTF-8 kept with its bad bytes replaced (`json.invalidUTF8`);
+  /// nothing when `count` is 0.
+  mutating func invalidUTF8(_ count: Int, in file: String, unit: String = "invalid UTF-8 sequences") {
+    guard count > 0 else { return }
+    let what = unit == "strings" ? "strings with invalid UTF-8" : unit
+    warning(
+      "json.invalidUTF8", "\(what) kept, the bad bytes replaced with U+FFFD", at: TraceLocation(file: file),
+      count: count)
+  }
+}

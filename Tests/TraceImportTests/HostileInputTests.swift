@@ -293,3 +293,19 @@ private func rankFile(rank: Int, world: Int, ts: String = "1", base: String? = n
     rankFile(rank: 0, world: 2, ts: "1694128201426556"), rankFile(rank: 1, world: 2, ts: "1694131801426556"))
   #expect(old.count == 1)
 }
+
+@Test func invalidUTF8InJanssonReadersIsReplacedAndCounted() throws {
+  let dir = try temporaryDirectory()
+  defer { try? FileManager.default.removeItem(atPath: dir) }
+  let et = Array(#"{"schema": "1.0.1", "pid": 1, "nodes": [{"id": 1, "name": "a"#.utf8) + [0xFF] + Array(#""}]}"#.utf8)
+  let trace = try ExecutionTrace.parse(et, file: "et.json")
+  #expect(trace.nodes.map(\.name) == ["a\u{FFFD}"] && trace.invalidUTF8 == 1)
+  let chakra = Array(#"{"workload_graph": [{"id": 1, "name": "b"#.utf8) + [0xFF, 0xFE]
+    + Array(#"", "type": "COMP_NODE"}]}"#.utf8)
+  try write(et, dir + "/host_et.json")
+  try write(chakra, dir + "/chakra.json")
+  for (file, count) in [("host_et.json", 1), ("chakra.json", 2)] {
+    let d = try Ingest.run(paths: [dir + "/" + file]).diagnostics.items.first { $0.code == "json.invalidUTF8" }
+    #expect(d?.count == count && d?.severity == .warning && d?.location?.file.hasSuffix(file) == true, "\(file)")
+  }
+}

@@ -79,6 +79,7 @@ struct ChakraProtobufImporter: TraceImporter {
       declared: nil, path: path, isOnlyFile: request.isOnlyRankFile, notes: rankNotes,
       diagnostics: &diagnostics)
     let graph = build(file, path: path, rank: rank, diagnostics: &diagnostics)
+    diagnostics.invalidUTF8(file.invalidUTF8, in: path)
     let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
     let ingested = IngestedFile(
       path: path, rank: rank, bytesOnDisk: size, decompressedBytes: size, isGzip: false,
@@ -92,6 +93,8 @@ struct ChakraProtobufImporter: TraceImporter {
     var nodes: [ChakraProtoMsg_Node]
     /// Byte offset of each node's length prefix.
     var offsets: [Int]
+    /// Invalid UTF-8 sequences replaced with U+FFFD (JSON input).
+    var invalidUTF8 = 0
   }
 
   /// Decodes the message stream of `path` (or of `bytes`, for tests).

@@ -32,8 +32,9 @@ struct ChakraJSONImporter: TraceImporter {
   static func decode(path: String, bytes: [UInt8]? = nil, limits: ReadLimits = ReadLimits()) throws
     -> ChakraProtobufImporter.File
   {
-    let root = try ExecutionTrace.loadJSON(
-      try bytes ?? ExecutionTrace.readAllBytes(path, limits: limits), file: path, expected: "JSON (a Chakra workload graph)")
+    let (root, replaced) = try ExecutionTrace.loadJSONReplacingInvalidUTF8(
+      try bytes ?? ExecutionTrace.readAllBytes(path, limits: limits), file: path,
+      expected: "JSON (a Chakra workload graph)")
     defer { cj_decref(root) }
     guard let graph = json_object_get(root, "workload_graph"), cj_typeof(graph) == JSON_ARRAY else {
       throw TraceImportError.missingField("workload_graph", at: TraceLocation(file: path, byteOffset: 0))
@@ -89,7 +90,8 @@ struct ChakraJSONImporter: TraceImporter {
       }
       nodes.append(n)
     }
-    return ChakraProtobufImporter.File(metadata: ChakraProtoMsg_GlobalMetadata(), nodes: nodes, offsets: [])
+    return ChakraProtobufImporter.File(
+      metadata: ChakraProtoMsg_GlobalMetadata(), nodes: nodes, offsets: [], invalidUTF8: replaced)
   }
 
   /// The collective a communication node's name states: a NCCL/RCCL kernel name, or a c10d/nccl

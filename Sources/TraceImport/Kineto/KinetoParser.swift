@@ -174,11 +174,7 @@ struct KinetoParser {
         "kineto.negativeDuration", "negative 'dur' clamped to 0 (the first: \(d) ns)", at: at,
         count: negativeDurations.count)
     }
-    if s.invalidUTF8Strings > 0 {
-      out.diagnostics.warning(
-        "json.invalidUTF8", "strings with invalid UTF-8 kept, the bad bytes replaced with U+FFFD",
-        at: TraceLocation(file: out.file), count: s.invalidUTF8Strings)
-    }
+    out.diagnostics.invalidUTF8(s.invalidUTF8Strings, in: out.file, unit: "strings")
     out.threads = threadIndex.sorted { $0.value < $1.value }.map(\.key)
   }
 
