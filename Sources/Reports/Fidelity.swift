@@ -36,7 +36,8 @@ public struct Fidelity: Codable, Sendable, Equatable {
       let ordered = [TimingMethod.shapeModel, .classRatio, .measured].map { sums[Int($0.rawValue)] }
       let pct = Fidelity.percentages(ordered)
       self.init(
-        shapeTimedPct: pct[0], classTimedPct: pct[1], measuredPct: pct[2], timedWorkNs: Nanoseconds(sums.reduce(0, add)))
+        shapeTimedPct: pct[0], classTimedPct: pct[1], measuredPct: pct[2], timedWorkNs: Nanoseconds(sums.reduce(0, add))
+      )
     }
   }
 

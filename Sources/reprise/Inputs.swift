@@ -60,8 +60,7 @@ struct TraceInputs: ParsableArguments {
   }
 
   /// Ingests the paths and prints the diagnostics, showing progress on a terminal for big inputs.
-  static func read(_ paths: [String], verbose: Bool = false, limits: ReadLimits = ReadLimits()) throws -> IngestResult
-  {
+  static func read(_ paths: [String], verbose: Bool = false, limits: ReadLimits = ReadLimits()) throws -> IngestResult {
     var options = IngestOptions()
     options.limits = limits
     let files = try Ingest.expand(paths)

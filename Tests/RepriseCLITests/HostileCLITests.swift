@@ -6,7 +6,8 @@ import Testing
 // for a bad `--max-bytes`, a counted warning otherwise (docs/reliability.md, "Hostile inputs").
 
 private func tempDir() throws -> String {
-  let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-hostile-cli-\(UUID().uuidString)").path
+  let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-hostile-cli-\(UUID().uuidString)")
+    .path
   try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
   return dir
 }
@@ -15,7 +16,8 @@ private let oneEvent = #"{"ph": "X", "cat": "cpu_op", "name": "a", "pid": 1, "ti
 
 /// Expects exit 65, nothing on stdout and one line on stderr holding every piece of `text`.
 private func expectRefused(
-  _ r: (status: Int32, stdout: String, stderr: String), _ text: String..., sourceLocation: SourceLocation = #_sourceLocation
+  _ r: (status: Int32, stdout: String, stderr: String), _ text: String...,
+  sourceLocation: SourceLocation = #_sourceLocation
 ) {
   #expect(r.status == 65, "\(r.stderr)", sourceLocation: sourceLocation)
   #expect(r.stdout.isEmpty, sourceLocation: sourceLocation)
@@ -81,11 +83,13 @@ private func expectRefused(
   let dir = try tempDir()
   defer { try? FileManager.default.removeItem(atPath: dir) }
   let file = dir + "/rank0.json"
-  let event = #"{"ph": "X", "cat": "cpu_op", "name": "a", "pid": 1, "tid": 1, "ts": 2000000000000000, "dur": 2000000000000000}"#
+  let event =
+    #"{"ph": "X", "cat": "cpu_op", "name": "a", "pid": 1, "tid": 1, "ts": 2000000000000000, "dur": 2000000000000000}"#
   try Data(#"{"traceEvents": [\#(event)]}"#.utf8).write(to: URL(fileURLWithPath: file))
   expectRefused(try reprise("ingest", file), "rank0.json:@", "(event #0)", "'ts' + 'dur' within ±2^61 ns")
   // Times near the bound ingest, but a what-if that scales them past Int64 is refused, not a trap.
-  let big = #"{"ph": "X", "cat": "kernel", "name": "k", "pid": 0, "tid": 7, "ts": 0, "dur": 2000000000000000, "args": {"stream": 7, "device": 0}}"#
+  let big =
+    #"{"ph": "X", "cat": "kernel", "name": "k", "pid": 0, "tid": 7, "ts": 0, "dur": 2000000000000000, "args": {"stream": 7, "device": 0}}"#
   try Data(#"{"traceEvents": [\#(big)]}"#.utf8).write(to: URL(fileURLWithPath: file))
   #expect(try reprise("ingest", file).status == 0)
   expectRefused(try reprise("whatif", "--set", "compute.scale=100", file), "replay cannot proceed", "2^62 ns")

@@ -42,7 +42,9 @@ private func ingestError(_ paths: [String], limits: ReadLimits = ReadLimits()) -
 }
 
 /// Expects `line` to be one line naming `file` and containing every piece of `text`.
-private func expectOneLine(_ line: String?, _ file: String, _ text: String..., sourceLocation: SourceLocation = #_sourceLocation) {
+private func expectOneLine(
+  _ line: String?, _ file: String, _ text: String..., sourceLocation: SourceLocation = #_sourceLocation
+) {
   guard let line else {
     Issue.record("accepted \(file)", sourceLocation: sourceLocation)
     return
@@ -95,11 +97,14 @@ private func expectOneLine(_ line: String?, _ file: String, _ text: String..., s
   #expect(ingestError([dir + "/plain.json"], limits: ReadLimits(maxBytes: 1 << 20)) == nil)
   #expect(ingestError([dir + "/packed.json.gz"], limits: ReadLimits(maxBytes: 1 << 20)) == nil)
   // A host execution trace (read whole, through zlib) and a gzip member of a tar bundle.
-  let et = Array(#"{"schema": "1.0.1", "pid": 1, "nodes": [], "pad": ""#.utf8) + Array(repeating: UInt8(ascii: "y"), count: 5000)
+  let et =
+    Array(#"{"schema": "1.0.1", "pid": 1, "nodes": [], "pad": ""#.utf8)
+    + Array(repeating: UInt8(ascii: "y"), count: 5000)
     + Array(#""}"#.utf8)
   try write(et, dir + "/host_et.json")
   expectOneLine(ingestError([dir + "/host_et.json"], limits: limits), "host_et.json", "--max-bytes")
-  let inflated = try TarBundle.inflate(try gzipped(body), file: "b.tar.gz:m.json.gz", limits: ReadLimits(maxBytes: 1 << 20))
+  let inflated = try TarBundle.inflate(
+    try gzipped(body), file: "b.tar.gz:m.json.gz", limits: ReadLimits(maxBytes: 1 << 20))
   #expect(inflated == body)
   #expect(throws: TraceImportError.self) {
     try TarBundle.inflate(try gzipped(body), file: "b.tar.gz:m.json.gz", limits: limits)
@@ -117,7 +122,9 @@ private func gzipped(_ bytes: [UInt8]) throws -> [UInt8] {
 // MARK: Nesting
 
 /// `depth` nested arrays.
-private func nested(_ depth: Int) -> String { String(repeating: "[", count: depth) + String(repeating: "]", count: depth) }
+private func nested(_ depth: Int) -> String {
+  String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
+}
 
 @Test func nestingAMillionDeepIsOneLineInEveryJSONReader() throws {
   let dir = try temporaryDirectory()
@@ -217,8 +224,10 @@ private func nested(_ depth: Int) -> String { String(repeating: "[", count: dept
 @Test func invalidUTF8IsReplacedAndCounted() throws {
   var bytes = Array(#"{"traceEvents": [{"ph": "X", "name": "ab"#.utf8)
   // A bad lead byte, a truncated sequence, an encoded surrogate, and a valid é after them.
-  bytes += [0xFF, 0xC3, 0x28, 0xED, 0xA0, 0x80, 0xC3, 0xA9] + Array(#"", "ts": 1, "dur": 1, "pid": 1, "tid": 1}, "#.utf8)
-  bytes += Array(#"{"ph": "X", "name": "x\u00e9"#.utf8) + [0xC3] + Array(#"", "ts": 3, "dur": 1, "pid": 1, "tid": 1}]}"#.utf8)
+  bytes +=
+    [0xFF, 0xC3, 0x28, 0xED, 0xA0, 0x80, 0xC3, 0xA9] + Array(#"", "ts": 1, "dur": 1, "pid": 1, "tid": 1}, "#.utf8)
+  bytes +=
+    Array(#"{"ph": "X", "name": "x\u00e9"#.utf8) + [0xC3] + Array(#"", "ts": 3, "dur": 1, "pid": 1, "tid": 1}]}"#.utf8)
   let (g, d) = try Ingest.graph(bytes: bytes, file: "u.json")
   let names = (0..<g.eventCount).map { g.strings[g.name[$0]] }.sorted()
   #expect(names == ["ab\u{FFFD}\u{FFFD}(\u{FFFD}\u{FFFD}\u{FFFD}é", "xé\u{FFFD}"], "\(names)")
@@ -278,7 +287,10 @@ private func rankFile(rank: Int, world: Int, ts: String = "1", base: String? = n
   }
   let base = "1700000000000000000"
   // One run: same world, same id, overlapping windows.
-  #expect(try warnings(rankFile(rank: 0, world: 2, base: base, traceID: "A"), rankFile(rank: 1, world: 2, base: base, traceID: "A")).isEmpty)
+  #expect(
+    try warnings(
+      rankFile(rank: 0, world: 2, base: base, traceID: "A"), rankFile(rank: 1, world: 2, base: base, traceID: "A")
+    ).isEmpty)
   let world = try warnings(rankFile(rank: 0, world: 2), rankFile(rank: 1, world: 4))
   #expect(world.count == 1 && world[0].message.contains("world size 2 vs 4") && world[0].message.contains("rank0.json"))
   #expect(world.first?.location?.file.hasSuffix("rank1.json") == true)
@@ -300,7 +312,8 @@ private func rankFile(rank: Int, world: Int, ts: String = "1", base: String? = n
   let et = Array(#"{"schema": "1.0.1", "pid": 1, "nodes": [{"id": 1, "name": "a"#.utf8) + [0xFF] + Array(#""}]}"#.utf8)
   let trace = try ExecutionTrace.parse(et, file: "et.json")
   #expect(trace.nodes.map(\.name) == ["a\u{FFFD}"] && trace.invalidUTF8 == 1)
-  let chakra = Array(#"{"workload_graph": [{"id": 1, "name": "b"#.utf8) + [0xFF, 0xFE]
+  let chakra =
+    Array(#"{"workload_graph": [{"id": 1, "name": "b"#.utf8) + [0xFF, 0xFE]
     + Array(#"", "type": "COMP_NODE"}]}"#.utf8)
   try write(et, dir + "/host_et.json")
   try write(chakra, dir + "/chakra.json")
