@@ -10,14 +10,14 @@ extension Ingest {
   /// Warns (`ingest.missingRanks`, `ingest.rankOutsideWorld`, `ingest.differentRuns`) about
   /// rank files that are not one whole run. `ranks` is sorted by rank, with distinct ranks.
   ///
-  /// Two files are from different runs when they state different world sizes, different
-  /// `trace_id`s, or absolute time windows (`baseTimeNanoseconds` + their event times, or the
-  /// event times alone when neither states a base time) more than `differentRunGapNs` apart.
+  /// Two files are from different runs when they state different world sizes, or absolute time
+  /// windows (`baseTimeNanoseconds` + their event times, or the event times alone when neither
+  /// states a base time) more than `differentRunGapNs` apart. Kineto's top-level `trace_id` is
+  /// not used: PyTorch writes one per process, so the ranks of one run differ in it.
   static func checkOneRun(_ ranks: [ImportedRank], diagnostics: inout Diagnostics) {
     checkWorld(ranks, diagnostics: &diagnostics)
     guard ranks.count > 1 else { return }
     var worldFile: (Int, String)?
-    var idFile: (String, String)?
     var windowFile: (window: ClosedRange<Double>, hasBase: Bool, file: String)?
     var reported = Set<String>()
     func warn(_ a: String, _ b: String, _ why: String) {
@@ -32,13 +32,6 @@ extension Ingest {
           warn(file, r.file.path, "world size \(first) vs \(size)")
         } else if worldFile == nil {
           worldFile = (size, r.file.path)
-        }
-      }
-      if let id = r.traceID {
-        if let (first, file) = idFile, first != id {
-          warn(file, r.file.path, "trace_id '\(first)' vs '\(id)'")
-        } else if idFile == nil {
-          idFile = (id, r.file.path)
         }
       }
       guard let window = absoluteWindow(r.graph) else { continue }

@@ -55,7 +55,7 @@ public enum Ingest {
   ///
   /// - Throws: `TraceImportError` when the file cannot be read or matches no known format.
   public static func detectFormat(_ path: String) throws -> TraceFormatDescriptor {
-    let source = try ByteSource(path: path, chunkSize: TraceFormatDescriptor.sniffLength)
+    let source = try ByteSource(path: path, chunkSize: TraceFormatDescriptor.sniffLength, limits: .unlimited)
     let n = min(source.count, TraceFormatDescriptor.sniffLength)
     if n == 0 {
       throw TraceImportError.malformed(
@@ -85,7 +85,7 @@ public enum Ingest {
       try input.contents.map {
         ByteSource(bytes: Array($0.prefix(TraceFormatDescriptor.sniffLength)), file: input.path)
       }
-      ?? ByteSource(path: input.path, chunkSize: TraceFormatDescriptor.sniffLength)
+      ?? ByteSource(path: input.path, chunkSize: TraceFormatDescriptor.sniffLength, limits: .unlimited)
     let n = min(source.count, TraceFormatDescriptor.sniffLength)
     return n == 0 ? nil : TraceImporterRegistry.detect(UnsafeBufferPointer(start: source.buffer, count: n))
   }

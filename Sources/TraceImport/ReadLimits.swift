@@ -19,6 +19,10 @@ public struct ReadLimits: Sendable, Equatable {
 
   public init(maxBytes: Int64 = ReadLimits.defaultMaxBytes) { self.maxBytes = maxBytes }
 
+  /// No limit: for sniffing a file's first bytes (the importer that reads it applies the
+  /// limits asked for) and for bytes already in memory.
+  static let unlimited = ReadLimits(maxBytes: .max)
+
   /// Parses a size such as `64G`, `512M`, `1.5T`, `4096` (bytes): a number and an optional
   /// binary unit K, M, G or T (powers of 1024; `KiB`, `GB`, `g` read the same). Nil when
   /// malformed, not positive or past Int64.

@@ -77,8 +77,6 @@ struct ImportedRank: Sendable {
   var diagnostics: Diagnostics
   /// The host execution trace linked into this graph (`Ingest.joinHostTraces`, or a shard's).
   var executionTrace: (file: IngestedFile, link: ETLinkSummary)? = nil
-  /// The trace's run id (Kineto's top-level `trace_id`), when it states one.
-  var traceID: String? = nil
 }
 
 /// A host execution trace as read from one file, not linked yet.

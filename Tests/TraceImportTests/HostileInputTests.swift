@@ -294,8 +294,9 @@ private func rankFile(rank: Int, world: Int, ts: String = "1", base: String? = n
   let world = try warnings(rankFile(rank: 0, world: 2), rankFile(rank: 1, world: 4))
   #expect(world.count == 1 && world[0].message.contains("world size 2 vs 4") && world[0].message.contains("rank0.json"))
   #expect(world.first?.location?.file.hasSuffix("rank1.json") == true)
-  let id = try warnings(rankFile(rank: 0, world: 2, traceID: "A"), rankFile(rank: 1, world: 2, traceID: "B"))
-  #expect(id.count == 1 && id[0].message.contains("trace_id 'A' vs 'B'"))
+  // Kineto's trace_id is per process (the ranks of one run differ in it): not a sign.
+  #expect(
+    try warnings(rankFile(rank: 0, world: 2, traceID: "A"), rankFile(rank: 1, world: 2, traceID: "B")).isEmpty)
   // An hour apart by base time (the events at the same ts).
   let later = try warnings(
     rankFile(rank: 0, world: 2, base: base), rankFile(rank: 1, world: 2, base: "1700003600000000000"))

@@ -117,7 +117,7 @@ final class ByteSource {
   /// Wraps bytes already in memory (tests, fuzzing).
   init(bytes: [UInt8], file: String) {
     self.file = file
-    limits = ReadLimits(maxBytes: .max)
+    limits = .unlimited
     backing = .memory
     capacity = max(bytes.count, 1)
     let buf = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)

@@ -41,7 +41,7 @@ struct KinetoImporter: TraceImporter {
       path: path, rank: rank, bytesOnDisk: trace.inputBytes,
       decompressedBytes: trace.decompressedBytes, isGzip: isGzip, format: descriptor.name,
       stats: trace.stats, events: graph.eventCount)
-    return .rank(ImportedRank(file: file, graph: graph, diagnostics: diagnostics, traceID: trace.traceID))
+    return .rank(ImportedRank(file: file, graph: graph, diagnostics: diagnostics))
   }
 
   /// Reads one Kineto file into its tokenized form (no linking).

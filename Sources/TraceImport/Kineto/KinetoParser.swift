@@ -100,13 +100,7 @@ struct KinetoParser {
             out.deviceProperties = try s.parseValue()
           } else if s.equals(key, "schemaVersion") {
             out.schemaVersion = try s.parseValue()
-          } else if s.equals(key, "trace_id") {
-            switch try s.parseValue() {
-            case .string(let id): out.traceID = id
-            case .int(let id): out.traceID = String(id)
-            case .uint(let id): out.traceID = String(id)
-            default: break
-            }
+
           } else if s.equals(key, "baseTimeNanoseconds") {
             let at = s.offset
             let v = try s.parseValue()

@@ -114,8 +114,6 @@ struct KinetoTrace: Sendable, Equatable {
   var deviceProperties: JSONValue?
   var baseTimeNanoseconds: UInt64?
   var schemaVersion: JSONValue?
-  /// The top-level `trace_id` (Kineto on-demand traces: one id per trace request), when present.
-  var traceID: String?
 
   var stats = KinetoStats()
   var diagnostics = Diagnostics()
