@@ -1,4 +1,5 @@
 import Foundation
+import TraceImport
 import TraceModel
 
 extension IngestSummary {
@@ -13,6 +14,7 @@ extension IngestSummary {
       (events.byKind[k.name] ?? 0) > 0 ? "\(k.name) \(events.byKind[k.name] ?? 0)" : nil
     }
     lines.append("  events        \(events.total) (\(kinds.joined(separator: ", ")))")
+    lines.append(recordsLine())
     lines.append("  lanes         \(lanes) (\(hostLanes) host threads, \(deviceLanes) device streams)")
     lines.append("  edges         \(edges)")
     let numbers = stepNumbers.isEmpty ? "" : " (ProfilerStep#\(stepNumbers.map(String.init).joined(separator: ", #")))"
@@ -52,6 +54,21 @@ extension IngestSummary {
       "  diagnostics   \(d.error) errors, \(d.warning) warnings, \(d.dataLoss) data loss, \(d.note) notes"
         + (d.note > 0 ? " (-v shows notes)" : ""))
     return lines.joined(separator: "\n")
+  }
+
+  /// Records read: kept as events, used as something else, lost (each by reason).
+  private func recordsLine() -> String {
+    func list(_ loss: Bool) -> (Int, String) {
+      let reasons = DropReason.allCases.filter { $0.isLoss == loss }.compactMap { r in
+        events.dropped[r.rawValue].map { (r.rawValue, $0) }
+      }
+      let text = reasons.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+      return (reasons.reduce(0) { $0 + $1.1 }, text.isEmpty ? "" : " (\(text))")
+    }
+    let (used, usedText) = list(false)
+    let (lost, lostText) = list(true)
+    return "  records       \(events.read) read: \(events.kept) events, \(used) used otherwise\(usedText), "
+      + "\(lost) lost\(lostText)"
   }
 
   private func collectiveLines() -> [String] {

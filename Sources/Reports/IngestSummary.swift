@@ -25,12 +25,37 @@ public struct IngestSummary: JSONContract, Equatable {
     public var recordTypes: [String: Int]?
     /// For a shard, the trace it was made from; absent otherwise.
     public var source: String?
+    /// The file's records: read, kept as events, dropped by reason.
+    public var accounting: Accounting
+  }
+
+  /// What became of the records read (docs/reliability.md): `read == kept + Σ dropped`.
+  public struct Accounting: Codable, Sendable, Equatable {
+    public var read: Int
+    public var kept: Int
+    /// Records per `DropReason` code, only the reasons with a count.
+    public var dropped: [String: Int]
+    /// Of `dropped`, the records whose content is lost (each also a `dataLoss` diagnostic).
+    public var lost: Int
+
+    public init(_ a: EventAccount) {
+      read = a.read
+      kept = a.kept
+      dropped = Dictionary(uniqueKeysWithValues: a.dropped.map { ($0.key.rawValue, $0.value) })
+      lost = a.lost
+    }
   }
 
   public struct Events: Codable, Sendable, Equatable {
     public var total: Int
     /// Every `EventKind` by name, zero included.
     public var byKind: [String: Int]
+    /// Records read over all files; `kept` of them are events (`kept == total`), the others
+    /// `dropped` by reason, `lost` of those.
+    public var read: Int
+    public var kept: Int
+    public var dropped: [String: Int]
+    public var lost: Int
   }
 
   public struct Collectives: Codable, Sendable, Equatable {
@@ -132,13 +157,15 @@ public struct IngestSummary: JSONContract, Equatable {
         path: f.path, rank: Int(f.rank.rawValue), bytes: Bytes(f.bytesOnDisk),
         decompressedBytes: Bytes(f.decompressedBytes),
         gzip: f.isGzip, events: f.events, format: f.format, recordTypes: f.recordTypes.isEmpty ? nil : f.recordTypes,
-        source: f.source)
+        source: f.source, accounting: Accounting(f.account))
     }
     ranks = g.ranks.count
     lanes = g.lanes.count
+    let account = Accounting(result.account)
     events = Events(
       total: g.eventCount,
-      byKind: Dictionary(uniqueKeysWithValues: EventKind.allCases.map { ($0.name, counts[$0] ?? 0) }))
+      byKind: Dictionary(uniqueKeysWithValues: EventKind.allCases.map { ($0.name, counts[$0] ?? 0) }),
+      read: account.read, kept: account.kept, dropped: account.dropped, lost: account.lost)
     edges = g.edgeCount
     stepNumbers = Set(g.steps.map(\.number)).sorted()
     steps = stepNumbers.count

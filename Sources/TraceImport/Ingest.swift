@@ -17,6 +17,8 @@ public struct IngestedFile: Sendable, Equatable {
   public var recordTypes: [String: Int] = [:]
   /// For a shard, the trace it was made from (as named when sharded); nil otherwise.
   public var source: String? = nil
+  /// What became of the records read: events of the graph, or dropped by reason.
+  public var account = EventAccount()
 }
 
 /// The result of ingesting one run: the linked graph and what was found on the way.
@@ -31,6 +33,8 @@ public struct IngestResult: Sendable {
   public var skipped: [SkippedFile] = []
   /// Total bytes read from disk.
   public var inputBytes: Int64 { files.reduce(0) { $0 + $1.bytesOnDisk } }
+  /// The records of every file: read, kept as events (`graph.eventCount` of them), dropped by reason.
+  public var account: EventAccount { files.reduce(EventAccount()) { $0 + $1.account } }
 }
 
 /// Options for `Ingest.run`.
@@ -126,7 +130,7 @@ public enum Ingest {
     let inputs = try inputs(paths, limits: options.limits)
     let clock = PhaseClock()
     let (imported, skipped) = try importFiles(
-      inputs, progress: options.progress, clock: clock, limits: options.limits)
+      inputs, progress: options.progress, clock: clock, defersShardColumns: true, limits: options.limits)
     if imported.isEmpty {
       throw TraceImportError.noTraces(directory: paths.joined(separator: ", "), skipped: skipped.map(\.path))
     }
@@ -151,7 +155,7 @@ public enum Ingest {
   /// a trace (`notATrace`) is skipped instead of failing the run.
   static func importFiles(
     _ files: [TraceInput], progress: (@Sendable (String, Int64, Int64) -> Void)?,
-    clock: PhaseClock, limits: ReadLimits = ReadLimits()
+    clock: PhaseClock, defersShardColumns: Bool = false, limits: ReadLimits = ReadLimits()
   ) throws -> (imported: [ImportedFile], skipped: [SkippedFile]) {
     let importers = try files.map { try sniffFormat($0) ?? fallbackImporter(for: $0.path) }
     let isOnlyRankFile = importers.filter { !$0.isLinkedWithRankGraph }.count <= 1
@@ -163,7 +167,7 @@ public enum Ingest {
     let results: [Outcome] = try Parallel.map(files.count) { i in
       let request = ImportRequest(
         path: files[i].path, contents: files[i].contents, isOnlyRankFile: isOnlyRankFile, progress: progress,
-        clock: clock, chunks: chunks[i], limits: limits)
+        clock: clock, chunks: chunks[i], defersShardColumns: defersShardColumns, limits: limits)
       do {
         return .imported(files[i].recorded(try importers[i].importFile(request)))
       } catch let error as TraceImportError {
@@ -229,15 +233,17 @@ public enum Ingest {
         declared: nil, path: host.path, isOnlyFile: isOnlyFile, fallback: fallback,
         notes: notes, diagnostics: &diagnostics)
       let nodes = host.trace.nodes.count
-      let file = IngestedFile(
+      var file = IngestedFile(
         path: host.path, rank: rank, bytesOnDisk: host.bytesOnDisk,
         decompressedBytes: host.bytesOnDisk, isGzip: false,
         format: PyTorchETImporter.descriptor.name, stats: KinetoStats(), events: nodes,
         recordTypes: ["nodes": nodes])
       if let k = joined.ranks.firstIndex(where: { $0.file.rank == rank }) {
+        joined.ranks[k] = try joined.ranks[k].materialized()
         let (g, summary) = ETLinker.link(
           joined.ranks[k].graph, host.trace, file: host.path, rank: rank,
           diagnostics: &diagnostics)
+        file.account = .linkedExecutionTrace(nodes: nodes, summary)
         joined.ranks[k].graph = g
         joined.ranks[k].diagnostics.append(contentsOf: diagnostics)
         joined.ranks[k].executionTrace = (file, summary)
@@ -245,6 +251,7 @@ public enum Ingest {
         joined.etFiles.append(file)
       } else {
         let g = ETLinker.graph(host.trace, file: host.path, rank: rank, diagnostics: &diagnostics)
+        file.account = EventAccount(read: nodes, kept: g.eventCount)
         joined.ranks.append(ImportedRank(file: file, graph: g, diagnostics: diagnostics))
       }
     }
@@ -267,15 +274,26 @@ public enum Ingest {
     _ = consume joined
     var diagnostics = Diagnostics()
     for r in ranks { diagnostics.append(contentsOf: r.diagnostics) }
-    checkOneRun(ranks, diagnostics: &diagnostics)
-    var graphs: [EventGraph] = []
-    graphs.reserveCapacity(ranks.count)
-    for i in ranks.indices {
-      graphs.append(ranks[i].graph)
-      ranks[i].graph = EventGraph.Builder().build()
+    let merged: EventGraph
+    let shards = ranks.compactMap(\.deferred)
+    if !shards.isEmpty && shards.count == ranks.count {
+      // Every rank from a shard: the columns are decoded straight into the merged graph.
+      merged = try clock.measureProcess("decode shard columns") {
+        try ShardMerge.merge(tables: ranks.map(\.graph), shards: shards)
+      }
+      for i in ranks.indices { ranks[i].deferred = nil }
+    } else {
+      var graphs: [EventGraph] = []
+      graphs.reserveCapacity(ranks.count)
+      for i in ranks.indices {
+        graphs.append(try ranks[i].materialized().graph)
+        ranks[i].graph = EventGraph.Builder().build()
+        ranks[i].deferred = nil
+      }
+      merged = EventGraph.merging(consume graphs)
     }
-    let merged = EventGraph.merging(consume graphs)
     clock.lap("merge")
+    checkOneRun(ranks.map(\.file), merged, diagnostics: &diagnostics)
     let (graph, link) = options.linker.link(merged, diagnostics: &diagnostics)
     clock.lap("link")
     if options.validate {

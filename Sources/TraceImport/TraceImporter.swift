@@ -57,6 +57,9 @@ struct ImportRequest: Sendable {
   /// Threads the importer may use for this one file (cores left over when there are fewer
   /// files than cores).
   var chunks = 1
+  /// Whether a shard on disk may leave its event columns in the file for `ShardMerge` to decode
+  /// straight into the merged graph (`Ingest.run`); off where the rank's own graph is used.
+  var defersShardColumns = false
   /// How many bytes the file may hold decompressed (`--max-bytes`), and how far gzip may inflate it.
   var limits = ReadLimits()
 }
@@ -77,6 +80,17 @@ struct ImportedRank: Sendable {
   var diagnostics: Diagnostics
   /// The host execution trace linked into this graph (`Ingest.joinHostTraces`, or a shard's).
   var executionTrace: (file: IngestedFile, link: ETLinkSummary)? = nil
+  /// A shard's columns not decoded yet: `graph` holds its tables only (`ShardMerge`).
+  var deferred: DeferredShard? = nil
+
+  /// This rank with its graph complete (a deferred shard's columns decoded into it).
+  func materialized() throws -> ImportedRank {
+    guard let deferred else { return self }
+    var r = self
+    r.graph = try deferred.materialized(graph)
+    r.deferred = nil
+    return r
+  }
 }
 
 /// A host execution trace as read from one file, not linked yet.

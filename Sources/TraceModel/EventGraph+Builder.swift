@@ -152,32 +152,24 @@ extension EventGraph {
   /// - Complexity: O(total events + edges + distinct names).
   public static func merging(_ parts: consuming [EventGraph]) -> EventGraph {
     if parts.count == 1 { return parts[0] }
-    var b = Builder()
-    b.reserveEvents(parts.reduce(0) { $0 + $1.eventCount })
+    var (b, layout) = mergedTables(parts, eventCounts: parts.map(\.eventCount), edgeCounts: parts.map(\.edgeCount))
+    b.reserveEvents(layout.eventCount)
     // The parts' edges, concatenated: each part's are already grouped by source event in event
     // order, which is what `Builder.build()` would produce from them (its sort is stable).
-    let edgeTotal = parts.reduce(0) { $0 + $1.edgeCount }
     var offsets: [UInt32] = [0]
-    offsets.reserveCapacity(b.lane.capacity + 1)
+    offsets.reserveCapacity(layout.eventCount + 1)
     var targets: [EventID] = []
-    targets.reserveCapacity(edgeTotal)
+    targets.reserveCapacity(layout.edgeCount)
     var kinds: [EdgeKind] = []
-    kinds.reserveCapacity(edgeTotal)
+    kinds.reserveCapacity(layout.edgeCount)
     for index in parts.indices {
       let part = parts[index]
       parts[index] = Builder().build()
-      let nameMap = part.strings.strings.map { b.strings.intern($0) }
-      func mapName(_ id: NameID) -> NameID { nameMap[id.index] }
-      let laneBase = UInt32(b.lanes.count)
-      let eventBase = UInt32(b.eventCount)
+      let nameMap = layout.nameMaps[index]
+      let (laneBase, eventBase, edgeBase) = (layout.laneBase[index], layout.eventBase[index], layout.edgeBase[index])
       func mapEvent(_ e: EventID) -> EventID { e == .none ? .none : EventID(rawValue: e.rawValue + eventBase) }
-      b.ranks.append(contentsOf: part.ranks)
-      for var l in part.lanes {
-        l.name = mapName(l.name)
-        b.lanes.append(l)
-      }
       b.lane.append(contentsOf: part.lane.lazy.map { LaneID(rawValue: $0.rawValue + laneBase) })
-      b.name.append(contentsOf: part.name.lazy.map(mapName))
+      b.name.append(contentsOf: part.name.lazy.map { nameMap[$0.index] })
       b.kind.append(contentsOf: part.kind)
       b.detail.append(contentsOf: part.detail)
       b.start.append(contentsOf: part.start)
@@ -186,10 +178,57 @@ extension EventGraph {
       b.correlation.append(contentsOf: part.correlation)
       b.parent.append(contentsOf: part.parent.lazy.map(mapEvent))
       b.sourceIndex.append(contentsOf: part.sourceIndex)
-      let edgeBase = UInt32(targets.count)
       offsets.append(contentsOf: part.edgeOffsets.dropFirst().lazy.map { $0 + edgeBase })
       targets.append(contentsOf: part.edgeTargets.lazy.map(mapEvent))
       kinds.append(contentsOf: part.edgeKinds)
+    }
+    return EventGraph(
+      strings: b.strings, lanes: b.lanes, ranks: b.ranks, lane: b.lane, name: b.name, kind: b.kind,
+      detail: b.detail, start: b.start, duration: b.duration, bytes: b.bytes, correlation: b.correlation,
+      parent: b.parent, sourceIndex: b.sourceIndex, edgeOffsets: offsets, edgeTargets: targets, edgeKinds: kinds,
+      steps: b.steps, collectives: b.collectives, instances: b.instances, p2p: b.p2p, memory: b.memory,
+      opShapes: b.opShapes)
+  }
+
+  /// Where each part of a merge lands in the merged graph (`mergedTables`).
+  public struct MergeLayout: Sendable {
+    /// Each part's first event, edge and lane in the merged graph.
+    public var eventBase: [UInt32]
+    public var edgeBase: [UInt32]
+    public var laneBase: [UInt32]
+    /// Each part's names (`NameID` index) as ids of the merged string table.
+    public var nameMaps: [[NameID]]
+    public var eventCount: Int
+    public var edgeCount: Int
+  }
+
+  /// The tables of `parts` merged as `merging` merges them (strings re-interned part after part;
+  /// lanes, ranks, steps, collectives, instances, send/recv, memory and op shapes with their ids
+  /// moved), in a builder whose event columns are left empty, and where each part's events,
+  /// edges, lanes and names land. `eventCounts` and `edgeCounts` are the parts' own: a part whose
+  /// columns are not loaded yet (a deferred shard) has its tables only.
+  public static func mergedTables(_ parts: [EventGraph], eventCounts: [Int], edgeCounts: [Int]) -> (
+    Builder, MergeLayout
+  ) {
+    var b = Builder()
+    var layout = MergeLayout(
+      eventBase: [], edgeBase: [], laneBase: [], nameMaps: [], eventCount: 0, edgeCount: 0)
+    for (index, part) in parts.enumerated() {
+      let nameMap = part.strings.strings.map { b.strings.intern($0) }
+      func mapName(_ id: NameID) -> NameID { nameMap[id.index] }
+      let eventBase = UInt32(layout.eventCount)
+      func mapEvent(_ e: EventID) -> EventID { e == .none ? .none : EventID(rawValue: e.rawValue + eventBase) }
+      layout.eventBase.append(eventBase)
+      layout.edgeBase.append(UInt32(layout.edgeCount))
+      layout.laneBase.append(UInt32(b.lanes.count))
+      layout.nameMaps.append(nameMap)
+      layout.eventCount += eventCounts[index]
+      layout.edgeCount += edgeCounts[index]
+      b.ranks.append(contentsOf: part.ranks)
+      for var l in part.lanes {
+        l.name = mapName(l.name)
+        b.lanes.append(l)
+      }
       for var s in part.steps {
         s.event = mapEvent(s.event)
         b.steps.append(s)
@@ -223,11 +262,6 @@ extension EventGraph {
         b.opShapes.append(o)
       }
     }
-    return EventGraph(
-      strings: b.strings, lanes: b.lanes, ranks: b.ranks, lane: b.lane, name: b.name, kind: b.kind,
-      detail: b.detail, start: b.start, duration: b.duration, bytes: b.bytes, correlation: b.correlation,
-      parent: b.parent, sourceIndex: b.sourceIndex, edgeOffsets: offsets, edgeTargets: targets, edgeKinds: kinds,
-      steps: b.steps, collectives: b.collectives, instances: b.instances, p2p: b.p2p, memory: b.memory,
-      opShapes: b.opShapes)
+    return (b, layout)
   }
 }

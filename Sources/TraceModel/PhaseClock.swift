@@ -23,12 +23,41 @@ public final class PhaseClock: Sendable {
   }
 
   /// Runs `body` and prints its own duration under `what` (independent of the laps: for work
-  /// running side by side on several threads).
+  /// running side by side on several threads), with the CPU time its thread spent in it: the
+  /// two differ when other work shares the cores.
   public func measure<T>(_ what: String, _ body: () throws -> T) rethrows -> T {
     guard isEnabled else { return try body() }
     let start = DispatchTime.now().uptimeNanoseconds
-    defer { report(what, since: start) }
+    let cpu = Self.threadCPUNanoseconds()
+    defer {
+      let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+      let cpuMs = Double(Self.threadCPUNanoseconds() - cpu) / 1e6
+      FileHandle.standardError.write(Data("[timing] \(what): \(ms) ms (own, cpu \(cpuMs) ms)\n".utf8))
+    }
     return try body()
+  }
+
+  /// Runs `body` and prints its duration under `what` with the CPU time the whole process spent
+  /// in it (for a phase whose work is spread over threads and runs alone).
+  public func measureProcess<T>(_ what: String, _ body: () throws -> T) rethrows -> T {
+    guard isEnabled else { return try body() }
+    let start = DispatchTime.now().uptimeNanoseconds
+    let cpu = Self.cpuNanoseconds(CLOCK_PROCESS_CPUTIME_ID)
+    defer {
+      let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+      let cpuMs = Double(Self.cpuNanoseconds(CLOCK_PROCESS_CPUTIME_ID) - cpu) / 1e6
+      FileHandle.standardError.write(Data("[timing] \(what): \(ms) ms (process cpu \(cpuMs) ms)\n".utf8))
+    }
+    return try body()
+  }
+
+  /// CPU time of the calling thread (`CLOCK_THREAD_CPUTIME_ID`).
+  static func threadCPUNanoseconds() -> UInt64 { cpuNanoseconds(CLOCK_THREAD_CPUTIME_ID) }
+
+  static func cpuNanoseconds(_ clock: clockid_t) -> UInt64 {
+    var t = timespec()
+    clock_gettime(clock, &t)
+    return UInt64(t.tv_sec) &* 1_000_000_000 &+ UInt64(t.tv_nsec)
   }
 
   /// Prints the time since `start` (`DispatchTime` uptime nanoseconds) under `what`.

@@ -31,6 +31,8 @@ private func linkDir(_ files: [String]) throws -> String {
   let r = try Ingest.run(paths: [dir])
   #expect(r.graph.ranks.count == 8 && r.etLinks.count == 8 && r.diagnostics.count(of: .error) == 0)
   #expect(r.link.matchedInstances == 8)
+  checkAccounts(r, "DLRM ET + Kineto")
+  #expect(r.account.dropped[.etLinked, default: 0] >= 8 * 1655)
   for l in r.etLinks {
     #expect(l.etOps == 1672 && l.opFraction >= 0.99 && l.kernels > 250 && l.kernelFraction == 1, "rank \(l.rank): \(l)")
     #expect(l.dataEdges > 1500)
@@ -44,12 +46,14 @@ private func linkDir(_ files: [String]) throws -> String {
 @Test(.needsCorpus) func singleRankPairsLink() throws {
   let linear = try Ingest.run(paths: [try inputs("linear_et.json.gz"), try inputs("linear_kineto.json.gz")])
   let l = try #require(linear.etLinks.first)
+  checkAccounts(linear, "linear ET + Kineto")
   #expect(l.etOps == 928 && l.matchedOps == 928 && l.kernels == 261 && l.kernelsWithParent == 261, "\(l)")
   let hta = try #require(TestPaths.corpus) + "/hta/tests/data/execution_trace"
   let add = try #require(try Ingest.run(paths: [hta]).etLinks.first)
   #expect(add.opFraction == 1 && add.kernelFraction == 1, "\(add)")
   let resnet = try Ingest.run(paths: [try inputs("resnet_et.json.gz"), try inputs("resnet_kineto.json.gz")])
   let rl = try #require(resnet.etLinks.first)
+  checkAccounts(resnet, "ResNet ET + Kineto")
   #expect(rl.opFraction > 0.5 && rl.opFraction < 0.8, "\(rl)")
 }
 

@@ -49,6 +49,7 @@ func shardsGiveTheSameGraphAsTheTraces(set: String) throws {
   #expect(fromShards.diagnostics == fromTraces.diagnostics)
   #expect(fromShards.link == fromTraces.link)
   #expect(fromShards.files.map(\.events) == fromTraces.files.map(\.events))
+  #expect(fromShards.files.map(\.account) == fromTraces.files.map(\.account))
   #expect(fromShards.files.allSatisfy { $0.format.hasPrefix("Reprise shard of ") })
   let jsonBytes = fromTraces.files.reduce(Int64(0)) { $0 + $1.decompressedBytes }
   let shardBytes = written.reduce(Int64(0)) { $0 + $1.shardBytes }

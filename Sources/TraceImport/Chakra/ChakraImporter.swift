@@ -84,7 +84,7 @@ struct ChakraProtobufImporter: TraceImporter {
     let ingested = IngestedFile(
       path: path, rank: rank, bytesOnDisk: size, decompressedBytes: size, isGzip: false,
       format: format, stats: KinetoStats(), events: graph.eventCount,
-      recordTypes: countByType(file))
+      recordTypes: countByType(file), account: EventAccount(read: file.nodes.count, kept: graph.eventCount))
     return ImportedRank(file: ingested, graph: graph, diagnostics: diagnostics)
   }
 

@@ -187,6 +187,12 @@ public enum ETLinker {
       summary.matchedOps, summary.etOps, 100 * summary.opFraction, summary.kernelsWithParent,
       summary.kernels, 100 * summary.kernelFraction, summary.dataEdges)
     diagnostics.note("et.linked", linked, at: loc)
+    if summary.matchedOps < summary.etOps {
+      diagnostics.dataLoss(
+        "et.unmatchedOps",
+        "execution-trace ops that match no Kineto op of rank \(summary.rank) are not in the graph "
+          + "(their data dependencies are not added)", at: loc, count: summary.etOps - summary.matchedOps)
+    }
     if summary.etOps > 0 && summary.opFraction < 0.5 {
       let poor = String(
         format: "only %.1f%% of the execution trace's ops match the Kineto trace of rank %d: "

@@ -40,8 +40,15 @@ struct KinetoImporter: TraceImporter {
     let file = IngestedFile(
       path: path, rank: rank, bytesOnDisk: trace.inputBytes,
       decompressedBytes: trace.decompressedBytes, isGzip: isGzip, format: descriptor.name,
-      stats: trace.stats, events: graph.eventCount)
+      stats: trace.stats, events: graph.eventCount, account: keptAsEvents(trace.account, graph))
     return .rank(ImportedRank(file: file, graph: graph, diagnostics: diagnostics))
+  }
+
+  /// The parser's account with `kept` the events of the graph built from its records (one each).
+  static func keptAsEvents(_ account: EventAccount, _ graph: EventGraph) -> EventAccount {
+    var a = account
+    a.kept = graph.eventCount
+    return a
   }
 
   /// Reads one Kineto file into its tokenized form (no linking).

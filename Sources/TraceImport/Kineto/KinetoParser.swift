@@ -170,6 +170,23 @@ struct KinetoParser {
     }
     out.diagnostics.invalidUTF8(s.invalidUTF8Strings, in: out.file, unit: "strings")
     out.threads = threadIndex.sorted { $0.value < $1.value }.map(\.key)
+    out.account = account(unclosedBegins: open)
+  }
+
+  /// The elements of `traceEvents` accounted for, from the counts the parse kept anyway (no
+  /// counting per event): records are kept; `M` went to lane names, flows with an `id` to
+  /// `flows`, an `E` that closed a `B` into the `B`'s record; the rest are losses, each already
+  /// a `dataLoss` diagnostic.
+  func account(unclosedBegins: Int) -> EventAccount {
+    func count(_ ph: Character) -> Int { phaseCounts[Int(ph.asciiValue ?? 0)] }
+    let flowPhases = count("s") + count("t") + count("f")
+    return EventAccount(
+      read: out.stats.eventCount, kept: out.recordCount,
+      dropped: [
+        .metadata: count("M"), .flow: out.flows.count, .spanEnd: count("E") - unmatchedEnds,
+        .unmatchedEnd: unmatchedEnds, .unclosedBegin: unclosedBegins, .flowWithoutId: flowPhases - out.flows.count,
+        .unsupportedPhase: unsupportedPhases.values.reduce(0, +),
+      ])
   }
 
   // MARK: Events

@@ -116,6 +116,8 @@ struct KinetoTrace: Sendable, Equatable {
   var schemaVersion: JSONValue?
 
   var stats = KinetoStats()
+  /// The elements of `traceEvents`: records (`kept`), or dropped by reason (`KinetoParser.finish`).
+  var account = EventAccount()
   var diagnostics = Diagnostics()
   var inputBytes: Int64 = 0
   /// Bytes of JSON read (decompressed size for gzip).

@@ -102,6 +102,10 @@ public struct ShardMeta: Codable, Sendable, Equatable {
     public var categoryCounts: [String: Int]
     public var durationSumNs: Int64
     public var eventArrayCount: Int
+    /// The records the source held and those dropped by `DropReason` code (`EventAccount`;
+    /// absent in shards written before they were counted).
+    public var recordsRead: Int?
+    public var recordsDropped: [String: Int]?
   }
 }
 
@@ -110,7 +114,22 @@ extension ShardMeta.Source {
     self.init(
       path: f.path, bytes: f.bytesOnDisk, decompressedBytes: f.decompressedBytes, gzip: f.isGzip, format: f.format,
       events: f.events, recordTypes: f.recordTypes, phaseCounts: f.stats.phaseCounts,
-      categoryCounts: f.stats.categoryCounts, durationSumNs: f.stats.durationSumNs, eventArrayCount: f.stats.eventCount)
+      categoryCounts: f.stats.categoryCounts, durationSumNs: f.stats.durationSumNs, eventArrayCount: f.stats.eventCount,
+      recordsRead: f.account.read,
+      recordsDropped: Dictionary(uniqueKeysWithValues: f.account.dropped.map { ($0.key.rawValue, $0.value) }))
+  }
+
+  /// The source's account with `kept` events: as it was counted when sharded, else (an older
+  /// shard, or reasons this build does not know) the events stored, all kept.
+  func account(kept: Int) -> EventAccount? {
+    guard let recordsRead, let recordsDropped else { return nil }
+    var dropped: [DropReason: Int] = [:]
+    for (code, n) in recordsDropped {
+      guard let reason = DropReason(rawValue: code) else { return nil }
+      dropped[reason] = n
+    }
+    let a = EventAccount(read: recordsRead, kept: kept, dropped: dropped)
+    return a.isBalanced ? a : nil
   }
 
   var stats: KinetoStats {

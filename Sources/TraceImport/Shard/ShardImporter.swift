@@ -13,21 +13,41 @@ struct ShardImporter: TraceImporter {
   }
 
   static func importFile(_ request: ImportRequest) throws -> ImportedFile {
-    let (meta, graph, bytes) = try read(request.path, contents: request.contents)
+    let (meta, graph, bytes, deferred) = try request.clock.measure("read shard \(request.path)") {
+      if request.defersShardColumns && request.contents == nil {
+        let (m, g, d) = try readTables(request.path)
+        return (m, g, Int64(d.source.count), Optional(d))
+      }
+      let (m, g, b) = try read(request.path, contents: request.contents)
+      return (m, g, b, nil)
+    }
     request.clock.lap("load shard \(request.path)")
     var diagnostics = Diagnostics()
     for d in meta.diagnostics { diagnostics.append(d) }
     let file = IngestedFile(
       path: request.path, rank: RankID(rawValue: meta.rank), bytesOnDisk: bytes, decompressedBytes: bytes,
       isGzip: false, format: "\(descriptor.name) of \(meta.source.format)", stats: meta.source.stats,
-      events: graph.eventCount, recordTypes: meta.source.recordTypes, source: meta.source.path)
+      events: meta.eventCount, recordTypes: meta.source.recordTypes, source: meta.source.path,
+      account: meta.source.account(kept: meta.eventCount) ?? EventAccount(read: meta.eventCount, kept: meta.eventCount))
     var rank = ImportedRank(file: file, graph: graph, diagnostics: diagnostics)
+    rank.deferred = deferred
     if let et = meta.executionTrace {
       var etFile = et.source.file
       etFile.rank = RankID(rawValue: meta.rank)
+      etFile.account = et.source.account(kept: 0) ?? .linkedExecutionTrace(nodes: etFile.events, et.link)
       rank.executionTrace = (etFile, et.link)
     }
     return .rank(rank)
+  }
+
+  /// The shard at `path` read for its metadata, tables and records, its columns left in the
+  /// mapped file (`DeferredShard`).
+  static func readTables(_ path: String) throws -> (ShardMeta, EventGraph, DeferredShard) {
+    let source = try ByteSource(path: path)
+    while !source.isExhausted { _ = try source.refill(keepFrom: 0) }
+    var r = ShardReader(UnsafeRawBufferPointer(start: source.buffer, count: source.count), file: path)
+    let (m, g) = try withExtendedLifetime(source) { try r.read(deferEvents: true) }
+    return (m, g, DeferredShard(reader: r, source: source, eventCount: m.eventCount, edgeCount: m.edgeCount))
   }
 
   /// The metadata and graph of the shard at `path` (or in `contents`), and its size in bytes.

@@ -28,7 +28,7 @@ extension ShardReader {
 
   /// Collectives, send/recv, allocator events and op shapes.
   func records(into g: inout EventGraph) throws {
-    let n = g.eventCount
+    let n = eventCount
     let strings = g.strings.count
     let event: [UInt32] = try column("coll.event", atMost: n, limit: n)
     let c = event.count
@@ -77,7 +77,7 @@ extension ShardReader {
   }
 
   private func pointToPoint(into g: inout EventGraph) throws {
-    let events = g.eventCount
+    let events = eventCount
     let event: [UInt32] = try column("p2p.event", atMost: events, limit: events)
     let n = event.count
     let send: [UInt8] = try column("p2p.send", count: n)
@@ -96,11 +96,25 @@ extension ShardReader {
   /// A column of an enum's raw values, each checked to name a case.
   func enumColumn<E: RawRepresentable & CaseIterable>(_ tag: String, count: Int, _: E.Type) throws -> [E]
   where E.RawValue == UInt8 {
-    var table = [E?](repeating: nil, count: 256)
-    for c in E.allCases { table[Int(c.rawValue)] = c }
-    let cases = table.prefix { $0 != nil }.compactMap { $0 }
+    let cases = Self.cases(E.self)
     let raw: [UInt8] = try column(tag, count: count, limit: cases.count)
     return raw.map { cases[Int($0)] }
+  }
+
+  /// The enum column `tag`, `out.count` long, decoded into `out` and checked as `enumColumn`.
+  func enumColumn<E: RawRepresentable & CaseIterable>(_ tag: String, into out: UnsafeMutableBufferPointer<E>) throws
+  where E.RawValue == UInt8 {
+    let cases = Self.cases(E.self)
+    let raw: [UInt8] = try column(tag, count: out.count, limit: cases.count)
+    guard let o = out.baseAddress else { return }
+    for i in raw.indices { (o + i).initialize(to: cases[Int(raw[i])]) }
+  }
+
+  /// The cases of `E` whose raw values run 0, 1, 2, … (the values a shard may store).
+  static func cases<E: RawRepresentable & CaseIterable>(_: E.Type) -> [E] where E.RawValue == UInt8 {
+    var table = [E?](repeating: nil, count: 256)
+    for c in E.allCases { table[Int(c.rawValue)] = c }
+    return table.prefix { $0 != nil }.compactMap { $0 }
   }
 
   /// The indices the metadata's tables hold (lanes, steps, instances) name something that exists,
@@ -108,7 +122,7 @@ extension ShardReader {
   /// decoded). The graph's own invariants (acyclic edges, parents on their lane) are checked by
   /// `EventGraph.validate` after linking, as for any import.
   func checkIndices(_ g: EventGraph) throws {
-    let (n, strings) = (UInt32(g.eventCount), UInt32(g.strings.count))
+    let (n, strings) = (UInt32(eventCount), UInt32(g.strings.count))
     let metaAt = ShardFormat.headerBytes + sectionCount * ShardFormat.sectionEntryBytes
     func check(_ ok: Bool, _ what: String) throws {
       if !ok { throw fail(metaAt, what, "an index out of range in the metadata") }

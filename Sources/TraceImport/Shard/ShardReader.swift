@@ -10,6 +10,8 @@ struct ShardReader {
   let file: String
   private var sections: [String: ShardSection] = [:]
   private(set) var sectionCount = 0
+  /// The events the shard holds (its header's count, once `read` has checked it).
+  private(set) var eventCount = 0
 
   init(_ bytes: UnsafeRawBufferPointer, file: String) {
     self.base = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 0x10).unsafelyUnwrapped
@@ -20,8 +22,10 @@ struct ShardReader {
   /// The most elements any section may claim: 64 per byte of the file.
   var maxElements: Int { size.multipliedReportingOverflow(by: 64).overflow ? .max : size * 64 }
 
-  /// The shard's metadata, graph and diagnostics.
-  mutating func read() throws -> (ShardMeta, EventGraph) {
+  /// The shard's metadata, graph and diagnostics. With `deferEvents`, the graph holds the tables
+  /// and records only, its event and edge columns empty: `ShardMerge` decodes them later, straight
+  /// into the merged graph.
+  mutating func read(deferEvents: Bool = false) throws -> (ShardMeta, EventGraph) {
     let (sectionCount, metaBytes, eventCount) = try header()
     self.sectionCount = sectionCount
     let meta = try metadata(sectionCount: sectionCount, metaBytes: metaBytes)
@@ -34,12 +38,13 @@ struct ShardReader {
       throw fail(
         48, "event and edge counts below 2^32 that the file can hold", "\(meta.eventCount) and \(meta.edgeCount)")
     }
+    self.eventCount = meta.eventCount
     let strings = try stringTable()
     var g = EventGraph(
       restoring: strings, lanes: meta.lanes, ranks: meta.ranks, lane: [], name: [], kind: [], detail: [], start: [],
       duration: [], bytes: [], correlation: [], parent: [], sourceIndex: [], edgeOffsets: [], edgeTargets: [],
       edgeKinds: [], steps: meta.steps, collectives: [], instances: meta.instances, p2p: [], memory: [], opShapes: [])
-    try events(into: &g, count: meta.eventCount, edges: meta.edgeCount)
+    if !deferEvents { try events(into: &g, count: meta.eventCount, edges: meta.edgeCount) }
     try records(into: &g)
     try checkIndices(g)
     return (meta, g)
@@ -120,10 +125,18 @@ struct ShardReader {
     _ tag: String, count: Int? = nil, atMost: Int? = nil, limit: Int? = nil, as: T.Type = T.self
   ) throws -> [T] {
     let s = try section(tag, count: count, atMost: atMost)
-    return try [T](unsafeUninitializedCapacity: Int(s.count)) { out, initialized in
-      try decode(s, into: out, bias: 0, limit: limit)
-      initialized = out.count
-    }
+    return try FreshMemory.array(count: Int(s.count)) { out in try decode(s, into: out, bias: 0, limit: limit) }
+  }
+
+  /// The column `tag`, `out.count + first` long, from its element `first` on, decoded into `out`
+  /// and checked as `column` checks.
+  /// With `adding`, every value is moved by it after the check (ids into a merged table).
+  func column<T: FixedWidthInteger>(
+    _ tag: String, into out: UnsafeMutableBufferPointer<T>, from first: Int = 0, limit: Int? = nil,
+    adding: Int64 = 0
+  ) throws {
+    let s = try section(tag, count: out.count + first, atMost: nil)
+    try decode(s, into: out, bias: adding, limit: limit, from: first)
   }
 
   /// A column of ids (`LaneID`, `NameID`, `EventID`: four bytes wrapping a `UInt32`), each below
@@ -131,14 +144,43 @@ struct ShardReader {
   func ids<W: RawRepresentable>(
     _ tag: String, count: Int? = nil, limit: Int, optional: Bool = false, as: W.Type = W.self
   ) throws -> [W] where W.RawValue == UInt32 {
-    precondition(MemoryLayout<W>.size == 4 && MemoryLayout<W>.stride == 4)
     let s = try section(tag, count: count, atMost: nil)
-    return try [W](unsafeUninitializedCapacity: Int(s.count)) { out, initialized in
-      try UnsafeMutableRawBufferPointer(out).withMemoryRebound(to: UInt32.self) {
-        try decode(s, into: $0, bias: optional ? -1 : 0, limit: optional ? limit + 1 : limit)
-      }
-      initialized = out.count
+    return try FreshMemory.array(count: Int(s.count)) { (out: UnsafeMutableBufferPointer<W>) in
+      try ids(s, into: out, limit: limit, optional: optional)
     }
+  }
+
+  /// The id column `tag`, `out.count` long, decoded into `out` and checked as `ids` checks; with
+  /// `adding` (not for an optional column), every id is moved by it after the check.
+  func ids<W: RawRepresentable>(
+    _ tag: String, into out: UnsafeMutableBufferPointer<W>, limit: Int, optional: Bool = false, adding: Int64 = 0
+  ) throws where W.RawValue == UInt32 {
+    precondition(!optional || adding == 0)
+    try ids(
+      try section(tag, count: out.count, atMost: nil), into: out, limit: limit, optional: optional, adding: adding)
+  }
+
+  private func ids<W: RawRepresentable>(
+    _ s: ShardSection, into out: UnsafeMutableBufferPointer<W>, limit: Int, optional: Bool, adding: Int64 = 0
+  ) throws where W.RawValue == UInt32 {
+    precondition(MemoryLayout<W>.size == 4 && MemoryLayout<W>.stride == 4)
+    try UnsafeMutableRawBufferPointer(out).withMemoryRebound(to: UInt32.self) {
+      try decode(s, into: $0, bias: optional ? -1 : adding, limit: optional ? limit + 1 : limit)
+    }
+  }
+
+  /// Element `i` of the column `tag` as stored plus its base (for a check before decoding).
+  /// Its checksum is not checked here: the caller decodes the column too.
+  func element(_ tag: String, _ i: Int) throws -> Int64 {
+    guard let s = sections[tag] else { throw fail(ShardFormat.headerBytes, "a section '\(tag)'", "none") }
+    guard i < Int(s.count) else {
+      throw fail(Int(s.offset), "at least \(i + 1) values in section '\(tag)'", "\(s.count)")
+    }
+    let w = Int(s.width)
+    guard w > 0 else { return s.base }
+    var v: UInt64 = 0
+    for k in 0..<w { v |= UInt64(base.load(fromByteOffset: Int(s.offset) + i * w + k, as: UInt8.self)) << (8 * k) }
+    return s.base &+ Int64(bitPattern: v)
   }
 
   /// The section `tag`, its length and checksum checked.
@@ -156,14 +198,14 @@ struct ShardReader {
     return s
   }
 
-  /// Widens the stored values of `s` into `out` as `base + stored + bias`, after checking that
-  /// every `base + stored` fits `T` (and is below `limit` when given).
+  /// Widens the stored values of `s` from element `first` on into `out` as `base + stored + bias`,
+  /// after checking that every `base + stored` fits `T` (and is below `limit` when given).
   private func decode<T: FixedWidthInteger>(
-    _ s: ShardSection, into out: UnsafeMutableBufferPointer<T>, bias: Int64, limit: Int?
+    _ s: ShardSection, into out: UnsafeMutableBufferPointer<T>, bias: Int64, limit: Int?, from first: Int = 0
   ) throws {
     let n = out.count
     let w = Int(s.width)
-    let p = base + Int(s.offset)
+    let p = base + Int(s.offset) + first * w
     let b = s.base &+ bias
     var high: UInt64 = 0
     switch w {
@@ -180,6 +222,7 @@ struct ShardReader {
     case 8:
       high = Self.widen(out, b) { UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8 &* $0, as: UInt64.self)) }
     default:
+      // 3, 5, 6 or 7 bytes: an 8-byte load, masked (the file ends in 8 padding bytes).
       let mask: UInt64 = (1 << (8 * UInt64(w))) &- 1
       high = Self.widen(out, b) {
         UInt64(littleEndian: p.loadUnaligned(fromByteOffset: w &* $0, as: UInt64.self)) & mask
