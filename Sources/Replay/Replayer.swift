@@ -5,11 +5,17 @@ public enum ReplayError: Error, Hashable, Sendable, CustomStringConvertible {
   /// Some events wait on each other (a dependency cycle, or a barrier whose members wait on
   /// work that comes after it on another lane).
   case deadlock(stuckEvents: Int, example: String)
+  /// The replayed times could pass the range of Int64 nanoseconds (a trace whose times are near
+  /// the importers' ±2^61 ns bound, scaled up by a what-if).
+  case timeOverflow(boundNs: Double)
 
   public var description: String {
     switch self {
     case .deadlock(let n, let example):
       return "replay cannot proceed: \(n) events wait on each other (dependency cycle), e.g. \(example)"
+    case .timeOverflow(let bound):
+      return "replay cannot proceed: its times could reach \(bound) ns, past the 2^62 ns Reprise replays "
+        + "(event times plus every duration, transfer and lag)"
     }
   }
 }
@@ -50,6 +56,12 @@ public struct Replayer: Sendable {
     _ plan: ReplayPlan, rawDurations: [Int64], rawTransfers: [Int64], backup: [Int32] = [],
     folding: RankFolding? = nil
   ) throws -> Timeline {
+    // An upper bound on every replayed time: the latest recorded start plus all the time added.
+    var bound = Double(plan.graph.start.lazy.map { abs($0) }.max() ?? 0)
+    for d in rawDurations { bound += Double(abs(d)) }
+    for t in rawTransfers { bound += Double(abs(t)) }
+    for l in plan.waitLag { bound += Double(abs(l)) }
+    if bound >= 0x1p62 { throw ReplayError.timeOverflow(boundNs: bound) }
     var engine = Engine(
       plan: plan, durations: rawDurations, transfers: rawTransfers, folding: folding?.isTrivial == false ? folding : nil
     )

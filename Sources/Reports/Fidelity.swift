@@ -26,12 +26,18 @@ public struct Fidelity: Codable, Sendable, Equatable {
 
     /// The shares of `work` (per event) timed by each of `methods` (per event).
     public init(work: [Nanoseconds], methods: [TimingMethod]) {
+      // Saturating sums: a hostile trace's durations (each up to 2^61 ns) may add past Int64.
+      func add(_ a: Int64, _ b: Int64) -> Int64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? (b > 0 ? .max : .min) : sum
+      }
       var sums = [Int64](repeating: 0, count: TimingMethod.allCases.count)
-      for (w, m) in zip(work, methods) { sums[Int(m.rawValue)] += w.rawValue }
+      for (w, m) in zip(work, methods) { sums[Int(m.rawValue)] = add(sums[Int(m.rawValue)], w.rawValue) }
       let ordered = [TimingMethod.shapeModel, .classRatio, .measured].map { sums[Int($0.rawValue)] }
       let pct = Fidelity.percentages(ordered)
       self.init(
-        shapeTimedPct: pct[0], classTimedPct: pct[1], measuredPct: pct[2], timedWorkNs: Nanoseconds(sums.reduce(0, +)))
+        shapeTimedPct: pct[0], classTimedPct: pct[1], measuredPct: pct[2], timedWorkNs: Nanoseconds(sums.reduce(0, add))
+      )
     }
   }
 
@@ -68,9 +74,9 @@ public struct Fidelity: Codable, Sendable, Equatable {
   /// parts with the largest remainders (ties: the earlier part). All zero: the last part
   /// (`measured`) takes 100.
   public static func percentages(_ parts: [Int64]) -> [Double] {
-    let total = parts.reduce(0, +)
+    let total = parts.reduce(0.0) { $0 + Double($1) }
     guard total > 0 else { return parts.indices.map { $0 == parts.count - 1 ? 100 : 0 } }
-    let exact = parts.map { Double($0) / Double(total) * 10_000 }
+    let exact = parts.map { Double($0) / total * 10_000 }
     var hundredths = exact.map { Int($0.rounded(.down)) }
     let left = 10_000 - hundredths.reduce(0, +)
     let order = exact.indices.sorted {

@@ -126,14 +126,14 @@ extension Ingest {
 
   /// The files to import: bundles opened into their trace members (listed, as in a directory).
   /// - Throws: `TraceImportError` for a bundle that cannot be read or holds no trace files.
-  static func inputs(_ paths: [String]) throws -> [TraceInput] {
+  static func inputs(_ paths: [String], limits: ReadLimits = ReadLimits()) throws -> [TraceInput] {
     var out: [TraceInput] = []
     for source in try sources(paths) {
       guard TarBundle.isBundleName(source.path) else {
         out.append(TraceInput(path: source.path, isListed: source.isListed))
         continue
       }
-      let members = try TarBundle.members(of: source.path) {
+      let members = try TarBundle.members(of: source.path, limits: limits) {
         isTraceFileName(String($0.split(separator: "/").last ?? ""))
       }
       if members.isEmpty { throw TraceImportError.noTraces(directory: source.path) }

@@ -44,6 +44,9 @@ public struct IngestOptions: Sendable {
   /// Whether to check the graph's invariants (`EventGraph.validate`) after linking.
   public var validate = true
   public var linker = MultiRankLinker()
+  /// How many bytes each input file may hold decompressed (`--max-bytes`), and how far gzip may
+  /// inflate it.
+  public var limits = ReadLimits()
   public init() {}
 }
 
@@ -56,7 +59,7 @@ public enum Ingest {
   ///
   /// - Throws: `TraceImportError` when the file cannot be read or matches no known format.
   public static func detectFormat(_ path: String) throws -> TraceFormatDescriptor {
-    let source = try ByteSource(path: path, chunkSize: TraceFormatDescriptor.sniffLength)
+    let source = try ByteSource(path: path, chunkSize: TraceFormatDescriptor.sniffLength, limits: .unlimited)
     let n = min(source.count, TraceFormatDescriptor.sniffLength)
     if n == 0 {
       throw TraceImportError.malformed(
@@ -86,7 +89,7 @@ public enum Ingest {
       try input.contents.map {
         ByteSource(bytes: Array($0.prefix(TraceFormatDescriptor.sniffLength)), file: input.path)
       }
-      ?? ByteSource(path: input.path, chunkSize: TraceFormatDescriptor.sniffLength)
+      ?? ByteSource(path: input.path, chunkSize: TraceFormatDescriptor.sniffLength, limits: .unlimited)
     let n = min(source.count, TraceFormatDescriptor.sniffLength)
     return n == 0 ? nil : TraceImporterRegistry.detect(UnsafeBufferPointer(start: source.buffer, count: n))
   }
@@ -124,10 +127,10 @@ public enum Ingest {
   /// - Throws: `TraceImportError` for unreadable, malformed or unsupported input, unknown or
   ///   duplicate ranks, or no trace left after skipping. Recoverable problems are in `diagnostics`.
   public static func run(paths: [String], options: IngestOptions = IngestOptions()) throws -> IngestResult {
-    let inputs = try inputs(paths)
+    let inputs = try inputs(paths, limits: options.limits)
     let clock = PhaseClock()
     let (imported, skipped) = try importFiles(
-      inputs, progress: options.progress, clock: clock, defersShardColumns: true)
+      inputs, progress: options.progress, clock: clock, defersShardColumns: true, limits: options.limits)
     if imported.isEmpty {
       throw TraceImportError.noTraces(directory: paths.joined(separator: ", "), skipped: skipped.map(\.path))
     }
@@ -152,12 +155,12 @@ public enum Ingest {
   /// a trace (`notATrace`) is skipped instead of failing the run.
   static func importFiles(
     _ files: [TraceInput], progress: (@Sendable (String, Int64, Int64) -> Void)?,
-    clock: PhaseClock, defersShardColumns: Bool = false
+    clock: PhaseClock, defersShardColumns: Bool = false, limits: ReadLimits = ReadLimits()
   ) throws -> (imported: [ImportedFile], skipped: [SkippedFile]) {
     let importers = try files.map { try sniffFormat($0) ?? fallbackImporter(for: $0.path) }
     let isOnlyRankFile = importers.filter { !$0.isLinkedWithRankGraph }.count <= 1
     let chunks = pieces(files)
-    let limits = try MemoryBudget.limits(
+    let jsonLimits = try MemoryBudget.limits(
       paths: files.indices.map {
         files[$0].contents == nil && importers[$0] == KinetoImporter.self ? files[$0].path : nil
       })
@@ -168,7 +171,8 @@ public enum Ingest {
     let results: [Outcome] = try Parallel.map(files.count) { i in
       let request = ImportRequest(
         path: files[i].path, contents: files[i].contents, isOnlyRankFile: isOnlyRankFile, progress: progress,
-        clock: clock, chunks: chunks[i], defersShardColumns: defersShardColumns, jsonLimit: limits[i])
+        clock: clock, chunks: chunks[i], defersShardColumns: defersShardColumns, limits: limits,
+        jsonLimit: jsonLimits[i])
       do {
         return .imported(files[i].recorded(try importers[i].importFile(request)))
       } catch let error as TraceImportError {
@@ -229,6 +233,7 @@ public enum Ingest {
     let notes = joined.ranks.isEmpty ? RankNotes() : PyTorchETImporter.linkedRankNotes
     for host in traces {
       var diagnostics = Diagnostics()
+      diagnostics.invalidUTF8(host.trace.invalidUTF8, in: host.path)
       let rank = try RankResolver.rank(
         declared: nil, path: host.path, isOnlyFile: isOnlyFile, fallback: fallback,
         notes: notes, diagnostics: &diagnostics)
@@ -293,6 +298,7 @@ public enum Ingest {
       merged = EventGraph.merging(consume graphs)
     }
     clock.lap("merge")
+    checkOneRun(ranks.map(\.file), merged, diagnostics: &diagnostics)
     let (graph, link) = options.linker.link(merged, diagnostics: &diagnostics)
     clock.lap("link")
     if options.validate {

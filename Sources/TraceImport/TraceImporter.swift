@@ -60,6 +60,8 @@ struct ImportRequest: Sendable {
   /// Whether a shard on disk may leave its event columns in the file for `ShardMerge` to decode
   /// straight into the merged graph (`Ingest.run`); off where the rank's own graph is used.
   var defersShardColumns = false
+  /// How many bytes the file may hold decompressed (`--max-bytes`), and how far gzip may inflate it.
+  var limits = ReadLimits()
   /// The most bytes of JSON this file may read before its graph would outgrow the memory
   /// available (`MemoryBudget`); nil: unchecked.
   var jsonLimit: Int64? = nil

@@ -21,7 +21,7 @@ struct IngestCommand: ParsableCommand {
 
   func run() throws {
     let started = Date()
-    let result = try TraceInputs.read(input.paths, verbose: input.verbose)
+    let result = try TraceInputs.read(input.paths, verbose: input.verbose, limits: input.limits)
     let summary = try IngestSummary(result, recorded: recorded)
     print(json ? try summary.json() : summary.text(seconds: Date().timeIntervalSince(started)))
     try result.requireUsable(strict: strict)

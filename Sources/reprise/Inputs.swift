@@ -8,7 +8,28 @@ import Schedules
 import TraceImport
 import TraceModel
 
-/// The trace arguments of every command that reads a run: paths and `-v`.
+/// `--max-bytes`, on every command that reads traces.
+struct ReadLimitOptions: ParsableArguments {
+  @Option(
+    name: .customLong("max-bytes"),
+    help: ArgumentHelp(
+      "Refuse an input file larger than this once decompressed (K, M, G, T: powers of 1024), or gzip inflating "
+        + "more than 1000:1 past 64 MiB.",
+      valueName: "size"))
+  var maxBytes = "64G"
+
+  func validate() throws { _ = try limits() }
+
+  /// The limits the flag sets (a malformed size is a usage error).
+  func limits() throws -> ReadLimits {
+    guard let bytes = ReadLimits.parseSize(maxBytes) else {
+      throw ValidationError("--max-bytes \(maxBytes): expected a size such as 64G, 512M or 1000000 (bytes)")
+    }
+    return ReadLimits(maxBytes: bytes)
+  }
+}
+
+/// The trace arguments of every command that reads a run: paths, `-v` and `--max-bytes`.
 struct TraceInputs: ParsableArguments {
   @Argument(help: "Trace files, directories (searched recursively) or .tar.gz bundles (one file per rank).")
   var paths: [String]
@@ -16,24 +37,32 @@ struct TraceInputs: ParsableArguments {
   @Flag(name: .shortAndLong, help: "Also print notes, not only warnings and errors.")
   var verbose = false
 
+  @OptionGroup var limit: ReadLimitOptions
+
   func validate() throws {
     if paths.isEmpty { throw ValidationError("give at least one trace file or directory") }
   }
 
+  /// The `--max-bytes` limits.
+  var limits: ReadLimits { (try? limit.limits()) ?? ReadLimits() }
+
   /// Ingests the paths, prints the diagnostics, and stops (exit 65) on errors in the input,
   /// or on warnings when `strict`.
-  func ingest() throws -> IngestResult { try Self.ingest(paths, verbose: verbose) }
+  func ingest() throws -> IngestResult { try Self.ingest(paths, verbose: verbose, limits: limits) }
 
   /// `ingest()` of other paths.
-  static func ingest(_ paths: [String], verbose: Bool = false) throws -> IngestResult {
-    let result = try read(paths, verbose: verbose)
+  static func ingest(_ paths: [String], verbose: Bool = false, limits: ReadLimits = ReadLimits()) throws
+    -> IngestResult
+  {
+    let result = try read(paths, verbose: verbose, limits: limits)
     try result.requireUsable(strict: false)
     return result
   }
 
   /// Ingests the paths and prints the diagnostics, showing progress on a terminal for big inputs.
-  static func read(_ paths: [String], verbose: Bool = false) throws -> IngestResult {
+  static func read(_ paths: [String], verbose: Bool = false, limits: ReadLimits = ReadLimits()) throws -> IngestResult {
     var options = IngestOptions()
+    options.limits = limits
     let files = try Ingest.expand(paths)
     let total = files.reduce(Int64(0)) {
       $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int64) ?? 0)

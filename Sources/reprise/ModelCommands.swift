@@ -50,6 +50,7 @@ struct RooflineCommand: ParsableCommand {
   @Option(help: "Bytes moved by one operation (e.g. 1GiB).") var bytes: String?
   @Option(help: "Rows to print (largest FLOPs first).") var top = 15
   @Flag(help: "Print JSON (schema reprise.roofline/v1).") var json = false
+  @OptionGroup var limit: ReadLimitOptions
 
   func run() throws {
     try requireAtLeast(0, ["--top": top])
@@ -66,7 +67,7 @@ struct RooflineCommand: ParsableCommand {
         bytes: size)
       return print(json ? try op.json() : op.text())
     }
-    let graph = try TraceInputs.read(paths).graph
+    let graph = try TraceInputs.read(paths, limits: try limit.limits()).graph
     let hw = try lib.hardware(named: hardware, for: graph)
     let report = RooflineReport(graph, hardware: hw)
     print(json ? try report.json() : report.text(top: top))

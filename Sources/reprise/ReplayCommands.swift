@@ -136,7 +136,7 @@ struct WhatIfCommand: ParsableCommand {
     if let timeline { try run.writeTimeline(to: timeline) }
     if input.verbose { printError(run.timingText) }
     guard let compare else { return print(json ? try run.summary.json() : run.text()) }
-    let check = try TransferCheck(run, measuredOnTarget: try TraceInputs.ingest([compare]).graph)
+    let check = try TransferCheck(run, measuredOnTarget: try TraceInputs.ingest([compare], limits: input.limits).graph)
     print(json ? try check.json() : run.text() + "\n" + check.text())
   }
 }

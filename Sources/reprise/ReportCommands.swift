@@ -101,6 +101,7 @@ struct DiffCommand: ParsableCommand {
   var whatIf: [String] = []
   @Option(name: .shortAndLong, help: "Write the JSON here (else a table is printed).") var output: String?
   @Flag(help: "Print JSON on standard output.") var json = false
+  @OptionGroup var limit: ReadLimitOptions
 
   func validate() throws {
     if (b == nil) == whatIf.isEmpty {
@@ -110,10 +111,11 @@ struct DiffCommand: ParsableCommand {
   }
 
   func run() throws {
-    let ra = try TraceInputs.ingest([a])
+    let limits = try limit.limits()
+    let ra = try TraceInputs.ingest([a], limits: limits)
     let report: DiffReport
     if let b {
-      report = DiffReport(ra, try TraceInputs.ingest([b]), labels: (a, b))
+      report = DiffReport(ra, try TraceInputs.ingest([b], limits: limits), labels: (a, b))
     } else {
       let run = try WhatIfRun(graph: ra.graph, scenario: try Scenario.parse(whatIf))
       for line in run.knobWarnings { printError("warning: " + line) }

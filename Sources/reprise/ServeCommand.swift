@@ -45,8 +45,8 @@ struct ServeCommand: ParsableCommand {
 
   func run() throws {
     let (paths, capturePath) = try ServeRequest.splitCapture(input.paths, capture: graphCapture)
-    let graph = try TraceInputs.ingest(paths, verbose: input.verbose).graph
-    let captures = try capturePath.map { (graph: try TraceInputs.ingest([$0]).graph, file: $0) }
+    let graph = try TraceInputs.ingest(paths, verbose: input.verbose, limits: input.limits).graph
+    let captures = try capturePath.map { (graph: try TraceInputs.ingest([$0], limits: input.limits).graph, file: $0) }
     let request = ServeRequest(model: model, hardware: hardware, from: from, knobs: knobs, captures: captures)
     let report = try usage {
       do {

@@ -88,19 +88,6 @@ func badInputGetsOneClearLine(text: String, location: String, message: String) {
   }
 }
 
-@Test func invalidUTF8IsRejectedWithItsOffset() {
-  var bytes = Array(#"{"traceEvents": [{"ph": "X", "name": "ab"#.utf8)
-  let at = bytes.count
-  bytes += [0xC3, 0x28] + Array(#"", "ts": 1, "dur": 1}]}"#.utf8)
-  do {
-    var parser = KinetoParser(source: ByteSource(bytes: bytes, file: "u.json"))
-    _ = try parser.parse()
-    Issue.record("accepted invalid UTF-8")
-  } catch {
-    #expect("\(error)".contains("u.json:@\(at + 1)") && "\(error)".contains("UTF-8"), "\(error)")
-  }
-}
-
 @Test func filesThatAreNotTracesFailClearly() throws {
   let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-bad-\(UUID().uuidString)")
   try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -44,7 +44,10 @@ enum TarBundle {
   /// - Throws: `TraceImportError.unreadable` when the archive cannot be opened,
   ///   `.malformed` (naming the archive and the byte offset in the uncompressed tar stream) for
   ///   a bad header, a truncated archive or a member that is not valid gzip.
-  static func members(of path: String, accept: (String) -> Bool) throws -> [Member] {
+  ///   A member larger than `limits` allow (stored or inflated) is refused.
+  static func members(of path: String, limits: ReadLimits = ReadLimits(), accept: (String) -> Bool) throws
+    -> [Member]
+  {
     guard let gz = gzopen(path, "rb") else {
       throw TraceImportError.unreadable(file: path, reason: String(cString: strerror(errno)))
     }
@@ -72,9 +75,10 @@ enum TarBundle {
           try stream.skip(size)
           continue
         }
+        try limits.check(file: path + ":" + name, size: size)
         var bytes = try stream.read(size)
         let isGzip = bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b
-        if isGzip { bytes = try inflate(bytes, file: path + ":" + name) }
+        if isGzip { bytes = try inflate(bytes, file: path + ":" + name, limits: limits) }
         out.append(Member(name: path + ":" + name, contents: bytes, archivedBytes: size, isGzip: isGzip))
       default:  // directories, links, devices, global pax headers, GNU long link names
         pending = Pending()
@@ -210,7 +214,7 @@ enum TarBundle {
 
   /// Inflates a gzip member held in memory.
   /// - Throws: `TraceImportError.malformed` naming the member when the data is not valid gzip.
-  static func inflate(_ bytes: [UInt8], file: String) throws -> [UInt8] {
+  static func inflate(_ bytes: [UInt8], file: String, limits: ReadLimits = ReadLimits()) throws -> [UInt8] {
     var stream = z_stream()
     guard inflateInit2_(&stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
       throw TraceImportError.unreadable(file: file, reason: "zlib could not start")
@@ -220,7 +224,7 @@ enum TarBundle {
     var chunk = [UInt8](repeating: 0, count: 1 << 20)
     var input = bytes
     var status = Z_OK
-    input.withUnsafeMutableBufferPointer { src in
+    try input.withUnsafeMutableBufferPointer { src in
       stream.next_in = src.baseAddress
       stream.avail_in = UInt32(src.count)
       repeat {
@@ -230,6 +234,7 @@ enum TarBundle {
           status = CZlib.inflate(&stream, Z_NO_FLUSH)
           out.append(contentsOf: dst[0..<(dst.count - Int(stream.avail_out))])
         }
+        try limits.check(file: file, decompressed: Int64(out.count), compressed: Int64(stream.total_in))
       } while status == Z_OK
     }
     guard status == Z_STREAM_END else {

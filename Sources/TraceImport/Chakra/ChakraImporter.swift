@@ -64,7 +64,10 @@ struct ChakraProtobufImporter: TraceImporter {
     onlyFile: .init(code: "ingest.rankDefault") { _ in "no rank in the file name (name.N.et); treated as rank 0" })
 
   static func importFile(_ request: ImportRequest) throws -> ImportedFile {
-    .rank(try importRank(try decode(path: request.path, bytes: request.contents), request, format: descriptor.name))
+    .rank(
+      try importRank(
+        try decode(path: request.path, bytes: request.contents, limits: request.limits), request,
+        format: descriptor.name))
   }
 
   /// The graph of one rank from a decoded file (protobuf or JSON): its rank from the file name
@@ -76,6 +79,7 @@ struct ChakraProtobufImporter: TraceImporter {
       declared: nil, path: path, isOnlyFile: request.isOnlyRankFile, notes: rankNotes,
       diagnostics: &diagnostics)
     let graph = build(file, path: path, rank: rank, diagnostics: &diagnostics)
+    diagnostics.invalidUTF8(file.invalidUTF8, in: path)
     let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
     let ingested = IngestedFile(
       path: path, rank: rank, bytesOnDisk: size, decompressedBytes: size, isGzip: false,
@@ -89,14 +93,17 @@ struct ChakraProtobufImporter: TraceImporter {
     var nodes: [ChakraProtoMsg_Node]
     /// Byte offset of each node's length prefix.
     var offsets: [Int]
+    /// Invalid UTF-8 sequences replaced with U+FFFD (JSON input).
+    var invalidUTF8 = 0
   }
 
   /// Decodes the message stream of `path` (or of `bytes`, for tests).
-  static func decode(path: String, bytes: [UInt8]? = nil) throws -> File {
+  static func decode(path: String, bytes: [UInt8]? = nil, limits: ReadLimits = ReadLimits()) throws -> File {
     let data: [UInt8]
     if let bytes {
       data = bytes
     } else {
+      try limits.check(file: path, size: Ingest.fileSize(path))
       guard let d = FileManager.default.contents(atPath: path) else {
         throw TraceImportError.unreadable(file: path, reason: "cannot open")
       }

@@ -24,13 +24,17 @@ struct ChakraJSONImporter: TraceImporter {
   static func importFile(_ request: ImportRequest) throws -> ImportedFile {
     .rank(
       try ChakraProtobufImporter.importRank(
-        try decode(path: request.path, bytes: request.contents), request, format: descriptor.name))
+        try decode(path: request.path, bytes: request.contents, limits: request.limits), request,
+        format: descriptor.name))
   }
 
   /// Reads the nodes of `path` into the form the protobuf reader decodes (`comm_type` from names).
-  static func decode(path: String, bytes: [UInt8]? = nil) throws -> ChakraProtobufImporter.File {
-    let root = try ExecutionTrace.loadJSON(
-      try bytes ?? ExecutionTrace.readAllBytes(path), file: path, expected: "JSON (a Chakra workload graph)")
+  static func decode(path: String, bytes: [UInt8]? = nil, limits: ReadLimits = ReadLimits()) throws
+    -> ChakraProtobufImporter.File
+  {
+    let (root, replaced) = try ExecutionTrace.loadJSONReplacingInvalidUTF8(
+      try bytes ?? ExecutionTrace.readAllBytes(path, limits: limits), file: path,
+      expected: "JSON (a Chakra workload graph)")
     defer { cj_decref(root) }
     guard let graph = json_object_get(root, "workload_graph"), cj_typeof(graph) == JSON_ARRAY else {
       throw TraceImportError.missingField("workload_graph", at: TraceLocation(file: path, byteOffset: 0))
@@ -86,7 +90,8 @@ struct ChakraJSONImporter: TraceImporter {
       }
       nodes.append(n)
     }
-    return ChakraProtobufImporter.File(metadata: ChakraProtoMsg_GlobalMetadata(), nodes: nodes, offsets: [])
+    return ChakraProtobufImporter.File(
+      metadata: ChakraProtoMsg_GlobalMetadata(), nodes: nodes, offsets: [], invalidUTF8: replaced)
   }
 
   /// The collective a communication node's name states: a NCCL/RCCL kernel name, or a c10d/nccl

@@ -39,6 +39,8 @@ public struct ExecutionTrace: Sendable {
   public var schema: String
   public var pid: Int64?
   public var nodes: [Node]
+  /// Invalid UTF-8 sequences in the file, replaced with U+FFFD before parsing.
+  public var invalidUTF8 = 0
 
   /// The profiler's per-thread root nodes (`[pytorch|profiler|execution_graph|thread]`,
   /// `…|execution_trace|thread]`) and the process-group record, which no profiler op matches.
@@ -48,15 +50,18 @@ public struct ExecutionTrace: Sendable {
 
   /// Reads and parses `path`.
   /// - Throws: `TraceImportError` naming the file and byte offset (JSON errors) or node index.
-  public static func read(_ path: String) throws -> ExecutionTrace {
-    try parse(try readAllBytes(path), file: path)
+  public static func read(_ path: String, limits: ReadLimits = ReadLimits()) throws -> ExecutionTrace {
+    try parse(try readAllBytes(path, limits: limits), file: path)
   }
 
-  static func readAllBytes(_ path: String) throws -> [UInt8] {
+  /// The bytes of `path`, inflated when it is gzip.
+  /// - Throws: `TraceImportError.malformed` for a corrupt stream or one past `limits`.
+  static func readAllBytes(_ path: String, limits: ReadLimits = ReadLimits()) throws -> [UInt8] {
     guard let gz = gzopen(path, "rb") else {
       throw TraceImportError.unreadable(file: path, reason: String(cString: strerror(errno)))
     }
     defer { gzclose(gz) }
+    if gzdirect(gz) == 1 { try limits.check(file: path, size: Ingest.fileSize(path)) }
     var out: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 1 << 20)
     while true {
@@ -67,6 +72,7 @@ public struct ExecutionTrace: Sendable {
       }
       if n == 0 { break }
       out.append(contentsOf: chunk[0..<Int(n)])
+      try limits.check(file: path, decompressed: Int64(out.count), compressed: Int64(gzoffset(gz)))
     }
     return out
   }
@@ -88,10 +94,40 @@ public struct ExecutionTrace: Sendable {
     return root
   }
 
-  /// Parses an execution trace document.
+  /// `loadJSON`, reading a document with invalid UTF-8 (which jansson refuses) again with
+  /// each bad sequence replaced by U+FFFD; returns how many were replaced. Valid input is
+  /// parsed once, as it is.
+  static func loadJSONReplacingInvalidUTF8(_ data: [UInt8], file: String, expected: String) throws -> (
+    root: UnsafeMutablePointer<json_t>, replaced: Int
+  ) {
+    do { return (try loadJSON(data, file: file, expected: expected), 0) } catch TraceImportError.malformed(
+      let loc, let exp, let found)
+    {
+      guard found.hasPrefix("unable to decode byte") else {
+        throw TraceImportError.malformed(loc, expected: exp, found: found)
+      }
+      let repaired = Array(String(decoding: data, as: UTF8.self).utf8)
+      func replacements(_ b: [UInt8]) -> Int {
+        var n = 0
+        var i = 0
+        while i + 2 < b.count {
+          if b[i] == 0xEF && b[i + 1] == 0xBF && b[i + 2] == 0xBD {
+            n += 1
+            i += 3
+          } else {
+            i += 1
+          }
+        }
+        return n
+      }
+      return (try loadJSON(repaired, file: file, expected: expected), replacements(repaired) - replacements(data))
+    }
+  }
+
+  /// Parses an execution trace document; invalid UTF-8 is replaced (`invalidUTF8` counts it).
   /// - Throws: `TraceImportError` naming the file and byte offset (JSON errors) or node index.
   public static func parse(_ data: [UInt8], file: String) throws -> ExecutionTrace {
-    let root = try loadJSON(data, file: file, expected: "JSON (an execution trace)")
+    let (root, replaced) = try loadJSONReplacingInvalidUTF8(data, file: file, expected: "JSON (an execution trace)")
     defer { cj_decref(root) }
     guard cj_typeof(root) == JSON_OBJECT, let nodes = json_object_get(root, "nodes"), cj_typeof(nodes) == JSON_ARRAY
     else { throw TraceImportError.missingField("nodes", at: TraceLocation(file: file, byteOffset: 0)) }
@@ -101,6 +137,7 @@ public struct ExecutionTrace: Sendable {
     let count = json_array_size(nodes)
     out.nodes.reserveCapacity(count)
     for i in 0..<count { out.nodes.append(try node(json_array_get(nodes, i), index: i, file: file)) }
+    out.invalidUTF8 = replaced
     return out
   }
 

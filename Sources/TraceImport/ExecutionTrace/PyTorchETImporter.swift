@@ -28,7 +28,9 @@ struct PyTorchETImporter: TraceImporter {
 
   static func importFile(_ request: ImportRequest) throws -> ImportedFile {
     let path = request.path
-    let trace = try request.contents.map { try ExecutionTrace.parse($0, file: path) } ?? ExecutionTrace.read(path)
+    let trace =
+      try request.contents.map { try ExecutionTrace.parse($0, file: path) }
+      ?? ExecutionTrace.read(path, limits: request.limits)
     let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
     return .hostTrace(ImportedHostTrace(path: path, trace: trace, bytesOnDisk: size))
   }

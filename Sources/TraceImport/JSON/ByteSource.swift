@@ -35,10 +35,16 @@ final class ByteSource {
   var totalRead: Int64 { base + Int64(count) }
   /// Size of the file on disk.
   let fileSize: Int64
+  /// How many bytes the file may hold decompressed, and how far gzip may inflate it.
+  let limits: ReadLimits
 
   /// Opens `path`, memory-mapping plain files and streaming gzip files.
-  init(path: String, chunkSize: Int = 1 << 22) throws {
+  ///
+  /// - Throws: `TraceImportError.malformed` when a plain file is larger than `limits` allow
+  ///   (gzip and piped input are checked as they are read, by `refill`).
+  init(path: String, chunkSize: Int = 1 << 22, limits: ReadLimits = ReadLimits()) throws {
     file = path
+    self.limits = limits
     let fd = open(path, O_RDONLY)
     if fd < 0 { throw TraceImportError.unreadable(file: path, reason: String(cString: strerror(errno))) }
     var st = stat()
@@ -58,6 +64,12 @@ final class ByteSource {
     var magic: (UInt8, UInt8) = (0, 0)
     let got = isRegular ? withUnsafeMutableBytes(of: &magic) { pread(fd, $0.baseAddress, 2, 0) } : 0
     let isGzipFile = got == 2 && magic.0 == 0x1f && magic.1 == 0x8b
+    if isRegular && !isGzipFile {
+      do { try limits.check(file: path, size: fileSize) } catch {
+        close(fd)
+        throw error
+      }
+    }
     if isGzipFile || !isRegular {
       guard let gz = gzdopen(fd, "rb") else {
         close(fd)
@@ -105,6 +117,7 @@ final class ByteSource {
   /// Wraps bytes already in memory (tests, fuzzing).
   init(bytes: [UInt8], file: String) {
     self.file = file
+    limits = .unlimited
     backing = .memory
     capacity = max(bytes.count, 1)
     let buf = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
@@ -173,6 +186,7 @@ final class ByteSource {
           return
         }
         count += n
+        try limits.check(file: file, decompressed: base + Int64(count), compressed: nil)
       }
       return
     }
@@ -200,6 +214,8 @@ final class ByteSource {
         return
       }
       count += Int(n)
+      // gzoffset: compressed bytes consumed so far (-1 for a pipe, where only the size limit applies).
+      try limits.check(file: file, decompressed: base + Int64(count), compressed: Int64(gzoffset(gz)))
     }
   }
 

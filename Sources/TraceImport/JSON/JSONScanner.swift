@@ -12,8 +12,10 @@ import TraceModel
 struct ByteSlice: Sendable {
   var offset: Int64
   var length: Int
-  /// Whether the raw bytes contain backslash escapes (decode before use).
+  /// Whether the raw bytes contain backslash escapes or invalid UTF-8 (decode before use).
   var hasEscapes: Bool
+  /// Whether the raw bytes hold invalid UTF-8, which decoding replaces with U+FFFD.
+  var hasInvalidUTF8 = false
 }
 
 /// A JSON number as written, kept exact: sign, integer part, the first four fraction digits.
@@ -41,10 +43,12 @@ struct JSONNumber: Sendable {
 
 /// A streaming JSON tokenizer over a `ByteSource` window.
 ///
-/// It validates as it goes (UTF-8, control characters, escapes, number syntax, nesting), reports
+/// It validates as it goes (control characters, escapes, number syntax, nesting), reports
 /// every problem as `file:@offset: expected …, found …`, and never builds a tree for large
 /// inputs: callers pull strings, numbers and structure one token at a time and skip what they
-/// do not need. Positions (`pos`, `mark`) index the current window; absolute offsets are
+/// do not need. Invalid UTF-8 in a string is kept: the string is marked (`hasInvalidUTF8`), its
+/// bad bytes become U+FFFD when decoded, and it is counted in `invalidUTF8Strings`; valid input
+/// never leaves the fast path for that. Positions (`pos`, `mark`) index the current window; absolute offsets are
 /// `base + pos`. The caller sets `mark` to the start of the value it is decoding so that slices
 /// into it survive refills.
 struct JSONScanner {
@@ -60,6 +64,8 @@ struct JSONScanner {
   var mark: Int = 0
   /// Maximum nesting depth accepted in skipped values.
   static let maxDepth = 512
+  /// Strings read so far that held invalid UTF-8 (replaced with U+FFFD when decoded).
+  var invalidUTF8Strings = 0
 
   init(source: ByteSource) {
     self.source = source
@@ -162,6 +168,7 @@ struct JSONScanner {
     pos += 1
     let startOffset = offset
     var hasEscapes = false
+    var hasInvalidUTF8 = false
     let quoteMask: UInt64 = 0x2222_2222_2222_2222
     let slashMask: UInt64 = 0x5C5C_5C5C_5C5C_5C5C
     let ones: UInt64 = 0x0101_0101_0101_0101
@@ -186,7 +193,10 @@ struct JSONScanner {
       }
       let b = ptr[pos]
       if b == UInt8(ascii: "\"") {
-        let slice = ByteSlice(offset: startOffset, length: Int(offset - startOffset), hasEscapes: hasEscapes)
+        let slice = ByteSlice(
+          offset: startOffset, length: Int(offset - startOffset), hasEscapes: hasEscapes || hasInvalidUTF8,
+          hasInvalidUTF8: hasInvalidUTF8)
+        if hasInvalidUTF8 { invalidUTF8Strings += 1 }
         pos += 1
         return slice
       } else if b == UInt8(ascii: "\\") {
@@ -218,14 +228,16 @@ struct JSONScanner {
         throw fail(expected: "string character (control characters must be escaped)")
       } else if b < 0x80 {
         pos += 1
-      } else {
-        try validateUTF8Sequence()
+      } else if try !consumeUTF8Sequence() {
+        hasInvalidUTF8 = true
       }
     }
   }
 
-  /// Validates one multi-byte UTF-8 sequence at `pos` (RFC 3629) and consumes it.
-  private mutating func validateUTF8Sequence() throws {
+  /// Consumes one multi-byte UTF-8 sequence at `pos` and returns true when it is valid (RFC
+  /// 3629); otherwise consumes its valid prefix, at least one byte (never a quote or backslash),
+  /// and returns false.
+  private mutating func consumeUTF8Sequence() throws -> Bool {
     let lead = ptr[pos]
     var need = 0
     var lo: UInt8 = 0x80
@@ -246,21 +258,21 @@ struct JSONScanner {
     case 0xF4:
       need = 3
       hi = 0x8F
-    default: throw fail(expected: "valid UTF-8")
+    default:
+      pos += 1
+      return false
     }
-    guard try ensure(need + 1) else {
-      pos = end
-      throw fail(expected: "complete UTF-8 sequence")
-    }
-    for i in 1...need {
+    let available = try ensure(need + 1) ? need : end - pos - 1
+    for i in stride(from: 1, through: available, by: 1) {
       let c = ptr[pos + i]
       let (l, h) = i == 1 ? (lo, hi) : (UInt8(0x80), UInt8(0xBF))
       if c < l || c > h {
         pos += i
-        throw fail(expected: "valid UTF-8 continuation byte")
+        return false
       }
     }
-    pos += need + 1
+    pos += available + 1
+    return available == need
   }
 
   @inline(__always) func hexValue(_ b: UInt8) -> UInt32? {
@@ -281,10 +293,15 @@ struct JSONScanner {
       && ByteInterner.equal(pointer(s), literal.utf8Start, s.length)
   }
 
-  /// The decoded bytes of a string slice (escapes resolved, UTF-8).
+  /// The decoded bytes of a string slice (escapes resolved, invalid UTF-8 replaced by U+FFFD).
   func decodedBytes(_ s: ByteSlice) -> [UInt8] {
     let p = pointer(s)
     if !s.hasEscapes { return Array(UnsafeBufferPointer(start: p, count: s.length)) }
+    if s.hasInvalidUTF8 {
+      var escaped = s
+      escaped.hasInvalidUTF8 = false
+      return Array(String(decoding: decodedBytes(escaped), as: UTF8.self).utf8)
+    }
     var out: [UInt8] = []
     out.reserveCapacity(s.length)
     var i = 0

@@ -27,7 +27,7 @@ struct KinetoImporter: TraceImporter {
   static func importFile(_ request: ImportRequest) throws -> ImportedFile {
     let path = request.path
     let (trace, isGzip) = try read(
-      path, contents: request.contents, progress: request.progress, chunks: request.chunks,
+      path, contents: request.contents, progress: request.progress, chunks: request.chunks, limits: request.limits,
       jsonLimit: request.jsonLimit)
     request.clock.lap("parse \(path)")
     var diagnostics = trace.diagnostics
@@ -65,9 +65,9 @@ struct KinetoImporter: TraceImporter {
   ///     available (`MemoryBudget`); nil: unchecked.
   static func read(
     _ path: String, contents: [UInt8]? = nil, progress: (@Sendable (String, Int64, Int64) -> Void)?,
-    chunks: Int = 1, minChunkBytes: Int = 8 << 20, jsonLimit: Int64? = nil
+    chunks: Int = 1, minChunkBytes: Int = 8 << 20, limits: ReadLimits = ReadLimits(), jsonLimit: Int64? = nil
   ) throws -> (KinetoTrace, isGzip: Bool) {
-    let source = try contents.map { ByteSource(bytes: $0, file: path) } ?? ByteSource(path: path)
+    let source = try contents.map { ByteSource(bytes: $0, file: path) } ?? ByteSource(path: path, limits: limits)
     let prefixCount = min(source.count, TraceFormatDescriptor.sniffLength)
     if prefixCount == 0 {
       throw TraceImportError.malformed(

@@ -61,7 +61,12 @@ extension KinetoParser {
       if case .failed = outcome { return }
       let p = parser
       let beginEnd = p.phaseCounts[Int(UInt8(ascii: "B"))] + p.phaseCounts[Int(UInt8(ascii: "E"))]
-      if beginEnd > 0 || !p.out.diagnostics.isEmpty || !p.unsupportedPhases.isEmpty { outcome = .failed }
+      // A piece with invalid UTF-8 is read again by the first parser, which counts it.
+      if beginEnd > 0 || !p.out.diagnostics.isEmpty || !p.unsupportedPhases.isEmpty || p.s.invalidUTF8Strings > 0
+        || p.negativeTimestamps > 0 || p.negativeDurations.count > 0
+      {
+        outcome = .failed
+      }
     }
   }
 

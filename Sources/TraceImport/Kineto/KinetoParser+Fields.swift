@@ -21,7 +21,9 @@ extension KinetoParser {
     case UInt8(ascii: "t"), UInt8(ascii: "f"): "a boolean"
     case UInt8(ascii: "n"): "null"
     case nil: "end of input"
-    default: "a number"
+    case let b? where b == UInt8(ascii: "-") || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")): "a number"
+    case UInt8(ascii: "N"), UInt8(ascii: "I"): "\(s.describeCurrent()) (NaN and Infinity are not JSON numbers)"
+    default: s.describeCurrent()
     }
   }
 
@@ -43,9 +45,9 @@ extension KinetoParser {
     }
     let at = s.offset
     let n = try s.parseNumber()
-    guard let ns = s.nanoseconds(fromMicroseconds: n) else {
+    guard let ns = s.nanoseconds(fromMicroseconds: n), abs(ns) <= KinetoParser.timeBound else {
       throw TraceImportError.malformed(
-        loc(index, at), expected: "'\(field)' within ±9.2e12 s", found: "an out-of-range number")
+        loc(index, at), expected: "'\(field)' within ±\(KinetoParser.timeBoundText)", found: "an out-of-range number")
     }
     return ns
   }

@@ -49,6 +49,7 @@ extension KinetoParser {
       return
     }
     guard let ts = r.ts else { throw TraceImportError.missingField("ts", at: loc(index, offset)) }
+    if ts < 0 { negativeTimestamps += 1 }
     let thread = threadFor(r.pid, r.tid)
     switch ph {
     case UInt8(ascii: "X"), UInt8(ascii: "i"), UInt8(ascii: "I"), UInt8(ascii: "C"):
@@ -57,9 +58,13 @@ extension KinetoParser {
         guard let d = r.dur else { throw TraceImportError.missingField("dur", at: loc(index, offset)) }
         dur = d
         if d < 0 {
-          out.diagnostics.warning(
-            "kineto.negativeDuration", "negative 'dur' \(d) ns clamped to 0", at: loc(index, offset))
+          if negativeDurations.count == 0 { negativeDurations.first = (loc(index, offset), d) }
+          negativeDurations.count += 1
           dur = 0
+        } else if ts > KinetoParser.timeBound - d {
+          throw TraceImportError.malformed(
+            loc(index, offset), expected: "'ts' + 'dur' within ±\(KinetoParser.timeBoundText)",
+            found: "an end \(ts / 1000 + d / 1000) µs")
         }
       }
       let name = r.name.map { intern($0) } ?? emptyString

@@ -32,6 +32,14 @@ struct KinetoParser {
       [:]
   var unsupportedPhases: [UInt8: Int] = [:]
   var unmatchedEnds = 0
+  /// Events with a negative `ts` (kept; counted in a note).
+  var negativeTimestamps = 0
+  /// X events with a negative `dur` (clamped to 0; counted in a warning at the first one).
+  var negativeDurations: (count: Int, first: (TraceLocation, Int64)?) = (0, nil)
+  /// The largest `ts`, `dur` and `ts + dur` accepted, in ns: 2^61 (73 years), so that the
+  /// difference of any two times, and the sum of two such differences, fit in Int64.
+  static let timeBound: Int64 = 1 << 61
+  static let timeBoundText = "2^61 ns (73 years)"
   var phaseCounts = [Int](repeating: 0, count: 257)
   var categoryCounts: [Int] = []
   var sawTraceEvents = false
@@ -95,6 +103,7 @@ struct KinetoParser {
             out.deviceProperties = try s.parseValue()
           } else if s.equals(key, "schemaVersion") {
             out.schemaVersion = try s.parseValue()
+
           } else if s.equals(key, "baseTimeNanoseconds") {
             let at = s.offset
             let v = try s.parseValue()
@@ -152,6 +161,17 @@ struct KinetoParser {
       out.diagnostics.dataLoss(
         "kineto.unclosedBegin", "'B' events never closed by an 'E'", at: TraceLocation(file: out.file), count: open)
     }
+    if negativeTimestamps > 0 {
+      out.diagnostics.note(
+        "kineto.negativeTimestamp", "events with a negative 'ts' kept (before the trace clock's zero)",
+        at: TraceLocation(file: out.file), count: negativeTimestamps)
+    }
+    if let (at, d) = negativeDurations.first {
+      out.diagnostics.warning(
+        "kineto.negativeDuration", "negative 'dur' clamped to 0 (the first: \(d) ns)", at: at,
+        count: negativeDurations.count)
+    }
+    out.diagnostics.invalidUTF8(s.invalidUTF8Strings, in: out.file, unit: "strings")
     out.threads = threadIndex.sorted { $0.value < $1.value }.map(\.key)
     out.account = account(unclosedBegins: open)
   }
