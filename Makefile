@@ -3,8 +3,10 @@ SWIFT ?= swift
 BENCH_MB ?= 200
 SCALE_RANKS ?= 1024
 SCALE_EVENTS ?= 100000
+FUZZ_S ?= 60
+FUZZ_JOBS ?= 1
 
-.PHONY: all bootstrap build release demo test lint format bench bench-hta bench-scale samples clean
+.PHONY: all bootstrap build release demo test lint format fuzz bench bench-hta bench-scale samples clean
 
 all: build
 
@@ -27,6 +29,12 @@ demo: build
 test: build
 	$(SWIFT) test
 	tools/pycheck.sh
+
+# libFuzzer on every reader, FUZZ_S seconds each, FUZZ_JOBS at once: a sanitizer build
+# (-sanitize=fuzzer,address) of Fuzz/Sources into .build/fuzz, scratch corpora in
+# .build/fuzz-corpus seeded from Fuzz/Seeds; a table of executions, crashes and corpus sizes.
+fuzz: bootstrap
+	tools/fuzz.sh $(FUZZ_S) $(FUZZ_JOBS)
 
 # Style and shape: swift-format (.swift-format; Sources/.swift-format adds NeverForceUnwrap) and
 # tools/check_code_shape.py (a thin CLI, no function over 100 lines). docs/Architecture.md.

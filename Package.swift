@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 #if arch(x86_64)
@@ -83,3 +84,20 @@ let package = Package(
       name: "ServingTests", dependencies: ["Serving", "CostModels", "TraceImport", "TraceModel", "TestSupport"]),
   ]
 )
+
+// libFuzzer targets, one per reader (Fuzz/README.md, `make fuzz`): declared only when REPRISE_FUZZ is
+// set, so `swift build` and `swift test` never see them. `make fuzz` builds them with
+// `-sanitize=fuzzer,address` into their own build folder.
+if ProcessInfo.processInfo.environment["REPRISE_FUZZ"] != nil {
+  package.targets.append(
+    .target(
+      name: "FuzzSupport", dependencies: ["TraceImport", "TraceModel", "CostModels", "Replay", "Serving"],
+      path: "Fuzz/Sources/FuzzSupport"))
+  for name in [
+    "FuzzKineto", "FuzzGzip", "FuzzChakraET", "FuzzHostET", "FuzzChakraJSON", "FuzzSpecs", "FuzzShard", "FuzzKnobs",
+  ] {
+    package.targets.append(
+      .executableTarget(
+        name: name, dependencies: ["FuzzSupport"], path: "Fuzz/Sources/" + name))
+  }
+}
