@@ -59,7 +59,8 @@ let package = Package(
     .target(name: "TestSupport", dependencies: ["TraceModel", "CJansson", "CZlib"]),
     .testTarget(name: "TraceModelTests", dependencies: ["TraceModel", "TestSupport"]),
     .testTarget(
-      name: "TraceImportTests", dependencies: ["TraceImport", "TraceModel", "TestSupport", "CJansson", "CZlib"]),
+      name: "TraceImportTests", dependencies: ["TraceImport", "TraceModel", "TestSupport", "CJansson", "CZlib"],
+      exclude: ["Fuzz"]),
     .testTarget(name: "RenderingTests", dependencies: ["Rendering", "Analysis", "CostModels", "Schedules", "TraceImport", "TraceModel", "TestSupport"],
                 exclude: ["Goldens"]),
     .testTarget(name: "SchedulesTests", dependencies: ["Schedules", "Replay", "TraceModel", "TraceImport", "TestSupport"]),

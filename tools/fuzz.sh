@@ -46,7 +46,9 @@ run_one() {
   before=$(find "$artifacts" -type f | wc -l)
   start=$(date +%s.%N)
   # -rss_limit_mb: an input that makes a reader hold more than 2 GiB is a finding (oom-*).
-  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} "$bin/$t" "$corpus" -max_total_time="$seconds" -timeout=20 \
+  # SWIFT_BACKTRACE: Swift's crash handler would read the stack under ASan and hide the trap.
+  SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
+    LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/Fuzz/lsan.supp} "$bin/$t" "$corpus" -max_total_time="$seconds" -timeout=20 \
     -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts" ${dict:+-dict=$dict} \
     >"$LOGS/$t.log" 2>&1 || true
   end=$(date +%s.%N)

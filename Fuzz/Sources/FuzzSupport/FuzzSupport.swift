@@ -7,7 +7,7 @@ import CostModels
 import Foundation
 import Replay
 import Serving
-import TraceImport
+@testable import TraceImport
 
 /// What the libFuzzer targets share: each target hands its input to the entry point the CLI uses
 /// for that reader. A thrown error is a clean refusal and counts as success; only a crash, a
@@ -50,6 +50,46 @@ public enum FuzzInput {
       _ = result.graph.ranks.count
     }
     return 0
+  }
+
+  /// The input as a shard, ingested twice: as given, then with its size and checksums made right
+  /// (`shardWithValidHashes`) so that mutations reach the section table, the metadata and the
+  /// columns rather than stopping at the first XXH64 check.
+  public static func shard(_ data: UnsafeRawPointer, _ count: Int) -> Int32 {
+    _ = ingest(data, count, name: "trace.rshard")
+    var bytes = self.bytes(data, count)
+    if shardWithValidHashes(&bytes) {
+      bytes.withUnsafeBytes { _ = ingest($0.baseAddress!, $0.count, name: "trace.rshard") }
+    }
+    return 0
+  }
+
+  /// Rewrites a shard's file size and XXH64 checksums (columns, section table, metadata, header)
+  /// to match its bytes, where the header and table lie inside it (ShardFormat's layout);
+  /// false when the bytes are too short to hold a header.
+  static func shardWithValidHashes(_ b: inout [UInt8]) -> Bool {
+    let header = ShardFormat.headerBytes
+    guard b.count >= header else { return false }
+    func u32(_ at: Int) -> Int { (0..<4).reduce(0) { $0 | Int(b[at + $1]) << (8 * $1) } }
+    func u64(_ at: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(b[at + $1]) << (8 * UInt64($1)) } }
+    func put(_ at: Int, _ v: UInt64) { for i in 0..<8 { b[at + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(i))) } }
+    func hash(_ from: Int, _ n: Int) -> UInt64 {
+      b.withUnsafeBytes { ShardFormat.checksum(UnsafeRawBufferPointer(rebasing: $0[from..<from + n])) }
+    }
+    put(16, UInt64(b.count))
+    let table = u32(24) * ShardFormat.sectionEntryBytes
+    if header + table <= b.count {
+      for at in stride(from: header, to: header + table, by: ShardFormat.sectionEntryBytes) {
+        let (offset, count, width) = (u64(at + 16), u64(at + 24), UInt64(b[at + 32]))
+        let (n, over) = count.multipliedReportingOverflow(by: width)
+        if !over, offset <= UInt64(b.count), n <= UInt64(b.count) - offset { put(at + 40, hash(Int(offset), Int(n))) }
+      }
+      put(40, hash(header, table))
+      let meta = u32(28)
+      if header + table + meta <= b.count { put(32, hash(header + table, meta)) }
+    }
+    put(56, hash(0, 56))
+    return true
   }
 
   /// The input as `--set` knobs, one `KEY=VALUE` a line: the what-if knobs (`Scenario`, alone
