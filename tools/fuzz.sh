@@ -34,7 +34,7 @@ for t in "${TARGETS[@]}"; do
   REPRISE_FUZZ=1 $SWIFT build -c debug --scratch-path "$SCRATCH" -Xswiftc -sanitize=fuzzer,address --product "$t" \
     2>&1 | grep -v "Cannot export local symbol" | grep -E "error|warning: unre|Compiling|complete" | tail -3 >&2
 done
-BIN=$("$SWIFT" build -c debug --scratch-path "$SCRATCH" --show-bin-path 2>/dev/null)
+BIN=$SCRATCH/debug
 
 run_one() {
   local t=$1 seconds=$2 bin=$3
