@@ -39,12 +39,12 @@ fuzz: bootstrap
 # Style and shape: swift-format (.swift-format; Sources/.swift-format adds NeverForceUnwrap) and
 # tools/check_code_shape.py (a thin CLI, no function over 100 lines). docs/Architecture.md.
 lint:
-	$(SWIFT) format lint --strict --recursive Sources Tests
+	$(SWIFT) format lint --strict --recursive Sources Tests Fuzz/Sources
 	python3 tools/check_code_shape.py
 
 # Rewrites Sources and Tests in the house style (what `make lint` checks).
 format:
-	$(SWIFT) format format --in-place --recursive Sources Tests
+	$(SWIFT) format format --in-place --recursive Sources Tests Fuzz/Sources
 
 # Release-build benchmarks (docs/performance.md): ingest of both generated mixes (plain and
 # gzip) beside json.load, `reprise report` on 8 ranks x 40 MB, the replay engine.

@@ -1,13 +1,15 @@
+import CostModels
+import Foundation
+import Replay
+import Serving
+
+@testable import TraceImport
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import CostModels
-import Foundation
-import Replay
-import Serving
-@testable import TraceImport
 
 /// What the libFuzzer targets share: each target hands its input to the entry point the CLI uses
 /// for that reader. A thrown error is a clean refusal and counts as success; only a crash, a
@@ -121,7 +123,7 @@ public enum FuzzInput {
 /// renames an executable's entry point (testable executables), so each target's `main.swift`
 /// calls `FuzzInput.run` with its `LLVMFuzzerTestOneInput` (what libFuzzer's own `main` does).
 @_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
+func libFuzzerRunDriver(
   _ argc: UnsafeMutablePointer<Int32>,
   _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
   _ test: @convention(c) (UnsafeRawPointer?, Int) -> Int32
@@ -132,6 +134,6 @@ extension FuzzInput {
   public static func run(_ test: @convention(c) (UnsafeRawPointer?, Int) -> Int32) -> Int32 {
     var argc = CommandLine.argc
     var argv = CommandLine.unsafeArgv
-    return LLVMFuzzerRunDriver(&argc, &argv, test)
+    return libFuzzerRunDriver(&argc, &argv, test)
   }
 }
