@@ -245,7 +245,8 @@ def shards(kineto):
             with open(src, "wb") as f:
                 f.write(data)
             out = os.path.join(tmp, name)
-            r = subprocess.run([reprise, "shard", src, "-o", out], capture_output=True)
+            # Relative names: a shard records its source as named, and the seeds stay the same bytes.
+            r = subprocess.run([reprise, "shard", name + ".json", "-o", name], capture_output=True, cwd=tmp)
             made = sorted(os.listdir(out)) if r.returncode == 0 and os.path.isdir(out) else []
             for m in made[:1]:
                 write("FuzzShard", name + ".rshard", read(os.path.join(out, m)))
