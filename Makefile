@@ -3,8 +3,10 @@ SWIFT ?= swift
 BENCH_MB ?= 200
 SCALE_RANKS ?= 1024
 SCALE_EVENTS ?= 100000
+FUZZ_S ?= 60
+FUZZ_JOBS ?= 1
 
-.PHONY: all bootstrap build release demo test lint format bench bench-hta bench-scale samples clean
+.PHONY: all bootstrap build release demo test lint format fuzz bench bench-hta bench-scale samples clean
 
 all: build
 
@@ -28,15 +30,21 @@ test: build
 	$(SWIFT) test
 	tools/pycheck.sh
 
+# libFuzzer on every reader, FUZZ_S seconds each, FUZZ_JOBS at once: a sanitizer build
+# (-sanitize=fuzzer,address) of Fuzz/Sources into .build/fuzz, scratch corpora in
+# .build/fuzz-corpus seeded from Fuzz/Seeds; a table of executions, crashes and corpus sizes.
+fuzz: bootstrap
+	tools/fuzz.sh $(FUZZ_S) $(FUZZ_JOBS)
+
 # Style and shape: swift-format (.swift-format; Sources/.swift-format adds NeverForceUnwrap) and
 # tools/check_code_shape.py (a thin CLI, no function over 100 lines). docs/Architecture.md.
 lint:
-	$(SWIFT) format lint --strict --recursive Sources Tests
+	$(SWIFT) format lint --strict --recursive Sources Tests Fuzz/Sources
 	python3 tools/check_code_shape.py
 
 # Rewrites Sources and Tests in the house style (what `make lint` checks).
 format:
-	$(SWIFT) format format --in-place --recursive Sources Tests
+	$(SWIFT) format format --in-place --recursive Sources Tests Fuzz/Sources
 
 # Release-build benchmarks (docs/performance.md): ingest of both generated mixes (plain and
 # gzip) beside json.load, `reprise report` on 8 ranks x 40 MB, the replay engine.

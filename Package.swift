@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 #if arch(x86_64)
@@ -58,7 +59,8 @@ let package = Package(
     .target(name: "TestSupport", dependencies: ["TraceModel", "CJansson", "CZlib"]),
     .testTarget(name: "TraceModelTests", dependencies: ["TraceModel", "TestSupport"]),
     .testTarget(
-      name: "TraceImportTests", dependencies: ["TraceImport", "TraceModel", "TestSupport", "CJansson", "CZlib"]),
+      name: "TraceImportTests", dependencies: ["TraceImport", "TraceModel", "TestSupport", "CJansson", "CZlib"],
+      exclude: ["Fuzz"]),
     .testTarget(name: "RenderingTests", dependencies: ["Rendering", "Analysis", "CostModels", "Schedules", "TraceImport", "TraceModel", "TestSupport"],
                 exclude: ["Goldens"]),
     .testTarget(name: "SchedulesTests", dependencies: ["Schedules", "Replay", "TraceModel", "TraceImport", "TestSupport"]),
@@ -83,3 +85,20 @@ let package = Package(
       name: "ServingTests", dependencies: ["Serving", "CostModels", "TraceImport", "TraceModel", "TestSupport"]),
   ]
 )
+
+// libFuzzer targets, one per reader (Fuzz/README.md, `make fuzz`): declared only when REPRISE_FUZZ is
+// set, so `swift build` and `swift test` never see them. `make fuzz` builds them with
+// `-sanitize=fuzzer,address` into their own build folder.
+if ProcessInfo.processInfo.environment["REPRISE_FUZZ"] != nil {
+  package.targets.append(
+    .target(
+      name: "FuzzSupport", dependencies: ["TraceImport", "TraceModel", "CostModels", "Replay", "Serving"],
+      path: "Fuzz/Sources/FuzzSupport"))
+  for name in [
+    "FuzzKineto", "FuzzGzip", "FuzzChakraET", "FuzzHostET", "FuzzChakraJSON", "FuzzSpecs", "FuzzShard", "FuzzKnobs",
+  ] {
+    package.targets.append(
+      .executableTarget(
+        name: name, dependencies: ["FuzzSupport"], path: "Fuzz/Sources/" + name))
+  }
+}

@@ -52,7 +52,11 @@ struct ChakraProtobufImporter: TraceImporter {
     let end = i + Int(len)
     guard end < prefix.count else { return false }
     while i < end {
-      guard let tag = varint(), tag == 0x0A || tag == 0x12, let l = varint(), i + Int(l) <= end else { return false }
+      // The tag and length may run past the message; `l` is compared with the bytes left before
+      // it becomes an Int, so a 64-bit length cannot trap.
+      guard let tag = varint(), tag == 0x0A || tag == 0x12, let l = varint(), i <= end, l <= UInt64(end - i) else {
+        return false
+      }
       i += Int(l)
     }
     guard i == end, varint() != nil, i < prefix.count else { return false }

@@ -1,0 +1,15 @@
+import FuzzSupport
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+// libFuzzer target: a Kineto (Chrome trace) JSON file, ingested as `reprise ingest` reads it.
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func testOneInput(_ data: UnsafeRawPointer?, _ count: Int) -> Int32 {
+  guard let data, count > 0 else { return 0 }
+  return FuzzInput.ingest(data, count, name: "trace.json")
+}
+
+exit(FuzzInput.run(testOneInput))
