@@ -53,11 +53,25 @@ extension Ingest {
 
   /// Each rank's events as absolute times (ns, as Double: `baseTimeNanoseconds` may be near 2^64).
   static func absoluteWindows(_ graph: EventGraph) -> [RankID: ClosedRange<Double>] {
+    // One pass over the columns into per-lane bounds (an array, not a dictionary per event: this
+    // runs on every ingest, 80 M events at the scale of docs/performance.md), then lanes to ranks.
+    var lo = [Int64](repeating: .max, count: graph.lanes.count)
+    var hi = [Int64](repeating: .min, count: graph.lanes.count)
+    graph.lane.withUnsafeBufferPointer { lane in
+      graph.start.withUnsafeBufferPointer { start in
+        graph.duration.withUnsafeBufferPointer { duration in
+          for e in 0..<lane.count {
+            let l = lane[e].index
+            lo[l] = min(lo[l], start[e])
+            hi[l] = max(hi[l], start[e] &+ duration[e])
+          }
+        }
+      }
+    }
     var bounds: [RankID: (lo: Int64, hi: Int64)] = [:]
-    for e in 0..<graph.eventCount {
-      let r = graph.rank(of: e)
-      let (start, end) = (graph.start[e], graph.start[e] + graph.duration[e])
-      if let b = bounds[r] { bounds[r] = (min(b.lo, start), max(b.hi, end)) } else { bounds[r] = (start, end) }
+    for (l, lane) in graph.lanes.enumerated() where lo[l] <= hi[l] {
+      let r = lane.rank
+      if let b = bounds[r] { bounds[r] = (min(b.lo, lo[l]), max(b.hi, hi[l])) } else { bounds[r] = (lo[l], hi[l]) }
     }
     let base = Dictionary(
       graph.ranks.map { ($0.rank, Double($0.baseTimeNanoseconds ?? 0)) }, uniquingKeysWith: { a, _ in a })
