@@ -84,12 +84,14 @@ public struct EventAccount: Sendable, Equatable {
   /// A host execution trace of `nodes` nodes linked with its rank's Kineto trace: its operators
   /// matched (`etLinked`) or not (`etUnmatched`), its other nodes `etNotOperator`; none is an
   /// event of its own.
+  /// The counts are clamped to `0 ≤ matched ≤ operators ≤ nodes` (they always are, unless a
+  /// shard's metadata was edited), so no subtraction can overflow.
   static func linkedExecutionTrace(nodes: Int, _ link: ETLinkSummary) -> EventAccount {
-    EventAccount(
-      read: nodes, kept: 0,
-      dropped: [
-        .etLinked: link.matchedOps, .etUnmatched: link.etOps - link.matchedOps, .etNotOperator: nodes - link.etOps,
-      ])
+    let nodes = max(0, nodes)
+    let ops = min(max(0, link.etOps), nodes)
+    let matched = min(max(0, link.matchedOps), ops)
+    return EventAccount(
+      read: nodes, kept: 0, dropped: [.etLinked: matched, .etUnmatched: ops - matched, .etNotOperator: nodes - ops])
   }
 
   /// The sum of two accounts, reason by reason.

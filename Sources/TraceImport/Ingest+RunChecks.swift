@@ -92,9 +92,9 @@ extension Ingest {
         "ingest.rankOutsideWorld", "rank \(f.rank.rawValue) is outside the world size \(world) the traces state",
         at: TraceLocation(file: f.path))
     }
-    let missing = (0..<world).filter { !held.contains($0) }
-    guard !missing.isEmpty else { return }
-    let message = "\(missing.count) of \(world) ranks have no file: \(ranges(missing))"
+    let (count, list) = missingRanks(world: world, held: held)
+    guard count > 0 else { return }
+    let message = "\(count) of \(world) ranks have no file: \(list)"
     // One rank alone is the usual way to look at a rank of a bigger job: a note; a gap among
     // several rank files is more likely a lost file: a warning.
     if files.count == 1 {
@@ -102,6 +102,26 @@ extension Ingest {
     } else {
       diagnostics.warning("ingest.missingRanks", message)
     }
+  }
+
+  /// How many of the ranks `0..<world` `held` lacks, and the first 20 gaps as `0-3, 5, 9-10, …`:
+  /// from the held ranks, not by walking the world, so a file stating a world size of 10¹⁸ costs
+  /// nothing.
+  static func missingRanks(world: Int, held: Set<Int>) -> (count: Int, list: String) {
+    let inWorld = held.filter { (0..<world).contains($0) }.sorted()
+    var gaps: [String] = []
+    var next = 0
+    for h in inWorld + [world] {
+      if h > next {
+        if gaps.count == 20 {
+          gaps.append("…")
+          break
+        }
+        gaps.append(h - 1 > next ? "\(next)-\(h - 1)" : "\(next)")
+      }
+      next = h + 1
+    }
+    return (world - inWorld.count, gaps.joined(separator: ", "))
   }
 
   /// `0-3, 5, 9-10` for sorted integers.

@@ -48,7 +48,11 @@ public enum MemoryBudget {
     let t = text.trimmingCharacters(in: .whitespaces).uppercased()
     let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
     if let last = t.last, let unit = units[last] {
-      return Double(t.dropLast()).flatMap { $0 >= 0 ? Int64($0 * Double(unit)) : nil }
+      // Checked before converting: `1E20G`, `INFG` or `NANG` is not a size (no trap).
+      return Double(t.dropLast()).flatMap { v in
+        let bytes = v * Double(unit)
+        return bytes >= 0 && bytes < 0x1p63 ? Int64(bytes) : nil
+      }
     }
     return Int64(t).flatMap { $0 >= 0 ? $0 : nil }
   }
@@ -125,7 +129,8 @@ public enum MemoryBudget {
   /// fits: Kineto files on disk only (bundle members and other formats are not estimated).
   /// - Throws: `TraceImportError.insufficientMemory` naming the largest file when it does not fit.
   static func limits(paths: [String?], available: Int64? = available()) throws -> [Int64?] {
-    guard let available else { return paths.map { _ in nil } }
+    // Nothing to estimate (no Kineto file on disk: shards, Chakra, bundle members): no limit here.
+    guard let available, paths.contains(where: { $0 != nil }) else { return paths.map { _ in nil } }
     let sizes = paths.map { $0.flatMap(jsonBytes(path:)) }
     let total = sizes.reduce(Int64(0)) { $0 + ($1?.bytes ?? 0) }
     let needed = need(jsonBytes: total)

@@ -33,6 +33,8 @@ public enum TraceImportError: Error, Hashable, Sendable, CustomStringConvertible
     case gzipLowerBound(Int64)
     /// The JSON read so far, more to come.
     case readSoFar(Int64)
+    /// The events and edges of a run's shards, merged.
+    case shardColumns(events: Int64, edges: Int64)
   }
 
   public var description: String {
@@ -77,6 +79,8 @@ extension TraceImportError.MemoryBasis {
     case .gzipLowerBound(let b): return "at least: its gzip holds ≥ \(TraceImportError.gigabytes(b)) of JSON"
     case .readSoFar(let b):
       return "projected from the \(TraceImportError.gigabytes(b)) of JSON read so far, more to come"
+    case .shardColumns(let events, let edges):
+      return "the merged columns of \(events) events and \(edges) edges from the run's shards"
     }
   }
 }

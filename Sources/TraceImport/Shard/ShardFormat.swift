@@ -121,13 +121,20 @@ extension ShardMeta.Source {
 
   /// The source's account with `kept` events: as it was counted when sharded, else (an older
   /// shard, or reasons this build does not know) the events stored, all kept.
+  /// Counts that cannot be a file's (negative, more than 2⁴⁸, or not adding up) are set aside the
+  /// same way, so an edited shard cannot make the sums overflow.
   func account(kept: Int) -> EventAccount? {
-    guard let recordsRead, let recordsDropped else { return nil }
+    guard let recordsRead, let recordsDropped, (0...(1 << 48)).contains(recordsRead) else { return nil }
     var dropped: [DropReason: Int] = [:]
     for (code, n) in recordsDropped {
-      guard let reason = DropReason(rawValue: code) else { return nil }
+      guard let reason = DropReason(rawValue: code), (0...recordsRead).contains(n) else { return nil }
       dropped[reason] = n
     }
+    let (sum, overflow) = dropped.values.reduce((0, false)) { acc, n in
+      let (s, o) = acc.0.addingReportingOverflow(n)
+      return (s, acc.1 || o)
+    }
+    guard !overflow, sum <= recordsRead else { return nil }
     let a = EventAccount(read: recordsRead, kept: kept, dropped: dropped)
     return a.isBalanced ? a : nil
   }

@@ -33,9 +33,13 @@ final class DeferredShard: @unchecked Sendable {
 /// tables, edge offsets in order, no parent cycle) before it is moved to the merged ids, so the
 /// result is the graph `EventGraph.merging` makes of the shards' graphs.
 enum ShardMerge {
-  /// - Throws: `TraceImportError.malformed` naming the first shard (in rank order) with a damaged
-  ///   column, as reading it alone would.
+  /// - Throws: `TraceImportError.malformed` for a damaged column, as reading its shard alone would
+  ///   (columns are decoded one after another, each over all shards: the error names the first
+  ///   shard in rank order whose column is damaged, in the order the columns are decoded), or for
+  ///   shards whose events or edges together reach 2^32; `TraceImportError.insufficientMemory`
+  ///   when the merged columns would not fit in the memory available (`MemoryBudget`).
   static func merge(tables parts: [EventGraph], shards: [DeferredShard]) throws -> EventGraph {
+    try checkTotals(shards)
     let (b, layout) = EventGraph.mergedTables(
       parts, eventCounts: shards.map(\.eventCount), edgeCounts: shards.map(\.edgeCount))
     let n = layout.eventCount
@@ -86,6 +90,33 @@ enum ShardMerge {
         "a cycle through event \(cycle - Int(layout.eventBase[p]))")
     }
     return g
+  }
+
+  /// Bytes the merged graph's columns take per event and per edge (`EventGraph.byteCount`).
+  static let bytesPerEvent = 54
+  static let bytesPerEdge = 5
+
+  /// The shards' events and edges together fit the graph's 32-bit ids, and their columns fit in
+  /// the memory available; checked before anything is allocated, naming the shard that crosses.
+  static func checkTotals(_ shards: [DeferredShard]) throws {
+    var (events, edges) = (0, 0)
+    for s in shards {
+      events += s.eventCount
+      edges += s.edgeCount
+      guard events < Int(UInt32.max), edges <= Int(UInt32.max) else {
+        throw s.reader.fail(
+          48, "events and edges below 2^32 over all the shards of a run",
+          "\(events) events and \(edges) edges up to this shard")
+      }
+    }
+    let need = MemoryBudget.fixedBytes + Int64(events * bytesPerEvent + edges * bytesPerEdge)
+    if let available = MemoryBudget.available(), need > available,
+      let largest = shards.max(by: { $0.eventCount < $1.eventCount })
+    {
+      throw TraceImportError.insufficientMemory(
+        file: largest.reader.file, neededBytes: need, availableBytes: available,
+        basis: .shardColumns(events: Int64(events), edges: Int64(edges)))
+    }
   }
 
   /// Fills merged columns from the shards, one slice per shard, shards side by side.
