@@ -132,3 +132,34 @@ private let ddp = TestPaths.bundledTraces + "/ddp-4rank"
   _ = fm.createFile(atPath: dir + "/run/b/rank4.pt.trace.json", contents: Data(#"{"traceEvents": [{"ph": "X""#.utf8))
   #expect(throws: TraceImportError.self) { try Ingest.run(paths: [dir + "/run"]) }
 }
+
+/// A tar header's stated size is not allocated before the bytes arrive: a member that claims
+/// 32 GiB (under the default `--max-bytes`) in a 3 KB archive is a one-line "truncated" error,
+/// quickly, not a 32 GiB buffer.
+@Test func aTarMemberClaiming32GiBIsTruncatedNotAllocated() throws {
+  let dir = try scratch("tarsize")
+  defer { try? FileManager.default.removeItem(atPath: dir) }
+  var tar = TarWriter()
+  tar.add("rank0.pt.trace.json", Array(#"{"traceEvents": []}"#.utf8))
+  var b = tar.bytes
+  // A base-256 size (GNU) of 2^35 in the first header, its checksum made right.
+  for i in 124..<136 { b[i] = 0 }
+  b[124] = 0x80
+  b[131] = 8  // 2^35: the 11 bytes after the marker are big-endian, b[135] the lowest
+  for i in 148..<156 { b[i] = UInt8(ascii: " ") }
+  let sum = b[0..<512].reduce(0) { $0 + Int($1) }
+  let field = Array(String(sum, radix: 8).utf8)
+  let padded = [UInt8](repeating: UInt8(ascii: "0"), count: 6 - field.count) + field
+  for (i, c) in padded.enumerated() { b[148 + i] = c }
+  b[154] = 0
+  let path = dir + "/big.tar"
+  FileManager.default.createFile(atPath: path, contents: Data(b))
+  #expect(throws: TraceImportError.self) { try Ingest.run(paths: [path], options: IngestOptions()) }
+  do {
+    _ = try Ingest.run(paths: [path])
+  } catch {
+    let text = "\(error)"
+    #expect(!text.contains("\n"))
+    #expect(text.contains("big.tar") && text.contains("truncated"), "\(text)")
+  }
+}

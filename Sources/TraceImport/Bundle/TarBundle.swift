@@ -173,25 +173,37 @@ enum TarBundle {
       return b.isEmpty ? nil : b
     }
 
-    /// `count` bytes, then the padding to the next 512-byte boundary.
+    /// `count` bytes, then the padding to the next 512-byte boundary. Read 16 MiB at a time into
+    /// memory that is written only as the bytes arrive, not sized by what the header states: an
+    /// archive of a few KB whose header claims 32 GiB is a "truncated" line, not a 32 GiB buffer.
     mutating func read(_ count: Int64, padded: Bool = true) throws -> [UInt8] {
-      var out = [UInt8](repeating: 0, count: Int(count))
-      var got = 0
-      while got < out.count {
-        let n = out.withUnsafeMutableBytes { buf in
-          buf.baseAddress.map { gzread(gz, $0 + got, UInt32(min(buf.count - got, 1 << 30))) } ?? 0
+      let chunk = Int(max(0, min(count, 1 << 24)))
+      var scratch = [UInt8](repeating: 0, count: chunk)
+      var out: [UInt8] = []
+      while Int64(out.count) < count {
+        let want = Int(min(count - Int64(out.count), Int64(chunk)))
+        let n = scratch.withUnsafeMutableBytes { buf in
+          buf.baseAddress.map { gzread(gz, $0, UInt32(want)) } ?? 0
         }
         if n < 0 {
           throw TraceImportError.malformed(
-            TraceLocation(file: file, byteOffset: offset + Int64(got)), expected: "gzip data",
+            TraceLocation(file: file, byteOffset: offset + Int64(out.count)), expected: "gzip data",
             found: "a corrupt stream")
         }
         if n == 0 { break }
-        got += Int(n)
+        if out.isEmpty && Int64(n) == count {
+          scratch.removeLast(chunk - Int(n))
+          out = scratch
+          break
+        }
+        // Reserved, not written: only the pages the bytes arrive in are touched.
+        if out.isEmpty { out.reserveCapacity(Int(min(count, 1 << 30))) }
+        out.append(contentsOf: scratch[0..<Int(n)])
       }
+      let got = out.count
       offset += Int64(got)
       if got == 0 && !padded { return [] }
-      guard got == out.count else {
+      guard Int64(got) == count else {
         throw TraceImportError.malformed(
           TraceLocation(file: file, byteOffset: offset), expected: "\(count) bytes of a tar member",
           found: "the end of the archive after \(got) (truncated)")
