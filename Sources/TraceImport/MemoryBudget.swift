@@ -43,19 +43,9 @@ public enum MemoryBudget {
     max(0, Int64(Double(available - fixedBytes) / peakBytesPerJSONByte))
   }
 
-  /// `"200M"`, `"3G"`, `"1048576"`: bytes, or nil when not a size.
-  static func parseSize(_ text: String) -> Int64? {
-    let t = text.trimmingCharacters(in: .whitespaces).uppercased()
-    let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
-    if let last = t.last, let unit = units[last] {
-      // Checked before converting: `1E20G`, `INFG` or `NANG` is not a size (no trap).
-      return Double(t.dropLast()).flatMap { v in
-        let bytes = v * Double(unit)
-        return bytes >= 0 && bytes < 0x1p63 ? Int64(bytes) : nil
-      }
-    }
-    return Int64(t).flatMap { $0 >= 0 ? $0 : nil }
-  }
+  /// `"200M"`, `"3G"`, `"1048576"`: bytes, or nil when not a size; the syntax of `--max-bytes`
+  /// (`ReadLimits.parseSize`).
+  static func parseSize(_ text: String) -> Int64? { ReadLimits.parseSize(text) }
 
   /// `MemAvailable` of /proc/meminfo, in bytes.
   static func meminfoAvailable() -> Int64? {

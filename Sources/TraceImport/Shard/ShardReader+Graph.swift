@@ -96,9 +96,7 @@ extension ShardReader {
   /// A column of an enum's raw values, each checked to name a case.
   func enumColumn<E: RawRepresentable & CaseIterable>(_ tag: String, count: Int, _: E.Type) throws -> [E]
   where E.RawValue == UInt8 {
-    let cases = Self.cases(E.self)
-    let raw: [UInt8] = try column(tag, count: count, limit: cases.count)
-    return raw.map { cases[Int($0)] }
+    try FreshMemory.array(count: count) { try enumColumn(tag, into: $0) }
   }
 
   /// The enum column `tag`, `out.count` long, decoded into `out` and checked as `enumColumn`.
