@@ -6,7 +6,7 @@ SCALE_EVENTS ?= 100000
 FUZZ_S ?= 60
 FUZZ_JOBS ?= 1
 
-.PHONY: all bootstrap build release demo test lint format fuzz bench bench-hta bench-scale samples clean
+.PHONY: all bootstrap build release demo test lint format fuzz bench bench-hta bench-scale bench-huge samples clean
 
 all: build
 
@@ -59,6 +59,10 @@ bench-hta: release
 # and folded) and report from the shards (~30 GB of JSON in bench-data/; docs/performance.md).
 bench-scale: release
 	tools/bench_scale.sh $(SCALE_RANKS) $(SCALE_EVENTS)
+
+# One 4 GiB rank, plain and gzip: peak RSS against 1.2 x the graph + 256 MiB (docs/reliability.md).
+bench-huge: release
+	tools/bench_huge.sh $(HUGE_MB)
 
 # Regenerate the bundled sample traces (deterministic).
 samples:

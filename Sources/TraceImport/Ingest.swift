@@ -299,7 +299,9 @@ public enum Ingest {
     }
     clock.lap("merge")
     checkOneRun(ranks.map(\.file), merged, diagnostics: &diagnostics)
-    let (graph, link) = options.linker.link(merged, diagnostics: &diagnostics)
+    // The linked graph shares the merged one's columns; what it replaces (the edges, the
+    // collective tables) is freed here, not held to the end of the ingest.
+    let (graph, link) = options.linker.link(consume merged, diagnostics: &diagnostics)
     clock.lap("link")
     if options.validate {
       for issue in graph.validate().prefix(10) {

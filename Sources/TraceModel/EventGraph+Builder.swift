@@ -24,6 +24,12 @@ extension EventGraph {
     private var edgeFrom: [UInt32] = []
     private var edgeTo: [UInt32] = []
     private var edgeKind: [EdgeKind] = []
+    /// The edges of the graph this builder was made from (`toBuilder`), kept in their CSR form
+    /// rather than listed again: `build` puts each event's before the edges added since. A
+    /// linker adds a few edges to a graph of millions, and the list would take 9 bytes an edge.
+    fileprivate var baseOffsets: [UInt32] = [0]
+    fileprivate var baseTargets: [EventID] = []
+    fileprivate var baseKinds: [EdgeKind] = []
 
     public init() {}
 
@@ -72,37 +78,32 @@ extension EventGraph {
       edgeKind.append(k)
     }
 
-    public var pendingEdgeCount: Int { edgeFrom.count }
-
-    /// Appends all edges of `graph`, shifting event ids by `eventBase`.
-    mutating func appendEdges(of graph: EventGraph, eventBase: UInt32) {
-      edgeFrom.reserveCapacity(edgeFrom.count + graph.edgeCount)
-      edgeTo.reserveCapacity(edgeTo.count + graph.edgeCount)
-      edgeKind.reserveCapacity(edgeKind.count + graph.edgeCount)
-      let offsets = graph.edgeOffsets
-      for e in 0..<graph.eventCount {
-        let lo = Int(offsets[e])
-        let hi = Int(offsets[e + 1])
-        if lo == hi { continue }
-        for i in lo..<hi {
-          edgeFrom.append(UInt32(e) + eventBase)
-          edgeTo.append(graph.edgeTargets[i].rawValue + eventBase)
-        }
-      }
-      edgeKind.append(contentsOf: graph.edgeKinds)
-    }
+    public var pendingEdgeCount: Int { baseTargets.count + edgeFrom.count }
 
     /// Freezes the builder into an `EventGraph`.
     ///
+    /// Each event's edges are those of the graph it was made from (`toBuilder`), then those
+    /// added, in the order they were added.
     /// - Complexity: O(events + edges) (counting sort of edges by source).
     public func build() -> EventGraph {
       let n = kind.count
+      let baseEvents = max(0, baseOffsets.count - 1)
       var offsets = [UInt32](repeating: 0, count: n + 1)
+      for e in 0..<baseEvents { offsets[e + 1] = baseOffsets[e + 1] - baseOffsets[e] }
       for f in edgeFrom { offsets[Int(f) + 1] += 1 }
       for i in 0..<n { offsets[i + 1] += offsets[i] }
       var cursor = offsets
-      var targets = [EventID](repeating: .none, count: edgeFrom.count)
-      var kinds = [EdgeKind](repeating: .programOrder, count: edgeFrom.count)
+      let total = baseTargets.count + edgeFrom.count
+      var targets = [EventID](repeating: .none, count: total)
+      var kinds = [EdgeKind](repeating: .programOrder, count: total)
+      for e in 0..<baseEvents {
+        for i in Int(baseOffsets[e])..<Int(baseOffsets[e + 1]) {
+          let slot = Int(cursor[e])
+          cursor[e] += 1
+          targets[slot] = baseTargets[i]
+          kinds[slot] = baseKinds[i]
+        }
+      }
       for i in 0..<edgeFrom.count {
         let f = Int(edgeFrom[i])
         let slot = Int(cursor[f])
@@ -140,7 +141,7 @@ extension EventGraph {
     b.p2p = p2p
     b.memory = memory
     b.opShapes = opShapes
-    b.appendEdges(of: self, eventBase: 0)
+    (b.baseOffsets, b.baseTargets, b.baseKinds) = (edgeOffsets, edgeTargets, edgeKinds)
     return b
   }
 

@@ -17,7 +17,8 @@ public final class PhaseClock: Sendable {
     guard isEnabled else { return }
     last.withLock { last in
       let now = DispatchTime.now().uptimeNanoseconds
-      FileHandle.standardError.write(Data("[timing] \(what): \(Double(now - last) / 1e6) ms\n".utf8))
+      FileHandle.standardError.write(
+        Data("[timing] \(what): \(Double(now - last) / 1e6) ms\(Self.residentNote())\n".utf8))
       last = now
     }
   }
@@ -49,6 +50,18 @@ public final class PhaseClock: Sendable {
       FileHandle.standardError.write(Data("[timing] \(what): \(ms) ms (process cpu \(cpuMs) ms)\n".utf8))
     }
     return try body()
+  }
+
+  /// ", RSS a MB (peak b MB)" from `/proc/self/status` (`VmRSS`, `VmHWM`), where it exists: the
+  /// memory each phase leaves resident, for the memory goals of docs/reliability.md.
+  static func residentNote() -> String {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return "" }
+    func kB(_ key: String) -> Int? {
+      guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(key + ":") }) else { return nil }
+      return Int(line.dropFirst(key.count + 1).filter(\.isNumber))
+    }
+    guard let rss = kB("VmRSS"), let hwm = kB("VmHWM") else { return "" }
+    return ", RSS \(rss / 1024) MB (peak \(hwm / 1024) MB)"
   }
 
   /// CPU time of the calling thread (`CLOCK_THREAD_CPUTIME_ID`).

@@ -83,8 +83,7 @@ extension KinetoGraphBuilder {
 
   /// The args of event `e`'s record, if it has any.
   func extras(ofEvent e: Int, order: [Int32]) -> EventExtras? {
-    let x = trace.extra[Int(order[e])]
-    return x >= 0 ? trace.extras[Int(x)] : nil
+    trace.extraOf.entry(ofRecord: Int(order[e])).map { trace.extras[Int($0)] }
   }
 
   /// The host context of event `e`, searched up to 32 ancestors deep.

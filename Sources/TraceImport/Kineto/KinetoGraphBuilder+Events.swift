@@ -14,34 +14,44 @@ extension KinetoGraphBuilder {
 
   /// Appends one event per record to `b`, in lane order (`order[e]` is the record of event `e`),
   /// with its op shapes and memory records.
-  func addEvents(
+  ///
+  /// The columns copied as they are (times, correlation, source index) are moved into event
+  /// order one after another, and each is freed from the trace once moved, as are the names: a
+  /// huge trace is not held beside its graph (docs/reliability.md, "Huge inputs").
+  mutating func addEvents(
     in order: [Int32], lanes: Lanes, categories: [KinetoCategory], nameMap: [NameID],
     into b: inout EventGraph.Builder
   ) -> AddedEvents {
-    let t = trace
-    var names = NameClassifier(nameCount: t.strings.count)
+    var names = NameClassifier(nameCount: trace.strings.count)
     var unknownCategories: [String: Int] = [:]
     var recordInfo = [NameInfo]()
     recordInfo.reserveCapacity(order.count)
+    precondition(b.eventCount == 0, "addEvents adds the graph's first events")
+    b.lane.reserveCapacity(order.count)
+    b.name.reserveCapacity(order.count)
+    b.kind.reserveCapacity(order.count)
+    b.detail.reserveCapacity(order.count)
+    b.bytes.reserveCapacity(order.count)
     for (e, record) in order.enumerated() {
       let r = Int(record)
-      let cat = categories[Int(t.category[r])]
-      if cat == .unknown || cat == .flow { unknownCategories[t.strings[Int(t.category[r])], default: 0] += 1 }
-      var inf = names.info(cat, t.name[r], strings: t.strings)
-      let x = t.extra[r] >= 0 ? t.extras[Int(t.extra[r])] : nil
+      let cat = categories[Int(trace.category[r])]
+      if cat == .unknown || cat == .flow { unknownCategories[trace.strings[Int(trace.category[r])], default: 0] += 1 }
+      var inf = names.info(cat, trace.name[r], strings: trace.strings)
+      let x = trace.extraOf.entry(ofRecord: r).map { trace.extras[Int($0)] }
       var bytes: Int64 = 0
       if let x {
         if inf.kind == .memcpy || inf.kind == .memset { bytes = x.bytes ?? 0 }
         if inf.kind == .memory { bytes = x.memoryBytes ?? 0 }
         if cat == .mtiaDevice && inf.kind == .memcpy && x.direction >= 0 {
-          inf.detail = MemcpyClassifier.direction(t.strings[Int(x.direction)]).rawValue
+          inf.detail = MemcpyClassifier.direction(trace.strings[Int(x.direction)]).rawValue
         }
       }
       recordInfo.append(inf)
-      b.addEvent(
-        lane: LaneID(rawValue: UInt32(lanes.ofRecord[r])), name: nameMap[Int(max(t.name[r], 0))],
-        kind: inf.kind, detail: inf.detail, start: t.ts[r], duration: t.dur[r], bytes: bytes,
-        correlation: t.correlation[r], parent: .none, sourceIndex: t.index[r])
+      b.lane.append(LaneID(rawValue: UInt32(lanes.ofRecord[r])))
+      b.name.append(nameMap[Int(max(trace.name[r], 0))])
+      b.kind.append(inf.kind)
+      b.detail.append(inf.detail)
+      b.bytes.append(bytes)
       guard let x else { continue }
       if inf.kind == .hostOp && inf.comm == nil && x.inputDims >= 0 {
         b.opShapes.append(
@@ -57,6 +67,22 @@ extension KinetoGraphBuilder {
             totalReserved: x.totalReserved ?? -1))
       }
     }
+    trace.name = []
+    func moved<T>(_ column: [T]) -> [T] {
+      [T](unsafeUninitializedCapacity: order.count) { out, n in
+        for (e, r) in order.enumerated() { out.initializeElement(at: e, to: column[Int(r)]) }
+        n = order.count
+      }
+    }
+    b.start = moved(trace.ts)
+    trace.ts = []
+    b.duration = moved(trace.dur)
+    trace.dur = []
+    b.correlation = moved(trace.correlation)
+    trace.correlation = []
+    b.sourceIndex = moved(trace.index)
+    trace.index = []
+    b.parent = [EventID](repeating: .none, count: order.count)
     return AddedEvents(info: recordInfo, unknownKernels: names.unknownKernels, unknownCategories: unknownCategories)
   }
 

@@ -69,7 +69,7 @@ extension KinetoGraphBuilder {
   /// Adds launch edges, CPU launch → device event: by correlation id, else by external id, else
   /// by flow events (hints only).
   func linkLaunches(
-    order: [Int32], lanes: Lanes, categories: [KinetoCategory],
+    order: [Int32], lanes: Lanes, categories: [KinetoCategory], flows: FlowHints,
     in b: inout EventGraph.Builder
   ) -> LaunchStats {
     let t = trace
@@ -91,8 +91,8 @@ extension KinetoGraphBuilder {
         stats.withoutLaunch += 1
       }
     }
-    stats.orphanFlows = orphanFlowCount()
-    let flowLaunches = launchesByFlow(of: needFlowFallback, order: order, lanes: lanes, in: b)
+    stats.orphanFlows = flows.orphanFinishes
+    let flowLaunches = launchesByFlow(of: needFlowFallback, hints: flows, order: order, lanes: lanes, in: b)
     for (e, h) in zip(needFlowFallback, flowLaunches) {
       if let h {
         b.addEdge(from: EventID(h), to: EventID(e), kind: .launch)
@@ -109,10 +109,10 @@ extension KinetoGraphBuilder {
     -> Launchers
   {
     let t = trace
-    let host = (0..<order.count).filter { !lanes.isDevice(b.lane[$0]) }
+    let host = (0..<order.count).lazy.filter { !lanes.isDevice(b.lane[$0]) }
     var launchers = Launchers(
-      byCorrelation: IDIndex(ids: host.lazy.map { b.correlation[$0] }.filter { $0 != 0 }),
-      byExternalID: IDIndex(ids: host.lazy.map { t.externalID[Int(order[$0])] }.filter { $0 != 0 }))
+      byCorrelation: IDIndex(ids: host.map { b.correlation[$0] }.filter { $0 != 0 }),
+      byExternalID: IDIndex(ids: host.map { t.externalID[Int(order[$0])] }.filter { $0 != 0 }))
     for e in host {
       let r = Int(order[e])
       let cat = categories[Int(t.category[r])]
@@ -126,42 +126,70 @@ extension KinetoGraphBuilder {
     return launchers
   }
 
-  /// Flow finish events (`ph: f`) whose id no start (`ph: s`) has.
-  func orphanFlowCount() -> Int {
+  /// Where a flow event sits: its thread (`KinetoTrace.threads` index) and time.
+  struct FlowPosition: Hashable {
+    var thread: Int32
+    var ts: Int64
+  }
+
+  /// What the flow events can still tell once the records are read: how many finishes have no
+  /// start, and, for each device record without a correlation id (the only ones the flow
+  /// fallback serves), where the start of the flow that finishes at its position sits. Worked
+  /// out before the events are added, so the flows (two for every three records of a GPU
+  /// trace) are freed before the graph is built.
+  struct FlowHints {
+    var orphanFinishes = 0
+    /// Record → the position of the start of the flow finishing at the record's position.
+    var startOfRecord: [Int32: FlowPosition] = [:]
+  }
+
+  /// The flow hints of the trace (`FlowHints`). For several finishes with one id the last counts,
+  /// as for several starts; for several finishes at one position, the first in the file.
+  func flowHints(lanes: Lanes, categories: [KinetoCategory]) -> FlowHints {
     let flows = trace.flows
-    guard !flows.isEmpty else { return 0 }
+    var hints = FlowHints()
+    guard !flows.isEmpty else { return hints }
     var startIDs = Set<UInt64>(minimumCapacity: flows.count / 2)
     for f in flows where f.phase == UInt8(ascii: "s") { startIDs.insert(f.id) }
-    return flows.filter { $0.phase == UInt8(ascii: "f") && !startIDs.contains($0.id) }.count
+    hints.orphanFinishes = flows.count { $0.phase == UInt8(ascii: "f") && !startIDs.contains($0.id) }
+    startIDs = []
+    var wanted: [FlowPosition: [Int32]] = [:]
+    // The device records `linkLaunches` may ask about: no correlation id, and not of a category
+    // whose events are always annotations or syncs (GPU user annotations carry none).
+    for r in 0..<trace.recordCount where trace.correlation[r] == 0 && lanes.keys[Int(lanes.ofRecord[r])].device {
+      let category = categories[Int(trace.category[r])]
+      if category == .gpuUserAnnotation || category == .cudaSync { continue }
+      wanted[FlowPosition(thread: trace.thread[r], ts: trace.ts[r]), default: []].append(Int32(r))
+    }
+    guard !wanted.isEmpty else { return hints }
+    var startOf: [UInt64: FlowPosition] = [:]
+    for f in flows where f.phase == UInt8(ascii: "s") { startOf[f.id] = FlowPosition(thread: f.thread, ts: f.ts) }
+    var lastFinish: [UInt64: Int] = [:]
+    for (i, f) in flows.enumerated() where f.phase == UInt8(ascii: "f") { lastFinish[f.id] = i }
+    var taken = Set<FlowPosition>()
+    for (i, f) in flows.enumerated() where f.phase == UInt8(ascii: "f") && lastFinish[f.id] == i {
+      let at = FlowPosition(thread: f.thread, ts: f.ts)
+      guard let records = wanted[at], taken.insert(at).inserted, let start = startOf[f.id] else { continue }
+      for r in records { hints.startOfRecord[r] = start }
+    }
+    return hints
   }
 
   /// For each device event of `events`, the host event a flow links it from, or nil: a flow's
-  /// `s` at (thread, ts) of the host event → its `f` at (thread, ts) of the device event.
-  func launchesByFlow(of events: [Int], order: [Int32], lanes: Lanes, in b: EventGraph.Builder) -> [Int?] {
-    let t = trace
-    guard !events.isEmpty, !t.flows.isEmpty else { return events.map { _ in nil } }
-    var starts: [UInt64: FlowRecord] = [:]
-    var finishes: [UInt64: FlowRecord] = [:]
-    for f in t.flows {
-      if f.phase == UInt8(ascii: "s") { starts[f.id] = f } else if f.phase == UInt8(ascii: "f") { finishes[f.id] = f }
-    }
-    struct At: Hashable {
-      var thread: Int32
-      var ts: Int64
-    }
-    var byPosition: [At: Int] = [:]
+  /// `s` at (thread, ts) of the host event → its `f` at (thread, ts) of the device event. The
+  /// thread of an event is its lane's.
+  func launchesByFlow(
+    of events: [Int], hints: FlowHints, order: [Int32], lanes: Lanes, in b: EventGraph.Builder
+  ) -> [Int?] {
+    let starts = Set(hints.startOfRecord.values)
+    guard !events.isEmpty, !starts.isEmpty else { return events.map { _ in nil } }
+    var byPosition: [FlowPosition: Int] = [:]
     for e in 0..<order.count {
-      let r = Int(order[e])
-      let at = At(thread: t.thread[r], ts: t.ts[r])
-      if byPosition[at] == nil { byPosition[at] = e }
+      let at = FlowPosition(thread: lanes.keys[Int(b.lane[e].rawValue)].thread, ts: b.start[e])
+      if starts.contains(at), byPosition[at] == nil { byPosition[at] = e }
     }
-    var flowTarget: [At: UInt64] = [:]
-    for (id, f) in finishes { flowTarget[At(thread: f.thread, ts: f.ts)] = id }
     return events.map { e in
-      let r = Int(order[e])
-      guard let id = flowTarget[At(thread: t.thread[r], ts: t.ts[r])], let s = starts[id],
-        let h = byPosition[At(thread: s.thread, ts: s.ts)], !lanes.isDevice(b.lane[h])
-      else { return nil }
+      guard let s = hints.startOfRecord[order[e]], let h = byPosition[s], !lanes.isDevice(b.lane[h]) else { return nil }
       return h
     }
   }

@@ -13,7 +13,9 @@ import TraceModel
 /// The phases live in `KinetoGraphBuilder+<Phase>.swift`: lanes, events (kinds, shapes, memory),
 /// nesting and program order, launches, synchronization and steps, communication, enqueues.
 struct KinetoGraphBuilder {
-  let trace: KinetoTrace
+  /// The tokenized file; its large columns are freed as the phases finish with them
+  /// (`addEvents`, `build`), so only its metadata and counts remain after `build`.
+  var trace: KinetoTrace
   let rank: RankID
   var diagnostics = Diagnostics()
 
@@ -28,21 +30,35 @@ struct KinetoGraphBuilder {
     var comm: CommOp?
   }
 
-  /// Builds the rank's graph; the problems found are added to `diagnostics`.
+  /// Builds the rank's graph; the problems found are added to `diagnostics`. Called once: the
+  /// trace's columns are freed as the graph is built.
   mutating func build() -> EventGraph {
-    let t = trace
     var b = EventGraph.Builder()
-    b.reserveEvents(t.recordCount)
+    addEventsAndEdges(into: &b)
+    // The phases' tables (lane order, launches, kinds) are gone with `addEventsAndEdges`, and the
+    // last large column of the trace goes here: `b.build()` lays the edges out beside the
+    // events alone.
+    trace.category = []
+    return b.build()
+  }
+
+  /// Every phase of `build`, in order, up to laying out the edges.
+  private mutating func addEventsAndEdges(into b: inout EventGraph.Builder) {
     // Strings: file ids map to NameIDs in file order (StringTable reserves 0 for "").
-    let nameMap = t.strings.map { b.strings.intern($0) }
+    let nameMap = trace.strings.map { b.strings.intern($0) }
     let categories = categoryKinds()
-    let lanes = assignLanes(categories, into: &b)
-    let order = LaneOrder(laneCount: lanes.keys.count, lanes: lanes.ofRecord, start: t.ts, duration: t.dur)
+    var lanes = assignLanes(categories, into: &b)
+    let order = LaneOrder(laneCount: lanes.keys.count, lanes: lanes.ofRecord, start: trace.ts, duration: trace.dur)
+    let flows = flowHints(lanes: lanes, categories: categories)
+    (trace.flows, trace.thread) = ([], [])
     let events = addEvents(in: order.events, lanes: lanes, categories: categories, nameMap: nameMap, into: &b)
+    lanes.ofRecord = []
     b.opShapes += shapesOfUnextendedRecords(order: order.events, nameMap: nameMap, in: b)
     b.opShapes.sort { $0.event < $1.event }
+    trace.shapes = []
     let nesting = nestAndOrder(order: order, lanes: lanes, in: &b)
-    let launches = linkLaunches(order: order.events, lanes: lanes, categories: categories, in: &b)
+    let launches = linkLaunches(order: order.events, lanes: lanes, categories: categories, flows: flows, in: &b)
+    trace.externalID = []
     for (from, to) in syncEdges(lanes: lanes, launchedBy: launches.launchedBy, in: b) {
       b.addEdge(from: from, to: to, kind: .sync)
     }
@@ -50,6 +66,7 @@ struct KinetoGraphBuilder {
     let described = extractCommunication(
       &b, order: order.events, recordInfo: events.info, launchedBy: launches.launchedBy,
       nameMap: nameMap)
+    (trace.extraOf, trace.extras) = (ExtrasIndex(), ExtrasTable())
     let unlinked = linkCollectiveEnqueues(lanes: lanes, in: &b)
     if unlinked > 0 {
       diagnostics.note(
@@ -62,7 +79,6 @@ struct KinetoGraphBuilder {
     info.processGroups += described.filter { !configured.contains($0.name) }
     b.ranks.append(info)
     reportProblems(events: events, nesting: nesting, launches: launches, in: b)
-    return b.build()
   }
 
   /// The category of each string used as one (`.unknown` for the other strings).

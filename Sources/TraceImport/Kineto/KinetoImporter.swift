@@ -34,14 +34,16 @@ struct KinetoImporter: TraceImporter {
     let rank = try RankResolver.rank(
       declared: trace.declaredRank, path: path, isOnlyFile: request.isOnlyRankFile,
       notes: rankNotes, diagnostics: &diagnostics)
-    var builder = KinetoGraphBuilder(trace: trace, rank: rank)
+    // The builder frees the trace's columns as it goes: nothing else may hold them.
+    var builder = KinetoGraphBuilder(trace: consume trace, rank: rank)
     let graph = builder.build()
     diagnostics.append(contentsOf: builder.diagnostics)
     request.clock.lap("build \(path)")
+    let read = builder.trace
     let file = IngestedFile(
-      path: path, rank: rank, bytesOnDisk: trace.inputBytes,
-      decompressedBytes: trace.decompressedBytes, isGzip: isGzip, format: descriptor.name,
-      stats: trace.stats, events: graph.eventCount, account: keptAsEvents(trace.account, graph))
+      path: path, rank: rank, bytesOnDisk: read.inputBytes,
+      decompressedBytes: read.decompressedBytes, isGzip: isGzip, format: descriptor.name,
+      stats: read.stats, events: graph.eventCount, account: keptAsEvents(read.account, graph))
     return .rank(ImportedRank(file: file, graph: graph, diagnostics: diagnostics))
   }
 

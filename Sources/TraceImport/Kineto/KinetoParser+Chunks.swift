@@ -176,13 +176,11 @@ extension KinetoParser {
       case .failed:
         return nil
       case .reachedNext(let events):
-        absorb(piece.parser, indexBase: index)
-        piece.parser.dropRecords()
+        absorb(piece, indexBase: index)
         index &+= events
         s.pos = Int(pieces[next].start - s.base)
       case .reachedEnd(let events, let end):
-        absorb(piece.parser, indexBase: index)
-        piece.parser.dropRecords()
+        absorb(piece, indexBase: index)
         index &+= events
         return end
       }
@@ -209,60 +207,66 @@ extension KinetoParser {
     out.dur.reserveCapacity(total)
     out.correlation.reserveCapacity(total)
     out.externalID.reserveCapacity(total)
-    out.extra.reserveCapacity(total)
     out.index.reserveCapacity(total)
-    out.offset.reserveCapacity(total)
   }
 
-  /// Appends another parser's records, renumbering its strings, threads, extras and shapes
-  /// into this parser's tables in their order of first appearance.
-  mutating func absorb(_ o: KinetoParser, indexBase: UInt32) {
-    let strings = (0..<Int32(o.interner.count)).map { interner.intern(Array(o.interner.bytes($0))) }
+  /// Appends a piece's records, renumbering its strings, threads, extras and shapes into this
+  /// parser's tables in their order of first appearance, then frees them. Each column is freed
+  /// once it is appended, so taking a piece in holds one column twice, not the whole piece.
+  mutating func absorb(_ piece: Piece, indexBase: UInt32) {
+    defer { piece.parser.dropRecords() }
+    /// The piece's column at `path`, which the piece no longer holds.
+    func take<T>(_ path: WritableKeyPath<KinetoTrace, [T]>) -> [T] {
+      defer { piece.parser.out[keyPath: path] = [] }
+      return piece.parser.out[keyPath: path]
+    }
+    let strings = (0..<Int32(piece.parser.interner.count)).map {
+      interner.intern(Array(piece.parser.interner.bytes($0)))
+    }
     @inline(__always) func str(_ id: Int32) -> Int32 { id < 0 ? id : strings[Int(id)] }
     func traceID(_ t: TraceID) -> TraceID { if case .string(let id) = t { .string(str(id)) } else { t } }
     func key(_ k: ThreadKey) -> ThreadKey { ThreadKey(pid: traceID(k.pid), tid: traceID(k.tid)) }
-    let threads = o.threadIndex.sorted { $0.value < $1.value }.map { t in
+    let threads = piece.parser.threadIndex.sorted { $0.value < $1.value }.map { t in
       let k = key(t.key)
       return threadFor(k.pid, k.tid)
     }
     let recordBase = UInt32(out.phase.count)
     let extrasBase = Int32(out.extras.count)
-    out.phase.append(contentsOf: o.out.phase)
-    out.category.append(contentsOf: o.out.category.lazy.map(str))
-    out.name.append(contentsOf: o.out.name.lazy.map(str))
-    out.thread.append(contentsOf: o.out.thread.lazy.map { threads[Int($0)] })
-    out.ts.append(contentsOf: o.out.ts)
-    out.dur.append(contentsOf: o.out.dur)
-    out.correlation.append(contentsOf: o.out.correlation)
-    out.externalID.append(contentsOf: o.out.externalID)
-    out.extra.append(contentsOf: o.out.extra.lazy.map { $0 < 0 ? $0 : $0 + extrasBase })
-    out.index.append(contentsOf: o.out.index.lazy.map { $0 &+ indexBase })
-    out.offset.append(contentsOf: o.out.offset)
-    out.extras.append(
-      contentsOf: o.out.extras.lazy.map { x in
-        var x = x
-        (x.collectiveName, x.dtype, x.direction) = (str(x.collectiveName), str(x.dtype), str(x.direction))
-        (x.processGroupName, x.processGroupRanks) = (str(x.processGroupName), str(x.processGroupRanks))
-        x.processGroupDescription = str(x.processGroupDescription)
-        (x.inputDims, x.inputType, x.concreteInputs) = (str(x.inputDims), str(x.inputType), str(x.concreteInputs))
-        return x
-      })
+    out.phase.append(contentsOf: take(\.phase))
+    out.category.append(contentsOf: take(\.category).lazy.map(str))
+    out.name.append(contentsOf: take(\.name).lazy.map(str))
+    out.thread.append(contentsOf: take(\.thread).lazy.map { threads[Int($0)] })
+    out.ts.append(contentsOf: take(\.ts))
+    out.dur.append(contentsOf: take(\.dur))
+    out.correlation.append(contentsOf: take(\.correlation))
+    out.externalID.append(contentsOf: take(\.externalID))
+    out.extraOf.append(piece.parser.out.extraOf, recordBase: recordBase, entryBase: extrasBase)
+    piece.parser.out.extraOf = ExtrasIndex()
+    out.index.append(contentsOf: take(\.index).lazy.map { $0 &+ indexBase })
+    for i in 0..<piece.parser.out.extras.count {
+      var x = piece.parser.out.extras[i]
+      (x.collectiveName, x.dtype, x.direction) = (str(x.collectiveName), str(x.dtype), str(x.direction))
+      (x.processGroupName, x.processGroupRanks) = (str(x.processGroupName), str(x.processGroupRanks))
+      x.processGroupDescription = str(x.processGroupDescription)
+      (x.inputDims, x.inputType, x.concreteInputs) = (str(x.inputDims), str(x.inputType), str(x.concreteInputs))
+      out.extras.append(x)
+    }
     out.shapes.append(
-      contentsOf: o.out.shapes.lazy.map {
+      contentsOf: take(\.shapes).lazy.map {
         ShapeRecord(record: $0.record + recordBase, dims: str($0.dims), types: str($0.types))
       })
     out.flows.append(
-      contentsOf: o.out.flows.lazy.map { f in
+      contentsOf: take(\.flows).lazy.map { f in
         var f = f
-        (f.category, f.thread) = (str(f.category), threads[Int(f.thread)])
+        f.thread = threads[Int(f.thread)]
         return f
       })
     // A piece's metadata comes after this parser's: its values win, as they would in order.
-    for (k, v) in o.out.processNames { out.processNames[traceID(k)] = v }
-    for (k, v) in o.out.processLabels { out.processLabels[traceID(k)] = v }
-    for (k, v) in o.out.threadNames { out.threadNames[key(k)] = v }
-    for (i, c) in o.phaseCounts.enumerated() { phaseCounts[i] += c }
-    for (i, c) in o.categoryCounts.enumerated() where c > 0 {
+    for (k, v) in piece.parser.out.processNames { out.processNames[traceID(k)] = v }
+    for (k, v) in piece.parser.out.processLabels { out.processLabels[traceID(k)] = v }
+    for (k, v) in piece.parser.out.threadNames { out.threadNames[key(k)] = v }
+    for (i, c) in piece.parser.phaseCounts.enumerated() { phaseCounts[i] += c }
+    for (i, c) in piece.parser.categoryCounts.enumerated() where c > 0 {
       let id = Int(str(Int32(i)))
       if id >= categoryCounts.count {
         categoryCounts.append(contentsOf: repeatElement(0, count: id + 1 - categoryCounts.count))
@@ -270,7 +274,7 @@ extension KinetoParser {
       categoryCounts[id] += c
     }
     out.tokenizedPieces += 1
-    out.stats.eventCount += o.out.stats.eventCount
-    out.stats.durationSumNs &+= o.out.stats.durationSumNs
+    out.stats.eventCount += piece.parser.out.stats.eventCount
+    out.stats.durationSumNs &+= piece.parser.out.stats.durationSumNs
   }
 }

@@ -169,6 +169,8 @@ extension KinetoParser {
       case 10 where isKey("Input Dims"): r.inputDims = try rawValueSpan()
       case 15 where isKey("Concrete Inputs"): r.concreteInputs = try rawValueSpan()
       case 10 where isKey("Input type"): r.inputType = try rawValueSpan()
+      // Checked as integers but not kept: a kernel's stream is its `tid`, its device its `pid`.
+      case 6 where isKey("stream") || isKey("device"): _ = try intArg()
       default:
         if try parseExtraArg(&r.extras, isKey) {
           r.hasExtras = true
@@ -199,16 +201,12 @@ extension KinetoParser {
     return (start, Int(s.offset - start))
   }
 
-  /// Reads the communication, memory and stream arguments into `extras`; false when the key is
+  /// Reads the communication and memory arguments into `extras`; false when the key is
   /// none of them (the caller skips its value).
   @inline(__always) mutating func parseExtraArg(
     _ x: inout EventExtras, _ isKey: (StaticString) -> Bool
   ) throws -> Bool {
-    if isKey("stream") {
-      x.stream = try intArg()
-    } else if isKey("device") {
-      x.device = try intArg()
-    } else if isKey("Collective name") {
+    if isKey("Collective name") {
       x.collectiveName = try stringArg()
     } else if isKey("In msg nelems") {
       x.inMsgNelems = try intArg()

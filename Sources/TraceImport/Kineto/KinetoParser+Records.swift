@@ -68,7 +68,7 @@ extension KinetoParser {
         }
       }
       let name = r.name.map { intern($0) } ?? emptyString
-      appendRecord(ph, cat, name, thread, ts, dur, &r, index, offset)
+      appendRecord(ph, cat, name, thread, ts, dur, &r, index)
     case UInt8(ascii: "B"):
       let name = r.name.map { intern($0) } ?? emptyString
       let extra = storeExtras(&r, name: name)
@@ -80,14 +80,14 @@ extension KinetoParser {
       }
       openBegins[thread] = stack
       appendRaw(
-        UInt8(ascii: "X"), b.cat, b.name, thread, b.ts, max(0, ts - b.ts), b.corr, b.ext, b.extra, b.index, b.offset)
+        UInt8(ascii: "X"), b.cat, b.name, thread, b.ts, max(0, ts - b.ts), b.corr, b.ext, b.extra, b.index)
     case UInt8(ascii: "s"), UInt8(ascii: "t"), UInt8(ascii: "f"):
       guard let id = r.id else {
         out.diagnostics.dataLoss("kineto.flowWithoutId", "flow event without 'id' ignored", at: loc(index, offset))
         return
       }
       out.flows.append(
-        FlowRecord(phase: ph, id: id, category: cat, ts: ts, thread: thread, bindsEnclosing: r.bindsEnclosing))
+        FlowRecord(id: id, ts: ts, thread: thread, phase: ph))
     default:
       unsupportedPhases[ph, default: 0] += 1
     }
@@ -157,16 +157,16 @@ extension KinetoParser {
 
   mutating func appendRecord(
     _ ph: UInt8, _ cat: Int32, _ name: Int32, _ thread: Int32, _ ts: Int64, _ dur: Int64,
-    _ r: inout Raw, _ index: UInt32, _ offset: Int64
+    _ r: inout Raw, _ index: UInt32
   ) {
     let extra = storeExtras(&r, name: name, recordIndex: out.phase.count)
-    appendRaw(ph, cat, name, thread, ts, dur, r.correlation, r.externalID, extra, index, offset)
+    appendRaw(ph, cat, name, thread, ts, dur, r.correlation, r.externalID, extra, index)
   }
 
   @inline(__always)
   mutating func appendRaw(
     _ ph: UInt8, _ cat: Int32, _ name: Int32, _ thread: Int32, _ ts: Int64, _ dur: Int64,
-    _ corr: Int64, _ ext: Int64, _ extra: Int32, _ index: UInt32, _ offset: Int64
+    _ corr: Int64, _ ext: Int64, _ extra: Int32, _ index: UInt32
   ) {
     out.phase.append(ph)
     out.category.append(cat)
@@ -176,9 +176,8 @@ extension KinetoParser {
     out.dur.append(dur)
     out.correlation.append(corr)
     out.externalID.append(ext)
-    out.extra.append(extra)
+    if extra >= 0 { out.extraOf.append(record: out.phase.count - 1, entry: extra) }
     out.index.append(index)
-    out.offset.append(offset)
   }
 
   mutating func metadata(_ r: Raw, index: UInt32, offset: Int64) throws {

@@ -78,9 +78,7 @@ struct KinetoParser {
     out.dur.reserveCapacity(expected)
     out.correlation.reserveCapacity(expected)
     out.externalID.reserveCapacity(expected)
-    out.extra.reserveCapacity(expected)
     out.index.reserveCapacity(expected)
-    out.offset.reserveCapacity(expected)
   }
 
   /// Parses the whole document.
@@ -236,7 +234,6 @@ struct KinetoParser {
     var ts: Int64? = nil
     var dur: Int64? = nil
     var id: UInt64? = nil
-    var bindsEnclosing = false
     var extras = EventExtras()
     var hasExtras = false
     var correlation: Int64 = 0
@@ -278,8 +275,7 @@ struct KinetoParser {
         case .ts: r.ts = try timeField("ts", index, eventOffset)
         case .id: r.id = try idField(index, eventOffset)
         case .bp:
-          let v = try stringField("bp", index, eventOffset)
-          r.bindsEnclosing = v.length == 1 && s.pointer(v)[0] == UInt8(ascii: "e")
+          _ = try stringField("bp", index, eventOffset)
         case .cat: r.cat = try stringField("cat", index, eventOffset)
         case .pid: r.pid = try traceIDField("pid", index, eventOffset)
         case .tid: r.tid = try traceIDField("tid", index, eventOffset)

@@ -16,8 +16,6 @@ struct ThreadKey: Hashable, Sendable {
 
 /// Arguments Reprise uses, for the events that carry any of them.
 struct EventExtras: Sendable, Equatable {
-  var stream: Int64?
-  var device: Int64?
   var collectiveName: Int32 = -1
   var inMsgNelems: Int64?
   var outMsgNelems: Int64?
@@ -53,15 +51,14 @@ struct ShapeRecord: Sendable, Equatable {
   var types: Int32
 }
 
-/// A flow event (`ph` s/t/f): a hint linking two slices.
+/// A flow event (`ph` s/t/f): a hint linking two slices, by the (thread, ts) of each end.
+/// Fields in this order so a record takes 24 bytes (a GPU trace has two flows per three
+/// records); the flow's `cat` and `bp` are not kept, as the launch fallback uses neither.
 struct FlowRecord: Sendable, Equatable {
-  var phase: UInt8
   var id: UInt64
-  var category: Int32
   var ts: Int64
   var thread: Int32
-  /// `bp: "e"`: binds to the enclosing slice rather than the next one.
-  var bindsEnclosing: Bool
+  var phase: UInt8
 }
 
 /// Exact per-file counts, used by the differential test against a reference JSON reader.
@@ -97,11 +94,11 @@ struct KinetoTrace: Sendable, Equatable {
   var dur: [Int64] = []
   var correlation: [Int64] = []
   var externalID: [Int64] = []
-  var extra: [Int32] = []
   var index: [UInt32] = []
-  var offset: [Int64] = []
 
-  var extras: [EventExtras] = []
+  var extras = ExtrasTable()
+  /// The `extras` entry of each record that has one.
+  var extraOf = ExtrasIndex()
   /// Shapes of records whose only extras are shapes (compact side table).
   var shapes: [ShapeRecord] = []
   var flows: [FlowRecord] = []
@@ -130,4 +127,121 @@ struct KinetoTrace: Sendable, Equatable {
   /// `distributedInfo.rank`, when present.
   var declaredRank: Int? { distributedInfo?["rank"]?.intValue.map { Int($0) } }
   var worldSize: Int? { distributedInfo?["world_size"]?.intValue.map { Int($0) } }
+}
+
+/// The `EventExtras` of a trace, packed: each entry is a mask of the fields it has and their
+/// values, one after another. An event with extras carries one to a few of the 19 fields (a
+/// memcpy: `bytes`; a collective: its name, sizes and group), so an entry takes 12 bytes plus 8
+/// per field present instead of the struct's 200 (docs/reliability.md, "Huge inputs").
+struct ExtrasTable: Sendable, Equatable {
+  /// Fields present in each entry: bits 0–9 the optional integers, 10–18 the string ids.
+  private var masks: [UInt32] = []
+  /// Where each entry's values start in `values` (one more than there are entries).
+  private var starts: [Int] = [0]
+  private var values: [Int64] = []
+
+  var count: Int { masks.count }
+  var isEmpty: Bool { masks.isEmpty }
+
+  mutating func append(_ x: EventExtras) {
+    var mask: UInt32 = 0
+    func put(_ v: Int64?, _ bit: UInt32) {
+      guard let v else { return }
+      mask |= 1 << bit
+      values.append(v)
+    }
+    func put(_ id: Int32, _ bit: UInt32) { put(id >= 0 ? Int64(id) : nil, bit) }
+    put(x.inMsgNelems, 0)
+    put(x.outMsgNelems, 1)
+    put(x.groupSize, 2)
+    put(x.bytes, 3)
+    put(x.memoryBytes, 4)
+    put(x.totalAllocated, 5)
+    put(x.totalReserved, 6)
+    put(x.deviceID, 7)
+    put(x.sequence, 8)
+    put(x.peer, 9)
+    put(x.collectiveName, 10)
+    put(x.dtype, 11)
+    put(x.processGroupName, 12)
+    put(x.processGroupRanks, 13)
+    put(x.processGroupDescription, 14)
+    put(x.inputDims, 15)
+    put(x.inputType, 16)
+    put(x.direction, 17)
+    put(x.concreteInputs, 18)
+    masks.append(mask)
+    starts.append(values.count)
+  }
+
+  /// Entry `i`, unpacked.
+  subscript(i: Int) -> EventExtras {
+    let mask = masks[i]
+    var at = Int(starts[i])
+    var x = EventExtras()
+    func get(_ bit: UInt32) -> Int64? {
+      guard mask & (1 << bit) != 0 else { return nil }
+      defer { at += 1 }
+      return values[at]
+    }
+    func id(_ bit: UInt32) -> Int32 { get(bit).map { Int32(truncatingIfNeeded: $0) } ?? -1 }
+    x.inMsgNelems = get(0)
+    x.outMsgNelems = get(1)
+    x.groupSize = get(2)
+    x.bytes = get(3)
+    x.memoryBytes = get(4)
+    x.totalAllocated = get(5)
+    x.totalReserved = get(6)
+    x.deviceID = get(7)
+    x.sequence = get(8)
+    x.peer = get(9)
+    x.collectiveName = id(10)
+    x.dtype = id(11)
+    x.processGroupName = id(12)
+    x.processGroupRanks = id(13)
+    x.processGroupDescription = id(14)
+    x.inputDims = id(15)
+    x.inputType = id(16)
+    x.direction = id(17)
+    x.concreteInputs = id(18)
+    return x
+  }
+}
+
+/// Which records have an `extras` entry, and which entry: a sparse column, since most records
+/// have none (a GPU trace's kernels and sized host ops keep nothing there). The records that
+/// have one are listed in ascending order beside their entries, and one bit per record answers
+/// "none" without a search: about 1/8 byte a record instead of a 4-byte column.
+struct ExtrasIndex: Sendable, Equatable {
+  private var records: [UInt32] = []
+  private var entries: [Int32] = []
+  private var bits: [UInt64] = []
+
+  var count: Int { records.count }
+
+  /// Record `record` (above every record added so far) has entry `entry`.
+  mutating func append(record: Int, entry: Int32) {
+    records.append(UInt32(truncatingIfNeeded: record))
+    entries.append(entry)
+    let word = record >> 6
+    if word >= bits.count { bits.append(contentsOf: repeatElement(0, count: word + 1 - bits.count)) }
+    bits[word] |= 1 << UInt64(record & 63)
+  }
+
+  /// The entry of record `r`, or nil.
+  func entry(ofRecord r: Int) -> Int32? {
+    let word = r >> 6
+    guard word < bits.count, bits[word] & (1 << UInt64(r & 63)) != 0 else { return nil }
+    var (lo, hi) = (0, records.count)
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      if Int(records[mid]) < r { lo = mid + 1 } else { hi = mid }
+    }
+    return entries[lo]
+  }
+
+  /// Another parser's index, its records after `recordBase` and its entries after `entryBase`.
+  mutating func append(_ other: ExtrasIndex, recordBase: UInt32, entryBase: Int32) {
+    for i in 0..<other.count { append(record: Int(other.records[i] + recordBase), entry: other.entries[i] + entryBase) }
+  }
 }
