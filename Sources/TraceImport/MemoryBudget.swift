@@ -19,7 +19,7 @@ import Foundation
 public enum MemoryBudget {
   /// Peak resident bytes per byte of Kineto JSON ingested, above `fixedBytes` (measured 0.25 to
   /// 0.44 on generated traces of 0.15 to 4.3 GB and on public traces of 50 to 90 MB; the margin
-  /// covers denser traces, down to about 130 bytes of JSON an event: docs/reliability.md, "The
+  /// covers denser traces, down to about 125 bytes of JSON an event: docs/reliability.md, "The
   /// memory check").
   public static let peakBytesPerJSONByte = 0.8
   /// Resident memory that does not grow with the input: the binary, the runtime, the read window.
