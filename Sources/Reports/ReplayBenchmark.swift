@@ -79,12 +79,7 @@ public struct ReplayBenchmark: Sendable {
         format: "folded replay (--fold-symmetric): %d classes, found in %.3f s; replay best %.3f s (%.1fx the full "
           + "replay's speed); largest event end difference from the full replay %lld ns", classes, foldSeconds, fb,
         fb > 0 ? best / fb : 0, foldedMaxDifference))
-    if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-      let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM") })
-    {
-      lines.append(
-        "peak RSS: \(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().joined(separator: " "))")
-    }
+    if let peak = PhaseClock.processStatus()["VmHWM"] { lines.append("peak RSS: \(peak) kB") }
     return lines.joined(separator: "\n")
   }
 }

@@ -52,16 +52,24 @@ public final class PhaseClock: Sendable {
     return try body()
   }
 
-  /// ", RSS a MB (peak b MB)" from `/proc/self/status` (`VmRSS`, `VmHWM`), where it exists: the
-  /// memory each phase leaves resident, for the memory goals of docs/reliability.md.
+  /// ", RSS a MB (peak b MB)" (`VmRSS`, `VmHWM`), where /proc exists: the memory each phase
+  /// leaves resident, for the memory goals of docs/reliability.md.
   static func residentNote() -> String {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return "" }
-    func kB(_ key: String) -> Int? {
-      guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(key + ":") }) else { return nil }
-      return Int(line.dropFirst(key.count + 1).filter(\.isNumber))
-    }
-    guard let rss = kB("VmRSS"), let hwm = kB("VmHWM") else { return "" }
+    let status = Self.processStatus()
+    guard let rss = status["VmRSS"], let hwm = status["VmHWM"] else { return "" }
     return ", RSS \(rss / 1024) MB (peak \(hwm / 1024) MB)"
+  }
+
+  /// The kB fields of `/proc/self/status` (`VmRSS`, `VmHWM`, …) by name; empty where there is no
+  /// /proc.
+  public static func processStatus() -> [String: Int] {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return [:] }
+    var fields: [String: Int] = [:]
+    for line in status.split(separator: "\n") where line.hasSuffix(" kB") {
+      guard let colon = line.firstIndex(of: ":"), let kB = Int(line[colon...].filter(\.isNumber)) else { continue }
+      fields[String(line[..<colon])] = kB
+    }
+    return fields
   }
 
   /// CPU time of the calling thread (`CLOCK_THREAD_CPUTIME_ID`).
