@@ -4,7 +4,8 @@
 #  1. sharded through Ray on this machine (python -m reprise_ray shard, one task per rank file);
 #  2. the reduce from the shards: `reprise ingest`, `replay` (full, then --fold-symmetric when this
 #     build has it) and `report`, each timed once with its peak RSS;
-#  3. shard bytes against JSON bytes, and the shard load rate (REPRISE_TIMING: CPU time of the per-shard reads and of the column decode).
+#  3. shard bytes against JSON bytes, and the shard load rate (tools/shard_load_rate.py: CPU time of the
+#     per-shard reads and of the column decode, user and system, beside a fresh-memory probe).
 # usage: tools/bench_scale.sh [RANKS] [EVENTS]     (defaults 1024 and 100000: ~30 GB of JSON)
 set -euo pipefail
 RANKS=${1:-1024}
@@ -53,23 +54,14 @@ timed "reprise ingest (shards)" "$BIN" ingest "$D/shards" --json
 cp "$D/out.txt" "$D/ingest.json"
 REPRISE_TIMING=1 "$BIN" ingest "$D/shards" --json 2> "$D/timing.txt" > /dev/null
 python3 - "$D" <<'PY'
-import glob, json, os, re, sys
-d = sys.argv[1]
-t = open(d + "/timing.txt").read()
-# Per shard: its metadata, tables and records (thread CPU); then every column of every shard decoded
-# straight into the merged graph, shards side by side (process CPU): docs/performance.md.
-tables = sum(float(m.group(1)) for m in re.finditer(r"read shard .*?\(own, cpu ([0-9.]+) ms\)", t))
-m = re.search(r"decode shard columns: ([0-9.]+) ms \(process cpu ([0-9.]+) ms\)", t)
-wall, columns = (float(m.group(1)), float(m.group(2))) if m else (0.0, 0.0)
-s = sum(os.path.getsize(f) for f in glob.glob(d + "/shards/*.rshard"))
-ev = json.load(open(d + "/ingest.json"))["events"]["total"]
-cpu = (tables + columns) / 1e3
-print("shard load: %.0f ms CPU for tables + %.0f ms CPU for columns (%.0f ms wall) = %.2f GB/s of shard per core (%.1f M events)" % (
-    tables, columns, wall, s / 1e9 / cpu if cpu else 0, ev / 1e6))
+import re, sys
+t = open(sys.argv[1] + "/timing.txt").read()
 for phase in ("merge", "link", "validate"):
     m = re.search(r"\] %s: ([0-9.]+) ms" % phase, t)
     if m: print("  %s: %.0f ms" % (phase, float(m.group(1))))
 PY
+echo "== shard load rate (3 runs)"
+python3 tools/shard_load_rate.py "$D/shards" --runs 3 --reprise "$BIN"
 timed "reprise replay (shards)" "$BIN" replay "$D/shards" --json
 if "$BIN" replay --help | grep -q -- "--fold-symmetric"; then
   cp "$D/out.txt" "$D/replay-full.json"

@@ -214,6 +214,16 @@ extension EventGraph {
     var b = Builder()
     var layout = MergeLayout(
       eventBase: [], edgeBase: [], laneBase: [], nameMaps: [], eventCount: 0, edgeCount: 0)
+    // Each table sized once, not grown part by part (a grown table is copied into fresh memory).
+    func total<T>(_ table: (EventGraph) -> [T]) -> Int { parts.reduce(0) { $0 + table($1).count } }
+    b.ranks.reserveCapacity(total(\.ranks))
+    b.lanes.reserveCapacity(total(\.lanes))
+    b.steps.reserveCapacity(total(\.steps))
+    b.collectives.reserveCapacity(total(\.collectives))
+    b.instances.reserveCapacity(total(\.instances))
+    b.p2p.reserveCapacity(total(\.p2p))
+    b.memory.reserveCapacity(total(\.memory))
+    b.opShapes.reserveCapacity(total(\.opShapes))
     for (index, part) in parts.enumerated() {
       let nameMap = part.strings.strings.map { b.strings.intern($0) }
       func mapName(_ id: NameID) -> NameID { nameMap[id.index] }

@@ -254,4 +254,52 @@ private func entry(_ b: [UInt8], _ tag: String) throws -> Int {
     put(&b, 1, at + 48)
   }
   #expect(e3.contains("c.rshard:@") && e3.contains("cycle"), "\(e3)")
+  // An event kind past the last case (the kinds are decoded byte for byte into the column).
+  let e4 = try refused { b in put(&b, 200, try entry(b, "event.kind") + 48) }
+  #expect(e4.contains("c.rshard:@") && e4.contains("values below") && e4.contains("'event.kind'"), "\(e4)")
+}
+
+/// A rank whose memory records and source indices have stored values whose bits, ORed together,
+/// pass their type's range while the values themselves do not.
+private func rankWithWideValues() -> ImportedRank {
+  var rng = SplitMix64(seed: 11)
+  var g = EventGraph.random(events: 3, lanes: 1, using: &rng)
+  // Stored over a base of -1: 0, 0x7FFF_FFFF and 0x8000_0000, whose OR is 0xFFFF_FFFF.
+  g.memory = [-1, Int32.max - 1, Int32.max].enumerated().map { i, device in
+    MemoryRecord(event: EventID(rawValue: UInt32(i)), device: device, delta: 1, totalAllocated: 1, totalReserved: 1)
+  }
+  // Stored over a base of 1: 0, 0x7FFF_FFFF and 0xFFFF_FFFE.
+  g.sourceIndex = [1, 0x8000_0000, .max]
+  return ImportedRank(
+    file: IngestedFile(
+      path: "w.json", rank: RankID(0), bytesOnDisk: 1, decompressedBytes: 1, isGzip: false, format: "f",
+      stats: KinetoStats(), events: g.eventCount),
+    graph: g, diagnostics: Diagnostics())
+}
+
+/// The range check of a column is made on its values, not on a bound of them: columns whose
+/// stored bits together reach past their type still load, alone and merged, and a column that
+/// does not fit is refused naming its true largest value.
+@Test func columnsAreCheckedOnTheirLargestValue() throws {
+  let rank = rankWithWideValues()
+  let bytes = try ShardWriter.encode(rank)
+  let (_, back) = try bytes.withUnsafeBytes { b in
+    var r = ShardReader(b, file: "w.rshard")
+    return try r.read()
+  }
+  #expect(back == rank.graph)
+  let dir = try temporaryDirectory()
+  defer { try? FileManager.default.removeItem(atPath: dir) }
+  let path = dir + "/" + ShardFormat.fileName(rank: RankID(0))
+  FileManager.default.createFile(atPath: path, contents: Data(bytes))
+  let merged = try Ingest.run(paths: [dir])
+  #expect(Set(merged.graph.sourceIndex) == [1, 0x8000_0000, .max])
+  #expect(merged.graph.memory.map(\.device) == [-1, Int32.max - 1, Int32.max])
+  // The devices moved up by one: the largest no longer fits Int32.
+  var shifted = bytes
+  let at = try entry(shifted, "mem.device")
+  withUnsafeBytes(of: Int64(0).littleEndian) { for i in 0..<8 { shifted[at + 48 + i] = $0[i] } }
+  rehash(&shifted)
+  let e = loadError(shifted, at: path)
+  #expect(e.contains("values that fit Int32 in section 'mem.device'") && e.contains("0 + 2147483648"), "\(e)")
 }

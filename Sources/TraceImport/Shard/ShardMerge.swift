@@ -62,10 +62,20 @@ enum ShardMerge {
     let bytes: [Int64] = try fill.events(n) { r, _, out in try r.column("event.bytes", into: out) }
     let correlation: [Int64] = try fill.events(n) { r, _, out in try r.column("event.corr", into: out) }
     let sourceIndex: [UInt32] = try fill.events(n) { r, _, out in try r.column("event.source", into: out) }
+    // Whether each shard's parents all come before their children (what every importer writes):
+    // then no chain can loop, and the merged graph needs no walk for cycles.
+    let backward = Shared(UnsafeMutableBufferPointer<Bool>.allocate(capacity: shards.count))
+    defer { backward.buffer.deallocate() }
+    backward.buffer.initialize(repeating: false)
     let parent: [EventID] = try fill.events(n) { r, p, out in
       try r.ids("event.parent", into: out, limit: out.count, optional: true)
       let base = layout.eventBase[p]
-      for i in out.indices where out[i] != .none { out[i] = EventID(rawValue: out[i].rawValue + base) }
+      var ordered = true
+      for i in out.indices where out[i] != .none {
+        ordered = ordered && out[i].index < i
+        out[i] = EventID(rawValue: out[i].rawValue + base)
+      }
+      backward.buffer[p] = ordered
     }
     let edgeOffsets = try fill.edgeOffsets(n)
     let edgeTargets: [EventID] = try fill.edges(e) { r, p, out in
@@ -78,7 +88,7 @@ enum ShardMerge {
       sourceIndex: sourceIndex, edgeOffsets: edgeOffsets, edgeTargets: edgeTargets, edgeKinds: edgeKinds,
       steps: b.steps, collectives: b.collectives, instances: b.instances, p2p: b.p2p, memory: b.memory,
       opShapes: b.opShapes)
-    if let cycle = g.parentCycle() {
+    if !backward.buffer.allSatisfy({ $0 }), let cycle = g.parentCycle() {
       let p =
         shards.indices.first {
           Int(layout.eventBase[$0]) <= cycle && cycle < Int(layout.eventBase[$0]) + shards[$0].eventCount

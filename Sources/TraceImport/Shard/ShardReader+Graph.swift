@@ -100,9 +100,22 @@ extension ShardReader {
   }
 
   /// The enum column `tag`, `out.count` long, decoded into `out` and checked as `enumColumn`.
+  ///
+  /// Where each case is stored as its raw value (one byte, cases declared in raw-value order, as
+  /// `EventKind` and `EdgeKind` are), the checked bytes are written straight into `out`; otherwise
+  /// each is looked up.
   func enumColumn<E: RawRepresentable & CaseIterable>(_ tag: String, into out: UnsafeMutableBufferPointer<E>) throws
   where E.RawValue == UInt8 {
     let cases = Self.cases(E.self)
+    let storedAsRaw =
+      MemoryLayout<E>.size == 1 && MemoryLayout<E>.stride == 1
+      && cases.indices.allSatisfy { i in withUnsafeBytes(of: cases[i]) { $0[0] == UInt8(i) } }
+    if storedAsRaw {
+      try UnsafeMutableRawBufferPointer(out).withMemoryRebound(to: UInt8.self) {
+        try column(tag, into: $0, limit: cases.count)
+      }
+      return
+    }
     let raw: [UInt8] = try column(tag, count: out.count, limit: cases.count)
     guard let o = out.baseAddress else { return }
     for i in raw.indices { (o + i).initialize(to: cases[Int(raw[i])]) }

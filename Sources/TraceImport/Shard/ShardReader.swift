@@ -200,6 +200,12 @@ struct ShardReader {
 
   /// Widens the stored values of `s` from element `first` on into `out` as `base + stored + bias`,
   /// after checking that every `base + stored` fits `T` (and is below `limit` when given).
+  ///
+  /// A column of ids (with `limit`) is checked against its exact maximum, taken in 32 bits where
+  /// the stored width allows, so the loop vectorizes on any x86-64. Other columns only need to fit
+  /// `T`: the loop keeps the bitwise OR of the stored values, at least their maximum and less than
+  /// twice it, and the exact maximum is taken only when that bound fails the check. The answer and
+  /// the error are the same as with the maximum.
   private func decode<T: FixedWidthInteger>(
     _ s: ShardSection, into out: UnsafeMutableBufferPointer<T>, bias: Int64, limit: Int?, from first: Int = 0
   ) throws {
@@ -207,50 +213,89 @@ struct ShardReader {
     let w = Int(s.width)
     let p = base + Int(s.offset) + first * w
     let b = s.base &+ bias
-    var high: UInt64 = 0
+    let exact = limit != nil
+    var bound: UInt64 = 0
     switch w {
     case 0: out.initialize(repeating: T(truncatingIfNeeded: b))
-    case 1: high = Self.widen(out, b) { UInt64(p.load(fromByteOffset: $0, as: UInt8.self)) }
+    case 1: bound = Self.widen(out, b, exact: exact) { UInt32(p.load(fromByteOffset: $0, as: UInt8.self)) }
     case 2:
-      high = Self.widen(out, b) {
-        UInt64(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 2 &* $0, as: UInt16.self)))
+      bound = Self.widen(out, b, exact: exact) {
+        UInt32(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 2 &* $0, as: UInt16.self)))
+      }
+    case 3:
+      // A 4-byte load, masked (every section is followed by 8 readable bytes).
+      bound = Self.widen(out, b, exact: exact) {
+        UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 3 &* $0, as: UInt32.self)) & 0xFF_FFFF
       }
     case 4:
-      high = Self.widen(out, b) {
-        UInt64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4 &* $0, as: UInt32.self)))
+      bound = Self.widen(out, b, exact: exact) {
+        UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4 &* $0, as: UInt32.self))
       }
     case 8:
-      high = Self.widen(out, b) { UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8 &* $0, as: UInt64.self)) }
+      bound = Self.widen(out, b, exact: exact) {
+        UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8 &* $0, as: UInt64.self))
+      }
     default:
-      // 3, 5, 6 or 7 bytes: an 8-byte load, masked (the file ends in 8 padding bytes).
+      // 5, 6 or 7 bytes: an 8-byte load, masked.
       let mask: UInt64 = (1 << (8 * UInt64(w))) &- 1
-      high = Self.widen(out, b) {
+      bound = Self.widen(out, b, exact: exact) {
         UInt64(littleEndian: p.loadUnaligned(fromByteOffset: w &* $0, as: UInt64.self)) & mask
       }
     }
-    guard n > 0 else { return }
-    let (top, overflow) = s.base.addingReportingOverflow(Int64(bitPattern: high))
-    let fits =
-      s.base >= Int64(clamping: T.min) && high <= UInt64(Int64.max) && !overflow && top <= Int64(clamping: T.max)
-    guard fits, limit.map({ s.base >= 0 && top < $0 }) ?? true else {
+    guard n > 0, !fits(s, T.self, bound, limit: limit) else { return }
+    let high = exact ? bound : maximum(s, count: n, from: first)
+    guard fits(s, T.self, high, limit: limit) else {
       let expected = limit.map { "values below \($0)" } ?? "values that fit \(T.self)"
       throw fail(Int(s.offset), "\(expected) in section '\(s.tag)'", "values from \(s.base) to \(s.base) + \(high)")
     }
   }
 
-  /// Fills `out` with `base + load(i)`; returns the largest `load(i)`.
-  @inline(__always)
-  private static func widen<T: FixedWidthInteger>(
-    _ out: UnsafeMutableBufferPointer<T>, _ base: Int64, _ load: (Int) -> UInt64
-  ) -> UInt64 {
+  /// Whether stored values up to `high` over the base of `s` fit `T`, and lie below `limit` when
+  /// one is given.
+  private func fits<T: FixedWidthInteger>(_ s: ShardSection, _: T.Type, _ high: UInt64, limit: Int?) -> Bool {
+    let (top, overflow) = s.base.addingReportingOverflow(Int64(bitPattern: high))
+    let fits =
+      s.base >= Int64(clamping: T.min) && high <= UInt64(Int64.max) && !overflow && top <= Int64(clamping: T.max)
+    return fits && (limit.map { s.base >= 0 && top < $0 } ?? true)
+  }
+
+  /// The largest of the `count` stored values of `s` from element `first` on (the slow path of
+  /// `decode`, taken only for a column that fails its check).
+  private func maximum(_ s: ShardSection, count: Int, from first: Int) -> UInt64 {
+    let w = Int(s.width)
+    guard w > 0 else { return 0 }
+    let p = base + Int(s.offset) + first * w
     var h: UInt64 = 0
-    guard let o = out.baseAddress else { return 0 }
-    for i in 0..<out.count {
-      let v = load(i)
+    for i in 0..<count {
+      var v: UInt64 = 0
+      for k in 0..<w { v |= UInt64(p.load(fromByteOffset: i * w + k, as: UInt8.self)) << (8 * k) }
       h = max(h, v)
-      (o + i).initialize(to: T(truncatingIfNeeded: base &+ Int64(bitPattern: v)))
     }
     return h
+  }
+
+  /// Fills `out` with `base + load(i)`; returns the largest `load(i)` when `exact`, else the
+  /// bitwise OR of them all (at least the largest, and less than twice it).
+  @inline(__always)
+  private static func widen<T: FixedWidthInteger, V: FixedWidthInteger & UnsignedInteger>(
+    _ out: UnsafeMutableBufferPointer<T>, _ base: Int64, exact: Bool, _ load: (Int) -> V
+  ) -> UInt64 {
+    var h: V = 0
+    guard let o = out.baseAddress else { return 0 }
+    if exact {
+      for i in 0..<out.count {
+        let v = load(i)
+        h = max(h, v)
+        (o + i).initialize(to: T(truncatingIfNeeded: base &+ Int64(truncatingIfNeeded: v)))
+      }
+    } else {
+      for i in 0..<out.count {
+        let v = load(i)
+        h |= v
+        (o + i).initialize(to: T(truncatingIfNeeded: base &+ Int64(truncatingIfNeeded: v)))
+      }
+    }
+    return UInt64(h)
   }
 
   private func stringTable() throws -> StringTable {
