@@ -12,12 +12,14 @@ kernel's cost of handing out fresh pages varies from run to run by several times
 Firecracker VM of docs/performance.md, free pages go back to the host and fault in again), so
 right after each run a probe measures that cost alone: the CPU time to touch every 4 KiB page of
 an anonymous mapping as large as the graph (`graph.bytes` of the ingest), advised for huge pages
-as the loader's columns are, less the time of the same loop over pages already touched.
+as the loader's columns are, less the time of the same loop over pages already touched. Each waits
+SETTLE_S seconds first (below).
 
-Three rates are printed per run and as medians:
-  process: shard bytes / (tables + columns process CPU);
-  user:    shard bytes / (tables + columns user CPU);
-  own:     shard bytes / (tables + columns process CPU - probe), the loader's own work.
+Two rates are printed per run and as medians, beside the probe:
+  process: shard bytes / (tables + columns process CPU), everything the load costs on this machine;
+  user:    shard bytes / (tables + columns user CPU), the loader's own work without the kernel's.
+The probe is not subtracted from the process CPU: it runs on one thread with its own page-size mix, so
+it shows the scale of the kernel's share, not its exact amount.
 """
 import argparse
 import json
@@ -48,19 +50,29 @@ def fresh_memory_ms(n):
     return max(0.0, first - loop) * 1e3
 
 
+# Linux hands freed pages back to a VM's host (free page reporting) about 2 s after they are freed; until
+# then they are cheap to take again. The loader and the probe each wait this long first, so that neither
+# gets the pages the other has just freed.
+SETTLE_S = 3
+
+
 def one_run(binary, shards, shard_bytes):
     env = dict(os.environ, REPRISE_TIMING="1")
+    time.sleep(SETTLE_S)
     p = subprocess.run([binary, "ingest", shards, "--json"], env=env, capture_output=True, text=True)
     if p.returncode != 0:
         sys.exit("shard_load_rate: reprise ingest failed: " + p.stderr.strip().splitlines()[-1])
     t = p.stderr
     tables = sum(float(m.group(1)) for m in re.finditer(r"read shard .*?\(own, cpu ([0-9.]+) ms\)", t))
     m = re.search(
-        r"decode shard columns: ([0-9.]+) ms \(process cpu ([0-9.]+) ms; user ([0-9.]+) ms, system ([0-9.]+) ms", t)
+        r"decode shard columns: ([0-9.]+) ms \(process cpu ([0-9.]+) ms(?:; user ([0-9.]+) ms, system ([0-9.]+) ms)?", t)
     if not m:
-        sys.exit("shard_load_rate: no 'decode shard columns' timing line (a build from before this script?)")
-    wall, cpu, user, system = map(float, m.groups())
+        sys.exit("shard_load_rate: no 'decode shard columns' timing line in the output of " + binary)
+    wall, cpu = float(m.group(1)), float(m.group(2))
+    # Builds before the user/system split: the whole process CPU is counted as user time.
+    user, system = (float(m.group(3)), float(m.group(4))) if m.group(3) else (cpu, 0.0)
     graph_bytes = json.loads(p.stdout)["graph"]["bytes"]
+    time.sleep(SETTLE_S)
     probe = fresh_memory_ms(graph_bytes)
     gb = shard_bytes / 1e9
     return {
@@ -68,7 +80,7 @@ def one_run(binary, shards, shard_bytes):
         "graph": graph_bytes,
         "process": gb / ((tables + cpu) / 1e3),
         "userRate": gb / ((tables + user) / 1e3),
-        "own": gb / (max(1e-3, tables + cpu - probe) / 1e3),
+        "probePerMB": probe / (graph_bytes / 1e6),
     }
 
 
@@ -88,14 +100,14 @@ def main():
         r = one_run(a.reprise, a.shards, shard_bytes)
         runs.append(r)
         print("run %d: tables %.0f ms CPU; columns %.0f ms CPU (user %.0f, system %.0f; wall %.0f);"
-              " fresh-memory probe %.0f ms for %.0f MB; GB/s per core: process %.2f, user %.2f, own %.2f" % (
+              " fresh-memory probe %.0f ms for %.0f MB (%.2f ms/MB); GB/s of shard per core: process %.2f, user %.2f" % (
                   i + 1, r["tables"], r["cpu"], r["user"], r["system"], r["wall"], r["probe"], r["graph"] / 1e6,
-                  r["process"], r["userRate"], r["own"]))
+                  r["probePerMB"], r["process"], r["userRate"]))
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-    print("median of %d: tables %.0f ms, columns %.0f ms CPU (user %.0f, system %.0f), probe %.0f ms;"
-          " GB/s of shard per core: process %.2f, user %.2f, own %.2f" % (
-              len(runs), med["tables"], med["cpu"], med["user"], med["system"], med["probe"], med["process"],
-              med["userRate"], med["own"]))
+    print("median of %d: tables %.0f ms, columns %.0f ms CPU (user %.0f, system %.0f), probe %.2f ms/MB;"
+          " GB/s of shard per core: process %.2f, user %.2f" % (
+              len(runs), med["tables"], med["cpu"], med["user"], med["system"], med["probePerMB"], med["process"],
+              med["userRate"]))
 
 
 if __name__ == "__main__":
