@@ -17,7 +17,10 @@ SETTLE_S seconds first (below).
 
 Two rates are printed per run and as medians, beside the probe:
   process: shard bytes / (tables + columns process CPU), everything the load costs on this machine;
-  user:    shard bytes / (tables + columns user CPU), the loader's own work without the kernel's.
+  user:    shard bytes / (tables + columns user CPU), the loader's own work without the kernel's
+           providing fresh memory (the tables' thread CPU still holds the system calls that map each
+           shard; Linux splits user and system time from timer ticks, so the split is approximate).
+           Builds from before the split print nan for it.
 The probe is not subtracted from the process CPU: it runs on one thread with its own page-size mix, so
 it shows the scale of the kernel's share, not its exact amount.
 """
@@ -61,7 +64,8 @@ def one_run(binary, shards, shard_bytes):
     time.sleep(SETTLE_S)
     p = subprocess.run([binary, "ingest", shards, "--json"], env=env, capture_output=True, text=True)
     if p.returncode != 0:
-        sys.exit("shard_load_rate: reprise ingest failed: " + p.stderr.strip().splitlines()[-1])
+        last = (p.stderr.strip().splitlines() or ["exit status %d" % p.returncode])[-1]
+        sys.exit("shard_load_rate: reprise ingest failed: " + last)
     t = p.stderr
     tables = sum(float(m.group(1)) for m in re.finditer(r"read shard .*?\(own, cpu ([0-9.]+) ms\)", t))
     m = re.search(
@@ -69,9 +73,11 @@ def one_run(binary, shards, shard_bytes):
     if not m:
         sys.exit("shard_load_rate: no 'decode shard columns' timing line in the output of " + binary)
     wall, cpu = float(m.group(1)), float(m.group(2))
-    # Builds before the user/system split: the whole process CPU is counted as user time.
-    user, system = (float(m.group(3)), float(m.group(4))) if m.group(3) else (cpu, 0.0)
+    # Builds before the user/system split have no user rate.
+    user, system = (float(m.group(3)), float(m.group(4))) if m.group(3) else (float("nan"), float("nan"))
     graph_bytes = json.loads(p.stdout)["graph"]["bytes"]
+    if graph_bytes <= 0 or shard_bytes <= 0:
+        sys.exit("shard_load_rate: the shards hold no events")
     time.sleep(SETTLE_S)
     probe = fresh_memory_ms(graph_bytes)
     gb = shard_bytes / 1e9

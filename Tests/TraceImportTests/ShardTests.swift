@@ -257,6 +257,29 @@ private func entry(_ b: [UInt8], _ tag: String) throws -> Int {
   // An event kind past the last case (the kinds are decoded byte for byte into the column).
   let e4 = try refused { b in put(&b, 200, try entry(b, "event.kind") + 48) }
   #expect(e4.contains("c.rshard:@") && e4.contains("values below") && e4.contains("'event.kind'"), "\(e4)")
+  // One stored byte changed, its section's checksum made to match: an edge kind one past the last
+  // case, and an edge target past the last event (its top stored byte set).
+  let e5 = try refused { b in try editStored(&b, "edge.kind", element: 3) { _ in UInt8(EdgeKind.allCases.count) } }
+  #expect(e5.contains("values below \(EdgeKind.allCases.count) in section 'edge.kind'"), "\(e5)")
+  let e6 = try refused { b in try editStored(&b, "edge.target", element: 5, topByte: true) { _ in 0xFF } }
+  #expect(e6.contains("values below") && e6.contains("'edge.target'"), "\(e6)")
+}
+
+/// Sets one byte of element `element` of section `tag` (its lowest byte, or its highest with
+/// `topByte`) to `value(old)`, and gives the section the checksum of its new bytes.
+private func editStored(
+  _ b: inout [UInt8], _ tag: String, element: Int, topByte: Bool = false, _ value: (UInt8) -> UInt8
+) throws {
+  let at = try entry(b, tag)
+  func u64(_ o: Int) -> Int {
+    b.withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: o, as: UInt64.self))) }
+  }
+  let (offset, count, width) = (u64(at + 16), u64(at + 24), Int(b[at + 32]))
+  try #require(width > 0 && element < count)
+  let i = offset + element * width + (topByte ? width - 1 : 0)
+  b[i] = value(b[i])
+  let hash = b.withUnsafeBytes { XXH64.hash(UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + count * width)])) }
+  withUnsafeBytes(of: hash.littleEndian) { for k in 0..<8 { b[at + 40 + k] = $0[k] } }
 }
 
 /// A rank whose memory records and source indices have stored values whose bits, ORed together,
