@@ -28,7 +28,7 @@ public enum MemoryBudget {
   /// The bytes of memory the process may still use, or nil when unknown.
   public static func available() -> Int64? {
     if let text = ProcessInfo.processInfo.environment["REPRISE_MEMORY_AVAILABLE"] {
-      return parseSize(text)
+      return ReadLimits.parseSize(text)
     }
     var best: Int64? = meminfoAvailable()
     if let limit = cgroupHeadroom() { best = min(best ?? limit, limit) }
@@ -44,10 +44,6 @@ public enum MemoryBudget {
   static func jsonLimit(available: Int64) -> Int64 {
     max(0, Int64(Double(available - fixedBytes) / peakBytesPerJSONByte))
   }
-
-  /// `"200M"`, `"3G"`, `"1048576"`: bytes, or nil when not a size; the syntax of `--max-bytes`
-  /// (`ReadLimits.parseSize`).
-  static func parseSize(_ text: String) -> Int64? { ReadLimits.parseSize(text) }
 
   /// `MemAvailable` of /proc/meminfo, in bytes.
   static func meminfoAvailable() -> Int64? {

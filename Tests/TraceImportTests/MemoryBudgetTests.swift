@@ -13,13 +13,14 @@ private func ops(_ count: Int) -> [UInt8] {
   return Array(("{\"traceEvents\": [\n" + events.joined(separator: ",\n") + "\n]}").utf8)
 }
 
+/// REPRISE_MEMORY_AVAILABLE takes the sizes `--max-bytes` takes (`ReadLimits.parseSize`).
 @Test func memorySizesParse() {
-  #expect(MemoryBudget.parseSize("200M") == 200 << 20)
-  #expect(MemoryBudget.parseSize("3g") == 3 << 30)
-  #expect(MemoryBudget.parseSize("1.5K") == 1536)
-  #expect(MemoryBudget.parseSize("1048576") == 1 << 20)
-  #expect(MemoryBudget.parseSize("lots") == nil)
-  #expect(MemoryBudget.parseSize("-5M") == nil)
+  #expect(ReadLimits.parseSize("200M") == 200 << 20)
+  #expect(ReadLimits.parseSize("3g") == 3 << 30)
+  #expect(ReadLimits.parseSize("1.5K") == 1536)
+  #expect(ReadLimits.parseSize("1048576") == 1 << 20)
+  #expect(ReadLimits.parseSize("lots") == nil)
+  #expect(ReadLimits.parseSize("-5M") == nil)
 }
 
 @Test func inputsThatFitAreLimitedToTheirShare() throws {

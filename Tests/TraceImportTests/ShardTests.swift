@@ -282,6 +282,13 @@ private func editStored(
   withUnsafeBytes(of: hash.littleEndian) { for k in 0..<8 { b[at + 40 + k] = $0[k] } }
 }
 
+/// The enums a shard stores as bytes are laid out as their raw values, which the reader relies on.
+@Test func shardEnumsAreStoredAsTheirRawValues() {
+  #expect(ShardReader.isStoredAsRawValue(EventKind.self))
+  #expect(ShardReader.isStoredAsRawValue(EdgeKind.self))
+  #expect(ShardReader.isStoredAsRawValue(CollectiveKind.self))
+}
+
 /// A rank whose memory records and source indices have stored values whose bits, ORed together,
 /// pass their type's range while the values themselves do not.
 private func rankWithWideValues() -> ImportedRank {

@@ -99,33 +99,25 @@ extension ShardReader {
     try FreshMemory.array(count: count) { try enumColumn(tag, into: $0) }
   }
 
-  /// The enum column `tag`, `out.count` long, decoded into `out` and checked as `enumColumn`.
-  ///
-  /// Where each case is stored as its raw value (one byte, cases declared in raw-value order, as
-  /// `EventKind` and `EdgeKind` are), the checked bytes are written straight into `out`; otherwise
-  /// each is looked up.
+  /// The enum column `tag`, `out.count` long, decoded into `out` and checked as `enumColumn`: every
+  /// stored byte is below the number of cases, and is then the case itself, since the shard's enums
+  /// (`EventKind`, `EdgeKind`, `CollectiveKind`) declare their cases in raw-value order from 0
+  /// (`isStoredAsRawValue`; an enum that breaks this traps in every shard test, whatever the input).
   func enumColumn<E: RawRepresentable & CaseIterable>(_ tag: String, into out: UnsafeMutableBufferPointer<E>) throws
   where E.RawValue == UInt8 {
-    let cases = Self.cases(E.self)
-    let storedAsRaw =
-      MemoryLayout<E>.size == 1 && MemoryLayout<E>.stride == 1
-      && cases.indices.allSatisfy { i in withUnsafeBytes(of: cases[i]) { $0[0] == UInt8(i) } }
-    if storedAsRaw {
-      try UnsafeMutableRawBufferPointer(out).withMemoryRebound(to: UInt8.self) {
-        try column(tag, into: $0, limit: cases.count)
-      }
-      return
+    precondition(Self.isStoredAsRawValue(E.self), "\(E.self): cases must be declared in raw-value order from 0")
+    try UnsafeMutableRawBufferPointer(out).withMemoryRebound(to: UInt8.self) {
+      try column(tag, into: $0, limit: E.allCases.count)
     }
-    let raw: [UInt8] = try column(tag, count: out.count, limit: cases.count)
-    guard let o = out.baseAddress else { return }
-    for i in raw.indices { (o + i).initialize(to: cases[Int(raw[i])]) }
   }
 
-  /// The cases of `E` whose raw values run 0, 1, 2, … (the values a shard may store).
-  static func cases<E: RawRepresentable & CaseIterable>(_: E.Type) -> [E] where E.RawValue == UInt8 {
-    var table = [E?](repeating: nil, count: 256)
-    for c in E.allCases { table[Int(c.rawValue)] = c }
-    return table.prefix { $0 != nil }.compactMap { $0 }
+  /// Whether each case of `E` is one byte in memory holding its raw value, and the raw values run
+  /// 0, 1, 2, … (so the bytes a shard stores are the cases).
+  static func isStoredAsRawValue<E: RawRepresentable & CaseIterable>(_: E.Type) -> Bool where E.RawValue == UInt8 {
+    MemoryLayout<E>.size == 1 && MemoryLayout<E>.stride == 1
+      && E.allCases.enumerated().allSatisfy { i, c in
+        Int(c.rawValue) == i && withUnsafeBytes(of: c) { $0[0] == UInt8(i) }
+      }
   }
 
   /// The indices the metadata's tables hold (lanes, steps, instances) name something that exists,
