@@ -61,6 +61,27 @@ extension Demo {
         + "https://ui.perfetto.dev\n")
   }
 
+  /// The main set written as shards (`reprise shard`, docs/scale-out.md) into `shards/` and read
+  /// back: their size against the traces', and the linked graph they give, which must be the
+  /// traces' own.
+  /// - Throws: `RunError.data` when the shards give another graph or other diagnostics.
+  func shards(of result: IngestResult, log: (String) -> Void) throws {
+    let dir = output + "/shards"
+    let summary = try ShardSummary.write(paths: [traces + "/" + main], to: dir)
+    let started = Date()
+    let back = try Ingest.run(paths: [dir])
+    let ms = Date().timeIntervalSince(started) * 1e3
+    guard back.graph == result.graph, back.diagnostics == result.diagnostics else {
+      throw RunError.data("\(dir): the shards of \(main) give another graph than its traces")
+    }
+    log("== shards: \(main) written as \(summary.shards.count) shards (reprise shard) and read back")
+    let totals = summary.text().split(separator: "\n").last.map(String.init) ?? ""
+    log(
+      "  \(totals); read back in " + String(format: "%.0f ms", ms) + ": the same \(back.graph.eventCount) events, "
+        + "\(back.graph.edgeCount) edges and diagnostics as the traces")
+    log("  wrote \(dir)/rank-*.rshard: every command reads the directory as it reads the traces\n")
+  }
+
   /// Every other set: the summary line, the identity replay, the report, the timeline diagram,
   /// the roofline when the device is known and, for a pipeline, a schedule swap.
   func shortJob(_ result: IngestResult, set: String, warnings: [String], log: (String) -> Void) throws {

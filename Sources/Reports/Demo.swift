@@ -8,8 +8,9 @@ import TraceImport
 import TraceModel
 
 /// The main job on the bundled traces (`reprise demo`, `make demo`): every analysis, two
-/// what-ifs, the report and the diagrams of the real 8-rank DLRM run, then a shorter pass over
-/// every other bundled set, then the pipeline schedules side by side.
+/// what-ifs, the report and the diagrams of the real 8-rank DLRM run, and the same run written as
+/// shards and read back; then a shorter pass over every other bundled set, then the pipeline
+/// schedules side by side.
 ///
 /// Writes into `output`; reports progress as lines through `log` (the CLI prints them).
 public struct Demo: Sendable {
@@ -81,6 +82,7 @@ public struct Demo: Sendable {
       let warnings = result.diagnostics.items.filter { $0.severity >= .warning }.map(\.description)
       if set == main {
         try mainJob(result, seconds: seconds, set: set, warnings: warnings, log: log)
+        try shards(of: result, log: log)
       } else {
         try shortJob(result, set: set, warnings: warnings, log: log)
       }

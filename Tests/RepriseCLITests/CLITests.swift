@@ -85,7 +85,8 @@ import Testing
     "ingest.json", "breakdown.json", "bandwidth.json", "replay.json", "report.json", "summary.csv",
     "whatif.csv", "timeline.json", "timeline.svg", "graph.svg", "critical-path.svg", "topology.svg",
     "schedule-zb-h1.svg", "ddp-4rank.report.json", "pipeline-2rank.report.json", "mi300-qwen1.5-0.5b.roofline.json",
-    "gpt-parallel-tp2.report.json", "gpt-parallel-pp2-1f1b.timeline.svg",
+    "gpt-parallel-tp2.report.json", "gpt-parallel-pp2-1f1b.timeline.svg", "shards/rank-0.rshard",
+    "shards/rank-7.rshard",
   ] {
     #expect(FileManager.default.fileExists(atPath: out + "/" + file), "\(file)")
   }
@@ -96,6 +97,7 @@ import Testing
   #expect(summary["ranks"] as? Int == 8 && summary["hardware"] as? String == "v100-sxm2-32gb")
   #expect((report["whatIf"] as? [String: Any])?["knobs"] as? [String: String] == ["host.launch": "2us"])
   #expect(r.stdout.contains("public/dlrm-8rank") && r.stdout.contains("what-if: compute.scale=0.5"))
+  #expect(r.stdout.contains("8 shards") && r.stdout.contains("diagnostics as the traces"), "\(r.stdout)")
 }
 
 /// The command line prints the library's contracts unchanged: `ingest --json`, `replay --json`,
