@@ -203,8 +203,9 @@ struct ChakraProtobufImporter: TraceImporter {
     case .sfixed32Val(let v)?: Int64(v)
     case .sfixed64Val(let v)?: v
     case .boolVal(let v)?: v ? 1 : 0
-    case .doubleVal(let v)?: v.isFinite ? Int64(v) : nil
-    case .floatVal(let v)?: v.isFinite ? Int64(v) : nil
+    // Truncated toward zero; nil when the value is not finite or past Int64 (1e30 would trap).
+    case .doubleVal(let v)?: Int64(exactly: v.rounded(.towardZero))
+    case .floatVal(let v)?: Int64(exactly: Double(v).rounded(.towardZero))
     default: nil
     }
   }

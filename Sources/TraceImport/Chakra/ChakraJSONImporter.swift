@@ -46,7 +46,8 @@ struct ChakraJSONImporter: TraceImporter {
     func int(_ v: UnsafeMutablePointer<json_t>?) -> Int64? {
       switch cj_typeof(v) {
       case JSON_INTEGER: Int64(json_integer_value(v))
-      case JSON_REAL: json_real_value(v).isFinite ? Int64(json_real_value(v)) : nil
+      // Truncated toward zero; nil when not finite or past Int64 (`216e217` would trap).
+      case JSON_REAL: Int64(exactly: json_real_value(v).rounded(.towardZero))
       default: nil
       }
     }
